@@ -1,0 +1,264 @@
+//! The staff API, `/api/dashboard/v1`: what the dashboard's pages do, for
+//! scripts and integrations too.
+
+use chrono::{DateTime, Utc};
+use petbridge_domain::{
+    Cursor, Platform,
+    entities::{delivery, staff_user},
+    services::{outbox, practices, staff},
+    types::page_limit,
+};
+use petbridge_http::{ApiResult, RequestContext};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi, Tags,
+    param::{Path, Query},
+    payload::Json,
+};
+use uuid::Uuid;
+
+use crate::auth::StaffAuth;
+
+#[derive(Tags)]
+enum Tag {
+    /// Logging in and out.
+    Auth,
+    /// The signed-in staff member and their practice.
+    Me,
+    /// Staff accounts.
+    Staff,
+    /// Outgoing push notifications, texts and emails, and what became of them.
+    Deliveries,
+}
+
+/// The staff API.
+pub struct DashboardApi;
+
+/// A user name and password for a practice.
+#[derive(Debug, Object)]
+pub struct LoginRequest {
+    /// The practice code shown on the login page.
+    #[oai(validator(max_length = 48))]
+    pub practice: String,
+    /// The user name.
+    #[oai(validator(max_length = 64))]
+    pub username: String,
+    /// The password.
+    #[oai(validator(max_length = 256))]
+    pub password: String,
+}
+
+/// A new session.
+#[derive(Debug, Object)]
+pub struct LoginResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// When the session ends at the latest.
+    pub expires_at: DateTime<Utc>,
+    /// Who logged in.
+    pub staff: StaffMember,
+}
+
+/// A staff member as colleagues see them.
+#[derive(Debug, Object)]
+pub struct StaffMember {
+    /// Id.
+    pub id: Uuid,
+    /// Login name.
+    pub username: String,
+    /// Name shown in the dashboard.
+    pub display_name: String,
+    /// `staff`, `manager` or `administrator`.
+    pub level: String,
+    /// Last successful login.
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl From<staff_user::Model> for StaffMember {
+    fn from(model: staff_user::Model) -> Self {
+        Self {
+            id: model.id,
+            username: model.username,
+            display_name: model.display_name,
+            level: model.level,
+            last_login_at: model.last_login_at,
+        }
+    }
+}
+
+/// A practice, as its staff see it.
+#[derive(Debug, Object)]
+pub struct PracticeInfo {
+    /// Id.
+    pub id: Uuid,
+    /// Practice code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// IANA time zone.
+    pub time_zone: String,
+}
+
+/// The signed-in staff member and their practice.
+#[derive(Debug, Object)]
+pub struct Me {
+    /// Who.
+    pub staff: StaffMember,
+    /// Where.
+    pub practice: PracticeInfo,
+}
+
+/// One outgoing delivery.
+#[derive(Debug, Object)]
+pub struct Delivery {
+    /// Id.
+    pub id: Uuid,
+    /// `push`, `sms` or `email`.
+    pub channel: String,
+    /// Device, number or address.
+    pub recipient: String,
+    /// Subject or title.
+    pub subject: Option<String>,
+    /// Text.
+    pub body: String,
+    /// Why it was sent.
+    pub reason: String,
+    /// `queued`, `sent`, `failed` or `dead`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i32,
+    /// Who sent it (`dev` for the development provider).
+    pub provider: Option<String>,
+    /// The provider's message id.
+    pub provider_id: Option<String>,
+    /// The last error, if any.
+    pub last_error: Option<String>,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+    /// When the provider accepted it.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<delivery::Model> for Delivery {
+    fn from(model: delivery::Model) -> Self {
+        Self {
+            id: model.id,
+            channel: model.channel,
+            recipient: model.recipient,
+            subject: model.subject,
+            body: model.body,
+            reason: model.reason,
+            status: model.status,
+            attempts: model.attempts,
+            provider: model.provider,
+            provider_id: model.provider_id,
+            last_error: model.last_error,
+            created_at: model.created_at,
+            sent_at: model.sent_at,
+        }
+    }
+}
+
+/// A page of deliveries, newest first.
+#[derive(Debug, Object)]
+pub struct DeliveryPage {
+    /// The deliveries.
+    pub items: Vec<Delivery>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// Logged out.
+#[derive(ApiResponse)]
+enum LoggedOut {
+    /// The session is ended.
+    #[oai(status = 204)]
+    Done,
+}
+
+#[OpenApi]
+impl DashboardApi {
+    /// Log in with a practice code, user name and password.
+    ///
+    /// A wrong practice, user name or password, and a locked account, all
+    /// answer 401 `invalid_credentials`: the answer never says which.
+    #[oai(path = "/auth/login", method = "post", tag = "Tag::Auth", operation_id = "login")]
+    async fn login(
+        &self,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        body: Json<LoginRequest>,
+    ) -> ApiResult<Json<LoginResponse>> {
+        let logged_in =
+            staff::log_in(&platform, &body.practice, &body.username, &body.password, &context.origin, None).await?;
+        Ok(Json(LoginResponse {
+            token: logged_in.session.token,
+            expires_at: logged_in.session.expires_at,
+            staff: logged_in.staff.into(),
+        }))
+    }
+
+    /// End the current session.
+    #[oai(path = "/auth/logout", method = "post", tag = "Tag::Auth", operation_id = "logout")]
+    async fn logout(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+    ) -> ApiResult<LoggedOut> {
+        staff::log_out(&platform, auth.principal(), &context.origin).await?;
+        Ok(LoggedOut::Done)
+    }
+
+    /// The signed-in staff member and their practice.
+    #[oai(path = "/me", method = "get", tag = "Tag::Me", operation_id = "getMe")]
+    async fn me(&self, auth: StaffAuth, platform: Data<&Platform>) -> ApiResult<Json<Me>> {
+        let principal = auth.principal();
+        let (member, practice) = futures_util::future::join(
+            staff::get(&platform, principal.scope(), principal.staff_id),
+            practices::get(&platform, principal.scope()),
+        )
+        .await;
+        let practice = practice?;
+        Ok(Json(Me {
+            staff: member?.into(),
+            practice: PracticeInfo {
+                id: practice.id,
+                code: practice.slug,
+                name: practice.name,
+                time_zone: practice.time_zone.name().to_owned(),
+            },
+        }))
+    }
+
+    /// A colleague in the same practice.
+    #[oai(path = "/staff/:id", method = "get", tag = "Tag::Staff", operation_id = "getStaffMember")]
+    async fn staff_member(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Json<StaffMember>> {
+        Ok(Json(staff::get(&platform, auth.principal().scope(), id.0).await?.into()))
+    }
+
+    /// The practice's outgoing deliveries, newest first.
+    #[oai(path = "/deliveries", method = "get", tag = "Tag::Deliveries", operation_id = "listDeliveries")]
+    async fn deliveries(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        /// The `next` of the previous page.
+        after: Query<Option<String>>,
+        /// Items per page, 1 to 200 (default 50).
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<DeliveryPage>> {
+        let after = after.0.as_deref().map(Cursor::decode).transpose()?;
+        let page = outbox::list(&platform, auth.principal().scope(), after, page_limit(limit.0)?).await?;
+        Ok(Json(DeliveryPage {
+            items: page.items.into_iter().map(Delivery::from).collect(),
+            next: page.next.map(|c| c.encode()),
+        }))
+    }
+
+    /// One delivery.
+    #[oai(path = "/deliveries/:id", method = "get", tag = "Tag::Deliveries", operation_id = "getDelivery")]
+    async fn delivery(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Json<Delivery>> {
+        Ok(Json(outbox::get(&platform, auth.principal().scope(), id.0).await?.into()))
+    }
+}

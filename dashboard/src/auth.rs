@@ -1,0 +1,146 @@
+//! How staff prove who they are: a bearer token (API clients) or the
+//! session cookie (the dashboard in a browser, with a CSRF token on writes).
+
+use petbridge_domain::{
+    Platform,
+    services::{sessions, sessions::StaffPrincipal, tokens},
+};
+use petbridge_http::problem_response;
+use poem::{
+    FromRequest, Request, RequestBody, Response,
+    http::{Method, StatusCode, header},
+    web::Redirect,
+};
+use poem_openapi::{
+    SecurityScheme,
+    auth::{ApiKey, Bearer},
+};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "pb_session";
+/// The header that carries the CSRF token on cookie-authenticated API writes.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A staff session token sent as `Authorization: Bearer …` (from `POST /auth/login`).
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", checker = "check_bearer")]
+pub struct StaffBearer(StaffPrincipal);
+
+/// The dashboard's session cookie; writes also need the `X-CSRF-Token` header.
+#[derive(SecurityScheme)]
+#[oai(ty = "api_key", key_name = "pb_session", key_in = "cookie", checker = "check_cookie")]
+pub struct StaffCookie(StaffPrincipal);
+
+/// A signed-in staff member, by token or by cookie.
+#[derive(SecurityScheme)]
+pub enum StaffAuth {
+    /// By bearer token.
+    Bearer(StaffBearer),
+    /// By session cookie.
+    Cookie(StaffCookie),
+}
+
+impl StaffAuth {
+    /// The staff member behind the request.
+    pub fn principal(&self) -> &StaffPrincipal {
+        match self {
+            StaffAuth::Bearer(StaffBearer(p)) | StaffAuth::Cookie(StaffCookie(p)) => p,
+        }
+    }
+}
+
+fn platform(req: &Request) -> poem::Result<&Platform> {
+    req.data::<Platform>()
+        .ok_or_else(|| poem::Error::from_string("platform missing", StatusCode::INTERNAL_SERVER_ERROR))
+}
+
+fn unauthorized(code: &str) -> poem::Error {
+    poem::Error::from_response(problem_response(StatusCode::UNAUTHORIZED, code, None))
+}
+
+async fn principal_for(req: &Request, token: &str) -> poem::Result<StaffPrincipal> {
+    sessions::authenticate(platform(req)?, token).await.map_err(|err| match err {
+        petbridge_domain::DomainError::Unauthorized(code) => unauthorized(code),
+        other => poem::Error::from_response(poem::IntoResponse::into_response(petbridge_http::ApiError::from(other))),
+    })
+}
+
+async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<StaffPrincipal> {
+    principal_for(req, &bearer.token).await
+}
+
+fn is_safe_method(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+async fn check_cookie(req: &Request, cookie: ApiKey) -> poem::Result<StaffPrincipal> {
+    let principal = principal_for(req, &cookie.key).await?;
+    if !is_safe_method(req.method()) {
+        let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !tokens::same_secret(sent, &principal.csrf_token) {
+            return Err(poem::Error::from_response(problem_response(
+                StatusCode::FORBIDDEN,
+                "csrf_failed",
+                Some("cookie-authenticated writes need the X-CSRF-Token header".to_owned()),
+            )));
+        }
+    }
+    Ok(principal)
+}
+
+/// A cookie's value.
+pub fn cookie_value(req: &Request, name: &str) -> Option<String> {
+    req.cookie().get(name).map(|cookie| cookie.value_str().to_owned())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, whole-site, Secure over TLS.
+pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{secure}")
+}
+
+/// A dashboard page's signed-in staff member; anyone else is sent to the
+/// login page, which brings them back afterwards.
+pub struct StaffPage(pub StaffPrincipal);
+
+impl<'a> FromRequest<'a> for StaffPage {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let to_login = || {
+            let next = req.uri().path_and_query().map_or("/dashboard", |pq| pq.as_str());
+            let location = format!("/login?next={}", url_encode(next));
+            poem::Error::from_response(poem::IntoResponse::into_response(Redirect::see_other(location)))
+        };
+        let Some(token) = cookie_value(req, SESSION_COOKIE) else {
+            return Err(to_login());
+        };
+        match sessions::authenticate(platform(req)?, &token).await {
+            Ok(principal) => Ok(StaffPage(principal)),
+            Err(petbridge_domain::DomainError::Unauthorized(_)) => Err(to_login()),
+            Err(other) => Err(poem::Error::from_response(poem::IntoResponse::into_response(
+                petbridge_http::ApiError::from(other),
+            ))),
+        }
+    }
+}
+
+/// Percent-encodes text for a query parameter.
+pub fn url_encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Where to go after login: only a local dashboard path, never another site.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(path) if path.starts_with("/dashboard") && !path.contains("//") && !path.contains('\\') => path,
+        _ => "/dashboard",
+    }
+}
+
+/// A page response that must not be cached (it shows private data).
+pub fn private_page(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        poem::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}

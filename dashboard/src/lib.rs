@@ -1,0 +1,13 @@
+//! The practice side: the staff API (`/api/dashboard/v1`), the PMS sync API
+//! (`/api/sync/v1`), and the web dashboard's server-rendered pages.
+
+pub mod api;
+pub mod auth;
+pub mod pages;
+pub mod sync;
+
+pub use api::DashboardApi;
+pub use sync::SyncApi;
+
+/// The version the dashboard and sync API documents carry.
+pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");

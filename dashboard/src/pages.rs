@@ -1,0 +1,300 @@
+//! The web dashboard: server-rendered pages embedded in the binary, with a
+//! little JavaScript and no build step.
+
+use askama::Template;
+use petbridge_domain::{
+    Cursor, Platform,
+    entities::{activity, delivery},
+    services::{activity as activity_log, outbox, practices, sessions::StaffPrincipal, staff, tokens},
+};
+use petbridge_http::RequestContext;
+use poem::{
+    EndpointExt, IntoResponse, Request, Response, Route, get, handler,
+    http::{StatusCode, header},
+    post,
+    web::{Data, Form, Html, Query, Redirect},
+};
+use rust_embed::RustEmbed;
+use serde::Deserialize;
+
+use crate::auth::{SESSION_COOKIE, StaffPage, cookie_value, private_page, safe_next, set_cookie, url_encode};
+
+/// The login form's CSRF cookie (double submit: cookie and hidden field must match).
+const LOGIN_CSRF_COOKIE: &str = "pb_login_csrf";
+
+#[derive(RustEmbed)]
+#[folder = "assets/"]
+struct Assets;
+
+/// The dashboard's routes: `/`, `/login`, `/logout`, `/dashboard/…`, `/assets/…`.
+pub fn routes() -> Route {
+    Route::new()
+        .at("/", get(root))
+        .at("/login", get(login_page).post(login_submit))
+        .at("/logout", post(logout))
+        .at("/dashboard", get(home))
+        .at("/dashboard/outbox", get(outbox_page))
+        .nest("/assets", poem::endpoint::EmbeddedFilesEndpoint::<Assets>::new().map_to_response())
+}
+
+/// A navigation entry; areas that have not shipped yet show without a link.
+struct NavItem {
+    key: &'static str,
+    label: &'static str,
+    href: Option<&'static str>,
+}
+
+const NAV: [NavItem; 11] = [
+    NavItem { key: "home", label: "Home", href: Some("/dashboard") },
+    NavItem { key: "users", label: "Users", href: None },
+    NavItem { key: "chat", label: "Chat", href: None },
+    NavItem { key: "notifications", label: "Notifications", href: None },
+    NavItem { key: "loyalty", label: "Loyalty", href: None },
+    NavItem { key: "plans", label: "Wellness plans", href: None },
+    NavItem { key: "reports", label: "Reports", href: None },
+    NavItem { key: "outbox", label: "Outbox", href: Some("/dashboard/outbox") },
+    NavItem { key: "staff", label: "Staff", href: None },
+    NavItem { key: "activity", label: "Activity log", href: None },
+    NavItem { key: "docs", label: "API docs", href: Some("/docs") },
+];
+
+/// What every signed-in page shows around its content.
+struct Chrome {
+    practice_name: String,
+    display_name: String,
+    level: &'static str,
+    csrf: String,
+    active: &'static str,
+    nav: &'static [NavItem],
+}
+
+impl Chrome {
+    async fn new(platform: &Platform, principal: &StaffPrincipal, active: &'static str) -> poem::Result<Self> {
+        let practice = practices::get(platform, principal.scope()).await.map_err(server_error)?;
+        Ok(Self {
+            practice_name: practice.name,
+            display_name: principal.display_name.clone(),
+            level: principal.level.label(),
+            csrf: principal.csrf_token.clone(),
+            active,
+            nav: &NAV,
+        })
+    }
+}
+
+fn server_error(err: impl std::fmt::Display) -> poem::Error {
+    tracing::error!(error = %err, "page failed");
+    poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn render(template: &impl Template) -> poem::Result<Response> {
+    let html = template.render().map_err(server_error)?;
+    Ok(private_page(Html(html).into_response()))
+}
+
+#[handler]
+fn root() -> Redirect {
+    Redirect::see_other("/dashboard")
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginTemplate {
+    /// The practice code, prefilled when the deployment has one practice.
+    practice: String,
+    /// Hide the practice field (one practice only).
+    sole_practice: bool,
+    username: String,
+    csrf: String,
+    next: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+}
+
+async fn login_form(
+    platform: &Platform,
+    context: &RequestContext,
+    practice: String,
+    username: String,
+    next: &str,
+    error: Option<&'static str>,
+) -> poem::Result<Response> {
+    let sole = practices::sole(platform).await.map_err(server_error)?;
+    let csrf = tokens::random_token().map_err(server_error)?;
+    let template = LoginTemplate {
+        practice: sole.as_ref().map_or(practice, |p| p.slug.clone()),
+        sole_practice: sole.is_some(),
+        username,
+        csrf: csrf.clone(),
+        next: next.to_owned(),
+        error,
+    };
+    let mut response = render(&template)?;
+    if error.is_some() {
+        response.set_status(StatusCode::UNAUTHORIZED);
+    }
+    if let Ok(value) = set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, context.secure).parse() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+#[handler]
+async fn login_page(
+    req: &Request,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Query(query): Query<LoginQuery>,
+) -> poem::Result<Response> {
+    let next = safe_next(query.next.as_deref());
+    if let Some(token) = cookie_value(req, SESSION_COOKIE) {
+        if petbridge_domain::services::sessions::authenticate(&platform, &token).await.is_ok() {
+            return Ok(Redirect::see_other(next).into_response());
+        }
+    }
+    login_form(&platform, &context, String::new(), String::new(), next, None).await
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    practice: String,
+    username: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+/// Told for every kind of failed login: it never says which part was wrong.
+const LOGIN_FAILED: &str = "Those details don't match an active account. Check the practice code, user name and password.";
+
+#[handler]
+async fn login_submit(
+    req: &Request,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Form(form): Form<LoginForm>,
+) -> poem::Result<Response> {
+    let next = safe_next(form.next.as_deref());
+    let cookie_csrf = cookie_value(req, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if cookie_csrf.is_empty() || !tokens::same_secret(&cookie_csrf, &form.csrf) {
+        return login_form(
+            &platform,
+            &context,
+            form.practice,
+            form.username,
+            next,
+            Some("Your login form expired. Please try again."),
+        )
+        .await;
+    }
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    match staff::log_in(&platform, &form.practice, &form.username, &form.password, &context.origin, user_agent).await {
+        Ok(logged_in) => {
+            let max_age = (logged_in.session.expires_at - platform.clock.now()).num_seconds();
+            let mut response = Redirect::see_other(next).into_response();
+            for cookie in [
+                set_cookie(SESSION_COOKIE, &logged_in.session.token, max_age, context.secure),
+                set_cookie(LOGIN_CSRF_COOKIE, "", 0, context.secure),
+            ] {
+                if let Ok(value) = cookie.parse() {
+                    response.headers_mut().append(header::SET_COOKIE, value);
+                }
+            }
+            Ok(response)
+        }
+        Err(petbridge_domain::DomainError::Unauthorized(_)) => {
+            login_form(&platform, &context, form.practice, form.username, next, Some(LOGIN_FAILED)).await
+        }
+        Err(err) => Err(server_error(err)),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+#[handler]
+async fn logout(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Form(form): Form<CsrfForm>,
+) -> poem::Result<Response> {
+    if !tokens::same_secret(&form.csrf, &principal.csrf_token) {
+        return Err(poem::Error::from_response(petbridge_http::problem_response(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            None,
+        )));
+    }
+    staff::log_out(&platform, &principal, &context.origin).await.map_err(server_error)?;
+    let mut response = Redirect::see_other("/login").into_response();
+    if let Ok(value) = set_cookie(SESSION_COOKIE, "", 0, context.secure).parse() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomeTemplate {
+    chrome: Chrome,
+    practice_code: String,
+    time_zone: String,
+    staff_count: usize,
+    delivery_counts: Vec<(String, i64)>,
+    activity: Vec<activity::Model>,
+}
+
+#[handler]
+async fn home(StaffPage(principal): StaffPage, platform: Data<&Platform>) -> poem::Result<Response> {
+    let scope = principal.scope();
+    let practice = practices::get(&platform, scope).await.map_err(server_error)?;
+    let template = HomeTemplate {
+        chrome: Chrome::new(&platform, &principal, "home").await?,
+        practice_code: practice.slug,
+        time_zone: practice.time_zone.name().to_owned(),
+        staff_count: staff::list(&platform, scope).await.map_err(server_error)?.len(),
+        delivery_counts: outbox::counts(&platform, scope).await.map_err(server_error)?,
+        activity: activity_log::recent(&platform, scope, 10).await.map_err(server_error)?,
+    };
+    render(&template)
+}
+
+#[derive(Template)]
+#[template(path = "outbox.html")]
+struct OutboxTemplate {
+    chrome: Chrome,
+    deliveries: Vec<delivery::Model>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OutboxQuery {
+    after: Option<String>,
+}
+
+#[handler]
+async fn outbox_page(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    Query(query): Query<OutboxQuery>,
+) -> poem::Result<Response> {
+    let after = match query.after.as_deref().map(Cursor::decode).transpose() {
+        Ok(after) => after,
+        Err(_) => return Ok(Redirect::see_other("/dashboard/outbox").into_response()),
+    };
+    let page = outbox::list(&platform, principal.scope(), after, 50).await.map_err(server_error)?;
+    let template = OutboxTemplate {
+        chrome: Chrome::new(&platform, &principal, "outbox").await?,
+        deliveries: page.items,
+        next: page.next.map(|cursor| url_encode(&cursor.encode())),
+    };
+    render(&template)
+}

@@ -1,0 +1,34 @@
+use sea_orm::entity::prelude::*;
+
+/// One outgoing push, text or email: the outbox row, written in the same
+/// transaction as the change that caused it, and the record of its fate.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "deliveries")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub practice_id: Uuid,
+    /// `Channel` as its snake_case name.
+    pub channel: String,
+    pub recipient: String,
+    pub subject: Option<String>,
+    pub body: String,
+    /// Channel-specific extras (push data, image URL, headers).
+    pub data: Json,
+    /// Why it was sent: the rule or person that caused it.
+    pub reason: String,
+    /// `DeliveryStatus` as its snake_case name.
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTimeUtc,
+    pub provider: Option<String>,
+    pub provider_id: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub sent_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

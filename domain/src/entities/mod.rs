@@ -1,0 +1,8 @@
+//! sea-orm entities, one file per table. Never API payloads: each API crate
+//! owns its request and response types.
+
+pub mod activity;
+pub mod delivery;
+pub mod practice;
+pub mod session;
+pub mod staff_user;

@@ -1,0 +1,38 @@
+//! Everything a service needs from the running system, in one value that the
+//! API crates and workers share. No global state: tests build one per app.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    ports::{Bus, Clock, Storage},
+    services::{passwords::Passwords, sessions::SessionPolicy},
+};
+
+/// The database, the ports and the policies of one running server.
+#[derive(Clone)]
+pub struct Platform {
+    /// The database (SQLite or PostgreSQL).
+    pub db: DatabaseConnection,
+    /// Where time comes from.
+    pub clock: Arc<dyn Clock>,
+    /// Publish/subscribe between instances.
+    pub bus: Arc<dyn Bus>,
+    /// Files.
+    pub storage: Storage,
+    /// Password hashing, bounded so a login flood cannot starve the server.
+    pub passwords: Passwords,
+    /// How long staff sessions live.
+    pub sessions: SessionPolicy,
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Platform")
+            .field("bus", &self.bus.kind())
+            .field("clock", &self.clock)
+            .field("sessions", &self.sessions)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,50 @@
+//! Whatever actually sends a push, a text or an email. The outbox decides
+//! what to send and when; a provider only tries once and says how it went.
+
+use async_trait::async_trait;
+
+use crate::entities::delivery;
+
+/// How one attempt went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Accepted by the provider, with its message id.
+    Sent { provider_id: String },
+    /// Worth trying again later (rate limit, outage), after at least `retry_after` seconds if known.
+    Retry { error: String, retry_after: Option<u64> },
+    /// Will never succeed (bad payload, unknown recipient).
+    Failed { error: String },
+}
+
+/// Sends deliveries of one channel.
+#[async_trait]
+pub trait DeliveryProvider: Send + Sync {
+    /// The provider's name, recorded on each delivery.
+    fn name(&self) -> &'static str;
+    /// One attempt to send.
+    async fn send(&self, delivery: &delivery::Model) -> SendOutcome;
+}
+
+/// The development provider: sends nothing, and the delivery row it marks
+/// sent is the record of what would have gone out (the dashboard's outbox
+/// page shows it).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DevProvider;
+
+#[async_trait]
+impl DeliveryProvider for DevProvider {
+    fn name(&self) -> &'static str {
+        "dev"
+    }
+
+    async fn send(&self, delivery: &delivery::Model) -> SendOutcome {
+        tracing::info!(
+            delivery_id = %delivery.id,
+            channel = %delivery.channel,
+            "dev provider recorded a delivery"
+        );
+        SendOutcome::Sent {
+            provider_id: format!("dev-{}", delivery.id),
+        }
+    }
+}

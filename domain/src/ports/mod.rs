@@ -1,0 +1,12 @@
+//! Traits for the outside world, each with the adapters the runtime modes use:
+//! the embedded default and production differ only here.
+
+pub mod bus;
+pub mod clock;
+pub mod delivery;
+pub mod storage;
+
+pub use bus::{Bus, InProcessBus, RedisBus};
+pub use clock::{Clock, SystemClock, TestClock};
+pub use delivery::{DeliveryProvider, DevProvider, SendOutcome};
+pub use storage::Storage;

@@ -1,0 +1,10 @@
+//! One module per area. Each function takes the caller's scope, applies the
+//! rules, and writes in one transaction.
+
+pub mod activity;
+pub mod outbox;
+pub mod passwords;
+pub mod practices;
+pub mod sessions;
+pub mod staff;
+pub mod tokens;

@@ -1,0 +1,133 @@
+//! Practices: the tenants of a deployment.
+
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{
+    DomainError, DomainResult, Platform, Scope,
+    entities::practice,
+    types::PracticeSlug,
+};
+
+/// A practice's own settings, stored as JSON so new ones need no migration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PracticeSettings {
+    /// Consecutive failed logins that lock a staff account.
+    pub lockout_threshold: u32,
+}
+
+impl Default for PracticeSettings {
+    fn default() -> Self {
+        Self { lockout_threshold: 5 }
+    }
+}
+
+/// A practice as services hand it out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Practice {
+    /// Its id.
+    pub id: Uuid,
+    /// Its short code (login form, URLs).
+    pub slug: String,
+    /// Its name as owners see it.
+    pub name: String,
+    /// Its IANA time zone.
+    pub time_zone: chrono_tz::Tz,
+    /// Its settings.
+    pub settings: PracticeSettings,
+    /// When it joined.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl TryFrom<practice::Model> for Practice {
+    type Error = DomainError;
+
+    fn try_from(model: practice::Model) -> DomainResult<Self> {
+        Ok(Self {
+            id: model.id,
+            time_zone: model
+                .time_zone
+                .parse()
+                .map_err(|_| DomainError::Unexpected(format!("stored time zone {} is unknown", model.time_zone)))?,
+            settings: serde_json::from_value(model.settings).unwrap_or_default(),
+            slug: model.slug,
+            name: model.name,
+            created_at: model.created_at,
+        })
+    }
+}
+
+/// What it takes to create a practice.
+#[derive(Debug, Clone)]
+pub struct NewPractice {
+    /// Short code.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// IANA time zone name, e.g. `America/Chicago`.
+    pub time_zone: String,
+}
+
+/// Creates a practice; the code must be free.
+pub async fn create(platform: &Platform, new: NewPractice) -> DomainResult<Practice> {
+    let slug = PracticeSlug::parse(&new.slug)?;
+    let name = new.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(DomainError::invalid("invalid_name", "a practice name has 1 to 200 characters"));
+    }
+    let time_zone: chrono_tz::Tz = new
+        .time_zone
+        .parse()
+        .map_err(|_| DomainError::invalid("invalid_time_zone", "not an IANA time zone name"))?;
+    if find_by_slug(platform, slug.as_str()).await?.is_some() {
+        return Err(DomainError::Conflict("practice_code_taken"));
+    }
+    let settings = serde_json::to_value(PracticeSettings::default()).map_err(DomainError::unexpected)?;
+    let model = practice::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        slug: Set(slug.as_str().to_owned()),
+        name: Set(name.to_owned()),
+        time_zone: Set(time_zone.name().to_owned()),
+        settings: Set(settings),
+        created_at: Set(platform.clock.now()),
+    }
+    .insert(&platform.db)
+    .await?;
+    model.try_into()
+}
+
+/// The practice with this code, if any.
+pub async fn find_by_slug(platform: &Platform, slug: &str) -> DomainResult<Option<Practice>> {
+    practice::Entity::find()
+        .filter(practice::Column::Slug.eq(slug.trim().to_lowercase()))
+        .one(&platform.db)
+        .await?
+        .map(Practice::try_from)
+        .transpose()
+}
+
+/// The caller's own practice.
+pub async fn get(platform: &Platform, scope: Scope) -> DomainResult<Practice> {
+    practice::Entity::find_by_id(scope.practice_id)
+        .one(&platform.db)
+        .await?
+        .ok_or(DomainError::NotFound)?
+        .try_into()
+}
+
+/// How many practices the deployment serves.
+pub async fn count(platform: &Platform) -> DomainResult<u64> {
+    Ok(practice::Entity::find().count(&platform.db).await?)
+}
+
+/// The only practice, when the deployment has exactly one (the login form
+/// then needs no practice code).
+pub async fn sole(platform: &Platform) -> DomainResult<Option<Practice>> {
+    let mut two = practice::Entity::find().paginate(&platform.db, 2).fetch_page(0).await?;
+    if two.len() == 1 {
+        return two.pop().map(Practice::try_from).transpose();
+    }
+    Ok(None)
+}

@@ -1,0 +1,221 @@
+//! Values parsed once at the edge and trusted everywhere after.
+
+use uuid::Uuid;
+
+use crate::{DomainError, DomainResult};
+
+/// Whose data a call may touch. Every service call carries one, and a record
+/// outside it answers "not found", never "forbidden".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    /// The practice (tenant) the caller belongs to.
+    pub practice_id: Uuid,
+}
+
+/// A staff user name: 3 to 64 characters of letters, digits, `.`, `_`, `-`,
+/// compared case-insensitively (stored lower-case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    /// Parses and normalises a user name.
+    pub fn parse(raw: &str) -> DomainResult<Self> {
+        let name = raw.trim().to_lowercase();
+        let valid_chars = name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !(3..=64).contains(&name.chars().count()) || !valid_chars {
+            return Err(DomainError::invalid(
+                "invalid_username",
+                "a user name has 3 to 64 letters, digits, '.', '_' or '-'",
+            ));
+        }
+        Ok(Self(name))
+    }
+
+    /// The normalised name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address, trimmed and checked for one `@` with text on both sides
+/// and a dot in the domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses an address; the domain part is lower-cased.
+    pub fn parse(raw: &str) -> DomainResult<Self> {
+        let raw = raw.trim();
+        let invalid = || DomainError::invalid("invalid_email", "not an email address");
+        let (local, domain) = raw.rsplit_once('@').ok_or_else(invalid)?;
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..");
+        if local.is_empty()
+            || local.contains('@')
+            || !domain_ok
+            || raw.len() > 254
+            || raw.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(invalid());
+        }
+        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+    }
+
+    /// The address as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A practice's short code, used in URLs and on the login form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PracticeSlug(String);
+
+impl PracticeSlug {
+    /// Parses a slug: 2 to 48 lower-case letters, digits and single dashes.
+    pub fn parse(raw: &str) -> DomainResult<Self> {
+        let slug = raw.trim().to_lowercase();
+        let valid = (2..=48).contains(&slug.len())
+            && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !slug.starts_with('-')
+            && !slug.ends_with('-')
+            && !slug.contains("--");
+        if !valid {
+            return Err(DomainError::invalid(
+                "invalid_practice_code",
+                "a practice code has 2 to 48 lower-case letters, digits and dashes",
+            ));
+        }
+        Ok(Self(slug))
+    }
+
+    /// The slug as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_normalised_and_checked() {
+        assert_eq!(Username::parse(" Dr.Smith ").map(|u| u.0).ok(), Some("dr.smith".into()));
+        for bad in ["ab", "has space", "semi;colon", &"x".repeat(65)] {
+            assert!(Username::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails_keep_local_part_and_lower_domain() {
+        assert_eq!(
+            Email::parse(" Jane.Doe@Example.COM ").map(|e| e.0).ok(),
+            Some("Jane.Doe@example.com".into())
+        );
+        for bad in ["", "no-at", "@x.com", "a@b", "a@.com", "a@b..com", "a b@c.com", "a@b.com."] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn practice_codes() {
+        assert!(PracticeSlug::parse("demo-animal-hospital").is_ok());
+        for bad in ["-x", "x-", "a--b", "A B", "é", "a"] {
+            assert!(PracticeSlug::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
+
+/// Where a request came from, for the activity log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The request id (also sent back as `X-Request-Id`).
+    pub request_id: Option<String>,
+    /// The client's IP address.
+    pub ip: Option<String>,
+}
+
+/// Who did something: a staff user, or the system itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The staff user's id; `None` for the system.
+    pub id: Option<Uuid>,
+    /// The name written on the activity log, kept after the user is deleted.
+    pub name: String,
+}
+
+impl Actor {
+    /// The server itself (first start, command line, timed jobs).
+    pub fn system(what: &str) -> Self {
+        Self { id: None, name: format!("system ({what})") }
+    }
+}
+
+/// A position in a newest-first list: the creation time and id of the last
+/// item seen. Opaque to clients (base64url text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// When the last item seen was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Its id, to break ties.
+    pub id: Uuid,
+}
+
+impl Cursor {
+    /// The cursor as text for a URL.
+    pub fn encode(&self) -> String {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        URL_SAFE_NO_PAD.encode(format!("{}|{}", self.created_at.to_rfc3339(), self.id))
+    }
+
+    /// Parses a cursor made by [`Cursor::encode`].
+    pub fn decode(text: &str) -> DomainResult<Self> {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        let invalid = || DomainError::invalid("invalid_cursor", "the paging cursor is not one this server made");
+        let raw = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+        let raw = String::from_utf8(raw).map_err(|_| invalid())?;
+        let (time, id) = raw.split_once('|').ok_or_else(invalid)?;
+        Ok(Self {
+            created_at: chrono::DateTime::parse_from_rfc3339(time).map_err(|_| invalid())?.to_utc(),
+            id: Uuid::parse_str(id).map_err(|_| invalid())?,
+        })
+    }
+}
+
+/// How many items a list returns: 50 unless asked, 1 to 200.
+pub fn page_limit(requested: Option<u32>) -> DomainResult<u64> {
+    match requested {
+        None => Ok(50),
+        Some(n @ 1..=200) => Ok(u64::from(n)),
+        Some(_) => Err(DomainError::invalid("invalid_limit", "limit must be between 1 and 200")),
+    }
+}
+
+/// One page of a list and where the next one starts.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The items, newest first.
+    pub items: Vec<T>,
+    /// Pass as `after` to get the next page; `None` on the last page.
+    pub next: Option<Cursor>,
+}
+
+#[cfg(test)]
+mod cursor_tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let cursor = Cursor { created_at: chrono::Utc::now(), id: Uuid::new_v4() };
+        assert_eq!(Cursor::decode(&cursor.encode()).ok(), Some(cursor));
+        assert!(Cursor::decode("not-a-cursor").is_err());
+        assert!(page_limit(Some(0)).is_err());
+        assert!(page_limit(Some(201)).is_err());
+        assert_eq!(page_limit(None).ok(), Some(50));
+    }
+}

@@ -1,0 +1,177 @@
+//! The request context: a request id carried in the tracing span and the
+//! `X-Request-Id` header, the client's address, whether the request came over
+//! TLS; and the body limit.
+
+use std::{net::IpAddr, time::Instant};
+
+use petbridge_domain::Origin;
+use poem::{
+    Endpoint, IntoResponse, Middleware, Request, Response, Result,
+    http::{HeaderValue, StatusCode, header},
+};
+use tracing::Instrument;
+
+use crate::problem::problem_response;
+
+/// What handlers know about the request beyond its content.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// Request id and client address, for the activity log.
+    pub origin: Origin,
+    /// Whether the client reached us over TLS (directly or through a trusted proxy).
+    pub secure: bool,
+}
+
+/// Sets up the [`RequestContext`], a tracing span, and request metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct Observe {
+    /// Believe `X-Forwarded-For` / `X-Forwarded-Proto` (only behind a proxy we run).
+    pub trust_proxy: bool,
+}
+
+/// The endpoint [`Observe`] wraps.
+pub struct ObserveEndpoint<E> {
+    inner: E,
+    trust_proxy: bool,
+}
+
+impl<E: Endpoint> Middleware<E> for Observe {
+    type Output = ObserveEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        ObserveEndpoint { inner, trust_proxy: self.trust_proxy }
+    }
+}
+
+fn valid_request_id(value: &str) -> bool {
+    (1..=64).contains(&value.len()) && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn forwarded<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers().get(name)?.to_str().ok()
+}
+
+/// A short name for the part of the site a path belongs to (metric label).
+fn area(path: &str) -> &'static str {
+    const AREAS: [(&str, &str); 6] = [
+        ("/api/app/", "app_api"),
+        ("/api/dashboard/", "dashboard_api"),
+        ("/api/sync/", "sync_api"),
+        ("/hooks/", "hooks"),
+        ("/assets/", "assets"),
+        ("/docs", "docs"),
+    ];
+    AREAS.iter().find(|(prefix, _)| path.starts_with(prefix)).map_or("pages", |(_, name)| name)
+}
+
+impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> Result<Response> {
+        let request_id = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| valid_request_id(v))
+            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+        let peer_ip = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
+        let forwarded_ip = self
+            .trust_proxy
+            .then(|| forwarded(&req, "x-forwarded-for"))
+            .flatten()
+            .and_then(|list| list.split(',').next())
+            .and_then(|first| first.trim().parse::<IpAddr>().ok());
+        let secure = req.uri().scheme_str() == Some("https")
+            || (self.trust_proxy && forwarded(&req, "x-forwarded-proto") == Some("https"));
+        req.set_data(RequestContext {
+            origin: Origin {
+                request_id: Some(request_id.clone()),
+                ip: forwarded_ip.or(peer_ip).map(|ip| ip.to_string()),
+            },
+            secure,
+        });
+
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let span = tracing::info_span!("request", id = %request_id, %method, %path);
+        let started = Instant::now();
+        let result = self.inner.call(req).instrument(span.clone()).await;
+        let mut response = match result {
+            Ok(output) => output.into_response(),
+            Err(err) => err.into_response(),
+        };
+        let status = response.status();
+        let elapsed = started.elapsed();
+        span.in_scope(|| {
+            tracing::info!(status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1000.0, "handled");
+        });
+        metrics::histogram!(
+            "http_request_duration_seconds",
+            "area" => area(&path),
+            "status" => status.as_str().to_owned()
+        )
+        .record(elapsed.as_secs_f64());
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert("x-request-id", value);
+        }
+        Ok(response)
+    }
+}
+
+/// Refuses request bodies over `max_bytes` with 413 problem+json, whether the
+/// client announced the length or streams the body.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit {
+    /// The largest body accepted.
+    pub max_bytes: usize,
+}
+
+/// The endpoint [`BodyLimit`] wraps.
+pub struct BodyLimitEndpoint<E> {
+    inner: E,
+    max_bytes: usize,
+}
+
+impl<E: Endpoint> Middleware<E> for BodyLimit {
+    type Output = BodyLimitEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        BodyLimitEndpoint { inner, max_bytes: self.max_bytes }
+    }
+}
+
+impl<E: Endpoint> BodyLimitEndpoint<E> {
+    fn too_large(&self) -> Response {
+        problem_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            Some(format!("request bodies are limited to {} bytes", self.max_bytes)),
+        )
+    }
+}
+
+impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> Result<Response> {
+        let announced = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        match announced {
+            Some(length) if length > self.max_bytes as u64 => return Ok(self.too_large()),
+            Some(_) => {}
+            None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
+                // A streamed body: read it up to the limit before anyone parses it.
+                match req.take_body().into_bytes_limit(self.max_bytes).await {
+                    Ok(bytes) => req.set_body(bytes),
+                    Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(self.too_large()),
+                    Err(err) => return Err(err.into()),
+                }
+            }
+            None => {}
+        }
+        self.inner.call(req).await.map(IntoResponse::into_response)
+    }
+}

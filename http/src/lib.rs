@@ -1,0 +1,9 @@
+//! What every HTTP-facing crate shares: `application/problem+json` errors
+//! with stable codes, the request context (id, client address), and the
+//! middleware that sets it up and bounds request bodies.
+
+pub mod context;
+pub mod problem;
+
+pub use context::{BodyLimit, Observe, RequestContext};
+pub use problem::{ApiError, ApiResult, Problem, PROBLEM_JSON, problem_response, to_problem};

@@ -1,0 +1,18 @@
+//! Schema migrations, written once for SQLite and PostgreSQL.
+//!
+//! Old migrations never import today's entities: each one names its tables and
+//! columns itself, so it keeps meaning what it meant when it shipped.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_platform;
+
+/// Every migration, in the order it runs.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_platform::Migration)]
+    }
+}

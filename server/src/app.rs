@@ -1,0 +1,296 @@
+//! `Application::build` wires settings into a running server: database,
+//! migrations, bus, storage, workers, routes, listener. Tests build it on
+//! port 0 with their own settings.
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::{Context, anyhow};
+use petbridge_domain::{
+    Platform,
+    ports::{Bus, Clock, InProcessBus, RedisBus, Storage, SystemClock, storage::S3Location},
+    services::{passwords::Passwords, sessions::SessionPolicy},
+};
+use petbridge_http::{BodyLimit, Observe, problem_response, to_problem};
+use petbridge_migrations::{Migrator, MigratorTrait};
+use petbridge_workers::{DeliveryWorker, Providers};
+use poem::{
+    EndpointExt, IntoResponse, Response, Server, get, handler,
+    http::StatusCode,
+    listener::TcpAcceptor,
+    web::{Data, Html, Json},
+};
+use poem_openapi::OpenApiService;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use secrecy::ExposeSecret;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    bootstrap,
+    settings::{Settings, redact_url},
+    telemetry,
+};
+
+/// Listen backlog: bursts of reconnecting sockets must not wait for SYN retries.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// What a caller may vary beyond settings (tests pass a test clock).
+#[derive(Clone)]
+pub struct Options {
+    /// Where time comes from.
+    pub clock: Arc<dyn Clock>,
+    /// Delivery providers for the embedded workers.
+    pub providers: Providers,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { clock: Arc::new(SystemClock), providers: Providers::dev() }
+    }
+}
+
+/// A built server, listening, not yet serving.
+pub struct Application {
+    /// The bound address.
+    pub address: std::net::SocketAddr,
+    /// The database, ports and policies, shared with handlers and workers.
+    pub platform: Platform,
+    settings: Settings,
+    acceptor: TcpAcceptor,
+    routes: poem::endpoint::BoxEndpoint<'static, Response>,
+    shutdown: CancellationToken,
+    workers: Vec<JoinHandle<()>>,
+}
+
+/// Connects to the database named in settings, within the connect timeout,
+/// with an error that says what was tried and what to fix.
+pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.database.url.expose_secret();
+    let shown = redact_url(&settings.database.url);
+    let timeout = Duration::from_secs(settings.database.connect_timeout_seconds.max(1));
+    if let Some(path) = sqlite_file(url) {
+        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the directory {} for the SQLite database {shown}", dir.display()))?;
+        }
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(settings.database.max_connections.max(1))
+        .connect_timeout(timeout)
+        .acquire_timeout(timeout)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+    let hint = "check DATABASE_URL (or PETBRIDGE__DATABASE__URL): sqlite://path/to/file.db?mode=rwc or postgres://user:password@host:5432/database";
+    match tokio::time::timeout(timeout + Duration::from_secs(1), Database::connect(options)).await {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(err)) => Err(anyhow!("cannot connect to the database at {shown}: {err}; {hint}")),
+        Err(_) => Err(anyhow!("no answer from the database at {shown} within {}s; {hint}", timeout.as_secs())),
+    }
+}
+
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// Connects the bus: Redis when a URL is set, in-process otherwise.
+pub async fn connect_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
+    let Some(url) = &settings.redis.url else {
+        return Ok(Arc::new(InProcessBus::new()));
+    };
+    let shown = redact_url(url);
+    let hint = "check REDIS_URL (or PETBRIDGE__REDIS__URL), e.g. redis://127.0.0.1:6379, or unset it to run on one process";
+    let client = redis::Client::open(url.expose_secret())
+        .map_err(|err| anyhow!("the Redis URL {shown} is not valid: {err}; {hint}"))?;
+    let timeout = Duration::from_secs(settings.database.connect_timeout_seconds.max(1));
+    let bus = match tokio::time::timeout(timeout, RedisBus::connect(client, &settings.redis.key_prefix)).await {
+        Ok(Ok(bus)) => bus,
+        Ok(Err(err)) => return Err(anyhow!("cannot connect to Redis at {shown}: {err}; {hint}")),
+        Err(_) => return Err(anyhow!("no answer from Redis at {shown} within {}s; {hint}", timeout.as_secs())),
+    };
+    bus.ping().await.map_err(|err| anyhow!("Redis at {shown} does not answer PING: {err}; {hint}"))?;
+    Ok(Arc::new(bus))
+}
+
+fn storage(settings: &Settings) -> anyhow::Result<Storage> {
+    let storage = match settings.storage.kind.as_str() {
+        "local" => Storage::local(std::path::Path::new(&settings.storage.local_dir)),
+        "s3" => {
+            let s3 = settings
+                .storage
+                .s3
+                .as_ref()
+                .ok_or_else(|| anyhow!("storage.kind is s3 but [storage.s3] is missing"))?;
+            Storage::s3(&S3Location {
+                bucket: s3.bucket.clone(),
+                region: s3.region.clone(),
+                endpoint: s3.endpoint.clone(),
+                access_key_id: s3.access_key_id.clone(),
+                secret_access_key: s3.secret_access_key.expose_secret().to_owned(),
+            })
+        }
+        other => return Err(anyhow!("storage.kind must be local or s3, not {other}")),
+    };
+    storage.map_err(|err| anyhow!("cannot set up file storage: {err}"))
+}
+
+/// Connects everything a server or worker process needs and applies migrations.
+pub async fn platform(settings: &Settings, options: &Options) -> anyhow::Result<Platform> {
+    let db = connect_database(settings).await?;
+    Migrator::up(&db, None).await.context("applying database migrations")?;
+    let parallel = std::thread::available_parallelism().map_or(2, usize::from);
+    Ok(Platform {
+        db,
+        clock: options.clock.clone(),
+        bus: connect_bus(settings).await?,
+        storage: storage(settings)?,
+        passwords: Passwords::new(parallel).map_err(|err| anyhow!("password hasher: {err}"))?,
+        sessions: SessionPolicy {
+            idle: chrono::Duration::minutes(settings.sessions.idle_minutes),
+            absolute: chrono::Duration::hours(settings.sessions.absolute_hours),
+        },
+    })
+}
+
+async fn bind(address: &str) -> anyhow::Result<(TcpAcceptor, std::net::SocketAddr)> {
+    let resolved = tokio::net::lookup_host(address)
+        .await
+        .with_context(|| format!("cannot resolve {address}"))?
+        .next()
+        .ok_or_else(|| anyhow!("{address} resolves to nothing"))?;
+    let socket = if resolved.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(resolved).with_context(|| format!("cannot listen on {address}: is another server running there?"))?;
+    let listener = socket.listen(LISTEN_BACKLOG)?;
+    let local = listener.local_addr()?;
+    Ok((TcpAcceptor::from_tokio(listener)?, local))
+}
+
+impl Application {
+    /// Connects, migrates, bootstraps, and binds the listener.
+    pub async fn build(settings: Settings, options: Options) -> anyhow::Result<Self> {
+        let platform = platform(&settings, &options).await?;
+        if settings.bootstrap.demo_practice {
+            bootstrap::first_start(&platform, &settings).await?;
+        }
+        let (acceptor, address) = bind(&settings.listen_address()).await?;
+        let shutdown = CancellationToken::new();
+        let mut workers = Vec::new();
+        if settings.workers.embedded {
+            let worker = DeliveryWorker::new(platform.clone(), options.providers.clone(), settings.workers.batch);
+            let poll = Duration::from_millis(settings.workers.poll_interval_ms.max(10));
+            workers.push(tokio::spawn(worker.run(shutdown.child_token(), poll)));
+        }
+        let routes = routes(&settings, &platform);
+        Ok(Self { address, platform, settings, acceptor, routes, shutdown, workers })
+    }
+
+    /// Cancel this to stop the server gracefully (in-flight requests finish).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until the shutdown token is cancelled, then lets in-flight
+    /// requests finish (up to the grace period) and stops the workers.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let grace = Duration::from_secs(self.settings.server.shutdown_grace_seconds);
+        let shutdown = self.shutdown.clone();
+        let result = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(self.routes, async move { shutdown.cancelled().await }, Some(grace))
+            .await;
+        self.shutdown.cancel();
+        for worker in self.workers {
+            let _ = worker.await;
+        }
+        result.context("the HTTP server failed")
+    }
+}
+
+/// Every route of the server.
+fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoint<'static, Response> {
+    let public = settings.server.public_url.trim_end_matches('/');
+    let app_api = OpenApiService::new(petbridge_mobile_api::AppApi, "Petbridge owner app API", petbridge_mobile_api::API_VERSION)
+        .description("The API behind the practice's branded pet-owner app. Errors are application/problem+json with a stable `code`.")
+        .server(format!("{public}/api/app/v1"));
+    let dashboard_api =
+        OpenApiService::new(petbridge_dashboard::DashboardApi, "Petbridge dashboard API", petbridge_dashboard::API_VERSION)
+            .description("What practice staff do in the dashboard. Errors are application/problem+json with a stable `code`.")
+            .server(format!("{public}/api/dashboard/v1"));
+    let sync_api = OpenApiService::new(petbridge_dashboard::SyncApi, "Petbridge PMS sync API", petbridge_dashboard::API_VERSION)
+        .description("For the sync agent that runs beside the practice management software.")
+        .server(format!("{public}/api/sync/v1"));
+
+    let route = petbridge_dashboard::pages::routes()
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics))
+        .at("/docs", get(docs_index))
+        .at("/api/app/v1/openapi.json", app_api.spec_endpoint())
+        .nest("/api/app/v1/docs", app_api.swagger_ui())
+        .nest("/api/app/v1", app_api)
+        .at("/api/dashboard/v1/openapi.json", dashboard_api.spec_endpoint())
+        .nest("/api/dashboard/v1/docs", dashboard_api.swagger_ui())
+        .nest("/api/dashboard/v1", dashboard_api)
+        .at("/api/sync/v1/openapi.json", sync_api.spec_endpoint())
+        .nest("/api/sync/v1/docs", sync_api.swagger_ui())
+        .nest("/api/sync/v1", sync_api);
+
+    route
+        .with(BodyLimit { max_bytes: settings.server.body_limit_bytes })
+        .catch_all_error(to_problem)
+        .with(Observe { trust_proxy: settings.server.trust_proxy })
+        .data(platform.clone())
+        .map_to_response()
+        .boxed()
+}
+
+#[handler]
+fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+#[handler]
+async fn readyz(platform: Data<&Platform>) -> Response {
+    let database = platform.db.ping().await;
+    let bus = platform.bus.ping().await;
+    match (&database, &bus) {
+        (Ok(()), Ok(())) => {
+            Json(serde_json::json!({ "status": "ready", "database": "ok", "bus": platform.bus.kind() })).into_response()
+        }
+        _ => {
+            let mut failing = Vec::new();
+            if let Err(err) = &database {
+                tracing::warn!(error = %err, "readiness: database unreachable");
+                failing.push("database");
+            }
+            if let Err(err) = &bus {
+                tracing::warn!(error = %err, "readiness: bus unreachable");
+                failing.push(platform.bus.kind());
+            }
+            problem_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                Some(format!("unreachable: {}", failing.join(", "))),
+            )
+        }
+    }
+}
+
+#[handler]
+fn metrics() -> Response {
+    Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(telemetry::metrics().render())
+}
+
+#[handler]
+fn docs_index() -> Html<&'static str> {
+    Html(include_str!("docs.html"))
+}

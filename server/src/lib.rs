@@ -1,0 +1,10 @@
+//! The Petbridge server: settings, wiring of the ports' adapters, the HTTP
+//! routes of every crate, and the command line.
+
+pub mod app;
+pub mod bootstrap;
+pub mod settings;
+pub mod telemetry;
+
+pub use app::{Application, Options};
+pub use settings::Settings;

@@ -1,0 +1,183 @@
+//! `petbridge`: the server, its workers and its admin commands.
+
+use std::time::Duration;
+
+use anyhow::anyhow;
+use clap::{Parser, Subcommand};
+use petbridge::{
+    Application, Options, Settings,
+    app::{self},
+    bootstrap, telemetry,
+};
+use petbridge_domain::{
+    Actor, Origin, Scope,
+    services::{staff, staff::SecurityLevel, tokens},
+};
+use petbridge_migrations::{Migrator, MigratorTrait};
+use petbridge_workers::DeliveryWorker;
+use tokio_util::sync::CancellationToken;
+
+/// Petbridge: the server behind a veterinary practice's pet-owner app and its staff dashboard.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the APIs and the dashboard (the default).
+    Serve,
+    /// Run delivery workers only (production: as many processes as you like).
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Administrative tasks.
+    Admin {
+        #[command(subcommand)]
+        task: AdminTask,
+    },
+    /// Fill a practice with realistic demo data.
+    Demo {
+        /// The practice code (default: the only practice).
+        #[arg(long)]
+        practice: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminTask {
+    /// Create a staff user of any level.
+    CreateUser {
+        /// The practice code (default: the only practice).
+        #[arg(long)]
+        practice: Option<String>,
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Name shown in the dashboard.
+        #[arg(long)]
+        display_name: String,
+        /// staff, manager or administrator.
+        #[arg(long, default_value = "staff")]
+        level: String,
+        /// Email for account notices.
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(Cli::parse())) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Cancels `token` at SIGTERM or Ctrl-C.
+fn cancel_on_signal(token: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    token.cancel();
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+        token.cancel();
+    });
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let settings = Settings::load()?;
+    telemetry::init_logs(&settings.server.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings, Options::default()).await?;
+            tracing::info!(address = %app.address, "serving");
+            cancel_on_signal(app.shutdown_token());
+            app.run_until_stopped().await
+        }
+        Command::Worker => {
+            let options = Options::default();
+            let platform = app::platform(&settings, &options).await?;
+            let token = CancellationToken::new();
+            cancel_on_signal(token.clone());
+            DeliveryWorker::new(platform, options.providers, settings.workers.batch)
+                .run(token, Duration::from_millis(settings.workers.poll_interval_ms.max(10)))
+                .await;
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = app::connect_database(&settings).await?;
+            Migrator::up(&db, None).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Admin { task: AdminTask::CreateUser { practice, username, display_name, level, email, password_stdin } } => {
+            let platform = app::platform(&settings, &Options::default()).await?;
+            let practice = bootstrap::resolve_practice(&platform, practice.as_deref()).await?;
+            let level = SecurityLevel::parse(&level).map_err(|e| anyhow!("{e}"))?;
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (tokens::random_password().map_err(|e| anyhow!("{e}"))?, true)
+            };
+            let user = staff::create(
+                &platform,
+                Scope { practice_id: practice.id },
+                &Actor::system("command line"),
+                &Origin::default(),
+                staff::NewStaff { username, display_name, email, level, password: password.clone() },
+            )
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+            println!("created {} ({}) in {}", user.username, level.label(), practice.name);
+            if generated {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+        Command::Demo { practice } => {
+            let platform = app::platform(&settings, &Options::default()).await?;
+            bootstrap::first_start(&platform, &settings).await?;
+            let practice = bootstrap::resolve_practice(&platform, practice.as_deref()).await?;
+            let created = bootstrap::fill_demo(&platform, &practice).await?;
+            println!("demo data added to {}", practice.name);
+            for (username, password) in created {
+                println!("  {username}: {password}");
+            }
+            Ok(())
+        }
+    }
+}

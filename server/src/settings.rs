@@ -1,0 +1,188 @@
+//! Settings: the defaults in `config/default.toml` (compiled in), then
+//! `config/local.toml` if present, then `PETBRIDGE__SECTION__KEY` variables,
+//! then `DATABASE_URL` and `REDIS_URL`. Secrets are `SecretString`s: they
+//! print as `[REDACTED]` in `Debug` and never reach a log line.
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../../config/default.toml");
+
+/// Everything the server reads at start.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// HTTP.
+    pub server: ServerSettings,
+    /// The database.
+    pub database: DatabaseSettings,
+    /// Redis (optional).
+    pub redis: RedisSettings,
+    /// Files.
+    pub storage: StorageSettings,
+    /// Delivery workers.
+    pub workers: WorkerSettings,
+    /// Staff sessions.
+    pub sessions: SessionSettings,
+    /// First start.
+    pub bootstrap: BootstrapSettings,
+}
+
+/// HTTP settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    /// Address to listen on.
+    pub host: String,
+    /// Port (0 picks a free one).
+    pub port: u16,
+    /// The public base URL.
+    pub public_url: String,
+    /// The largest request body.
+    pub body_limit_bytes: usize,
+    /// Trust forwarding headers.
+    pub trust_proxy: bool,
+    /// Grace period for in-flight requests at shutdown.
+    pub shutdown_grace_seconds: u64,
+    /// `plain` or `json`.
+    pub log_format: String,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://…` or `postgres://…` (may hold a password).
+    pub url: SecretString,
+    /// Pool size.
+    pub max_connections: u32,
+    /// How long to try before giving up at start.
+    pub connect_timeout_seconds: u64,
+}
+
+/// Redis settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RedisSettings {
+    /// `redis://…` (may hold a password); none means in-process.
+    pub url: Option<SecretString>,
+    /// Prefix of every key and channel.
+    pub key_prefix: String,
+}
+
+/// File storage settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StorageSettings {
+    /// `local` or `s3`.
+    pub kind: String,
+    /// The directory for `local`.
+    pub local_dir: String,
+    /// The bucket for `s3`.
+    pub s3: Option<S3Settings>,
+}
+
+/// An S3-compatible bucket.
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Settings {
+    /// Bucket.
+    pub bucket: String,
+    /// Region.
+    pub region: String,
+    /// Endpoint for non-AWS servers.
+    pub endpoint: Option<String>,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret key.
+    pub secret_access_key: SecretString,
+}
+
+/// Worker settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkerSettings {
+    /// Run workers inside the server.
+    pub embedded: bool,
+    /// Rest between idle polls.
+    pub poll_interval_ms: u64,
+    /// Deliveries per step.
+    pub batch: u64,
+}
+
+/// Session lifetimes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionSettings {
+    /// Idle timeout.
+    pub idle_minutes: i64,
+    /// Absolute timeout.
+    pub absolute_hours: i64,
+}
+
+/// First-start behaviour.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BootstrapSettings {
+    /// Create the demo practice and an administrator when the database is empty.
+    pub demo_practice: bool,
+}
+
+impl Settings {
+    /// The compiled-in defaults alone (tests start from these).
+    pub fn defaults() -> anyhow::Result<Self> {
+        config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()?
+            .try_deserialize()
+            .context("the built-in settings do not parse")
+    }
+
+    /// Defaults, `config/local.toml`, then the environment.
+    pub fn load() -> anyhow::Result<Self> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(config::File::with_name("config/local").required(false))
+            .add_source(
+                config::Environment::with_prefix("PETBRIDGE")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .set_override_option("database.url", env("DATABASE_URL"))?
+            .set_override_option("redis.url", env("REDIS_URL"))?
+            .build()
+            .context("reading settings (config/*.toml and PETBRIDGE__* variables)")?
+            .try_deserialize()
+            .context("settings are not valid (check config/local.toml and PETBRIDGE__* variables)")
+    }
+
+    /// The address to listen on.
+    pub fn listen_address(&self) -> String {
+        format!("{}:{}", self.server.host, self.server.port)
+    }
+}
+
+/// A URL with any password replaced by `***`, safe to print.
+pub fn redact_url(secret: &SecretString) -> String {
+    let raw = secret.expose_secret();
+    match url::Url::parse(raw) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "(an unparseable URL)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_secrets_stay_hidden() {
+        let Ok(mut settings) = Settings::defaults() else { panic!("defaults do not parse") };
+        assert_eq!(settings.server.port, 8080);
+        settings.database.url = SecretString::from("postgres://app:hunter2-secret@db.internal/petbridge");
+        settings.redis.url = Some(SecretString::from("redis://:redis-pass@cache:6379"));
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("hunter2-secret"), "{debug}");
+        assert!(!debug.contains("redis-pass"), "{debug}");
+        assert_eq!(redact_url(&settings.database.url), "postgres://app:***@db.internal/petbridge");
+    }
+}
