@@ -12,8 +12,9 @@ use poem::{
     web::Redirect,
 };
 use poem_openapi::{
-    SecurityScheme,
+    ApiExtractor, ApiExtractorType, ExtractParamOptions, SecurityScheme,
     auth::{ApiKey, Bearer},
+    registry::Registry,
 };
 
 /// The session cookie's name.
@@ -31,13 +32,46 @@ pub struct StaffBearer(StaffPrincipal);
 #[oai(ty = "api_key", key_name = "pb_session", key_in = "cookie", checker = "check_cookie")]
 pub struct StaffCookie(StaffPrincipal);
 
-/// A signed-in staff member, by token or by cookie.
-#[derive(SecurityScheme)]
+/// A signed-in staff member, by token or by cookie. A request that sends an
+/// `Authorization` header is judged by it alone, so each client sees the
+/// error of the scheme it used (`session_invalid`, `csrf_failed`).
 pub enum StaffAuth {
     /// By bearer token.
     Bearer(StaffBearer),
     /// By session cookie.
     Cookie(StaffCookie),
+}
+
+impl<'a> ApiExtractor<'a> for StaffAuth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        StaffBearer::register(registry);
+        StaffCookie::register(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        [StaffBearer::security_schemes(), StaffCookie::security_schemes()].concat()
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        body: &mut RequestBody,
+        _options: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        if req.headers().contains_key(header::AUTHORIZATION) {
+            let bearer = StaffBearer::from_request(req, body, ExtractParamOptions::default()).await?;
+            return Ok(StaffAuth::Bearer(bearer));
+        }
+        if cookie_value(req, SESSION_COOKIE).is_some() {
+            let cookie = StaffCookie::from_request(req, body, ExtractParamOptions::default()).await?;
+            return Ok(StaffAuth::Cookie(cookie));
+        }
+        Err(unauthorized("unauthorized"))
+    }
 }
 
 impl StaffAuth {

@@ -156,7 +156,8 @@ pub async fn to_problem(err: poem::Error) -> Response {
     let is_problem = response
         .content_type()
         .is_some_and(|ct| ct.starts_with(PROBLEM_JSON));
-    if is_problem {
+    // Redirects (to the login page, say) travel as errors too: leave them be.
+    if is_problem || !(response.status().is_client_error() || response.status().is_server_error()) {
         return response;
     }
     let status = response.status();

@@ -17,6 +17,7 @@ use poem::{
     EndpointExt, IntoResponse, Response, Server, get, handler,
     http::StatusCode,
     listener::TcpAcceptor,
+    middleware::{CatchPanic, CookieJarManager},
     web::{Data, Html, Json},
 };
 use poem_openapi::OpenApiService;
@@ -55,6 +56,8 @@ pub struct Application {
     pub address: std::net::SocketAddr,
     /// The database, ports and policies, shared with handlers and workers.
     pub platform: Platform,
+    /// Set on the very first start: how to log in (also printed).
+    pub first_login: Option<bootstrap::FirstLogin>,
     settings: Settings,
     acceptor: TcpAcceptor,
     routes: poem::endpoint::BoxEndpoint<'static, Response>,
@@ -176,9 +179,13 @@ async fn bind(address: &str) -> anyhow::Result<(TcpAcceptor, std::net::SocketAdd
 impl Application {
     /// Connects, migrates, bootstraps, and binds the listener.
     pub async fn build(settings: Settings, options: Options) -> anyhow::Result<Self> {
+        // Install the metrics recorder before the first request is counted.
+        telemetry::metrics();
         let platform = platform(&settings, &options).await?;
-        if settings.bootstrap.demo_practice {
-            bootstrap::first_start(&platform, &settings).await?;
+        let first_login =
+            if settings.bootstrap.demo_practice { bootstrap::first_start(&platform).await? } else { None };
+        if let Some(login) = &first_login {
+            login.print(&settings);
         }
         let (acceptor, address) = bind(&settings.listen_address()).await?;
         let shutdown = CancellationToken::new();
@@ -189,7 +196,7 @@ impl Application {
             workers.push(tokio::spawn(worker.run(shutdown.child_token(), poll)));
         }
         let routes = routes(&settings, &platform);
-        Ok(Self { address, platform, settings, acceptor, routes, shutdown, workers })
+        Ok(Self { address, platform, first_login, settings, acceptor, routes, shutdown, workers })
     }
 
     /// Cancel this to stop the server gracefully (in-flight requests finish).
@@ -244,6 +251,8 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
 
     route
         .with(BodyLimit { max_bytes: settings.server.body_limit_bytes })
+        .with(CookieJarManager::new())
+        .with(CatchPanic::new())
         .catch_all_error(to_problem)
         .with(Observe { trust_proxy: settings.server.trust_proxy })
         .data(platform.clone())

@@ -15,12 +15,51 @@ use crate::settings::Settings;
 /// The demo practice's code.
 pub const DEMO_PRACTICE_CODE: &str = "demo-animal-hospital";
 
+/// How to log in after the first start. Printed once: the password is not
+/// stored anywhere it could be shown again.
+#[derive(Clone)]
+pub struct FirstLogin {
+    /// The practice code.
+    pub practice_code: String,
+    /// The practice name.
+    pub practice_name: String,
+    /// The administrator's user name.
+    pub username: String,
+    /// The administrator's password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for FirstLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FirstLogin")
+            .field("practice_code", &self.practice_code)
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+impl FirstLogin {
+    /// Prints the login details to standard output (never to the log, which
+    /// may be shipped elsewhere).
+    pub fn print(&self, settings: &Settings) {
+        let public = settings.server.public_url.trim_end_matches('/');
+        println!(
+            "\nPetbridge is ready: {name}\n  Dashboard:      {public}/login\n  Practice code:  {code}\n  User name:      {user}\n  Password:       {password}\n  (shown once; change it after you log in)\n",
+            name = self.practice_name,
+            code = self.practice_code,
+            user = self.username,
+            password = self.password,
+        );
+    }
+}
+
 /// On an empty database: creates "Demo Animal Hospital" and an administrator
-/// with a random password, and prints how to log in (once: the password is
-/// not stored anywhere it could be printed again).
-pub async fn first_start(platform: &Platform, settings: &Settings) -> anyhow::Result<()> {
+/// with a random password, and returns how to log in. Does nothing when the
+/// database already has a practice.
+pub async fn first_start(platform: &Platform) -> anyhow::Result<Option<FirstLogin>> {
     if practices::count(platform).await.map_err(|e| anyhow!("{e}"))? > 0 {
-        return Ok(());
+        return Ok(None);
     }
     let practice = practices::create(
         platform,
@@ -48,14 +87,12 @@ pub async fn first_start(platform: &Platform, settings: &Settings) -> anyhow::Re
     )
     .await
     .map_err(|e| anyhow!("creating the first administrator: {e}"))?;
-    let public = settings.server.public_url.trim_end_matches('/');
-    // Printed, never logged: the log may be shipped elsewhere.
-    println!(
-        "\nPetbridge is ready: {name}\n  Dashboard:      {public}/login\n  Practice code:  {code}\n  User name:      admin\n  Password:       {password}\n  (shown once; change it after you log in)\n",
-        name = practice.name,
-        code = practice.slug,
-    );
-    Ok(())
+    Ok(Some(FirstLogin {
+        practice_code: practice.slug,
+        practice_name: practice.name,
+        username: "admin".to_owned(),
+        password,
+    }))
 }
 
 /// The practice a command names, or the only one there is.

@@ -170,7 +170,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo { practice } => {
             let platform = app::platform(&settings, &Options::default()).await?;
-            bootstrap::first_start(&platform, &settings).await?;
+            if let Some(login) = bootstrap::first_start(&platform).await? {
+                login.print(&settings);
+            }
             let practice = bootstrap::resolve_practice(&platform, practice.as_deref()).await?;
             let created = bootstrap::fill_demo(&platform, &practice).await?;
             println!("demo data added to {}", practice.name);

@@ -1,0 +1,226 @@
+//! The test harness: `spawn_app()` builds the real server on port 0 with its
+//! own database (a temporary SQLite file, or a fresh PostgreSQL database when
+//! `TEST_DATABASE_URL` is set) and its own Redis key prefix (`TEST_REDIS_URL`),
+//! with a test clock. Helpers drive it over HTTP, websockets and a browser.
+//!
+//! Tests never sleep to synchronise: they wait on the bound listener and on
+//! state they can observe.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod browser;
+pub mod services;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use petbridge::{Application, Options, Settings};
+use petbridge_domain::{
+    Actor, Origin, Platform, Scope,
+    ports::TestClock,
+    services::{
+        practices::{self, NewPractice, Practice},
+        staff::{self, NewStaff, SecurityLevel},
+    },
+};
+use petbridge_workers::{DeliveryWorker, Providers, StepOutcome};
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+pub use services::{TestDatabase, redis_url};
+
+/// The password every test account gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A running server and the handles a test needs.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The bound address.
+    pub address: SocketAddr,
+    /// The server's database, ports and policies.
+    pub platform: Platform,
+    /// The server's clock; move it to test time rules.
+    pub clock: TestClock,
+    /// A client that keeps cookies and does not follow redirects.
+    pub client: reqwest::Client,
+    /// The settings the server was built with.
+    pub settings: Settings,
+    /// What the first start printed, when the settings asked for the demo practice.
+    pub first_login: Option<petbridge::bootstrap::FirstLogin>,
+    shutdown: CancellationToken,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _database: Arc<TestDatabase>,
+}
+
+/// Installs the TLS provider once per test process.
+pub fn init() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Settings for a test server: port 0, no demo practice, no embedded
+/// workers (tests drain the outbox with [`TestApp::deliver_all`]).
+pub async fn test_settings(database: &TestDatabase) -> Settings {
+    let mut settings = Settings::defaults().expect("default settings");
+    settings.server.host = "127.0.0.1".into();
+    settings.server.port = 0;
+    settings.server.shutdown_grace_seconds = 10;
+    settings.database.url = SecretString::from(database.url.clone());
+    settings.database.max_connections = 5;
+    settings.redis.url = redis_url().map(SecretString::from);
+    settings.redis.key_prefix = format!("test-{}:", uuid::Uuid::new_v4().simple());
+    settings.storage.local_dir = database.dir.path().join("files").to_string_lossy().into_owned();
+    settings.workers.embedded = false;
+    settings.bootstrap.demo_practice = false;
+    settings
+}
+
+/// A server on its own fresh database.
+pub async fn spawn_app() -> TestApp {
+    let database = Arc::new(TestDatabase::create().await);
+    let settings = test_settings(&database).await;
+    spawn_with(settings, database).await
+}
+
+/// A server with the given settings, on `database` (which may be shared
+/// with another instance).
+pub async fn spawn_with(settings: Settings, database: Arc<TestDatabase>) -> TestApp {
+    init();
+    let clock = TestClock::at(chrono::Utc::now());
+    let options = Options { clock: Arc::new(clock.clone()), providers: Providers::dev() };
+    let app = Application::build(settings.clone(), options).await.expect("the server builds");
+    let address = app.address;
+    let first_login = app.first_login.clone();
+    let platform = app.platform.clone();
+    let shutdown = app.shutdown_token();
+    let server = tokio::spawn(async move { app.run_until_stopped().await });
+    let base = format!("http://{address}");
+    TestApp {
+        base,
+        address,
+        platform,
+        clock,
+        client: client(),
+        settings,
+        first_login,
+        shutdown,
+        server: Some(server),
+        _database: database,
+    }
+}
+
+/// A client that keeps cookies and shows redirects instead of following them.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("http client")
+}
+
+/// A practice and its administrator, created through the services.
+pub struct PracticeFixture {
+    /// The practice.
+    pub practice: Practice,
+    /// Its administrator's user name.
+    pub admin: String,
+}
+
+impl TestApp {
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The database this server uses (to share it with a second instance).
+    pub fn database(&self) -> Arc<TestDatabase> {
+        self._database.clone()
+    }
+
+    /// Creates a practice with an administrator `admin`.
+    pub async fn practice(&self, code: &str) -> PracticeFixture {
+        let practice = practices::create(
+            &self.platform,
+            NewPractice { slug: code.into(), name: format!("{code} Veterinary Clinic"), time_zone: "America/Denver".into() },
+        )
+        .await
+        .expect("practice");
+        self.staff(&practice, "admin", SecurityLevel::Administrator).await;
+        PracticeFixture { practice, admin: "admin".into() }
+    }
+
+    /// Creates a staff user with [`PASSWORD`].
+    pub async fn staff(&self, practice: &Practice, username: &str, level: SecurityLevel) -> uuid::Uuid {
+        staff::create(
+            &self.platform,
+            Scope { practice_id: practice.id },
+            &Actor::system("test"),
+            &Origin::default(),
+            NewStaff {
+                username: username.into(),
+                display_name: format!("{username} (test)"),
+                email: Some(format!("{username}@{}.test", practice.slug)),
+                level,
+                password: PASSWORD.into(),
+            },
+        )
+        .await
+        .expect("staff user")
+        .id
+    }
+
+    /// Logs in through the API and returns the bearer token.
+    pub async fn login(&self, practice: &str, username: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/dashboard/v1/auth/login"))
+            .json(&serde_json::json!({ "practice": practice, "username": username, "password": PASSWORD }))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(response.status(), 200, "login of {username}@{practice}");
+        let body: Value = response.json().await.expect("login body");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// GET with a bearer token; returns status and JSON body (or Null).
+    pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
+        let response = self.client.get(self.url(path)).bearer_auth(token).send().await.expect("GET");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sends every due delivery through the dev providers until none is left.
+    pub async fn deliver_all(&self) -> StepOutcome {
+        let worker = DeliveryWorker::new(self.platform.clone(), Providers::dev(), 64);
+        let mut total = StepOutcome::default();
+        loop {
+            let step = worker.step().await.expect("delivery step");
+            if step.is_idle() {
+                return total;
+            }
+            total.sent += step.sent;
+            total.retried += step.retried;
+            total.failed += step.failed;
+            total.lost_claims += step.lost_claims;
+        }
+    }
+
+    /// Starts a graceful shutdown.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Waits for the server to stop (after [`TestApp::begin_shutdown`]).
+    pub async fn stopped(&mut self) -> anyhow::Result<()> {
+        match self.server.take() {
+            Some(handle) => handle.await?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}

@@ -1,0 +1,12 @@
+//! Black-box tests of the real server over HTTP and in a browser. One test
+//! binary, so the workspace links it once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod browser;
+mod bus;
+mod errors;
+mod health;
+mod outbox;
+mod shutdown;
+mod startup;
