@@ -233,7 +233,12 @@ impl DashboardApi {
 
     /// A colleague in the same practice.
     #[oai(path = "/staff/:id", method = "get", tag = "Tag::Staff", operation_id = "getStaffMember")]
-    async fn staff_member(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Json<StaffMember>> {
+    async fn staff_member(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<StaffMember>> {
         Ok(Json(staff::get(&platform, auth.principal().scope(), id.0).await?.into()))
     }
 

@@ -172,9 +172,6 @@ pub fn safe_next(next: Option<&str>) -> &str {
 
 /// A page response that must not be cached (it shows private data).
 pub fn private_page(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        poem::http::HeaderValue::from_static("no-store"),
-    );
+    response.headers_mut().insert(header::CACHE_CONTROL, poem::http::HeaderValue::from_static("no-store"));
     response
 }

@@ -5,7 +5,7 @@ use askama::Template;
 use petbridge_domain::{
     Cursor, Platform,
     entities::{activity, delivery},
-    services::{activity as activity_log, outbox, practices, sessions::StaffPrincipal, staff, tokens},
+    services::{activity as activity_log, outbox, practices, sessions, sessions::StaffPrincipal, staff, tokens},
 };
 use petbridge_http::RequestContext;
 use poem::{
@@ -151,10 +151,10 @@ async fn login_page(
     Query(query): Query<LoginQuery>,
 ) -> poem::Result<Response> {
     let next = safe_next(query.next.as_deref());
-    if let Some(token) = cookie_value(req, SESSION_COOKIE) {
-        if petbridge_domain::services::sessions::authenticate(&platform, &token).await.is_ok() {
-            return Ok(Redirect::see_other(next).into_response());
-        }
+    if let Some(token) = cookie_value(req, SESSION_COOKIE)
+        && sessions::authenticate(&platform, &token).await.is_ok()
+    {
+        return Ok(Redirect::see_other(next).into_response());
     }
     login_form(&platform, &context, String::new(), String::new(), next, None).await
 }
@@ -170,7 +170,8 @@ struct LoginForm {
 }
 
 /// Told for every kind of failed login: it never says which part was wrong.
-const LOGIN_FAILED: &str = "Those details don't match an active account. Check the practice code, user name and password.";
+const LOGIN_FAILED: &str =
+    "Those details don't match an active account. Check the practice code, user name and password.";
 
 #[handler]
 async fn login_submit(

@@ -21,9 +21,7 @@ impl Username {
     /// Parses and normalises a user name.
     pub fn parse(raw: &str) -> DomainResult<Self> {
         let name = raw.trim().to_lowercase();
-        let valid_chars = name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        let valid_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if !(3..=64).contains(&name.chars().count()) || !valid_chars {
             return Err(DomainError::invalid(
                 "invalid_username",
@@ -50,10 +48,8 @@ impl Email {
         let raw = raw.trim();
         let invalid = || DomainError::invalid("invalid_email", "not an email address");
         let (local, domain) = raw.rsplit_once('@').ok_or_else(invalid)?;
-        let domain_ok = domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..");
+        let domain_ok =
+            domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains("..");
         if local.is_empty()
             || local.contains('@')
             || !domain_ok
@@ -113,10 +109,7 @@ mod tests {
 
     #[test]
     fn emails_keep_local_part_and_lower_domain() {
-        assert_eq!(
-            Email::parse(" Jane.Doe@Example.COM ").map(|e| e.0).ok(),
-            Some("Jane.Doe@example.com".into())
-        );
+        assert_eq!(Email::parse(" Jane.Doe@Example.COM ").map(|e| e.0).ok(), Some("Jane.Doe@example.com".into()));
         for bad in ["", "no-at", "@x.com", "a@b", "a@.com", "a@b..com", "a b@c.com", "a@b.com."] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }

@@ -6,4 +6,4 @@ pub mod context;
 pub mod problem;
 
 pub use context::{BodyLimit, Observe, RequestContext};
-pub use problem::{ApiError, ApiResult, Problem, PROBLEM_JSON, problem_response, to_problem};
+pub use problem::{ApiError, ApiResult, PROBLEM_JSON, Problem, problem_response, to_problem};

@@ -104,11 +104,9 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden => Self::Forbidden(Json(Problem::new(StatusCode::FORBIDDEN, "forbidden", None))),
             DomainError::Unauthorized(code) => Self::unauthorized(code),
             DomainError::Conflict(code) => Self::Conflict(Json(Problem::new(StatusCode::CONFLICT, code, None))),
-            DomainError::Validation(code, message) => Self::Unprocessable(Json(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                code,
-                Some(message),
-            ))),
+            DomainError::Validation(code, message) => {
+                Self::Unprocessable(Json(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, Some(message))))
+            }
             DomainError::Unexpected(cause) => {
                 tracing::error!(error = %cause, "request failed");
                 Self::Internal(Json(Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None)))
@@ -121,10 +119,7 @@ impl From<DomainError> for ApiError {
 pub fn problem_response(status: StatusCode, code: &str, detail: Option<String>) -> Response {
     let problem = Problem::new(status, code, detail);
     let body = serde_json::to_vec(&problem).unwrap_or_default();
-    Response::builder()
-        .status(status)
-        .content_type(PROBLEM_JSON)
-        .body(body)
+    Response::builder().status(status).content_type(PROBLEM_JSON).body(body)
 }
 
 /// The stable code for a bare HTTP status.
@@ -153,20 +148,15 @@ pub async fn to_problem(err: poem::Error) -> Response {
         tracing::error!(error = %err, "unhandled error");
     }
     let response = err.into_response();
-    let is_problem = response
-        .content_type()
-        .is_some_and(|ct| ct.starts_with(PROBLEM_JSON));
+    let is_problem = response.content_type().is_some_and(|ct| ct.starts_with(PROBLEM_JSON));
     // Redirects (to the login page, say) travel as errors too: leave them be.
     if is_problem || !(response.status().is_client_error() || response.status().is_server_error()) {
         return response;
     }
     let status = response.status();
     let (parts, body) = response.into_parts();
-    let detail = if status.is_server_error() {
-        None
-    } else {
-        body.into_string().await.ok().filter(|text| !text.is_empty())
-    };
+    let detail =
+        if status.is_server_error() { None } else { body.into_string().await.ok().filter(|text| !text.is_empty()) };
     let mut problem = problem_response(status, code_for(status), detail);
     for (name, value) in &parts.headers {
         if name != poem::http::header::CONTENT_TYPE && name != poem::http::header::CONTENT_LENGTH {

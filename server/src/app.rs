@@ -71,11 +71,11 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseCon
     let url = settings.database.url.expose_secret();
     let shown = redact_url(&settings.database.url);
     let timeout = Duration::from_secs(settings.database.connect_timeout_seconds.max(1));
-    if let Some(path) = sqlite_file(url) {
-        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create the directory {} for the SQLite database {shown}", dir.display()))?;
-        }
+    let sqlite_dir = sqlite_file(url).and_then(|path| std::path::Path::new(path).parent());
+    if let Some(dir) = sqlite_dir.filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!("cannot create the directory {} for the SQLite database {shown}", dir.display())
+        })?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -109,7 +109,8 @@ pub async fn connect_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
         return Ok(Arc::new(InProcessBus::new()));
     };
     let shown = redact_url(url);
-    let hint = "check REDIS_URL (or PETBRIDGE__REDIS__URL), e.g. redis://127.0.0.1:6379, or unset it to run on one process";
+    let hint =
+        "check REDIS_URL (or PETBRIDGE__REDIS__URL), e.g. redis://127.0.0.1:6379, or unset it to run on one process";
     let client = redis::Client::open(url.expose_secret())
         .map_err(|err| anyhow!("the Redis URL {shown} is not valid: {err}; {hint}"))?;
     let timeout = Duration::from_secs(settings.database.connect_timeout_seconds.max(1));
@@ -226,13 +227,17 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
     let app_api = OpenApiService::new(petbridge_mobile_api::AppApi, "Petbridge owner app API", petbridge_mobile_api::API_VERSION)
         .description("The API behind the practice's branded pet-owner app. Errors are application/problem+json with a stable `code`.")
         .server(format!("{public}/api/app/v1"));
-    let dashboard_api =
-        OpenApiService::new(petbridge_dashboard::DashboardApi, "Petbridge dashboard API", petbridge_dashboard::API_VERSION)
-            .description("What practice staff do in the dashboard. Errors are application/problem+json with a stable `code`.")
-            .server(format!("{public}/api/dashboard/v1"));
-    let sync_api = OpenApiService::new(petbridge_dashboard::SyncApi, "Petbridge PMS sync API", petbridge_dashboard::API_VERSION)
-        .description("For the sync agent that runs beside the practice management software.")
-        .server(format!("{public}/api/sync/v1"));
+    let dashboard_api = OpenApiService::new(
+        petbridge_dashboard::DashboardApi,
+        "Petbridge dashboard API",
+        petbridge_dashboard::API_VERSION,
+    )
+    .description("What practice staff do in the dashboard. Errors are application/problem+json with a stable `code`.")
+    .server(format!("{public}/api/dashboard/v1"));
+    let sync_api =
+        OpenApiService::new(petbridge_dashboard::SyncApi, "Petbridge PMS sync API", petbridge_dashboard::API_VERSION)
+            .description("For the sync agent that runs beside the practice management software.")
+            .server(format!("{public}/api/sync/v1"));
 
     let route = petbridge_dashboard::pages::routes()
         .at("/healthz", get(healthz))
@@ -294,9 +299,7 @@ async fn readyz(platform: Data<&Platform>) -> Response {
 
 #[handler]
 fn metrics() -> Response {
-    Response::builder()
-        .content_type("text/plain; version=0.0.4")
-        .body(telemetry::metrics().render())
+    Response::builder().content_type("text/plain; version=0.0.4").body(telemetry::metrics().render())
 }
 
 #[handler]

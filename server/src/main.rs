@@ -142,7 +142,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Admin { task: AdminTask::CreateUser { practice, username, display_name, level, email, password_stdin } } => {
+        Command::Admin {
+            task: AdminTask::CreateUser { practice, username, display_name, level, email, password_stdin },
+        } => {
             let platform = app::platform(&settings, &Options::default()).await?;
             let practice = bootstrap::resolve_practice(&platform, practice.as_deref()).await?;
             let level = SecurityLevel::parse(&level).map_err(|e| anyhow!("{e}"))?;

@@ -137,10 +137,7 @@ impl Settings {
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
             .add_source(config::File::with_name("config/local").required(false))
             .add_source(
-                config::Environment::with_prefix("PETBRIDGE")
-                    .prefix_separator("__")
-                    .separator("__")
-                    .try_parsing(true),
+                config::Environment::with_prefix("PETBRIDGE").prefix_separator("__").separator("__").try_parsing(true),
             )
             .set_override_option("database.url", env("DATABASE_URL"))?
             .set_override_option("redis.url", env("REDIS_URL"))?

@@ -33,7 +33,11 @@ impl Browser {
     /// they are not installed.
     pub async fn start() -> Option<Self> {
         let how = "install Debian's chromium and chromium-driver";
-        let chromium = require("Chromium", on_path(&["chromium", "chromium-browser", "google-chrome"]).map(|p| p.display().to_string()), how)?;
+        let chromium = require(
+            "Chromium",
+            on_path(&["chromium", "chromium-browser", "google-chrome"]).map(|p| p.display().to_string()),
+            how,
+        )?;
         let chromedriver = require("chromedriver", on_path(&["chromedriver"]).map(|p| p.display().to_string()), how)?;
 
         let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
@@ -70,7 +74,12 @@ impl Browser {
 
     /// Waits for an element and returns it.
     pub async fn element(&self, css: &str) -> WebElement {
-        self.driver.query(By::Css(css)).wait(Duration::from_secs(10), Duration::from_millis(50)).first().await.unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        self.driver
+            .query(By::Css(css))
+            .wait(Duration::from_secs(10), Duration::from_millis(50))
+            .first()
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
     }
 
     /// Ends the session and the driver.

@@ -140,7 +140,11 @@ impl TestApp {
     pub async fn practice(&self, code: &str) -> PracticeFixture {
         let practice = practices::create(
             &self.platform,
-            NewPractice { slug: code.into(), name: format!("{code} Veterinary Clinic"), time_zone: "America/Denver".into() },
+            NewPractice {
+                slug: code.into(),
+                name: format!("{code} Veterinary Clinic"),
+                time_zone: "America/Denver".into(),
+            },
         )
         .await
         .expect("practice");

@@ -48,7 +48,11 @@ pub fn require_redis() -> Option<String> {
 
 /// PostgreSQL, or a printed skip.
 pub fn require_postgres() -> Option<String> {
-    require("PostgreSQL", non_empty("TEST_DATABASE_URL"), "set TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test")
+    require(
+        "PostgreSQL",
+        non_empty("TEST_DATABASE_URL"),
+        "set TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test",
+    )
 }
 
 /// A database that lives as long as the test: a SQLite file in a temporary

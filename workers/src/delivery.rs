@@ -105,7 +105,8 @@ impl DeliveryWorker {
         let provider = self.providers.for_channel(Channel::parse(&row.channel)?);
         let result = provider.send(row).await;
         let status =
-            outbox::record_outcome(&self.platform, row.id, provider.name(), row.attempts + 1, &result, jitter()).await?;
+            outbox::record_outcome(&self.platform, row.id, provider.name(), row.attempts + 1, &result, jitter())
+                .await?;
         Ok(Some(status))
     }
 

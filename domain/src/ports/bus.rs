@@ -45,19 +45,16 @@ struct LocalHub {
 impl LocalHub {
     fn subscribe(&self, topic: &str) -> broadcast::Receiver<Bytes> {
         let mut topics = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
-        topics
-            .entry(topic.to_owned())
-            .or_insert_with(|| broadcast::channel(TOPIC_CAPACITY).0)
-            .subscribe()
+        topics.entry(topic.to_owned()).or_insert_with(|| broadcast::channel(TOPIC_CAPACITY).0).subscribe()
     }
 
     fn deliver(&self, topic: &str, payload: Bytes) {
         let mut topics = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(sender) = topics.get(topic) {
-            if sender.send(payload).is_err() {
-                // Nobody listens any more: forget the topic.
-                topics.remove(topic);
-            }
+        if let Some(sender) = topics.get(topic)
+            && sender.send(payload).is_err()
+        {
+            // Nobody listens any more: forget the topic.
+            topics.remove(topic);
         }
     }
 }
@@ -109,30 +106,20 @@ impl RedisBus {
     /// Every channel is named `{prefix}bus:{topic}`, so deployments and test
     /// runs sharing one Redis never hear each other.
     pub async fn connect(client: redis::Client, prefix: &str) -> DomainResult<Self> {
-        let publisher = redis::aio::ConnectionManager::new(client.clone())
-            .await
-            .map_err(DomainError::unexpected)?;
+        let publisher = redis::aio::ConnectionManager::new(client.clone()).await.map_err(DomainError::unexpected)?;
         let hub = LocalHub::default();
         let channel_prefix = format!("{prefix}bus:");
         // Subscribe before returning, so nothing published after `connect`
         // can be missed.
         let pubsub = subscribe_all(&client, &channel_prefix).await?;
         let listener = tokio::spawn(listen(client, pubsub, channel_prefix, hub.clone()));
-        Ok(Self {
-            publisher,
-            prefix: prefix.to_owned(),
-            hub,
-            listener: Arc::new(listener),
-        })
+        Ok(Self { publisher, prefix: prefix.to_owned(), hub, listener: Arc::new(listener) })
     }
 }
 
 async fn subscribe_all(client: &redis::Client, channel_prefix: &str) -> DomainResult<redis::aio::PubSub> {
     let mut pubsub = client.get_async_pubsub().await.map_err(DomainError::unexpected)?;
-    pubsub
-        .psubscribe(format!("{channel_prefix}*"))
-        .await
-        .map_err(DomainError::unexpected)?;
+    pubsub.psubscribe(format!("{channel_prefix}*")).await.map_err(DomainError::unexpected)?;
     Ok(pubsub)
 }
 
@@ -194,10 +181,7 @@ impl Bus for RedisBus {
 
     async fn ping(&self) -> DomainResult<()> {
         let mut conn = self.publisher.clone();
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
-            .await
-            .map_err(DomainError::unexpected)?;
+        redis::cmd("PING").query_async::<String>(&mut conn).await.map_err(DomainError::unexpected)?;
         Ok(())
     }
 

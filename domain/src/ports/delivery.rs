@@ -43,8 +43,6 @@ impl DeliveryProvider for DevProvider {
             channel = %delivery.channel,
             "dev provider recorded a delivery"
         );
-        SendOutcome::Sent {
-            provider_id: format!("dev-{}", delivery.id),
-        }
+        SendOutcome::Sent { provider_id: format!("dev-{}", delivery.id) }
     }
 }

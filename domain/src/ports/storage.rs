@@ -58,9 +58,7 @@ impl Storage {
             .with_access_key_id(&location.access_key_id)
             .with_secret_access_key(&location.secret_access_key);
         if let Some(endpoint) = &location.endpoint {
-            builder = builder
-                .with_endpoint(endpoint)
-                .with_allow_http(endpoint.starts_with("http://"));
+            builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
         }
         let store = builder.build().map_err(DomainError::unexpected)?;
         Ok(Self { store: Arc::new(store) })
@@ -68,10 +66,7 @@ impl Storage {
 
     /// Writes `bytes` at `key`, replacing what was there.
     pub async fn put(&self, key: &str, bytes: Bytes) -> DomainResult<()> {
-        self.store
-            .put(&parse_key(key)?, PutPayload::from(bytes))
-            .await
-            .map_err(DomainError::unexpected)?;
+        self.store.put(&parse_key(key)?, PutPayload::from(bytes)).await.map_err(DomainError::unexpected)?;
         Ok(())
     }
 

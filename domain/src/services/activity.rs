@@ -4,10 +4,7 @@
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
-use crate::{
-    Actor, DomainResult, Origin, Platform, Scope,
-    entities::activity,
-};
+use crate::{Actor, DomainResult, Origin, Platform, Scope, entities::activity};
 
 /// What happened, to which record.
 #[derive(Debug, Clone)]
@@ -27,7 +24,12 @@ pub struct Entry<'a> {
 }
 
 /// Appends one entry, on `conn` (usually the caller's transaction).
-pub async fn record(conn: &impl ConnectionTrait, platform: &Platform, scope: Scope, entry: Entry<'_>) -> DomainResult<()> {
+pub async fn record(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    scope: Scope,
+    entry: Entry<'_>,
+) -> DomainResult<()> {
     activity::ActiveModel {
         id: Set(Uuid::new_v4()),
         practice_id: Set(scope.practice_id),

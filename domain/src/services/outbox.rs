@@ -9,11 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{
-    Cursor, DomainError, DomainResult, Page, Platform, Scope,
-    entities::delivery,
-    ports::SendOutcome,
-};
+use crate::{Cursor, DomainError, DomainResult, Page, Platform, Scope, entities::delivery, ports::SendOutcome};
 
 /// How a delivery travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -94,7 +90,12 @@ pub struct NewDelivery {
 }
 
 /// Queues a delivery on `conn`: pass the transaction of the change that causes it.
-pub async fn enqueue(conn: &impl ConnectionTrait, platform: &Platform, scope: Scope, new: NewDelivery) -> DomainResult<Uuid> {
+pub async fn enqueue(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    scope: Scope,
+    new: NewDelivery,
+) -> DomainResult<Uuid> {
     let now = platform.clock.now();
     let id = Uuid::new_v4();
     delivery::ActiveModel {
@@ -121,15 +122,20 @@ pub async fn enqueue(conn: &impl ConnectionTrait, platform: &Platform, scope: Sc
 }
 
 /// A practice's deliveries, newest first.
-pub async fn list(platform: &Platform, scope: Scope, after: Option<Cursor>, limit: u64) -> DomainResult<Page<delivery::Model>> {
+pub async fn list(
+    platform: &Platform,
+    scope: Scope,
+    after: Option<Cursor>,
+    limit: u64,
+) -> DomainResult<Page<delivery::Model>> {
     // Scoped here: ExprTrait's `min`/`max` shadow `Ord`'s on integers.
     use sea_orm::sea_query::ExprTrait as _;
     let mut query = delivery::Entity::find().filter(delivery::Column::PracticeId.eq(scope.practice_id));
     if let Some(cursor) = after {
         query = query.filter(
-            delivery::Column::CreatedAt.lt(cursor.created_at).or(delivery::Column::CreatedAt
-                .eq(cursor.created_at)
-                .and(delivery::Column::Id.lt(cursor.id))),
+            delivery::Column::CreatedAt
+                .lt(cursor.created_at)
+                .or(delivery::Column::CreatedAt.eq(cursor.created_at).and(delivery::Column::Id.lt(cursor.id))),
         );
     }
     let mut items = query
@@ -244,10 +250,7 @@ pub async fn record_outcome(
             }
         }
     };
-    update
-        .col_expr(delivery::Column::Status, Expr::value(status.as_str()))
-        .exec(&platform.db)
-        .await?;
+    update.col_expr(delivery::Column::Status, Expr::value(status.as_str())).exec(&platform.db).await?;
     Ok(status)
 }
 

@@ -100,10 +100,11 @@ mod tests {
         assert_eq!(passwords.verify("wrong", Some(&hash)).await.ok(), Some(Verified::No));
         assert_eq!(passwords.verify("anything", None).await.ok(), Some(Verified::No));
 
-        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8 * 1024, 1, 1, None).unwrap_or_default())
-            .hash_password(b"pw-old-params")
-            .map(|h| h.to_string())
-            .unwrap_or_default();
+        let weak =
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8 * 1024, 1, 1, None).unwrap_or_default())
+                .hash_password(b"pw-old-params")
+                .map(|h| h.to_string())
+                .unwrap_or_default();
         let verdict = passwords.verify("pw-old-params", Some(&weak)).await.ok();
         assert!(matches!(verdict, Some(Verified::YesRehashed(ref new)) if is_current(new)));
     }

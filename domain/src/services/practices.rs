@@ -4,11 +4,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{
-    DomainError, DomainResult, Platform, Scope,
-    entities::practice,
-    types::PracticeSlug,
-};
+use crate::{DomainError, DomainResult, Platform, Scope, entities::practice, types::PracticeSlug};
 
 /// A practice's own settings, stored as JSON so new ones need no migration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,10 +73,8 @@ pub async fn create(platform: &Platform, new: NewPractice) -> DomainResult<Pract
     if name.is_empty() || name.len() > 200 {
         return Err(DomainError::invalid("invalid_name", "a practice name has 1 to 200 characters"));
     }
-    let time_zone: chrono_tz::Tz = new
-        .time_zone
-        .parse()
-        .map_err(|_| DomainError::invalid("invalid_time_zone", "not an IANA time zone name"))?;
+    let time_zone: chrono_tz::Tz =
+        new.time_zone.parse().map_err(|_| DomainError::invalid("invalid_time_zone", "not an IANA time zone name"))?;
     if find_by_slug(platform, slug.as_str()).await?.is_some() {
         return Err(DomainError::Conflict("practice_code_taken"));
     }
@@ -110,11 +104,7 @@ pub async fn find_by_slug(platform: &Platform, slug: &str) -> DomainResult<Optio
 
 /// The caller's own practice.
 pub async fn get(platform: &Platform, scope: Scope) -> DomainResult<Practice> {
-    practice::Entity::find_by_id(scope.practice_id)
-        .one(&platform.db)
-        .await?
-        .ok_or(DomainError::NotFound)?
-        .try_into()
+    practice::Entity::find_by_id(scope.practice_id).one(&platform.db).await?.ok_or(DomainError::NotFound)?.try_into()
 }
 
 /// How many practices the deployment serves.

@@ -176,7 +176,11 @@ pub async fn create(
     Ok(model)
 }
 
-async fn find_by_username(platform: &Platform, scope: Scope, username: &Username) -> DomainResult<Option<staff_user::Model>> {
+async fn find_by_username(
+    platform: &Platform,
+    scope: Scope,
+    username: &Username,
+) -> DomainResult<Option<staff_user::Model>> {
     Ok(staff_user::Entity::find()
         .filter(staff_user::Column::PracticeId.eq(scope.practice_id))
         .filter(staff_user::Column::Username.eq(username.as_str()))
@@ -233,10 +237,7 @@ pub async fn log_in(
         (Some(practice), Ok(name)) => find_by_username(platform, Scope { practice_id: practice.id }, &name).await?,
         _ => None,
     };
-    let verdict = platform
-        .passwords
-        .verify(password, staff.as_ref().map(|s| s.password_hash.as_str()))
-        .await?;
+    let verdict = platform.passwords.verify(password, staff.as_ref().map(|s| s.password_hash.as_str())).await?;
     let (Some(practice), Some(staff)) = (practice, staff) else {
         return Err(rejected);
     };

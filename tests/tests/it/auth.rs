@@ -109,7 +109,13 @@ async fn cookie_sessions_need_the_csrf_token_to_write() {
     let response = app
         .client
         .post(app.url("/login"))
-        .form(&[("practice", "maple-vets"), ("username", "admin"), ("password", PASSWORD), ("csrf", &csrf), ("next", "/dashboard")])
+        .form(&[
+            ("practice", "maple-vets"),
+            ("username", "admin"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", "/dashboard"),
+        ])
         .send()
         .await
         .unwrap();
@@ -168,13 +174,21 @@ async fn the_login_form_refuses_a_post_without_its_csrf_token_and_hides_which_pa
     let response = app
         .client
         .post(app.url("/login"))
-        .form(&[("practice", "maple-vets"), ("username", "admin"), ("password", "wrong password here"), ("csrf", &csrf)])
+        .form(&[
+            ("practice", "maple-vets"),
+            ("username", "admin"),
+            ("password", "wrong password here"),
+            ("csrf", &csrf),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
     let page = response.text().await.unwrap();
-    assert!(page.contains("don&#39;t match an active account") || page.contains("don't match an active account"), "{page}");
+    assert!(
+        page.contains("don&#39;t match an active account") || page.contains("don't match an active account"),
+        "{page}"
+    );
     assert!(!page.contains("password is wrong") && !page.contains("no such user"));
 }
 

@@ -27,7 +27,9 @@ async fn a_body_over_the_limit_gets_413_problem_json() {
     assert_eq!(body["status"], 413);
 
     // Streamed without a length.
-    let chunks = futures_util::stream::iter(big.chunks(64 * 1024).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>());
+    let chunks = futures_util::stream::iter(
+        big.chunks(64 * 1024).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>(),
+    );
     let response = app
         .client
         .post(app.url("/api/dashboard/v1/auth/login"))
@@ -55,7 +57,8 @@ async fn a_body_over_the_limit_gets_413_problem_json() {
 async fn errors_are_problem_json_with_stable_codes_and_request_ids() {
     let app = spawn_app().await;
 
-    let response = app.client.get(app.url("/api/app/v1/no-such-thing")).header("x-request-id", "req-123").send().await.unwrap();
+    let response =
+        app.client.get(app.url("/api/app/v1/no-such-thing")).header("x-request-id", "req-123").send().await.unwrap();
     assert_eq!(response.status(), 404);
     assert_problem(&response);
     assert_eq!(response.headers()["x-request-id"], "req-123");

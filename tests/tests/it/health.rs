@@ -37,7 +37,8 @@ fn assert_refs_resolve(name: &str, raw: &serde_json::Value, spec: &OpenAPI) {
     walk(raw, &mut refs);
     let schemas = spec.components.as_ref().map(|c| &c.schemas);
     for target in refs {
-        let schema = target.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{name}: odd $ref {target}"));
+        let schema =
+            target.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{name}: odd $ref {target}"));
         assert!(schemas.is_some_and(|s| s.contains_key(schema)), "{name}: $ref {target} does not resolve");
     }
 }

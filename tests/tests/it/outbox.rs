@@ -10,7 +10,8 @@ async fn a_new_staff_account_queues_an_email_that_the_dev_provider_records() {
 
     let (status, page) = app.get_json("/api/dashboard/v1/deliveries", &token).await;
     assert_eq!(status, 200);
-    let queued: Vec<_> = page["items"].as_array().unwrap().iter().filter(|d| d["recipient"] == "jdoe@maple-vets.test").collect();
+    let queued: Vec<_> =
+        page["items"].as_array().unwrap().iter().filter(|d| d["recipient"] == "jdoe@maple-vets.test").collect();
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0]["status"], "queued");
     assert_eq!(queued[0]["channel"], "email");

@@ -7,7 +7,8 @@ async fn read_until(stream: &mut tokio::net::TcpStream, needle: &str) -> String 
     let mut seen = Vec::new();
     let mut buffer = [0u8; 4096];
     while !String::from_utf8_lossy(&seen).contains(needle) {
-        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await.expect("an answer").unwrap();
+        let n =
+            tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await.expect("an answer").unwrap();
         assert!(n > 0, "connection closed before {needle:?}: {}", String::from_utf8_lossy(&seen));
         seen.extend_from_slice(&buffer[..n]);
     }

@@ -1,0 +1,172 @@
+//! The `petbridge` binary as an operator runs it: first start, restarts,
+//! admin commands, and failing fast on bad settings.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    process::Stdio,
+    time::{Duration, Instant},
+};
+
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_petbridge");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The binary, run in `dir` on the embedded defaults and `port`.
+fn petbridge(dir: &std::path::Path, port: u16) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env("PETBRIDGE__SERVER__PORT", port.to_string())
+        .env("PETBRIDGE__SERVER__PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Reads the child's output until a line contains `marker`; returns all lines read.
+async fn read_until(child: &mut Child, marker: &str) -> Vec<String> {
+    let stdout = child.stdout.as_mut().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    let deadline = Duration::from_secs(60);
+    loop {
+        let line = tokio::time::timeout(deadline, lines.next_line()).await.expect("output in time").unwrap();
+        let Some(line) = line else { panic!("output ended before {marker:?}: {seen:?}") };
+        let done = line.contains(marker);
+        seen.push(line);
+        if done {
+            return seen;
+        }
+    }
+}
+
+fn field(lines: &[String], label: &str) -> String {
+    lines
+        .iter()
+        .find_map(|line| line.trim().strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label} in {lines:?}"))
+        .trim()
+        .to_owned()
+}
+
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+/// Polls `/healthz` until the server answers (observable readiness, bounded).
+async fn wait_healthy(port: u16) {
+    let client = client();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if let Ok(response) = client.get(format!("http://127.0.0.1:{port}/healthz")).send().await
+            && response.status() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the server on {port} never became healthy");
+}
+
+async fn login(port: u16, practice: &str, user: &str, password: &str) -> u16 {
+    client()
+        .post(format!("http://127.0.0.1:{port}/api/dashboard/v1/auth/login"))
+        .json(&serde_json::json!({ "practice": practice, "username": user, "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn stop(mut child: Child) -> String {
+    let pid = child.id().expect("running");
+    let status = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
+    assert!(status.success());
+    let output = tokio::time::timeout(Duration::from_secs(30), async {
+        let status = child.wait().await.unwrap();
+        let mut rest = String::new();
+        if let Some(mut stdout) = child.stdout.take() {
+            tokio::io::AsyncReadExt::read_to_string(&mut stdout, &mut rest).await.unwrap();
+        }
+        (status, rest)
+    })
+    .await
+    .expect("SIGTERM stops the server");
+    assert!(output.0.success(), "a clean exit after SIGTERM: {:?}", output.0);
+    output.1
+}
+
+async fn run(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let output = petbridge(dir, free_port()).args(args).output().await.unwrap();
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+#[tokio::test]
+async fn first_start_prints_working_credentials_and_later_starts_reuse_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+
+    let mut first = petbridge(dir.path(), port).spawn().unwrap();
+    let banner = read_until(&mut first, "Password:").await;
+    assert_eq!(field(&banner, "Dashboard:"), format!("http://127.0.0.1:{port}/login"));
+    let practice = field(&banner, "Practice code:");
+    let user = field(&banner, "User name:");
+    let password = field(&banner, "Password:");
+    assert_eq!(practice, "demo-animal-hospital");
+    wait_healthy(port).await;
+    assert_eq!(login(port, &practice, &user, &password).await, 200);
+    assert_eq!(login(port, &practice, &user, "not it").await, 401);
+    stop(first).await;
+    assert!(dir.path().join("data").is_dir(), "SQLite lives under ./data");
+
+    let created = run(dir.path(), &["admin", "create-user", "--username", "jdoe", "--display-name", "Jane Doe", "--level", "manager"]).await;
+    let created = String::from_utf8_lossy(&created.stdout).into_owned();
+    assert!(created.contains("created jdoe (Manager) in Demo Animal Hospital"), "{created}");
+    let jdoe_password = created.lines().find_map(|l| l.strip_prefix("password: ")).expect("a generated password").to_owned();
+
+    let demo = run(dir.path(), &["demo"]).await;
+    let demo = String::from_utf8_lossy(&demo.stdout).into_owned();
+    assert!(demo.contains("demo data added to Demo Animal Hospital"), "{demo}");
+    assert!(demo.contains("mgarcia:"), "{demo}");
+    let again = run(dir.path(), &["demo"]).await;
+    assert!(!String::from_utf8_lossy(&again.stdout).contains("mgarcia:"), "running demo twice adds nothing twice");
+
+    let second = petbridge(dir.path(), port).spawn().unwrap();
+    wait_healthy(port).await;
+    assert_eq!(login(port, &practice, &user, &password).await, 200, "the first password still works");
+    assert_eq!(login(port, &practice, "jdoe", &jdoe_password).await, 200);
+    let rest = stop(second).await;
+    assert!(!rest.contains("Password:"), "a second start prints no new credentials: {rest}");
+}
+
+#[tokio::test]
+async fn a_bad_database_url_fails_within_seconds_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = petbridge(dir.path(), free_port())
+        .env("DATABASE_URL", "postgres://petbridge:s3cret-pw@127.0.0.1:1/petbridge")
+        .env("PETBRIDGE__DATABASE__CONNECT_TIMEOUT_SECONDS", "2")
+        .output()
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("127.0.0.1:1") && stderr.contains("DATABASE_URL"), "{stderr}");
+    assert!(!stderr.contains("s3cret-pw"), "{stderr}");
+}
