@@ -1,1 +1,55 @@
-fn main() {}
+//! Load programs and the bare baselines they are compared with, measured in
+//! the same run (see `docs/BENCHMARKS.md` and PERFORMANCE.md's method).
+//!
+//! `cargo run --release -p bench -- http` measures one authenticated JSON read
+//! (`GET /api/dashboard/v1/me`: token check, database read, JSON) against a
+//! bare poem-openapi JSON handler: requests/s and p99 with wrk, instructions
+//! per request with callgrind, and writes the table into docs/BENCHMARKS.md.
+
+mod http;
+mod report;
+mod servers;
+
+use clap::{Parser, Subcommand};
+
+/// Petbridge benchmarks.
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Measure the authenticated JSON read against the bare baseline.
+    Http(http::HttpOptions),
+    /// Serve the bare poem-openapi baseline (used by `http`).
+    ServeBare {
+        /// Port to listen on.
+        #[arg(long)]
+        port: u16,
+    },
+    /// Serve Petbridge on a fresh SQLite database with one signed-in user,
+    /// printing `TOKEN <token>` (used by `http`).
+    ServePetbridge {
+        /// Port to listen on.
+        #[arg(long)]
+        port: u16,
+        /// Directory for the database.
+        #[arg(long)]
+        dir: std::path::PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Http(options) => http::run(options).await,
+            Command::ServeBare { port } => servers::serve_bare(port).await,
+            Command::ServePetbridge { port, dir } => servers::serve_petbridge(port, &dir).await,
+        }
+    })
+}

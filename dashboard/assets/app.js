@@ -8,4 +8,38 @@ document.addEventListener("DOMContentLoaded", () => {
       el.textContent = format.format(when);
     }
   }
+  if (document.querySelector("[data-live]")) {
+    connectLive(0);
+  }
 });
+
+// The practice's live events (/ws/dashboard): delivery statuses change in
+// place; after a gap the page reloads what it shows.
+function connectLive(failures) {
+  const status = document.querySelector("[data-live-status]");
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws/dashboard`);
+  let opened = false;
+  socket.addEventListener("message", (message) => {
+    const event = JSON.parse(message.data);
+    if (event.type === "hello") {
+      opened = true;
+      if (status) status.textContent = "Live updates: on";
+      if (failures > 0) location.reload();
+    } else if (event.type === "delivery.updated") {
+      const row = document.querySelector(`[data-delivery-id="${event.delivery_id}"]`);
+      if (!row) return;
+      const badge = row.querySelector("[data-role=status]");
+      badge.textContent = event.status;
+      badge.className = `badge ${event.status}`;
+      row.querySelector("[data-role=attempts]").textContent = event.attempts;
+    } else if (event.type === "reset") {
+      location.reload();
+    }
+  });
+  socket.addEventListener("close", () => {
+    if (status) status.textContent = "Live updates: reconnecting…";
+    const next = opened ? 1 : failures + 1;
+    setTimeout(() => connectLive(next), Math.min(30000, 500 * 2 ** Math.min(next, 6)));
+  });
+}

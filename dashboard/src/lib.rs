@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod live;
 pub mod pages;
 pub mod sync;
 

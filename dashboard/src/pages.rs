@@ -26,7 +26,7 @@ const LOGIN_CSRF_COOKIE: &str = "pb_login_csrf";
 #[folder = "assets/"]
 struct Assets;
 
-/// The dashboard's routes: `/`, `/login`, `/logout`, `/dashboard/…`, `/assets/…`.
+/// The dashboard's routes: `/`, `/login`, `/logout`, `/dashboard/…`, `/ws/dashboard`, `/assets/…`.
 pub fn routes() -> Route {
     Route::new()
         .at("/", get(root))
@@ -34,6 +34,7 @@ pub fn routes() -> Route {
         .at("/logout", post(logout))
         .at("/dashboard", get(home))
         .at("/dashboard/outbox", get(outbox_page))
+        .at("/ws/dashboard", get(crate::live::dashboard_socket))
         .nest("/assets", poem::endpoint::EmbeddedFilesEndpoint::<Assets>::new().map_to_response())
 }
 

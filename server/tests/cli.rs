@@ -134,10 +134,15 @@ async fn first_start_prints_working_credentials_and_later_starts_reuse_the_data(
     stop(first).await;
     assert!(dir.path().join("data").is_dir(), "SQLite lives under ./data");
 
-    let created = run(dir.path(), &["admin", "create-user", "--username", "jdoe", "--display-name", "Jane Doe", "--level", "manager"]).await;
+    let created = run(
+        dir.path(),
+        &["admin", "create-user", "--username", "jdoe", "--display-name", "Jane Doe", "--level", "manager"],
+    )
+    .await;
     let created = String::from_utf8_lossy(&created.stdout).into_owned();
     assert!(created.contains("created jdoe (Manager) in Demo Animal Hospital"), "{created}");
-    let jdoe_password = created.lines().find_map(|l| l.strip_prefix("password: ")).expect("a generated password").to_owned();
+    let jdoe_password =
+        created.lines().find_map(|l| l.strip_prefix("password: ")).expect("a generated password").to_owned();
 
     let demo = run(dir.path(), &["demo"]).await;
     let demo = String::from_utf8_lossy(&demo.stdout).into_owned();

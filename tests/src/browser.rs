@@ -32,6 +32,7 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium, or `None` (printed) when
     /// they are not installed.
     pub async fn start() -> Option<Self> {
+        crate::init();
         let how = "install Debian's chromium and chromium-driver";
         let chromium = require(
             "Chromium",

@@ -9,6 +9,7 @@
 
 pub mod browser;
 pub mod services;
+pub mod ws;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -76,6 +77,7 @@ pub async fn test_settings(database: &TestDatabase) -> Settings {
 
 /// A server on its own fresh database.
 pub async fn spawn_app() -> TestApp {
+    init();
     let database = Arc::new(TestDatabase::create().await);
     let settings = test_settings(&database).await;
     spawn_with(settings, database).await
@@ -110,6 +112,7 @@ pub async fn spawn_with(settings: Settings, database: Arc<TestDatabase>) -> Test
 
 /// A client that keeps cookies and shows redirects instead of following them.
 pub fn client() -> reqwest::Client {
+    init();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
@@ -184,6 +187,42 @@ impl TestApp {
         assert_eq!(response.status(), 200, "login of {username}@{practice}");
         let body: Value = response.json().await.expect("login body");
         body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Logs in through the login page, as a browser does; returns the
+    /// `pb_session` cookie value.
+    pub async fn page_login(&self, practice: &str, username: &str) -> String {
+        let browser = client();
+        let form = browser.get(self.url("/login")).send().await.expect("login page").text().await.expect("html");
+        let marker = "name=\"csrf\" value=\"";
+        let start = form.find(marker).expect("a csrf field") + marker.len();
+        let csrf = form[start..].split('"').next().expect("csrf value");
+        let response = browser
+            .post(self.url("/login"))
+            .form(&[("practice", practice), ("username", username), ("password", PASSWORD), ("csrf", csrf)])
+            .send()
+            .await
+            .expect("login post");
+        assert_eq!(response.status(), 303, "page login of {username}@{practice}");
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix("pb_session="))
+            .and_then(|c| c.split(';').next())
+            .expect("a session cookie")
+            .to_owned()
+    }
+
+    /// Opens the dashboard's live socket with a session cookie and this site's Origin.
+    pub async fn dashboard_socket(&self, session: &str) -> ws::WsClient {
+        ws::WsClient::connect(
+            &format!("ws://{}/ws/dashboard", self.address),
+            &[("cookie", format!("pb_session={session}")), ("origin", self.base.clone())],
+        )
+        .await
+        .expect("the dashboard socket opens")
     }
 
     /// GET with a bearer token; returns status and JSON body (or Null).

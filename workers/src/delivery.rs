@@ -6,7 +6,10 @@ use petbridge_domain::{
     DomainResult, Platform,
     entities::delivery,
     ports::{DeliveryProvider, DevProvider},
-    services::outbox::{self, Channel, DeliveryStatus},
+    services::{
+        events::{self, PracticeEvent},
+        outbox::{self, Channel, DeliveryStatus},
+    },
 };
 use tokio_util::sync::CancellationToken;
 
@@ -104,9 +107,18 @@ impl DeliveryWorker {
         }
         let provider = self.providers.for_channel(Channel::parse(&row.channel)?);
         let result = provider.send(row).await;
+        let attempt = row.attempts + 1;
         let status =
-            outbox::record_outcome(&self.platform, row.id, provider.name(), row.attempts + 1, &result, jitter())
-                .await?;
+            outbox::record_outcome(&self.platform, row.id, provider.name(), attempt, &result, jitter()).await?;
+        let event = PracticeEvent::DeliveryUpdated {
+            delivery_id: row.id,
+            status: status.as_str().to_owned(),
+            attempts: attempt,
+        };
+        if let Err(err) = events::publish(&self.platform, row.practice_id, &event).await {
+            // The row is the record; a missed live update only means a stale screen.
+            tracing::warn!(error = %err, delivery_id = %row.id, "could not publish a delivery update");
+        }
         Ok(Some(status))
     }
 

@@ -2,6 +2,7 @@
 //! rules, and writes in one transaction.
 
 pub mod activity;
+pub mod events;
 pub mod outbox;
 pub mod passwords;
 pub mod practices;

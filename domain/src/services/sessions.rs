@@ -102,33 +102,45 @@ pub async fn open(
 }
 
 /// The staff member behind a token, if the session is live and the account
-/// is neither locked nor deleted.
+/// is neither locked nor deleted. Counts as use: it restarts the idle timer.
 pub async fn authenticate(platform: &Platform, token: &str) -> DomainResult<StaffPrincipal> {
-    let unauthorized = DomainError::Unauthorized("session_invalid");
+    let (principal, last_seen_at) = live(platform, token).await?;
+    let now = platform.clock.now();
+    if now - last_seen_at >= TOUCH_EVERY {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, Expr::value(now))
+            .filter(session::Column::Id.eq(principal.session_id))
+            .exec(&platform.db)
+            .await?;
+    }
+    Ok(principal)
+}
+
+/// Whether a session is still live, without counting as use (an open
+/// dashboard tab must not keep its session alive forever).
+pub async fn still_live(platform: &Platform, token: &str) -> bool {
+    live(platform, token).await.is_ok()
+}
+
+async fn live(platform: &Platform, token: &str) -> DomainResult<(StaffPrincipal, chrono::DateTime<chrono::Utc>)> {
+    let unauthorized = || DomainError::Unauthorized("session_invalid");
     let now = platform.clock.now();
     let (session, staff) = session::Entity::find()
         .filter(session::Column::TokenHash.eq(tokens::token_hash(token)))
         .find_also_related(staff_user::Entity)
         .one(&platform.db)
         .await?
-        .ok_or(DomainError::Unauthorized("session_invalid"))?;
-    let staff = staff.ok_or(DomainError::Unauthorized("session_invalid"))?;
+        .ok_or_else(unauthorized)?;
+    let staff = staff.ok_or_else(unauthorized)?;
     let live = session.revoked_at.is_none()
         && now < session.expires_at
         && now < session.last_seen_at + platform.sessions.idle
         && staff.locked_at.is_none()
         && staff.deleted_at.is_none();
     if !live {
-        return Err(unauthorized);
+        return Err(unauthorized());
     }
-    if now - session.last_seen_at >= TOUCH_EVERY {
-        session::Entity::update_many()
-            .col_expr(session::Column::LastSeenAt, Expr::value(now))
-            .filter(session::Column::Id.eq(session.id))
-            .exec(&platform.db)
-            .await?;
-    }
-    Ok(StaffPrincipal {
+    let principal = StaffPrincipal {
         session_id: session.id,
         staff_id: staff.id,
         practice_id: staff.practice_id,
@@ -136,7 +148,8 @@ pub async fn authenticate(platform: &Platform, token: &str) -> DomainResult<Staf
         username: staff.username,
         display_name: staff.display_name,
         csrf_token: session.csrf_token,
-    })
+    };
+    Ok((principal, session.last_seen_at))
 }
 
 /// Ends a session (logout). Ending an unknown or ended session is not an error.

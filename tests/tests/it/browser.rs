@@ -27,9 +27,22 @@ async fn the_login_page_works_in_a_browser_with_the_printed_credentials() {
     let url = browser.driver.current_url().await.unwrap();
     assert_eq!(url.path(), "/dashboard");
 
-    // The outbox page is one click away, and logging out returns to the login form.
+    // A new colleague's account email waits in the outbox, and turns to
+    // "sent" on the open page when a worker delivers it: no reload.
+    let practice = petbridge_domain::services::practices::find_by_slug(&app.platform, &login.practice_code)
+        .await
+        .unwrap()
+        .unwrap();
+    app.staff(&practice, "newvet", petbridge_domain::services::staff::SecurityLevel::Staff).await;
     browser.driver.find(By::LinkText("Outbox")).await.unwrap().click().await.unwrap();
-    browser.element("[data-testid=deliveries]").await;
+    let status = "[data-testid=deliveries] tbody tr:first-child [data-role=status]";
+    assert_eq!(browser.element(status).await.text().await.unwrap(), "queued");
+    browser.driver.query(By::Css("[data-live-status]")).with_text("Live updates: on").first().await.unwrap();
+    assert_eq!(app.deliver_all().await.sent, 1);
+    let sent = browser.driver.query(By::Css(status)).with_text("sent").first().await;
+    assert!(sent.is_ok(), "the badge turns to sent without a reload");
+
+    // Logging out returns to the login form.
     browser.element("[data-testid=logout]").await.click().await.unwrap();
     browser.element("input[name=username]").await;
     assert_eq!(browser.driver.current_url().await.unwrap().path(), "/login");

@@ -7,6 +7,8 @@ mod browser;
 mod bus;
 mod errors;
 mod health;
+mod live;
 mod outbox;
 mod shutdown;
 mod startup;
+mod storage;
