@@ -1,6 +1,7 @@
 //! Petbridge's model and rules. No HTTP lives here: the API crates parse and
 //! authenticate, then call a service with the caller's [`Scope`].
 
+pub mod caches;
 pub mod entities;
 pub mod error;
 pub mod platform;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
+    caches::Caches,
     ports::{Bus, Clock, Storage},
     services::{passwords::Passwords, sessions::SessionPolicy},
 };
@@ -25,6 +26,8 @@ pub struct Platform {
     pub passwords: Passwords,
     /// How long staff sessions live.
     pub sessions: SessionPolicy,
+    /// Copies of hot records, kept fresh through the bus.
+    pub caches: Caches,
 }
 
 impl std::fmt::Debug for Platform {

@@ -7,6 +7,7 @@ use std::{sync::Arc, time::Duration};
 use anyhow::{Context, anyhow};
 use petbridge_domain::{
     Platform,
+    caches::{self, Caches},
     ports::{Bus, Clock, InProcessBus, RedisBus, Storage, SystemClock, storage::S3Location},
     services::{passwords::Passwords, sessions::SessionPolicy},
 };
@@ -146,11 +147,13 @@ fn storage(settings: &Settings) -> anyhow::Result<Storage> {
 }
 
 /// Connects everything a server or worker process needs and applies migrations.
+///
+/// Also starts following the cache invalidations other instances announce.
 pub async fn platform(settings: &Settings, options: &Options) -> anyhow::Result<Platform> {
     let db = connect_database(settings).await?;
     Migrator::up(&db, None).await.context("applying database migrations")?;
     let parallel = std::thread::available_parallelism().map_or(2, usize::from);
-    Ok(Platform {
+    let platform = Platform {
         db,
         clock: options.clock.clone(),
         bus: connect_bus(settings).await?,
@@ -160,7 +163,11 @@ pub async fn platform(settings: &Settings, options: &Options) -> anyhow::Result<
             idle: chrono::Duration::minutes(settings.sessions.idle_minutes),
             absolute: chrono::Duration::hours(settings.sessions.absolute_hours),
         },
-    })
+        caches: Caches::default(),
+    };
+    let announcements = platform.bus.subscribe(caches::TOPIC);
+    tokio::spawn(platform.caches.clone().follow(announcements));
+    Ok(platform)
 }
 
 async fn bind(address: &str) -> anyhow::Result<(TcpAcceptor, std::net::SocketAddr)> {

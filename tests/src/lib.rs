@@ -110,6 +110,25 @@ pub async fn spawn_with(settings: Settings, database: Arc<TestDatabase>) -> Test
     }
 }
 
+/// The value of `<input type="hidden" name="NAME" value="…">` in a page.
+pub fn hidden_field(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} field in {page}")) + marker.len();
+    page[start..].split('"').next().expect("a closing quote").to_owned()
+}
+
+/// The `pb_session` value a response sets, if any.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("pb_session="))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+}
+
 /// A client that keeps cookies and shows redirects instead of following them.
 pub fn client() -> reqwest::Client {
     init();
@@ -189,30 +208,31 @@ impl TestApp {
         body["token"].as_str().expect("token").to_owned()
     }
 
-    /// Logs in through the login page, as a browser does; returns the
-    /// `pb_session` cookie value.
-    pub async fn page_login(&self, practice: &str, username: &str) -> String {
-        let browser = client();
-        let form = browser.get(self.url("/login")).send().await.expect("login page").text().await.expect("html");
-        let marker = "name=\"csrf\" value=\"";
-        let start = form.find(marker).expect("a csrf field") + marker.len();
-        let csrf = form[start..].split('"').next().expect("csrf value");
-        let response = browser
+    /// Fills in and posts the login page with `client` (which keeps the
+    /// form's CSRF cookie), as a browser does; returns the answer.
+    pub async fn submit_login(
+        &self,
+        client: &reqwest::Client,
+        practice: &str,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let form = client.get(self.url("/login")).send().await.expect("login page").text().await.expect("html");
+        let csrf = hidden_field(&form, "csrf");
+        client
             .post(self.url("/login"))
-            .form(&[("practice", practice), ("username", username), ("password", PASSWORD), ("csrf", csrf)])
+            .form(&[("practice", practice), ("username", username), ("password", password), ("csrf", &csrf)])
             .send()
             .await
-            .expect("login post");
+            .expect("login post")
+    }
+
+    /// Logs in through the login page with a fresh client; returns the
+    /// `pb_session` cookie value.
+    pub async fn page_login(&self, practice: &str, username: &str) -> String {
+        let response = self.submit_login(&client(), practice, username, PASSWORD).await;
         assert_eq!(response.status(), 303, "page login of {username}@{practice}");
-        response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| c.strip_prefix("pb_session="))
-            .and_then(|c| c.split(';').next())
-            .expect("a session cookie")
-            .to_owned()
+        session_cookie(&response).expect("a session cookie")
     }
 
     /// Opens the dashboard's live socket with a session cookie and this site's Origin.

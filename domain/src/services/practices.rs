@@ -103,8 +103,18 @@ pub async fn find_by_slug(platform: &Platform, slug: &str) -> DomainResult<Optio
 }
 
 /// The caller's own practice.
+/// Read on nearly every request, so served from the practice cache.
 pub async fn get(platform: &Platform, scope: Scope) -> DomainResult<Practice> {
-    practice::Entity::find_by_id(scope.practice_id).one(&platform.db).await?.ok_or(DomainError::NotFound)?.try_into()
+    if let Some(practice) = platform.caches.practices.get(&scope.practice_id) {
+        return Ok(practice);
+    }
+    let practice: Practice = practice::Entity::find_by_id(scope.practice_id)
+        .one(&platform.db)
+        .await?
+        .ok_or(DomainError::NotFound)?
+        .try_into()?;
+    platform.caches.practices.insert(practice.id, practice.clone());
+    Ok(practice)
 }
 
 /// How many practices the deployment serves.

@@ -1,7 +1,7 @@
 //! Staff sessions: opaque random tokens, stored as SHA-256, with an idle and
 //! an absolute timeout. Logging out revokes the session.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
 use uuid::Uuid;
 
@@ -34,6 +34,8 @@ const TOUCH_EVERY: Duration = Duration::seconds(60);
 pub struct StaffPrincipal {
     /// The session.
     pub session_id: Uuid,
+    /// The session's key: the SHA-256 of its token (not a secret).
+    pub token_hash: String,
     /// The user.
     pub staff_id: Uuid,
     /// Their practice.
@@ -101,55 +103,82 @@ pub async fn open(
     Ok(NewSession { token, csrf_token, expires_at })
 }
 
+/// A live session as the cache keeps it.
+#[derive(Debug, Clone)]
+pub struct CachedSession {
+    principal: StaffPrincipal,
+    last_seen_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
+impl CachedSession {
+    fn is_live(&self, policy: &SessionPolicy, now: DateTime<Utc>) -> bool {
+        now < self.expires_at && now < self.last_seen_at + policy.idle
+    }
+}
+
 /// The staff member behind a token, if the session is live and the account
 /// is neither locked nor deleted. Counts as use: it restarts the idle timer.
+///
+/// Most calls are answered from the session cache; the database is read
+/// again when the copy is older than a few seconds or the last-seen time is
+/// due to be written (once a minute).
 pub async fn authenticate(platform: &Platform, token: &str) -> DomainResult<StaffPrincipal> {
-    let (principal, last_seen_at) = live(platform, token).await?;
+    let hash = tokens::token_hash(token);
     let now = platform.clock.now();
-    if now - last_seen_at >= TOUCH_EVERY {
+    if let Some(cached) = platform.caches.sessions.get(&hash)
+        && cached.is_live(&platform.sessions, now)
+        && now - cached.last_seen_at < TOUCH_EVERY
+    {
+        return Ok(cached.principal);
+    }
+    let mut session = load(platform, &hash).await?;
+    if now - session.last_seen_at >= TOUCH_EVERY {
         session::Entity::update_many()
             .col_expr(session::Column::LastSeenAt, Expr::value(now))
-            .filter(session::Column::Id.eq(principal.session_id))
+            .filter(session::Column::Id.eq(session.principal.session_id))
             .exec(&platform.db)
             .await?;
+        session.last_seen_at = now;
     }
-    Ok(principal)
+    platform.caches.sessions.insert(hash, session.clone());
+    Ok(session.principal)
 }
 
-/// Whether a session is still live, without counting as use (an open
-/// dashboard tab must not keep its session alive forever).
+/// Whether a session is still live, read from the database and without
+/// counting as use (an open dashboard tab must not keep its session alive).
 pub async fn still_live(platform: &Platform, token: &str) -> bool {
-    live(platform, token).await.is_ok()
+    load(platform, &tokens::token_hash(token)).await.is_ok()
 }
 
-async fn live(platform: &Platform, token: &str) -> DomainResult<(StaffPrincipal, chrono::DateTime<chrono::Utc>)> {
+async fn load(platform: &Platform, token_hash: &str) -> DomainResult<CachedSession> {
     let unauthorized = || DomainError::Unauthorized("session_invalid");
-    let now = platform.clock.now();
     let (session, staff) = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(tokens::token_hash(token)))
+        .filter(session::Column::TokenHash.eq(token_hash))
         .find_also_related(staff_user::Entity)
         .one(&platform.db)
         .await?
         .ok_or_else(unauthorized)?;
     let staff = staff.ok_or_else(unauthorized)?;
-    let live = session.revoked_at.is_none()
-        && now < session.expires_at
-        && now < session.last_seen_at + platform.sessions.idle
-        && staff.locked_at.is_none()
-        && staff.deleted_at.is_none();
-    if !live {
+    let cached = CachedSession {
+        principal: StaffPrincipal {
+            session_id: session.id,
+            token_hash: session.token_hash,
+            staff_id: staff.id,
+            practice_id: staff.practice_id,
+            level: SecurityLevel::parse(&staff.level)?,
+            username: staff.username,
+            display_name: staff.display_name,
+            csrf_token: session.csrf_token,
+        },
+        last_seen_at: session.last_seen_at,
+        expires_at: session.expires_at,
+    };
+    let usable = session.revoked_at.is_none() && staff.locked_at.is_none() && staff.deleted_at.is_none();
+    if !usable || !cached.is_live(&platform.sessions, platform.clock.now()) {
         return Err(unauthorized());
     }
-    let principal = StaffPrincipal {
-        session_id: session.id,
-        staff_id: staff.id,
-        practice_id: staff.practice_id,
-        level: SecurityLevel::parse(&staff.level)?,
-        username: staff.username,
-        display_name: staff.display_name,
-        csrf_token: session.csrf_token,
-    };
-    Ok((principal, session.last_seen_at))
+    Ok(cached)
 }
 
 /// Ends a session (logout). Ending an unknown or ended session is not an error.

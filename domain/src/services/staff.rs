@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     Actor, DomainError, DomainResult, Origin, Platform, Scope,
+    caches::{self, Invalidation},
     entities::staff_user,
     services::{
         activity::{self, Entry},
@@ -303,6 +304,7 @@ pub async fn log_out(platform: &Platform, principal: &sessions::StaffPrincipal, 
     )
     .await?;
     txn.commit().await?;
+    caches::invalidate(platform, Invalidation::Session(principal.token_hash.clone())).await;
     Ok(())
 }
 

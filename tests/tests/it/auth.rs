@@ -1,6 +1,6 @@
 use chrono::Duration;
 use petbridge_domain::services::staff::SecurityLevel;
-use petbridge_tests::{PASSWORD, spawn_app};
+use petbridge_tests::{PASSWORD, hidden_field, spawn_app};
 use serde_json::{Value, json};
 
 async fn login_status(app: &petbridge_tests::TestApp, practice: &str, user: &str, password: &str) -> (u16, Value) {
@@ -104,21 +104,7 @@ async fn cookie_sessions_need_the_csrf_token_to_write() {
     app.practice("maple-vets").await;
 
     // Log in through the page, as a browser does.
-    let form = app.client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let csrf = hidden_field(&form, "csrf");
-    let response = app
-        .client
-        .post(app.url("/login"))
-        .form(&[
-            ("practice", "maple-vets"),
-            ("username", "admin"),
-            ("password", PASSWORD),
-            ("csrf", &csrf),
-            ("next", "/dashboard"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app.submit_login(&app.client, "maple-vets", "admin", PASSWORD).await;
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/dashboard");
     let cookie = response
@@ -169,20 +155,7 @@ async fn the_login_form_refuses_a_post_without_its_csrf_token_and_hides_which_pa
     assert_eq!(response.status(), 401);
     assert!(response.text().await.unwrap().contains("login form expired"));
 
-    let form = app.client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let csrf = hidden_field(&form, "csrf");
-    let response = app
-        .client
-        .post(app.url("/login"))
-        .form(&[
-            ("practice", "maple-vets"),
-            ("username", "admin"),
-            ("password", "wrong password here"),
-            ("csrf", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app.submit_login(&app.client, "maple-vets", "admin", "wrong password here").await;
     assert_eq!(response.status(), 401);
     let page = response.text().await.unwrap();
     assert!(
@@ -190,11 +163,4 @@ async fn the_login_form_refuses_a_post_without_its_csrf_token_and_hides_which_pa
         "{page}"
     );
     assert!(!page.contains("password is wrong") && !page.contains("no such user"));
-}
-
-/// The value of `<input type="hidden" name="NAME" value="…">` in a page.
-pub fn hidden_field(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} field in {page}")) + marker.len();
-    page[start..].split('"').next().unwrap().to_owned()
 }

@@ -28,3 +28,29 @@ async fn the_bus_carries_events_between_two_server_instances() {
     assert_eq!(got, Bytes::from_static(b"two"));
     assert!(elsewhere.try_recv().is_err(), "prefixes keep deployments apart");
 }
+
+#[tokio::test]
+async fn a_logout_on_one_instance_ends_the_session_on_the_other_at_once() {
+    let Some(_) = require_redis() else { return };
+    let first = spawn_app().await;
+    let mut settings = test_settings(&first.database()).await;
+    settings.redis.key_prefix = first.settings.redis.key_prefix.clone();
+    let second = spawn_with(settings, first.database()).await;
+    first.practice("maple-vets").await;
+
+    let token = first.login("maple-vets", "admin").await;
+    assert_eq!(second.get_json("/api/dashboard/v1/me", &token).await.0, 200, "the second instance now holds a copy");
+    let response =
+        first.client.post(first.url("/api/dashboard/v1/auth/logout")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    // The invalidation travels over Redis; wait for it by watching the answer, within a bound.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (status, _) = second.get_json("/api/dashboard/v1/me", &token).await;
+        if status == 401 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the second instance still accepts a logged-out session");
+        tokio::task::yield_now().await;
+    }
+}

@@ -48,24 +48,16 @@ async fn the_first_start_creates_the_demo_practice_and_later_starts_reuse_it() {
     assert_eq!(login.practice_code, "demo-animal-hospital");
     assert_eq!(login.practice_name, "Demo Animal Hospital");
     assert!(!format!("{login:?}").contains(&login.password), "Debug hides the password");
-    let response = app
-        .client
-        .post(app.url("/api/dashboard/v1/auth/login"))
-        .json(&serde_json::json!({ "practice": login.practice_code, "username": login.username, "password": login.password }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(log_in(&app, &login).await, 200);
     drop(app);
 
     let again = petbridge_tests::spawn_with(settings, database).await;
     assert!(again.first_login.is_none(), "a second start reuses the data");
-    let response = again
-        .client
-        .post(again.url("/api/dashboard/v1/auth/login"))
-        .json(&serde_json::json!({ "practice": login.practice_code, "username": login.username, "password": login.password }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "the first password still works");
+    assert_eq!(log_in(&again, &login).await, 200, "the first password still works");
+}
+
+async fn log_in(app: &petbridge_tests::TestApp, login: &petbridge::bootstrap::FirstLogin) -> u16 {
+    let body =
+        serde_json::json!({ "practice": login.practice_code, "username": login.username, "password": login.password });
+    app.client.post(app.url("/api/dashboard/v1/auth/login")).json(&body).send().await.unwrap().status().as_u16()
 }

@@ -1,0 +1,129 @@
+//! Short-lived copies of what nearly every request reads: live sessions and
+//! practices. A change is announced on the bus so that every instance drops
+//! its copy at once; entries also expire after a few seconds, which bounds
+//! staleness should an announcement be lost (a Redis reconnect).
+
+use std::time::Duration;
+
+use moka::sync::Cache;
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+use uuid::Uuid;
+
+use crate::{Platform, services::practices::Practice, services::sessions::CachedSession};
+
+/// The bus topic that carries invalidations.
+pub const TOPIC: &str = "cache.invalidate";
+
+/// How long a copy may be used before it is read again.
+const TIME_TO_LIVE: Duration = Duration::from_secs(10);
+
+/// The caches of one server process.
+#[derive(Clone)]
+pub struct Caches {
+    pub(crate) sessions: Cache<String, CachedSession>,
+    pub(crate) practices: Cache<Uuid, Practice>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Self {
+            sessions: Cache::builder().max_capacity(100_000).time_to_live(TIME_TO_LIVE).build(),
+            practices: Cache::builder().max_capacity(10_000).time_to_live(TIME_TO_LIVE).build(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Caches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caches")
+            .field("sessions", &self.sessions.entry_count())
+            .field("practices", &self.practices.entry_count())
+            .finish()
+    }
+}
+
+/// What to forget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalidation {
+    /// One session, by its token hash.
+    Session(String),
+    /// Every session (a user was locked, deleted or changed password).
+    AllSessions,
+    /// One practice.
+    Practice(Uuid),
+}
+
+impl Invalidation {
+    fn encode(&self) -> String {
+        match self {
+            Invalidation::Session(hash) => format!("session:{hash}"),
+            Invalidation::AllSessions => "sessions".to_owned(),
+            Invalidation::Practice(id) => format!("practice:{id}"),
+        }
+    }
+
+    fn decode(text: &str) -> Option<Self> {
+        match text.split_once(':') {
+            Some(("session", hash)) => Some(Invalidation::Session(hash.to_owned())),
+            Some(("practice", id)) => Uuid::parse_str(id).ok().map(Invalidation::Practice),
+            None if text == "sessions" => Some(Invalidation::AllSessions),
+            _ => None,
+        }
+    }
+}
+
+impl Caches {
+    fn apply(&self, invalidation: &Invalidation) {
+        match invalidation {
+            Invalidation::Session(hash) => self.sessions.invalidate(hash),
+            Invalidation::AllSessions => self.sessions.invalidate_all(),
+            Invalidation::Practice(id) => self.practices.invalidate(id),
+        }
+    }
+
+    fn clear(&self) {
+        self.sessions.invalidate_all();
+        self.practices.invalidate_all();
+    }
+
+    /// Applies the invalidations other instances announce, until the bus
+    /// closes. Subscribe before spawning this, so nothing is missed.
+    pub async fn follow(self, mut announcements: Receiver<bytes::Bytes>) {
+        loop {
+            match announcements.recv().await {
+                Ok(message) => {
+                    if let Some(invalidation) = std::str::from_utf8(&message).ok().and_then(Invalidation::decode) {
+                        self.apply(&invalidation);
+                    }
+                }
+                // Missed some: forget everything rather than guess.
+                Err(RecvError::Lagged(_)) => self.clear(),
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }
+}
+
+/// Forgets a copy here and on every other instance.
+pub async fn invalidate(platform: &Platform, invalidation: Invalidation) {
+    platform.caches.apply(&invalidation);
+    if let Err(err) = platform.bus.publish(TOPIC, bytes::Bytes::from(invalidation.encode())).await {
+        // Other instances' copies expire within TIME_TO_LIVE anyway.
+        tracing::warn!(error = %err, "could not announce a cache invalidation");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalidations_round_trip() {
+        for invalidation in
+            [Invalidation::Session("abc".into()), Invalidation::AllSessions, Invalidation::Practice(Uuid::new_v4())]
+        {
+            assert_eq!(Invalidation::decode(&invalidation.encode()), Some(invalidation));
+        }
+        assert_eq!(Invalidation::decode("nonsense"), None);
+    }
+}
