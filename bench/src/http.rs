@@ -321,8 +321,8 @@ pub async fn run(options: HttpOptions) -> anyhow::Result<()> {
         });
     }
     let setup = format!(
-        "`GET /api/dashboard/v1/me` with a bearer token (session lookup by token hash, staff and practice reads, JSON; \
-         info-level request logs on, as in production) against a bare poem-openapi handler returning a small JSON object. \
+        "`GET /api/dashboard/v1/me` with a bearer token (session check from the session cache, practice from the practice \
+         cache, the staff row read from SQLite, JSON; info-level request logs on, as in production) against a bare poem-openapi handler returning a small JSON object. \
          SQLite (WAL) embedded defaults, release build. wrk: 1 thread, {} connections, {} s per round after a 2 s warm-up, \
          {} rounds interleaved bare/petbridge; {}. Instructions: callgrind over {} sequential requests after 200 warm-up requests.",
         options.connections,
