@@ -5,6 +5,7 @@ pub mod activity;
 pub mod events;
 pub mod outbox;
 pub mod passwords;
+pub mod permissions;
 pub mod practices;
 pub mod sessions;
 pub mod staff;
