@@ -3,9 +3,15 @@
 
 use petbridge_domain::{
     Platform,
-    services::{sessions, sessions::StaffPrincipal, tokens},
+    services::{
+        access::{self, Authorized, Override},
+        permissions::Permission,
+        sessions,
+        sessions::StaffPrincipal,
+        tokens,
+    },
 };
-use petbridge_http::problem_response;
+use petbridge_http::{ApiError, RequestContext, problem_response};
 use poem::{
     FromRequest, Request, RequestBody, Response,
     http::{Method, StatusCode, header},
@@ -95,7 +101,7 @@ fn unauthorized(code: &str) -> poem::Error {
 async fn principal_for(req: &Request, token: &str) -> poem::Result<StaffPrincipal> {
     sessions::authenticate(platform(req)?, token).await.map_err(|err| match err {
         petbridge_domain::DomainError::Unauthorized(code) => unauthorized(code),
-        other => poem::Error::from_response(poem::IntoResponse::into_response(petbridge_http::ApiError::from(other))),
+        other => poem::Error::from_response(poem::IntoResponse::into_response(ApiError::from(other))),
     })
 }
 
@@ -174,4 +180,35 @@ pub fn safe_next(next: Option<&str>) -> &str {
 pub fn private_page(mut response: Response) -> Response {
     response.headers_mut().insert(header::CACHE_CONTROL, poem::http::HeaderValue::from_static("no-store"));
     response
+}
+
+/// A manager override sent with a request: the `X-Override-Username` and
+/// `X-Override-Password` headers carry a manager's credentials for this one
+/// action, so a staff member's screen needs no new login.
+pub struct ManagerOverride(pub Option<Override>);
+
+/// The override headers' names.
+pub const OVERRIDE_USERNAME: &str = "x-override-username";
+/// See [`OVERRIDE_USERNAME`].
+pub const OVERRIDE_PASSWORD: &str = "x-override-password";
+
+impl<'a> FromRequest<'a> for ManagerOverride {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Ok(ManagerOverride(match (header(OVERRIDE_USERNAME), header(OVERRIDE_PASSWORD)) {
+            (Some(username), Some(password)) => Some(Override { username, password }),
+            _ => None,
+        }))
+    }
+}
+
+/// Checks a permission for the caller (with their override, if any).
+pub async fn authorize(
+    platform: &Platform,
+    auth: &StaffAuth,
+    permission: Permission,
+    manager: &ManagerOverride,
+    context: &RequestContext,
+) -> Result<Authorized, ApiError> {
+    Ok(access::authorize(platform, auth.principal(), permission, manager.0.as_ref(), &context.origin).await?)
 }

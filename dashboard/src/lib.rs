@@ -1,12 +1,14 @@
 //! The practice side: the staff API (`/api/dashboard/v1`), the PMS sync API
 //! (`/api/sync/v1`), and the web dashboard's server-rendered pages.
 
+pub mod admin_api;
 pub mod api;
 pub mod auth;
 pub mod live;
 pub mod pages;
 pub mod sync;
 
+pub use admin_api::AdminApi;
 pub use api::DashboardApi;
 pub use sync::SyncApi;
 

@@ -18,6 +18,9 @@ pub enum DomainError {
     /// The request clashes with the current state (a stable code says how).
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// Too many attempts; try again later (a stable code says which limit).
+    #[error("rate limited: {0}")]
+    RateLimited(&'static str),
     /// The input breaks a rule: a stable code and a message for people.
     #[error("{0}: {1}")]
     Validation(&'static str, String),

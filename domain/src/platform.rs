@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     caches::Caches,
     ports::{Bus, Clock, Storage},
-    services::{passwords::Passwords, sessions::SessionPolicy},
+    services::{passwords::Passwords, sessions::SessionPolicy, throttle::LoginThrottle},
 };
 
 /// The database, the ports and the policies of one running server.
@@ -28,6 +28,8 @@ pub struct Platform {
     pub sessions: SessionPolicy,
     /// Copies of hot records, kept fresh through the bus.
     pub caches: Caches,
+    /// Login attempts per client address.
+    pub login_throttle: LoginThrottle,
 }
 
 impl std::fmt::Debug for Platform {

@@ -67,6 +67,9 @@ pub enum ApiError {
     /// The input was understood but breaks a rule; `code` says which.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Problem>),
+    /// Too many attempts from this client; slow down.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Json<Problem>),
     /// Something failed on our side; the request id in `X-Request-Id` finds it in the logs.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
@@ -104,6 +107,9 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden => Self::Forbidden(Json(Problem::new(StatusCode::FORBIDDEN, "forbidden", None))),
             DomainError::Unauthorized(code) => Self::unauthorized(code),
             DomainError::Conflict(code) => Self::Conflict(Json(Problem::new(StatusCode::CONFLICT, code, None))),
+            DomainError::RateLimited(code) => {
+                Self::TooManyRequests(Json(Problem::new(StatusCode::TOO_MANY_REQUESTS, code, None)))
+            }
             DomainError::Validation(code, message) => {
                 Self::Unprocessable(Json(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, Some(message))))
             }

@@ -9,7 +9,7 @@ use petbridge_domain::{
     Platform,
     caches::{self, Caches},
     ports::{Bus, Clock, InProcessBus, RedisBus, Storage, SystemClock, storage::S3Location},
-    services::{passwords::Passwords, sessions::SessionPolicy},
+    services::{passwords::Passwords, sessions::SessionPolicy, throttle::LoginThrottle},
 };
 use petbridge_http::{BodyLimit, Observe, problem_response, to_problem};
 use petbridge_migrations::{Migrator, MigratorTrait};
@@ -164,6 +164,7 @@ pub async fn platform(settings: &Settings, options: &Options) -> anyhow::Result<
             absolute: chrono::Duration::hours(settings.sessions.absolute_hours),
         },
         caches: Caches::default(),
+        login_throttle: LoginThrottle::per_minute(settings.sessions.login_attempts_per_minute),
     };
     let announcements = platform.bus.subscribe(caches::TOPIC);
     tokio::spawn(platform.caches.clone().follow(announcements));
@@ -235,11 +236,16 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
         .description("The API behind the practice's branded pet-owner app. Errors are application/problem+json with a stable `code`.")
         .server(format!("{public}/api/app/v1"));
     let dashboard_api = OpenApiService::new(
-        petbridge_dashboard::DashboardApi,
+        (petbridge_dashboard::DashboardApi, petbridge_dashboard::AdminApi),
         "Petbridge dashboard API",
         petbridge_dashboard::API_VERSION,
     )
-    .description("What practice staff do in the dashboard. Errors are application/problem+json with a stable `code`.")
+    .description(
+        "What practice staff do in the dashboard. Errors are application/problem+json with a stable `code`. \
+         An operation a staff member's level does not allow answers 403 `forbidden`; it succeeds with a manager's \
+         credentials for that one action in the `X-Override-Username` and `X-Override-Password` headers \
+         (a manager override, logged with both names).",
+    )
     .server(format!("{public}/api/dashboard/v1"));
     let sync_api =
         OpenApiService::new(petbridge_dashboard::SyncApi, "Petbridge PMS sync API", petbridge_dashboard::API_VERSION)

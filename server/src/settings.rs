@@ -111,6 +111,8 @@ pub struct SessionSettings {
     pub idle_minutes: i64,
     /// Absolute timeout.
     pub absolute_hours: i64,
+    /// Login attempts per client address per minute.
+    pub login_attempts_per_minute: u32,
 }
 
 /// First-start behaviour.

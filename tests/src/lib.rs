@@ -72,6 +72,8 @@ pub async fn test_settings(database: &TestDatabase) -> Settings {
     settings.storage.local_dir = database.dir.path().join("files").to_string_lossy().into_owned();
     settings.workers.embedded = false;
     settings.bootstrap.demo_practice = false;
+    // Tests log in often from one address; the throttle has its own test.
+    settings.sessions.login_attempts_per_minute = 10_000;
     settings
 }
 

@@ -16,6 +16,9 @@ pub struct Model {
     pub target_id: Option<String>,
     pub detail: Option<Json>,
     pub request_id: Option<String>,
+    /// Who approved the action with their own credentials (manager override).
+    pub approver_id: Option<Uuid>,
+    pub approver_name: Option<String>,
     pub ip: Option<String>,
 }
 

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod delivery;
+pub mod login_attempt;
 pub mod practice;
 pub mod session;
 pub mod staff_user;

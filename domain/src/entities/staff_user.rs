@@ -17,6 +17,9 @@ pub struct Model {
     pub password_changed_at: DateTimeUtc,
     pub last_login_at: Option<DateTimeUtc>,
     pub locked_at: Option<DateTimeUtc>,
+    /// Failed logins since the last success; reaching the practice's
+    /// threshold locks the account.
+    pub consecutive_failures: i32,
     pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }

@@ -4,23 +4,42 @@
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
-use crate::{Actor, DomainResult, Origin, Platform, Scope, entities::activity};
+use crate::{Actor, DomainError, DomainResult, Origin, Platform, Scope, entities::activity};
 
-/// What happened, to which record.
+/// What happened, to which record, by whom.
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
-    /// A stable dotted name, e.g. `auth.login`, `staff.create`.
-    pub action: &'static str,
-    /// The kind of record touched, e.g. `staff_user`.
-    pub target_type: Option<&'static str>,
-    /// Its id.
-    pub target_id: Option<String>,
+    action: &'static str,
+    target: Option<(&'static str, String)>,
+    detail: Option<serde_json::Value>,
+    actor: &'a Actor,
+    approver: Option<&'a Actor>,
+    origin: &'a Origin,
+}
+
+impl<'a> Entry<'a> {
+    /// `action` is a stable dotted name, e.g. `auth.login`, `staff.create`.
+    pub fn new(action: &'static str, actor: &'a Actor, origin: &'a Origin) -> Self {
+        Self { action, target: None, detail: None, actor, approver: None, origin }
+    }
+
+    /// The record touched: its kind (`staff_user`) and id.
+    pub fn target(mut self, kind: &'static str, id: impl ToString) -> Self {
+        self.target = Some((kind, id.to_string()));
+        self
+    }
+
     /// Anything else worth keeping (never secrets).
-    pub detail: Option<serde_json::Value>,
-    /// Who did it.
-    pub actor: &'a Actor,
-    /// From where.
-    pub origin: &'a Origin,
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    /// Who approved it with their own credentials (a manager override).
+    pub fn approved_by(mut self, approver: Option<&'a Actor>) -> Self {
+        self.approver = approver;
+        self
+    }
 }
 
 /// Appends one entry, on `conn` (usually the caller's transaction).
@@ -30,6 +49,7 @@ pub async fn record(
     scope: Scope,
     entry: Entry<'_>,
 ) -> DomainResult<()> {
+    let (target_type, target_id) = entry.target.map_or((None, None), |(kind, id)| (Some(kind.to_owned()), Some(id)));
     activity::ActiveModel {
         id: Set(Uuid::new_v4()),
         practice_id: Set(scope.practice_id),
@@ -37,11 +57,13 @@ pub async fn record(
         actor_id: Set(entry.actor.id),
         actor_name: Set(entry.actor.name.clone()),
         action: Set(entry.action.to_owned()),
-        target_type: Set(entry.target_type.map(str::to_owned)),
-        target_id: Set(entry.target_id),
+        target_type: Set(target_type),
+        target_id: Set(target_id),
         detail: Set(entry.detail),
         request_id: Set(entry.origin.request_id.clone()),
         ip: Set(entry.origin.ip.clone()),
+        approver_id: Set(entry.approver.and_then(|a| a.id)),
+        approver_name: Set(entry.approver.map(|a| a.name.clone())),
     }
     .insert(conn)
     .await?;
@@ -57,4 +79,107 @@ pub async fn recent(platform: &Platform, scope: Scope, limit: u64) -> DomainResu
         .limit(limit)
         .all(&platform.db)
         .await?)
+}
+
+/// Which entries to show.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Actions starting with this (`auth.` for every login event).
+    pub action: Option<String>,
+    /// Entries by this user name (as actor or approver).
+    pub actor: Option<String>,
+    /// From this time on.
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Before this time.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A practice's entries matching `filter`, newest first.
+pub async fn list(
+    platform: &Platform,
+    scope: Scope,
+    filter: &Filter,
+    after: Option<crate::Cursor>,
+    limit: u64,
+) -> DomainResult<crate::Page<activity::Model>> {
+    // Scoped here: ExprTrait's `min`/`max` shadow `Ord`'s on integers.
+    use sea_orm::sea_query::ExprTrait as _;
+    let mut query = activity::Entity::find().filter(activity::Column::PracticeId.eq(scope.practice_id));
+    if let Some(action) = filter.action.as_deref().filter(|a| !a.is_empty()) {
+        query = query.filter(activity::Column::Action.starts_with(action));
+    }
+    if let Some(actor) = filter.actor.as_deref().filter(|a| !a.is_empty()) {
+        let actor = actor.trim().to_lowercase();
+        query =
+            query.filter(activity::Column::ActorName.eq(actor.clone()).or(activity::Column::ApproverName.eq(actor)));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(activity::Column::OccurredAt.gte(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(activity::Column::OccurredAt.lt(until));
+    }
+    if let Some(cursor) = after {
+        query = query.filter(
+            activity::Column::OccurredAt
+                .lt(cursor.created_at)
+                .or(activity::Column::OccurredAt.eq(cursor.created_at).and(activity::Column::Id.lt(cursor.id))),
+        );
+    }
+    let mut items = query
+        .order_by_desc(activity::Column::OccurredAt)
+        .order_by_desc(activity::Column::Id)
+        .limit(limit + 1)
+        .all(&platform.db)
+        .await?;
+    let next = if items.len() as u64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|last| crate::Cursor { created_at: last.occurred_at, id: last.id })
+    } else {
+        None
+    };
+    Ok(crate::Page { items, next })
+}
+
+/// Every entry matching `filter`, as CSV (oldest last, like the list).
+pub async fn export_csv(platform: &Platform, scope: Scope, filter: &Filter) -> DomainResult<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record([
+            "occurred_at",
+            "actor",
+            "approver",
+            "action",
+            "target_type",
+            "target_id",
+            "ip",
+            "request_id",
+            "detail",
+        ])
+        .map_err(DomainError::unexpected)?;
+    let mut after = None;
+    loop {
+        let page = list(platform, scope, filter, after, 500).await?;
+        for entry in &page.items {
+            writer
+                .write_record([
+                    entry.occurred_at.to_rfc3339(),
+                    entry.actor_name.clone(),
+                    entry.approver_name.clone().unwrap_or_default(),
+                    entry.action.clone(),
+                    entry.target_type.clone().unwrap_or_default(),
+                    entry.target_id.clone().unwrap_or_default(),
+                    entry.ip.clone().unwrap_or_default(),
+                    entry.request_id.clone().unwrap_or_default(),
+                    entry.detail.as_ref().map(ToString::to_string).unwrap_or_default(),
+                ])
+                .map_err(DomainError::unexpected)?;
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let bytes = writer.into_inner().map_err(|e| DomainError::Unexpected(e.to_string()))?;
+    String::from_utf8(bytes).map_err(DomainError::unexpected)
 }

@@ -1,6 +1,7 @@
 //! One module per area. Each function takes the caller's scope, applies the
 //! rules, and writes in one transaction.
 
+pub mod access;
 pub mod activity;
 pub mod events;
 pub mod outbox;
@@ -9,4 +10,5 @@ pub mod permissions;
 pub mod practices;
 pub mod sessions;
 pub mod staff;
+pub mod throttle;
 pub mod tokens;

@@ -175,6 +175,31 @@ pub async fn counts(platform: &Platform, scope: Scope) -> DomainResult<Vec<(Stri
         .await?)
 }
 
+/// How many deliveries a practice queued in a period, by channel and
+/// status (the message and delivery volumes report).
+pub async fn volumes(
+    platform: &Platform,
+    scope: Scope,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> DomainResult<Vec<(String, String, i64)>> {
+    Ok(delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Channel)
+        .column(delivery::Column::Status)
+        .column_as(delivery::Column::Id.count(), "n")
+        .filter(delivery::Column::PracticeId.eq(scope.practice_id))
+        .filter(delivery::Column::CreatedAt.gte(from))
+        .filter(delivery::Column::CreatedAt.lt(until))
+        .group_by(delivery::Column::Channel)
+        .group_by(delivery::Column::Status)
+        .order_by_asc(delivery::Column::Channel)
+        .order_by_asc(delivery::Column::Status)
+        .into_tuple()
+        .all(&platform.db)
+        .await?)
+}
+
 /// Deliveries of every practice that are due now, oldest first.
 pub async fn due(platform: &Platform, limit: u64) -> DomainResult<Vec<delivery::Model>> {
     Ok(delivery::Entity::find()

@@ -181,6 +181,17 @@ async fn load(platform: &Platform, token_hash: &str) -> DomainResult<CachedSessi
     Ok(cached)
 }
 
+/// Ends every session of a staff member (lock, delete, password change).
+pub async fn revoke_all(conn: &impl ConnectionTrait, platform: &Platform, staff_id: Uuid) -> DomainResult<()> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(platform.clock.now()))
+        .filter(session::Column::StaffUserId.eq(staff_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Ends a session (logout). Ending an unknown or ended session is not an error.
 pub async fn revoke(conn: &impl ConnectionTrait, platform: &Platform, session_id: Uuid) -> DomainResult<()> {
     session::Entity::update_many()

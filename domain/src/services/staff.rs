@@ -1,14 +1,16 @@
 //! Staff accounts and their login.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+    sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
 use crate::{
     Actor, DomainError, DomainResult, Origin, Platform, Scope,
     caches::{self, Invalidation},
-    entities::staff_user,
+    entities::{login_attempt, staff_user},
     services::{
         activity::{self, Entry},
         outbox::{self, Channel, NewDelivery},
@@ -131,6 +133,7 @@ pub async fn create(
         password_changed_at: Set(now),
         last_login_at: Set(None),
         locked_at: Set(None),
+        consecutive_failures: Set(0),
         deleted_at: Set(None),
         created_at: Set(now),
     }
@@ -140,14 +143,9 @@ pub async fn create(
         &txn,
         platform,
         scope,
-        Entry {
-            action: "staff.create",
-            target_type: Some("staff_user"),
-            target_id: Some(model.id.to_string()),
-            detail: Some(serde_json::json!({ "username": model.username, "level": model.level })),
-            actor,
-            origin,
-        },
+        Entry::new("staff.create", actor, origin)
+            .target("staff_user", model.id)
+            .detail(serde_json::json!({ "username": model.username, "level": model.level })),
     )
     .await?;
     if let Some(email) = email {
@@ -223,7 +221,9 @@ pub struct LoggedIn {
 ///
 /// Unknown practice, unknown user, wrong password and locked account all get
 /// the same error after the same work (a password verification), so the
-/// answer tells an attacker nothing.
+/// answer tells an attacker nothing. Every attempt on a practice is recorded;
+/// the practice's threshold of consecutive failures locks the account until
+/// an administrator unlocks it.
 pub async fn log_in(
     platform: &Platform,
     practice_code: &str,
@@ -232,57 +232,121 @@ pub async fn log_in(
     origin: &Origin,
     user_agent: Option<&str>,
 ) -> DomainResult<LoggedIn> {
-    let rejected = DomainError::Unauthorized("invalid_credentials");
+    let rejected = || DomainError::Unauthorized("invalid_credentials");
+    if !platform.login_throttle.allow(origin.ip.as_deref()) {
+        return Err(DomainError::RateLimited("too_many_login_attempts"));
+    }
     let practice = practices::find_by_slug(platform, practice_code).await?;
-    let staff = match (&practice, Username::parse(username)) {
-        (Some(practice), Ok(name)) => find_by_username(platform, Scope { practice_id: practice.id }, &name).await?,
+    let name = Username::parse(username).ok();
+    let staff = match (&practice, &name) {
+        (Some(practice), Some(name)) => find_by_username(platform, Scope { practice_id: practice.id }, name).await?,
         _ => None,
     };
     let verdict = platform.passwords.verify(password, staff.as_ref().map(|s| s.password_hash.as_str())).await?;
-    let (Some(practice), Some(staff)) = (practice, staff) else {
-        return Err(rejected);
+    let Some(practice) = practice else {
+        return Err(rejected());
     };
     let scope = Scope { practice_id: practice.id };
-    let actor = Actor { id: Some(staff.id), name: staff.username.clone() };
-    let target_id = Some(staff.id.to_string());
+    let now = platform.clock.now();
+    let succeeded = verdict != Verified::No && staff.as_ref().is_some_and(|s| s.locked_at.is_none());
+    let tried: String = name.map_or_else(|| username.trim().chars().take(64).collect(), |n| n.as_str().to_owned());
+    let login_attempt_name = tried.clone();
 
-    if verdict == Verified::No || staff.locked_at.is_some() {
+    let txn = platform.db.begin().await?;
+    login_attempt::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        practice_id: Set(practice.id),
+        staff_user_id: Set(staff.as_ref().map(|s| s.id)),
+        username: Set(tried),
+        ip: Set(origin.ip.clone()),
+        succeeded: Set(succeeded),
+        attempted_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let Some(staff) = staff else {
+        // Logged like any failure, which also keeps this path's work (and so
+        // its time) the same as a wrong password's.
         activity::record(
-            &platform.db,
+            &txn,
             platform,
             scope,
-            Entry {
-                action: "auth.login_failed",
-                target_type: Some("staff_user"),
-                target_id,
-                detail: Some(serde_json::json!({ "locked": staff.locked_at.is_some() })),
-                actor: &actor,
-                origin,
-            },
+            Entry::new("auth.login_failed", &Actor::system("login"), origin)
+                .detail(serde_json::json!({ "unknown_username": login_attempt_name })),
         )
         .await?;
-        return Err(rejected);
+        txn.commit().await?;
+        return Err(rejected());
+    };
+    let actor = Actor { id: Some(staff.id), name: staff.username.clone() };
+
+    if !succeeded {
+        staff_user::Entity::update_many()
+            .col_expr(
+                staff_user::Column::ConsecutiveFailures,
+                Expr::col(staff_user::Column::ConsecutiveFailures).add(1),
+            )
+            .filter(staff_user::Column::Id.eq(staff.id))
+            .exec(&txn)
+            .await?;
+        activity::record(
+            &txn,
+            platform,
+            scope,
+            Entry::new("auth.login_failed", &actor, origin)
+                .target("staff_user", staff.id)
+                .detail(serde_json::json!({ "locked": staff.locked_at.is_some() })),
+        )
+        .await?;
+        let failures = u32::try_from(staff.consecutive_failures + 1).unwrap_or(0);
+        let lock_now = staff.locked_at.is_none() && failures >= practice.settings.lockout_threshold;
+        if lock_now {
+            set_lock(&txn, platform, staff.id, true).await?;
+            activity::record(
+                &txn,
+                platform,
+                scope,
+                Entry::new("staff.lock", &Actor::system("lockout"), origin)
+                    .target("staff_user", staff.id)
+                    .detail(serde_json::json!({ "username": staff.username, "consecutive_failures": failures })),
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        if lock_now {
+            caches::invalidate(platform, Invalidation::AllSessions).await;
+        }
+        return Err(rejected());
     }
 
-    let now = platform.clock.now();
-    let txn = platform.db.begin().await?;
     let mut update = staff_user::Entity::update_many()
         .col_expr(staff_user::Column::LastLoginAt, Expr::value(now))
+        .col_expr(staff_user::Column::ConsecutiveFailures, Expr::value(0))
         .filter(staff_user::Column::Id.eq(staff.id));
     if let Verified::YesRehashed(new_hash) = verdict {
         update = update.col_expr(staff_user::Column::PasswordHash, Expr::value(new_hash));
     }
     update.exec(&txn).await?;
     let session = sessions::open(&txn, platform, &staff, origin, user_agent).await?;
-    activity::record(
-        &txn,
-        platform,
-        scope,
-        Entry { action: "auth.login", target_type: Some("staff_user"), target_id, detail: None, actor: &actor, origin },
-    )
-    .await?;
+    activity::record(&txn, platform, scope, Entry::new("auth.login", &actor, origin).target("staff_user", staff.id))
+        .await?;
     txn.commit().await?;
     Ok(LoggedIn { session, staff })
+}
+
+/// Locks or unlocks an account; locking also ends all its sessions.
+async fn set_lock(conn: &impl ConnectionTrait, platform: &Platform, staff_id: Uuid, locked: bool) -> DomainResult<()> {
+    let now = platform.clock.now();
+    staff_user::Entity::update_many()
+        .col_expr(staff_user::Column::LockedAt, Expr::value(locked.then_some(now)))
+        .col_expr(staff_user::Column::ConsecutiveFailures, Expr::value(0))
+        .filter(staff_user::Column::Id.eq(staff_id))
+        .exec(conn)
+        .await?;
+    if locked {
+        sessions::revoke_all(conn, platform, staff_id).await?;
+    }
+    Ok(())
 }
 
 /// Ends the caller's session and logs it.
@@ -293,18 +357,168 @@ pub async fn log_out(platform: &Platform, principal: &sessions::StaffPrincipal, 
         &txn,
         platform,
         principal.scope(),
-        Entry {
-            action: "auth.logout",
-            target_type: Some("staff_user"),
-            target_id: Some(principal.staff_id.to_string()),
-            detail: None,
-            actor: &principal.actor(),
-            origin,
-        },
+        Entry::new("auth.logout", &principal.actor(), origin).target("staff_user", principal.staff_id),
     )
     .await?;
     txn.commit().await?;
     caches::invalidate(platform, Invalidation::Session(principal.token_hash.clone())).await;
+    Ok(())
+}
+
+/// A staff account as View All Users shows it.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    /// The account.
+    pub user: staff_user::Model,
+    /// Failed login attempts in the last two days.
+    pub failed_last_two_days: u64,
+}
+
+/// The practice's staff accounts, alphabetical by user name, with their
+/// failed login attempts in the last two days.
+pub async fn list_with_attempts(platform: &Platform, scope: Scope) -> DomainResult<Vec<UserRow>> {
+    let users = list(platform, scope).await?;
+    let since = platform.clock.now() - chrono::Duration::days(2);
+    let failures: Vec<(Uuid, i64)> = login_attempt::Entity::find()
+        .select_only()
+        .column(login_attempt::Column::StaffUserId)
+        .column_as(login_attempt::Column::Id.count(), "n")
+        .filter(login_attempt::Column::PracticeId.eq(scope.practice_id))
+        .filter(login_attempt::Column::Succeeded.eq(false))
+        .filter(login_attempt::Column::AttemptedAt.gte(since))
+        .filter(login_attempt::Column::StaffUserId.is_not_null())
+        .group_by(login_attempt::Column::StaffUserId)
+        .into_tuple()
+        .all(&platform.db)
+        .await?;
+    Ok(users
+        .into_iter()
+        .map(|user| {
+            let failed =
+                failures.iter().find(|(id, _)| *id == user.id).map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0));
+            UserRow { user, failed_last_two_days: failed }
+        })
+        .collect())
+}
+
+/// What an administrator may change on an account.
+#[derive(Debug, Clone, Default)]
+pub struct StaffChanges {
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New email (`Some("")` removes it).
+    pub email: Option<String>,
+    /// New security level.
+    pub level: Option<SecurityLevel>,
+}
+
+/// Changes an account's display name, email or level.
+pub async fn update(
+    platform: &Platform,
+    scope: Scope,
+    actor: &Actor,
+    approver: Option<&Actor>,
+    origin: &Origin,
+    id: Uuid,
+    changes: StaffChanges,
+) -> DomainResult<staff_user::Model> {
+    let current = get(platform, scope, id).await?;
+    let mut update = staff_user::Entity::update_many().filter(staff_user::Column::Id.eq(current.id));
+    let mut detail = serde_json::Map::new();
+    if let Some(name) = &changes.display_name {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(DomainError::invalid("invalid_display_name", "a display name has 1 to 100 characters"));
+        }
+        update = update.col_expr(staff_user::Column::DisplayName, Expr::value(name));
+        detail.insert("display_name".into(), name.into());
+    }
+    if let Some(email) = &changes.email {
+        let email = if email.trim().is_empty() { None } else { Some(Email::parse(email)?.as_str().to_owned()) };
+        update = update.col_expr(staff_user::Column::Email, Expr::value(email.clone()));
+        detail.insert("email".into(), email.into());
+    }
+    if let Some(level) = changes.level {
+        update = update.col_expr(staff_user::Column::Level, Expr::value(level.as_str()));
+        detail.insert("level".into(), level.as_str().into());
+    }
+    let txn = platform.db.begin().await?;
+    update.exec(&txn).await?;
+    activity::record(
+        &txn,
+        platform,
+        scope,
+        Entry::new("staff.update", actor, origin)
+            .target("staff_user", id)
+            .detail(serde_json::Value::Object(detail))
+            .approved_by(approver),
+    )
+    .await?;
+    txn.commit().await?;
+    if changes.level.is_some() {
+        // Sessions carry the level: let them re-read it.
+        caches::invalidate(platform, Invalidation::AllSessions).await;
+    }
+    get(platform, scope, id).await
+}
+
+/// Locks (`true`) or unlocks an account, and logs it.
+pub async fn lock(
+    platform: &Platform,
+    scope: Scope,
+    actor: &Actor,
+    origin: &Origin,
+    id: Uuid,
+    locked: bool,
+) -> DomainResult<staff_user::Model> {
+    let user = get(platform, scope, id).await?;
+    if locked && actor.id == Some(id) {
+        return Err(DomainError::Conflict("cannot_lock_yourself"));
+    }
+    let txn = platform.db.begin().await?;
+    set_lock(&txn, platform, user.id, locked).await?;
+    let action = if locked { "staff.lock" } else { "staff.unlock" };
+    activity::record(
+        &txn,
+        platform,
+        scope,
+        Entry::new(action, actor, origin)
+            .target("staff_user", id)
+            .detail(serde_json::json!({ "username": user.username })),
+    )
+    .await?;
+    txn.commit().await?;
+    caches::invalidate(platform, Invalidation::AllSessions).await;
+    get(platform, scope, id).await
+}
+
+/// Deletes an account: it can no longer log in and leaves the lists, while
+/// its name stays on the activity log and history. The user name is freed.
+pub async fn delete(platform: &Platform, scope: Scope, actor: &Actor, origin: &Origin, id: Uuid) -> DomainResult<()> {
+    let user = get(platform, scope, id).await?;
+    if actor.id == Some(id) {
+        return Err(DomainError::Conflict("cannot_delete_yourself"));
+    }
+    let now = platform.clock.now();
+    let txn = platform.db.begin().await?;
+    staff_user::Entity::update_many()
+        .col_expr(staff_user::Column::DeletedAt, Expr::value(now))
+        .col_expr(staff_user::Column::Username, Expr::value(format!("{}~deleted~{}", user.username, user.id.simple())))
+        .filter(staff_user::Column::Id.eq(user.id))
+        .exec(&txn)
+        .await?;
+    sessions::revoke_all(&txn, platform, user.id).await?;
+    activity::record(
+        &txn,
+        platform,
+        scope,
+        Entry::new("staff.delete", actor, origin)
+            .target("staff_user", id)
+            .detail(serde_json::json!({ "username": user.username, "display_name": user.display_name })),
+    )
+    .await?;
+    txn.commit().await?;
+    caches::invalidate(platform, Invalidation::AllSessions).await;
     Ok(())
 }
 

@@ -1,0 +1,444 @@
+//! Administration in the staff API: View All Users, the activity log, and
+//! reports. Each operation names the permission it needs; a staff member
+//! without it may send a manager's credentials for that one action
+//! (`X-Override-Username`, `X-Override-Password`).
+
+use chrono::{DateTime, Duration, Utc};
+use petbridge_domain::{
+    Cursor, Platform,
+    entities::activity,
+    services::{
+        activity as activity_log, outbox,
+        permissions::Permission,
+        staff::{self, NewStaff, SecurityLevel, StaffChanges, UserRow},
+    },
+    types::page_limit,
+};
+use petbridge_http::{ApiError, ApiResult, RequestContext};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Enum, Object, OpenApi, Tags,
+    param::{Path, Query},
+    payload::{Json, PlainText},
+};
+use uuid::Uuid;
+
+use crate::auth::{ManagerOverride, StaffAuth, authorize};
+
+#[derive(Tags)]
+enum Tag {
+    /// View All Users: the practice's staff accounts (administrators).
+    Users,
+    /// The activity log (administrators).
+    Activity,
+    /// Reports.
+    Reports,
+}
+
+/// Security levels.
+#[derive(Debug, Clone, Copy, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum Level {
+    /// Staff.
+    Staff,
+    /// Manager.
+    Manager,
+    /// Administrator.
+    Administrator,
+}
+
+impl From<Level> for SecurityLevel {
+    fn from(level: Level) -> Self {
+        match level {
+            Level::Staff => SecurityLevel::Staff,
+            Level::Manager => SecurityLevel::Manager,
+            Level::Administrator => SecurityLevel::Administrator,
+        }
+    }
+}
+
+/// A row of View All Users.
+#[derive(Debug, Object)]
+pub struct UserAccount {
+    /// Id.
+    pub id: Uuid,
+    /// The name used to log in.
+    pub username: String,
+    /// The name shown in the dashboard.
+    pub display_name: String,
+    /// Email for account notices.
+    pub email: Option<String>,
+    /// `staff`, `manager` or `administrator`.
+    pub level: String,
+    /// Last successful login.
+    pub last_login_at: Option<DateTime<Utc>>,
+    /// Last password change.
+    pub password_changed_at: DateTime<Utc>,
+    /// Failed login attempts in the last two days.
+    pub failed_login_attempts: u64,
+    /// Whether the account is locked out.
+    pub locked: bool,
+}
+
+impl From<UserRow> for UserAccount {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: row.user.id,
+            username: row.user.username,
+            display_name: row.user.display_name,
+            email: row.user.email,
+            level: row.user.level,
+            last_login_at: row.user.last_login_at,
+            password_changed_at: row.user.password_changed_at,
+            failed_login_attempts: row.failed_last_two_days,
+            locked: row.user.locked_at.is_some(),
+        }
+    }
+}
+
+/// A new staff account.
+#[derive(Debug, Object)]
+pub struct NewUser {
+    /// Login name (3–64 letters, digits, `.`, `_`, `-`).
+    pub username: String,
+    /// Name shown in the dashboard.
+    pub display_name: String,
+    /// Email for account notices.
+    pub email: Option<String>,
+    /// Security level.
+    pub level: Level,
+    /// Initial password.
+    #[oai(validator(max_length = 256))]
+    pub password: String,
+}
+
+/// Changes to a staff account; absent fields stay as they are.
+#[derive(Debug, Object)]
+pub struct UserChanges {
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New email; empty removes it.
+    pub email: Option<String>,
+    /// New security level.
+    pub level: Option<Level>,
+}
+
+/// One activity log entry.
+#[derive(Debug, Object)]
+pub struct ActivityEntry {
+    /// Id.
+    pub id: Uuid,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// Who (a user name, or the system).
+    pub actor: String,
+    /// Who approved it with their credentials (manager override).
+    pub approver: Option<String>,
+    /// What, e.g. `auth.login`, `staff.lock`.
+    pub action: String,
+    /// The kind of record touched.
+    pub target_type: Option<String>,
+    /// Its id.
+    pub target_id: Option<String>,
+    /// More about it.
+    pub detail: Option<serde_json::Value>,
+    /// The client's address.
+    pub ip: Option<String>,
+    /// The request it happened in.
+    pub request_id: Option<String>,
+}
+
+impl From<activity::Model> for ActivityEntry {
+    fn from(entry: activity::Model) -> Self {
+        Self {
+            id: entry.id,
+            occurred_at: entry.occurred_at,
+            actor: entry.actor_name,
+            approver: entry.approver_name,
+            action: entry.action,
+            target_type: entry.target_type,
+            target_id: entry.target_id,
+            detail: entry.detail,
+            ip: entry.ip,
+            request_id: entry.request_id,
+        }
+    }
+}
+
+/// A page of the activity log, newest first.
+#[derive(Debug, Object)]
+pub struct ActivityPage {
+    /// Entries.
+    pub items: Vec<ActivityEntry>,
+    /// Pass as `after` for the next page.
+    pub next: Option<String>,
+}
+
+/// Deliveries of one channel in one status.
+#[derive(Debug, Object)]
+pub struct VolumeRow {
+    /// `push`, `sms` or `email`.
+    pub channel: String,
+    /// `queued`, `sent`, `failed` or `dead`.
+    pub status: String,
+    /// How many.
+    pub count: i64,
+}
+
+/// Message and delivery volumes over a period.
+#[derive(Debug, Object)]
+pub struct DeliveryVolumes {
+    /// Start of the period.
+    pub from: DateTime<Utc>,
+    /// End of the period (exclusive).
+    pub until: DateTime<Utc>,
+    /// Counts by channel and status.
+    pub rows: Vec<VolumeRow>,
+}
+
+/// Done, nothing to return.
+#[derive(ApiResponse)]
+enum Done {
+    /// Done.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+/// Created.
+#[derive(ApiResponse)]
+enum Created {
+    /// The new account.
+    #[oai(status = 201)]
+    Created(Json<UserAccount>),
+}
+
+/// A CSV file.
+#[derive(ApiResponse)]
+enum Csv {
+    /// The CSV document.
+    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
+    Ok(PlainText<String>, #[oai(header = "content-disposition")] String),
+}
+
+/// The administration part of the staff API.
+pub struct AdminApi;
+
+fn activity_filter(
+    action: Option<String>,
+    actor: Option<String>,
+    from: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> activity_log::Filter {
+    activity_log::Filter { action, actor, from, until }
+}
+
+async fn account(platform: &Platform, scope: petbridge_domain::Scope, id: Uuid) -> ApiResult<UserAccount> {
+    staff::list_with_attempts(platform, scope)
+        .await?
+        .into_iter()
+        .find(|row| row.user.id == id)
+        .map(UserAccount::from)
+        .ok_or_else(ApiError::not_found)
+}
+
+#[OpenApi]
+impl AdminApi {
+    /// View All Users: every staff account, alphabetical by user name.
+    #[oai(path = "/users", method = "get", tag = "Tag::Users", operation_id = "listUsers")]
+    async fn list_users(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+    ) -> ApiResult<Json<Vec<UserAccount>>> {
+        authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
+        let rows = staff::list_with_attempts(&platform, auth.principal().scope()).await?;
+        Ok(Json(rows.into_iter().map(UserAccount::from).collect()))
+    }
+
+    /// Add a staff account.
+    #[oai(path = "/users", method = "post", tag = "Tag::Users", operation_id = "createUser")]
+    async fn create_user(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        body: Json<NewUser>,
+    ) -> ApiResult<Created> {
+        let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
+        let scope = auth.principal().scope();
+        let body = body.0;
+        let user = staff::create(
+            &platform,
+            scope,
+            &allowed.actor,
+            &context.origin,
+            NewStaff {
+                username: body.username,
+                display_name: body.display_name,
+                email: body.email,
+                level: body.level.into(),
+                password: body.password,
+            },
+        )
+        .await?;
+        Ok(Created::Created(Json(account(&platform, scope, user.id).await?)))
+    }
+
+    /// Change a staff account's display name, email or level.
+    #[oai(path = "/users/:id", method = "patch", tag = "Tag::Users", operation_id = "updateUser")]
+    async fn update_user(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+        body: Json<UserChanges>,
+    ) -> ApiResult<Json<UserAccount>> {
+        let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
+        let scope = auth.principal().scope();
+        let changes = StaffChanges {
+            display_name: body.0.display_name,
+            email: body.0.email,
+            level: body.0.level.map(SecurityLevel::from),
+        };
+        staff::update(&platform, scope, &allowed.actor, allowed.approver.as_ref(), &context.origin, id.0, changes)
+            .await?;
+        Ok(Json(account(&platform, scope, id.0).await?))
+    }
+
+    /// Lock an account out (its sessions end at once).
+    #[oai(path = "/users/:id/lock", method = "post", tag = "Tag::Users", operation_id = "lockUser")]
+    async fn lock_user(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<UserAccount>> {
+        let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
+        let scope = auth.principal().scope();
+        staff::lock(&platform, scope, &allowed.actor, &context.origin, id.0, true).await?;
+        Ok(Json(account(&platform, scope, id.0).await?))
+    }
+
+    /// Unlock an account (and clear its failed-login count).
+    #[oai(path = "/users/:id/unlock", method = "post", tag = "Tag::Users", operation_id = "unlockUser")]
+    async fn unlock_user(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<UserAccount>> {
+        let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
+        let scope = auth.principal().scope();
+        staff::lock(&platform, scope, &allowed.actor, &context.origin, id.0, false).await?;
+        Ok(Json(account(&platform, scope, id.0).await?))
+    }
+
+    /// Delete an account; its name stays on the activity log.
+    #[oai(path = "/users/:id", method = "delete", tag = "Tag::Users", operation_id = "deleteUser")]
+    async fn delete_user(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Done> {
+        let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
+        staff::delete(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// The activity log, newest first, filtered.
+    #[oai(path = "/activity", method = "get", tag = "Tag::Activity", operation_id = "listActivity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn list_activity(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        /// Actions starting with this, e.g. `auth.` or `staff.lock`.
+        action: Query<Option<String>>,
+        /// Entries by this user name (as actor or approver).
+        actor: Query<Option<String>>,
+        /// From this time on.
+        from: Query<Option<DateTime<Utc>>>,
+        /// Before this time.
+        until: Query<Option<DateTime<Utc>>>,
+        /// The `next` of the previous page.
+        after: Query<Option<String>>,
+        /// Items per page, 1 to 200 (default 50).
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<ActivityPage>> {
+        authorize(&platform, &auth, Permission::ActivityLogView, &manager, &context).await?;
+        let filter = activity_filter(action.0, actor.0, from.0, until.0);
+        let after = after.0.as_deref().map(Cursor::decode).transpose()?;
+        let page =
+            activity_log::list(&platform, auth.principal().scope(), &filter, after, page_limit(limit.0)?).await?;
+        Ok(Json(ActivityPage {
+            items: page.items.into_iter().map(ActivityEntry::from).collect(),
+            next: page.next.map(|c| c.encode()),
+        }))
+    }
+
+    /// The activity log as CSV, with the same filters.
+    #[oai(path = "/activity/export", method = "get", tag = "Tag::Activity", operation_id = "exportActivity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn export_activity(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        /// Actions starting with this.
+        action: Query<Option<String>>,
+        /// Entries by this user name.
+        actor: Query<Option<String>>,
+        /// From this time on.
+        from: Query<Option<DateTime<Utc>>>,
+        /// Before this time.
+        until: Query<Option<DateTime<Utc>>>,
+    ) -> ApiResult<Csv> {
+        authorize(&platform, &auth, Permission::ActivityLogView, &manager, &context).await?;
+        let filter = activity_filter(action.0, actor.0, from.0, until.0);
+        let csv = activity_log::export_csv(&platform, auth.principal().scope(), &filter).await?;
+        Ok(Csv::Ok(PlainText(csv), "attachment; filename=\"activity-log.csv\"".to_owned()))
+    }
+
+    /// Message and delivery volumes by channel and status (default: the last 30 days).
+    #[oai(path = "/reports/delivery-volumes", method = "get", tag = "Tag::Reports", operation_id = "deliveryVolumes")]
+    async fn delivery_volumes(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        /// Start of the period.
+        from: Query<Option<DateTime<Utc>>>,
+        /// End of the period (exclusive).
+        until: Query<Option<DateTime<Utc>>>,
+    ) -> ApiResult<Json<DeliveryVolumes>> {
+        authorize(&platform, &auth, Permission::ReportsMost, &manager, &context).await?;
+        // By default up to and including now.
+        let until = until.0.unwrap_or_else(|| platform.clock.now() + Duration::seconds(1));
+        let from = from.0.unwrap_or(until - Duration::days(30));
+        if from >= until {
+            return Err(petbridge_domain::DomainError::invalid("invalid_period", "from must be before until").into());
+        }
+        let rows = outbox::volumes(&platform, auth.principal().scope(), from, until).await?;
+        Ok(Json(DeliveryVolumes {
+            from,
+            until,
+            rows: rows.into_iter().map(|(channel, status, count)| VolumeRow { channel, status, count }).collect(),
+        }))
+    }
+}

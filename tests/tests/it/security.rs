@@ -1,0 +1,249 @@
+use petbridge_domain::services::staff::SecurityLevel;
+use petbridge_tests::{PASSWORD, TestApp, TestDatabase, spawn_app, spawn_with, test_settings};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// Every dashboard operation and the lowest level that may call it (`None`:
+/// public). A new operation without an entry fails the test below.
+const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
+    ("login", None),
+    ("logout", Some(SecurityLevel::Staff)),
+    ("getMe", Some(SecurityLevel::Staff)),
+    ("getStaffMember", Some(SecurityLevel::Staff)),
+    ("listDeliveries", Some(SecurityLevel::Staff)),
+    ("getDelivery", Some(SecurityLevel::Staff)),
+    ("deliveryVolumes", Some(SecurityLevel::Manager)),
+    ("listUsers", Some(SecurityLevel::Administrator)),
+    ("createUser", Some(SecurityLevel::Administrator)),
+    ("updateUser", Some(SecurityLevel::Administrator)),
+    ("lockUser", Some(SecurityLevel::Administrator)),
+    ("unlockUser", Some(SecurityLevel::Administrator)),
+    ("deleteUser", Some(SecurityLevel::Administrator)),
+    ("listActivity", Some(SecurityLevel::Administrator)),
+    ("exportActivity", Some(SecurityLevel::Administrator)),
+];
+
+/// How to call an operation: method, path and body, given a fresh staff
+/// account to act on and a delivery of the practice.
+fn request(operation: &str, target: &str, delivery: &str, n: usize) -> (Method, String, Option<Value>) {
+    let get = |path: String| (Method::GET, path, None);
+    match operation {
+        "getMe" => get("/me".into()),
+        "getStaffMember" => get(format!("/staff/{target}")),
+        "listDeliveries" => get("/deliveries".into()),
+        "getDelivery" => get(format!("/deliveries/{delivery}")),
+        "deliveryVolumes" => get("/reports/delivery-volumes".into()),
+        "listUsers" => get("/users".into()),
+        "createUser" => (
+            Method::POST,
+            "/users".into(),
+            Some(
+                json!({ "username": format!("new{n}"), "display_name": "New", "level": "staff", "password": PASSWORD }),
+            ),
+        ),
+        "updateUser" => (Method::PATCH, format!("/users/{target}"), Some(json!({ "display_name": "Renamed" }))),
+        "lockUser" => (Method::POST, format!("/users/{target}/lock"), None),
+        "unlockUser" => (Method::POST, format!("/users/{target}/unlock"), None),
+        "deleteUser" => (Method::DELETE, format!("/users/{target}"), None),
+        "listActivity" => get("/activity".into()),
+        "exportActivity" => get("/activity/export".into()),
+        "logout" => (Method::POST, "/auth/logout".into(), None),
+        other => panic!("no request for {other}"),
+    }
+}
+
+async fn call(app: &TestApp, token: &str, (method, path, body): (Method, String, Option<Value>)) -> reqwest::Response {
+    let mut builder = app.client.request(method, app.url(&format!("/api/dashboard/v1{path}"))).bearer_auth(token);
+    if let Some(body) = body {
+        builder = builder.json(&body);
+    }
+    builder.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
+    let app = spawn_app().await;
+    let fixture = app.practice("maple-vets").await;
+    let spec: Value =
+        app.client.get(app.url("/api/dashboard/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let mut documented = Vec::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            documented.push(operation["operationId"].as_str().unwrap().to_owned());
+        }
+    }
+    for id in &documented {
+        assert!(OPERATIONS.iter().any(|(op, _)| op == id), "operation {id} has no entry in the permission table");
+    }
+    let (_, deliveries) = app.get_json("/api/dashboard/v1/deliveries", &app.login("maple-vets", "admin").await).await;
+    let delivery = deliveries["items"][0]["id"].as_str().unwrap().to_owned();
+
+    let mut n = 0;
+    for level in SecurityLevel::ALL {
+        let caller = format!("caller-{}", level.as_str());
+        app.staff(&fixture.practice, &caller, level).await;
+        for (operation, minimum) in OPERATIONS {
+            let Some(minimum) = minimum else { continue };
+            if *operation == "logout" {
+                continue; // ends the caller's session: checked on its own below
+            }
+            n += 1;
+            let target = app.staff(&fixture.practice, &format!("target{n}"), SecurityLevel::Staff).await;
+            let token = app.login("maple-vets", &caller).await;
+            let response = call(&app, &token, request(operation, &target.to_string(), &delivery, n)).await;
+            let status = response.status().as_u16();
+            let allowed = level >= *minimum;
+            if allowed {
+                assert!(
+                    status < 400,
+                    "{} calling {operation}: {status} {}",
+                    level.as_str(),
+                    response.text().await.unwrap()
+                );
+            } else {
+                assert_eq!(status, 403, "{} calling {operation}", level.as_str());
+                assert_eq!(response.json::<Value>().await.unwrap()["code"], "forbidden");
+            }
+        }
+        let token = app.login("maple-vets", &caller).await;
+        assert_eq!(call(&app, &token, request("logout", "", "", 0)).await.status(), 204);
+    }
+}
+
+async fn activity(app: &TestApp, admin: &str, query: &str) -> Vec<Value> {
+    let (status, page) = app.get_json(&format!("/api/dashboard/v1/activity?{query}"), admin).await;
+    assert_eq!(status, 200);
+    page["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_manager_override_lets_staff_do_one_thing_and_is_logged_with_both_names() {
+    let app = spawn_app().await;
+    let fixture = app.practice("maple-vets").await;
+    app.staff(&fixture.practice, "frontdesk", SecurityLevel::Staff).await;
+    app.staff(&fixture.practice, "manager", SecurityLevel::Manager).await;
+    app.staff(&fixture.practice, "othertech", SecurityLevel::Staff).await;
+    let staff_token = app.login("maple-vets", "frontdesk").await;
+    let url = app.url("/api/dashboard/v1/reports/delivery-volumes");
+
+    let response = app.client.get(&url).bearer_auth(&staff_token).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(response.json::<Value>().await.unwrap()["code"], "forbidden");
+
+    let with = |user: &str, password: &str| {
+        app.client
+            .get(&url)
+            .bearer_auth(&staff_token)
+            .header("x-override-username", user)
+            .header("x-override-password", password)
+    };
+    let response = with("manager", PASSWORD).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["rows"][0]["channel"], "email", "the account emails count: {report}");
+
+    assert_eq!(with("manager", "not the password").send().await.unwrap().status(), 403);
+    assert_eq!(with("othertech", PASSWORD).send().await.unwrap().status(), 403, "a colleague without the permission");
+
+    let admin = app.login("maple-vets", "admin").await;
+    let overrides = activity(&app, &admin, "action=auth.override").await;
+    let approved: Vec<_> = overrides.iter().filter(|e| e["action"] == "auth.override").collect();
+    assert_eq!(approved.len(), 1);
+    assert_eq!(approved[0]["actor"], "frontdesk");
+    assert_eq!(approved[0]["approver"], "manager");
+    assert_eq!(approved[0]["detail"]["permission"], "reports.most");
+    assert_eq!(overrides.iter().filter(|e| e["action"] == "auth.override_refused").count(), 2);
+    let by_manager = activity(&app, &admin, "actor=manager").await;
+    assert!(by_manager.iter().any(|e| e["action"] == "auth.override"), "filtering by approver finds it");
+}
+
+async fn login_status(app: &TestApp, user: &str, password: &str) -> u16 {
+    let body = json!({ "practice": "maple-vets", "username": user, "password": password });
+    app.client.post(app.url("/api/dashboard/v1/auth/login")).json(&body).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn five_failures_lock_an_account_until_an_administrator_unlocks_it() {
+    let app = spawn_app().await;
+    let fixture = app.practice("maple-vets").await;
+    let vet = app.staff(&fixture.practice, "drsmith", SecurityLevel::Staff).await;
+    let earlier = app.login("maple-vets", "drsmith").await;
+
+    for _ in 0..5 {
+        assert_eq!(login_status(&app, "drsmith", "wrong wrong wrong").await, 401);
+    }
+    assert_eq!(login_status(&app, "drsmith", PASSWORD).await, 401, "locked: the right password no longer works");
+    assert_eq!(app.get_json("/api/dashboard/v1/me", &earlier).await.0, 401, "locking ended the open session");
+
+    let admin = app.login("maple-vets", "admin").await;
+    let (_, users) = app.get_json("/api/dashboard/v1/users", &admin).await;
+    let names: Vec<_> = users.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted, "alphabetical by user name");
+    let row = users.as_array().unwrap().iter().find(|u| u["username"] == "drsmith").unwrap();
+    assert_eq!(row["locked"], true);
+    assert_eq!(row["failed_login_attempts"], 6);
+
+    let response = app
+        .client
+        .post(app.url(&format!("/api/dashboard/v1/users/{vet}/unlock")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap()["locked"], false);
+    assert_eq!(login_status(&app, "drsmith", PASSWORD).await, 200);
+
+    // Two days later the failures no longer count.
+    app.clock.advance(chrono::Duration::hours(49));
+    let admin = app.login("maple-vets", "admin").await;
+    let (_, users) = app.get_json("/api/dashboard/v1/users", &admin).await;
+    let row = users.as_array().unwrap().iter().find(|u| u["username"] == "drsmith").unwrap();
+    assert_eq!(row["failed_login_attempts"], 0);
+
+    let actions: Vec<String> = activity(&app, &admin, "limit=200")
+        .await
+        .iter()
+        .filter(|e| e["target_id"] == vet.to_string())
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    for expected in ["auth.login_failed", "staff.lock", "staff.unlock", "auth.login"] {
+        assert!(actions.iter().any(|a| a == expected), "{expected} in {actions:?}");
+    }
+
+    let csv = app
+        .client
+        .get(app.url("/api/dashboard/v1/activity/export?action=staff."))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("occurred_at,actor,approver,action"), "{csv}");
+    assert!(csv.contains("staff.lock") && csv.contains("staff.unlock") && !csv.contains("auth.login"), "{csv}");
+}
+
+#[tokio::test]
+async fn one_address_is_throttled_before_it_can_lock_every_account() {
+    let database = std::sync::Arc::new(TestDatabase::create().await);
+    let mut settings = test_settings(&database).await;
+    settings.sessions.login_attempts_per_minute = 3;
+    let app = spawn_with(settings, database).await;
+    app.practice("maple-vets").await;
+    for user in ["a-user", "b-user", "c-user"] {
+        assert_eq!(login_status(&app, user, "guess guess guess").await, 401);
+    }
+    let response = app
+        .client
+        .post(app.url("/api/dashboard/v1/auth/login"))
+        .json(&json!({ "practice": "maple-vets", "username": "d-user", "password": "guess" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.json::<Value>().await.unwrap()["code"], "too_many_login_attempts");
+}
