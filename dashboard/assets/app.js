@@ -43,3 +43,9 @@ function connectLive(failures) {
     setTimeout(() => connectLive(next), Math.min(30000, 500 * 2 ** Math.min(next, 6)));
   });
 }
+
+// Forms that ask before they submit (deleting a user).
+document.addEventListener("submit", (event) => {
+  const question = event.target.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) event.preventDefault();
+});

@@ -2,6 +2,7 @@
 //! (`/api/sync/v1`), and the web dashboard's server-rendered pages.
 
 pub mod admin_api;
+mod admin_pages;
 pub mod api;
 pub mod auth;
 pub mod live;

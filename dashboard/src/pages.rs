@@ -5,7 +5,10 @@ use askama::Template;
 use petbridge_domain::{
     Cursor, Platform,
     entities::{activity, delivery},
-    services::{activity as activity_log, outbox, practices, sessions, sessions::StaffPrincipal, staff, tokens},
+    services::{
+        activity as activity_log, outbox, permissions::Permission, practices, sessions, sessions::StaffPrincipal,
+        staff, tokens,
+    },
 };
 use petbridge_http::RequestContext;
 use poem::{
@@ -35,42 +38,57 @@ pub fn routes() -> Route {
         .at("/dashboard", get(home))
         .at("/dashboard/outbox", get(outbox_page))
         .at("/ws/dashboard", get(crate::live::dashboard_socket))
+        .at("/dashboard/users", get(crate::admin_pages::users).post(crate::admin_pages::add_user))
+        .at("/dashboard/users/:id/:action", post(crate::admin_pages::user_action))
+        .at("/dashboard/activity", get(crate::admin_pages::activity_page))
+        .at("/dashboard/activity/export", get(crate::admin_pages::activity_export))
         .nest("/assets", poem::endpoint::EmbeddedFilesEndpoint::<Assets>::new().map_to_response())
 }
 
-/// A navigation entry; areas that have not shipped yet show without a link.
-struct NavItem {
-    key: &'static str,
-    label: &'static str,
-    href: Option<&'static str>,
+/// A navigation entry; areas that have not shipped yet show without a link,
+/// and areas the signed-in level may not use do not show at all.
+pub(crate) struct NavItem {
+    pub(crate) key: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) href: Option<&'static str>,
+    needs: Option<Permission>,
 }
 
 const NAV: [NavItem; 11] = [
-    NavItem { key: "home", label: "Home", href: Some("/dashboard") },
-    NavItem { key: "users", label: "Users", href: None },
-    NavItem { key: "chat", label: "Chat", href: None },
-    NavItem { key: "notifications", label: "Notifications", href: None },
-    NavItem { key: "loyalty", label: "Loyalty", href: None },
-    NavItem { key: "plans", label: "Wellness plans", href: None },
-    NavItem { key: "reports", label: "Reports", href: None },
-    NavItem { key: "outbox", label: "Outbox", href: Some("/dashboard/outbox") },
-    NavItem { key: "staff", label: "Staff", href: None },
-    NavItem { key: "activity", label: "Activity log", href: None },
-    NavItem { key: "docs", label: "API docs", href: Some("/docs") },
+    NavItem { key: "home", label: "Home", href: Some("/dashboard"), needs: None },
+    NavItem { key: "clients", label: "Users", href: None, needs: None },
+    NavItem { key: "chat", label: "Chat", href: None, needs: None },
+    NavItem { key: "notifications", label: "Notifications", href: None, needs: None },
+    NavItem { key: "loyalty", label: "Loyalty", href: None, needs: None },
+    NavItem { key: "plans", label: "Wellness plans", href: None, needs: None },
+    NavItem { key: "reports", label: "Reports", href: None, needs: Some(Permission::ReportsMost) },
+    NavItem { key: "outbox", label: "Outbox", href: Some("/dashboard/outbox"), needs: Some(Permission::OutboxView) },
+    NavItem { key: "staff", label: "Staff", href: Some("/dashboard/users"), needs: Some(Permission::UsersManage) },
+    NavItem {
+        key: "activity",
+        label: "Activity log",
+        href: Some("/dashboard/activity"),
+        needs: Some(Permission::ActivityLogView),
+    },
+    NavItem { key: "docs", label: "API docs", href: Some("/docs"), needs: None },
 ];
 
 /// What every signed-in page shows around its content.
-struct Chrome {
-    practice_name: String,
-    display_name: String,
-    level: &'static str,
-    csrf: String,
-    active: &'static str,
-    nav: &'static [NavItem],
+pub(crate) struct Chrome {
+    pub(crate) practice_name: String,
+    pub(crate) display_name: String,
+    pub(crate) level: &'static str,
+    pub(crate) csrf: String,
+    pub(crate) active: &'static str,
+    pub(crate) nav: Vec<&'static NavItem>,
 }
 
 impl Chrome {
-    async fn new(platform: &Platform, principal: &StaffPrincipal, active: &'static str) -> poem::Result<Self> {
+    pub(crate) async fn new(
+        platform: &Platform,
+        principal: &StaffPrincipal,
+        active: &'static str,
+    ) -> poem::Result<Self> {
         let practice = practices::get(platform, principal.scope()).await.map_err(server_error)?;
         Ok(Self {
             practice_name: practice.name,
@@ -78,17 +96,17 @@ impl Chrome {
             level: principal.level.label(),
             csrf: principal.csrf_token.clone(),
             active,
-            nav: &NAV,
+            nav: NAV.iter().filter(|item| item.needs.is_none_or(|p| principal.level.grants(p))).collect(),
         })
     }
 }
 
-fn server_error(err: impl std::fmt::Display) -> poem::Error {
+pub(crate) fn server_error(err: impl std::fmt::Display) -> poem::Error {
     tracing::error!(error = %err, "page failed");
     poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-fn render(template: &impl Template) -> poem::Result<Response> {
+pub(crate) fn render(template: &impl Template) -> poem::Result<Response> {
     let html = template.render().map_err(server_error)?;
     Ok(private_page(Html(html).into_response()))
 }

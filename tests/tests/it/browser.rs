@@ -48,3 +48,76 @@ async fn the_login_page_works_in_a_browser_with_the_printed_credentials() {
     assert_eq!(browser.driver.current_url().await.unwrap().path(), "/login");
     browser.close().await;
 }
+
+async fn log_in(browser: &Browser, app: &petbridge_tests::TestApp, user: &str, password: &str) {
+    browser.driver.goto(app.url("/login")).await.unwrap();
+    let username = browser.element("input[name=username]").await;
+    username.clear().await.unwrap();
+    username.send_keys(user).await.unwrap();
+    browser.element("input[name=password]").await.send_keys(password).await.unwrap();
+    browser.element("button[type=submit]").await.click().await.unwrap();
+}
+
+async fn add_user(browser: &Browser, username: &str, name: &str, level: &str) {
+    browser.element("[data-testid=add-user]").await.click().await.unwrap();
+    browser.element("form.grid-form input[name=username]").await.send_keys(username).await.unwrap();
+    browser.element("form.grid-form input[name=display_name]").await.send_keys(name).await.unwrap();
+    browser
+        .element("form.grid-form input[name=email]")
+        .await
+        .send_keys(&format!("{username}@maple.test"))
+        .await
+        .unwrap();
+    browser.element(&format!("form.grid-form select[name=level] option[value={level}]")).await.click().await.unwrap();
+    browser.element("form.grid-form input[name=password]").await.send_keys(petbridge_tests::PASSWORD).await.unwrap();
+    browser.element("form.grid-form button[type=submit]").await.click().await.unwrap();
+    let notice = browser.element("[data-testid=notice]").await.text().await.unwrap();
+    assert!(notice.contains(&format!("Added {username}")), "{notice}");
+}
+
+#[tokio::test]
+async fn an_administrator_adds_users_sees_a_lockout_unlocks_it_and_reads_the_log() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = petbridge_tests::spawn_app().await;
+    app.practice("maple-vets").await;
+
+    log_in(&browser, &app, "admin", petbridge_tests::PASSWORD).await;
+    browser.driver.find(By::LinkText("Staff")).await.unwrap().click().await.unwrap();
+    add_user(&browser, "mgarcia", "Maria Garcia", "manager").await;
+    add_user(&browser, "tnguyen", "Tom Nguyen", "staff").await;
+    browser.element("[data-testid=logout]").await.click().await.unwrap();
+
+    // The new staff member mistypes the password five times.
+    for _ in 0..5 {
+        log_in(&browser, &app, "tnguyen", "not my password").await;
+        browser.element("[data-testid=login-error]").await;
+    }
+    log_in(&browser, &app, "tnguyen", petbridge_tests::PASSWORD).await;
+    browser.element("[data-testid=login-error]").await;
+
+    log_in(&browser, &app, "admin", petbridge_tests::PASSWORD).await;
+    browser.driver.find(By::LinkText("Staff")).await.unwrap().click().await.unwrap();
+    let row = "tr[data-username=tnguyen]";
+    assert_eq!(browser.element(&format!("{row} [data-role=failed]")).await.text().await.unwrap(), "6");
+    assert_eq!(browser.element(&format!("{row} [data-role=locked]")).await.text().await.unwrap(), "Locked");
+    let manager_row = browser.element("tr[data-username=mgarcia]").await.text().await.unwrap();
+    assert!(manager_row.contains("Maria Garcia") && manager_row.contains("Manager"), "{manager_row}");
+
+    browser.element(&format!("{row} [data-role=unlock]")).await.click().await.unwrap();
+    let notice = browser.element("[data-testid=notice]").await.text().await.unwrap();
+    assert!(notice.contains("Unlocked tnguyen"), "{notice}");
+    assert_eq!(browser.element(&format!("{row} [data-role=locked]")).await.text().await.unwrap(), "No");
+
+    browser.driver.find(By::LinkText("Activity log")).await.unwrap().click().await.unwrap();
+    browser.element("[data-testid=activity]").await;
+    let mut actions = Vec::new();
+    for cell in browser.driver.find_all(By::Css("[data-testid=activity] [data-role=action]")).await.unwrap() {
+        actions.push(cell.text().await.unwrap());
+    }
+    let count = |name: &str| actions.iter().filter(|a| *a == name).count();
+    assert_eq!(count("staff.create"), 2 + 1, "the two added here and the fixture's admin: {actions:?}");
+    assert_eq!(count("auth.login_failed"), 6, "{actions:?}");
+    assert_eq!(count("staff.lock"), 1, "{actions:?}");
+    assert_eq!(count("staff.unlock"), 1, "{actions:?}");
+    browser.close().await;
+}

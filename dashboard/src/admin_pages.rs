@@ -1,0 +1,321 @@
+//! Administration pages: View All Users and the activity log.
+
+use askama::Template;
+use chrono::{DateTime, NaiveDate, Utc};
+use petbridge_domain::{
+    Cursor, DomainError, Platform,
+    entities::{activity as activity_entry, staff_user},
+    services::{
+        activity as activity_log,
+        permissions::Permission,
+        sessions::StaffPrincipal,
+        staff::{self, NewStaff, SecurityLevel},
+        tokens,
+    },
+};
+use petbridge_http::RequestContext;
+use poem::{
+    IntoResponse, Response, handler,
+    http::{StatusCode, header},
+    web::{Data, Form, Path, Query, Redirect},
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::{
+    auth::{StaffPage, url_encode},
+    pages::{Chrome, render, server_error},
+};
+
+#[derive(Template)]
+#[template(path = "forbidden.html")]
+struct ForbiddenTemplate {
+    chrome: Chrome,
+}
+
+/// The page for someone whose level lacks `permission`, or `None` to go on.
+async fn refuse(
+    platform: &Platform,
+    principal: &StaffPrincipal,
+    permission: Permission,
+) -> poem::Result<Option<Response>> {
+    if principal.level.grants(permission) {
+        return Ok(None);
+    }
+    let mut response = render(&ForbiddenTemplate { chrome: Chrome::new(platform, principal, "home").await? })?;
+    response.set_status(StatusCode::FORBIDDEN);
+    Ok(Some(response))
+}
+
+fn csrf_ok(principal: &StaffPrincipal, sent: &str) -> poem::Result<()> {
+    if tokens::same_secret(sent, &principal.csrf_token) {
+        Ok(())
+    } else {
+        Err(poem::Error::from_response(petbridge_http::problem_response(StatusCode::FORBIDDEN, "csrf_failed", None)))
+    }
+}
+
+/// A row of View All Users as the page shows it.
+struct UserView {
+    user: staff_user::Model,
+    failed_last_two_days: u64,
+}
+
+impl UserView {
+    fn initials(&self) -> String {
+        self.user
+            .display_name
+            .split_whitespace()
+            .filter_map(|w| w.chars().next())
+            .take(2)
+            .collect::<String>()
+            .to_uppercase()
+    }
+
+    fn level_label(&self) -> &'static str {
+        SecurityLevel::parse(&self.user.level).map_or("?", SecurityLevel::label)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersTemplate {
+    chrome: Chrome,
+    rows: Vec<UserView>,
+    self_id: Uuid,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct UsersQuery {
+    done: Option<String>,
+}
+
+async fn users_page(
+    platform: &Platform,
+    principal: &StaffPrincipal,
+    notice: Option<String>,
+    error: Option<String>,
+) -> poem::Result<Response> {
+    let rows = staff::list_with_attempts(platform, principal.scope()).await.map_err(server_error)?;
+    let failed = error.is_some();
+    let mut response = render(&UsersTemplate {
+        chrome: Chrome::new(platform, principal, "staff").await?,
+        rows: rows
+            .into_iter()
+            .map(|r| UserView { user: r.user, failed_last_two_days: r.failed_last_two_days })
+            .collect(),
+        self_id: principal.staff_id,
+        notice,
+        error,
+    })?;
+    if failed {
+        response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    Ok(response)
+}
+
+/// View All Users.
+#[handler]
+pub(crate) async fn users(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    Query(query): Query<UsersQuery>,
+) -> poem::Result<Response> {
+    if let Some(refused) = refuse(&platform, &principal, Permission::UsersManage).await? {
+        return Ok(refused);
+    }
+    users_page(&platform, &principal, query.done, None).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewUserForm {
+    csrf: String,
+    username: String,
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    level: String,
+    password: String,
+}
+
+fn done(message: &str) -> Response {
+    Redirect::see_other(format!("/dashboard/users?done={}", url_encode(message))).into_response()
+}
+
+fn people_message(err: &DomainError) -> Option<String> {
+    match err {
+        DomainError::Validation(_, message) => Some(message.clone()),
+        DomainError::Conflict("username_taken") => Some("That user name is taken.".to_owned()),
+        DomainError::Conflict("cannot_lock_yourself") => Some("You cannot lock your own account.".to_owned()),
+        DomainError::Conflict("cannot_delete_yourself") => Some("You cannot delete your own account.".to_owned()),
+        _ => None,
+    }
+}
+
+/// Adds a user from the form on View All Users.
+#[handler]
+pub(crate) async fn add_user(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Form(form): Form<NewUserForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::UsersManage).await? {
+        return Ok(refused);
+    }
+    let level = match SecurityLevel::parse(&form.level) {
+        Ok(level) => level,
+        Err(err) => return users_page(&platform, &principal, None, people_message(&err)).await,
+    };
+    let new = NewStaff {
+        username: form.username,
+        display_name: form.display_name,
+        email: Some(form.email),
+        level,
+        password: form.password,
+    };
+    match staff::create(&platform, principal.scope(), &principal.actor(), &context.origin, new).await {
+        Ok(user) => Ok(done(&format!("Added {} ({}).", user.username, level.label()))),
+        Err(err) => match people_message(&err) {
+            Some(message) => users_page(&platform, &principal, None, Some(message)).await,
+            None => Err(server_error(err)),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    csrf: String,
+}
+
+/// Lock, unlock or delete a user.
+#[handler]
+pub(crate) async fn user_action(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Path((id, action)): Path<(Uuid, String)>,
+    Form(form): Form<CsrfForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::UsersManage).await? {
+        return Ok(refused);
+    }
+    let (scope, actor) = (principal.scope(), principal.actor());
+    let result = match action.as_str() {
+        "lock" => staff::lock(&platform, scope, &actor, &context.origin, id, true)
+            .await
+            .map(|u| format!("Locked {}.", u.username)),
+        "unlock" => staff::lock(&platform, scope, &actor, &context.origin, id, false)
+            .await
+            .map(|u| format!("Unlocked {}.", u.username)),
+        "delete" => staff::delete(&platform, scope, &actor, &context.origin, id).await.map(|()| "Deleted.".to_owned()),
+        _ => Err(DomainError::NotFound),
+    };
+    match result {
+        Ok(message) => Ok(done(&message)),
+        Err(DomainError::NotFound) => Err(poem::Error::from_status(StatusCode::NOT_FOUND)),
+        Err(err) => match people_message(&err) {
+            Some(message) => users_page(&platform, &principal, None, Some(message)).await,
+            None => Err(server_error(err)),
+        },
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct ActivityQuery {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    until: String,
+    after: Option<String>,
+}
+
+impl ActivityQuery {
+    fn day(text: &str) -> Option<DateTime<Utc>> {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0).map(|t| t.and_utc())
+    }
+
+    fn filter(&self) -> activity_log::Filter {
+        activity_log::Filter {
+            action: Some(self.action.trim().to_owned()).filter(|a| !a.is_empty()),
+            actor: Some(self.actor.trim().to_owned()).filter(|a| !a.is_empty()),
+            from: Self::day(&self.from),
+            // "Until" a day includes that day.
+            until: Self::day(&self.until).map(|d| d + chrono::Duration::days(1)),
+        }
+    }
+
+    fn query_string(&self) -> String {
+        format!(
+            "action={}&actor={}&from={}&until={}",
+            url_encode(&self.action),
+            url_encode(&self.actor),
+            url_encode(&self.from),
+            url_encode(&self.until)
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "activity.html")]
+struct ActivityTemplate {
+    chrome: Chrome,
+    entries: Vec<activity_entry::Model>,
+    next: Option<String>,
+    query: String,
+    filter_action: String,
+    filter_actor: String,
+    filter_from: String,
+    filter_until: String,
+}
+
+/// The activity log, filtered.
+#[handler]
+pub(crate) async fn activity_page(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    Query(query): Query<ActivityQuery>,
+) -> poem::Result<Response> {
+    if let Some(refused) = refuse(&platform, &principal, Permission::ActivityLogView).await? {
+        return Ok(refused);
+    }
+    let after = query.after.as_deref().and_then(|a| Cursor::decode(a).ok());
+    let page =
+        activity_log::list(&platform, principal.scope(), &query.filter(), after, 100).await.map_err(server_error)?;
+    render(&ActivityTemplate {
+        chrome: Chrome::new(&platform, &principal, "activity").await?,
+        entries: page.items,
+        next: page.next.map(|c| url_encode(&c.encode())),
+        query: query.query_string(),
+        filter_action: query.action,
+        filter_actor: query.actor,
+        filter_from: query.from,
+        filter_until: query.until,
+    })
+}
+
+/// The activity log as CSV, with the page's filters.
+#[handler]
+pub(crate) async fn activity_export(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    Query(query): Query<ActivityQuery>,
+) -> poem::Result<Response> {
+    if let Some(refused) = refuse(&platform, &principal, Permission::ActivityLogView).await? {
+        return Ok(refused);
+    }
+    let csv = activity_log::export_csv(&platform, principal.scope(), &query.filter()).await.map_err(server_error)?;
+    Ok(Response::builder()
+        .content_type("text/csv; charset=utf-8")
+        .header(header::CONTENT_DISPOSITION, "attachment; filename=\"activity-log.csv\"")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(csv))
+}
