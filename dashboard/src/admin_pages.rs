@@ -319,3 +319,100 @@ pub(crate) async fn activity_export(
         .header(header::CACHE_CONTROL, "no-store")
         .body(csv))
 }
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfileTemplate {
+    chrome: Chrome,
+    display_name: String,
+    email: String,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn profile_page(
+    platform: &Platform,
+    principal: &StaffPrincipal,
+    notice: Option<String>,
+    error: Option<String>,
+) -> poem::Result<Response> {
+    let me = staff::get(platform, principal.scope(), principal.staff_id).await.map_err(server_error)?;
+    let failed = error.is_some();
+    let mut response = render(&ProfileTemplate {
+        chrome: Chrome::new(platform, principal, "profile").await?,
+        display_name: me.display_name,
+        email: me.email.unwrap_or_default(),
+        notice,
+        error,
+    })?;
+    if failed {
+        response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    Ok(response)
+}
+
+/// The signed-in staff member's own profile.
+#[handler]
+pub(crate) async fn profile(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    Query(query): Query<UsersQuery>,
+) -> poem::Result<Response> {
+    profile_page(&platform, &principal, query.done, None).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ProfileForm {
+    csrf: String,
+    display_name: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// Saves the own display name and email.
+#[handler]
+pub(crate) async fn update_profile(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Form(form): Form<ProfileForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    let changes = staff::StaffChanges { display_name: Some(form.display_name), email: Some(form.email), level: None };
+    let scope = principal.scope();
+    match staff::update(&platform, scope, &principal.actor(), None, &context.origin, principal.staff_id, changes).await
+    {
+        Ok(_) => Ok(Redirect::see_other("/dashboard/profile?done=Saved.").into_response()),
+        Err(err) => match people_message(&err) {
+            Some(message) => profile_page(&platform, &principal, None, Some(message)).await,
+            None => Err(server_error(err)),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PasswordForm {
+    csrf: String,
+    current_password: String,
+    new_password: String,
+}
+
+/// Changes the own password.
+#[handler]
+pub(crate) async fn change_password(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Form(form): Form<PasswordForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    match staff::change_password(&platform, &principal, &context.origin, &form.current_password, &form.new_password)
+        .await
+    {
+        Ok(()) => Ok(Redirect::see_other("/dashboard/profile?done=Password%20changed.").into_response()),
+        Err(err) => match people_message(&err) {
+            Some(message) => profile_page(&platform, &principal, None, Some(message)).await,
+            None => Err(server_error(err)),
+        },
+    }
+}

@@ -5,7 +5,12 @@ use chrono::{DateTime, Utc};
 use petbridge_domain::{
     Cursor, Platform,
     entities::{delivery, staff_user},
-    services::{outbox, practices, staff},
+    services::{
+        outbox,
+        permissions::Permission,
+        practices,
+        staff::{self, StaffChanges},
+    },
     types::page_limit,
 };
 use petbridge_http::{ApiResult, RequestContext};
@@ -17,7 +22,7 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use crate::auth::StaffAuth;
+use crate::auth::{ManagerOverride, StaffAuth, authorize};
 
 #[derive(Tags)]
 enum Tag {
@@ -176,6 +181,35 @@ enum LoggedOut {
     Done,
 }
 
+/// Done, nothing to return.
+#[derive(ApiResponse)]
+enum Done {
+    /// Done.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+/// Changes to the caller's own profile.
+#[derive(Debug, Object)]
+pub struct ProfileChanges {
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New email; empty removes it.
+    pub email: Option<String>,
+}
+
+/// A password change.
+#[derive(Debug, Object)]
+pub struct PasswordChange {
+    /// The current password.
+    #[oai(validator(max_length = 256))]
+    pub current_password: String,
+    /// The new password: at least 10 characters and hard to guess; long
+    /// passphrases are welcome, no character rules.
+    #[oai(validator(max_length = 256))]
+    pub new_password: String,
+}
+
 #[OpenApi]
 impl DashboardApi {
     /// Log in with a practice code, user name and password.
@@ -229,6 +263,52 @@ impl DashboardApi {
                 time_zone: practice.time_zone.name().to_owned(),
             },
         }))
+    }
+
+    /// Change the caller's own display name or email.
+    #[oai(path = "/me", method = "patch", tag = "Tag::Me", operation_id = "updateMe")]
+    async fn update_me(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        body: Json<ProfileChanges>,
+    ) -> ApiResult<Json<StaffMember>> {
+        let allowed = authorize(&platform, &auth, Permission::ProfileUpdateOwn, &manager, &context).await?;
+        let principal = auth.principal();
+        let changes = StaffChanges { display_name: body.0.display_name, email: body.0.email, level: None };
+        let user = staff::update(
+            &platform,
+            principal.scope(),
+            &allowed.actor,
+            None,
+            &context.origin,
+            principal.staff_id,
+            changes,
+        )
+        .await?;
+        Ok(Json(user.into()))
+    }
+
+    /// Change the caller's own password; their other sessions end.
+    #[oai(path = "/me/password", method = "post", tag = "Tag::Me", operation_id = "changeMyPassword")]
+    async fn change_password(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        body: Json<PasswordChange>,
+    ) -> ApiResult<Done> {
+        staff::change_password(
+            &platform,
+            auth.principal(),
+            &context.origin,
+            &body.current_password,
+            &body.new_password,
+        )
+        .await?;
+        Ok(Done::NoContent)
     }
 
     /// A colleague in the same practice.

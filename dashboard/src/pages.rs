@@ -41,6 +41,8 @@ pub fn routes() -> Route {
         .at("/dashboard/users", get(crate::admin_pages::users).post(crate::admin_pages::add_user))
         .at("/dashboard/users/:id/:action", post(crate::admin_pages::user_action))
         .at("/dashboard/activity", get(crate::admin_pages::activity_page))
+        .at("/dashboard/profile", get(crate::admin_pages::profile).post(crate::admin_pages::update_profile))
+        .at("/dashboard/profile/password", post(crate::admin_pages::change_password))
         .at("/dashboard/activity/export", get(crate::admin_pages::activity_export))
         .nest("/assets", poem::endpoint::EmbeddedFilesEndpoint::<Assets>::new().map_to_response())
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     Actor, DomainError, DomainResult, Origin, Platform, Scope,
     caches::{self, Invalidation},
-    entities::{login_attempt, staff_user},
+    entities::{login_attempt, session, staff_user},
     services::{
         activity::{self, Entry},
         outbox::{self, Channel, NewDelivery},
@@ -69,7 +69,10 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 /// And at most this long (hashing cost stays bounded).
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
-fn check_password(password: &str, username: &Username) -> DomainResult<()> {
+/// NIST SP 800-63B rules: long passphrases welcome, no composition rules;
+/// refused when short, containing the user name, or easy to guess (common
+/// and breached-style passwords score low with zxcvbn).
+fn check_password(password: &str, username: &Username, display_name: &str) -> DomainResult<()> {
     let chars = password.chars().count();
     if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
         return Err(DomainError::invalid(
@@ -79,6 +82,16 @@ fn check_password(password: &str, username: &Username) -> DomainResult<()> {
     }
     if password.to_lowercase().contains(username.as_str()) {
         return Err(DomainError::invalid("weak_password", "a password may not contain the user name"));
+    }
+    let estimate = zxcvbn::zxcvbn(password, &[username.as_str(), display_name, "petbridge", "password"]);
+    if estimate.score() < zxcvbn::Score::Three {
+        let hint = estimate
+            .feedback()
+            .and_then(|f| {
+                f.warning().map(|w| w.to_string()).or_else(|| f.suggestions().first().map(ToString::to_string))
+            })
+            .unwrap_or_else(|| "add a few more uncommon words".to_owned());
+        return Err(DomainError::invalid("weak_password", format!("that password is too easy to guess: {hint}")));
     }
     Ok(())
 }
@@ -113,7 +126,7 @@ pub async fn create(
         return Err(DomainError::invalid("invalid_display_name", "a display name has 1 to 100 characters"));
     }
     let email = new.email.as_deref().filter(|e| !e.trim().is_empty()).map(Email::parse).transpose()?;
-    check_password(&new.password, &username)?;
+    check_password(&new.password, &username, &display_name)?;
     let practice = practices::get(platform, scope).await?;
     if find_by_username(platform, scope, &username).await?.is_some() {
         return Err(DomainError::Conflict("username_taken"));
@@ -365,6 +378,49 @@ pub async fn log_out(platform: &Platform, principal: &sessions::StaffPrincipal, 
     Ok(())
 }
 
+/// Changes the caller's own password: the current one must be right; every
+/// other session of theirs ends.
+pub async fn change_password(
+    platform: &Platform,
+    principal: &sessions::StaffPrincipal,
+    origin: &Origin,
+    current: &str,
+    new: &str,
+) -> DomainResult<()> {
+    let scope = principal.scope();
+    let user = get(platform, scope, principal.staff_id).await?;
+    if platform.passwords.verify(current, Some(&user.password_hash)).await? == Verified::No {
+        return Err(DomainError::invalid("wrong_password", "the current password is not right"));
+    }
+    check_password(new, &Username::parse(&user.username)?, &user.display_name)?;
+    let hash = platform.passwords.hash(new).await?;
+    let now = platform.clock.now();
+    let txn = platform.db.begin().await?;
+    staff_user::Entity::update_many()
+        .col_expr(staff_user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(staff_user::Column::PasswordChangedAt, Expr::value(now))
+        .filter(staff_user::Column::Id.eq(user.id))
+        .exec(&txn)
+        .await?;
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::StaffUserId.eq(user.id))
+        .filter(session::Column::Id.ne(principal.session_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    activity::record(
+        &txn,
+        platform,
+        scope,
+        Entry::new("staff.password_change", &principal.actor(), origin).target("staff_user", user.id),
+    )
+    .await?;
+    txn.commit().await?;
+    caches::invalidate(platform, Invalidation::AllSessions).await;
+    Ok(())
+}
+
 /// A staff account as View All Users shows it.
 #[derive(Debug, Clone)]
 pub struct UserRow {
@@ -538,8 +594,10 @@ mod tests {
     #[test]
     fn passwords_need_length_and_no_user_name() {
         let Ok(name) = Username::parse("jsmith") else { panic!("bad name") };
-        assert!(check_password("short", &name).is_err());
-        assert!(check_password("my-jsmith-password", &name).is_err());
-        assert!(check_password("purple elephants dance at noon", &name).is_ok());
+        assert!(check_password("short", &name, "John Smith").is_err());
+        assert!(check_password("my-jsmith-password", &name, "John Smith").is_err());
+        assert!(check_password("password1234", &name, "John Smith").is_err(), "common");
+        assert!(check_password("john smith 2024", &name, "John Smith").is_err(), "their own name");
+        assert!(check_password("purple elephants dance at noon", &name, "John Smith").is_ok());
     }
 }

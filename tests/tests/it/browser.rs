@@ -119,5 +119,21 @@ async fn an_administrator_adds_users_sees_a_lockout_unlocks_it_and_reads_the_log
     assert_eq!(count("auth.login_failed"), 6, "{actions:?}");
     assert_eq!(count("staff.lock"), 1, "{actions:?}");
     assert_eq!(count("staff.unlock"), 1, "{actions:?}");
+
+    // Their own profile: a guessable password is refused with the reason.
+    browser.element("[data-testid=signed-in-as]").await.click().await.unwrap();
+    let change = |current: &'static str, new: &'static str| {
+        let browser = &browser;
+        async move {
+            browser.element("input[name=current_password]").await.send_keys(current).await.unwrap();
+            browser.element("input[name=new_password]").await.send_keys(new).await.unwrap();
+            browser.element("form[action='/dashboard/profile/password'] button").await.click().await.unwrap();
+        }
+    };
+    change(petbridge_tests::PASSWORD, "password12345").await;
+    let error = browser.element("[data-testid=form-error]").await.text().await.unwrap();
+    assert!(error.contains("too easy to guess"), "{error}");
+    change(petbridge_tests::PASSWORD, "lantern meadow copper violin").await;
+    assert_eq!(browser.element("[data-testid=notice]").await.text().await.unwrap(), "Password changed.");
     browser.close().await;
 }

@@ -9,6 +9,8 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("login", None),
     ("logout", Some(SecurityLevel::Staff)),
     ("getMe", Some(SecurityLevel::Staff)),
+    ("updateMe", Some(SecurityLevel::Staff)),
+    ("changeMyPassword", Some(SecurityLevel::Staff)),
     ("getStaffMember", Some(SecurityLevel::Staff)),
     ("listDeliveries", Some(SecurityLevel::Staff)),
     ("getDelivery", Some(SecurityLevel::Staff)),
@@ -29,6 +31,7 @@ fn request(operation: &str, target: &str, delivery: &str, n: usize) -> (Method, 
     let get = |path: String| (Method::GET, path, None);
     match operation {
         "getMe" => get("/me".into()),
+        "updateMe" => (Method::PATCH, "/me".into(), Some(json!({ "display_name": "Still Me" }))),
         "getStaffMember" => get(format!("/staff/{target}")),
         "listDeliveries" => get("/deliveries".into()),
         "getDelivery" => get(format!("/deliveries/{delivery}")),
@@ -84,8 +87,8 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
         app.staff(&fixture.practice, &caller, level).await;
         for (operation, minimum) in OPERATIONS {
             let Some(minimum) = minimum else { continue };
-            if *operation == "logout" {
-                continue; // ends the caller's session: checked on its own below
+            if matches!(*operation, "logout" | "changeMyPassword") {
+                continue; // they end sessions or change the caller's password: tested on their own
             }
             n += 1;
             let target = app.staff(&fixture.practice, &format!("target{n}"), SecurityLevel::Staff).await;
@@ -246,4 +249,35 @@ async fn one_address_is_throttled_before_it_can_lock_every_account() {
         .unwrap();
     assert_eq!(response.status(), 429);
     assert_eq!(response.json::<Value>().await.unwrap()["code"], "too_many_login_attempts");
+}
+
+#[tokio::test]
+async fn changing_ones_password_checks_it_and_ends_the_other_sessions() {
+    let app = spawn_app().await;
+    let fixture = app.practice("maple-vets").await;
+    app.staff(&fixture.practice, "drsmith", SecurityLevel::Staff).await;
+    let here = app.login("maple-vets", "drsmith").await;
+    let elsewhere = app.login("maple-vets", "drsmith").await;
+    let change = |current: &str, new: &str| {
+        app.client
+            .post(app.url("/api/dashboard/v1/me/password"))
+            .bearer_auth(&here)
+            .json(&json!({ "current_password": current, "new_password": new }))
+    };
+
+    let response = change("not it", "lantern meadow copper violin").send().await.unwrap();
+    assert_eq!(response.status(), 422);
+    assert_eq!(response.json::<Value>().await.unwrap()["code"], "wrong_password");
+    for weak in ["password123456", "drsmith-is-great", "short"] {
+        let response = change(PASSWORD, weak).send().await.unwrap();
+        assert_eq!(response.status(), 422, "{weak}");
+        assert_eq!(response.json::<Value>().await.unwrap()["code"], "weak_password", "{weak}");
+    }
+    assert_eq!(app.get_json("/api/dashboard/v1/me", &elsewhere).await.0, 200, "nothing changed yet");
+
+    assert_eq!(change(PASSWORD, "lantern meadow copper violin").send().await.unwrap().status(), 204);
+    assert_eq!(app.get_json("/api/dashboard/v1/me", &here).await.0, 200, "this session goes on");
+    assert_eq!(app.get_json("/api/dashboard/v1/me", &elsewhere).await.0, 401, "the other one ended");
+    assert_eq!(login_status(&app, "drsmith", PASSWORD).await, 401);
+    assert_eq!(login_status(&app, "drsmith", "lantern meadow copper violin").await, 200);
 }
