@@ -42,6 +42,8 @@ pub fn routes() -> Route {
         .at("/dashboard/users/:id/:action", post(crate::admin_pages::user_action))
         .at("/dashboard/activity", get(crate::admin_pages::activity_page))
         .at("/dashboard/profile", get(crate::admin_pages::profile).post(crate::admin_pages::update_profile))
+        .at("/dashboard/performance", get(crate::admin_pages::performance_page))
+        .at("/dashboard/performance/goals", post(crate::admin_pages::set_goal))
         .at("/dashboard/profile/password", post(crate::admin_pages::change_password))
         .at("/dashboard/activity/export", get(crate::admin_pages::activity_export))
         .nest("/assets", poem::endpoint::EmbeddedFilesEndpoint::<Assets>::new().map_to_response())
@@ -56,7 +58,7 @@ pub(crate) struct NavItem {
     needs: Option<Permission>,
 }
 
-const NAV: [NavItem; 11] = [
+const NAV: [NavItem; 12] = [
     NavItem { key: "home", label: "Home", href: Some("/dashboard"), needs: None },
     NavItem { key: "clients", label: "Users", href: None, needs: None },
     NavItem { key: "chat", label: "Chat", href: None, needs: None },
@@ -71,6 +73,12 @@ const NAV: [NavItem; 11] = [
         label: "Activity log",
         href: Some("/dashboard/activity"),
         needs: Some(Permission::ActivityLogView),
+    },
+    NavItem {
+        key: "performance",
+        label: "Performance",
+        href: Some("/dashboard/performance"),
+        needs: Some(Permission::PerformanceManage),
     },
     NavItem { key: "docs", label: "API docs", href: Some("/docs"), needs: None },
 ];

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_platform;
 mod m20261123_000002_staff_security;
+mod m20261123_000003_performance;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -14,6 +15,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_platform::Migration), Box::new(m20261123_000002_staff_security::Migration)]
+        vec![
+            Box::new(m20261123_000001_platform::Migration),
+            Box::new(m20261123_000002_staff_security::Migration),
+            Box::new(m20261123_000003_performance::Migration),
+        ]
     }
 }

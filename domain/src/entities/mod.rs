@@ -4,6 +4,8 @@
 pub mod activity;
 pub mod delivery;
 pub mod login_attempt;
+pub mod performance_goal;
+pub mod plan_point_award;
 pub mod practice;
 pub mod session;
 pub mod staff_user;

@@ -6,6 +6,7 @@ pub mod activity;
 pub mod events;
 pub mod outbox;
 pub mod passwords;
+pub mod performance;
 pub mod permissions;
 pub mod practices;
 pub mod sessions;

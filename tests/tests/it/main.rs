@@ -9,6 +9,7 @@ mod errors;
 mod health;
 mod live;
 mod outbox;
+mod performance;
 mod security;
 mod shutdown;
 mod startup;

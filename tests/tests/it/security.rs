@@ -23,6 +23,8 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("deleteUser", Some(SecurityLevel::Administrator)),
     ("listActivity", Some(SecurityLevel::Administrator)),
     ("exportActivity", Some(SecurityLevel::Administrator)),
+    ("listPerformance", Some(SecurityLevel::Administrator)),
+    ("setGoal", Some(SecurityLevel::Administrator)),
 ];
 
 /// How to call an operation: method, path and body, given a fresh staff
@@ -50,6 +52,8 @@ fn request(operation: &str, target: &str, delivery: &str, n: usize) -> (Method, 
         "deleteUser" => (Method::DELETE, format!("/users/{target}"), None),
         "listActivity" => get("/activity".into()),
         "exportActivity" => get("/activity/export".into()),
+        "listPerformance" => get("/performance".into()),
+        "setGoal" => (Method::PUT, format!("/users/{target}/goals/week"), Some(json!({ "points": 5 }))),
         "logout" => (Method::POST, "/auth/logout".into(), None),
         other => panic!("no request for {other}"),
     }
