@@ -8,8 +8,9 @@ use petbridge_domain::{
     services::{
         outbox,
         permissions::Permission,
-        practices,
+        practices, sessions,
         staff::{self, StaffChanges},
+        two_factor,
     },
     types::page_limit,
 };
@@ -56,8 +57,12 @@ pub struct LoginRequest {
 /// A new session.
 #[derive(Debug, Object)]
 pub struct LoginResponse {
-    /// Send as `Authorization: Bearer <token>`.
+    /// Send as `Authorization: Bearer <token>`. When `second_factor_required`
+    /// is true it is good only for `POST /auth/second-factor`.
     pub token: String,
+    /// The account uses two-factor login: send a code from the
+    /// authenticator app (or a recovery code) within five minutes.
+    pub second_factor_required: bool,
     /// When the session ends at the latest.
     pub expires_at: DateTime<Utc>,
     /// Who logged in.
@@ -189,6 +194,48 @@ enum Done {
     NoContent,
 }
 
+/// The second step of a two-factor login.
+#[derive(Debug, Object)]
+pub struct SecondFactor {
+    /// The token `POST /auth/login` returned.
+    pub token: String,
+    /// A code from the authenticator app, or a recovery code.
+    #[oai(validator(max_length = 32))]
+    pub code: String,
+}
+
+/// A code from the authenticator app.
+#[derive(Debug, Object)]
+pub struct Code {
+    /// Six digits.
+    #[oai(validator(max_length = 32))]
+    pub code: String,
+}
+
+/// What the authenticator app needs.
+#[derive(Debug, Object)]
+pub struct TwoFactorSetup {
+    /// The secret, base32, to type into the app.
+    pub secret: String,
+    /// The `otpauth://` URL, to scan as a QR code.
+    pub otpauth_url: String,
+}
+
+/// One-time recovery codes: each stands in for the app once.
+#[derive(Debug, Object)]
+pub struct RecoveryCodes {
+    /// Keep them somewhere safe; they are not shown again.
+    pub recovery_codes: Vec<String>,
+}
+
+/// A password, to confirm a sensitive change.
+#[derive(Debug, Object)]
+pub struct PasswordConfirmation {
+    /// The current password.
+    #[oai(validator(max_length = 256))]
+    pub password: String,
+}
+
 /// Changes to the caller's own profile.
 #[derive(Debug, Object)]
 pub struct ProfileChanges {
@@ -227,9 +274,64 @@ impl DashboardApi {
             staff::log_in(&platform, &body.practice, &body.username, &body.password, &context.origin, None).await?;
         Ok(Json(LoginResponse {
             token: logged_in.session.token,
+            second_factor_required: logged_in.second_factor_required,
             expires_at: logged_in.session.expires_at,
             staff: logged_in.staff.into(),
         }))
+    }
+
+    /// Complete a two-factor login with a code from the authenticator app or
+    /// a recovery code. Five wrong codes abandon the login.
+    #[oai(path = "/auth/second-factor", method = "post", tag = "Tag::Auth", operation_id = "completeSecondFactor")]
+    async fn second_factor(
+        &self,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        body: Json<SecondFactor>,
+    ) -> ApiResult<Json<LoginResponse>> {
+        let session = two_factor::complete_login(&platform, &body.token, &body.code, &context.origin).await?;
+        let principal = sessions::authenticate(&platform, &session.token).await?;
+        let staff = staff::get(&platform, principal.scope(), principal.staff_id).await?;
+        Ok(Json(LoginResponse {
+            token: session.token,
+            second_factor_required: false,
+            expires_at: session.expires_at,
+            staff: staff.into(),
+        }))
+    }
+
+    /// Start turning on two-factor login: a secret for the authenticator app.
+    #[oai(path = "/me/two-factor", method = "post", tag = "Tag::Me", operation_id = "beginTwoFactor")]
+    async fn begin_two_factor(&self, auth: StaffAuth, platform: Data<&Platform>) -> ApiResult<Json<TwoFactorSetup>> {
+        let enrolment = two_factor::begin(&platform, auth.principal()).await?;
+        Ok(Json(TwoFactorSetup { secret: enrolment.secret, otpauth_url: enrolment.otpauth_url }))
+    }
+
+    /// Finish turning on two-factor login with a code from the app; returns
+    /// ten one-time recovery codes, shown only now.
+    #[oai(path = "/me/two-factor/confirm", method = "post", tag = "Tag::Me", operation_id = "confirmTwoFactor")]
+    async fn confirm_two_factor(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        body: Json<Code>,
+    ) -> ApiResult<Json<RecoveryCodes>> {
+        let codes = two_factor::confirm(&platform, auth.principal(), &context.origin, &body.code).await?;
+        Ok(Json(RecoveryCodes { recovery_codes: codes }))
+    }
+
+    /// Turn two-factor login off (needs the password).
+    #[oai(path = "/me/two-factor/disable", method = "post", tag = "Tag::Me", operation_id = "disableTwoFactor")]
+    async fn disable_two_factor(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        body: Json<PasswordConfirmation>,
+    ) -> ApiResult<Done> {
+        two_factor::disable(&platform, auth.principal(), &context.origin, &body.password).await?;
+        Ok(Done::NoContent)
     }
 
     /// End the current session.

@@ -34,6 +34,7 @@ pub fn routes() -> Route {
     Route::new()
         .at("/", get(root))
         .at("/login", get(login_page).post(login_submit))
+        .at("/login/code", post(login_code))
         .at("/logout", post(logout))
         .at("/dashboard", get(home))
         .at("/dashboard/outbox", get(outbox_page))
@@ -224,6 +225,9 @@ async fn login_submit(
     }
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     match staff::log_in(&platform, &form.practice, &form.username, &form.password, &context.origin, user_agent).await {
+        Ok(logged_in) if logged_in.second_factor_required => {
+            code_form(&context, &logged_in.session.token, next, None, StatusCode::OK)
+        }
         Ok(logged_in) => {
             let max_age = (logged_in.session.expires_at - platform.clock.now()).num_seconds();
             let mut response = Redirect::see_other(next).into_response();
@@ -240,6 +244,94 @@ async fn login_submit(
         Err(petbridge_domain::DomainError::Unauthorized(_)) => {
             login_form(&platform, &context, form.practice, form.username, next, Some(LOGIN_FAILED)).await
         }
+        Err(err) => Err(server_error(err)),
+    }
+}
+
+/// The pending two-factor login's cookie: the password was right, a code is due.
+const PENDING_COOKIE: &str = "pb_pending";
+
+#[derive(Template)]
+#[template(path = "login_code.html")]
+struct LoginCodeTemplate {
+    csrf: String,
+    next: String,
+    error: Option<&'static str>,
+}
+
+fn code_form(
+    context: &RequestContext,
+    pending: &str,
+    next: &str,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> poem::Result<Response> {
+    let csrf = tokens::random_token().map_err(server_error)?;
+    let mut response = render(&LoginCodeTemplate { csrf: csrf.clone(), next: next.to_owned(), error })?;
+    response.set_status(status);
+    let window = petbridge_domain::services::sessions::SECOND_FACTOR_WINDOW.num_seconds();
+    for cookie in [
+        set_cookie(LOGIN_CSRF_COOKIE, &csrf, window, context.secure),
+        set_cookie(PENDING_COOKIE, pending, window, context.secure),
+    ] {
+        if let Ok(value) = cookie.parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    code: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+#[handler]
+async fn login_code(
+    req: &Request,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Form(form): Form<CodeForm>,
+) -> poem::Result<Response> {
+    let next = safe_next(form.next.as_deref());
+    let cookie_csrf = cookie_value(req, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    let Some(pending) = cookie_value(req, PENDING_COOKIE) else {
+        return Ok(Redirect::see_other("/login").into_response());
+    };
+    if cookie_csrf.is_empty() || !tokens::same_secret(&cookie_csrf, &form.csrf) {
+        return code_form(
+            &context,
+            &pending,
+            next,
+            Some("Your login form expired. Please try again."),
+            StatusCode::UNAUTHORIZED,
+        );
+    }
+    match petbridge_domain::services::two_factor::complete_login(&platform, &pending, &form.code, &context.origin).await
+    {
+        Ok(session) => {
+            let max_age = (session.expires_at - platform.clock.now()).num_seconds();
+            let mut response = Redirect::see_other(next).into_response();
+            for cookie in [
+                set_cookie(SESSION_COOKIE, &session.token, max_age, context.secure),
+                set_cookie(PENDING_COOKIE, "", 0, context.secure),
+                set_cookie(LOGIN_CSRF_COOKIE, "", 0, context.secure),
+            ] {
+                if let Ok(value) = cookie.parse() {
+                    response.headers_mut().append(header::SET_COOKIE, value);
+                }
+            }
+            Ok(response)
+        }
+        Err(petbridge_domain::DomainError::Unauthorized(_)) => code_form(
+            &context,
+            &pending,
+            next,
+            Some("That code is not right, or it has been used."),
+            StatusCode::UNAUTHORIZED,
+        ),
         Err(err) => Err(server_error(err)),
     }
 }

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_platform;
 mod m20261123_000002_staff_security;
 mod m20261123_000003_performance;
+mod m20261123_000004_two_factor;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_platform::Migration),
             Box::new(m20261123_000002_staff_security::Migration),
             Box::new(m20261123_000003_performance::Migration),
+            Box::new(m20261123_000004_two_factor::Migration),
         ]
     }
 }

@@ -155,6 +155,12 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// The server's current time.
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use petbridge_domain::ports::Clock;
+        self.clock.now()
+    }
+
     /// The database this server uses (to share it with a second instance).
     pub fn database(&self) -> Arc<TestDatabase> {
         self._database.clone()

@@ -7,5 +7,6 @@ pub mod login_attempt;
 pub mod performance_goal;
 pub mod plan_point_award;
 pub mod practice;
+pub mod recovery_code;
 pub mod session;
 pub mod staff_user;

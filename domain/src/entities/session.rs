@@ -17,6 +17,9 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The password was right; the second factor is still to come.
+    pub second_factor_pending: bool,
+    pub second_factor_failures: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,11 @@ pub struct Model {
     /// threshold locks the account.
     pub consecutive_failures: i32,
     pub deleted_at: Option<DateTimeUtc>,
+    /// Base32 TOTP secret (pending until `totp_enabled_at` is set).
+    pub totp_secret: Option<String>,
+    pub totp_enabled_at: Option<DateTimeUtc>,
+    /// The last time step a code was accepted for (no code works twice).
+    pub totp_last_step: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 

@@ -13,3 +13,4 @@ pub mod sessions;
 pub mod staff;
 pub mod throttle;
 pub mod tokens;
+pub mod two_factor;

@@ -73,13 +73,18 @@ pub struct NewSession {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Opens a session for `staff` on `conn`.
+/// How long a password-checked login waits for its second factor.
+pub const SECOND_FACTOR_WINDOW: Duration = Duration::minutes(5);
+
+/// Opens a session for `staff` on `conn`; with `second_factor_pending` it
+/// is good for nothing but completing the login with a code.
 pub async fn open(
     conn: &impl ConnectionTrait,
     platform: &Platform,
     staff: &staff_user::Model,
     origin: &Origin,
     user_agent: Option<&str>,
+    second_factor_pending: bool,
 ) -> DomainResult<NewSession> {
     let now = platform.clock.now();
     let token = tokens::random_token()?;
@@ -97,6 +102,8 @@ pub async fn open(
         revoked_at: Set(None),
         ip: Set(origin.ip.clone()),
         user_agent: Set(user_agent.map(|ua| ua.chars().take(300).collect())),
+        second_factor_pending: Set(second_factor_pending),
+        second_factor_failures: Set(0),
     }
     .insert(conn)
     .await?;
@@ -174,7 +181,10 @@ async fn load(platform: &Platform, token_hash: &str) -> DomainResult<CachedSessi
         last_seen_at: session.last_seen_at,
         expires_at: session.expires_at,
     };
-    let usable = session.revoked_at.is_none() && staff.locked_at.is_none() && staff.deleted_at.is_none();
+    let usable = session.revoked_at.is_none()
+        && !session.second_factor_pending
+        && staff.locked_at.is_none()
+        && staff.deleted_at.is_none();
     if !usable || !cached.is_live(&platform.sessions, platform.clock.now()) {
         return Err(unauthorized());
     }

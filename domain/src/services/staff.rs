@@ -17,6 +17,7 @@ use crate::{
         passwords::Verified,
         practices,
         sessions::{self, NewSession},
+        two_factor,
     },
     types::{Email, Username},
 };
@@ -148,6 +149,9 @@ pub async fn create(
         locked_at: Set(None),
         consecutive_failures: Set(0),
         deleted_at: Set(None),
+        totp_secret: Set(None),
+        totp_enabled_at: Set(None),
+        totp_last_step: Set(None),
         created_at: Set(now),
     }
     .insert(&txn)
@@ -228,6 +232,9 @@ pub struct LoggedIn {
     pub session: NewSession,
     /// Who logged in.
     pub staff: staff_user::Model,
+    /// The session waits for a code from the authenticator app
+    /// ([`two_factor::complete_login`]).
+    pub second_factor_required: bool,
 }
 
 /// Checks a user name and password for a practice and opens a session.
@@ -332,19 +339,22 @@ pub async fn log_in(
         return Err(rejected());
     }
 
+    let second_factor_required = two_factor::required_for(&staff);
     let mut update = staff_user::Entity::update_many()
-        .col_expr(staff_user::Column::LastLoginAt, Expr::value(now))
         .col_expr(staff_user::Column::ConsecutiveFailures, Expr::value(0))
         .filter(staff_user::Column::Id.eq(staff.id));
+    if !second_factor_required {
+        update = update.col_expr(staff_user::Column::LastLoginAt, Expr::value(now));
+    }
     if let Verified::YesRehashed(new_hash) = verdict {
         update = update.col_expr(staff_user::Column::PasswordHash, Expr::value(new_hash));
     }
     update.exec(&txn).await?;
-    let session = sessions::open(&txn, platform, &staff, origin, user_agent).await?;
-    activity::record(&txn, platform, scope, Entry::new("auth.login", &actor, origin).target("staff_user", staff.id))
-        .await?;
+    let session = sessions::open(&txn, platform, &staff, origin, user_agent, second_factor_required).await?;
+    let action = if second_factor_required { "auth.password_accepted" } else { "auth.login" };
+    activity::record(&txn, platform, scope, Entry::new(action, &actor, origin).target("staff_user", staff.id)).await?;
     txn.commit().await?;
-    Ok(LoggedIn { session, staff })
+    Ok(LoggedIn { session, staff, second_factor_required })
 }
 
 /// Locks or unlocks an account; locking also ends all its sessions.

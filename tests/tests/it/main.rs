@@ -14,3 +14,4 @@ mod security;
 mod shutdown;
 mod startup;
 mod storage;
+mod two_factor;

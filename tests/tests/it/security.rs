@@ -7,6 +7,10 @@ use serde_json::{Value, json};
 /// public). A new operation without an entry fails the test below.
 const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("login", None),
+    ("completeSecondFactor", None),
+    ("beginTwoFactor", Some(SecurityLevel::Staff)),
+    ("confirmTwoFactor", Some(SecurityLevel::Staff)),
+    ("disableTwoFactor", Some(SecurityLevel::Staff)),
     ("logout", Some(SecurityLevel::Staff)),
     ("getMe", Some(SecurityLevel::Staff)),
     ("updateMe", Some(SecurityLevel::Staff)),
@@ -91,8 +95,11 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
         app.staff(&fixture.practice, &caller, level).await;
         for (operation, minimum) in OPERATIONS {
             let Some(minimum) = minimum else { continue };
-            if matches!(*operation, "logout" | "changeMyPassword") {
-                continue; // they end sessions or change the caller's password: tested on their own
+            if matches!(
+                *operation,
+                "logout" | "changeMyPassword" | "beginTwoFactor" | "confirmTwoFactor" | "disableTwoFactor"
+            ) {
+                continue; // they change the caller's own login: tested on their own
             }
             n += 1;
             let target = app.staff(&fixture.practice, &format!("target{n}"), SecurityLevel::Staff).await;
