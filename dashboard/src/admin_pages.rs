@@ -10,7 +10,7 @@ use petbridge_domain::{
         permissions::Permission,
         sessions::StaffPrincipal,
         staff::{self, NewStaff, SecurityLevel},
-        tokens,
+        tokens, two_factor,
     },
 };
 use petbridge_http::RequestContext;
@@ -328,6 +328,16 @@ struct ProfileTemplate {
     email: String,
     notice: Option<String>,
     error: Option<String>,
+    two_factor_enabled: bool,
+    setup: Option<two_factor::Enrolment>,
+    recovery_codes: Option<Vec<String>>,
+}
+
+/// What the two-factor part of the profile page shows beyond its state.
+#[derive(Default)]
+struct TwoFactorStep {
+    setup: Option<two_factor::Enrolment>,
+    recovery_codes: Option<Vec<String>>,
 }
 
 async fn profile_page(
@@ -335,6 +345,16 @@ async fn profile_page(
     principal: &StaffPrincipal,
     notice: Option<String>,
     error: Option<String>,
+) -> poem::Result<Response> {
+    profile_with(platform, principal, notice, error, TwoFactorStep::default()).await
+}
+
+async fn profile_with(
+    platform: &Platform,
+    principal: &StaffPrincipal,
+    notice: Option<String>,
+    error: Option<String>,
+    step: TwoFactorStep,
 ) -> poem::Result<Response> {
     let me = staff::get(platform, principal.scope(), principal.staff_id).await.map_err(server_error)?;
     let failed = error.is_some();
@@ -344,6 +364,9 @@ async fn profile_page(
         email: me.email.unwrap_or_default(),
         notice,
         error,
+        two_factor_enabled: me.totp_enabled_at.is_some(),
+        setup: step.setup,
+        recovery_codes: step.recovery_codes,
     })?;
     if failed {
         response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
@@ -502,6 +525,79 @@ pub(crate) async fn set_goal(
         Ok(()) => Ok(Redirect::see_other("/dashboard/performance?done=Goal%20saved.").into_response()),
         Err(err) => match people_message(&err) {
             Some(message) => performance_view(&platform, &principal, None, Some(message)).await,
+            None => Err(server_error(err)),
+        },
+    }
+}
+
+/// Starts two-factor enrolment: shows the key and asks for a code.
+#[handler]
+pub(crate) async fn two_factor_start(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    Form(form): Form<CsrfForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    match two_factor::begin(&platform, &principal).await {
+        Ok(setup) => {
+            profile_with(&platform, &principal, None, None, TwoFactorStep { setup: Some(setup), ..Default::default() })
+                .await
+        }
+        Err(DomainError::Conflict(_)) => profile_page(&platform, &principal, None, None).await,
+        Err(err) => Err(server_error(err)),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+/// Confirms enrolment with a code; shows the recovery codes once.
+#[handler]
+pub(crate) async fn two_factor_confirm(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Form(form): Form<CodeForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    match two_factor::confirm(&platform, &principal, &context.origin, &form.code).await {
+        Ok(codes) => {
+            let step = TwoFactorStep { recovery_codes: Some(codes), ..Default::default() };
+            profile_with(&platform, &principal, Some("Two-factor login is on.".to_owned()), None, step).await
+        }
+        Err(err @ DomainError::Validation(..)) => {
+            // Keep the same key on screen so the next code can be tried.
+            let setup = two_factor::pending(&platform, &principal).await.map_err(server_error)?;
+            let step = TwoFactorStep { setup, ..Default::default() };
+            profile_with(&platform, &principal, None, people_message(&err), step).await
+        }
+        Err(DomainError::Conflict(_)) => profile_page(&platform, &principal, None, None).await,
+        Err(err) => Err(server_error(err)),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DisableForm {
+    csrf: String,
+    password: String,
+}
+
+/// Turns two-factor login off.
+#[handler]
+pub(crate) async fn two_factor_disable(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Form(form): Form<DisableForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    match two_factor::disable(&platform, &principal, &context.origin, &form.password).await {
+        Ok(()) => Ok(Redirect::see_other("/dashboard/profile?done=Two-factor%20login%20is%20off.").into_response()),
+        Err(err) => match people_message(&err) {
+            Some(message) => profile_page(&platform, &principal, None, Some(message)).await,
             None => Err(server_error(err)),
         },
     }

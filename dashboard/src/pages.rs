@@ -46,6 +46,9 @@ pub fn routes() -> Route {
         .at("/dashboard/performance", get(crate::admin_pages::performance_page))
         .at("/dashboard/performance/goals", post(crate::admin_pages::set_goal))
         .at("/dashboard/profile/password", post(crate::admin_pages::change_password))
+        .at("/dashboard/profile/two-factor", post(crate::admin_pages::two_factor_start))
+        .at("/dashboard/profile/two-factor/confirm", post(crate::admin_pages::two_factor_confirm))
+        .at("/dashboard/profile/two-factor/disable", post(crate::admin_pages::two_factor_disable))
         .at("/dashboard/activity/export", get(crate::admin_pages::activity_export))
         .nest("/assets", poem::endpoint::EmbeddedFilesEndpoint::<Assets>::new().map_to_response())
 }

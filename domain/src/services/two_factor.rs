@@ -274,3 +274,14 @@ pub async fn complete_login(platform: &Platform, token: &str, code: &str, origin
 pub fn required_for(user: &staff_user::Model) -> bool {
     user.totp_enabled_at.is_some()
 }
+
+/// The enrolment in progress (started, not yet confirmed), to show again.
+pub async fn pending(platform: &Platform, principal: &StaffPrincipal) -> DomainResult<Option<Enrolment>> {
+    let user = staff::get(platform, principal.scope(), principal.staff_id).await?;
+    let (Some(secret), None) = (user.totp_secret, user.totp_enabled_at) else { return Ok(None) };
+    let practice = practices::get(platform, principal.scope()).await?;
+    let otpauth_url = totp(&secret, &user.username, &practice.name)?
+        .to_url()
+        .map_err(|e| DomainError::Unexpected(format!("totp url: {e:?}")))?;
+    Ok(Some(Enrolment { secret, otpauth_url }))
+}

@@ -137,3 +137,51 @@ async fn an_administrator_adds_users_sees_a_lockout_unlocks_it_and_reads_the_log
     assert_eq!(browser.element("[data-testid=notice]").await.text().await.unwrap(), "Password changed.");
     browser.close().await;
 }
+
+fn totp_code(secret: &str, app: &petbridge_tests::TestApp) -> String {
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .with_account_name("test")
+        .build()
+        .unwrap();
+    totp.generate(u64::try_from(app.clock_now().timestamp()).unwrap()).to_string()
+}
+
+#[tokio::test]
+async fn a_staff_member_turns_on_two_factor_login_and_logs_in_with_a_code() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = petbridge_tests::spawn_app().await;
+    let fixture = app.practice("maple-vets").await;
+    app.staff(&fixture.practice, "tnguyen", petbridge_domain::services::staff::SecurityLevel::Staff).await;
+
+    log_in(&browser, &app, "tnguyen", petbridge_tests::PASSWORD).await;
+    browser.element("[data-testid=signed-in-as]").await.click().await.unwrap();
+    browser.element("[data-testid=two-factor-start]").await.click().await.unwrap();
+    let secret = browser.element("[data-testid=totp-secret]").await.text().await.unwrap();
+    browser.element("[data-testid=two-factor] input[name=code]").await.send_keys("000000").await.unwrap();
+    browser.element("[data-testid=two-factor] button").await.click().await.unwrap();
+    let error = browser.element("[data-testid=form-error]").await.text().await.unwrap();
+    assert!(error.contains("not right"), "{error}");
+    assert_eq!(browser.element("[data-testid=totp-secret]").await.text().await.unwrap(), secret, "same key to retry");
+    browser
+        .element("[data-testid=two-factor] input[name=code]")
+        .await
+        .send_keys(&totp_code(&secret, &app))
+        .await
+        .unwrap();
+    browser.element("[data-testid=two-factor] button").await.click().await.unwrap();
+    browser.element("[data-testid=recovery-codes]").await;
+    let codes = browser.driver.find_all(By::Css("[data-testid=recovery-codes] li")).await.unwrap();
+    assert_eq!(codes.len(), 10);
+    browser.element("[data-testid=logout]").await.click().await.unwrap();
+
+    log_in(&browser, &app, "tnguyen", petbridge_tests::PASSWORD).await;
+    app.clock.advance(chrono::Duration::seconds(30));
+    browser.element("input[name=code]").await.send_keys(&totp_code(&secret, &app)).await.unwrap();
+    browser.element("button[type=submit]").await.click().await.unwrap();
+    assert_eq!(
+        browser.element("[data-testid=practice-name]").await.text().await.unwrap(),
+        "maple-vets Veterinary Clinic"
+    );
+    browser.close().await;
+}
