@@ -11,6 +11,7 @@ use petbridge_domain::{
         activity as activity_log, outbox,
         performance::{self, Period, StaffPerformance},
         permissions::Permission,
+        practices,
         staff::{self, NewStaff, SecurityLevel, StaffChanges, UserRow},
     },
     types::page_limit,
@@ -277,6 +278,33 @@ impl From<StaffPerformance> for Performance {
     }
 }
 
+/// The practice's own settings.
+#[derive(Debug, Object)]
+pub struct PracticeSettingsBody {
+    /// Consecutive failed logins that lock a staff account (3 to 20).
+    pub lockout_threshold: u32,
+    /// Administrators must use two-factor login.
+    pub require_admin_two_factor: bool,
+}
+
+/// Changes to the practice's settings; absent fields stay as they are.
+#[derive(Debug, Object)]
+pub struct PracticeSettingsChanges {
+    /// Consecutive failed logins that lock a staff account (3 to 20).
+    pub lockout_threshold: Option<u32>,
+    /// Administrators must use two-factor login.
+    pub require_admin_two_factor: Option<bool>,
+}
+
+impl From<practices::PracticeSettings> for PracticeSettingsBody {
+    fn from(settings: practices::PracticeSettings) -> Self {
+        Self {
+            lockout_threshold: settings.lockout_threshold,
+            require_admin_two_factor: settings.require_admin_two_factor,
+        }
+    }
+}
+
 /// Done, nothing to return.
 #[derive(ApiResponse)]
 enum Done {
@@ -527,6 +555,40 @@ impl AdminApi {
         performance::set_goal(&platform, scope, &allowed.actor, &context.origin, id.0, period.0.into(), body.points)
             .await?;
         Ok(Done::NoContent)
+    }
+
+    /// The practice's settings.
+    #[oai(path = "/practice/settings", method = "get", tag = "Tag::Users", operation_id = "getPracticeSettings")]
+    async fn practice_settings(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+    ) -> ApiResult<Json<PracticeSettingsBody>> {
+        authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
+        Ok(Json(practices::get(&platform, auth.principal().scope()).await?.settings.into()))
+    }
+
+    /// Change the practice's settings.
+    #[oai(path = "/practice/settings", method = "patch", tag = "Tag::Users", operation_id = "updatePracticeSettings")]
+    async fn update_practice_settings(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        body: Json<PracticeSettingsChanges>,
+    ) -> ApiResult<Json<PracticeSettingsBody>> {
+        let allowed = authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
+        let changes = practices::SettingsChanges {
+            lockout_threshold: body.0.lockout_threshold,
+            require_admin_two_factor: body.0.require_admin_two_factor,
+        };
+        let settings =
+            practices::update_settings(&platform, auth.principal().scope(), &allowed.actor, &context.origin, changes)
+                .await?;
+        Ok(Json(settings.into()))
     }
 
     /// Message and delivery volumes by channel and status (default: the last 30 days).

@@ -38,6 +38,15 @@ pub struct StaffBearer(StaffPrincipal);
 #[oai(ty = "api_key", key_name = "pb_session", key_in = "cookie", checker = "check_cookie")]
 pub struct StaffCookie(StaffPrincipal);
 
+/// What an administrator who still has to set up a required two-factor
+/// login may use.
+const SETUP_ALLOWED: [&str; 4] = [
+    "/api/dashboard/v1/me",
+    "/api/dashboard/v1/me/two-factor",
+    "/api/dashboard/v1/me/two-factor/confirm",
+    "/api/dashboard/v1/auth/logout",
+];
+
 /// A signed-in staff member, by token or by cookie. A request that sends an
 /// `Authorization` header is judged by it alone, so each client sees the
 /// error of the scheme it used (`session_invalid`, `csrf_failed`).
@@ -68,15 +77,21 @@ impl<'a> ApiExtractor<'a> for StaffAuth {
         body: &mut RequestBody,
         _options: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        if req.headers().contains_key(header::AUTHORIZATION) {
-            let bearer = StaffBearer::from_request(req, body, ExtractParamOptions::default()).await?;
-            return Ok(StaffAuth::Bearer(bearer));
+        let auth = if req.headers().contains_key(header::AUTHORIZATION) {
+            StaffAuth::Bearer(StaffBearer::from_request(req, body, ExtractParamOptions::default()).await?)
+        } else if cookie_value(req, SESSION_COOKIE).is_some() {
+            StaffAuth::Cookie(StaffCookie::from_request(req, body, ExtractParamOptions::default()).await?)
+        } else {
+            return Err(unauthorized("unauthorized"));
+        };
+        if auth.principal().two_factor_setup_required && !SETUP_ALLOWED.contains(&req.original_uri().path()) {
+            return Err(poem::Error::from_response(problem_response(
+                StatusCode::FORBIDDEN,
+                "two_factor_setup_required",
+                Some("this practice requires two-factor login for administrators: set it up first".to_owned()),
+            )));
         }
-        if cookie_value(req, SESSION_COOKIE).is_some() {
-            let cookie = StaffCookie::from_request(req, body, ExtractParamOptions::default()).await?;
-            return Ok(StaffAuth::Cookie(cookie));
-        }
-        Err(unauthorized("unauthorized"))
+        Ok(auth)
     }
 }
 
@@ -154,6 +169,15 @@ impl<'a> FromRequest<'a> for StaffPage {
             return Err(to_login());
         };
         match sessions::authenticate(platform(req)?, &token).await {
+            Ok(principal)
+                if principal.two_factor_setup_required
+                    && !req.uri().path().starts_with("/dashboard/profile")
+                    && req.uri().path() != "/logout" =>
+            {
+                let message = "Your practice requires two-factor login for administrators: set it up to go on.";
+                let location = format!("/dashboard/profile?done={}", url_encode(message));
+                Err(poem::Error::from_response(poem::IntoResponse::into_response(Redirect::see_other(location))))
+            }
             Ok(principal) => Ok(StaffPage(principal)),
             Err(petbridge_domain::DomainError::Unauthorized(_)) => Err(to_login()),
             Err(other) => Err(poem::Error::from_response(poem::IntoResponse::into_response(

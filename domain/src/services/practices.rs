@@ -12,11 +12,14 @@ use crate::{DomainError, DomainResult, Platform, Scope, entities::practice, type
 pub struct PracticeSettings {
     /// Consecutive failed logins that lock a staff account.
     pub lockout_threshold: u32,
+    /// Administrators must use two-factor login (practices that keep
+    /// card-payment profiles want this).
+    pub require_admin_two_factor: bool,
 }
 
 impl Default for PracticeSettings {
     fn default() -> Self {
-        Self { lockout_threshold: 5 }
+        Self { lockout_threshold: 5, require_admin_two_factor: false }
     }
 }
 
@@ -130,4 +133,56 @@ pub async fn sole(platform: &Platform) -> DomainResult<Option<Practice>> {
         return two.pop().map(Practice::try_from).transpose();
     }
     Ok(None)
+}
+
+/// Changes to a practice's settings; absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsChanges {
+    /// Consecutive failed logins that lock an account (3 to 20).
+    pub lockout_threshold: Option<u32>,
+    /// Whether administrators must use two-factor login.
+    pub require_admin_two_factor: Option<bool>,
+}
+
+/// Updates the caller's practice settings, and logs it.
+pub async fn update_settings(
+    platform: &Platform,
+    scope: Scope,
+    actor: &crate::Actor,
+    origin: &crate::Origin,
+    changes: SettingsChanges,
+) -> DomainResult<PracticeSettings> {
+    use sea_orm::{TransactionTrait, sea_query::Expr};
+    let mut settings = get(platform, scope).await?.settings;
+    if let Some(threshold) = changes.lockout_threshold {
+        if !(3..=20).contains(&threshold) {
+            return Err(DomainError::invalid(
+                "invalid_lockout_threshold",
+                "the lockout threshold is 3 to 20 failed logins",
+            ));
+        }
+        settings.lockout_threshold = threshold;
+    }
+    if let Some(required) = changes.require_admin_two_factor {
+        settings.require_admin_two_factor = required;
+    }
+    let json = serde_json::to_value(&settings).map_err(DomainError::unexpected)?;
+    let txn = platform.db.begin().await?;
+    practice::Entity::update_many()
+        .col_expr(practice::Column::Settings, Expr::value(json.clone()))
+        .filter(practice::Column::Id.eq(scope.practice_id))
+        .exec(&txn)
+        .await?;
+    crate::services::activity::record(
+        &txn,
+        platform,
+        scope,
+        crate::services::activity::Entry::new("practice.settings_update", actor, origin).detail(json),
+    )
+    .await?;
+    txn.commit().await?;
+    crate::caches::invalidate(platform, crate::caches::Invalidation::Practice(scope.practice_id)).await;
+    // Sessions carry what the settings demand of them.
+    crate::caches::invalidate(platform, crate::caches::Invalidation::AllSessions).await;
+    Ok(settings)
 }

@@ -48,6 +48,9 @@ pub struct StaffPrincipal {
     pub level: SecurityLevel,
     /// The session's CSRF token, for forms and cookie-authenticated writes.
     pub csrf_token: String,
+    /// The practice requires two-factor login of administrators and this
+    /// one has not set it up: until they do, they may only do that.
+    pub two_factor_setup_required: bool,
 }
 
 impl StaffPrincipal {
@@ -167,16 +170,22 @@ async fn load(platform: &Platform, token_hash: &str) -> DomainResult<CachedSessi
         .await?
         .ok_or_else(unauthorized)?;
     let staff = staff.ok_or_else(unauthorized)?;
+    let level = SecurityLevel::parse(&staff.level)?;
+    let practice = crate::services::practices::get(platform, crate::Scope { practice_id: staff.practice_id }).await?;
+    let two_factor_setup_required = level == SecurityLevel::Administrator
+        && practice.settings.require_admin_two_factor
+        && staff.totp_enabled_at.is_none();
     let cached = CachedSession {
         principal: StaffPrincipal {
             session_id: session.id,
             token_hash: session.token_hash,
             staff_id: staff.id,
             practice_id: staff.practice_id,
-            level: SecurityLevel::parse(&staff.level)?,
+            level,
             username: staff.username,
             display_name: staff.display_name,
             csrf_token: session.csrf_token,
+            two_factor_setup_required,
         },
         last_seen_at: session.last_seen_at,
         expires_at: session.expires_at,

@@ -130,6 +130,7 @@ pub async fn confirm(
     )
     .await?;
     txn.commit().await?;
+    caches::invalidate(platform, Invalidation::AllSessions).await;
     Ok(codes)
 }
 

@@ -29,6 +29,8 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("exportActivity", Some(SecurityLevel::Administrator)),
     ("listPerformance", Some(SecurityLevel::Administrator)),
     ("setGoal", Some(SecurityLevel::Administrator)),
+    ("getPracticeSettings", Some(SecurityLevel::Administrator)),
+    ("updatePracticeSettings", Some(SecurityLevel::Administrator)),
 ];
 
 /// How to call an operation: method, path and body, given a fresh staff
@@ -57,6 +59,10 @@ fn request(operation: &str, target: &str, delivery: &str, n: usize) -> (Method, 
         "listActivity" => get("/activity".into()),
         "exportActivity" => get("/activity/export".into()),
         "listPerformance" => get("/performance".into()),
+        "getPracticeSettings" => get("/practice/settings".into()),
+        "updatePracticeSettings" => {
+            (Method::PATCH, "/practice/settings".into(), Some(json!({ "lockout_threshold": 5 })))
+        }
         "setGoal" => (Method::PUT, format!("/users/{target}/goals/week"), Some(json!({ "points": 5 }))),
         "logout" => (Method::POST, "/auth/logout".into(), None),
         other => panic!("no request for {other}"),

@@ -97,3 +97,51 @@ async fn two_factor_login_with_app_codes_and_one_time_recovery_codes() {
     assert_eq!(status, 204);
     assert_eq!(password_login(&app).await["second_factor_required"], false);
 }
+
+#[tokio::test]
+async fn a_practice_can_require_two_factor_login_of_its_administrators() {
+    let app = spawn_app().await;
+    let fixture = app.practice("maple-vets").await;
+    app.staff(&fixture.practice, "second-admin", SecurityLevel::Administrator).await;
+    app.staff(&fixture.practice, "drsmith", SecurityLevel::Staff).await;
+    let admin = app.login("maple-vets", "admin").await;
+    let response = app
+        .client
+        .patch(app.url("/api/dashboard/v1/practice/settings"))
+        .bearer_auth(&admin)
+        .json(&json!({ "require_admin_two_factor": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap()["require_admin_two_factor"], true);
+
+    // An administrator without it may set it up, and nothing else.
+    let other = app.login("maple-vets", "second-admin").await;
+    let (status, body) = app.get_json("/api/dashboard/v1/users", &other).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("two_factor_setup_required")));
+    assert_eq!(app.get_json("/api/dashboard/v1/me", &other).await.0, 200);
+    let (_, setup) = post(&app, "/me/two-factor", Some(&other), json!({})).await;
+    let code = code_at(setup["secret"].as_str().unwrap(), &app);
+    assert_eq!(post(&app, "/me/two-factor/confirm", Some(&other), json!({ "code": code })).await.0, 200);
+    assert_eq!(app.get_json("/api/dashboard/v1/users", &other).await.0, 200, "set up: free to go on");
+
+    // Staff are not affected.
+    let staff = app.login("maple-vets", "drsmith").await;
+    assert_eq!(app.get_json("/api/dashboard/v1/deliveries", &staff).await.0, 200);
+    let (status, body) = post(&app, "/practice/settings", Some(&admin), json!({})).await;
+    assert_eq!(status, 405, "{body}");
+    // The administrator who turned it on is held to it as well.
+    let (status, _) = app.get_json("/api/dashboard/v1/users", &admin).await;
+    assert_eq!(status, 403);
+    let response = app
+        .client
+        .patch(app.url("/api/dashboard/v1/practice/settings"))
+        .bearer_auth(&other)
+        .json(&json!({ "lockout_threshold": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    assert_eq!(response.json::<Value>().await.unwrap()["code"], "invalid_lockout_threshold");
+}
