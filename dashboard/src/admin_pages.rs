@@ -82,6 +82,7 @@ impl UserView {
 struct UsersTemplate {
     chrome: Chrome,
     rows: Vec<UserView>,
+    levels: [SecurityLevel; 3],
     self_id: Uuid,
     notice: Option<String>,
     error: Option<String>,
@@ -106,6 +107,7 @@ async fn users_page(
             .into_iter()
             .map(|r| UserView { user: r.user, failed_last_two_days: r.failed_last_two_days })
             .collect(),
+        levels: SecurityLevel::ALL,
         self_id: principal.staff_id,
         notice,
         error,
@@ -179,6 +181,49 @@ pub(crate) async fn add_user(
     };
     match staff::create(&platform, principal.scope(), &principal.actor(), &context.origin, new).await {
         Ok(user) => Ok(done(&format!("Added {} ({}).", user.username, level.label()))),
+        Err(err) => match people_message(&err) {
+            Some(message) => users_page(&platform, &principal, None, Some(message)).await,
+            None => Err(server_error(err)),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct EditUserForm {
+    csrf: String,
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    level: String,
+}
+
+/// Saves an edit from View All Users.
+#[handler]
+pub(crate) async fn edit_user(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Path(id): Path<Uuid>,
+    Form(form): Form<EditUserForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::UsersManage).await? {
+        return Ok(refused);
+    }
+    let result = match SecurityLevel::parse(&form.level) {
+        Ok(level) => {
+            let changes = staff::StaffChanges {
+                display_name: Some(form.display_name),
+                email: Some(form.email),
+                level: Some(level),
+            };
+            staff::update(&platform, principal.scope(), &principal.actor(), None, &context.origin, id, changes).await
+        }
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(user) => Ok(done(&format!("Saved {}.", user.username))),
+        Err(DomainError::NotFound) => Err(poem::Error::from_status(StatusCode::NOT_FOUND)),
         Err(err) => match people_message(&err) {
             Some(message) => users_page(&platform, &principal, None, Some(message)).await,
             None => Err(server_error(err)),

@@ -40,6 +40,7 @@ pub fn routes() -> Route {
         .at("/dashboard/outbox", get(outbox_page))
         .at("/ws/dashboard", get(crate::live::dashboard_socket))
         .at("/dashboard/users", get(crate::admin_pages::users).post(crate::admin_pages::add_user))
+        .at("/dashboard/users/:id", post(crate::admin_pages::edit_user))
         .at("/dashboard/users/:id/:action", post(crate::admin_pages::user_action))
         .at("/dashboard/activity", get(crate::admin_pages::activity_page))
         .at("/dashboard/profile", get(crate::admin_pages::profile).post(crate::admin_pages::update_profile))

@@ -34,7 +34,7 @@ async fn the_login_page_works_in_a_browser_with_the_printed_credentials() {
         .unwrap()
         .unwrap();
     app.staff(&practice, "newvet", petbridge_domain::services::staff::SecurityLevel::Staff).await;
-    browser.driver.find(By::LinkText("Outbox")).await.unwrap().click().await.unwrap();
+    browser.driver.query(By::LinkText("Outbox")).first().await.unwrap().click().await.unwrap();
     let status = "[data-testid=deliveries] tbody tr:first-child [data-role=status]";
     assert_eq!(browser.element(status).await.text().await.unwrap(), "queued");
     browser.driver.query(By::Css("[data-live-status]")).with_text("Live updates: on").first().await.unwrap();
@@ -71,8 +71,9 @@ async fn add_user(browser: &Browser, username: &str, name: &str, level: &str) {
     browser.element(&format!("form.grid-form select[name=level] option[value={level}]")).await.click().await.unwrap();
     browser.element("form.grid-form input[name=password]").await.send_keys(petbridge_tests::PASSWORD).await.unwrap();
     browser.element("form.grid-form button[type=submit]").await.click().await.unwrap();
-    let notice = browser.element("[data-testid=notice]").await.text().await.unwrap();
-    assert!(notice.contains(&format!("Added {username}")), "{notice}");
+    let label = if level == "manager" { "Manager" } else { "Staff" };
+    let expected = format!("Added {username} ({label}).");
+    browser.driver.query(By::Css("[data-testid=notice]")).with_text(expected).first().await.unwrap();
 }
 
 #[tokio::test]
@@ -82,7 +83,7 @@ async fn an_administrator_adds_users_sees_a_lockout_unlocks_it_and_reads_the_log
     app.practice("maple-vets").await;
 
     log_in(&browser, &app, "admin", petbridge_tests::PASSWORD).await;
-    browser.driver.find(By::LinkText("Staff")).await.unwrap().click().await.unwrap();
+    browser.driver.query(By::LinkText("Staff")).first().await.unwrap().click().await.unwrap();
     add_user(&browser, "mgarcia", "Maria Garcia", "manager").await;
     add_user(&browser, "tnguyen", "Tom Nguyen", "staff").await;
     browser.element("[data-testid=logout]").await.click().await.unwrap();
@@ -96,19 +97,32 @@ async fn an_administrator_adds_users_sees_a_lockout_unlocks_it_and_reads_the_log
     browser.element("[data-testid=login-error]").await;
 
     log_in(&browser, &app, "admin", petbridge_tests::PASSWORD).await;
-    browser.driver.find(By::LinkText("Staff")).await.unwrap().click().await.unwrap();
+    browser.driver.query(By::LinkText("Staff")).first().await.unwrap().click().await.unwrap();
     let row = "tr[data-username=tnguyen]";
     assert_eq!(browser.element(&format!("{row} [data-role=failed]")).await.text().await.unwrap(), "6");
     assert_eq!(browser.element(&format!("{row} [data-role=locked]")).await.text().await.unwrap(), "Locked");
     let manager_row = browser.element("tr[data-username=mgarcia]").await.text().await.unwrap();
     assert!(manager_row.contains("Maria Garcia") && manager_row.contains("Manager"), "{manager_row}");
 
+    // Edit: Maria becomes an administrator.
+    browser.element("tr[data-username=mgarcia] [data-role=edit]").await.click().await.unwrap();
+    browser
+        .element("tr[data-username=mgarcia] select[name=level] option[value=administrator]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.element("tr[data-username=mgarcia] .inline-edit button").await.click().await.unwrap();
+    browser.driver.query(By::Css("[data-testid=notice]")).with_text("Saved mgarcia.").first().await.unwrap();
+    let manager_row = browser.element("tr[data-username=mgarcia]").await.text().await.unwrap();
+    assert!(manager_row.contains("Administrator"), "{manager_row}");
+
     browser.element(&format!("{row} [data-role=unlock]")).await.click().await.unwrap();
-    let notice = browser.element("[data-testid=notice]").await.text().await.unwrap();
-    assert!(notice.contains("Unlocked tnguyen"), "{notice}");
+    // The page before showed a notice too: wait for this one.
+    browser.driver.query(By::Css("[data-testid=notice]")).with_text("Unlocked tnguyen.").first().await.unwrap();
     assert_eq!(browser.element(&format!("{row} [data-role=locked]")).await.text().await.unwrap(), "No");
 
-    browser.driver.find(By::LinkText("Activity log")).await.unwrap().click().await.unwrap();
+    browser.driver.query(By::LinkText("Activity log")).first().await.unwrap().click().await.unwrap();
     browser.element("[data-testid=activity]").await;
     let mut actions = Vec::new();
     for cell in browser.driver.find_all(By::Css("[data-testid=activity] [data-role=action]")).await.unwrap() {
@@ -134,7 +148,7 @@ async fn an_administrator_adds_users_sees_a_lockout_unlocks_it_and_reads_the_log
     let error = browser.element("[data-testid=form-error]").await.text().await.unwrap();
     assert!(error.contains("too easy to guess"), "{error}");
     change(petbridge_tests::PASSWORD, "lantern meadow copper violin").await;
-    assert_eq!(browser.element("[data-testid=notice]").await.text().await.unwrap(), "Password changed.");
+    browser.driver.query(By::Css("[data-testid=notice]")).with_text("Password changed.").first().await.unwrap();
     browser.close().await;
 }
 
