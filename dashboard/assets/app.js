@@ -49,3 +49,24 @@ document.addEventListener("submit", (event) => {
   const question = event.target.getAttribute("data-confirm");
   if (question && !window.confirm(question)) event.preventDefault();
 });
+
+// Profile pictures go straight to the API (the session cookie plus the
+// page's CSRF token), then the page reloads to show the new one.
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!form.hasAttribute("data-picture-upload")) return;
+  event.preventDefault();
+  const file = form.querySelector("input[type=file]").files[0];
+  if (!file) return;
+  const response = await fetch("/api/dashboard/v1/me/picture", {
+    method: "PUT",
+    headers: { "content-type": file.type || "application/octet-stream", "x-csrf-token": form.dataset.csrf },
+    body: file,
+  });
+  if (response.ok) {
+    location.href = "/dashboard/profile?done=" + encodeURIComponent("Picture saved.");
+  } else {
+    const problem = await response.json().catch(() => ({}));
+    alert(problem.detail || "That file is not a picture we can use (JPEG, PNG or WebP).");
+  }
+});

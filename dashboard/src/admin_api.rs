@@ -82,6 +82,8 @@ pub struct UserAccount {
     pub failed_login_attempts: u64,
     /// Whether the account is locked out.
     pub locked: bool,
+    /// Whether `GET /staff/{id}/picture` has a picture.
+    pub has_picture: bool,
 }
 
 impl From<UserRow> for UserAccount {
@@ -96,6 +98,7 @@ impl From<UserRow> for UserAccount {
             password_changed_at: row.user.password_changed_at,
             failed_login_attempts: row.failed_last_two_days,
             locked: row.user.locked_at.is_some(),
+            has_picture: row.user.picture_key.is_some(),
         }
     }
 }
@@ -417,6 +420,30 @@ impl AdminApi {
         staff::update(&platform, scope, &allowed.actor, allowed.approver.as_ref(), &context.origin, id.0, changes)
             .await?;
         Ok(Json(account(&platform, scope, id.0).await?))
+    }
+
+    /// Set a staff member's profile picture (resized to a 256 px square).
+    #[oai(path = "/users/:id/picture", method = "put", tag = "Tag::Users", operation_id = "setUserPicture")]
+    async fn set_user_picture(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+        body: crate::api::PictureUpload,
+    ) -> ApiResult<Done> {
+        let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
+        staff::set_picture(
+            &platform,
+            auth.principal().scope(),
+            &allowed.actor,
+            &context.origin,
+            id.0,
+            body.into_bytes(),
+        )
+        .await?;
+        Ok(Done::NoContent)
     }
 
     /// Lock an account out (its sessions end at once).

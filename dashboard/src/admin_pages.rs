@@ -369,6 +369,8 @@ pub(crate) async fn activity_export(
 #[template(path = "profile.html")]
 struct ProfileTemplate {
     chrome: Chrome,
+    staff_id: Uuid,
+    has_picture: bool,
     display_name: String,
     email: String,
     notice: Option<String>,
@@ -405,6 +407,8 @@ async fn profile_with(
     let failed = error.is_some();
     let mut response = render(&ProfileTemplate {
         chrome: Chrome::new(platform, principal, "profile").await?,
+        staff_id: me.id,
+        has_picture: me.picture_key.is_some(),
         display_name: me.display_name,
         email: me.email.unwrap_or_default(),
         notice,

@@ -17,9 +17,9 @@ use petbridge_domain::{
 use petbridge_http::{ApiResult, RequestContext};
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Object, OpenApi, Tags,
+    ApiRequest, ApiResponse, Object, OpenApi, Tags,
     param::{Path, Query},
-    payload::Json,
+    payload::{Binary, Json},
 };
 use uuid::Uuid;
 
@@ -82,6 +82,8 @@ pub struct StaffMember {
     pub level: String,
     /// Last successful login.
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Whether `GET /staff/{id}/picture` has a picture.
+    pub has_picture: bool,
 }
 
 impl From<staff_user::Model> for StaffMember {
@@ -92,8 +94,45 @@ impl From<staff_user::Model> for StaffMember {
             display_name: model.display_name,
             level: model.level,
             last_login_at: model.last_login_at,
+            has_picture: model.picture_key.is_some(),
         }
     }
+}
+
+/// A picture upload: JPEG, PNG or WebP (the type is read from the bytes).
+#[derive(ApiRequest)]
+pub enum PictureUpload {
+    /// JPEG.
+    #[oai(content_type = "image/jpeg")]
+    Jpeg(Binary<Vec<u8>>),
+    /// PNG.
+    #[oai(content_type = "image/png")]
+    Png(Binary<Vec<u8>>),
+    /// WebP.
+    #[oai(content_type = "image/webp")]
+    Webp(Binary<Vec<u8>>),
+    /// Any of the above, unlabelled.
+    #[oai(content_type = "application/octet-stream")]
+    Bytes(Binary<Vec<u8>>),
+}
+
+impl PictureUpload {
+    /// The uploaded bytes.
+    pub fn into_bytes(self) -> bytes::Bytes {
+        match self {
+            PictureUpload::Jpeg(b) | PictureUpload::Png(b) | PictureUpload::Webp(b) | PictureUpload::Bytes(b) => {
+                bytes::Bytes::from(b.0)
+            }
+        }
+    }
+}
+
+/// A picture.
+#[derive(ApiResponse)]
+enum Picture {
+    /// A square JPEG.
+    #[oai(status = 200, content_type = "image/jpeg")]
+    Jpeg(Binary<Vec<u8>>, #[oai(header = "cache-control")] String),
 }
 
 /// A practice, as its staff see it.
@@ -411,6 +450,35 @@ impl DashboardApi {
         )
         .await?;
         Ok(Done::NoContent)
+    }
+
+    /// Set the caller's own profile picture (resized to a 256 px square).
+    #[oai(path = "/me/picture", method = "put", tag = "Tag::Me", operation_id = "setMyPicture")]
+    async fn set_my_picture(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        body: PictureUpload,
+    ) -> ApiResult<Done> {
+        let principal = auth.principal();
+        staff::set_picture(
+            &platform,
+            principal.scope(),
+            &principal.actor(),
+            &context.origin,
+            principal.staff_id,
+            body.into_bytes(),
+        )
+        .await?;
+        Ok(Done::NoContent)
+    }
+
+    /// A colleague's profile picture.
+    #[oai(path = "/staff/:id/picture", method = "get", tag = "Tag::Staff", operation_id = "getStaffPicture")]
+    async fn staff_picture(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Picture> {
+        let bytes = staff::picture(&platform, auth.principal().scope(), id.0).await?;
+        Ok(Picture::Jpeg(Binary(bytes.to_vec()), "private, max-age=300".to_owned()))
     }
 
     /// A colleague in the same practice.

@@ -18,6 +18,9 @@ pub enum DomainError {
     /// The request clashes with the current state (a stable code says how).
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The upload is not of a type we take (read from its bytes).
+    #[error("unsupported: {0}")]
+    Unsupported(&'static str),
     /// Too many attempts; try again later (a stable code says which limit).
     #[error("rate limited: {0}")]
     RateLimited(&'static str),

@@ -118,52 +118,59 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
     }
 }
 
-/// Refuses request bodies over `max_bytes` with 413 problem+json, whether the
-/// client announced the length or streams the body.
+/// Refuses request bodies over the limit with 413 problem+json, whether the
+/// client announced the length or streams the body. Uploads (images and
+/// other binary bodies) have a limit of their own.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit {
     /// The largest body accepted.
     pub max_bytes: usize,
+    /// The largest upload (`image/*`, `application/octet-stream`) accepted.
+    pub upload_max_bytes: usize,
 }
 
 /// The endpoint [`BodyLimit`] wraps.
 pub struct BodyLimitEndpoint<E> {
     inner: E,
-    max_bytes: usize,
+    limits: BodyLimit,
 }
 
 impl<E: Endpoint> Middleware<E> for BodyLimit {
     type Output = BodyLimitEndpoint<E>;
 
     fn transform(&self, inner: E) -> Self::Output {
-        BodyLimitEndpoint { inner, max_bytes: self.max_bytes }
+        BodyLimitEndpoint { inner, limits: *self }
     }
 }
 
-impl<E: Endpoint> BodyLimitEndpoint<E> {
-    fn too_large(&self) -> Response {
-        problem_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            Some(format!("request bodies are limited to {} bytes", self.max_bytes)),
-        )
-    }
+fn too_large(max_bytes: usize) -> Response {
+    problem_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        Some(format!("request bodies of this kind are limited to {max_bytes} bytes")),
+    )
 }
 
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> Result<Response> {
+        let is_upload = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("image/") || ct.starts_with("application/octet-stream"));
+        let max_bytes = if is_upload { self.limits.upload_max_bytes } else { self.limits.max_bytes };
         let announced =
             req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
         match announced {
-            Some(length) if length > self.max_bytes as u64 => return Ok(self.too_large()),
+            Some(length) if length > max_bytes as u64 => return Ok(too_large(max_bytes)),
             Some(_) => {}
             None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
                 // A streamed body: read it up to the limit before anyone parses it.
-                match req.take_body().into_bytes_limit(self.max_bytes).await {
+                match req.take_body().into_bytes_limit(max_bytes).await {
                     Ok(bytes) => req.set_body(bytes),
-                    Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(self.too_large()),
+                    Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(too_large(max_bytes)),
                     Err(err) => return Err(err.into()),
                 }
             }

@@ -64,6 +64,9 @@ pub enum ApiError {
     /// The request body is larger than this endpoint accepts.
     #[oai(status = 413, content_type = "application/problem+json")]
     PayloadTooLarge(Json<Problem>),
+    /// The upload is not of a type this endpoint takes.
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
     /// The input was understood but breaks a rule; `code` says which.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Problem>),
@@ -107,6 +110,9 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden => Self::Forbidden(Json(Problem::new(StatusCode::FORBIDDEN, "forbidden", None))),
             DomainError::Unauthorized(code) => Self::unauthorized(code),
             DomainError::Conflict(code) => Self::Conflict(Json(Problem::new(StatusCode::CONFLICT, code, None))),
+            DomainError::Unsupported(code) => {
+                Self::UnsupportedMediaType(Json(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, code, None)))
+            }
             DomainError::RateLimited(code) => {
                 Self::TooManyRequests(Json(Problem::new(StatusCode::TOO_MANY_REQUESTS, code, None)))
             }

@@ -9,6 +9,7 @@ mod m20261123_000001_platform;
 mod m20261123_000002_staff_security;
 mod m20261123_000003_performance;
 mod m20261123_000004_two_factor;
+mod m20261123_000005_staff_pictures;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_staff_security::Migration),
             Box::new(m20261123_000003_performance::Migration),
             Box::new(m20261123_000004_two_factor::Migration),
+            Box::new(m20261123_000005_staff_pictures::Migration),
         ]
     }
 }

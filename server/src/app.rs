@@ -268,7 +268,10 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
         .nest("/api/sync/v1", sync_api);
 
     route
-        .with(BodyLimit { max_bytes: settings.server.body_limit_bytes })
+        .with(BodyLimit {
+            max_bytes: settings.server.body_limit_bytes,
+            upload_max_bytes: settings.server.upload_limit_bytes,
+        })
         .with(CookieJarManager::new())
         .with(CatchPanic::new())
         .catch_all_error(to_problem)

@@ -39,6 +39,8 @@ pub struct ServerSettings {
     pub public_url: String,
     /// The largest request body.
     pub body_limit_bytes: usize,
+    /// The largest upload (pictures).
+    pub upload_limit_bytes: usize,
     /// Trust forwarding headers.
     pub trust_proxy: bool,
     /// Grace period for in-flight requests at shutdown.

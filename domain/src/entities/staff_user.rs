@@ -26,6 +26,8 @@ pub struct Model {
     pub totp_enabled_at: Option<DateTimeUtc>,
     /// The last time step a code was accepted for (no code works twice).
     pub totp_last_step: Option<i64>,
+    /// Storage key of the profile picture (a 256 px square JPEG).
+    pub picture_key: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

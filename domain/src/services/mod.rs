@@ -4,6 +4,7 @@
 pub mod access;
 pub mod activity;
 pub mod events;
+pub mod images;
 pub mod outbox;
 pub mod passwords;
 pub mod performance;

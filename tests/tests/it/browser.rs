@@ -170,6 +170,16 @@ async fn a_staff_member_turns_on_two_factor_login_and_logs_in_with_a_code() {
 
     log_in(&browser, &app, "tnguyen", petbridge_tests::PASSWORD).await;
     browser.element("[data-testid=signed-in-as]").await.click().await.unwrap();
+
+    // A profile picture, uploaded from a file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("me.png");
+    image::RgbImage::from_pixel(300, 200, image::Rgb([30, 120, 100])).save(&file).unwrap();
+    browser.element("input[type=file]").await.send_keys(file.display().to_string()).await.unwrap();
+    browser.element("[data-picture-upload] button").await.click().await.unwrap();
+    browser.driver.query(By::Css("[data-testid=notice]")).with_text("Picture saved.").first().await.unwrap();
+    browser.element("[data-testid=picture]").await;
+
     browser.element("[data-testid=two-factor-start]").await.click().await.unwrap();
     let secret = browser.element("[data-testid=totp-secret]").await.text().await.unwrap();
     browser.element("[data-testid=two-factor] input[name=code]").await.send_keys("000000").await.unwrap();

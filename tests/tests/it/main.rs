@@ -10,6 +10,7 @@ mod health;
 mod live;
 mod outbox;
 mod performance;
+mod pictures;
 mod security;
 mod shutdown;
 mod startup;

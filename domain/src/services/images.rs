@@ -1,0 +1,63 @@
+//! Pictures people upload (profile pictures now; selfies and attachments
+//! later): the type is read from the bytes, never from the name or header;
+//! decoding is bounded; the result is re-encoded, which drops EXIF and GPS.
+
+use std::io::Cursor;
+
+use bytes::Bytes;
+use image::{ImageFormat, ImageReader, Limits, imageops::FilterType};
+
+use crate::{DomainError, DomainResult};
+
+/// The formats accepted.
+const ACCEPTED: [ImageFormat; 3] = [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::WebP];
+
+/// Reads an uploaded picture and returns a square JPEG of `side` pixels,
+/// cropped to the centre (avatars).
+pub fn square_jpeg(upload: &[u8], side: u32) -> DomainResult<Bytes> {
+    let unsupported = || DomainError::Unsupported("unsupported_media_type");
+    let format = image::guess_format(upload).map_err(|_| unsupported())?;
+    if !ACCEPTED.contains(&format) {
+        return Err(unsupported());
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(upload), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(12_000);
+    limits.max_image_height = Some(12_000);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    reader.limits(limits);
+    let picture =
+        reader.decode().map_err(|_| DomainError::invalid("unreadable_image", "the picture could not be read"))?;
+    let square = picture.resize_to_fill(side, side, FilterType::Lanczos3).to_rgb8();
+    let mut out = Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&square)
+        .map_err(DomainError::unexpected)?;
+    Ok(Bytes::from(out.into_inner()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let picture =
+            image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let mut out = Cursor::new(Vec::new());
+        picture.write_to(&mut out, ImageFormat::Png).unwrap_or_default();
+        out.into_inner()
+    }
+
+    #[test]
+    fn pictures_become_square_jpegs_and_anything_else_is_refused() {
+        let Ok(jpeg) = square_jpeg(&png(640, 400), 256) else { panic!("a png is accepted") };
+        assert_eq!(image::guess_format(&jpeg).ok(), Some(ImageFormat::Jpeg));
+        let decoded = image::load_from_memory(&jpeg).map(|p| (p.width(), p.height())).ok();
+        assert_eq!(decoded, Some((256, 256)));
+        assert!(matches!(square_jpeg(b"GIF89a not really", 256), Err(DomainError::Unsupported(_))));
+        assert!(matches!(square_jpeg(b"just text", 256), Err(DomainError::Unsupported(_))));
+        let mut truncated = png(64, 64);
+        truncated.truncate(40);
+        assert!(square_jpeg(&truncated, 256).is_err());
+    }
+}
