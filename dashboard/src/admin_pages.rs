@@ -66,7 +66,7 @@ impl UserView {
         self.user
             .display_name
             .split_whitespace()
-            .filter_map(|w| w.chars().next())
+            .filter_map(|w| w.chars().next().filter(|c| c.is_alphanumeric()))
             .take(2)
             .collect::<String>()
             .to_uppercase()
