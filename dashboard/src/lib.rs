@@ -5,12 +5,15 @@ pub mod admin_api;
 mod admin_pages;
 pub mod api;
 pub mod auth;
+pub mod clients_api;
 pub mod live;
+mod owner_pages;
 pub mod pages;
 pub mod sync;
 
 pub use admin_api::AdminApi;
 pub use api::DashboardApi;
+pub use clients_api::ClientsApi;
 pub use sync::SyncApi;
 
 /// The version the dashboard and sync API documents carry.

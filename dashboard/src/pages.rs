@@ -29,7 +29,8 @@ const LOGIN_CSRF_COOKIE: &str = "pb_login_csrf";
 #[folder = "assets/"]
 struct Assets;
 
-/// The dashboard's routes: `/`, `/login`, `/logout`, `/dashboard/…`, `/ws/dashboard`, `/assets/…`.
+/// The dashboard's routes: `/`, `/login`, `/logout`, `/dashboard/…`, `/ws/dashboard`, `/assets/…`, and
+/// the owners' email-link pages `/app/…`.
 pub fn routes() -> Route {
     Route::new()
         .at("/", get(root))
@@ -39,6 +40,8 @@ pub fn routes() -> Route {
         .at("/dashboard", get(home))
         .at("/dashboard/outbox", get(outbox_page))
         .at("/ws/dashboard", get(crate::live::dashboard_socket))
+        .at("/app/verify-email", get(crate::owner_pages::verify_page).post(crate::owner_pages::verify_submit))
+        .at("/app/reset-password", get(crate::owner_pages::reset_page).post(crate::owner_pages::reset_submit))
         .at("/dashboard/users", get(crate::admin_pages::users).post(crate::admin_pages::add_user))
         .at("/dashboard/users/:id", post(crate::admin_pages::edit_user))
         .at("/dashboard/users/:id/:action", post(crate::admin_pages::user_action))

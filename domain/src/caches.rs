@@ -9,7 +9,10 @@ use moka::sync::Cache;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 use uuid::Uuid;
 
-use crate::{Platform, services::practices::Practice, services::sessions::CachedSession};
+use crate::{
+    Platform,
+    services::{owners::OwnerPrincipal, practices::Practice, sessions::CachedSession},
+};
 
 /// The bus topic that carries invalidations.
 pub const TOPIC: &str = "cache.invalidate";
@@ -22,6 +25,7 @@ const TIME_TO_LIVE: Duration = Duration::from_secs(10);
 pub struct Caches {
     pub(crate) sessions: Cache<String, CachedSession>,
     pub(crate) practices: Cache<Uuid, Practice>,
+    pub(crate) owner_sessions: Cache<String, OwnerPrincipal>,
 }
 
 impl Default for Caches {
@@ -29,6 +33,7 @@ impl Default for Caches {
         Self {
             sessions: Cache::builder().max_capacity(100_000).time_to_live(TIME_TO_LIVE).build(),
             practices: Cache::builder().max_capacity(10_000).time_to_live(TIME_TO_LIVE).build(),
+            owner_sessions: Cache::builder().max_capacity(200_000).time_to_live(TIME_TO_LIVE).build(),
         }
     }
 }
@@ -38,6 +43,7 @@ impl std::fmt::Debug for Caches {
         f.debug_struct("Caches")
             .field("sessions", &self.sessions.entry_count())
             .field("practices", &self.practices.entry_count())
+            .field("owner_sessions", &self.owner_sessions.entry_count())
             .finish()
     }
 }
@@ -51,6 +57,8 @@ pub enum Invalidation {
     AllSessions,
     /// One practice.
     Practice(Uuid),
+    /// One app session, by its access token hash.
+    OwnerSession(String),
 }
 
 impl Invalidation {
@@ -59,6 +67,7 @@ impl Invalidation {
             Invalidation::Session(hash) => format!("session:{hash}"),
             Invalidation::AllSessions => "sessions".to_owned(),
             Invalidation::Practice(id) => format!("practice:{id}"),
+            Invalidation::OwnerSession(hash) => format!("owner:{hash}"),
         }
     }
 
@@ -66,6 +75,7 @@ impl Invalidation {
         match text.split_once(':') {
             Some(("session", hash)) => Some(Invalidation::Session(hash.to_owned())),
             Some(("practice", id)) => Uuid::parse_str(id).ok().map(Invalidation::Practice),
+            Some(("owner", hash)) => Some(Invalidation::OwnerSession(hash.to_owned())),
             None if text == "sessions" => Some(Invalidation::AllSessions),
             _ => None,
         }
@@ -78,12 +88,14 @@ impl Caches {
             Invalidation::Session(hash) => self.sessions.invalidate(hash),
             Invalidation::AllSessions => self.sessions.invalidate_all(),
             Invalidation::Practice(id) => self.practices.invalidate(id),
+            Invalidation::OwnerSession(hash) => self.owner_sessions.invalidate(hash),
         }
     }
 
     fn clear(&self) {
         self.sessions.invalidate_all();
         self.practices.invalidate_all();
+        self.owner_sessions.invalidate_all();
     }
 
     /// Applies the invalidations other instances announce, until the bus
@@ -120,7 +132,12 @@ mod tests {
     #[test]
     fn invalidations_round_trip() {
         for invalidation in
-            [Invalidation::Session("abc".into()), Invalidation::AllSessions, Invalidation::Practice(Uuid::new_v4())]
+            [
+            Invalidation::Session("abc".into()),
+            Invalidation::AllSessions,
+            Invalidation::Practice(Uuid::new_v4()),
+            Invalidation::OwnerSession("def".into()),
+        ]
         {
             assert_eq!(Invalidation::decode(&invalidation.encode()), Some(invalidation));
         }

@@ -12,12 +12,18 @@ pub enum DomainError {
     /// The caller is known but may not do this.
     #[error("forbidden")]
     Forbidden,
+    /// The caller may not do this until something changes (a stable code says what).
+    #[error("forbidden: {0}")]
+    ForbiddenUntil(&'static str),
     /// The caller could not be authenticated.
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
     /// The request clashes with the current state (a stable code says how).
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// A conflict with a message for people (e.g. when to try again).
+    #[error("conflict: {0}: {1}")]
+    ConflictWith(&'static str, String),
     /// The upload is not of a type we take (read from its bytes).
     #[error("unsupported: {0}")]
     Unsupported(&'static str),

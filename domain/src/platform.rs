@@ -30,6 +30,15 @@ pub struct Platform {
     pub caches: Caches,
     /// Login attempts per client address.
     pub login_throttle: LoginThrottle,
+    /// The address people reach this server at, for links in emails.
+    pub public_url: String,
+}
+
+impl Platform {
+    /// An absolute link to `path` on this server.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url.trim_end_matches('/'))
+    }
 }
 
 impl std::fmt::Debug for Platform {

@@ -67,6 +67,35 @@ impl Email {
     }
 }
 
+/// A phone number in E.164 form (`+` and 8 to 15 digits). Ten digits
+/// without a country code are read as a North American number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Parses a number written with spaces, dashes, dots or brackets.
+    pub fn parse(raw: &str) -> DomainResult<Self> {
+        let raw = raw.trim();
+        let invalid = || DomainError::invalid("invalid_phone", "not a phone number (E.164, e.g. +13035550123)");
+        if raw.chars().any(|c| !(c.is_ascii_digit() || " -.()+".contains(c))) || raw.rfind('+').is_some_and(|at| at > 0) {
+            return Err(invalid());
+        }
+        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+        let number = match (raw.starts_with('+'), digits.len()) {
+            (true, 8..=15) => digits,
+            (false, 10) => format!("1{digits}"),
+            (false, 11) if digits.starts_with('1') => digits,
+            _ => return Err(invalid()),
+        };
+        Ok(Self(format!("+{number}")))
+    }
+
+    /// The E.164 form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A practice's short code, used in URLs and on the login form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PracticeSlug(String);
@@ -201,6 +230,15 @@ pub struct Page<T> {
 #[cfg(test)]
 mod cursor_tests {
     use super::*;
+
+    #[test]
+    fn phones_parse_to_e164() {
+        assert_eq!(Phone::parse("(303) 555-0123").ok().map(|p| p.0), Some("+13035550123".to_owned()));
+        assert_eq!(Phone::parse("+44 20 7946 0958").ok().map(|p| p.0), Some("+442079460958".to_owned()));
+        assert!(Phone::parse("555-0123").is_err());
+        assert!(Phone::parse("call me").is_err());
+        assert!(Phone::parse("12+34567890").is_err());
+    }
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {

@@ -127,6 +127,8 @@ pub struct BodyLimit {
     pub max_bytes: usize,
     /// The largest upload (`image/*`, `application/octet-stream`) accepted.
     pub upload_max_bytes: usize,
+    /// The largest PMS sync batch (`/api/sync/…`) accepted.
+    pub sync_max_bytes: usize,
 }
 
 /// The endpoint [`BodyLimit`] wraps.
@@ -160,7 +162,13 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("image/") || ct.starts_with("application/octet-stream"));
-        let max_bytes = if is_upload { self.limits.upload_max_bytes } else { self.limits.max_bytes };
+        let max_bytes = if is_upload {
+            self.limits.upload_max_bytes
+        } else if req.uri().path().starts_with("/api/sync/") {
+            self.limits.sync_max_bytes
+        } else {
+            self.limits.max_bytes
+        };
         let announced =
             req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
         match announced {

@@ -108,8 +108,12 @@ impl From<DomainError> for ApiError {
         match err {
             DomainError::NotFound => Self::not_found(),
             DomainError::Forbidden => Self::Forbidden(Json(Problem::new(StatusCode::FORBIDDEN, "forbidden", None))),
+            DomainError::ForbiddenUntil(code) => Self::Forbidden(Json(Problem::new(StatusCode::FORBIDDEN, code, None))),
             DomainError::Unauthorized(code) => Self::unauthorized(code),
             DomainError::Conflict(code) => Self::Conflict(Json(Problem::new(StatusCode::CONFLICT, code, None))),
+            DomainError::ConflictWith(code, message) => {
+                Self::Conflict(Json(Problem::new(StatusCode::CONFLICT, code, Some(message))))
+            }
             DomainError::Unsupported(code) => {
                 Self::UnsupportedMediaType(Json(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, code, None)))
             }

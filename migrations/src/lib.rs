@@ -10,6 +10,7 @@ mod m20261123_000002_staff_security;
 mod m20261123_000003_performance;
 mod m20261123_000004_two_factor;
 mod m20261123_000005_staff_pictures;
+mod m20261123_000006_clients;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_performance::Migration),
             Box::new(m20261123_000004_two_factor::Migration),
             Box::new(m20261123_000005_staff_pictures::Migration),
+            Box::new(m20261123_000006_clients::Migration),
         ]
     }
 }

@@ -165,6 +165,7 @@ pub async fn platform(settings: &Settings, options: &Options) -> anyhow::Result<
         },
         caches: Caches::default(),
         login_throttle: LoginThrottle::per_minute(settings.sessions.login_attempts_per_minute),
+        public_url: settings.server.public_url.clone(),
     };
     let announcements = platform.bus.subscribe(caches::TOPIC);
     tokio::spawn(platform.caches.clone().follow(announcements));
@@ -236,7 +237,7 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
         .description("The API behind the practice's branded pet-owner app. Errors are application/problem+json with a stable `code`.")
         .server(format!("{public}/api/app/v1"));
     let dashboard_api = OpenApiService::new(
-        (petbridge_dashboard::DashboardApi, petbridge_dashboard::AdminApi),
+        (petbridge_dashboard::DashboardApi, petbridge_dashboard::AdminApi, petbridge_dashboard::ClientsApi),
         "Petbridge dashboard API",
         petbridge_dashboard::API_VERSION,
     )
@@ -271,6 +272,7 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
         .with(BodyLimit {
             max_bytes: settings.server.body_limit_bytes,
             upload_max_bytes: settings.server.upload_limit_bytes,
+            sync_max_bytes: settings.server.sync_limit_bytes,
         })
         .with(CookieJarManager::new())
         .with(CatchPanic::new())

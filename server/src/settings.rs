@@ -41,6 +41,8 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     /// The largest upload (pictures).
     pub upload_limit_bytes: usize,
+    /// The largest PMS sync batch, in bytes.
+    pub sync_limit_bytes: usize,
     /// Trust forwarding headers.
     pub trust_proxy: bool,
     /// Grace period for in-flight requests at shutdown.

@@ -2,16 +2,19 @@
 //! rules, and writes in one transaction.
 
 pub mod access;
+pub mod clients;
 pub mod activity;
 pub mod events;
 pub mod images;
 pub mod outbox;
+pub mod owners;
 pub mod passwords;
 pub mod performance;
 pub mod permissions;
 pub mod practices;
 pub mod sessions;
 pub mod staff;
+pub mod sync;
 pub mod throttle;
 pub mod tokens;
 pub mod two_factor;

@@ -87,6 +87,35 @@ impl Passwords {
     }
 }
 
+/// Passwords are at least this long…
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// …and at most this long (hashing cost stays bounded).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// NIST SP 800-63B rules, for staff and owners alike: long passphrases
+/// welcome, no composition rules; refused when short or easy to guess
+/// (zxcvbn, told the person's own words in `personal`).
+pub fn check_strength(password: &str, personal: &[&str]) -> DomainResult<()> {
+    let chars = password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
+        return Err(DomainError::invalid(
+            "weak_password",
+            format!("a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
+        ));
+    }
+    let mut words = vec!["petbridge", "password"];
+    words.extend_from_slice(personal);
+    let estimate = zxcvbn::zxcvbn(password, &words);
+    if estimate.score() < zxcvbn::Score::Three {
+        let hint = estimate
+            .feedback()
+            .and_then(|f| f.warning().map(|w| w.to_string()).or_else(|| f.suggestions().first().map(ToString::to_string)))
+            .unwrap_or_else(|| "add a few more uncommon words".to_owned());
+        return Err(DomainError::invalid("weak_password", format!("that password is too easy to guess: {hint}")));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,6 +40,8 @@ permissions! {
     Search = "search", Staff, "Perform a search";
     ClientsView = "clients.view", Staff, "View clients and pets";
     ClientsQuickSync = "clients.quick_sync", Staff, "Quick sync of a client with the PMS";
+    ClientsEdit = "clients.edit", Staff, "Change a client's app account and pets in the app";
+    ClientsInvite = "clients.invite", Staff, "Invite a client to the app";
     PlansAdd = "plans.add", Staff, "Add a plan with limited options";
     PlansView = "plans.view", Staff, "View plan items, usage history, payments, fees and notes";
     UsageSelect = "usage.select", Staff, "Select an item for usage";
@@ -48,6 +50,7 @@ permissions! {
     ProfileUpdateOwn = "profile.update_own", Staff, "Update own user profile";
     OutboxView = "outbox.view", Staff, "See outgoing notifications and their delivery status";
     ReportsMost = "reports.most", Manager, "Most reports";
+    CampaignsSend = "campaigns.send", Manager, "Send practice-wide campaigns (Reinvite All)";
     PlansMarkPaidInFull = "plans.mark_paid_in_full", Manager, "Mark a plan paid in full";
     PlansWaiveInitialFee = "plans.waive_initial_fee", Manager, "Waive the initial fee when adding a plan";
     PlansSkipPaymentMethod = "plans.skip_payment_method", Manager, "Skip the payment method when adding a plan";

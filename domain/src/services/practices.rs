@@ -40,6 +40,13 @@ pub struct Practice {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
+impl Practice {
+    /// The calendar day it is at the practice at `now`.
+    pub fn today(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        now.with_timezone(&self.time_zone).date_naive()
+    }
+}
+
 impl TryFrom<practice::Model> for Practice {
     type Error = DomainError;
 

@@ -14,7 +14,7 @@ use crate::{
     services::{
         activity::{self, Entry},
         outbox::{self, Channel, NewDelivery},
-        passwords::Verified,
+        passwords::{self, Verified},
         practices,
         sessions::{self, NewSession},
         two_factor,
@@ -64,37 +64,13 @@ impl SecurityLevel {
     }
 }
 
-/// Passwords are at least this long; the strength rules come with the
-/// staff-accounts work.
-pub const MIN_PASSWORD_CHARS: usize = 10;
-/// And at most this long (hashing cost stays bounded).
-pub const MAX_PASSWORD_CHARS: usize = 256;
 
-/// NIST SP 800-63B rules: long passphrases welcome, no composition rules;
-/// refused when short, containing the user name, or easy to guess (common
-/// and breached-style passwords score low with zxcvbn).
+/// Refused when it contains the user name, or breaks the shared rules.
 fn check_password(password: &str, username: &Username, display_name: &str) -> DomainResult<()> {
-    let chars = password.chars().count();
-    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
-        return Err(DomainError::invalid(
-            "weak_password",
-            format!("a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
-        ));
-    }
     if password.to_lowercase().contains(username.as_str()) {
         return Err(DomainError::invalid("weak_password", "a password may not contain the user name"));
     }
-    let estimate = zxcvbn::zxcvbn(password, &[username.as_str(), display_name, "petbridge", "password"]);
-    if estimate.score() < zxcvbn::Score::Three {
-        let hint = estimate
-            .feedback()
-            .and_then(|f| {
-                f.warning().map(|w| w.to_string()).or_else(|| f.suggestions().first().map(ToString::to_string))
-            })
-            .unwrap_or_else(|| "add a few more uncommon words".to_owned());
-        return Err(DomainError::invalid("weak_password", format!("that password is too easy to guess: {hint}")));
-    }
-    Ok(())
+    passwords::check_strength(password, &[username.as_str(), display_name])
 }
 
 /// A new staff account.

@@ -1,0 +1,663 @@
+//! Clients in the staff API: the Users list (filter, sort, search, paging,
+//! export), View Details, invitations, Reinvite All, deactivating an app
+//! account, pets leaving and returning to the app; and, for administrators,
+//! the PMS sync's API keys and batch history.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use petbridge_domain::{
+    Platform,
+    entities::{appointment, sync_key},
+    services::{
+        clients::{self, AccountStatus, Audience, ClientDetail, Invitation, ListQuery, ListRow, PetDetail, SortKey},
+        owners,
+        permissions::Permission,
+        sync,
+    },
+};
+use petbridge_http::{ApiResult, RequestContext};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Enum, Object, OpenApi, Tags,
+    param::{Path, Query},
+    payload::{Json, PlainText},
+};
+use uuid::Uuid;
+
+use crate::{
+    auth::{ManagerOverride, StaffAuth, authorize},
+    sync::BatchResult,
+};
+
+#[derive(Tags)]
+enum Tag {
+    /// The Users list: the practice's clients and their app accounts.
+    Clients,
+    /// The PMS sync: API keys and batches (administrators).
+    Sync,
+}
+
+/// Which clients to list.
+#[derive(Debug, Clone, Copy, Enum, Default)]
+#[oai(rename_all = "snake_case")]
+pub enum ClientFilter {
+    /// Everyone: clients with a transaction in the last 24 months, and everyone invited or with an account.
+    #[default]
+    All,
+    /// Owners who downloaded the app and verified their identity.
+    ActiveAppUsers,
+}
+
+/// The column to sort by.
+#[derive(Debug, Clone, Copy, Enum, Default)]
+#[oai(rename_all = "snake_case")]
+pub enum ClientSort {
+    /// Last name, first name.
+    #[default]
+    Name,
+    /// Email.
+    Email,
+    /// Account status.
+    AccountStatus,
+    /// Account created.
+    AccountCreated,
+    /// Pet Sync Status.
+    PetSyncStatus,
+    /// Past due: the earliest open due date first.
+    PastDue,
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, Enum, Default)]
+#[oai(rename_all = "snake_case")]
+pub enum SortOrder {
+    /// Smallest first.
+    #[default]
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+/// A pet in a Users-list row.
+#[derive(Debug, Object)]
+pub struct ListedPet {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Species.
+    pub species: Option<String>,
+    /// Whether a health service is past due.
+    pub past_due: bool,
+}
+
+/// One row of the Users list.
+#[derive(Debug, Object)]
+pub struct ClientRow {
+    /// Id.
+    pub id: Uuid,
+    /// The PMS's id; absent for households added by an invitation or an app sign-up.
+    pub pms_id: Option<String>,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone (E.164).
+    pub phone: Option<String>,
+    /// `verified`, `disabled`, `invited` or `email_not_verified`; absent without account or invitation.
+    pub account_status: Option<String>,
+    /// When the account was created or the client invited.
+    pub account_created_at: Option<DateTime<Utc>>,
+    /// `connected`, `no_email_match` or `not_available`.
+    pub pet_sync_status: String,
+    /// Whether any pet is past due (the list shows a check mark otherwise).
+    pub past_due: bool,
+    /// The household's pets in the app.
+    pub pets: Vec<ListedPet>,
+    /// Whether the practice wrote a personal note about this client.
+    pub has_personal_note: bool,
+}
+
+impl From<ListRow> for ClientRow {
+    fn from(row: ListRow) -> Self {
+        let past_due = row.past_due();
+        Self {
+            id: row.client.id,
+            pms_id: row.client.pms_id,
+            first_name: row.client.first_name,
+            last_name: row.client.last_name,
+            email: row.client.email,
+            phone: row.client.phone,
+            account_status: row.status.map(|s| s.as_str().to_owned()),
+            account_created_at: row.client.account_created_at,
+            pet_sync_status: row.pet_sync.as_str().to_owned(),
+            past_due,
+            pets: row
+                .pets
+                .into_iter()
+                .map(|p| ListedPet { id: p.id, name: p.name, species: p.species, past_due: p.past_due })
+                .collect(),
+            has_personal_note: row.client.personal_note.is_some(),
+        }
+    }
+}
+
+/// A page of the Users list.
+#[derive(Debug, Object)]
+pub struct ClientPage {
+    /// The rows.
+    pub items: Vec<ClientRow>,
+    /// Pass as `after` for the next page; absent on the last one.
+    pub next: Option<String>,
+}
+
+/// A health-service reminder.
+#[derive(Debug, Object)]
+pub struct Reminder {
+    /// The service.
+    pub service: String,
+    /// When it is due.
+    pub due_on: NaiveDate,
+    /// Whether that day has passed.
+    pub past_due: bool,
+}
+
+/// A pet on View Details.
+#[derive(Debug, Object)]
+pub struct PetCard {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Species.
+    pub species: Option<String>,
+    /// Breed.
+    pub breed: Option<String>,
+    /// Date of birth.
+    pub date_of_birth: Option<NaiveDate>,
+    /// `active`, `inactive` or `deceased` in the PMS.
+    pub pms_status: String,
+    /// Added by the owner in the app (not from the PMS).
+    pub added_by_owner: bool,
+    /// Whether the app shows it now.
+    pub in_app: bool,
+    /// The owner's notes about it.
+    pub owner_notes: Option<String>,
+    /// Open reminders, earliest first.
+    pub reminders: Vec<Reminder>,
+}
+
+fn pet_card(detail: PetDetail, today: NaiveDate) -> PetCard {
+    PetCard {
+        id: detail.pet.id,
+        name: detail.pet.name,
+        species: detail.pet.species,
+        breed: detail.pet.breed,
+        date_of_birth: detail.pet.date_of_birth,
+        pms_status: detail.pet.pms_status,
+        added_by_owner: detail.pet.added_by_owner,
+        in_app: detail.in_app,
+        owner_notes: detail.pet.owner_notes,
+        reminders: detail
+            .reminders
+            .into_iter()
+            .map(|r| Reminder { past_due: r.due_on < today, service: r.service, due_on: r.due_on })
+            .collect(),
+    }
+}
+
+/// An upcoming appointment.
+#[derive(Debug, Object)]
+pub struct Appointment {
+    /// When.
+    pub starts_at: DateTime<Utc>,
+    /// Why.
+    pub reason: Option<String>,
+    /// The pet's PMS id.
+    pub pet_pms_id: Option<String>,
+}
+
+impl From<appointment::Model> for Appointment {
+    fn from(a: appointment::Model) -> Self {
+        Self { starts_at: a.starts_at, reason: a.reason, pet_pms_id: a.pet_pms_id }
+    }
+}
+
+/// View Details: one client with pets, reminders and appointments.
+#[derive(Debug, Object)]
+pub struct ClientDetails {
+    /// Id.
+    pub id: Uuid,
+    /// The PMS's id.
+    pub pms_id: Option<String>,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email in the PMS (or given at invitation).
+    pub email: Option<String>,
+    /// The app account's email, when it has one.
+    pub app_email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Account status (see the Users list).
+    pub account_status: Option<String>,
+    /// Account created.
+    pub account_created_at: Option<DateTime<Utc>>,
+    /// Pet Sync Status.
+    pub pet_sync_status: String,
+    /// Active in the PMS.
+    pub pms_active: bool,
+    /// Pets.
+    pub pets: Vec<PetCard>,
+    /// Upcoming appointments.
+    pub appointments: Vec<Appointment>,
+    /// A notification about past-due pets, ready to send; absent when nothing is past due.
+    pub past_due_message: Option<String>,
+}
+
+impl From<ClientDetail> for ClientDetails {
+    fn from(detail: ClientDetail) -> Self {
+        let today = detail.today;
+        Self {
+            id: detail.client.id,
+            pms_id: detail.client.pms_id,
+            first_name: detail.client.first_name,
+            last_name: detail.client.last_name,
+            email: detail.client.email,
+            app_email: detail.account.map(|a| a.email),
+            phone: detail.client.phone,
+            account_status: detail.status.map(|s| s.as_str().to_owned()),
+            account_created_at: detail.client.account_created_at,
+            pet_sync_status: detail.pet_sync.as_str().to_owned(),
+            pms_active: detail.client.pms_active,
+            pets: detail.pets.into_iter().map(|p| pet_card(p, today)).collect(),
+            appointments: detail.appointments.into_iter().map(Appointment::from).collect(),
+            past_due_message: detail.past_due_message,
+        }
+    }
+}
+
+/// Someone to invite to the app.
+#[derive(Debug, Object)]
+pub struct NewInvitation {
+    /// Their email.
+    pub email: String,
+    /// First name (needed when no client has this email yet).
+    #[oai(default)]
+    pub first_name: String,
+    /// Last name.
+    #[oai(default)]
+    pub last_name: String,
+}
+
+/// What Reinvite All did.
+#[derive(Debug, Object)]
+pub struct ReinviteResult {
+    /// Invitations queued.
+    pub invited: u32,
+    /// The first day it may be sent again.
+    pub next_allowed_on: NaiveDate,
+}
+
+/// A sync API key (the secret itself is shown only when created).
+#[derive(Debug, Object)]
+pub struct SyncKeyInfo {
+    /// Id.
+    pub id: Uuid,
+    /// A name to tell keys apart, e.g. the PMS server's.
+    pub name: String,
+    /// The key's first characters.
+    pub prefix: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last used (to the minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Revoked; a revoked key gets 401.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<sync_key::Model> for SyncKeyInfo {
+    fn from(k: sync_key::Model) -> Self {
+        Self {
+            id: k.id,
+            name: k.name,
+            prefix: k.key_prefix,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// A new key with its secret: give it to the agent now, it is not shown again.
+#[derive(Debug, Object)]
+pub struct CreatedSyncKey {
+    /// The key.
+    pub key: SyncKeyInfo,
+    /// The secret (`Authorization: Bearer <secret>`).
+    pub secret: String,
+}
+
+/// A key to create.
+#[derive(Debug, Object)]
+pub struct NewSyncKey {
+    /// A name to tell keys apart.
+    pub name: String,
+}
+
+/// Done, nothing to return.
+#[derive(ApiResponse)]
+enum Done {
+    /// Done.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+/// Created.
+#[derive(ApiResponse)]
+enum InvitationCreated {
+    /// The invited client.
+    #[oai(status = 201)]
+    Created(Json<ClientDetails>),
+}
+
+/// Created.
+#[derive(ApiResponse)]
+enum KeyCreated {
+    /// The new key and its secret.
+    #[oai(status = 201)]
+    Created(Json<CreatedSyncKey>),
+}
+
+/// A CSV file.
+#[derive(ApiResponse)]
+enum Csv {
+    /// The CSV document.
+    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
+    Ok(PlainText<String>, #[oai(header = "content-disposition")] String),
+}
+
+fn list_query(
+    filter: Option<ClientFilter>,
+    sort: Option<ClientSort>,
+    order: Option<SortOrder>,
+    search: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+) -> ListQuery {
+    ListQuery {
+        audience: match filter.unwrap_or_default() {
+            ClientFilter::All => Audience::All,
+            ClientFilter::ActiveAppUsers => Audience::ActiveAppUsers,
+        },
+        sort: match sort.unwrap_or_default() {
+            ClientSort::Name => SortKey::Name,
+            ClientSort::Email => SortKey::Email,
+            ClientSort::AccountStatus => SortKey::AccountStatus,
+            ClientSort::AccountCreated => SortKey::AccountCreated,
+            ClientSort::PetSyncStatus => SortKey::PetSyncStatus,
+            ClientSort::PastDue => SortKey::PastDue,
+        },
+        descending: matches!(order, Some(SortOrder::Desc)),
+        search,
+        after,
+        limit,
+    }
+}
+
+/// The clients part of the staff API.
+pub struct ClientsApi;
+
+#[OpenApi]
+impl ClientsApi {
+    /// The Users list, one page at a time.
+    #[oai(path = "/clients", method = "get", tag = "Tag::Clients", operation_id = "listClients")]
+    #[allow(clippy::too_many_arguments)]
+    async fn list_clients(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        /// `all` (default) or `active_app_users`.
+        filter: Query<Option<ClientFilter>>,
+        /// The column to sort by (default `name`).
+        sort: Query<Option<ClientSort>>,
+        /// `asc` (default) or `desc`.
+        order: Query<Option<SortOrder>>,
+        /// Part of a client's name, email, phone or pet name.
+        search: Query<Option<String>>,
+        /// The `next` of the previous page.
+        after: Query<Option<String>>,
+        /// Rows per page, 1–200 (default 50).
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<ClientPage>> {
+        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+        let query = list_query(filter.0, sort.0, order.0, search.0, after.0, limit.0);
+        let page = clients::list(&platform, auth.principal().scope(), &query).await?;
+        Ok(Json(ClientPage { items: page.rows.into_iter().map(ClientRow::from).collect(), next: page.next }))
+    }
+
+    /// The whole Users list (same filter, search and sort) as CSV.
+    #[oai(path = "/clients/export.csv", method = "get", tag = "Tag::Clients", operation_id = "exportClients")]
+    async fn export_clients(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        filter: Query<Option<ClientFilter>>,
+        sort: Query<Option<ClientSort>>,
+        order: Query<Option<SortOrder>>,
+        search: Query<Option<String>>,
+    ) -> ApiResult<Csv> {
+        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+        let query = list_query(filter.0, sort.0, order.0, search.0, None, None);
+        let csv = clients::export_csv(&platform, auth.principal().scope(), &query).await?;
+        Ok(Csv::Ok(PlainText(csv), "attachment; filename=\"users.csv\"".to_owned()))
+    }
+
+    /// View Details: pets, reminders, appointments and a pre-loaded past-due reminder.
+    #[oai(path = "/clients/:id", method = "get", tag = "Tag::Clients", operation_id = "getClient")]
+    async fn get_client(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<ClientDetails>> {
+        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+        Ok(Json(clients::detail(&platform, auth.principal().scope(), id.0).await?.into()))
+    }
+
+    /// Invite Client: emails an app invitation and adds the client to the list if needed.
+    #[oai(path = "/clients/invitations", method = "post", tag = "Tag::Clients", operation_id = "inviteClient")]
+    async fn invite_client(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        body: Json<NewInvitation>,
+    ) -> ApiResult<InvitationCreated> {
+        let allowed = authorize(&platform, &auth, Permission::ClientsInvite, &manager, &context).await?;
+        let scope = auth.principal().scope();
+        let invitation =
+            Invitation { email: body.0.email, first_name: body.0.first_name, last_name: body.0.last_name };
+        let client = clients::invite(&platform, scope, &allowed.actor, &context.origin, invitation).await?;
+        Ok(InvitationCreated::Created(Json(clients::detail(&platform, scope, client.id).await?.into())))
+    }
+
+    /// Reinvite All: invites everyone listed who has not downloaded the app.
+    /// Once per calendar month per practice; otherwise 409 `reinvite_already_sent`.
+    #[oai(path = "/clients/reinvite-all", method = "post", tag = "Tag::Clients", operation_id = "reinviteAllClients")]
+    async fn reinvite_all(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+    ) -> ApiResult<Json<ReinviteResult>> {
+        let allowed = authorize(&platform, &auth, Permission::CampaignsSend, &manager, &context).await?;
+        let outcome =
+            clients::reinvite_all(&platform, auth.principal().scope(), &allowed.actor, &context.origin).await?;
+        Ok(Json(ReinviteResult { invited: outcome.invited, next_allowed_on: outcome.next_allowed_on }))
+    }
+
+    /// Deactivate a client's app account: no login, no push, no blasts.
+    #[oai(path = "/clients/:id/disable", method = "post", tag = "Tag::Clients", operation_id = "disableClient")]
+    async fn disable_client(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Done> {
+        let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
+        owners::set_disabled(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0, true).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Reactivate a client's app account.
+    #[oai(path = "/clients/:id/enable", method = "post", tag = "Tag::Clients", operation_id = "enableClient")]
+    async fn enable_client(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Done> {
+        let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
+        owners::set_disabled(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0, false)
+            .await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Remove a pet from the app at once (e.g. after a euthanasia).
+    #[oai(path = "/pets/:id/remove", method = "post", tag = "Tag::Clients", operation_id = "removePetFromApp")]
+    async fn remove_pet(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<PetCard>> {
+        self.pet_in_app(auth, manager, platform, context, id.0, false).await
+    }
+
+    /// Bring a pet back into the app (also one the PMS marked deceased or inactive).
+    #[oai(path = "/pets/:id/reinstate", method = "post", tag = "Tag::Clients", operation_id = "reinstatePet")]
+    async fn reinstate_pet(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<PetCard>> {
+        self.pet_in_app(auth, manager, platform, context, id.0, true).await
+    }
+
+    /// The PMS sync's API keys.
+    #[oai(path = "/sync/keys", method = "get", tag = "Tag::Sync", operation_id = "listSyncKeys")]
+    async fn list_keys(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+    ) -> ApiResult<Json<Vec<SyncKeyInfo>>> {
+        authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
+        let keys = sync::keys(&platform, auth.principal().scope()).await?;
+        Ok(Json(keys.into_iter().map(SyncKeyInfo::from).collect()))
+    }
+
+    /// Create a key for the sync agent; its secret is in this answer only.
+    #[oai(path = "/sync/keys", method = "post", tag = "Tag::Sync", operation_id = "createSyncKey")]
+    async fn create_key(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        body: Json<NewSyncKey>,
+    ) -> ApiResult<KeyCreated> {
+        let allowed = authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
+        let new =
+            sync::create_key(&platform, auth.principal().scope(), &allowed.actor, &context.origin, &body.0.name).await?;
+        Ok(KeyCreated::Created(Json(CreatedSyncKey { key: new.key.into(), secret: new.secret })))
+    }
+
+    /// Replace a key by a new one with the same name; the old one stops working.
+    #[oai(path = "/sync/keys/:id/rotate", method = "post", tag = "Tag::Sync", operation_id = "rotateSyncKey")]
+    async fn rotate_key(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+    ) -> ApiResult<KeyCreated> {
+        let allowed = authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
+        let new = sync::rotate_key(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0).await?;
+        Ok(KeyCreated::Created(Json(CreatedSyncKey { key: new.key.into(), secret: new.secret })))
+    }
+
+    /// Revoke a key at once.
+    #[oai(path = "/sync/keys/:id", method = "delete", tag = "Tag::Sync", operation_id = "revokeSyncKey")]
+    async fn revoke_key(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Done> {
+        let allowed = authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
+        sync::revoke_key(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// The latest sync batches with their counts and rejected records.
+    #[oai(path = "/sync/batches", method = "get", tag = "Tag::Sync", operation_id = "listSyncBatches")]
+    async fn list_batches(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+    ) -> ApiResult<Json<Vec<BatchResult>>> {
+        authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
+        let batches = sync::batches(&platform, auth.principal().scope(), 100).await?;
+        Ok(Json(batches.into_iter().map(BatchResult::from).collect()))
+    }
+}
+
+impl ClientsApi {
+    async fn pet_in_app(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Uuid,
+        in_app: bool,
+    ) -> ApiResult<Json<PetCard>> {
+        let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
+        let scope = auth.principal().scope();
+        let detail = clients::set_pet_in_app(&platform, scope, &allowed.actor, &context.origin, id, in_app).await?;
+        let today = petbridge_domain::services::practices::get(&platform, scope).await?.today(platform.clock.now());
+        Ok(Json(pet_card(detail, today)))
+    }
+}
+
+/// Labels for the dashboard pages.
+pub fn status_label(status: Option<&str>) -> &'static str {
+    status.and_then(AccountStatus::parse).map_or("—", AccountStatus::label)
+}

@@ -1,0 +1,45 @@
+use sea_orm::entity::prelude::*;
+
+/// A household as the practice knows it: from the PMS (`pms_id` set), or
+/// added by an invitation or an app sign-up with no PMS match.
+///
+/// The listing columns (`sort_name` … `search_text`) are derived from the
+/// client, its account, pets and reminders by `clients::refresh_listing`, so
+/// the Users list sorts and searches on indexed columns.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "clients")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub practice_id: Uuid,
+    pub pms_id: Option<String>,
+    /// When the PMS last changed the record; `None` while it is known only
+    /// as the owner of a synced pet.
+    pub pms_updated_at: Option<DateTimeUtc>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub pms_active: bool,
+    pub last_transaction_on: Option<Date>,
+    pub invited_at: Option<DateTimeUtc>,
+    pub personal_note: Option<String>,
+    pub sort_name: String,
+    /// `AccountStatus` as its snake_case name, `none` without account or invitation.
+    pub account_status: String,
+    pub account_created_at: Option<DateTimeUtc>,
+    /// `PetSyncStatus` as its snake_case name.
+    pub pet_sync_status: String,
+    /// The earliest due date of an open reminder (past due when before today).
+    pub earliest_due_on: Option<Date>,
+    /// The latest transaction: the PMS's date or the newest invoice.
+    pub last_activity_on: Option<Date>,
+    pub search_text: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,777 @@
+//! Pet owners' app accounts: sign-up matched to the PMS client by email,
+//! email verification, login with a short-lived access token and a rotating
+//! refresh token, logout, password reset, email change, deletion, disabling
+//! by the practice, push device tokens, and the owner's own pets.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    TransactionTrait, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{
+    Actor, DomainError, DomainResult, Origin, Platform, Scope,
+    caches::{self, Invalidation},
+    entities::{client, owner_account, owner_device, owner_email_token, owner_refresh_token, owner_session, pet},
+    services::{
+        activity::{self, Entry},
+        clients::{self, PetDetail},
+        outbox::{self, Channel, NewDelivery},
+        passwords::{self, Verified},
+        practices::{self, Practice},
+        tokens,
+    },
+    types::Email,
+};
+
+/// How long an access token works.
+pub const ACCESS_TTL_MINUTES: i64 = 15;
+/// How long a refresh token works (each refresh issues a new one).
+pub const REFRESH_TTL_DAYS: i64 = 60;
+const VERIFY_TTL_DAYS: i64 = 7;
+const RESET_TTL_MINUTES: i64 = 60;
+const VERIFY_EMAIL: &str = "verify_email";
+const RESET_PASSWORD: &str = "reset_password";
+
+/// An authenticated app user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerPrincipal {
+    /// The account.
+    pub account_id: Uuid,
+    /// Its practice.
+    pub practice_id: Uuid,
+    /// Its household.
+    pub client_id: Uuid,
+    /// The app session.
+    pub session_id: Uuid,
+    /// Whether the account's email is verified (most app features need it).
+    pub verified: bool,
+    access_hash: String,
+    expires_at: DateTime<Utc>,
+}
+
+impl OwnerPrincipal {
+    /// The practice scope.
+    pub fn scope(&self) -> Scope {
+        Scope { practice_id: self.practice_id }
+    }
+
+    /// Fails with `email_not_verified` unless the email is verified.
+    pub fn require_verified(&self) -> DomainResult<()> {
+        if self.verified { Ok(()) } else { Err(DomainError::ForbiddenUntil("email_not_verified")) }
+    }
+}
+
+/// What login, sign-up and refresh hand the app.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// Bearer token for API calls.
+    pub access_token: String,
+    /// When it stops working.
+    pub access_expires_at: DateTime<Utc>,
+    /// Exchange it once for new tokens.
+    pub refresh_token: String,
+    /// When it stops working.
+    pub refresh_expires_at: DateTime<Utc>,
+}
+
+/// A sign-up from the app.
+#[derive(Debug, Clone)]
+pub struct SignUp {
+    /// The practice code the app is built for.
+    pub practice: String,
+    /// Email (matched to the practice's PMS clients).
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// First name (used when no PMS client matches).
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+}
+
+async fn practice_by_code(platform: &Platform, code: &str) -> DomainResult<Practice> {
+    practices::find_by_slug(platform, code).await?.ok_or(DomainError::NotFound)
+}
+
+async fn find_account(conn: &impl ConnectionTrait, scope: Scope, email: &str) -> DomainResult<Option<owner_account::Model>> {
+    Ok(owner_account::Entity::find()
+        .filter(owner_account::Column::PracticeId.eq(scope.practice_id))
+        .filter(owner_account::Column::Email.eq(email))
+        .one(conn)
+        .await?)
+}
+
+/// The household a new account joins: the PMS client with this email (the
+/// most recently active), else an invited or app-only one, else a new one.
+async fn household_for(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    email: &str,
+    first_name: &str,
+    last_name: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<client::Model> {
+    let candidates = client::Entity::find()
+        .filter(client::Column::PracticeId.eq(scope.practice_id))
+        .filter(client::Column::Email.eq(email))
+        .order_by_desc(client::Column::LastActivityOn)
+        .all(conn)
+        .await?;
+    let mut free = Vec::new();
+    for candidate in candidates {
+        let taken = owner_account::Entity::find()
+            .filter(owner_account::Column::ClientId.eq(candidate.id))
+            .one(conn)
+            .await?
+            .is_some();
+        if !taken {
+            free.push(candidate);
+        }
+    }
+    free.sort_by_key(|c| c.pms_updated_at.is_none());
+    if let Some(found) = free.into_iter().next() {
+        return Ok(found);
+    }
+    let first_name: String = first_name.trim().chars().take(100).collect();
+    let last_name: String = last_name.trim().chars().take(100).collect();
+    if first_name.is_empty() && last_name.is_empty() {
+        return Err(DomainError::invalid("missing_name", "give your first or last name"));
+    }
+    let mut row = clients::new_row(scope, now);
+    row.first_name = Set(first_name);
+    row.last_name = Set(last_name);
+    row.email = Set(Some(email.to_owned()));
+    Ok(row.insert(conn).await?)
+}
+
+async fn send_link(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    practice: &Practice,
+    account: &owner_account::Model,
+    purpose: &'static str,
+    email: &str,
+) -> DomainResult<()> {
+    let token = tokens::random_token()?;
+    let now = platform.clock.now();
+    let ttl = if purpose == VERIFY_EMAIL { Duration::days(VERIFY_TTL_DAYS) } else { Duration::minutes(RESET_TTL_MINUTES) };
+    owner_email_token::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        account_id: Set(account.id),
+        purpose: Set(purpose.to_owned()),
+        email: Set(email.to_owned()),
+        token_hash: Set(tokens::token_hash(&token)),
+        expires_at: Set(now + ttl),
+        used_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    let (subject, path, text) = if purpose == VERIFY_EMAIL {
+        (
+            format!("Confirm your email for the {} app", practice.name),
+            "/app/verify-email",
+            "Confirm this email address to see your pets, reminders and appointments in the app",
+        )
+    } else {
+        (
+            format!("Reset your {} app password", practice.name),
+            "/app/reset-password",
+            "Someone (we hope you) asked to reset your app password. Choose a new one",
+        )
+    };
+    let link = platform.link(&format!("{path}?token={token}"));
+    outbox::enqueue(
+        conn,
+        platform,
+        Scope { practice_id: practice.id },
+        NewDelivery {
+            channel: Channel::Email,
+            recipient: email.to_owned(),
+            subject: Some(subject),
+            body: format!("{text}:\n\n{link}\n\nThe link works once. If you did not ask for this, ignore this email.\n"),
+            data: serde_json::json!({ "template": purpose, "link": link }),
+            reason: format!("{purpose} for an app account"),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn open_session(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    account: &owner_account::Model,
+) -> DomainResult<Tokens> {
+    let now = platform.clock.now();
+    let access_token = tokens::random_token()?;
+    let session = owner_session::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        practice_id: Set(account.practice_id),
+        account_id: Set(account.id),
+        access_hash: Set(tokens::token_hash(&access_token)),
+        access_expires_at: Set(now + Duration::minutes(ACCESS_TTL_MINUTES)),
+        created_at: Set(now),
+        revoked_at: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    let (refresh_token, refresh_expires_at) = new_refresh(conn, platform, session.id).await?;
+    Ok(Tokens { access_token, access_expires_at: session.access_expires_at, refresh_token, refresh_expires_at })
+}
+
+async fn new_refresh(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    session_id: Uuid,
+) -> DomainResult<(String, DateTime<Utc>)> {
+    let now = platform.clock.now();
+    let token = tokens::random_token()?;
+    let expires_at = now + Duration::days(REFRESH_TTL_DAYS);
+    owner_refresh_token::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        session_id: Set(session_id),
+        token_hash: Set(tokens::token_hash(&token)),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok((token, expires_at))
+}
+
+/// Creates an account, matched to the PMS client with the same email, sends
+/// the verification email, and logs the app in.
+pub async fn sign_up(platform: &Platform, origin: &Origin, new: SignUp) -> DomainResult<Tokens> {
+    let practice = practice_by_code(platform, &new.practice).await?;
+    let scope = Scope { practice_id: practice.id };
+    let email = Email::parse(&new.email)?.as_str().to_lowercase();
+    let local = email.split('@').next().unwrap_or_default().to_owned();
+    passwords::check_strength(&new.password, &[&local, &new.first_name, &new.last_name])?;
+    if !platform.login_throttle.allow(origin.ip.as_deref()) {
+        return Err(DomainError::RateLimited("too_many_attempts"));
+    }
+    let password_hash = platform.passwords.hash(&new.password).await?;
+    let now = platform.clock.now();
+    let txn = platform.db.begin().await?;
+    if find_account(&txn, scope, &email).await?.is_some() {
+        return Err(DomainError::Conflict("account_exists"));
+    }
+    let household = household_for(&txn, scope, &email, &new.first_name, &new.last_name, now).await?;
+    let account = owner_account::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        practice_id: Set(scope.practice_id),
+        client_id: Set(household.id),
+        email: Set(email.clone()),
+        password_hash: Set(password_hash),
+        email_verified_at: Set(None),
+        disabled_at: Set(None),
+        last_login_at: Set(Some(now)),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    send_link(&txn, platform, &practice, &account, VERIFY_EMAIL, &email).await?;
+    clients::refresh_listings(&txn, platform, scope, &[household.id]).await?;
+    let tokens = open_session(&txn, platform, &account).await?;
+    txn.commit().await?;
+    Ok(tokens)
+}
+
+async fn take_email_token(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    token: &str,
+    purpose: &str,
+) -> DomainResult<(owner_email_token::Model, owner_account::Model)> {
+    let invalid = || DomainError::invalid("invalid_token", "this link is not valid or has expired; ask for a new one");
+    let now = platform.clock.now();
+    let row = owner_email_token::Entity::find()
+        .filter(owner_email_token::Column::TokenHash.eq(tokens::token_hash(token.trim())))
+        .filter(owner_email_token::Column::Purpose.eq(purpose))
+        .one(conn)
+        .await?
+        .filter(|t| t.used_at.is_none() && t.expires_at > now)
+        .ok_or_else(invalid)?;
+    let account = owner_account::Entity::find_by_id(row.account_id).one(conn).await?.ok_or_else(invalid)?;
+    let used = owner_email_token::Entity::update_many()
+        .col_expr(owner_email_token::Column::UsedAt, Expr::value(now))
+        .filter(owner_email_token::Column::Id.eq(row.id))
+        .filter(owner_email_token::Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
+    if used.rows_affected != 1 {
+        return Err(invalid());
+    }
+    Ok((row, account))
+}
+
+/// Verifies the address a verification link was sent to (if it is still
+/// the account's address).
+pub async fn verify_email(platform: &Platform, token: &str) -> DomainResult<()> {
+    let now = platform.clock.now();
+    let txn = platform.db.begin().await?;
+    let (row, account) = take_email_token(&txn, platform, token, VERIFY_EMAIL).await?;
+    if row.email != account.email {
+        return Err(DomainError::invalid("invalid_token", "this link is for an email address the account no longer uses"));
+    }
+    let scope = Scope { practice_id: account.practice_id };
+    let client_id = account.client_id;
+    if account.email_verified_at.is_none() {
+        let mut active = account.into_active_model();
+        active.email_verified_at = Set(Some(now));
+        active.update(&txn).await?;
+    }
+    clients::refresh_listings(&txn, platform, scope, &[client_id]).await?;
+    txn.commit().await?;
+    forget_account_sessions(platform, row.account_id).await
+}
+
+/// Sends a new verification link to the account's address.
+pub async fn resend_verification(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult<()> {
+    let account = account(&platform.db, principal).await?;
+    if account.email_verified_at.is_some() {
+        return Err(DomainError::Conflict("already_verified"));
+    }
+    let practice = practices::get(platform, principal.scope()).await?;
+    send_link(&platform.db, platform, &practice, &account, VERIFY_EMAIL, &account.email).await
+}
+
+async fn account(conn: &impl ConnectionTrait, principal: &OwnerPrincipal) -> DomainResult<owner_account::Model> {
+    owner_account::Entity::find_by_id(principal.account_id).one(conn).await?.ok_or(DomainError::NotFound)
+}
+
+/// Logs an owner in. Unknown email and wrong password get the same answer
+/// after the same work; a disabled account is told so only with the right password.
+pub async fn log_in(
+    platform: &Platform,
+    origin: &Origin,
+    practice_code: &str,
+    email: &str,
+    password: &str,
+) -> DomainResult<Tokens> {
+    let rejected = || DomainError::Unauthorized("invalid_credentials");
+    if !platform.login_throttle.allow(origin.ip.as_deref()) {
+        return Err(DomainError::RateLimited("too_many_login_attempts"));
+    }
+    let practice = practices::find_by_slug(platform, practice_code).await?;
+    let email = Email::parse(email).ok().map(|e| e.as_str().to_lowercase());
+    let account = match (&practice, &email) {
+        (Some(p), Some(e)) => find_account(&platform.db, Scope { practice_id: p.id }, e).await?,
+        _ => None,
+    };
+    let verdict = platform.passwords.verify(password, account.as_ref().map(|a| a.password_hash.as_str())).await?;
+    let Some(account) = account.filter(|_| verdict != Verified::No) else {
+        return Err(rejected());
+    };
+    if account.disabled_at.is_some() {
+        return Err(DomainError::Unauthorized("account_disabled"));
+    }
+    let txn = platform.db.begin().await?;
+    let mut active = account.clone().into_active_model();
+    active.last_login_at = Set(Some(platform.clock.now()));
+    if let Verified::YesRehashed(hash) = verdict {
+        active.password_hash = Set(hash);
+    }
+    active.update(&txn).await?;
+    let tokens = open_session(&txn, platform, &account).await?;
+    txn.commit().await?;
+    Ok(tokens)
+}
+
+/// Exchanges a refresh token for new tokens. A token used twice means it
+/// leaked: the whole session (its family) is revoked.
+pub async fn refresh(platform: &Platform, refresh_token: &str) -> DomainResult<Tokens> {
+    let unauthorized = || DomainError::Unauthorized("invalid_refresh_token");
+    let now = platform.clock.now();
+    let txn = platform.db.begin().await?;
+    let row = owner_refresh_token::Entity::find()
+        .filter(owner_refresh_token::Column::TokenHash.eq(tokens::token_hash(refresh_token.trim())))
+        .one(&txn)
+        .await?
+        .ok_or_else(unauthorized)?;
+    let session = owner_session::Entity::find_by_id(row.session_id).one(&txn).await?.ok_or_else(unauthorized)?;
+    let account = owner_account::Entity::find_by_id(session.account_id).one(&txn).await?.ok_or_else(unauthorized)?;
+    if session.revoked_at.is_some() || row.expires_at <= now {
+        return Err(unauthorized());
+    }
+    if account.disabled_at.is_some() {
+        return Err(DomainError::Unauthorized("account_disabled"));
+    }
+    let claimed = owner_refresh_token::Entity::update_many()
+        .col_expr(owner_refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(owner_refresh_token::Column::Id.eq(row.id))
+        .filter(owner_refresh_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        // Reuse: end the family, here and on every instance.
+        revoke_session(&txn, platform, &session).await?;
+        txn.commit().await?;
+        caches::invalidate(platform, Invalidation::OwnerSession(session.access_hash)).await;
+        return Err(DomainError::Unauthorized("refresh_token_reused"));
+    }
+    let access_token = tokens::random_token()?;
+    let old_hash = session.access_hash.clone();
+    let mut active = session.into_active_model();
+    active.access_hash = Set(tokens::token_hash(&access_token));
+    active.access_expires_at = Set(now + Duration::minutes(ACCESS_TTL_MINUTES));
+    let session = active.update(&txn).await?;
+    let (refresh_token, refresh_expires_at) = new_refresh(&txn, platform, session.id).await?;
+    txn.commit().await?;
+    caches::invalidate(platform, Invalidation::OwnerSession(old_hash)).await;
+    Ok(Tokens { access_token, access_expires_at: session.access_expires_at, refresh_token, refresh_expires_at })
+}
+
+async fn revoke_session(conn: &impl ConnectionTrait, platform: &Platform, session: &owner_session::Model) -> DomainResult<()> {
+    owner_session::Entity::update_many()
+        .col_expr(owner_session::Column::RevokedAt, Expr::value(platform.clock.now()))
+        .filter(owner_session::Column::Id.eq(session.id))
+        .exec(conn)
+        .await?;
+    owner_device::Entity::delete_many().filter(owner_device::Column::SessionId.eq(session.id)).exec(conn).await?;
+    Ok(())
+}
+
+/// Who an access token belongs to.
+pub async fn authenticate(platform: &Platform, access_token: &str) -> DomainResult<OwnerPrincipal> {
+    let unauthorized = || DomainError::Unauthorized("invalid_access_token");
+    let hash = tokens::token_hash(access_token);
+    let now = platform.clock.now();
+    if let Some(cached) = platform.caches.owner_sessions.get(&hash) {
+        return if cached.expires_at > now { Ok(cached) } else { Err(DomainError::Unauthorized("access_token_expired")) };
+    }
+    let session = owner_session::Entity::find()
+        .filter(owner_session::Column::AccessHash.eq(hash.as_str()))
+        .filter(owner_session::Column::RevokedAt.is_null())
+        .one(&platform.db)
+        .await?
+        .ok_or_else(unauthorized)?;
+    let account = owner_account::Entity::find_by_id(session.account_id)
+        .one(&platform.db)
+        .await?
+        .filter(|a| a.disabled_at.is_none())
+        .ok_or_else(unauthorized)?;
+    if session.access_expires_at <= now {
+        return Err(DomainError::Unauthorized("access_token_expired"));
+    }
+    let principal = OwnerPrincipal {
+        account_id: account.id,
+        practice_id: account.practice_id,
+        client_id: account.client_id,
+        session_id: session.id,
+        verified: account.email_verified_at.is_some(),
+        access_hash: hash.clone(),
+        expires_at: session.access_expires_at,
+    };
+    platform.caches.owner_sessions.insert(hash, principal.clone());
+    Ok(principal)
+}
+
+/// Ends this app session and drops the device tokens it registered.
+pub async fn log_out(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult<()> {
+    let session = owner_session::Entity::find_by_id(principal.session_id).one(&platform.db).await?.ok_or(DomainError::NotFound)?;
+    let txn = platform.db.begin().await?;
+    revoke_session(&txn, platform, &session).await?;
+    txn.commit().await?;
+    caches::invalidate(platform, Invalidation::OwnerSession(principal.access_hash.clone())).await;
+    Ok(())
+}
+
+/// Forgets cached copies of an account's sessions everywhere (after a change
+/// to the account that its principal carries).
+async fn forget_account_sessions(platform: &Platform, account_id: Uuid) -> DomainResult<()> {
+    let sessions = owner_session::Entity::find()
+        .filter(owner_session::Column::AccountId.eq(account_id))
+        .all(&platform.db)
+        .await?;
+    for session in sessions {
+        caches::invalidate(platform, Invalidation::OwnerSession(session.access_hash)).await;
+    }
+    Ok(())
+}
+
+async fn revoke_account_sessions(conn: &impl ConnectionTrait, platform: &Platform, account_id: Uuid) -> DomainResult<()> {
+    for session in owner_session::Entity::find()
+        .filter(owner_session::Column::AccountId.eq(account_id))
+        .filter(owner_session::Column::RevokedAt.is_null())
+        .all(conn)
+        .await?
+    {
+        revoke_session(conn, platform, &session).await?;
+    }
+    Ok(())
+}
+
+/// Emails a reset link if the address has an account; answers the same either way.
+pub async fn request_password_reset(platform: &Platform, origin: &Origin, practice_code: &str, email: &str) -> DomainResult<()> {
+    if !platform.login_throttle.allow(origin.ip.as_deref()) {
+        return Err(DomainError::RateLimited("too_many_attempts"));
+    }
+    let Some(practice) = practices::find_by_slug(platform, practice_code).await? else { return Ok(()) };
+    let Ok(email) = Email::parse(email) else { return Ok(()) };
+    let email = email.as_str().to_lowercase();
+    if let Some(account) = find_account(&platform.db, Scope { practice_id: practice.id }, &email).await? {
+        send_link(&platform.db, platform, &practice, &account, RESET_PASSWORD, &email).await?;
+    }
+    Ok(())
+}
+
+/// Sets a new password from a reset link; every session of the account ends.
+pub async fn reset_password(platform: &Platform, token: &str, new_password: &str) -> DomainResult<()> {
+    let txn = platform.db.begin().await?;
+    let (_, account) = take_email_token(&txn, platform, token, RESET_PASSWORD).await?;
+    let local = account.email.split('@').next().unwrap_or_default().to_owned();
+    passwords::check_strength(new_password, &[&local])?;
+    let hash = platform.passwords.hash(new_password).await?;
+    let account_id = account.id;
+    let mut active = account.into_active_model();
+    active.password_hash = Set(hash);
+    active.update(&txn).await?;
+    revoke_account_sessions(&txn, platform, account_id).await?;
+    txn.commit().await?;
+    forget_account_sessions(platform, account_id).await
+}
+
+/// Changes the account's email (the password confirms it). The account is
+/// unverified until the new address is verified.
+pub async fn change_email(platform: &Platform, principal: &OwnerPrincipal, new_email: &str, password: &str) -> DomainResult<()> {
+    let current = account(&platform.db, principal).await?;
+    if platform.passwords.verify(password, Some(&current.password_hash)).await? == Verified::No {
+        return Err(DomainError::Unauthorized("invalid_credentials"));
+    }
+    let email = Email::parse(new_email)?.as_str().to_lowercase();
+    if email == current.email {
+        return Ok(());
+    }
+    let practice = practices::get(platform, principal.scope()).await?;
+    let txn = platform.db.begin().await?;
+    if find_account(&txn, principal.scope(), &email).await?.is_some() {
+        return Err(DomainError::Conflict("account_exists"));
+    }
+    let mut active = current.into_active_model();
+    active.email = Set(email.clone());
+    active.email_verified_at = Set(None);
+    let account = active.update(&txn).await?;
+    send_link(&txn, platform, &practice, &account, VERIFY_EMAIL, &email).await?;
+    clients::refresh_listings(&txn, platform, principal.scope(), &[account.client_id]).await?;
+    txn.commit().await?;
+    forget_account_sessions(platform, account.id).await
+}
+
+/// Deletes the account and its personal data at the owner's request. An
+/// app-only household goes with it; a PMS client stays the practice's
+/// record. The activity log keeps that it happened, without personal data.
+pub async fn delete_account(platform: &Platform, principal: &OwnerPrincipal, password: &str, origin: &Origin) -> DomainResult<()> {
+    let current = account(&platform.db, principal).await?;
+    if platform.passwords.verify(password, Some(&current.password_hash)).await? == Verified::No {
+        return Err(DomainError::Unauthorized("invalid_credentials"));
+    }
+    let scope = principal.scope();
+    let sessions = owner_session::Entity::find()
+        .filter(owner_session::Column::AccountId.eq(current.id))
+        .all(&platform.db)
+        .await?;
+    let txn = platform.db.begin().await?;
+    let household = clients::get(&txn, scope, current.client_id).await?;
+    for session in &sessions {
+        owner_refresh_token::Entity::delete_many()
+            .filter(owner_refresh_token::Column::SessionId.eq(session.id))
+            .exec(&txn)
+            .await?;
+    }
+    owner_session::Entity::delete_many().filter(owner_session::Column::AccountId.eq(current.id)).exec(&txn).await?;
+    owner_device::Entity::delete_many().filter(owner_device::Column::AccountId.eq(current.id)).exec(&txn).await?;
+    owner_email_token::Entity::delete_many()
+        .filter(owner_email_token::Column::AccountId.eq(current.id))
+        .exec(&txn)
+        .await?;
+    owner_account::Entity::delete_by_id(current.id).exec(&txn).await?;
+    if household.pms_id.is_none() {
+        pet::Entity::delete_many().filter(pet::Column::ClientId.eq(household.id)).exec(&txn).await?;
+        client::Entity::delete_by_id(household.id).exec(&txn).await?;
+    } else {
+        // The owner's own additions are personal data; the PMS's records stay.
+        pet::Entity::delete_many()
+            .filter(pet::Column::ClientId.eq(household.id))
+            .filter(pet::Column::PmsId.is_null())
+            .exec(&txn)
+            .await?;
+        client::Entity::update_many()
+            .col_expr(client::Column::InvitedAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(client::Column::Id.eq(household.id))
+            .exec(&txn)
+            .await?;
+        clients::refresh_listings(&txn, platform, scope, &[household.id]).await?;
+    }
+    activity::record(
+        &txn,
+        platform,
+        scope,
+        Entry::new("owner.account_deleted", &Actor::system("owner request"), origin).target("owner_account", current.id),
+    )
+    .await?;
+    txn.commit().await?;
+    for session in sessions {
+        caches::invalidate(platform, Invalidation::OwnerSession(session.access_hash)).await;
+    }
+    Ok(())
+}
+
+/// Deactivates (or reactivates) a client's app account: a disabled account
+/// cannot log in and gets no push or blasts; its sessions end at once.
+pub async fn set_disabled(
+    platform: &Platform,
+    scope: Scope,
+    actor: &Actor,
+    origin: &Origin,
+    client_id: Uuid,
+    disabled: bool,
+) -> DomainResult<()> {
+    let household = clients::get(&platform.db, scope, client_id).await?;
+    let account = owner_account::Entity::find()
+        .filter(owner_account::Column::ClientId.eq(household.id))
+        .one(&platform.db)
+        .await?
+        .ok_or(DomainError::Conflict("no_app_account"))?;
+    let txn = platform.db.begin().await?;
+    let account_id = account.id;
+    let mut active = account.into_active_model();
+    active.disabled_at = Set(disabled.then(|| platform.clock.now()));
+    active.update(&txn).await?;
+    if disabled {
+        revoke_account_sessions(&txn, platform, account_id).await?;
+    }
+    let action = if disabled { "client.disable" } else { "client.enable" };
+    activity::record(&txn, platform, scope, Entry::new(action, actor, origin).target("client", client_id)).await?;
+    clients::refresh_listings(&txn, platform, scope, &[client_id]).await?;
+    txn.commit().await?;
+    forget_account_sessions(platform, account_id).await
+}
+
+/// What the app shows about its own account.
+#[derive(Debug, Clone)]
+pub struct Me {
+    /// The account.
+    pub account: owner_account::Model,
+    /// Its household.
+    pub client: client::Model,
+}
+
+/// The account and household of the caller.
+pub async fn me(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult<Me> {
+    let account = account(&platform.db, principal).await?;
+    let client = clients::get(&platform.db, principal.scope(), account.client_id).await?;
+    Ok(Me { account, client })
+}
+
+/// Registers a push token for this device (moving it here if another
+/// account had it: a device has one owner at a time).
+pub async fn register_device(platform: &Platform, principal: &OwnerPrincipal, token: &str, os: &str) -> DomainResult<()> {
+    let token = token.trim();
+    if token.is_empty() || token.len() > 4096 {
+        return Err(DomainError::invalid("invalid_device_token", "a device token has 1 to 4096 characters"));
+    }
+    let os = match os.trim().to_lowercase().as_str() {
+        "ios" => "ios",
+        "android" => "android",
+        _ => return Err(DomainError::invalid("invalid_platform", "platform is ios or android")),
+    };
+    let txn = platform.db.begin().await?;
+    owner_device::Entity::delete_many().filter(owner_device::Column::Token.eq(token)).exec(&txn).await?;
+    owner_device::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        account_id: Set(principal.account_id),
+        session_id: Set(Some(principal.session_id)),
+        token: Set(token.to_owned()),
+        platform: Set(os.to_owned()),
+        created_at: Set(platform.clock.now()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Drops one of the caller's push tokens.
+pub async fn drop_device(platform: &Platform, principal: &OwnerPrincipal, token: &str) -> DomainResult<()> {
+    let gone = owner_device::Entity::delete_many()
+        .filter(owner_device::Column::AccountId.eq(principal.account_id))
+        .filter(owner_device::Column::Token.eq(token.trim()))
+        .exec(&platform.db)
+        .await?;
+    if gone.rows_affected == 0 { Err(DomainError::NotFound) } else { Ok(()) }
+}
+
+/// The caller's push tokens.
+pub async fn devices(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult<Vec<owner_device::Model>> {
+    Ok(owner_device::Entity::find()
+        .filter(owner_device::Column::AccountId.eq(principal.account_id))
+        .all(&platform.db)
+        .await?)
+}
+
+/// The household's pets the app shows, with their open reminders.
+pub async fn pets(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult<Vec<PetDetail>> {
+    principal.require_verified()?;
+    let household = clients::get(&platform.db, principal.scope(), principal.client_id).await?;
+    let now = platform.clock.now();
+    Ok(clients::household_pets(&platform.db, principal.scope(), &household, now).await?.into_iter().filter(|p| p.in_app).collect())
+}
+
+/// A pet the owner adds in the app.
+#[derive(Debug, Clone)]
+pub struct NewPet {
+    /// Name.
+    pub name: String,
+    /// Species.
+    pub species: Option<String>,
+    /// Breed.
+    pub breed: Option<String>,
+    /// Sex.
+    pub sex: Option<String>,
+    /// Date of birth (with the name, how it merges with the PMS's record).
+    pub date_of_birth: Option<NaiveDate>,
+}
+
+/// Adds a pet of the owner's own; it merges into the PMS pet with the same
+/// name and date of birth at the next sync.
+pub async fn add_pet(platform: &Platform, principal: &OwnerPrincipal, new: NewPet) -> DomainResult<pet::Model> {
+    principal.require_verified()?;
+    let name: String = new.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(DomainError::invalid("invalid_name", "a pet's name has 1 to 100 characters"));
+    }
+    let clean = |v: Option<String>| v.map(|t| t.trim().chars().take(100).collect::<String>()).filter(|t| !t.is_empty());
+    let now = platform.clock.now();
+    let scope = principal.scope();
+    let txn = platform.db.begin().await?;
+    let row = pet::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        practice_id: Set(principal.practice_id),
+        client_id: Set(principal.client_id),
+        pms_id: Set(None),
+        pms_updated_at: Set(None),
+        name: Set(name),
+        species: Set(clean(new.species)),
+        breed: Set(clean(new.breed)),
+        sex: Set(clean(new.sex)),
+        date_of_birth: Set(new.date_of_birth),
+        pms_status: Set("active".to_owned()),
+        status_changed_at: Set(None),
+        removed_at: Set(None),
+        reinstated_at: Set(None),
+        added_by_owner: Set(true),
+        owner_notes: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    clients::refresh_listings(&txn, platform, scope, &[principal.client_id]).await?;
+    txn.commit().await?;
+    Ok(row)
+}
