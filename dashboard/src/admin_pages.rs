@@ -34,7 +34,7 @@ struct ForbiddenTemplate {
 }
 
 /// The page for someone whose level lacks `permission`, or `None` to go on.
-async fn refuse(
+pub(crate) async fn refuse(
     platform: &Platform,
     principal: &StaffPrincipal,
     permission: Permission,
@@ -47,7 +47,7 @@ async fn refuse(
     Ok(Some(response))
 }
 
-fn csrf_ok(principal: &StaffPrincipal, sent: &str) -> poem::Result<()> {
+pub(crate) fn csrf_ok(principal: &StaffPrincipal, sent: &str) -> poem::Result<()> {
     if tokens::same_secret(sent, &principal.csrf_token) {
         Ok(())
     } else {

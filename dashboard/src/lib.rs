@@ -6,6 +6,7 @@ mod admin_pages;
 pub mod api;
 pub mod auth;
 pub mod clients_api;
+mod client_pages;
 pub mod live;
 mod owner_pages;
 pub mod pages;

@@ -42,6 +42,15 @@ pub fn routes() -> Route {
         .at("/ws/dashboard", get(crate::live::dashboard_socket))
         .at("/app/verify-email", get(crate::owner_pages::verify_page).post(crate::owner_pages::verify_submit))
         .at("/app/reset-password", get(crate::owner_pages::reset_page).post(crate::owner_pages::reset_submit))
+        .at("/dashboard/clients", get(crate::client_pages::list))
+        .at("/dashboard/clients/invite", post(crate::client_pages::invite))
+        .at("/dashboard/clients/reinvite-all", post(crate::client_pages::reinvite_all))
+        .at("/dashboard/clients/:id", get(crate::client_pages::detail))
+        .at("/dashboard/clients/:id/:action", post(crate::client_pages::client_action))
+        .at("/dashboard/pets/:id/:action", post(crate::client_pages::pet_action))
+        .at("/dashboard/sync", get(crate::client_pages::sync_page))
+        .at("/dashboard/sync/keys", post(crate::client_pages::create_key))
+        .at("/dashboard/sync/keys/:id/:action", post(crate::client_pages::key_action))
         .at("/dashboard/users", get(crate::admin_pages::users).post(crate::admin_pages::add_user))
         .at("/dashboard/users/:id", post(crate::admin_pages::edit_user))
         .at("/dashboard/users/:id/:action", post(crate::admin_pages::user_action))
@@ -66,9 +75,9 @@ pub(crate) struct NavItem {
     needs: Option<Permission>,
 }
 
-const NAV: [NavItem; 12] = [
+const NAV: [NavItem; 13] = [
     NavItem { key: "home", label: "Home", href: Some("/dashboard"), needs: None },
-    NavItem { key: "clients", label: "Users", href: None, needs: None },
+    NavItem { key: "clients", label: "Users", href: Some("/dashboard/clients"), needs: Some(Permission::ClientsView) },
     NavItem { key: "chat", label: "Chat", href: None, needs: None },
     NavItem { key: "notifications", label: "Notifications", href: None, needs: None },
     NavItem { key: "loyalty", label: "Loyalty", href: None, needs: None },
@@ -88,6 +97,7 @@ const NAV: [NavItem; 12] = [
         href: Some("/dashboard/performance"),
         needs: Some(Permission::PerformanceManage),
     },
+    NavItem { key: "sync", label: "PMS sync", href: Some("/dashboard/sync"), needs: Some(Permission::AdminTools) },
     NavItem { key: "docs", label: "API docs", href: Some("/docs"), needs: None },
 ];
 

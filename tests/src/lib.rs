@@ -260,6 +260,85 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// A sync API key for `practice`.
+    pub async fn sync_key(&self, practice: &Practice) -> String {
+        petbridge_domain::services::sync::create_key(
+            &self.platform,
+            Scope { practice_id: practice.id },
+            &Actor::system("test"),
+            &Origin::default(),
+            "test agent",
+        )
+        .await
+        .expect("sync key")
+        .secret
+    }
+
+    /// Posts a sync batch with `key`; returns status and body.
+    pub async fn sync(&self, key: &str, batch: &Value) -> (u16, Value) {
+        let response =
+            self.client.post(self.url("/api/sync/v1/batches")).bearer_auth(key).json(batch).send().await.expect("sync");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Calls the app API; returns status and JSON body (or Null).
+    pub async fn app_call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.client.request(method, self.url(&format!("/api/app/v1{path}")));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("app request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Signs an owner up with [`PASSWORD`]; returns the token pair.
+    pub async fn sign_up(&self, practice: &str, email: &str) -> Value {
+        let body = serde_json::json!({
+            "practice": practice, "email": email, "password": PASSWORD, "first_name": "Pat", "last_name": "Owner"
+        });
+        let (status, tokens) = self.app_call(reqwest::Method::POST, "/auth/sign-up", None, Some(body)).await;
+        assert_eq!(status, 201, "sign-up of {email}: {tokens}");
+        tokens
+    }
+
+    /// Logs an owner in with [`PASSWORD`]; returns status and body.
+    pub async fn owner_login(&self, practice: &str, email: &str) -> (u16, Value) {
+        let body = serde_json::json!({ "practice": practice, "email": email, "password": PASSWORD });
+        self.app_call(reqwest::Method::POST, "/auth/login", None, Some(body)).await
+    }
+
+    /// The token of the newest emailed link of `template` (`verify_email`,
+    /// `reset_password`) sent to `email`, read from the outbox.
+    pub async fn emailed_token(&self, email: &str, template: &str) -> String {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let deliveries = petbridge_domain::entities::delivery::Entity::find()
+            .filter(petbridge_domain::entities::delivery::Column::Recipient.eq(email))
+            .order_by_desc(petbridge_domain::entities::delivery::Column::CreatedAt)
+            .all(&self.platform.db)
+            .await
+            .expect("outbox");
+        let link = deliveries
+            .iter()
+            .find(|d| d.data["template"] == template)
+            .and_then(|d| d.data["link"].as_str())
+            .unwrap_or_else(|| panic!("no {template} email to {email}"));
+        link.split("token=").nth(1).expect("a token in the link").to_owned()
+    }
+
+    /// Verifies an owner's email through the emailed link's token.
+    pub async fn verify_owner(&self, email: &str) {
+        let token = self.emailed_token(email, "verify_email").await;
+        let (status, body) = self
+            .app_call(reqwest::Method::POST, "/auth/verify-email", None, Some(serde_json::json!({ "token": token })))
+            .await;
+        assert_eq!(status, 204, "verify {email}: {body}");
+    }
+
     /// Sends every due delivery through the dev providers until none is left.
     pub async fn deliver_all(&self) -> StepOutcome {
         let worker = DeliveryWorker::new(self.platform.clone(), Providers::dev(), 64);

@@ -15,4 +15,5 @@ mod security;
 mod shutdown;
 mod startup;
 mod storage;
+mod sync;
 mod two_factor;

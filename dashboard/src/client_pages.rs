@@ -1,0 +1,487 @@
+//! The Users list and View Details pages (clients and their app accounts),
+//! and the PMS sync page for administrators.
+
+use askama::Template;
+use petbridge_domain::{
+    DomainError, Platform,
+    entities::sync_key,
+    services::{
+        clients::{self, AccountStatus, Audience, ClientDetail, Invitation, ListQuery, ListRow, SortKey},
+        owners,
+        permissions::Permission,
+        sync::{self, BatchReport},
+    },
+};
+use petbridge_http::RequestContext;
+use poem::{
+    IntoResponse, Response, handler,
+    web::{Data, Form, Path, Query, Redirect},
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::{
+    admin_pages::{csrf_ok, refuse},
+    auth::{StaffPage, url_encode},
+    pages::{Chrome, render, server_error},
+};
+
+/// The Users list's sortable columns, as the page names them.
+const COLUMNS: [(&str, &str, SortKey); 6] = [
+    ("name", "Name", SortKey::Name),
+    ("email", "Email", SortKey::Email),
+    ("account_status", "Account status", SortKey::AccountStatus),
+    ("account_created", "Account created", SortKey::AccountCreated),
+    ("pet_sync_status", "Pet Sync Status", SortKey::PetSyncStatus),
+    ("past_due", "Past due", SortKey::PastDue),
+];
+
+#[derive(Deserialize, Default, Clone)]
+pub(crate) struct ListParams {
+    #[serde(default)]
+    filter: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    order: String,
+    #[serde(default)]
+    search: String,
+    after: Option<String>,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+impl ListParams {
+    fn sort_key(&self) -> SortKey {
+        COLUMNS.iter().find(|(name, _, _)| *name == self.sort).map_or(SortKey::Name, |(_, _, key)| *key)
+    }
+
+    fn query(&self) -> ListQuery {
+        ListQuery {
+            audience: if self.filter == "active" { Audience::ActiveAppUsers } else { Audience::All },
+            sort: self.sort_key(),
+            descending: self.order == "desc",
+            search: Some(self.search.clone()).filter(|s| !s.trim().is_empty()),
+            after: self.after.clone(),
+            limit: Some(50),
+        }
+    }
+
+    fn link(&self, filter: &str, sort: &str, order: &str, after: Option<&str>) -> String {
+        let mut url = format!("/dashboard/clients?filter={filter}&sort={sort}&order={order}");
+        if !self.search.is_empty() {
+            url.push_str(&format!("&search={}", url_encode(&self.search)));
+        }
+        if let Some(after) = after {
+            url.push_str(&format!("&after={}", url_encode(after)));
+        }
+        url
+    }
+}
+
+struct Header {
+    label: &'static str,
+    href: String,
+    /// `ascending`, `descending` or `none` (aria-sort).
+    sorted: &'static str,
+    key: &'static str,
+}
+
+struct Row {
+    row: ListRow,
+}
+
+impl Row {
+    fn name(&self) -> String {
+        let c = &self.row.client;
+        match (c.last_name.is_empty(), c.first_name.is_empty()) {
+            (false, false) => format!("{}, {}", c.last_name, c.first_name),
+            (false, true) => c.last_name.clone(),
+            _ => c.first_name.clone(),
+        }
+    }
+
+    fn status(&self) -> &'static str {
+        self.row.status.map_or("—", AccountStatus::label)
+    }
+
+    fn created(&self) -> String {
+        self.row.client.account_created_at.map(|at| at.format("%Y-%m-%d").to_string()).unwrap_or_default()
+    }
+
+    /// One emoji per past-due pet (by species), with its name as the tooltip.
+    fn past_due(&self) -> Vec<(&'static str, String)> {
+        self.row.pets.iter().filter(|p| p.past_due).map(|p| (species_emoji(p.species.as_deref()), p.name.clone())).collect()
+    }
+}
+
+fn species_emoji(species: Option<&str>) -> &'static str {
+    match species.map(str::to_lowercase).as_deref() {
+        Some(s) if s.contains("dog") || s.contains("canine") => "🐶",
+        Some(s) if s.contains("cat") || s.contains("feline") => "🐱",
+        Some(s) if s.contains("horse") || s.contains("equine") => "🐴",
+        Some(s) if s.contains("bird") || s.contains("avian") => "🐦",
+        Some(s) if s.contains("rabbit") => "🐰",
+        _ => "🐾",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "clients.html")]
+struct ClientsTemplate {
+    chrome: Chrome,
+    params: ListParams,
+    active_only: bool,
+    all_href: String,
+    active_href: String,
+    export_href: String,
+    headers: Vec<Header>,
+    rows: Vec<Row>,
+    next_href: Option<String>,
+    first_href: Option<String>,
+    can_invite: bool,
+    can_reinvite: bool,
+}
+
+/// The Users list.
+#[handler]
+pub(crate) async fn list(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    Query(params): Query<ListParams>,
+) -> poem::Result<Response> {
+    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsView).await? {
+        return Ok(refused);
+    }
+    let page = match clients::list(&platform, principal.scope(), &params.query()).await {
+        Ok(page) => page,
+        // A stale or hand-edited cursor: start over.
+        Err(DomainError::Validation(..)) => {
+            return Ok(Redirect::see_other(params.link(&params.filter, &params.sort, &params.order, None)).into_response());
+        }
+        Err(err) => return Err(server_error(err)),
+    };
+    let sort = params.sort_key();
+    let descending = params.order == "desc";
+    let filter = if params.filter == "active" { "active" } else { "all" };
+    let headers = COLUMNS
+        .iter()
+        .map(|(name, label, key)| {
+            let current = *key == sort;
+            let order = if current && !descending { "desc" } else { "asc" };
+            Header {
+                label,
+                key: name,
+                href: params.link(filter, name, order, None),
+                sorted: match (current, descending) {
+                    (false, _) => "none",
+                    (true, false) => "ascending",
+                    (true, true) => "descending",
+                },
+            }
+        })
+        .collect();
+    let sort_name = COLUMNS.iter().find(|(_, _, key)| *key == sort).map_or("name", |(name, _, _)| name);
+    let order = if descending { "desc" } else { "asc" };
+    let export_href = {
+        let mut url = format!("/api/dashboard/v1/clients/export.csv?filter={}&sort={sort_name}&order={order}",
+            if filter == "active" { "active_app_users" } else { "all" });
+        if !params.search.is_empty() {
+            url.push_str(&format!("&search={}", url_encode(&params.search)));
+        }
+        url
+    };
+    render(&ClientsTemplate {
+        chrome: Chrome::new(&platform, &principal, "clients").await?,
+        active_only: filter == "active",
+        all_href: params.link("all", sort_name, order, None),
+        active_href: params.link("active", sort_name, order, None),
+        export_href,
+        headers,
+        next_href: page.next.as_deref().map(|next| params.link(filter, sort_name, order, Some(next))),
+        first_href: params.after.is_some().then(|| params.link(filter, sort_name, order, None)),
+        rows: page.rows.into_iter().map(|row| Row { row }).collect(),
+        can_invite: principal.level.grants(Permission::ClientsInvite),
+        can_reinvite: principal.level.grants(Permission::CampaignsSend),
+        params,
+    })
+}
+
+fn back_to_list(done: Option<&str>, error: Option<&str>) -> Response {
+    let mut url = "/dashboard/clients?".to_owned();
+    if let Some(done) = done {
+        url.push_str(&format!("done={}", url_encode(done)));
+    }
+    if let Some(error) = error {
+        url.push_str(&format!("error={}", url_encode(error)));
+    }
+    Redirect::see_other(url).into_response()
+}
+
+/// What people are told when an action is refused.
+fn people_message(err: &DomainError) -> Option<String> {
+    match err {
+        DomainError::Validation(_, message) | DomainError::ConflictWith(_, message) => Some(message.clone()),
+        DomainError::Conflict("already_app_user") => Some("That email already belongs to an app user.".to_owned()),
+        DomainError::Conflict("no_app_account") => Some("This client has no app account.".to_owned()),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct InviteForm {
+    csrf: String,
+    email: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+}
+
+/// Invite Client.
+#[handler]
+pub(crate) async fn invite(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Form(form): Form<InviteForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsInvite).await? {
+        return Ok(refused);
+    }
+    let invitation = Invitation { email: form.email, first_name: form.first_name, last_name: form.last_name };
+    match clients::invite(&platform, principal.scope(), &principal.actor(), &context.origin, invitation).await {
+        Ok(client) => Ok(back_to_list(Some(&format!("Invitation sent to {}.", client.email.unwrap_or_default())), None)),
+        Err(err) => match people_message(&err) {
+            Some(message) => Ok(back_to_list(None, Some(&message))),
+            None => Err(server_error(err)),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    csrf: String,
+}
+
+/// Reinvite All.
+#[handler]
+pub(crate) async fn reinvite_all(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Form(form): Form<CsrfForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::CampaignsSend).await? {
+        return Ok(refused);
+    }
+    match clients::reinvite_all(&platform, principal.scope(), &principal.actor(), &context.origin).await {
+        Ok(outcome) => Ok(back_to_list(
+            Some(&format!(
+                "Invitations are on their way to {} clients. Reinvite All can be sent again from {}.",
+                outcome.invited, outcome.next_allowed_on
+            )),
+            None,
+        )),
+        Err(err) => match people_message(&err) {
+            Some(message) => Ok(back_to_list(None, Some(&message))),
+            None => Err(server_error(err)),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "client.html")]
+struct ClientTemplate {
+    chrome: Chrome,
+    detail: ClientDetail,
+    can_edit: bool,
+    notice: Option<String>,
+}
+
+impl ClientTemplate {
+    fn name(&self) -> String {
+        format!("{} {}", self.detail.client.first_name, self.detail.client.last_name).trim().to_owned()
+    }
+
+    fn status(&self) -> &'static str {
+        self.detail.status.map_or("—", AccountStatus::label)
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DetailQuery {
+    done: Option<String>,
+}
+
+/// View Details.
+#[handler]
+pub(crate) async fn detail(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    Path(id): Path<Uuid>,
+    Query(query): Query<DetailQuery>,
+) -> poem::Result<Response> {
+    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsView).await? {
+        return Ok(refused);
+    }
+    let detail = match clients::detail(&platform, principal.scope(), id).await {
+        Ok(detail) => detail,
+        Err(DomainError::NotFound) => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+        Err(err) => return Err(server_error(err)),
+    };
+    render(&ClientTemplate {
+        chrome: Chrome::new(&platform, &principal, "clients").await?,
+        detail,
+        can_edit: principal.level.grants(Permission::ClientsEdit),
+        notice: query.done,
+    })
+}
+
+fn back_to_client(id: Uuid, done: &str) -> Response {
+    Redirect::see_other(format!("/dashboard/clients/{id}?done={}", url_encode(done))).into_response()
+}
+
+/// Disable or enable a client's app account.
+#[handler]
+pub(crate) async fn client_action(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Path((id, action)): Path<(Uuid, String)>,
+    Form(form): Form<CsrfForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsEdit).await? {
+        return Ok(refused);
+    }
+    let disabled = match action.as_str() {
+        "disable" => true,
+        "enable" => false,
+        _ => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+    };
+    match owners::set_disabled(&platform, principal.scope(), &principal.actor(), &context.origin, id, disabled).await {
+        Ok(()) => Ok(back_to_client(id, if disabled { "The app account is deactivated." } else { "The app account is active again." })),
+        Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+        Err(err) => match people_message(&err) {
+            Some(message) => Ok(back_to_client(id, &message)),
+            None => Err(server_error(err)),
+        },
+    }
+}
+
+/// Remove a pet from the app, or reinstate it.
+#[handler]
+pub(crate) async fn pet_action(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Path((id, action)): Path<(Uuid, String)>,
+    Form(form): Form<CsrfForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsEdit).await? {
+        return Ok(refused);
+    }
+    let in_app = match action.as_str() {
+        "remove" => false,
+        "reinstate" => true,
+        _ => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+    };
+    match clients::set_pet_in_app(&platform, principal.scope(), &principal.actor(), &context.origin, id, in_app).await {
+        Ok(pet) => Ok(back_to_client(
+            pet.pet.client_id,
+            &if in_app { format!("{} is back in the app.", pet.pet.name) } else { format!("{} is removed from the app.", pet.pet.name) },
+        )),
+        Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+        Err(err) => Err(server_error(err)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sync.html")]
+struct SyncTemplate {
+    chrome: Chrome,
+    keys: Vec<sync_key::Model>,
+    batches: Vec<BatchReport>,
+    secret: Option<String>,
+}
+
+async fn sync_view(
+    platform: &Platform,
+    principal: &petbridge_domain::services::sessions::StaffPrincipal,
+    secret: Option<String>,
+) -> poem::Result<Response> {
+    let scope = principal.scope();
+    render(&SyncTemplate {
+        chrome: Chrome::new(platform, principal, "sync").await?,
+        keys: sync::keys(platform, scope).await.map_err(server_error)?,
+        batches: sync::batches(platform, scope, 50).await.map_err(server_error)?,
+        secret,
+    })
+}
+
+/// The PMS sync: keys and recent batches.
+#[handler]
+pub(crate) async fn sync_page(StaffPage(principal): StaffPage, platform: Data<&Platform>) -> poem::Result<Response> {
+    if let Some(refused) = refuse(&platform, &principal, Permission::AdminTools).await? {
+        return Ok(refused);
+    }
+    sync_view(&platform, &principal, None).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct KeyForm {
+    csrf: String,
+    name: String,
+}
+
+/// Create a sync key; the page shows its secret once.
+#[handler]
+pub(crate) async fn create_key(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Form(form): Form<KeyForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::AdminTools).await? {
+        return Ok(refused);
+    }
+    let new = sync::create_key(&platform, principal.scope(), &principal.actor(), &context.origin, &form.name)
+        .await
+        .map_err(server_error)?;
+    sync_view(&platform, &principal, Some(new.secret)).await
+}
+
+/// Rotate or revoke a sync key.
+#[handler]
+pub(crate) async fn key_action(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Path((id, action)): Path<(Uuid, String)>,
+    Form(form): Form<CsrfForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::AdminTools).await? {
+        return Ok(refused);
+    }
+    let (scope, actor) = (principal.scope(), principal.actor());
+    let secret = match action.as_str() {
+        "rotate" => Some(sync::rotate_key(&platform, scope, &actor, &context.origin, id).await),
+        "revoke" => {
+            sync::revoke_key(&platform, scope, &actor, &context.origin, id).await.map_err(server_error)?;
+            None
+        }
+        _ => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+    };
+    match secret {
+        Some(Ok(new)) => sync_view(&platform, &principal, Some(new.secret)).await,
+        Some(Err(DomainError::NotFound)) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+        Some(Err(err)) => Err(server_error(err)),
+        None => Ok(Redirect::see_other("/dashboard/sync").into_response()),
+    }
+}
