@@ -209,3 +209,88 @@ async fn a_staff_member_turns_on_two_factor_login_and_logs_in_with_a_code() {
     );
     browser.close().await;
 }
+
+#[tokio::test]
+async fn staff_filter_sort_search_and_export_the_users_list() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = petbridge_tests::spawn_app().await;
+    let fixture = app.practice("browse").await;
+    let key = app.sync_key(&fixture.practice).await;
+    let now = app.clock_now();
+    let people = [("Ava", "Brown", "ava@example.com"), ("Ben", "Adams", "ben@example.com"), ("Cat", "Young", "cat@example.com")];
+    let clients: Vec<serde_json::Value> = people
+        .iter()
+        .enumerate()
+        .map(|(i, (first, last, email))| serde_json::json!({
+            "pms_id": format!("B{i}"), "updated_at": now.to_rfc3339(), "first_name": first, "last_name": last,
+            "email": email, "last_transaction_on": now.date_naive()
+        }))
+        .collect();
+    let pets = serde_json::json!([
+        { "pms_id": "BP0", "updated_at": now.to_rfc3339(), "client_pms_id": "B0", "name": "Whiskers", "species": "Cat" },
+        { "pms_id": "BP1", "updated_at": now.to_rfc3339(), "client_pms_id": "B1", "name": "Rover", "species": "Dog" }
+    ]);
+    let reminders = serde_json::json!([
+        { "pms_id": "BR1", "updated_at": now.to_rfc3339(), "client_pms_id": "B1", "pet_pms_id": "BP1", "service": "Rabies", "due_on": now.date_naive() - chrono::Duration::days(2) }
+    ]);
+    assert_eq!(app.sync(&key, &serde_json::json!({ "clients": clients, "pets": pets, "reminders": reminders })).await.0, 200);
+    app.sign_up("browse", "cat@example.com").await;
+    app.verify_owner("cat@example.com").await;
+
+    log_in(&browser, &app, "admin", petbridge_tests::PASSWORD).await;
+    browser.driver.query(By::LinkText("Users")).first().await.unwrap().click().await.unwrap();
+    let emails = || async {
+        let mut found = Vec::new();
+        for cell in browser.driver.find_all(By::Css("[data-testid=clients] tbody [data-role=email]")).await.unwrap() {
+            found.push(cell.text().await.unwrap());
+        }
+        found
+    };
+    browser.element("[data-testid=clients] tbody tr[data-client]").await;
+    // Sorted by name: Adams, Brown, Young.
+    assert_eq!(emails().await, ["ben@example.com", "ava@example.com", "cat@example.com"]);
+    let past_due = browser.element("tr:first-child [data-role=past-due] span").await;
+    assert_eq!(past_due.text().await.unwrap(), "🐶");
+    assert_eq!(browser.element("tr:nth-child(2) [data-role=past-due] span").await.text().await.unwrap(), "✓");
+
+    // Active App Users: the verified one only.
+    browser.element("[data-testid=filter-active]").await.click().await.unwrap();
+    browser.driver.query(By::Css("[data-testid=filter-active][aria-current=page]")).first().await.unwrap();
+    assert_eq!(emails().await, ["cat@example.com"]);
+    assert_eq!(browser.element("[data-role=status]").await.text().await.unwrap(), "Verified");
+    assert_eq!(browser.element("[data-role=pet-sync]").await.text().await.unwrap(), "Connected");
+
+    // All again, sorted by email, then the other way round.
+    browser.element("[data-testid=filter-all]").await.click().await.unwrap();
+    browser.driver.query(By::Css("[data-testid=filter-all][aria-current=page]")).first().await.unwrap();
+    browser.element("a[data-sort=email]").await.click().await.unwrap();
+    browser.driver.query(By::Css("th[aria-sort=ascending] a[data-sort=email]")).first().await.unwrap();
+    assert_eq!(emails().await, ["ava@example.com", "ben@example.com", "cat@example.com"]);
+    browser.element("a[data-sort=email]").await.click().await.unwrap();
+    browser.driver.query(By::Css("th[aria-sort=descending] a[data-sort=email]")).first().await.unwrap();
+    assert_eq!(emails().await, ["cat@example.com", "ben@example.com", "ava@example.com"]);
+
+    // Search by a pet's name.
+    let search = browser.element("[data-testid=search]").await;
+    search.send_keys("whisk").await.unwrap();
+    search.send_keys(Key::Enter).await.unwrap();
+    browser.driver.query(By::Css("[data-testid=search][value=whisk]")).first().await.unwrap();
+    assert_eq!(emails().await, ["ava@example.com"]);
+
+    // Export what is shown, with the page's own session.
+    let href = browser.element("[data-testid=export]").await.attr("href").await.unwrap().unwrap();
+    let csv = browser
+        .driver
+        .execute("return fetch(arguments[0]).then(r => r.text())", vec![serde_json::Value::String(href)])
+        .await
+        .unwrap()
+        .json()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].starts_with("Brown,Ava,ava@example.com"), "{csv}");
+    assert!(lines[1].contains("Whiskers"), "{csv}");
+    browser.close().await;
+}

@@ -4,6 +4,7 @@
 
 mod auth;
 mod browser;
+mod clients;
 mod bus;
 mod errors;
 mod health;

@@ -34,12 +34,36 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("setGoal", Some(SecurityLevel::Administrator)),
     ("getPracticeSettings", Some(SecurityLevel::Administrator)),
     ("updatePracticeSettings", Some(SecurityLevel::Administrator)),
+    ("listClients", Some(SecurityLevel::Staff)),
+    ("exportClients", Some(SecurityLevel::Staff)),
+    ("getClient", Some(SecurityLevel::Staff)),
+    ("inviteClient", Some(SecurityLevel::Staff)),
+    ("reinviteAllClients", Some(SecurityLevel::Manager)),
+    ("disableClient", Some(SecurityLevel::Staff)),
+    ("enableClient", Some(SecurityLevel::Staff)),
+    ("removePetFromApp", Some(SecurityLevel::Staff)),
+    ("reinstatePet", Some(SecurityLevel::Staff)),
+    ("listSyncKeys", Some(SecurityLevel::Administrator)),
+    ("createSyncKey", Some(SecurityLevel::Administrator)),
+    ("rotateSyncKey", Some(SecurityLevel::Administrator)),
+    ("revokeSyncKey", Some(SecurityLevel::Administrator)),
+    ("listSyncBatches", Some(SecurityLevel::Administrator)),
 ];
+
+/// Records of the practice the operations act on.
+struct Ids {
+    target: String,
+    delivery: String,
+    client: String,
+    pet: String,
+    key: String,
+}
 
 /// How to call an operation: method, path and body, given a fresh staff
 /// account to act on and a delivery of the practice.
-fn request(operation: &str, target: &str, delivery: &str, n: usize) -> (Method, String, Option<Value>) {
+fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Value>) {
     let get = |path: String| (Method::GET, path, None);
+    let (target, delivery, client, pet, key) = (&ids.target, &ids.delivery, &ids.client, &ids.pet, &ids.key);
     match operation {
         "getMe" => get("/me".into()),
         "updateMe" => (Method::PATCH, "/me".into(), Some(json!({ "display_name": "Still Me" }))),
@@ -72,8 +96,30 @@ fn request(operation: &str, target: &str, delivery: &str, n: usize) -> (Method, 
         }
         "setGoal" => (Method::PUT, format!("/users/{target}/goals/week"), Some(json!({ "points": 5 }))),
         "logout" => (Method::POST, "/auth/logout".into(), None),
+        "listClients" => get("/clients".into()),
+        "exportClients" => get("/clients/export.csv".into()),
+        "getClient" => get(format!("/clients/{client}")),
+        "inviteClient" => (
+            Method::POST,
+            "/clients/invitations".into(),
+            Some(json!({ "email": format!("invitee{n}@example.com"), "first_name": "In", "last_name": "Vitee" })),
+        ),
+        "reinviteAllClients" => (Method::POST, "/clients/reinvite-all".into(), None),
+        "disableClient" => (Method::POST, format!("/clients/{client}/disable"), None),
+        "enableClient" => (Method::POST, format!("/clients/{client}/enable"), None),
+        "removePetFromApp" => (Method::POST, format!("/pets/{pet}/remove"), None),
+        "reinstatePet" => (Method::POST, format!("/pets/{pet}/reinstate"), None),
+        "listSyncKeys" => get("/sync/keys".into()),
+        "createSyncKey" => (Method::POST, "/sync/keys".into(), Some(json!({ "name": format!("agent {n}") }))),
+        "rotateSyncKey" => (Method::POST, format!("/sync/keys/{key}/rotate"), None),
+        "revokeSyncKey" => (Method::DELETE, format!("/sync/keys/{key}"), None),
+        "listSyncBatches" => get("/sync/batches".into()),
         other => panic!("no request for {other}"),
     }
+}
+
+fn ids_none() -> Ids {
+    Ids { target: String::new(), delivery: String::new(), client: String::new(), pet: String::new(), key: String::new() }
 }
 
 /// Stands for a picture upload in the table (sent as a real PNG).
@@ -114,6 +160,17 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
     }
     let (_, deliveries) = app.get_json("/api/dashboard/v1/deliveries", &app.login("maple-vets", "admin").await).await;
     let delivery = deliveries["items"][0]["id"].as_str().unwrap().to_owned();
+    let now = app.clock_now();
+    let sync_key = app.sync_key(&fixture.practice).await;
+    let batch = json!({
+        "clients": [{ "pms_id": "T1", "updated_at": now.to_rfc3339(), "last_name": "Table", "email": "table@example.com", "last_transaction_on": now.date_naive() }],
+        "pets": [{ "pms_id": "TP1", "updated_at": now.to_rfc3339(), "client_pms_id": "T1", "name": "Tabby" }]
+    });
+    assert_eq!(app.sync(&sync_key, &batch).await.0, 200);
+    app.sign_up("maple-vets", "table@example.com").await;
+    let (_, listed) = app.get_json("/api/dashboard/v1/clients", &app.login("maple-vets", "admin").await).await;
+    let client = listed["items"][0]["id"].as_str().unwrap().to_owned();
+    let pet = listed["items"][0]["pets"][0]["id"].as_str().unwrap().to_owned();
 
     let mut n = 0;
     for level in SecurityLevel::ALL {
@@ -129,13 +186,29 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
             }
             n += 1;
             let target = app.staff(&fixture.practice, &format!("target{n}"), SecurityLevel::Staff).await;
+            let key = petbridge_domain::services::sync::create_key(
+                &app.platform,
+                petbridge_domain::Scope { practice_id: fixture.practice.id },
+                &petbridge_domain::Actor::system("test"),
+                &petbridge_domain::Origin::default(),
+                "table",
+            )
+            .await
+            .unwrap()
+            .key
+            .id
+            .to_string();
+            let ids = Ids { target: target.to_string(), delivery: delivery.clone(), client: client.clone(), pet: pet.clone(), key };
             let token = app.login("maple-vets", &caller).await;
-            let response = call(&app, &token, request(operation, &target.to_string(), &delivery, n)).await;
+            let response = call(&app, &token, request(operation, &ids, n)).await;
             let status = response.status().as_u16();
             let allowed = level >= *minimum;
             if allowed {
                 assert!(
-                    status < 400 || (*operation == "getStaffPicture" && status == 404),
+                    status < 400
+                        || (*operation == "getStaffPicture" && status == 404)
+                        // Once a month: the second level to try meets the first one's run.
+                        || (*operation == "reinviteAllClients" && status == 409),
                     "{} calling {operation}: {status} {}",
                     level.as_str(),
                     response.text().await.unwrap()
@@ -146,7 +219,7 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
             }
         }
         let token = app.login("maple-vets", &caller).await;
-        assert_eq!(call(&app, &token, request("logout", "", "", 0)).await.status(), 204);
+        assert_eq!(call(&app, &token, request("logout", &ids_none(), 0)).await.status(), 204);
     }
 }
 
