@@ -3,6 +3,8 @@
 
 pub mod app;
 pub mod bootstrap;
+pub mod demo;
+pub mod import;
 pub mod settings;
 pub mod telemetry;
 

@@ -38,11 +38,31 @@ enum Command {
         #[command(subcommand)]
         task: AdminTask,
     },
+    /// The PMS sync from files.
+    Sync {
+        #[command(subcommand)]
+        task: SyncTask,
+    },
     /// Fill a practice with realistic demo data.
     Demo {
         /// The practice code (default: the only practice).
         #[arg(long)]
         practice: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SyncTask {
+    /// Apply a PMS export (a JSON batch, or a CSV of one kind of record) as the sync API would.
+    Import {
+        /// The export file (.json or .csv).
+        file: std::path::PathBuf,
+        /// The practice code (default: the only practice).
+        #[arg(long)]
+        practice: Option<String>,
+        /// What a CSV file holds (default: read from its name).
+        #[arg(long, value_enum)]
+        kind: Option<petbridge::import::Kind>,
     },
 }
 
@@ -170,6 +190,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Sync { task: SyncTask::Import { file, practice, kind } } => {
+            let batch = petbridge::import::read(&file, kind)?;
+            let platform = app::platform(&settings, &Options::default()).await?;
+            let practice = bootstrap::resolve_practice(&platform, practice.as_deref()).await?;
+            let records = batch.len();
+            let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let summary =
+                petbridge::import::apply(&platform, Scope { practice_id: practice.id }, batch, show_progress).await?;
+            println!("imported {records} records from {} into {}", file.display(), practice.name);
+            print!("{summary}");
+            Ok(())
+        }
         Command::Demo { practice } => {
             let platform = app::platform(&settings, &Options::default()).await?;
             if let Some(login) = bootstrap::first_start(&platform).await? {
@@ -177,7 +209,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let practice = bootstrap::resolve_practice(&platform, practice.as_deref()).await?;
             let created = bootstrap::fill_demo(&platform, &practice).await?;
-            println!("demo data added to {}", practice.name);
+            let households = petbridge::demo::fill(&platform, &practice).await?;
+            println!("demo data added to {}: {households} client households with pets, appointments and reminders", practice.name);
             for (username, password) in created {
                 println!("  {username}: {password}");
             }

@@ -175,3 +175,45 @@ async fn a_bad_database_url_fails_within_seconds_with_a_clear_message() {
     assert!(stderr.contains("127.0.0.1:1") && stderr.contains("DATABASE_URL"), "{stderr}");
     assert!(!stderr.contains("s3cret-pw"), "{stderr}");
 }
+
+#[tokio::test]
+async fn sync_import_applies_csv_and_json_exports_and_reports_rejections() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = run(dir.path(), &["demo"]).await;
+    let demo = String::from_utf8_lossy(&demo.stdout).into_owned();
+    assert!(demo.contains("320 client households"), "{demo}");
+
+    let clients = dir.path().join("clients.csv");
+    std::fs::write(
+        &clients,
+        "pms_id,updated_at,first_name,last_name,email,phone,last_transaction_on\n\
+         X1,2026-01-02T03:04:05Z,Ida,Import,ida@example.com,303-555-0199,2026-01-02\n\
+         X2,2026-01-02T03:04:05Z,Bad,Mail,nope,,2026-01-02\n\
+         X3,2026-01-02T03:04:05Z,Cy,Import,,,\n",
+    )
+    .unwrap();
+    let output = run(dir.path(), &["sync", "import", "clients.csv"]).await;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(text.contains("imported 3 records from clients.csv into Demo Animal Hospital"), "{text}");
+    assert!(text.contains("clients: 3 received, 2 created, 0 updated, 0 unchanged, 0 stale, 1 rejected"), "{text}");
+    assert!(text.contains("rejected clients #1 (X2)"), "{text}");
+
+    let pets = dir.path().join("export.json");
+    std::fs::write(
+        &pets,
+        serde_json::json!({ "pets": [{ "pms_id": "XP1", "updated_at": "2026-01-02T03:04:05Z", "client_pms_id": "X1", "name": "Tilly" }] })
+            .to_string(),
+    )
+    .unwrap();
+    let output = run(dir.path(), &["sync", "import", "export.json"]).await;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(text.contains("pets: 1 received, 1 created"), "{text}");
+    let again = run(dir.path(), &["sync", "import", "clients.csv"]).await;
+    assert!(String::from_utf8_lossy(&again.stdout).contains("2 unchanged"), "importing twice changes nothing");
+
+    let unknown = dir.path().join("stuff.csv");
+    std::fs::write(&unknown, "a,b\n1,2\n").unwrap();
+    let output = petbridge(dir.path(), free_port()).args(["sync", "import", "stuff.csv"]).output().await.unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--kind"), "{}", String::from_utf8_lossy(&output.stderr));
+}

@@ -254,6 +254,9 @@ pub async fn sign_up(platform: &Platform, origin: &Origin, new: SignUp) -> Domai
     if !platform.login_throttle.allow(origin.ip.as_deref()) {
         return Err(DomainError::RateLimited("too_many_attempts"));
     }
+    if find_account(&platform.db, scope, &email).await?.is_some() {
+        return Err(DomainError::Conflict("account_exists"));
+    }
     let password_hash = platform.passwords.hash(&new.password).await?;
     let now = platform.clock.now();
     let txn = platform.db.begin().await?;

@@ -311,6 +311,13 @@ impl From<DomainError> for Rejection {
     }
 }
 
+/// Times as both databases store them (microseconds), so a replayed record
+/// compares equal to the stored one.
+fn stored_time(at: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Timelike;
+    at.with_nanosecond(at.nanosecond() / 1_000 * 1_000).unwrap_or(at)
+}
+
 fn pms_id(raw: &str) -> Result<String, Rejection> {
     let id = raw.trim();
     if id.is_empty() || id.chars().count() > 64 {
@@ -740,7 +747,7 @@ fn parse_client(record: &ClientRecord) -> Result<ParsedClient, Rejection> {
     let phone = record.phone.as_deref().filter(|p| !p.trim().is_empty()).map(Phone::parse).transpose()?;
     Ok(ParsedClient {
         pms_id,
-        updated_at: record.updated_at,
+        updated_at: stored_time(record.updated_at),
         first_name,
         last_name,
         email: email.map(|e| e.as_str().to_lowercase()),
@@ -788,7 +795,7 @@ struct ParsedPet {
 fn parse_pet(record: &PetRecord) -> Result<ParsedPet, Rejection> {
     Ok(ParsedPet {
         pms_id: pms_id(&record.pms_id)?,
-        updated_at: record.updated_at,
+        updated_at: stored_time(record.updated_at),
         client_pms_id: pms_id(&record.client_pms_id)?,
         name: text(Some(&record.name), 100, "name")?.ok_or_else(|| reject("missing_name", "a pet needs a name"))?,
         species: text(record.species.as_deref(), 50, "species")?,
@@ -842,10 +849,10 @@ fn parse_appointment(scope: Scope, record: &AppointmentRecord) -> Result<appoint
         id: Uuid::new_v4(),
         practice_id: scope.practice_id,
         pms_id: pms_id(&record.pms_id)?,
-        pms_updated_at: record.updated_at,
+        pms_updated_at: stored_time(record.updated_at),
         client_pms_id: pms_id(&record.client_pms_id)?,
         pet_pms_id: record.pet_pms_id.as_deref().map(pms_id).transpose()?,
-        starts_at: record.starts_at,
+        starts_at: stored_time(record.starts_at),
         reason: text(record.reason.as_deref(), 200, "reason")?,
         status: one_of(&record.status, &["scheduled", "completed", "cancelled"], "status")?,
     })
@@ -856,7 +863,7 @@ fn parse_reminder(scope: Scope, record: &ReminderRecord) -> Result<reminder::Mod
         id: Uuid::new_v4(),
         practice_id: scope.practice_id,
         pms_id: pms_id(&record.pms_id)?,
-        pms_updated_at: record.updated_at,
+        pms_updated_at: stored_time(record.updated_at),
         client_pms_id: pms_id(&record.client_pms_id)?,
         pet_pms_id: pms_id(&record.pet_pms_id)?,
         service: text(Some(&record.service), 200, "service")?
@@ -874,7 +881,7 @@ fn parse_invoice(
         id: Uuid::new_v4(),
         practice_id: scope.practice_id,
         pms_id: pms_id(&record.pms_id)?,
-        pms_updated_at: record.updated_at,
+        pms_updated_at: stored_time(record.updated_at),
         client_pms_id: pms_id(&record.client_pms_id)?,
         invoiced_on: record.invoiced_on,
         voided: record.voided,

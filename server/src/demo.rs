@@ -1,0 +1,223 @@
+//! Demo clients for `petbridge demo`: a few hundred households with pets,
+//! appointments, reminders and invoices, fed through the same sync the PMS
+//! agent uses, and some app accounts in every state, so the Users list looks
+//! like a real practice's. The same run twice leaves the same practice.
+
+use anyhow::anyhow;
+use chrono::{Duration, Months};
+use petbridge_domain::{
+    DomainError, Origin, Platform, Scope,
+    services::{
+        clients::{self, Invitation},
+        owners::{self, SignUp},
+        practices::Practice,
+        sync::{self, AppointmentRecord, Batch, ClientRecord, InvoiceLineRecord, InvoiceRecord, PetRecord, ReminderRecord, Source},
+    },
+};
+
+/// Households the demo adds.
+const HOUSEHOLDS: u64 = 320;
+
+const FIRST: [&str; 24] = [
+    "Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Mia", "Lucas", "Amelia", "Mateo", "Harper",
+    "Ethan", "Evelyn", "Kai", "Aria", "Leo", "Chloe", "Ezra", "Priya", "Hiro", "Fatima", "Diego",
+];
+const LAST: [&str; 24] = [
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Hernandez",
+    "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Patel", "Nguyen", "Kim",
+    "Okafor",
+];
+const PETS: [(&str, &str, &str); 16] = [
+    ("Bella", "Dog", "Labrador Retriever"),
+    ("Max", "Dog", "German Shepherd"),
+    ("Luna", "Cat", "Domestic Shorthair"),
+    ("Charlie", "Dog", "Golden Retriever"),
+    ("Lucy", "Cat", "Maine Coon"),
+    ("Cooper", "Dog", "Beagle"),
+    ("Milo", "Cat", "Siamese"),
+    ("Daisy", "Dog", "Dachshund"),
+    ("Oliver", "Cat", "Ragdoll"),
+    ("Sadie", "Dog", "Boxer"),
+    ("Pepper", "Rabbit", "Holland Lop"),
+    ("Rocky", "Dog", "Bulldog"),
+    ("Cleo", "Cat", "Bengal"),
+    ("Tucker", "Dog", "Border Collie"),
+    ("Kiwi", "Bird", "Cockatiel"),
+    ("Nala", "Cat", "Persian"),
+];
+const SERVICES: [&str; 6] =
+    ["Rabies vaccine", "DHPP booster", "Annual wellness exam", "Dental cleaning", "FVRCP booster", "Heartworm test"];
+
+/// A small deterministic generator: the same demo every run.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, sides: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % sides.max(1)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[usize::try_from(self.roll(items.len() as u64)).unwrap_or(0)]
+    }
+}
+
+fn days(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(0)
+}
+
+/// The demo's PMS records, dated around `now`.
+fn batch(platform: &Platform) -> Batch {
+    let now = platform.clock.now();
+    let today = now.date_naive();
+    let mut dice = Dice(20_261_123);
+    let mut batch = Batch::default();
+    for n in 0..HOUSEHOLDS {
+        let first = *dice.pick(&FIRST);
+        let last = *dice.pick(&LAST);
+        let client_id = format!("DEMO-C{n:04}");
+        // Most visited within two years; a few have lapsed and stay off the list.
+        let months_since = if dice.roll(10) == 0 { 25 + dice.roll(12) } else { dice.roll(23) };
+        let last_visit = today.checked_sub_months(Months::new(u32::try_from(months_since).unwrap_or(0))).unwrap_or(today)
+            - Duration::days(days(dice.roll(28)));
+        batch.clients.push(ClientRecord {
+            pms_id: client_id.clone(),
+            updated_at: now,
+            first_name: first.to_owned(),
+            last_name: last.to_owned(),
+            email: (dice.roll(12) != 0).then(|| format!("{}.{}{n}@example.com", first.to_lowercase(), last.to_lowercase())),
+            phone: (dice.roll(5) != 0).then(|| format!("+1303555{:04}", 1000 + n)),
+            active: dice.roll(40) != 0,
+            last_transaction_on: Some(last_visit),
+        });
+        for p in 0..=dice.roll(3).min(2) {
+            let (name, species, breed) = *dice.pick(&PETS);
+            let pet_id = format!("{client_id}-P{p}");
+            let born = today - Duration::days(days(200 + dice.roll(14 * 365)));
+            let status = match dice.roll(30) {
+                0 => "deceased",
+                1 => "inactive",
+                _ => "active",
+            };
+            batch.pets.push(PetRecord {
+                pms_id: pet_id.clone(),
+                updated_at: now - Duration::days(3),
+                client_pms_id: client_id.clone(),
+                name: name.to_owned(),
+                species: Some(species.to_owned()),
+                breed: Some(breed.to_owned()),
+                sex: Some(if dice.roll(2) == 0 { "Female" } else { "Male" }.to_owned()),
+                date_of_birth: Some(born),
+                status: status.to_owned(),
+            });
+            for r in 0..=dice.roll(2) {
+                // Due dates from two months ago to four months ahead: some past due.
+                let due = today - Duration::days(60) + Duration::days(days(dice.roll(180)));
+                batch.reminders.push(ReminderRecord {
+                    pms_id: format!("{pet_id}-R{r}"),
+                    updated_at: now,
+                    client_pms_id: client_id.clone(),
+                    pet_pms_id: pet_id.clone(),
+                    service: (*dice.pick(&SERVICES)).to_owned(),
+                    due_on: due,
+                    status: "pending".to_owned(),
+                });
+            }
+            if dice.roll(3) == 0 {
+                let starts = now + Duration::days(days(1 + dice.roll(30))) + Duration::hours(days(dice.roll(8)));
+                batch.appointments.push(AppointmentRecord {
+                    pms_id: format!("{pet_id}-A"),
+                    updated_at: now,
+                    client_pms_id: client_id.clone(),
+                    pet_pms_id: Some(pet_id.clone()),
+                    starts_at: starts,
+                    reason: Some((*dice.pick(&SERVICES)).to_owned()),
+                    status: "scheduled".to_owned(),
+                });
+            }
+            batch.invoices.push(InvoiceRecord {
+                pms_id: format!("{pet_id}-I"),
+                updated_at: now,
+                client_pms_id: client_id.clone(),
+                invoiced_on: last_visit,
+                voided: false,
+                lines: vec![InvoiceLineRecord {
+                    code: if dice.roll(4) == 0 { "WP-EXAM".to_owned() } else { "EXAM".to_owned() },
+                    description: Some("Examination".to_owned()),
+                    quantity: 1.0,
+                    pet_pms_id: Some(pet_id.clone()),
+                    provider: Some("Dr. Rivera".to_owned()),
+                    performed_on: None,
+                    voided: false,
+                }],
+            });
+        }
+    }
+    batch
+}
+
+fn fail(err: DomainError) -> anyhow::Error {
+    anyhow!("{err}")
+}
+
+/// Adds the demo households and app accounts. Returns how many clients it synced.
+pub async fn fill(platform: &Platform, practice: &Practice) -> anyhow::Result<usize> {
+    let scope = Scope { practice_id: practice.id };
+    let batch = batch(platform);
+    let emails: Vec<String> = batch.clients.iter().filter_map(|c| c.email.clone()).collect();
+    let households = batch.clients.len();
+    sync::apply(platform, scope, Source::Import, &batch).await.map_err(fail)?;
+
+    // App accounts: verified, not yet verified, and invitations.
+    let password = petbridge_domain::services::tokens::random_password().map_err(fail)?;
+    for (n, email) in emails.iter().enumerate().take(60) {
+        match n % 6 {
+            0..=3 => {
+                let signed_up = owners::sign_up(
+                    platform,
+                    &Origin::default(),
+                    SignUp {
+                        practice: practice.slug.clone(),
+                        email: email.clone(),
+                        password: format!("{password} demo owner"),
+                        first_name: String::new(),
+                        last_name: String::new(),
+                    },
+                )
+                .await;
+                match signed_up {
+                    Ok(_) if n % 6 != 3 => owners::verify_email(platform, &emailed_token(platform, email).await?).await.map_err(fail)?,
+                    Ok(_) | Err(DomainError::Conflict("account_exists")) => {}
+                    Err(err) => return Err(fail(err)),
+                }
+            }
+            _ => {
+                let invitation = Invitation { email: email.clone(), first_name: String::new(), last_name: String::new() };
+                match clients::invite(platform, scope, &petbridge_domain::Actor::system("demo"), &Origin::default(), invitation).await {
+                    Ok(_) | Err(DomainError::Conflict("already_app_user")) => {}
+                    Err(err) => return Err(fail(err)),
+                }
+            }
+        }
+    }
+    Ok(households)
+}
+
+/// The token of the verification link just emailed to `email`.
+async fn emailed_token(platform: &Platform, email: &str) -> anyhow::Result<String> {
+    use petbridge_domain::{
+        entities::delivery,
+        sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder},
+    };
+    let sent = delivery::Entity::find()
+        .filter(delivery::Column::Recipient.eq(email))
+        .order_by_desc(delivery::Column::CreatedAt)
+        .all(&platform.db)
+        .await
+        .map_err(|err| anyhow!("{err}"))?;
+    sent.iter()
+        .filter(|d| d.data["template"] == "verify_email")
+        .find_map(|d| d.data["link"].as_str().and_then(|link| link.split("token=").nth(1)))
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("no verification email to {email}"))
+}
