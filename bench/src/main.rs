@@ -5,10 +5,14 @@
 //! (`GET /api/dashboard/v1/me`: token check, database read, JSON) against a
 //! bare poem-openapi JSON handler: requests/s and p99 with wrk, instructions
 //! per request with callgrind, and writes the table into docs/BENCHMARKS.md.
+//!
+//! `cargo run --release -p bench -- users` measures the Users list of a
+//! 50,000-client practice and the PMS ingest rate, on SQLite and PostgreSQL.
 
 mod http;
 mod report;
 mod servers;
+mod users;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +27,8 @@ struct Cli {
 enum Command {
     /// Measure the authenticated JSON read against the bare baseline.
     Http(http::HttpOptions),
+    /// The Users list of a 50,000-client practice and PMS ingest, on SQLite and PostgreSQL.
+    Users(users::UsersOptions),
     /// Serve the bare poem-openapi baseline (used by `http`).
     ServeBare {
         /// Port to listen on.
@@ -48,6 +54,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Http(options) => http::run(options).await,
+            Command::Users(options) => users::run(options).await,
             Command::ServeBare { port } => servers::serve_bare(port).await,
             Command::ServePetbridge { port, dir } => servers::serve_petbridge(port, &dir).await,
         }

@@ -200,6 +200,27 @@ pub async fn fill(platform: &Platform, practice: &Practice) -> anyhow::Result<us
             }
         }
     }
+    // Owners who signed up with an address the PMS does not know.
+    for n in 0..3 {
+        let email = format!("new.owner{n}@example.com");
+        let signed_up = owners::sign_up(
+            platform,
+            &Origin::default(),
+            SignUp {
+                practice: practice.slug.clone(),
+                email: email.clone(),
+                password: format!("{password} demo owner"),
+                first_name: (*FIRST.get(n).unwrap_or(&"Sam")).to_owned(),
+                last_name: "Newcomer".to_owned(),
+            },
+        )
+        .await;
+        match signed_up {
+            Ok(_) => owners::verify_email(platform, &emailed_token(platform, &email).await?).await.map_err(fail)?,
+            Err(DomainError::Conflict("account_exists")) => {}
+            Err(err) => return Err(fail(err)),
+        }
+    }
     Ok(households)
 }
 
