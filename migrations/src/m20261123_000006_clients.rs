@@ -318,6 +318,15 @@ impl MigrationTrait for Migration {
             .await?;
         index(manager, "clients_pms_id", Clients::Table, vec![Clients::PracticeId.into_iden(), Clients::PmsId.into_iden()], true)
             .await?;
+        // Search scans this narrow index instead of the rows.
+        index(
+            manager,
+            "clients_search",
+            Clients::Table,
+            vec![Clients::PracticeId.into_iden(), Clients::SearchText.into_iden(), Clients::Id.into_iden()],
+            false,
+        )
+        .await?;
         // One index per sortable Users-list column, so the first page of a
         // large practice reads a few rows instead of sorting all of them.
         for (name, column) in [

@@ -504,7 +504,7 @@ impl AppApi {
     #[oai(path = "/appointments", method = "get", tag = "Tag::Pets", operation_id = "listAppointments")]
     async fn appointments(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<Appointment>>> {
         let pets = owners::pets(&platform, &auth.0).await?;
-        let household = clients::get(&platform.db, auth.0.scope(), auth.0.client_id).await?;
+        let household = owners::household(&platform, &auth.0).await?;
         let upcoming =
             clients::upcoming_appointments(&platform.db, auth.0.scope(), &household, platform.clock.now()).await?;
         Ok(Json(

@@ -168,29 +168,12 @@ pub async fn fill(platform: &Platform, practice: &Practice) -> anyhow::Result<us
     let households = batch.clients.len();
     sync::apply(platform, scope, Source::Import, &batch).await.map_err(fail)?;
 
-    // App accounts: verified, not yet verified, and invitations.
-    let password = petbridge_domain::services::tokens::random_password().map_err(fail)?;
+    // App accounts: verified, not yet verified, and invitations; and owners
+    // who signed up with an address the PMS does not know.
+    let password = format!("{} demo owner", petbridge_domain::services::tokens::random_password().map_err(fail)?);
     for (n, email) in emails.iter().enumerate().take(60) {
         match n % 6 {
-            0..=3 => {
-                let signed_up = owners::sign_up(
-                    platform,
-                    &Origin::default(),
-                    SignUp {
-                        practice: practice.slug.clone(),
-                        email: email.clone(),
-                        password: format!("{password} demo owner"),
-                        first_name: String::new(),
-                        last_name: String::new(),
-                    },
-                )
-                .await;
-                match signed_up {
-                    Ok(_) if n % 6 != 3 => owners::verify_email(platform, &emailed_token(platform, email).await?).await.map_err(fail)?,
-                    Ok(_) | Err(DomainError::Conflict("account_exists")) => {}
-                    Err(err) => return Err(fail(err)),
-                }
-            }
+            0..=3 => sign_up(platform, practice, email, ("", ""), &password, n % 6 != 3).await?,
             _ => {
                 let invitation = Invitation { email: email.clone(), first_name: String::new(), last_name: String::new() };
                 match clients::invite(platform, scope, &petbridge_domain::Actor::system("demo"), &Origin::default(), invitation).await {
@@ -200,28 +183,33 @@ pub async fn fill(platform: &Platform, practice: &Practice) -> anyhow::Result<us
             }
         }
     }
-    // Owners who signed up with an address the PMS does not know.
-    for n in 0..3 {
-        let email = format!("new.owner{n}@example.com");
-        let signed_up = owners::sign_up(
-            platform,
-            &Origin::default(),
-            SignUp {
-                practice: practice.slug.clone(),
-                email: email.clone(),
-                password: format!("{password} demo owner"),
-                first_name: (*FIRST.get(n).unwrap_or(&"Sam")).to_owned(),
-                last_name: "Newcomer".to_owned(),
-            },
-        )
-        .await;
-        match signed_up {
-            Ok(_) => owners::verify_email(platform, &emailed_token(platform, &email).await?).await.map_err(fail)?,
-            Err(DomainError::Conflict("account_exists")) => {}
-            Err(err) => return Err(fail(err)),
-        }
+    for (n, first) in FIRST.iter().take(3).enumerate() {
+        sign_up(platform, practice, &format!("new.owner{n}@example.com"), (first, "Newcomer"), &password, true).await?;
     }
     Ok(households)
+}
+
+/// Signs an owner up (once), verifying the address through its emailed link if asked.
+async fn sign_up(
+    platform: &Platform,
+    practice: &Practice,
+    email: &str,
+    (first_name, last_name): (&str, &str),
+    password: &str,
+    verify: bool,
+) -> anyhow::Result<()> {
+    let new = SignUp {
+        practice: practice.slug.clone(),
+        email: email.to_owned(),
+        password: password.to_owned(),
+        first_name: first_name.to_owned(),
+        last_name: last_name.to_owned(),
+    };
+    match owners::sign_up(platform, &Origin::default(), new).await {
+        Ok(_) if verify => owners::verify_email(platform, &emailed_token(platform, email).await?).await.map_err(fail),
+        Ok(_) | Err(DomainError::Conflict("account_exists")) => Ok(()),
+        Err(err) => Err(fail(err)),
+    }
 }
 
 /// The token of the verification link just emailed to `email`.

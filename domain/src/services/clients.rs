@@ -203,7 +203,17 @@ pub fn pet_in_app(pet: &pet::Model, now: DateTime<Utc>) -> bool {
     }
 }
 
-fn sort_name(first: &str, last: &str) -> String {
+/// What a search looks in: names, emails, phone digits and pet names, lower case.
+pub(crate) fn search_text(row: &client::Model, account_email: Option<&str>, pet_names: &[&str]) -> String {
+    let mut search = vec![row.first_name.to_lowercase(), row.last_name.to_lowercase()];
+    search.extend(row.email.clone());
+    search.extend(account_email.map(str::to_owned));
+    search.extend(row.phone.as_ref().map(|p| p.trim_start_matches('+').to_owned()));
+    search.extend(pet_names.iter().map(|name| name.to_lowercase()));
+    format!("|{}|", search.join("|"))
+}
+
+pub(crate) fn sort_name(first: &str, last: &str) -> String {
     format!("{}, {}", last.trim(), first.trim()).trim_matches([',', ' ']).to_lowercase()
 }
 
@@ -276,12 +286,8 @@ pub(crate) async fn refresh_listings(
             let status = account_status(&row, account);
             let account_created_at = account.map(|a| a.created_at).or(row.invited_at);
             let pet_sync = pet_sync_status(&row, account);
-            let mut search = vec![row.first_name.to_lowercase(), row.last_name.to_lowercase()];
-            search.extend(row.email.clone());
-            search.extend(account.map(|a| a.email.clone()));
-            search.extend(row.phone.as_ref().map(|p| p.trim_start_matches('+').to_owned()));
-            search.extend(household.iter().map(|p| p.name.to_lowercase()));
-            let search_text = format!("|{}|", search.join("|"));
+            let pet_names: Vec<&str> = household.iter().map(|p| p.name.as_str()).collect();
+            let search_text = search_text(&row, account.map(|a| a.email.as_str()), &pet_names);
             let sort = sort_name(&row.first_name, &row.last_name);
             let status_name = status.map_or("none", AccountStatus::as_str);
             let unchanged = row.sort_name == sort
@@ -507,17 +513,45 @@ fn listed(practice: &Practice, now: DateTime<Utc>, audience: Audience) -> Condit
     }
 }
 
-fn filtered(practice: &Practice, now: DateTime<Utc>, query: &ListQuery) -> sea_orm::Select<client::Entity> {
+/// A search that matches at most this many clients is answered from their
+/// ids; a broader one walks the sort order, where matches come quickly.
+const SEARCH_CANDIDATES: u64 = 1_000;
+
+fn search_condition(term: &str) -> Expr {
     use sea_orm::sea_query::ExprTrait;
+    Expr::col(client::Column::SearchText).like(sea_orm::sea_query::LikeExpr::new(like_pattern(term)).escape('\\'))
+}
+
+/// The listed clients matching the query's search, in its order.
+async fn filtered(
+    conn: &impl ConnectionTrait,
+    practice: &Practice,
+    now: DateTime<Utc>,
+    query: &ListQuery,
+) -> DomainResult<sea_orm::Select<client::Entity>> {
     let mut select = client::Entity::find().filter(listed(practice, now, query.audience));
     if let Some(term) = query.search.as_deref().and_then(search_term) {
-        select = select
-            .filter(Expr::col(client::Column::SearchText).like(sea_orm::sea_query::LikeExpr::new(like_pattern(&term)).escape('\\')));
+        // A narrow scan of the (practice, search text, id) index finds the
+        // matches without reading the rows.
+        let candidates: Vec<Uuid> = client::Entity::find()
+            .select_only()
+            .column(client::Column::Id)
+            .filter(client::Column::PracticeId.eq(practice.id))
+            .filter(search_condition(&term))
+            .limit(SEARCH_CANDIDATES + 1)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        select = if candidates.len() as u64 <= SEARCH_CANDIDATES {
+            select.filter(client::Column::Id.is_in(candidates))
+        } else {
+            select.filter(search_condition(&term))
+        };
     }
     let order = if query.descending { Order::Desc } else { Order::Asc };
-    select
+    Ok(select
         .order_by_with_nulls(query.sort.column(), order.clone(), NullOrdering::Last)
-        .order_by(client::Column::Id, order)
+        .order_by(client::Column::Id, order))
 }
 
 /// One page of the Users list.
@@ -526,7 +560,7 @@ pub async fn list(platform: &Platform, scope: Scope, query: &ListQuery) -> Domai
     let limit = page_limit(query.limit)?;
     let practice = practices::get(platform, scope).await?;
     let now = platform.clock.now();
-    let mut select = filtered(&practice, now, query);
+    let mut select = filtered(&platform.db, &practice, now, query).await?;
     if let Some(after) = &query.after {
         let (value, id) = decode_cursor(query.sort, after)?;
         let column = query.sort.column();
@@ -620,7 +654,7 @@ async fn with_pets(
 pub async fn export_csv(platform: &Platform, scope: Scope, query: &ListQuery) -> DomainResult<String> {
     let practice = practices::get(platform, scope).await?;
     let now = platform.clock.now();
-    let clients = filtered(&practice, now, query).all(&platform.db).await?;
+    let clients = filtered(&platform.db, &practice, now, query).await?.all(&platform.db).await?;
     let rows = with_pets(&platform.db, &practice, now, clients).await?;
     let mut csv = csv::Writer::from_writer(Vec::new());
     let header =

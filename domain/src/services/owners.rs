@@ -41,8 +41,6 @@ pub struct OwnerPrincipal {
     pub account_id: Uuid,
     /// Its practice.
     pub practice_id: Uuid,
-    /// Its household.
-    pub client_id: Uuid,
     /// The app session.
     pub session_id: Uuid,
     /// Whether the account's email is verified (most app features need it).
@@ -464,7 +462,6 @@ pub async fn authenticate(platform: &Platform, access_token: &str) -> DomainResu
     let principal = OwnerPrincipal {
         account_id: account.id,
         practice_id: account.practice_id,
-        client_id: account.client_id,
         session_id: session.id,
         verified: account.email_verified_at.is_some(),
         access_hash: hash.clone(),
@@ -559,6 +556,13 @@ pub async fn change_email(platform: &Platform, principal: &OwnerPrincipal, new_e
     active.email = Set(email.clone());
     active.email_verified_at = Set(None);
     let account = active.update(&txn).await?;
+    // A household the PMS does not know is known by its account's address.
+    client::Entity::update_many()
+        .col_expr(client::Column::Email, Expr::value(email.clone()))
+        .filter(client::Column::Id.eq(account.client_id))
+        .filter(client::Column::PmsId.is_null())
+        .exec(&txn)
+        .await?;
     send_link(&txn, platform, &practice, &account, VERIFY_EMAIL, &email).await?;
     clients::refresh_listings(&txn, platform, principal.scope(), &[account.client_id]).await?;
     txn.commit().await?;
@@ -664,6 +668,13 @@ pub struct Me {
     pub client: client::Model,
 }
 
+/// The caller's household, read fresh: a sync may have moved the account
+/// into the PMS client with its email.
+pub async fn household(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult<client::Model> {
+    let account = account(&platform.db, principal).await?;
+    clients::get(&platform.db, principal.scope(), account.client_id).await
+}
+
 /// The account and household of the caller.
 pub async fn me(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult<Me> {
     let account = account(&platform.db, principal).await?;
@@ -720,7 +731,7 @@ pub async fn devices(platform: &Platform, principal: &OwnerPrincipal) -> DomainR
 /// The household's pets the app shows, with their open reminders.
 pub async fn pets(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult<Vec<PetDetail>> {
     principal.require_verified()?;
-    let household = clients::get(&platform.db, principal.scope(), principal.client_id).await?;
+    let household = household(platform, principal).await?;
     let now = platform.clock.now();
     Ok(clients::household_pets(&platform.db, principal.scope(), &household, now).await?.into_iter().filter(|p| p.in_app).collect())
 }
@@ -751,11 +762,12 @@ pub async fn add_pet(platform: &Platform, principal: &OwnerPrincipal, new: NewPe
     let clean = |v: Option<String>| v.map(|t| t.trim().chars().take(100).collect::<String>()).filter(|t| !t.is_empty());
     let now = platform.clock.now();
     let scope = principal.scope();
+    let household = household(platform, principal).await?;
     let txn = platform.db.begin().await?;
     let row = pet::ActiveModel {
         id: Set(Uuid::new_v4()),
         practice_id: Set(principal.practice_id),
-        client_id: Set(principal.client_id),
+        client_id: Set(household.id),
         pms_id: Set(None),
         pms_updated_at: Set(None),
         name: Set(name),
@@ -774,7 +786,7 @@ pub async fn add_pet(platform: &Platform, principal: &OwnerPrincipal, new: NewPe
     }
     .insert(&txn)
     .await?;
-    clients::refresh_listings(&txn, platform, scope, &[principal.client_id]).await?;
+    clients::refresh_listings(&txn, platform, scope, &[household.id]).await?;
     txn.commit().await?;
     Ok(row)
 }

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set, TransactionTrait, TryIntoModel,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -382,6 +382,7 @@ impl<C: ConnectionTrait> Apply<'_, C> {
             .into_iter()
             .filter_map(|c| c.email.clone().map(|e| (e, c)))
             .collect();
+        let mut pending = Pending::new();
         for (number, chunk) in records.chunks(CHUNK).enumerate() {
             let start = number * CHUNK;
             let ids: Vec<String> = chunk.iter().map(|r| r.pms_id.trim().to_owned()).collect();
@@ -413,6 +414,7 @@ impl<C: ConnectionTrait> Apply<'_, C> {
                     }
                     Some(row) => {
                         counts.updated += 1;
+                        pending.flush_if_waiting(self.conn, &parsed.pms_id).await?;
                         let mut active = row.clone().into_active_model();
                         parsed.write(&mut active, self.now);
                         active.update(self.conn).await?
@@ -422,17 +424,25 @@ impl<C: ConnectionTrait> Apply<'_, C> {
                         let mut active = clients::new_row(self.scope, self.now);
                         active.pms_id = Set(Some(parsed.pms_id.clone()));
                         parsed.write(&mut active, self.now);
-                        active.insert(self.conn).await?
+                        // Listed as it will be, so the listing refresh finds nothing to change.
+                        let mut row = active.clone().try_into_model()?;
+                        row.sort_name = clients::sort_name(&row.first_name, &row.last_name);
+                        row.search_text = clients::search_text(&row, None, &[]);
+                        row.last_activity_on = row.last_transaction_on;
+                        pending.add(&parsed.pms_id, row.clone().into_active_model());
+                        row
                     }
                 };
                 if let Some(email) = &row.email
                     && let Some(twin) = app_only.remove(email)
                 {
+                    pending.flush(self.conn).await?;
                     clients::merge_into(self.conn, &twin, &row).await?;
                 }
                 self.touched.insert(row.id);
                 stored.insert(parsed.pms_id, row);
             }
+            pending.flush(self.conn).await?;
         }
         self.counts.clients = counts;
         Ok(())
@@ -452,6 +462,7 @@ impl<C: ConnectionTrait> Apply<'_, C> {
         {
             owner_added.entry(row.client_id).or_default().push(row);
         }
+        let mut pending = Pending::new();
         for (number, chunk) in records.chunks(CHUNK).enumerate() {
             let start = number * CHUNK;
             let ids: Vec<String> = chunk.iter().map(|r| r.pms_id.trim().to_owned()).collect();
@@ -497,6 +508,7 @@ impl<C: ConnectionTrait> Apply<'_, C> {
                     }
                     (Some(row), twin) => {
                         counts.updated += 1;
+                        pending.flush_if_waiting(self.conn, &parsed.pms_id).await?;
                         self.touched.insert(row.client_id);
                         let mut notes = row.owner_notes.clone();
                         if let Some(twin) = twin {
@@ -529,12 +541,15 @@ impl<C: ConnectionTrait> Apply<'_, C> {
                             ..Default::default()
                         };
                         parsed.write(&mut active, owner, None, self.now);
-                        active.insert(self.conn).await?
+                        let row = active.clone().try_into_model()?;
+                        pending.add(&parsed.pms_id, active);
+                        row
                     }
                 };
                 self.touched.insert(row.client_id);
                 stored.insert(parsed.pms_id, row);
             }
+            pending.flush(self.conn).await?;
         }
         self.counts.pets = counts;
         Ok(())
@@ -555,102 +570,65 @@ impl<C: ConnectionTrait> Apply<'_, C> {
             .collect())
     }
 
-    async fn appointments(&mut self, records: &[AppointmentRecord]) -> DomainResult<()> {
+    /// Upserts records stored whole and linked by PMS ids only
+    /// (appointments, reminders).
+    async fn linked<R, M: LinkedRecord>(
+        &mut self,
+        kind: &'static str,
+        records: &[R],
+        pms_id_of: fn(&R) -> &str,
+        parse: fn(Scope, &R) -> Result<M, Rejection>,
+    ) -> DomainResult<KindCounts> {
         let mut counts = KindCounts { received: count(records.len()), ..KindCounts::default() };
+        let mut pending: Pending<M::Active> = Pending::new();
         for (number, chunk) in records.chunks(CHUNK).enumerate() {
             let start = number * CHUNK;
-            let ids: Vec<String> = chunk.iter().map(|r| r.pms_id.trim().to_owned()).collect();
-            let mut stored: HashMap<String, appointment::Model> = appointment::Entity::find()
-                .filter(appointment::Column::PracticeId.eq(self.scope.practice_id))
-                .filter(appointment::Column::PmsId.is_in(ids))
+            let ids: Vec<String> = chunk.iter().map(|r| pms_id_of(r).trim().to_owned()).collect();
+            let mut stored: HashMap<String, M> = M::Entity::find()
+                .filter(M::PRACTICE.eq(self.scope.practice_id))
+                .filter(M::PMS_ID.is_in(ids))
                 .all(self.conn)
                 .await?
                 .into_iter()
-                .map(|a| (a.pms_id.clone(), a))
+                .map(|row| (row.pms_id().to_owned(), row))
                 .collect();
             for (offset, record) in chunk.iter().enumerate() {
-                let parsed = match parse_appointment(self.scope, record) {
+                let parsed = match parse(self.scope, record) {
                     Ok(parsed) => parsed,
                     Err(why) => {
                         counts.rejected += 1;
-                        self.rejected("appointments", start + offset, &record.pms_id, why);
+                        self.rejected(kind, start + offset, pms_id_of(record), why);
                         continue;
                     }
                 };
-                let row = match stored.get(&parsed.pms_id) {
-                    Some(row) if row.pms_updated_at > parsed.pms_updated_at => {
+                let row = match stored.get(parsed.pms_id()) {
+                    Some(row) if row.version() > parsed.version() => {
                         counts.stale += 1;
                         continue;
                     }
-                    Some(row) if *row == appointment::Model { id: row.id, ..parsed.clone() } => {
+                    Some(row) if *row == parsed.clone().with_id(row.id()) => {
                         counts.unchanged += 1;
                         continue;
                     }
                     Some(row) => {
                         counts.updated += 1;
-                        self.touched_pms.insert(row.client_pms_id.clone());
-                        appointment::Model { id: row.id, ..parsed.clone() }.into_active_model().reset_all().update(self.conn).await?
+                        pending.flush_if_waiting(self.conn, parsed.pms_id()).await?;
+                        // A record may move to another client: both listings change.
+                        self.touched_pms.insert(row.client_pms_id().to_owned());
+                        parsed.with_id(row.id()).into_active_model().reset_all().update(self.conn).await?
                     }
                     None => {
                         counts.created += 1;
-                        parsed.clone().into_active_model().insert(self.conn).await?
+                        pending.add(parsed.pms_id(), parsed.clone().into_active_model());
+                        parsed
                     }
                 };
-                self.touched_pms.insert(row.client_pms_id.clone());
-                stored.insert(row.pms_id.clone(), row);
+                self.touched_pms.insert(row.client_pms_id().to_owned());
+                stored.insert(row.pms_id().to_owned(), row);
             }
+            pending.flush(self.conn).await?;
         }
-        self.counts.appointments = counts;
-        Ok(())
-    }
-
-    async fn reminders(&mut self, records: &[ReminderRecord]) -> DomainResult<()> {
-        let mut counts = KindCounts { received: count(records.len()), ..KindCounts::default() };
-        for (number, chunk) in records.chunks(CHUNK).enumerate() {
-            let start = number * CHUNK;
-            let ids: Vec<String> = chunk.iter().map(|r| r.pms_id.trim().to_owned()).collect();
-            let mut stored: HashMap<String, reminder::Model> = reminder::Entity::find()
-                .filter(reminder::Column::PracticeId.eq(self.scope.practice_id))
-                .filter(reminder::Column::PmsId.is_in(ids))
-                .all(self.conn)
-                .await?
-                .into_iter()
-                .map(|r| (r.pms_id.clone(), r))
-                .collect();
-            for (offset, record) in chunk.iter().enumerate() {
-                let parsed = match parse_reminder(self.scope, record) {
-                    Ok(parsed) => parsed,
-                    Err(why) => {
-                        counts.rejected += 1;
-                        self.rejected("reminders", start + offset, &record.pms_id, why);
-                        continue;
-                    }
-                };
-                let row = match stored.get(&parsed.pms_id) {
-                    Some(row) if row.pms_updated_at > parsed.pms_updated_at => {
-                        counts.stale += 1;
-                        continue;
-                    }
-                    Some(row) if *row == reminder::Model { id: row.id, ..parsed.clone() } => {
-                        counts.unchanged += 1;
-                        continue;
-                    }
-                    Some(row) => {
-                        counts.updated += 1;
-                        self.touched_pms.insert(row.client_pms_id.clone());
-                        reminder::Model { id: row.id, ..parsed.clone() }.into_active_model().reset_all().update(self.conn).await?
-                    }
-                    None => {
-                        counts.created += 1;
-                        parsed.clone().into_active_model().insert(self.conn).await?
-                    }
-                };
-                self.touched_pms.insert(row.client_pms_id.clone());
-                stored.insert(row.pms_id.clone(), row);
-            }
-        }
-        self.counts.reminders = counts;
-        Ok(())
+        Ok(counts)
     }
 
     async fn invoices(&mut self, records: &[InvoiceRecord]) -> DomainResult<()> {
@@ -721,9 +699,84 @@ impl<C: ConnectionTrait> Apply<'_, C> {
     }
 }
 
+/// New rows waiting to be inserted together (one statement per chunk
+/// instead of one per row), by PMS id.
+struct Pending<A> {
+    rows: Vec<A>,
+    ids: HashSet<String>,
+}
+
+impl<A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send> Pending<A> {
+    fn new() -> Self {
+        Self { rows: Vec::new(), ids: HashSet::new() }
+    }
+
+    fn add(&mut self, pms_id: &str, row: A) {
+        self.ids.insert(pms_id.to_owned());
+        self.rows.push(row);
+    }
+
+    /// Inserts what waits. Call it before a row may be changed or referred to.
+    async fn flush(&mut self, conn: &impl ConnectionTrait) -> DomainResult<()> {
+        self.ids.clear();
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        A::Entity::insert_many(std::mem::take(&mut self.rows)).exec(conn).await?;
+        Ok(())
+    }
+
+    /// Inserts what waits if `pms_id` is among it.
+    async fn flush_if_waiting(&mut self, conn: &impl ConnectionTrait, pms_id: &str) -> DomainResult<()> {
+        if self.ids.contains(pms_id) { self.flush(conn).await } else { Ok(()) }
+    }
+}
+
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
+
+/// A record the PMS sends whole and that links to others by PMS ids only.
+trait LinkedRecord: Clone + PartialEq + Send + Sync + IntoActiveModel<Self::Active> {
+    type Entity: EntityTrait<Model = Self>;
+    type Active: ActiveModelTrait<Entity = Self::Entity> + sea_orm::ActiveModelBehavior + Send;
+    const PRACTICE: <Self::Entity as EntityTrait>::Column;
+    const PMS_ID: <Self::Entity as EntityTrait>::Column;
+    fn pms_id(&self) -> &str;
+    fn version(&self) -> DateTime<Utc>;
+    fn client_pms_id(&self) -> &str;
+    fn id(&self) -> Uuid;
+    fn with_id(self, id: Uuid) -> Self;
+}
+
+macro_rules! linked_record {
+    ($module:ident) => {
+        impl LinkedRecord for $module::Model {
+            type Entity = $module::Entity;
+            type Active = $module::ActiveModel;
+            const PRACTICE: $module::Column = $module::Column::PracticeId;
+            const PMS_ID: $module::Column = $module::Column::PmsId;
+            fn pms_id(&self) -> &str {
+                &self.pms_id
+            }
+            fn version(&self) -> DateTime<Utc> {
+                self.pms_updated_at
+            }
+            fn client_pms_id(&self) -> &str {
+                &self.client_pms_id
+            }
+            fn id(&self) -> Uuid {
+                self.id
+            }
+            fn with_id(self, id: Uuid) -> Self {
+                Self { id, ..self }
+            }
+        }
+    };
+}
+
+linked_record!(appointment);
+linked_record!(reminder);
 
 struct ParsedClient {
     pms_id: String,
@@ -934,8 +987,9 @@ pub async fn apply(platform: &Platform, scope: Scope, source: Source, batch: &Ba
     // Owners first, so pets find them; pets before the records naming them.
     run.clients(&batch.clients).await?;
     run.pets(&batch.pets).await?;
-    run.appointments(&batch.appointments).await?;
-    run.reminders(&batch.reminders).await?;
+    run.counts.appointments =
+        run.linked("appointments", &batch.appointments, |r| &r.pms_id, parse_appointment).await?;
+    run.counts.reminders = run.linked("reminders", &batch.reminders, |r| &r.pms_id, parse_reminder).await?;
     run.invoices(&batch.invoices).await?;
     let Apply { counts, errors, mut touched, touched_pms, .. } = run;
     let pms_ids: Vec<String> = touched_pms.into_iter().collect();

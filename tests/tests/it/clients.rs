@@ -111,10 +111,28 @@ async fn every_account_status_and_pet_sync_status_is_reached() {
         .app_call(Method::PUT, "/me/email", Some(stranger_access), Some(json!({ "email": "moved@example.com", "password": PASSWORD })))
         .await;
     assert_eq!(status, 204);
-    assert_eq!(statuses(&app, &admin, "stranger@example.com").await.0, "email_not_verified");
+    assert_eq!(statuses(&app, &admin, "moved@example.com").await.0, "email_not_verified");
     assert_eq!(app.app_call(Method::GET, "/pets", Some(stranger_access), None).await.0, 403);
-    app.verify_owner("moved@example.com").await;
-    assert_eq!(statuses(&app, &admin, "stranger@example.com").await.0, "verified");
+    // Verified through the emailed page this time, as an owner on a phone would.
+    let token = app.emailed_token("moved@example.com", "verify_email").await;
+    let page = app.client.get(app.url(&format!("/app/verify-email?token={token}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Confirm my email"), "{page}");
+    let done = app.client.post(app.url("/app/verify-email")).form(&[("token", token.as_str())]).send().await.unwrap();
+    assert!(done.text().await.unwrap().contains("your email is confirmed"));
+    assert_eq!(statuses(&app, &admin, "moved@example.com").await, (json!("verified"), json!("no_email_match")));
+
+    // The PMS learns the new address: the sign-up joins that client, one row, Connected.
+    app.sync(
+        &key,
+        &json!({ "clients": [{ "pms_id": "S3", "updated_at": at(now, 5), "first_name": "Stan", "last_name": "Ger", "email": "moved@example.com", "last_transaction_on": today }] }),
+    )
+    .await;
+    let (_, listed) = app.get_json("/api/dashboard/v1/clients?search=moved@example.com", &admin).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed["items"][0]["pms_id"], "S3");
+    assert_eq!(listed["items"][0]["pet_sync_status"], "connected");
+    assert_eq!(listed["items"][0]["account_status"], "verified");
+    assert_eq!(app.app_call(Method::GET, "/me", Some(stranger_access), None).await.1["first_name"], "Stan");
 
     // Deactivated by the practice: Disabled; no login; its tokens stop.
     let sam_id = sam["id"].as_str().unwrap();
