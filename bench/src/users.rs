@@ -40,6 +40,9 @@ pub struct UsersOptions {
     /// Where the table goes.
     #[arg(long, default_value = "docs/BENCHMARKS.md")]
     out: PathBuf,
+    /// Measure PostgreSQL only (to study it; the table is not written).
+    #[arg(long)]
+    postgres_only: bool,
 }
 
 const RECORDS_PER_BATCH: usize = 5_000;
@@ -218,10 +221,18 @@ async fn measure(backend: &'static str, url: String, options: &UsersOptions) -> 
     eprintln!("{backend}: ingesting {records} records");
     let started = Instant::now();
     for batch in &batches {
+        let batch_started = Instant::now();
         let report = sync::apply(&platform, scope, Source::Import, batch).await.map_err(fail)?;
         anyhow::ensure!(report.errors.is_empty(), "rejected records: {:?}", report.errors.first());
+        let kind = if !batch.clients.is_empty() { "clients" } else if !batch.pets.is_empty() { "pets" } else { "reminders" };
+        eprintln!("  {kind}: {} records in {:.2?}", batch.len(), batch_started.elapsed());
     }
     let ingest = started.elapsed();
+    // Reads are measured on a settled database, as autovacuum leaves it.
+    if backend == "PostgreSQL" {
+        use sea_orm::ConnectionTrait;
+        platform.db.execute_unprepared("VACUUM ANALYZE").await?;
+    }
     eprintln!("{backend}: bare insert loop of {records} rows");
     let bare_ingest = bare_inserts(&url, records).await.context("bare insert loop")?;
 
@@ -271,6 +282,10 @@ async fn fresh_postgres(url: &str) -> anyhow::Result<String> {
 pub async fn run(options: UsersOptions) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let sqlite = format!("sqlite://{}?mode=rwc", dir.path().join("users.db").display());
+    if options.postgres_only {
+        measure("PostgreSQL", fresh_postgres(&options.postgres).await?, &options).await?;
+        return Ok(());
+    }
     let mut all = vec![measure("SQLite", sqlite, &options).await?];
     match fresh_postgres(&options.postgres).await {
         Ok(url) => all.push(measure("PostgreSQL", url, &options).await?),
