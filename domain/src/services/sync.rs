@@ -31,6 +31,8 @@ use crate::{
 const CHUNK: usize = 400;
 /// The most records one batch may carry.
 pub const MAX_BATCH_RECORDS: usize = 10_000;
+/// New records in one batch that count as a bulk load (statistics are refreshed after it).
+const BULK_LOAD: u32 = 1_000;
 /// What every key starts with, so a leaked one is recognisable.
 const KEY_PREFIX: &str = "pbsync_";
 
@@ -1024,6 +1026,16 @@ pub async fn apply(platform: &Platform, scope: Scope, source: Source, batch: &Ba
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    let created = [counts.clients, counts.pets, counts.appointments, counts.reminders, counts.invoices]
+        .iter()
+        .map(|k| k.created)
+        .sum::<u32>();
+    if created >= BULK_LOAD && platform.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        // A first sync grows these tables far past what PostgreSQL's planner
+        // last saw; on stale statistics it picks sequential scans for the
+        // next batch's lookups, and each batch gets slower than the last.
+        platform.db.execute_unprepared("ANALYZE clients, pets, appointments, reminders, invoices, invoice_lines").await?;
+    }
     Ok(BatchReport { id: record.id, received_at: now, source: record.source, counts, errors })
 }
 
