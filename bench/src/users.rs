@@ -8,7 +8,10 @@
 //!   search, over HTTP on loopback with a bearer token, interleaved with the
 //!   bare query (the first page straight from the table with sqlx).
 
-use std::{path::PathBuf, time::{Duration, Instant}};
+use std::{
+    path::PathBuf,
+    time::{Duration, Instant},
+};
 
 use anyhow::{Context, anyhow};
 use chrono::Utc;
@@ -48,7 +51,8 @@ pub struct UsersOptions {
 const RECORDS_PER_BATCH: usize = 5_000;
 const LAST: [&str; 12] =
     ["Smith", "Garcia", "Nguyen", "Patel", "Johnson", "Okafor", "Kim", "Brown", "Lopez", "Martin", "Lee", "Wilson"];
-const FIRST: [&str; 12] = ["Olivia", "Liam", "Ava", "Noah", "Mia", "Kai", "Priya", "Hiro", "Fatima", "Diego", "Emma", "Leo"];
+const FIRST: [&str; 12] =
+    ["Olivia", "Liam", "Ava", "Noah", "Mia", "Kai", "Priya", "Hiro", "Fatima", "Diego", "Emma", "Leo"];
 
 /// The practice's records: each client with one or two pets, each pet with a reminder.
 fn records(clients: usize) -> Vec<Batch> {
@@ -210,11 +214,21 @@ async fn measure(backend: &'static str, url: String, options: &UsersOptions) -> 
         scope,
         &Actor::system("bench"),
         &Origin::default(),
-        NewStaff { username: "bench".into(), display_name: "Bench".into(), email: None, level: SecurityLevel::Staff, password: password.into() },
+        NewStaff {
+            username: "bench".into(),
+            display_name: "Bench".into(),
+            email: None,
+            level: SecurityLevel::Staff,
+            password: password.into(),
+        },
     )
     .await
     .map_err(fail)?;
-    let token = staff::log_in(&platform, "bench", "bench", password, &Origin::default(), None).await.map_err(fail)?.session.token;
+    let token = staff::log_in(&platform, "bench", "bench", password, &Origin::default(), None)
+        .await
+        .map_err(fail)?
+        .session
+        .token;
 
     let batches = records(options.clients);
     let records: usize = batches.iter().map(Batch::len).sum();
@@ -224,7 +238,13 @@ async fn measure(backend: &'static str, url: String, options: &UsersOptions) -> 
         let batch_started = Instant::now();
         let report = sync::apply(&platform, scope, Source::Import, batch).await.map_err(fail)?;
         anyhow::ensure!(report.errors.is_empty(), "rejected records: {:?}", report.errors.first());
-        let kind = if !batch.clients.is_empty() { "clients" } else if !batch.pets.is_empty() { "pets" } else { "reminders" };
+        let kind = if !batch.clients.is_empty() {
+            "clients"
+        } else if !batch.pets.is_empty() {
+            "pets"
+        } else {
+            "reminders"
+        };
         eprintln!("  {kind}: {} records in {:.2?}", batch.len(), batch_started.elapsed());
     }
     let ingest = started.elapsed();
@@ -271,7 +291,8 @@ async fn measure(backend: &'static str, url: String, options: &UsersOptions) -> 
 
 async fn fresh_postgres(url: &str) -> anyhow::Result<String> {
     use sea_orm::sqlx::{self, Connection};
-    let mut conn = sqlx::PgConnection::connect(url).await.with_context(|| format!("cannot reach PostgreSQL at {url}"))?;
+    let mut conn =
+        sqlx::PgConnection::connect(url).await.with_context(|| format!("cannot reach PostgreSQL at {url}"))?;
     sqlx::query("DROP DATABASE IF EXISTS bench_users WITH (FORCE)").execute(&mut conn).await?;
     sqlx::query("CREATE DATABASE bench_users").execute(&mut conn).await?;
     let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
@@ -310,7 +331,11 @@ pub async fn run(options: UsersOptions) -> anyhow::Result<()> {
                 metric: format!("{}: {name}, p50 / p99", figures.backend),
                 baseline: format!("{} / {}", ms(b50), ms(b99)),
                 petbridge: format!("{} / {}", ms(p50), ms(p99)),
-                ratio: format!("{:.1}× / {:.1}×", p50.as_secs_f64() / b50.as_secs_f64(), p99.as_secs_f64() / b99.as_secs_f64()),
+                ratio: format!(
+                    "{:.1}× / {:.1}×",
+                    p50.as_secs_f64() / b50.as_secs_f64(),
+                    p99.as_secs_f64() / b99.as_secs_f64()
+                ),
                 target: "p99 < 50 ms".into(),
                 met: Some(p99 < Duration::from_millis(50)),
             });

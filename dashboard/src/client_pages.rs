@@ -111,7 +111,12 @@ impl Row {
 
     /// One emoji per past-due pet (by species), with its name as the tooltip.
     fn past_due(&self) -> Vec<(&'static str, String)> {
-        self.row.pets.iter().filter(|p| p.past_due).map(|p| (species_emoji(p.species.as_deref()), p.name.clone())).collect()
+        self.row
+            .pets
+            .iter()
+            .filter(|p| p.past_due)
+            .map(|p| (species_emoji(p.species.as_deref()), p.name.clone()))
+            .collect()
     }
 }
 
@@ -157,7 +162,9 @@ pub(crate) async fn list(
         Ok(page) => page,
         // A stale or hand-edited cursor: start over.
         Err(DomainError::Validation(..)) => {
-            return Ok(Redirect::see_other(params.link(&params.filter, &params.sort, &params.order, None)).into_response());
+            return Ok(
+                Redirect::see_other(params.link(&params.filter, &params.sort, &params.order, None)).into_response()
+            );
         }
         Err(err) => return Err(server_error(err)),
     };
@@ -184,8 +191,10 @@ pub(crate) async fn list(
     let sort_name = COLUMNS.iter().find(|(_, _, key)| *key == sort).map_or("name", |(name, _, _)| name);
     let order = if descending { "desc" } else { "asc" };
     let export_href = {
-        let mut url = format!("/api/dashboard/v1/clients/export.csv?filter={}&sort={sort_name}&order={order}",
-            if filter == "active" { "active_app_users" } else { "all" });
+        let mut url = format!(
+            "/api/dashboard/v1/clients/export.csv?filter={}&sort={sort_name}&order={order}",
+            if filter == "active" { "active_app_users" } else { "all" }
+        );
         if !params.search.is_empty() {
             url.push_str(&format!("&search={}", url_encode(&params.search)));
         }
@@ -252,7 +261,9 @@ pub(crate) async fn invite(
     }
     let invitation = Invitation { email: form.email, first_name: form.first_name, last_name: form.last_name };
     match clients::invite(&platform, principal.scope(), &principal.actor(), &context.origin, invitation).await {
-        Ok(client) => Ok(back_to_list(Some(&format!("Invitation sent to {}.", client.email.unwrap_or_default())), None)),
+        Ok(client) => {
+            Ok(back_to_list(Some(&format!("Invitation sent to {}.", client.email.unwrap_or_default())), None))
+        }
         Err(err) => match people_message(&err) {
             Some(message) => Ok(back_to_list(None, Some(&message))),
             None => Err(server_error(err)),
@@ -363,7 +374,10 @@ pub(crate) async fn client_action(
         _ => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
     };
     match owners::set_disabled(&platform, principal.scope(), &principal.actor(), &context.origin, id, disabled).await {
-        Ok(()) => Ok(back_to_client(id, if disabled { "The app account is deactivated." } else { "The app account is active again." })),
+        Ok(()) => Ok(back_to_client(
+            id,
+            if disabled { "The app account is deactivated." } else { "The app account is active again." },
+        )),
         Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
         Err(err) => match people_message(&err) {
             Some(message) => Ok(back_to_client(id, &message)),
@@ -393,7 +407,11 @@ pub(crate) async fn pet_action(
     match clients::set_pet_in_app(&platform, principal.scope(), &principal.actor(), &context.origin, id, in_app).await {
         Ok(pet) => Ok(back_to_client(
             pet.pet.client_id,
-            &if in_app { format!("{} is back in the app.", pet.pet.name) } else { format!("{} is removed from the app.", pet.pet.name) },
+            &if in_app {
+                format!("{} is back in the app.", pet.pet.name)
+            } else {
+                format!("{} is removed from the app.", pet.pet.name)
+            },
         )),
         Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
         Err(err) => Err(server_error(err)),

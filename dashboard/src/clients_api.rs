@@ -8,7 +8,7 @@ use petbridge_domain::{
     Platform,
     entities::{appointment, sync_key},
     services::{
-        clients::{self, AccountStatus, Audience, ClientDetail, Invitation, ListQuery, ListRow, PetDetail, SortKey},
+        clients::{self, Audience, ClientDetail, Invitation, ListQuery, ListRow, PetDetail, SortKey},
         owners,
         permissions::Permission,
         sync,
@@ -414,6 +414,7 @@ pub struct ClientsApi;
 impl ClientsApi {
     /// The Users list, one page at a time.
     #[oai(path = "/clients", method = "get", tag = "Tag::Clients", operation_id = "listClients")]
+    // poem-openapi takes one argument per query parameter.
     #[allow(clippy::too_many_arguments)]
     async fn list_clients(
         &self,
@@ -442,6 +443,7 @@ impl ClientsApi {
 
     /// The whole Users list (same filter, search and sort) as CSV.
     #[oai(path = "/clients/export.csv", method = "get", tag = "Tag::Clients", operation_id = "exportClients")]
+    #[allow(clippy::too_many_arguments)]
     async fn export_clients(
         &self,
         auth: StaffAuth,
@@ -485,8 +487,7 @@ impl ClientsApi {
     ) -> ApiResult<InvitationCreated> {
         let allowed = authorize(&platform, &auth, Permission::ClientsInvite, &manager, &context).await?;
         let scope = auth.principal().scope();
-        let invitation =
-            Invitation { email: body.0.email, first_name: body.0.first_name, last_name: body.0.last_name };
+        let invitation = Invitation { email: body.0.email, first_name: body.0.first_name, last_name: body.0.last_name };
         let client = clients::invite(&platform, scope, &allowed.actor, &context.origin, invitation).await?;
         Ok(InvitationCreated::Created(Json(clients::detail(&platform, scope, client.id).await?.into())))
     }
@@ -533,8 +534,7 @@ impl ClientsApi {
         id: Path<Uuid>,
     ) -> ApiResult<Done> {
         let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
-        owners::set_disabled(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0, false)
-            .await?;
+        owners::set_disabled(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0, false).await?;
         Ok(Done::NoContent)
     }
 
@@ -589,8 +589,8 @@ impl ClientsApi {
         body: Json<NewSyncKey>,
     ) -> ApiResult<KeyCreated> {
         let allowed = authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
-        let new =
-            sync::create_key(&platform, auth.principal().scope(), &allowed.actor, &context.origin, &body.0.name).await?;
+        let new = sync::create_key(&platform, auth.principal().scope(), &allowed.actor, &context.origin, &body.0.name)
+            .await?;
         Ok(KeyCreated::Created(Json(CreatedSyncKey { key: new.key.into(), secret: new.secret })))
     }
 
@@ -655,9 +655,4 @@ impl ClientsApi {
         let today = petbridge_domain::services::practices::get(&platform, scope).await?.today(platform.clock.now());
         Ok(Json(pet_card(detail, today)))
     }
-}
-
-/// Labels for the dashboard pages.
-pub fn status_label(status: Option<&str>) -> &'static str {
-    status.and_then(AccountStatus::parse).map_or("—", AccountStatus::label)
 }

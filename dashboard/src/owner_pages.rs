@@ -43,13 +43,19 @@ const RESET: &str = "Choose a new password";
 fn message(err: DomainError) -> poem::Result<String> {
     match err {
         DomainError::Validation(_, message) => Ok(message),
-        other => Err(poem::Error::from_response(poem::IntoResponse::into_response(petbridge_http::ApiError::from(
-            other,
-        )))),
+        other => {
+            Err(poem::Error::from_response(poem::IntoResponse::into_response(petbridge_http::ApiError::from(other))))
+        }
     }
 }
 
-fn page(heading: &str, token: String, asks_password: bool, error: Option<String>, done: Option<&str>) -> poem::Result<Response> {
+fn page(
+    heading: &str,
+    token: String,
+    asks_password: bool,
+    error: Option<String>,
+    done: Option<&str>,
+) -> poem::Result<Response> {
     render(&LinkPage { heading, token, asks_password, error, done }).map(private_page)
 }
 
@@ -61,7 +67,9 @@ pub(crate) fn verify_page(Query(query): Query<TokenQuery>) -> poem::Result<Respo
 #[handler]
 pub(crate) async fn verify_submit(platform: Data<&Platform>, Form(form): Form<LinkForm>) -> poem::Result<Response> {
     match owners::verify_email(&platform, &form.token).await {
-        Ok(()) => page(VERIFY, String::new(), false, None, Some("Thank you: your email is confirmed. Go back to the app.")),
+        Ok(()) => {
+            page(VERIFY, String::new(), false, None, Some("Thank you: your email is confirmed. Go back to the app."))
+        }
         Err(err) => page(VERIFY, form.token, false, Some(message(err)?), None),
     }
 }

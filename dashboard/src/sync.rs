@@ -372,7 +372,12 @@ impl SyncApi {
     /// the same batch again changes nothing; records older than the stored
     /// ones are ignored; invalid records are listed in `errors` while the rest applies.
     #[oai(path = "/batches", method = "post", operation_id = "applySyncBatch")]
-    async fn apply(&self, key: SyncKey, platform: Data<&Platform>, body: Json<SyncBatch>) -> ApiResult<Json<BatchResult>> {
+    async fn apply(
+        &self,
+        key: SyncKey,
+        platform: Data<&Platform>,
+        body: Json<SyncBatch>,
+    ) -> ApiResult<Json<BatchResult>> {
         let (scope, key_id) = key.0;
         let report = sync::apply(&platform, scope, Source::Api(key_id), &Batch::from(body.0)).await?;
         Ok(Json(report.into()))

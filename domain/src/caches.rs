@@ -131,14 +131,12 @@ mod tests {
 
     #[test]
     fn invalidations_round_trip() {
-        for invalidation in
-            [
+        for invalidation in [
             Invalidation::Session("abc".into()),
             Invalidation::AllSessions,
             Invalidation::Practice(Uuid::new_v4()),
             Invalidation::OwnerSession("def".into()),
-        ]
-        {
+        ] {
             assert_eq!(Invalidation::decode(&invalidation.encode()), Some(invalidation));
         }
         assert_eq!(Invalidation::decode("nonsense"), None);

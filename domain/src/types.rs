@@ -77,7 +77,8 @@ impl Phone {
     pub fn parse(raw: &str) -> DomainResult<Self> {
         let raw = raw.trim();
         let invalid = || DomainError::invalid("invalid_phone", "not a phone number (E.164, e.g. +13035550123)");
-        if raw.chars().any(|c| !(c.is_ascii_digit() || " -.()+".contains(c))) || raw.rfind('+').is_some_and(|at| at > 0) {
+        if raw.chars().any(|c| !(c.is_ascii_digit() || " -.()+".contains(c))) || raw.rfind('+').is_some_and(|at| at > 0)
+        {
             return Err(invalid());
         }
         let digits: String = raw.chars().filter(char::is_ascii_digit).collect();

@@ -216,8 +216,19 @@ enum Campaigns {
     Recipients,
 }
 
-fn belongs_to(from: impl IntoIden, column: impl IntoIden, to: impl IntoIden, key: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from_tbl(from).from_col(column).to_tbl(to).to_col(key).on_delete(ForeignKeyAction::Cascade).to_owned()
+fn belongs_to(
+    from: impl IntoIden,
+    column: impl IntoIden,
+    to: impl IntoIden,
+    key: impl IntoIden,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from_tbl(from)
+        .from_col(column)
+        .to_tbl(to)
+        .to_col(key)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
 }
 
 async fn index(
@@ -253,7 +264,12 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(SyncKeys::CreatedAt))
                     .col(timestamp_with_time_zone_null(SyncKeys::LastUsedAt))
                     .col(timestamp_with_time_zone_null(SyncKeys::RevokedAt))
-                    .foreign_key(&mut belongs_to(SyncKeys::Table, SyncKeys::PracticeId, Practices::Table, Practices::Id))
+                    .foreign_key(&mut belongs_to(
+                        SyncKeys::Table,
+                        SyncKeys::PracticeId,
+                        Practices::Table,
+                        Practices::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -316,8 +332,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "clients_pms_id", Clients::Table, vec![Clients::PracticeId.into_iden(), Clients::PmsId.into_iden()], true)
-            .await?;
+        index(
+            manager,
+            "clients_pms_id",
+            Clients::Table,
+            vec![Clients::PracticeId.into_iden(), Clients::PmsId.into_iden()],
+            true,
+        )
+        .await?;
         // Search scans this narrow index instead of the rows.
         index(
             manager,
@@ -337,8 +359,14 @@ impl MigrationTrait for Migration {
             ("clients_sort_pet_sync", Clients::PetSyncStatus.into_iden()),
             ("clients_sort_past_due", Clients::EarliestDueOn.into_iden()),
         ] {
-            index(manager, name, Clients::Table, vec![Clients::PracticeId.into_iden(), column, Clients::Id.into_iden()], false)
-                .await?;
+            index(
+                manager,
+                name,
+                Clients::Table,
+                vec![Clients::PracticeId.into_iden(), column, Clients::Id.into_iden()],
+                false,
+            )
+            .await?;
         }
 
         manager
@@ -367,7 +395,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "pets_pms_id", Pets::Table, vec![Pets::PracticeId.into_iden(), Pets::PmsId.into_iden()], true).await?;
+        index(manager, "pets_pms_id", Pets::Table, vec![Pets::PracticeId.into_iden(), Pets::PmsId.into_iden()], true)
+            .await?;
         index(manager, "pets_client", Pets::Table, vec![Pets::ClientId.into_iden()], false).await?;
 
         manager

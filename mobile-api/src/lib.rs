@@ -17,12 +17,7 @@ use petbridge_domain::{
 };
 use petbridge_http::{ApiError, ApiResult, RequestContext, problem_response};
 use poem::{Request, http::StatusCode, web::Data};
-use poem_openapi::{
-    ApiResponse, Object, OpenApi, SecurityScheme, Tags,
-    auth::Bearer,
-    param::Path,
-    payload::Json,
-};
+use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags, auth::Bearer, param::Path, payload::Json};
 use uuid::Uuid;
 
 /// The version the app API document carries.
@@ -363,7 +358,8 @@ impl AppApi {
         context: Data<&RequestContext>,
         body: Json<Login>,
     ) -> ApiResult<Json<TokenPair>> {
-        let tokens = owners::log_in(&platform, &context.origin, &body.0.practice, &body.0.email, &body.0.password).await?;
+        let tokens =
+            owners::log_in(&platform, &context.origin, &body.0.practice, &body.0.email, &body.0.password).await?;
         Ok(Json(tokens.into()))
     }
 
@@ -433,7 +429,12 @@ impl AppApi {
 
     /// Change the account's email; it must be verified again.
     #[oai(path = "/me/email", method = "put", tag = "Tag::Account", operation_id = "changeEmail")]
-    async fn change_email(&self, auth: OwnerAuth, platform: Data<&Platform>, body: Json<EmailChange>) -> ApiResult<Done> {
+    async fn change_email(
+        &self,
+        auth: OwnerAuth,
+        platform: Data<&Platform>,
+        body: Json<EmailChange>,
+    ) -> ApiResult<Done> {
         owners::change_email(&platform, &auth.0, &body.0.email, &body.0.password).await?;
         Ok(Done::NoContent)
     }

@@ -11,7 +11,10 @@ use petbridge_domain::{
         clients::{self, Invitation},
         owners::{self, SignUp},
         practices::Practice,
-        sync::{self, AppointmentRecord, Batch, ClientRecord, InvoiceLineRecord, InvoiceRecord, PetRecord, ReminderRecord, Source},
+        sync::{
+            self, AppointmentRecord, Batch, ClientRecord, InvoiceLineRecord, InvoiceRecord, PetRecord, ReminderRecord,
+            Source,
+        },
     },
 };
 
@@ -23,8 +26,29 @@ const FIRST: [&str; 24] = [
     "Ethan", "Evelyn", "Kai", "Aria", "Leo", "Chloe", "Ezra", "Priya", "Hiro", "Fatima", "Diego",
 ];
 const LAST: [&str; 24] = [
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Hernandez",
-    "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Patel", "Nguyen", "Kim",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Patel",
+    "Nguyen",
+    "Kim",
     "Okafor",
 ];
 const PETS: [(&str, &str, &str); 16] = [
@@ -78,14 +102,16 @@ fn batch(platform: &Platform) -> Batch {
         let client_id = format!("DEMO-C{n:04}");
         // Most visited within two years; a few have lapsed and stay off the list.
         let months_since = if dice.roll(10) == 0 { 25 + dice.roll(12) } else { dice.roll(23) };
-        let last_visit = today.checked_sub_months(Months::new(u32::try_from(months_since).unwrap_or(0))).unwrap_or(today)
-            - Duration::days(days(dice.roll(28)));
+        let last_visit =
+            today.checked_sub_months(Months::new(u32::try_from(months_since).unwrap_or(0))).unwrap_or(today)
+                - Duration::days(days(dice.roll(28)));
         batch.clients.push(ClientRecord {
             pms_id: client_id.clone(),
             updated_at: now,
             first_name: first.to_owned(),
             last_name: last.to_owned(),
-            email: (dice.roll(12) != 0).then(|| format!("{}.{}{n}@example.com", first.to_lowercase(), last.to_lowercase())),
+            email: (dice.roll(12) != 0)
+                .then(|| format!("{}.{}{n}@example.com", first.to_lowercase(), last.to_lowercase())),
             phone: (dice.roll(5) != 0).then(|| format!("+1303555{:04}", 1000 + n)),
             active: dice.roll(40) != 0,
             last_transaction_on: Some(last_visit),
@@ -175,8 +201,17 @@ pub async fn fill(platform: &Platform, practice: &Practice) -> anyhow::Result<us
         match n % 6 {
             0..=3 => sign_up(platform, practice, email, ("", ""), &password, n % 6 != 3).await?,
             _ => {
-                let invitation = Invitation { email: email.clone(), first_name: String::new(), last_name: String::new() };
-                match clients::invite(platform, scope, &petbridge_domain::Actor::system("demo"), &Origin::default(), invitation).await {
+                let invitation =
+                    Invitation { email: email.clone(), first_name: String::new(), last_name: String::new() };
+                match clients::invite(
+                    platform,
+                    scope,
+                    &petbridge_domain::Actor::system("demo"),
+                    &Origin::default(),
+                    invitation,
+                )
+                .await
+                {
                     Ok(_) | Err(DomainError::Conflict("already_app_user")) => {}
                     Err(err) => return Err(fail(err)),
                 }

@@ -119,7 +119,10 @@ pub fn read(path: &Path, kind: Option<Kind>) -> anyhow::Result<Batch> {
         bail!("{} is neither .json nor .csv", path.display());
     }
     let kind = kind.or_else(|| Kind::from_file_name(path)).ok_or_else(|| {
-        anyhow!("say which records {} holds with --kind (clients, pets, appointments, reminders, invoices)", path.display())
+        anyhow!(
+            "say which records {} holds with --kind (clients, pets, appointments, reminders, invoices)",
+            path.display()
+        )
     })?;
     let mut batch = Batch::default();
     match kind {
@@ -171,9 +174,13 @@ pub struct Summary {
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let c = &self.counts;
-        for (name, k) in
-            [("clients", c.clients), ("pets", c.pets), ("appointments", c.appointments), ("reminders", c.reminders), ("invoices", c.invoices)]
-        {
+        for (name, k) in [
+            ("clients", c.clients),
+            ("pets", c.pets),
+            ("appointments", c.appointments),
+            ("reminders", c.reminders),
+            ("invoices", c.invoices),
+        ] {
             if k.received > 0 {
                 writeln!(
                     f,
@@ -183,7 +190,11 @@ impl std::fmt::Display for Summary {
             }
         }
         for error in self.errors.iter().take(20) {
-            writeln!(f, "rejected {} #{} ({}): {} [{}]", error.kind, error.index, error.pms_id, error.message, error.code)?;
+            writeln!(
+                f,
+                "rejected {} #{} ({}): {} [{}]",
+                error.kind, error.index, error.pms_id, error.message, error.code
+            )?;
         }
         if self.errors.len() > 20 {
             writeln!(f, "… and {} more rejected records", self.errors.len() - 20)?;

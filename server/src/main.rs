@@ -210,7 +210,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let practice = bootstrap::resolve_practice(&platform, practice.as_deref()).await?;
             let created = bootstrap::fill_demo(&platform, &practice).await?;
             let households = petbridge::demo::fill(&platform, &practice).await?;
-            println!("demo data added to {}: {households} client households with pets, appointments and reminders", practice.name);
+            println!(
+                "demo data added to {}: {households} client households with pets, appointments and reminders",
+                practice.name
+            );
             for (username, password) in created {
                 println!("  {username}: {password}");
             }

@@ -283,7 +283,13 @@ impl TestApp {
     }
 
     /// Calls the app API; returns status and JSON body (or Null).
-    pub async fn app_call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    pub async fn app_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut request = self.client.request(method, self.url(&format!("/api/app/v1{path}")));
         if let Some(token) = token {
             request = request.bearer_auth(token);

@@ -88,7 +88,8 @@ pub enum PetSyncStatus {
 
 impl PetSyncStatus {
     /// Every status.
-    pub const ALL: [PetSyncStatus; 3] = [PetSyncStatus::Connected, PetSyncStatus::NoEmailMatch, PetSyncStatus::NotAvailable];
+    pub const ALL: [PetSyncStatus; 3] =
+        [PetSyncStatus::Connected, PetSyncStatus::NoEmailMatch, PetSyncStatus::NotAvailable];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -142,7 +143,12 @@ pub(crate) fn new_row(scope: Scope, now: DateTime<Utc>) -> client::ActiveModel {
 }
 
 /// A client known so far only as the owner of a synced pet.
-pub(crate) async fn stub(conn: &impl ConnectionTrait, scope: Scope, pms_id: &str, now: DateTime<Utc>) -> DomainResult<Uuid> {
+pub(crate) async fn stub(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    pms_id: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<Uuid> {
     let mut row = new_row(scope, now);
     row.pms_id = Set(Some(pms_id.to_owned()));
     Ok(row.insert(conn).await?.id)
@@ -150,7 +156,11 @@ pub(crate) async fn stub(conn: &impl ConnectionTrait, scope: Scope, pms_id: &str
 
 /// Moves an app-only household (invitation or sign-up) into the PMS client
 /// with the same email: its account, its pets, its invitation.
-pub(crate) async fn merge_into(conn: &impl ConnectionTrait, twin: &client::Model, target: &client::Model) -> DomainResult<()> {
+pub(crate) async fn merge_into(
+    conn: &impl ConnectionTrait,
+    twin: &client::Model,
+    target: &client::Model,
+) -> DomainResult<()> {
     let target_has_account =
         owner_account::Entity::find().filter(owner_account::Column::ClientId.eq(target.id)).one(conn).await?.is_some();
     if !target_has_account {
@@ -159,7 +169,12 @@ pub(crate) async fn merge_into(conn: &impl ConnectionTrait, twin: &client::Model
             .filter(owner_account::Column::ClientId.eq(twin.id))
             .exec(conn)
             .await?;
-    } else if owner_account::Entity::find().filter(owner_account::Column::ClientId.eq(twin.id)).one(conn).await?.is_some() {
+    } else if owner_account::Entity::find()
+        .filter(owner_account::Column::ClientId.eq(twin.id))
+        .one(conn)
+        .await?
+        .is_some()
+    {
         // Two accounts for one household: leave both for staff to sort out.
         return Ok(());
     }
@@ -393,9 +408,7 @@ impl SortKey {
     fn parse_value(self, text: &str) -> DomainResult<Value> {
         let invalid = || DomainError::invalid("invalid_cursor", "the paging cursor is not one this server made");
         Ok(match self {
-            SortKey::AccountCreated => {
-                Value::from(DateTime::parse_from_rfc3339(text).map_err(|_| invalid())?.to_utc())
-            }
+            SortKey::AccountCreated => Value::from(DateTime::parse_from_rfc3339(text).map_err(|_| invalid())?.to_utc()),
             SortKey::PastDue => Value::from(text.parse::<NaiveDate>().map_err(|_| invalid())?),
             _ => Value::from(text.to_owned()),
         })
@@ -657,8 +670,17 @@ pub async fn export_csv(platform: &Platform, scope: Scope, query: &ListQuery) ->
     let clients = filtered(&platform.db, &practice, now, query).await?.all(&platform.db).await?;
     let rows = with_pets(&platform.db, &practice, now, clients).await?;
     let mut csv = csv::Writer::from_writer(Vec::new());
-    let header =
-        ["Last name", "First name", "Email", "Phone", "Account status", "Account created", "Pet sync status", "Pets", "Past due"];
+    let header = [
+        "Last name",
+        "First name",
+        "Email",
+        "Phone",
+        "Account status",
+        "Account created",
+        "Pet sync status",
+        "Pets",
+        "Past due",
+    ];
     csv.write_record(header).map_err(DomainError::unexpected)?;
     for row in rows {
         let past_due: Vec<&str> = row.pets.iter().filter(|p| p.past_due).map(|p| p.name.as_str()).collect();
@@ -669,7 +691,10 @@ pub async fn export_csv(platform: &Platform, scope: Scope, query: &ListQuery) ->
             row.client.email.as_deref().unwrap_or(""),
             row.client.phone.as_deref().unwrap_or(""),
             row.status.map_or("", AccountStatus::label),
-            &row.client.account_created_at.map(|at| at.with_timezone(&practice.time_zone).date_naive().to_string()).unwrap_or_default(),
+            &row.client
+                .account_created_at
+                .map(|at| at.with_timezone(&practice.time_zone).date_naive().to_string())
+                .unwrap_or_default(),
             row.pet_sync.label(),
             &pets.join("; "),
             &past_due.join("; "),
@@ -756,7 +781,11 @@ pub async fn household_pets(
         .into_iter()
         .map(|pet| PetDetail {
             in_app: pet_in_app(&pet, now),
-            reminders: reminders.iter().filter(|r| pet.pms_id.as_deref() == Some(r.pet_pms_id.as_str())).cloned().collect(),
+            reminders: reminders
+                .iter()
+                .filter(|r| pet.pms_id.as_deref() == Some(r.pet_pms_id.as_str()))
+                .cloned()
+                .collect(),
             pet,
         })
         .collect())
@@ -793,7 +822,9 @@ pub async fn detail(platform: &Platform, scope: Scope, id: Uuid) -> DomainResult
     let due: Vec<String> = pets
         .iter()
         .filter(|p| p.in_app)
-        .flat_map(|p| p.reminders.iter().filter(|r| r.due_on < today).map(move |r| format!("{}'s {}", p.pet.name, r.service)))
+        .flat_map(|p| {
+            p.reminders.iter().filter(|r| r.due_on < today).map(move |r| format!("{}'s {}", p.pet.name, r.service))
+        })
         .collect();
     let past_due_message = (!due.is_empty()).then(|| {
         format!(
@@ -917,7 +948,8 @@ pub async fn invite(
         }
     };
     queue_invitation(&txn, platform, scope, &practice, &client, &email, format!("invited by {}", actor.name)).await?;
-    activity::record(&txn, platform, scope, Entry::new("client.invite", actor, origin).target("client", client.id)).await?;
+    activity::record(&txn, platform, scope, Entry::new("client.invite", actor, origin).target("client", client.id))
+        .await?;
     refresh_listings(&txn, platform, scope, &[client.id]).await?;
     txn.commit().await?;
     get(&platform.db, scope, client.id).await

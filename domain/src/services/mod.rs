@@ -2,8 +2,8 @@
 //! rules, and writes in one transaction.
 
 pub mod access;
-pub mod clients;
 pub mod activity;
+pub mod clients;
 pub mod events;
 pub mod images;
 pub mod outbox;

@@ -93,7 +93,11 @@ async fn practice_by_code(platform: &Platform, code: &str) -> DomainResult<Pract
     practices::find_by_slug(platform, code).await?.ok_or(DomainError::NotFound)
 }
 
-async fn find_account(conn: &impl ConnectionTrait, scope: Scope, email: &str) -> DomainResult<Option<owner_account::Model>> {
+async fn find_account(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    email: &str,
+) -> DomainResult<Option<owner_account::Model>> {
     Ok(owner_account::Entity::find()
         .filter(owner_account::Column::PracticeId.eq(scope.practice_id))
         .filter(owner_account::Column::Email.eq(email))
@@ -154,7 +158,8 @@ async fn send_link(
 ) -> DomainResult<()> {
     let token = tokens::random_token()?;
     let now = platform.clock.now();
-    let ttl = if purpose == VERIFY_EMAIL { Duration::days(VERIFY_TTL_DAYS) } else { Duration::minutes(RESET_TTL_MINUTES) };
+    let ttl =
+        if purpose == VERIFY_EMAIL { Duration::days(VERIFY_TTL_DAYS) } else { Duration::minutes(RESET_TTL_MINUTES) };
     owner_email_token::ActiveModel {
         id: Set(Uuid::new_v4()),
         account_id: Set(account.id),
@@ -189,7 +194,9 @@ async fn send_link(
             channel: Channel::Email,
             recipient: email.to_owned(),
             subject: Some(subject),
-            body: format!("{text}:\n\n{link}\n\nThe link works once. If you did not ask for this, ignore this email.\n"),
+            body: format!(
+                "{text}:\n\n{link}\n\nThe link works once. If you did not ask for this, ignore this email.\n"
+            ),
             data: serde_json::json!({ "template": purpose, "link": link }),
             reason: format!("{purpose} for an app account"),
         },
@@ -317,7 +324,10 @@ pub async fn verify_email(platform: &Platform, token: &str) -> DomainResult<()> 
     let txn = platform.db.begin().await?;
     let (row, account) = take_email_token(&txn, platform, token, VERIFY_EMAIL).await?;
     if row.email != account.email {
-        return Err(DomainError::invalid("invalid_token", "this link is for an email address the account no longer uses"));
+        return Err(DomainError::invalid(
+            "invalid_token",
+            "this link is for an email address the account no longer uses",
+        ));
     }
     let scope = Scope { practice_id: account.practice_id };
     let client_id = account.client_id;
@@ -427,7 +437,11 @@ pub async fn refresh(platform: &Platform, refresh_token: &str) -> DomainResult<T
     Ok(Tokens { access_token, access_expires_at: session.access_expires_at, refresh_token, refresh_expires_at })
 }
 
-async fn revoke_session(conn: &impl ConnectionTrait, platform: &Platform, session: &owner_session::Model) -> DomainResult<()> {
+async fn revoke_session(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    session: &owner_session::Model,
+) -> DomainResult<()> {
     owner_session::Entity::update_many()
         .col_expr(owner_session::Column::RevokedAt, Expr::value(platform.clock.now()))
         .filter(owner_session::Column::Id.eq(session.id))
@@ -443,7 +457,11 @@ pub async fn authenticate(platform: &Platform, access_token: &str) -> DomainResu
     let hash = tokens::token_hash(access_token);
     let now = platform.clock.now();
     if let Some(cached) = platform.caches.owner_sessions.get(&hash) {
-        return if cached.expires_at > now { Ok(cached) } else { Err(DomainError::Unauthorized("access_token_expired")) };
+        return if cached.expires_at > now {
+            Ok(cached)
+        } else {
+            Err(DomainError::Unauthorized("access_token_expired"))
+        };
     }
     let session = owner_session::Entity::find()
         .filter(owner_session::Column::AccessHash.eq(hash.as_str()))
@@ -473,7 +491,10 @@ pub async fn authenticate(platform: &Platform, access_token: &str) -> DomainResu
 
 /// Ends this app session and drops the device tokens it registered.
 pub async fn log_out(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult<()> {
-    let session = owner_session::Entity::find_by_id(principal.session_id).one(&platform.db).await?.ok_or(DomainError::NotFound)?;
+    let session = owner_session::Entity::find_by_id(principal.session_id)
+        .one(&platform.db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
     let txn = platform.db.begin().await?;
     revoke_session(&txn, platform, &session).await?;
     txn.commit().await?;
@@ -484,17 +505,19 @@ pub async fn log_out(platform: &Platform, principal: &OwnerPrincipal) -> DomainR
 /// Forgets cached copies of an account's sessions everywhere (after a change
 /// to the account that its principal carries).
 async fn forget_account_sessions(platform: &Platform, account_id: Uuid) -> DomainResult<()> {
-    let sessions = owner_session::Entity::find()
-        .filter(owner_session::Column::AccountId.eq(account_id))
-        .all(&platform.db)
-        .await?;
+    let sessions =
+        owner_session::Entity::find().filter(owner_session::Column::AccountId.eq(account_id)).all(&platform.db).await?;
     for session in sessions {
         caches::invalidate(platform, Invalidation::OwnerSession(session.access_hash)).await;
     }
     Ok(())
 }
 
-async fn revoke_account_sessions(conn: &impl ConnectionTrait, platform: &Platform, account_id: Uuid) -> DomainResult<()> {
+async fn revoke_account_sessions(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    account_id: Uuid,
+) -> DomainResult<()> {
     for session in owner_session::Entity::find()
         .filter(owner_session::Column::AccountId.eq(account_id))
         .filter(owner_session::Column::RevokedAt.is_null())
@@ -507,7 +530,12 @@ async fn revoke_account_sessions(conn: &impl ConnectionTrait, platform: &Platfor
 }
 
 /// Emails a reset link if the address has an account; answers the same either way.
-pub async fn request_password_reset(platform: &Platform, origin: &Origin, practice_code: &str, email: &str) -> DomainResult<()> {
+pub async fn request_password_reset(
+    platform: &Platform,
+    origin: &Origin,
+    practice_code: &str,
+    email: &str,
+) -> DomainResult<()> {
     if !platform.login_throttle.allow(origin.ip.as_deref()) {
         return Err(DomainError::RateLimited("too_many_attempts"));
     }
@@ -538,7 +566,12 @@ pub async fn reset_password(platform: &Platform, token: &str, new_password: &str
 
 /// Changes the account's email (the password confirms it). The account is
 /// unverified until the new address is verified.
-pub async fn change_email(platform: &Platform, principal: &OwnerPrincipal, new_email: &str, password: &str) -> DomainResult<()> {
+pub async fn change_email(
+    platform: &Platform,
+    principal: &OwnerPrincipal,
+    new_email: &str,
+    password: &str,
+) -> DomainResult<()> {
     let current = account(&platform.db, principal).await?;
     if platform.passwords.verify(password, Some(&current.password_hash)).await? == Verified::No {
         return Err(DomainError::Unauthorized("invalid_credentials"));
@@ -572,16 +605,19 @@ pub async fn change_email(platform: &Platform, principal: &OwnerPrincipal, new_e
 /// Deletes the account and its personal data at the owner's request. An
 /// app-only household goes with it; a PMS client stays the practice's
 /// record. The activity log keeps that it happened, without personal data.
-pub async fn delete_account(platform: &Platform, principal: &OwnerPrincipal, password: &str, origin: &Origin) -> DomainResult<()> {
+pub async fn delete_account(
+    platform: &Platform,
+    principal: &OwnerPrincipal,
+    password: &str,
+    origin: &Origin,
+) -> DomainResult<()> {
     let current = account(&platform.db, principal).await?;
     if platform.passwords.verify(password, Some(&current.password_hash)).await? == Verified::No {
         return Err(DomainError::Unauthorized("invalid_credentials"));
     }
     let scope = principal.scope();
-    let sessions = owner_session::Entity::find()
-        .filter(owner_session::Column::AccountId.eq(current.id))
-        .all(&platform.db)
-        .await?;
+    let sessions =
+        owner_session::Entity::find().filter(owner_session::Column::AccountId.eq(current.id)).all(&platform.db).await?;
     let txn = platform.db.begin().await?;
     let household = clients::get(&txn, scope, current.client_id).await?;
     for session in &sessions {
@@ -618,7 +654,8 @@ pub async fn delete_account(platform: &Platform, principal: &OwnerPrincipal, pas
         &txn,
         platform,
         scope,
-        Entry::new("owner.account_deleted", &Actor::system("owner request"), origin).target("owner_account", current.id),
+        Entry::new("owner.account_deleted", &Actor::system("owner request"), origin)
+            .target("owner_account", current.id),
     )
     .await?;
     txn.commit().await?;
@@ -684,7 +721,12 @@ pub async fn me(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult
 
 /// Registers a push token for this device (moving it here if another
 /// account had it: a device has one owner at a time).
-pub async fn register_device(platform: &Platform, principal: &OwnerPrincipal, token: &str, os: &str) -> DomainResult<()> {
+pub async fn register_device(
+    platform: &Platform,
+    principal: &OwnerPrincipal,
+    token: &str,
+    os: &str,
+) -> DomainResult<()> {
     let token = token.trim();
     if token.is_empty() || token.len() > 4096 {
         return Err(DomainError::invalid("invalid_device_token", "a device token has 1 to 4096 characters"));
@@ -733,7 +775,11 @@ pub async fn pets(platform: &Platform, principal: &OwnerPrincipal) -> DomainResu
     principal.require_verified()?;
     let household = household(platform, principal).await?;
     let now = platform.clock.now();
-    Ok(clients::household_pets(&platform.db, principal.scope(), &household, now).await?.into_iter().filter(|p| p.in_app).collect())
+    Ok(clients::household_pets(&platform.db, principal.scope(), &household, now)
+        .await?
+        .into_iter()
+        .filter(|p| p.in_app)
+        .collect())
 }
 
 /// A pet the owner adds in the app.

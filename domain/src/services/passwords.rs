@@ -109,7 +109,9 @@ pub fn check_strength(password: &str, personal: &[&str]) -> DomainResult<()> {
     if estimate.score() < zxcvbn::Score::Three {
         let hint = estimate
             .feedback()
-            .and_then(|f| f.warning().map(|w| w.to_string()).or_else(|| f.suggestions().first().map(ToString::to_string)))
+            .and_then(|f| {
+                f.warning().map(|w| w.to_string()).or_else(|| f.suggestions().first().map(ToString::to_string))
+            })
             .unwrap_or_else(|| "add a few more uncommon words".to_owned());
         return Err(DomainError::invalid("weak_password", format!("that password is too easy to guess: {hint}")));
     }

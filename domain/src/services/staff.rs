@@ -64,7 +64,6 @@ impl SecurityLevel {
     }
 }
 
-
 /// Refused when it contains the user name, or breaks the shared rules.
 fn check_password(password: &str, username: &Username, display_name: &str) -> DomainResult<()> {
     if password.to_lowercase().contains(username.as_str()) {

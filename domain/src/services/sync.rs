@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait, TryIntoModel,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait, TryIntoModel,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -667,7 +667,9 @@ impl<C: ConnectionTrait> Apply<'_, C> {
                             .all(self.conn)
                             .await?;
                         let same_lines = stored_lines.len() == lines.len()
-                            && stored_lines.iter().zip(&lines).all(|(a, b)| *a == invoice_line::Model { id: a.id, invoice_id: a.invoice_id, ..b.clone() });
+                            && stored_lines.iter().zip(&lines).all(|(a, b)| {
+                                *a == invoice_line::Model { id: a.id, invoice_id: a.invoice_id, ..b.clone() }
+                            });
                         if *row == (invoice::Model { id: row.id, ..parsed.clone() }) && same_lines {
                             counts.unchanged += 1;
                             continue;
@@ -678,7 +680,11 @@ impl<C: ConnectionTrait> Apply<'_, C> {
                             .filter(invoice_line::Column::InvoiceId.eq(row.id))
                             .exec(self.conn)
                             .await?;
-                        invoice::Model { id: row.id, ..parsed.clone() }.into_active_model().reset_all().update(self.conn).await?
+                        invoice::Model { id: row.id, ..parsed.clone() }
+                            .into_active_model()
+                            .reset_all()
+                            .update(self.conn)
+                            .await?
                     }
                     None => {
                         counts.created += 1;
@@ -686,9 +692,11 @@ impl<C: ConnectionTrait> Apply<'_, C> {
                     }
                 };
                 if !lines.is_empty() {
-                    invoice_line::Entity::insert_many(lines.into_iter().map(|line| {
-                        invoice_line::Model { invoice_id: row.id, ..line }.into_active_model()
-                    }))
+                    invoice_line::Entity::insert_many(
+                        lines
+                            .into_iter()
+                            .map(|line| invoice_line::Model { invoice_id: row.id, ..line }.into_active_model()),
+                    )
                     .exec(self.conn)
                     .await?;
                 }
@@ -989,8 +997,7 @@ pub async fn apply(platform: &Platform, scope: Scope, source: Source, batch: &Ba
     // Owners first, so pets find them; pets before the records naming them.
     run.clients(&batch.clients).await?;
     run.pets(&batch.pets).await?;
-    run.counts.appointments =
-        run.linked("appointments", &batch.appointments, |r| &r.pms_id, parse_appointment).await?;
+    run.counts.appointments = run.linked("appointments", &batch.appointments, |r| &r.pms_id, parse_appointment).await?;
     run.counts.reminders = run.linked("reminders", &batch.reminders, |r| &r.pms_id, parse_reminder).await?;
     run.invoices(&batch.invoices).await?;
     let Apply { counts, errors, mut touched, touched_pms, .. } = run;
@@ -1034,7 +1041,10 @@ pub async fn apply(platform: &Platform, scope: Scope, source: Source, batch: &Ba
         // A first sync grows these tables far past what PostgreSQL's planner
         // last saw; on stale statistics it picks sequential scans for the
         // next batch's lookups, and each batch gets slower than the last.
-        platform.db.execute_unprepared("ANALYZE clients, pets, appointments, reminders, invoices, invoice_lines").await?;
+        platform
+            .db
+            .execute_unprepared("ANALYZE clients, pets, appointments, reminders, invoices, invoice_lines")
+            .await?;
     }
     Ok(BatchReport { id: record.id, received_at: now, source: record.source, counts, errors })
 }
@@ -1099,7 +1109,9 @@ pub async fn create_key(
         &txn,
         platform,
         scope,
-        Entry::new("sync_key.create", actor, origin).target("sync_key", key.id).detail(serde_json::json!({ "name": key.name })),
+        Entry::new("sync_key.create", actor, origin)
+            .target("sync_key", key.id)
+            .detail(serde_json::json!({ "name": key.name })),
     )
     .await?;
     txn.commit().await?;
@@ -1116,7 +1128,13 @@ pub async fn keys(platform: &Platform, scope: Scope) -> DomainResult<Vec<sync_ke
 }
 
 /// Revokes a key at once.
-pub async fn revoke_key(platform: &Platform, scope: Scope, actor: &Actor, origin: &Origin, id: Uuid) -> DomainResult<()> {
+pub async fn revoke_key(
+    platform: &Platform,
+    scope: Scope,
+    actor: &Actor,
+    origin: &Origin,
+    id: Uuid,
+) -> DomainResult<()> {
     let key = sync_key::Entity::find_by_id(id)
         .filter(sync_key::Column::PracticeId.eq(scope.practice_id))
         .one(&platform.db)
@@ -1129,7 +1147,8 @@ pub async fn revoke_key(platform: &Platform, scope: Scope, actor: &Actor, origin
     let mut active = key.into_active_model();
     active.revoked_at = Set(Some(platform.clock.now()));
     active.update(&txn).await?;
-    activity::record(&txn, platform, scope, Entry::new("sync_key.revoke", actor, origin).target("sync_key", id)).await?;
+    activity::record(&txn, platform, scope, Entry::new("sync_key.revoke", actor, origin).target("sync_key", id))
+        .await?;
     txn.commit().await?;
     Ok(())
 }

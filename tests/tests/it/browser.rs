@@ -217,14 +217,17 @@ async fn staff_filter_sort_search_and_export_the_users_list() {
     let fixture = app.practice("browse").await;
     let key = app.sync_key(&fixture.practice).await;
     let now = app.clock_now();
-    let people = [("Ava", "Brown", "ava@example.com"), ("Ben", "Adams", "ben@example.com"), ("Cat", "Young", "cat@example.com")];
+    let people =
+        [("Ava", "Brown", "ava@example.com"), ("Ben", "Adams", "ben@example.com"), ("Cat", "Young", "cat@example.com")];
     let clients: Vec<serde_json::Value> = people
         .iter()
         .enumerate()
-        .map(|(i, (first, last, email))| serde_json::json!({
-            "pms_id": format!("B{i}"), "updated_at": now.to_rfc3339(), "first_name": first, "last_name": last,
-            "email": email, "last_transaction_on": now.date_naive()
-        }))
+        .map(|(i, (first, last, email))| {
+            serde_json::json!({
+                "pms_id": format!("B{i}"), "updated_at": now.to_rfc3339(), "first_name": first, "last_name": last,
+                "email": email, "last_transaction_on": now.date_naive()
+            })
+        })
         .collect();
     let pets = serde_json::json!([
         { "pms_id": "BP0", "updated_at": now.to_rfc3339(), "client_pms_id": "B0", "name": "Whiskers", "species": "Cat" },
@@ -233,7 +236,10 @@ async fn staff_filter_sort_search_and_export_the_users_list() {
     let reminders = serde_json::json!([
         { "pms_id": "BR1", "updated_at": now.to_rfc3339(), "client_pms_id": "B1", "pet_pms_id": "BP1", "service": "Rabies", "due_on": now.date_naive() - chrono::Duration::days(2) }
     ]);
-    assert_eq!(app.sync(&key, &serde_json::json!({ "clients": clients, "pets": pets, "reminders": reminders })).await.0, 200);
+    assert_eq!(
+        app.sync(&key, &serde_json::json!({ "clients": clients, "pets": pets, "reminders": reminders })).await.0,
+        200
+    );
     app.sign_up("browse", "cat@example.com").await;
     app.verify_owner("cat@example.com").await;
 

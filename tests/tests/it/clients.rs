@@ -101,21 +101,35 @@ async fn every_account_status_and_pet_sync_status_is_reached() {
 
     // Active App Users lists the verified ones only.
     let (_, active) = app.get_json("/api/dashboard/v1/clients?filter=active_app_users", &admin).await;
-    let mut emails: Vec<&str> = active["items"].as_array().unwrap().iter().map(|r| r["email"].as_str().unwrap()).collect();
+    let mut emails: Vec<&str> =
+        active["items"].as_array().unwrap().iter().map(|r| r["email"].as_str().unwrap()).collect();
     emails.sort_unstable();
     assert_eq!(emails, ["sam@example.com", "stranger@example.com"]);
 
     // Changing a verified account's email: Email Not Verified until the new address is.
     let stranger_access = stranger["access_token"].as_str().unwrap();
     let (status, _) = app
-        .app_call(Method::PUT, "/me/email", Some(stranger_access), Some(json!({ "email": "moved@example.com", "password": PASSWORD })))
+        .app_call(
+            Method::PUT,
+            "/me/email",
+            Some(stranger_access),
+            Some(json!({ "email": "moved@example.com", "password": PASSWORD })),
+        )
         .await;
     assert_eq!(status, 204);
     assert_eq!(statuses(&app, &admin, "moved@example.com").await.0, "email_not_verified");
     assert_eq!(app.app_call(Method::GET, "/pets", Some(stranger_access), None).await.0, 403);
     // Verified through the emailed page this time, as an owner on a phone would.
     let token = app.emailed_token("moved@example.com", "verify_email").await;
-    let page = app.client.get(app.url(&format!("/app/verify-email?token={token}"))).send().await.unwrap().text().await.unwrap();
+    let page = app
+        .client
+        .get(app.url(&format!("/app/verify-email?token={token}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Confirm my email"), "{page}");
     let done = app.client.post(app.url("/app/verify-email")).form(&[("token", token.as_str())]).send().await.unwrap();
     assert!(done.text().await.unwrap().contains("your email is confirmed"));
@@ -156,18 +170,28 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_login() {
     assert_eq!(status, 401);
 
     let refresh = |token: &str| json!({ "refresh_token": token });
-    let (status, second) = app.app_call(Method::POST, "/auth/refresh", None, Some(refresh(first["refresh_token"].as_str().unwrap()))).await;
+    let (status, second) = app
+        .app_call(Method::POST, "/auth/refresh", None, Some(refresh(first["refresh_token"].as_str().unwrap())))
+        .await;
     assert_eq!(status, 200, "{second}");
     assert_ne!(second["access_token"], first["access_token"]);
     let access = second["access_token"].as_str().unwrap();
     assert_eq!(app.app_call(Method::GET, "/me", Some(access), None).await.0, 200);
-    assert_eq!(app.app_call(Method::GET, "/me", first["access_token"].as_str(), None).await.0, 401, "the old access token stops at refresh");
+    assert_eq!(
+        app.app_call(Method::GET, "/me", first["access_token"].as_str(), None).await.0,
+        401,
+        "the old access token stops at refresh"
+    );
 
     // The first refresh token again: someone copied it. The whole login ends.
-    let (status, problem) = app.app_call(Method::POST, "/auth/refresh", None, Some(refresh(first["refresh_token"].as_str().unwrap()))).await;
+    let (status, problem) = app
+        .app_call(Method::POST, "/auth/refresh", None, Some(refresh(first["refresh_token"].as_str().unwrap())))
+        .await;
     assert_eq!((status, problem["code"].as_str()), (401, Some("refresh_token_reused")));
     assert_eq!(app.app_call(Method::GET, "/me", Some(access), None).await.0, 401);
-    let (status, _) = app.app_call(Method::POST, "/auth/refresh", None, Some(refresh(second["refresh_token"].as_str().unwrap()))).await;
+    let (status, _) = app
+        .app_call(Method::POST, "/auth/refresh", None, Some(refresh(second["refresh_token"].as_str().unwrap())))
+        .await;
     assert_eq!(status, 401);
 
     // Access tokens are short-lived.
@@ -176,7 +200,9 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_login() {
     app.clock.advance(Duration::minutes(16));
     let (status, problem) = app.app_call(Method::GET, "/me", Some(access), None).await;
     assert_eq!((status, problem["code"].as_str()), (401, Some("access_token_expired")));
-    let (status, fourth) = app.app_call(Method::POST, "/auth/refresh", None, Some(refresh(third["refresh_token"].as_str().unwrap()))).await;
+    let (status, fourth) = app
+        .app_call(Method::POST, "/auth/refresh", None, Some(refresh(third["refresh_token"].as_str().unwrap())))
+        .await;
     assert_eq!(status, 200);
 
     // Devices belong to the login that registered them and go at logout.
@@ -204,7 +230,10 @@ async fn password_reset_and_account_deletion() {
     // Asking is answered the same for unknown addresses.
     let ask = |email: &str| json!({ "practice": "resets", "email": email });
     assert_eq!(app.app_call(Method::POST, "/auth/password-reset", None, Some(ask("nobody@example.com"))).await.0, 202);
-    assert_eq!(app.app_call(Method::POST, "/auth/password-reset", None, Some(ask("forgetful@example.com"))).await.0, 202);
+    assert_eq!(
+        app.app_call(Method::POST, "/auth/password-reset", None, Some(ask("forgetful@example.com"))).await.0,
+        202
+    );
     let token = app.emailed_token("forgetful@example.com", "reset_password").await;
     let weak = json!({ "token": token, "password": "password1" });
     let (status, problem) = app.app_call(Method::POST, "/auth/password-reset/confirm", None, Some(weak)).await;
@@ -212,7 +241,11 @@ async fn password_reset_and_account_deletion() {
     let new_password = "a brand new passphrase for the app";
     let reset = json!({ "token": token, "password": new_password });
     assert_eq!(app.app_call(Method::POST, "/auth/password-reset/confirm", None, Some(reset.clone())).await.0, 204);
-    assert_eq!(app.app_call(Method::POST, "/auth/password-reset/confirm", None, Some(reset)).await.0, 422, "a link works once");
+    assert_eq!(
+        app.app_call(Method::POST, "/auth/password-reset/confirm", None, Some(reset)).await.0,
+        422,
+        "a link works once"
+    );
     assert_eq!(app.app_call(Method::GET, "/me", tokens["access_token"].as_str(), None).await.0, 401, "logins end");
     let login = json!({ "practice": "resets", "email": "forgetful@example.com", "password": new_password });
     let (status, fresh) = app.app_call(Method::POST, "/auth/login", None, Some(login)).await;
@@ -222,7 +255,15 @@ async fn password_reset_and_account_deletion() {
     app.clock.advance(Duration::seconds(1));
     app.app_call(Method::POST, "/auth/password-reset", None, Some(ask("forgetful@example.com"))).await;
     let token = app.emailed_token("forgetful@example.com", "reset_password").await;
-    let page = app.client.get(app.url(&format!("/app/reset-password?token={token}"))).send().await.unwrap().text().await.unwrap();
+    let page = app
+        .client
+        .get(app.url(&format!("/app/reset-password?token={token}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Choose a new password"));
     let done = app
         .client
@@ -285,10 +326,16 @@ async fn listing_rules_merges_and_pets_leaving_the_app() {
     app.verify_owner("owen@example.com").await;
     let access = tokens["access_token"].as_str().unwrap();
     let (status, mine) = app
-        .app_call(Method::POST, "/pets", Some(access), Some(json!({ "name": "Pepper", "species": "Cat", "date_of_birth": "2020-02-02" })))
+        .app_call(
+            Method::POST,
+            "/pets",
+            Some(access),
+            Some(json!({ "name": "Pepper", "species": "Cat", "date_of_birth": "2020-02-02" })),
+        )
         .await;
     assert_eq!(status, 201, "{mine}");
-    app.app_call(Method::POST, "/pets", Some(access), Some(json!({ "name": "Salt", "date_of_birth": "2021-01-01" }))).await;
+    app.app_call(Method::POST, "/pets", Some(access), Some(json!({ "name": "Salt", "date_of_birth": "2021-01-01" })))
+        .await;
     app.sync(
         &key,
         &json!({ "pets": [
@@ -298,8 +345,12 @@ async fn listing_rules_merges_and_pets_leaving_the_app() {
     )
     .await;
     let (_, pets) = app.app_call(Method::GET, "/pets", Some(access), None).await;
-    let mut names: Vec<(&str, bool)> =
-        pets.as_array().unwrap().iter().map(|p| (p["name"].as_str().unwrap(), p["added_by_owner"].as_bool().unwrap())).collect();
+    let mut names: Vec<(&str, bool)> = pets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["added_by_owner"].as_bool().unwrap()))
+        .collect();
     names.sort_unstable();
     assert_eq!(names, [("PEPPER", false), ("Salt", false), ("Salt", true)], "{pets}");
     let pepper = pets.as_array().unwrap().iter().find(|p| p["name"] == "PEPPER").unwrap();
@@ -311,7 +362,9 @@ async fn listing_rules_merges_and_pets_leaving_the_app() {
         &json!({ "pets": [{ "pms_id": "RP1", "updated_at": at(now, 2), "client_pms_id": "R3", "name": "PEPPER", "date_of_birth": "2020-02-02", "status": "deceased" }] }),
     )
     .await;
-    let names = |pets: &Value| -> Vec<String> { pets.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect() };
+    let names = |pets: &Value| -> Vec<String> {
+        pets.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect()
+    };
     app.clock.advance(Duration::hours(23));
     let (_, fresh) = app.owner_login("rules", "owen@example.com").await;
     let (_, pets) = app.app_call(Method::GET, "/pets", fresh["access_token"].as_str(), None).await;
@@ -342,7 +395,8 @@ async fn listing_rules_merges_and_pets_leaving_the_app() {
     assert_eq!(staff_post(&app, &stranger, &format!("/pets/{pepper_id}/remove"), None).await.status(), 404);
     let other = app.sign_up("rules", "someone.else@example.com").await;
     let other_access = other["access_token"].as_str().unwrap();
-    let response = app.client.delete(app.url("/api/app/v1/devices/fcm-of-owen")).bearer_auth(other_access).send().await.unwrap();
+    let response =
+        app.client.delete(app.url("/api/app/v1/devices/fcm-of-owen")).bearer_auth(other_access).send().await.unwrap();
     assert_eq!(response.status(), 404);
 }
 
@@ -431,7 +485,13 @@ async fn the_users_list_sorts_searches_pages_and_exports() {
     let (status, problem) = app.get_json("/api/dashboard/v1/clients?after=garbage", &admin).await;
     assert_eq!((status, problem["code"].as_str()), (422, Some("invalid_cursor")));
 
-    let response = app.client.get(app.url("/api/dashboard/v1/clients/export.csv?sort=name")).bearer_auth(&admin).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/dashboard/v1/clients/export.csv?sort=name"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let csv = response.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();

@@ -4,8 +4,8 @@
 
 mod auth;
 mod browser;
-mod clients;
 mod bus;
+mod clients;
 mod errors;
 mod health;
 mod live;

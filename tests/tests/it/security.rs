@@ -119,7 +119,13 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
 }
 
 fn ids_none() -> Ids {
-    Ids { target: String::new(), delivery: String::new(), client: String::new(), pet: String::new(), key: String::new() }
+    Ids {
+        target: String::new(),
+        delivery: String::new(),
+        client: String::new(),
+        pet: String::new(),
+        key: String::new(),
+    }
 }
 
 /// Stands for a picture upload in the table (sent as a real PNG).
@@ -198,7 +204,13 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
             .key
             .id
             .to_string();
-            let ids = Ids { target: target.to_string(), delivery: delivery.clone(), client: client.clone(), pet: pet.clone(), key };
+            let ids = Ids {
+                target: target.to_string(),
+                delivery: delivery.clone(),
+                client: client.clone(),
+                pet: pet.clone(),
+                key,
+            };
             let token = app.login("maple-vets", &caller).await;
             let response = call(&app, &token, request(operation, &ids, n)).await;
             let status = response.status().as_u16();

@@ -47,7 +47,13 @@ async fn snapshot(app: &TestApp, practice_id: Uuid) -> Vec<String> {
             c.search_text
         ));
     }
-    for p in pet::Entity::find().filter(pet::Column::PracticeId.eq(practice_id)).order_by_asc(pet::Column::PmsId).all(db).await.unwrap() {
+    for p in pet::Entity::find()
+        .filter(pet::Column::PracticeId.eq(practice_id))
+        .order_by_asc(pet::Column::PmsId)
+        .all(db)
+        .await
+        .unwrap()
+    {
         lines.push(format!(
             "pet {:?} of {:?} {:?} {} {:?} {:?} {} {:?}",
             p.pms_id,
@@ -60,14 +66,41 @@ async fn snapshot(app: &TestApp, practice_id: Uuid) -> Vec<String> {
             p.status_changed_at
         ));
     }
-    for a in appointment::Entity::find().filter(appointment::Column::PracticeId.eq(practice_id)).order_by_asc(appointment::Column::PmsId).all(db).await.unwrap() {
-        lines.push(format!("appointment {} {} {} {:?} {} {:?} {}", a.pms_id, a.pms_updated_at, a.client_pms_id, a.pet_pms_id, a.starts_at, a.reason, a.status));
+    for a in appointment::Entity::find()
+        .filter(appointment::Column::PracticeId.eq(practice_id))
+        .order_by_asc(appointment::Column::PmsId)
+        .all(db)
+        .await
+        .unwrap()
+    {
+        lines.push(format!(
+            "appointment {} {} {} {:?} {} {:?} {}",
+            a.pms_id, a.pms_updated_at, a.client_pms_id, a.pet_pms_id, a.starts_at, a.reason, a.status
+        ));
     }
-    for r in reminder::Entity::find().filter(reminder::Column::PracticeId.eq(practice_id)).order_by_asc(reminder::Column::PmsId).all(db).await.unwrap() {
-        lines.push(format!("reminder {} {} {} {} {} {} {}", r.pms_id, r.pms_updated_at, r.client_pms_id, r.pet_pms_id, r.service, r.due_on, r.status));
+    for r in reminder::Entity::find()
+        .filter(reminder::Column::PracticeId.eq(practice_id))
+        .order_by_asc(reminder::Column::PmsId)
+        .all(db)
+        .await
+        .unwrap()
+    {
+        lines.push(format!(
+            "reminder {} {} {} {} {} {} {}",
+            r.pms_id, r.pms_updated_at, r.client_pms_id, r.pet_pms_id, r.service, r.due_on, r.status
+        ));
     }
-    for i in invoice::Entity::find().filter(invoice::Column::PracticeId.eq(practice_id)).order_by_asc(invoice::Column::PmsId).all(db).await.unwrap() {
-        lines.push(format!("invoice {} {} {} {} {}", i.pms_id, i.pms_updated_at, i.client_pms_id, i.invoiced_on, i.voided));
+    for i in invoice::Entity::find()
+        .filter(invoice::Column::PracticeId.eq(practice_id))
+        .order_by_asc(invoice::Column::PmsId)
+        .all(db)
+        .await
+        .unwrap()
+    {
+        lines.push(format!(
+            "invoice {} {} {} {} {}",
+            i.pms_id, i.pms_updated_at, i.client_pms_id, i.invoiced_on, i.voided
+        ));
         for l in invoice_line::Entity::find()
             .filter(invoice_line::Column::InvoiceId.eq(i.id))
             .order_by_asc(invoice_line::Column::LineNo)
@@ -75,7 +108,10 @@ async fn snapshot(app: &TestApp, practice_id: Uuid) -> Vec<String> {
             .await
             .unwrap()
         {
-            lines.push(format!("  line {} {} {} {:?} {:?} {} {}", l.line_no, l.code, l.quantity, l.pet_pms_id, l.provider, l.performed_on, l.voided));
+            lines.push(format!(
+                "  line {} {} {} {:?} {:?} {} {}",
+                l.line_no, l.code, l.quantity, l.pet_pms_id, l.provider, l.performed_on, l.voided
+            ));
         }
     }
     lines
@@ -208,7 +244,8 @@ async fn an_invalid_record_is_rejected_with_its_reason_and_the_rest_applies() {
 
     let admin = app.login("partial", "admin").await;
     let (_, listed) = app.get_json("/api/dashboard/v1/clients", &admin).await;
-    let names: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|c| c["last_name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        listed["items"].as_array().unwrap().iter().map(|c| c["last_name"].as_str().unwrap()).collect();
     assert_eq!(names, ["One", "Three"]);
     let (status, recorded) = app.get_json("/api/dashboard/v1/sync/batches", &admin).await;
     assert_eq!(status, 200);
@@ -285,7 +322,13 @@ async fn keys_are_per_practice_and_can_be_rotated_and_revoked() {
     assert_eq!(app.sync(&secret, &batch).await.0, 401, "the old key stops at rotation");
     assert_eq!(app.sync(&new_secret, &batch).await.0, 200);
     let new_id = rotated["key"]["id"].as_str().unwrap();
-    let revoked = app.client.delete(app.url(&format!("/api/dashboard/v1/sync/keys/{new_id}"))).bearer_auth(&admin).send().await.unwrap();
+    let revoked = app
+        .client
+        .delete(app.url(&format!("/api/dashboard/v1/sync/keys/{new_id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(revoked.status(), 204);
     assert_eq!(app.sync(&new_secret, &batch).await.0, 401);
 
@@ -293,7 +336,13 @@ async fn keys_are_per_practice_and_can_be_rotated_and_revoked() {
     let other = app.login("other-keyed", "admin").await;
     let (status, _) = app.get_json(&format!("/api/dashboard/v1/sync/keys/{new_id}/rotate"), &other).await;
     assert_eq!(status, 405);
-    let response = app.client.post(app.url(&format!("/api/dashboard/v1/sync/keys/{id}/rotate"))).bearer_auth(&other).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url(&format!("/api/dashboard/v1/sync/keys/{id}/rotate")))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
     let (_, theirs) = app.get_json("/api/dashboard/v1/clients", &other).await;
     assert_eq!(theirs["items"].as_array().unwrap().len(), 0);
