@@ -386,6 +386,37 @@ pub(crate) async fn client_action(
     }
 }
 
+#[derive(Deserialize)]
+pub(crate) struct NoteForm {
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Set the personal note.
+#[handler]
+pub(crate) async fn set_note(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Path(id): Path<Uuid>,
+    Form(form): Form<NoteForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsEdit).await? {
+        return Ok(refused);
+    }
+    let (scope, actor) = (principal.scope(), principal.actor());
+    match clients::set_personal_note(&platform, scope, &actor, &context.origin, id, Some(&form.note)).await {
+        Ok(()) => Ok(back_to_client(id, "The personal note is saved.")),
+        Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+        Err(err) => match people_message(&err) {
+            Some(message) => Ok(back_to_client(id, &message)),
+            None => Err(server_error(err)),
+        },
+    }
+}
+
 /// Remove a pet from the app, or reinstate it.
 #[handler]
 pub(crate) async fn pet_action(

@@ -255,6 +255,8 @@ pub struct ClientDetails {
     pub appointments: Vec<Appointment>,
     /// A notification about past-due pets, ready to send; absent when nothing is past due.
     pub past_due_message: Option<String>,
+    /// The practice's internal note about this client (never shown to the owner).
+    pub personal_note: Option<String>,
 }
 
 impl From<ClientDetail> for ClientDetails {
@@ -275,6 +277,7 @@ impl From<ClientDetail> for ClientDetails {
             pets: detail.pets.into_iter().map(|p| pet_card(p, today)).collect(),
             appointments: detail.appointments.into_iter().map(Appointment::from).collect(),
             past_due_message: detail.past_due_message,
+            personal_note: detail.client.personal_note,
         }
     }
 }
@@ -290,6 +293,13 @@ pub struct NewInvitation {
     /// Last name.
     #[oai(default)]
     pub last_name: String,
+}
+
+/// A personal note to set.
+#[derive(Debug, Object)]
+pub struct PersonalNote {
+    /// The note (up to 2,000 characters); absent or empty removes it.
+    pub note: Option<String>,
 }
 
 /// What Reinvite All did.
@@ -536,6 +546,24 @@ impl ClientsApi {
         let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
         owners::set_disabled(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0, false).await?;
         Ok(Done::NoContent)
+    }
+
+    /// Set or remove the practice's personal note about a client.
+    #[oai(path = "/clients/:id/personal-note", method = "put", tag = "Tag::Clients", operation_id = "setClientNote")]
+    async fn set_note(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+        body: Json<PersonalNote>,
+    ) -> ApiResult<Json<ClientDetails>> {
+        let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
+        let scope = auth.principal().scope();
+        clients::set_personal_note(&platform, scope, &allowed.actor, &context.origin, id.0, body.0.note.as_deref())
+            .await?;
+        Ok(Json(clients::detail(&platform, scope, id.0).await?.into()))
     }
 
     /// Remove a pet from the app at once (e.g. after a euthanasia).

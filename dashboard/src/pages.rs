@@ -46,6 +46,7 @@ pub fn routes() -> Route {
         .at("/dashboard/clients/invite", post(crate::client_pages::invite))
         .at("/dashboard/clients/reinvite-all", post(crate::client_pages::reinvite_all))
         .at("/dashboard/clients/:id", get(crate::client_pages::detail))
+        .at("/dashboard/clients/:id/note", post(crate::client_pages::set_note))
         .at("/dashboard/clients/:id/:action", post(crate::client_pages::client_action))
         .at("/dashboard/pets/:id/:action", post(crate::client_pages::pet_action))
         .at("/dashboard/sync", get(crate::client_pages::sync_page))

@@ -1088,3 +1088,33 @@ pub async fn set_pet_in_app(
         .find(|p| p.pet.id == row.id)
         .ok_or(DomainError::NotFound)
 }
+
+/// The longest personal note.
+const NOTE_MAX_CHARS: usize = 2_000;
+
+/// Sets (or, with nothing, removes) the practice's personal note about a
+/// client: internal, never shown to the owner, marked wherever they appear.
+pub async fn set_personal_note(
+    platform: &Platform,
+    scope: Scope,
+    actor: &Actor,
+    origin: &Origin,
+    id: Uuid,
+    note: Option<&str>,
+) -> DomainResult<()> {
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > NOTE_MAX_CHARS) {
+        return Err(DomainError::invalid("note_too_long", format!("a note has at most {NOTE_MAX_CHARS} characters")));
+    }
+    let txn = platform.db.begin().await?;
+    let client = get(&txn, scope, id).await?;
+    let mut active = client.into_active_model();
+    active.personal_note = Set(note.map(str::to_owned));
+    active.updated_at = Set(platform.clock.now());
+    active.update(&txn).await?;
+    // The log says that the note changed, not what it says.
+    let action = if note.is_some() { "client.note_set" } else { "client.note_removed" };
+    activity::record(&txn, platform, scope, Entry::new(action, actor, origin).target("client", id)).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -480,6 +480,34 @@ async fn the_users_list_sorts_searches_pages_and_exports() {
     assert_eq!(by_pet["items"][0]["email"], "z3@example.com");
     let (_, by_phone) = app.get_json("/api/dashboard/v1/clients?search=(303)%20555-0105", &admin).await;
     assert_eq!(by_phone["items"][0]["email"], "z5@example.com");
+    // A personal note shows as an icon in the list; the log does not repeat it.
+    let noted = by_pet["items"][0]["id"].as_str().unwrap();
+    let response = app
+        .client
+        .put(app.url(&format!("/api/dashboard/v1/clients/{noted}/personal-note")))
+        .bearer_auth(&admin)
+        .json(&json!({ "note": "Whiskers is shy: use the quiet room" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap()["personal_note"], "Whiskers is shy: use the quiet room");
+    let (_, by_pet) = app.get_json("/api/dashboard/v1/clients?search=whisk", &admin).await;
+    assert_eq!(by_pet["items"][0]["has_personal_note"], true);
+    let (_, log) = app.get_json("/api/dashboard/v1/activity?action=client.note_set", &admin).await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1);
+    assert!(!log.to_string().contains("quiet room"), "{log}");
+    let too_long = json!({ "note": "x".repeat(2001) });
+    let response = app
+        .client
+        .put(app.url(&format!("/api/dashboard/v1/clients/{noted}/personal-note")))
+        .bearer_auth(&admin)
+        .json(&too_long)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+
     let (_, none) = app.get_json("/api/dashboard/v1/clients?search=%25", &admin).await;
     assert_eq!(none["items"].as_array().unwrap().len(), 0, "a % is a character, not a wildcard");
     let (status, problem) = app.get_json("/api/dashboard/v1/clients?after=garbage", &admin).await;
@@ -498,4 +526,67 @@ async fn the_users_list_sorts_searches_pages_and_exports() {
     assert_eq!(lines.len(), 8, "{csv}");
     assert!(lines[0].starts_with("Last name,First name,Email"));
     assert!(lines[1].starts_with("Name1,Lou,z6@example.com,+13035550106"), "{csv}");
+}
+
+#[tokio::test]
+async fn view_details_page_shows_the_past_due_reminder_and_keeps_a_personal_note() {
+    let app = spawn_app().await;
+    let fixture = app.practice("details").await;
+    let key = app.sync_key(&fixture.practice).await;
+    let now = app.clock_now();
+    let today = now.date_naive();
+    app.sync(
+        &key,
+        &json!({
+            "clients": [{ "pms_id": "D1", "updated_at": at(now, 0), "first_name": "Dee", "last_name": "Tail", "email": "dee@example.com", "last_transaction_on": today }],
+            "pets": [{ "pms_id": "DP1", "updated_at": at(now, 0), "client_pms_id": "D1", "name": "Mochi", "species": "Cat" }],
+            "reminders": [{ "pms_id": "DR1", "updated_at": at(now, 0), "client_pms_id": "D1", "pet_pms_id": "DP1", "service": "FVRCP booster", "due_on": today - Duration::days(1) }]
+        }),
+    )
+    .await;
+    let admin = app.login("details", "admin").await;
+    let id = row(&app, &admin, "dee@example.com").await.unwrap()["id"].as_str().unwrap().to_owned();
+
+    let session = app.page_login("details", "admin").await;
+    let page = |path: String| {
+        let session = session.clone();
+        let client = app.client.clone();
+        let url = app.url(&path);
+        async move {
+            client
+                .get(url)
+                .header("cookie", format!("pb_session={session}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let html = page(format!("/dashboard/clients/{id}")).await;
+    assert!(html.contains("Mochi&#39;s FVRCP booster is past due"), "{html}");
+    let csrf = petbridge_tests::hidden_field(&html, "csrf");
+    let saved = app
+        .client
+        .post(app.url(&format!("/dashboard/clients/{id}/note")))
+        .header("cookie", format!("pb_session={session}"))
+        .form(&[("csrf", csrf.as_str()), ("note", "Prefers texts after 5 pm")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    let html = page(format!("/dashboard/clients/{id}")).await;
+    assert!(html.contains("Prefers texts after 5 pm") && html.contains("data-role=\"note-icon\""), "{html}");
+    let list = page("/dashboard/clients".to_owned()).await;
+    assert!(list.contains("data-role=\"note-icon\""), "the list marks the note");
+    let forged = app
+        .client
+        .post(app.url(&format!("/dashboard/clients/{id}/note")))
+        .header("cookie", format!("pb_session={session}"))
+        .form(&[("csrf", "forged"), ("note", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
 }

@@ -42,6 +42,7 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("disableClient", Some(SecurityLevel::Staff)),
     ("enableClient", Some(SecurityLevel::Staff)),
     ("removePetFromApp", Some(SecurityLevel::Staff)),
+    ("setClientNote", Some(SecurityLevel::Staff)),
     ("reinstatePet", Some(SecurityLevel::Staff)),
     ("listSyncKeys", Some(SecurityLevel::Administrator)),
     ("createSyncKey", Some(SecurityLevel::Administrator)),
@@ -108,6 +109,9 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
         "disableClient" => (Method::POST, format!("/clients/{client}/disable"), None),
         "enableClient" => (Method::POST, format!("/clients/{client}/enable"), None),
         "removePetFromApp" => (Method::POST, format!("/pets/{pet}/remove"), None),
+        "setClientNote" => {
+            (Method::PUT, format!("/clients/{client}/personal-note"), Some(json!({ "note": format!("note {n}") })))
+        }
         "reinstatePet" => (Method::POST, format!("/pets/{pet}/reinstate"), None),
         "listSyncKeys" => get("/sync/keys".into()),
         "createSyncKey" => (Method::POST, "/sync/keys".into(), Some(json!({ "name": format!("agent {n}") }))),
