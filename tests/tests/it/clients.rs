@@ -540,10 +540,11 @@ async fn view_details_page_shows_the_past_due_reminder_and_keeps_a_personal_note
         &json!({
             "clients": [{ "pms_id": "D1", "updated_at": at(now, 0), "first_name": "Dee", "last_name": "Tail", "email": "dee@example.com", "last_transaction_on": today }],
             "pets": [{ "pms_id": "DP1", "updated_at": at(now, 0), "client_pms_id": "D1", "name": "Mochi", "species": "Cat" }],
-            "reminders": [{ "pms_id": "DR1", "updated_at": at(now, 0), "client_pms_id": "D1", "pet_pms_id": "DP1", "service": "FVRCP booster", "due_on": today - Duration::days(1) }]
+            "reminders": [{ "pms_id": "DR1", "updated_at": at(now, 0), "client_pms_id": "D1", "pet_pms_id": "DP1", "service": "FVRCP booster", "due_on": today - Duration::days(2) }]
         }),
     )
     .await;
+    // Two days back: past due in the practice's zone (Denver) at any UTC hour.
     let admin = app.login("details", "admin").await;
     let id = row(&app, &admin, "dee@example.com").await.unwrap()["id"].as_str().unwrap().to_owned();
 
