@@ -11,6 +11,7 @@ mod m20261123_000003_performance;
 mod m20261123_000004_two_factor;
 mod m20261123_000005_staff_pictures;
 mod m20261123_000006_clients;
+mod m20261202_000007_delivery_relay;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_two_factor::Migration),
             Box::new(m20261123_000005_staff_pictures::Migration),
             Box::new(m20261123_000006_clients::Migration),
+            Box::new(m20261202_000007_delivery_relay::Migration),
         ]
     }
 }

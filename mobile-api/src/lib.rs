@@ -193,10 +193,18 @@ pub struct Account {
 /// A device to send push notifications to.
 #[derive(Debug, Object)]
 pub struct Device {
-    /// The FCM registration token.
+    /// The identifier push is sent to: an FCM registration token, or a
+    /// Firebase installation id when `kind` is `fid`.
     pub token: String,
     /// `ios` or `android`.
     pub platform: String,
+    /// `fcm_token` (the default) or `fid`.
+    #[oai(default = "default_device_kind")]
+    pub kind: String,
+}
+
+fn default_device_kind() -> String {
+    "fcm_token".to_owned()
 }
 
 /// A health-service reminder.
@@ -456,13 +464,13 @@ impl AppApi {
     #[oai(path = "/devices", method = "get", tag = "Tag::Account", operation_id = "listDevices")]
     async fn devices(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<Device>>> {
         let devices = owners::devices(&platform, &auth.0).await?;
-        Ok(Json(devices.into_iter().map(|d| Device { token: d.token, platform: d.platform }).collect()))
+        Ok(Json(devices.into_iter().map(|d| Device { token: d.token, platform: d.platform, kind: d.kind }).collect()))
     }
 
     /// Register this device's push token (dropped again at logout).
     #[oai(path = "/devices", method = "post", tag = "Tag::Account", operation_id = "registerDevice")]
     async fn register_device(&self, auth: OwnerAuth, platform: Data<&Platform>, body: Json<Device>) -> ApiResult<Done> {
-        owners::register_device(&platform, &auth.0, &body.0.token, &body.0.platform).await?;
+        owners::register_device(&platform, &auth.0, &body.0.token, &body.0.platform, &body.0.kind).await?;
         Ok(Done::NoContent)
     }
 

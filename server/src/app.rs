@@ -13,7 +13,7 @@ use petbridge_domain::{
 };
 use petbridge_http::{BodyLimit, Observe, problem_response, to_problem};
 use petbridge_migrations::{Migrator, MigratorTrait};
-use petbridge_workers::{DeliveryWorker, Providers};
+use petbridge_workers::{Providers, StreamRedis, WorkerConfig, fcm};
 use poem::{
     EndpointExt, IntoResponse, Response, Server, get, handler,
     http::StatusCode,
@@ -41,14 +41,68 @@ const LISTEN_BACKLOG: u32 = 4096;
 pub struct Options {
     /// Where time comes from.
     pub clock: Arc<dyn Clock>,
-    /// Delivery providers for the embedded workers.
-    pub providers: Providers,
+    /// Delivery providers; `None` builds them from settings.
+    pub providers: Option<Providers>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { clock: Arc::new(SystemClock), providers: Providers::dev() }
+        Self { clock: Arc::new(SystemClock), providers: None }
     }
+}
+
+/// The delivery providers the settings name: development ones that only
+/// record, or the real services.
+pub fn providers(settings: &Settings) -> anyhow::Result<Providers> {
+    let mut providers = Providers::dev();
+    match settings.push.provider.as_str() {
+        "dev" => {}
+        "fcm" => {
+            let fcm = &settings.push.fcm;
+            let credentials_file = fcm
+                .credentials_file
+                .as_deref()
+                .ok_or_else(|| anyhow!("push.provider is fcm but push.fcm.credentials_file is not set"))?;
+            providers.push = Arc::new(fcm::FcmProvider::new(&fcm::FcmConfig {
+                base_url: fcm.base_url.clone(),
+                credentials_file: credentials_file.into(),
+                project_id: fcm.project_id.clone(),
+                timeout: Duration::from_secs(fcm.timeout_seconds.max(1)),
+            })?);
+        }
+        other => return Err(anyhow!("push.provider must be dev or fcm, not {other}")),
+    }
+    Ok(providers)
+}
+
+/// Starts this process's delivery workers (on the Redis streams when Redis
+/// is configured) until `shutdown`.
+pub async fn start_workers(
+    settings: &Settings,
+    platform: &Platform,
+    providers: Providers,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let redis = match &settings.redis.url {
+        Some(url) => Some(StreamRedis {
+            client: redis::Client::open(url.expose_secret())
+                .map_err(|err| anyhow!("the Redis URL is not valid: {err}"))?,
+            key_prefix: settings.redis.key_prefix.clone(),
+        }),
+        None => None,
+    };
+    let workers = &settings.workers;
+    let config = WorkerConfig {
+        batch: workers.batch.max(1),
+        in_flight: workers.in_flight.max(1),
+        poll: Duration::from_millis(workers.poll_interval_ms.max(10)),
+        claim_idle: Duration::from_millis(workers.claim_idle_ms.max(100)),
+        block: Duration::from_millis(workers.block_ms.max(10)),
+        relay_timeout: Duration::from_millis(workers.relay_timeout_ms.max(100)),
+    };
+    petbridge_workers::spawn(platform.clone(), providers, redis, config, shutdown)
+        .await
+        .map_err(|err| anyhow!("cannot start the delivery workers: {err}"))
 }
 
 /// A built server, listening, not yet serving.
@@ -59,6 +113,8 @@ pub struct Application {
     pub platform: Platform,
     /// Set on the very first start: how to log in (also printed).
     pub first_login: Option<bootstrap::FirstLogin>,
+    /// The delivery providers of this process.
+    pub providers: Providers,
     settings: Settings,
     acceptor: TcpAcceptor,
     routes: poem::endpoint::BoxEndpoint<'static, Response>,
@@ -199,14 +255,17 @@ impl Application {
         }
         let (acceptor, address) = bind(&settings.listen_address()).await?;
         let shutdown = CancellationToken::new();
-        let mut workers = Vec::new();
-        if settings.workers.embedded {
-            let worker = DeliveryWorker::new(platform.clone(), options.providers.clone(), settings.workers.batch);
-            let poll = Duration::from_millis(settings.workers.poll_interval_ms.max(10));
-            workers.push(tokio::spawn(worker.run(shutdown.child_token(), poll)));
-        }
+        let providers = match options.providers {
+            Some(providers) => providers,
+            None => providers(&settings)?,
+        };
+        let workers = if settings.workers.embedded {
+            start_workers(&settings, &platform, providers.clone(), shutdown.child_token()).await?
+        } else {
+            Vec::new()
+        };
         let routes = routes(&settings, &platform);
-        Ok(Self { address, platform, first_login, settings, acceptor, routes, shutdown, workers })
+        Ok(Self { address, platform, first_login, providers, settings, acceptor, routes, shutdown, workers })
     }
 
     /// Cancel this to stop the server gracefully (in-flight requests finish).

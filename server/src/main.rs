@@ -1,7 +1,5 @@
 //! `petbridge`: the server, its workers and its admin commands.
 
-use std::time::Duration;
-
 use anyhow::anyhow;
 use clap::{Parser, Subcommand};
 use petbridge::{
@@ -14,7 +12,6 @@ use petbridge_domain::{
     services::{staff, staff::SecurityLevel, tokens},
 };
 use petbridge_migrations::{Migrator, MigratorTrait};
-use petbridge_workers::DeliveryWorker;
 use tokio_util::sync::CancellationToken;
 
 /// Petbridge: the server behind a veterinary practice's pet-owner app and its staff dashboard.
@@ -147,13 +144,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::Worker => {
-            let options = Options::default();
-            let platform = app::platform(&settings, &options).await?;
+            let platform = app::platform(&settings, &Options::default()).await?;
+            let providers = app::providers(&settings)?;
             let token = CancellationToken::new();
             cancel_on_signal(token.clone());
-            DeliveryWorker::new(platform, options.providers, settings.workers.batch)
-                .run(token, Duration::from_millis(settings.workers.poll_interval_ms.max(10)))
-                .await;
+            let workers = app::start_workers(&settings, &platform, providers, token).await?;
+            tracing::info!(streams = settings.redis.url.is_some(), "delivery workers running");
+            for worker in workers {
+                let _ = worker.await;
+            }
             Ok(())
         }
         Command::Migrate => {

@@ -22,6 +22,8 @@ pub struct Settings {
     pub storage: StorageSettings,
     /// Delivery workers.
     pub workers: WorkerSettings,
+    /// Push notifications.
+    pub push: PushSettings,
     /// Staff sessions.
     pub sessions: SessionSettings,
     /// First start.
@@ -106,6 +108,36 @@ pub struct WorkerSettings {
     pub poll_interval_ms: u64,
     /// Deliveries per step.
     pub batch: u64,
+    /// Sends in flight at once per process.
+    pub in_flight: usize,
+    /// A stream entry pending this long with a silent worker is taken over.
+    pub claim_idle_ms: u64,
+    /// How long a stream read waits for new entries.
+    pub block_ms: u64,
+    /// A delivery marked relayed this long ago and never claimed is relayed again.
+    pub relay_timeout_ms: u64,
+}
+
+/// Push settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PushSettings {
+    /// `dev` (recorded on the Outbox page) or `fcm`.
+    pub provider: String,
+    /// FCM HTTP v1.
+    pub fcm: FcmSettings,
+}
+
+/// FCM HTTP v1 settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FcmSettings {
+    /// The API's base URL.
+    pub base_url: String,
+    /// The service-account key file (JSON).
+    pub credentials_file: Option<String>,
+    /// The Firebase project (default: the key file's).
+    pub project_id: Option<String>,
+    /// How long one send may take.
+    pub timeout_seconds: u64,
 }
 
 /// Session lifetimes.

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
+pub mod fakes;
 pub mod services;
 pub mod ws;
 
@@ -48,6 +49,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// What the first start printed, when the settings asked for the demo practice.
     pub first_login: Option<petbridge::bootstrap::FirstLogin>,
+    /// The delivery providers the settings named.
+    pub providers: Providers,
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _database: Arc<TestDatabase>,
@@ -90,9 +93,10 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_with(settings: Settings, database: Arc<TestDatabase>) -> TestApp {
     init();
     let clock = TestClock::at(chrono::Utc::now());
-    let options = Options { clock: Arc::new(clock.clone()), providers: Providers::dev() };
+    let options = Options { clock: Arc::new(clock.clone()), providers: None };
     let app = Application::build(settings.clone(), options).await.expect("the server builds");
     let address = app.address;
+    let providers = app.providers.clone();
     let first_login = app.first_login.clone();
     let platform = app.platform.clone();
     let shutdown = app.shutdown_token();
@@ -106,6 +110,7 @@ pub async fn spawn_with(settings: Settings, database: Arc<TestDatabase>) -> Test
         client: client(),
         settings,
         first_login,
+        providers,
         shutdown,
         server: Some(server),
         _database: database,
@@ -345,19 +350,17 @@ impl TestApp {
         assert_eq!(status, 204, "verify {email}: {body}");
     }
 
-    /// Sends every due delivery through the dev providers until none is left.
+    /// Sends every due delivery through the server's providers (the dev
+    /// ones unless the settings say otherwise) until none is left.
     pub async fn deliver_all(&self) -> StepOutcome {
-        let worker = DeliveryWorker::new(self.platform.clone(), Providers::dev(), 64);
+        let worker = DeliveryWorker::new(self.platform.clone(), self.providers.clone(), 64);
         let mut total = StepOutcome::default();
         loop {
             let step = worker.step().await.expect("delivery step");
             if step.is_idle() {
                 return total;
             }
-            total.sent += step.sent;
-            total.retried += step.retried;
-            total.failed += step.failed;
-            total.lost_claims += step.lost_claims;
+            total.add(step);
         }
     }
 

@@ -1,17 +1,22 @@
-//! Sends due deliveries through the provider of their channel.
+//! Sends deliveries through the provider of their channel. The same
+//! [`Deliverer`] serves both queues: the outbox table itself when there is no
+//! Redis ([`DeliveryWorker`]), and the Redis streams (`streams`).
 
 use std::{sync::Arc, time::Duration};
 
+use futures_util::StreamExt;
 use petbridge_domain::{
     DomainResult, Platform,
     entities::delivery,
-    ports::{DeliveryProvider, DevProvider},
+    ports::{DeliveryProvider, DevProvider, SendOutcome},
     services::{
         events::{self, PracticeEvent},
-        outbox::{self, Channel, DeliveryStatus},
+        outbox::{self, Attempt, Channel, DeliveryStatus, MAX_ATTEMPTS},
+        owners,
     },
 };
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 /// One provider per channel.
 #[derive(Clone)]
@@ -50,24 +55,52 @@ pub struct StepOutcome {
     pub failed: usize,
     /// Taken by another worker first.
     pub lost_claims: usize,
+    /// Stream entries whose row had already moved on.
+    pub stale: usize,
+    /// Stream entries left pending: another worker's claim holds their row.
+    pub held: usize,
 }
 
 impl StepOutcome {
     /// Whether the step found nothing to do.
     pub fn is_idle(&self) -> bool {
-        self.sent + self.retried + self.failed + self.lost_claims == 0
+        self.sent + self.retried + self.failed + self.lost_claims + self.stale + self.held == 0
+    }
+
+    /// Counts what a [`Deliverer::deliver`] call did.
+    pub fn tally(delivered: &[Delivered]) -> Self {
+        let mut outcome = Self::default();
+        for one in delivered {
+            match one.status {
+                None => outcome.lost_claims += 1,
+                Some(DeliveryStatus::Sent) => outcome.sent += 1,
+                Some(DeliveryStatus::Queued) => outcome.retried += 1,
+                Some(DeliveryStatus::Failed | DeliveryStatus::Dead) => outcome.failed += 1,
+            }
+        }
+        outcome
+    }
+
+    /// Adds another step's counts.
+    pub fn add(&mut self, other: StepOutcome) {
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.failed += other.failed;
+        self.lost_claims += other.lost_claims;
+        self.stale += other.stale;
+        self.held += other.held;
     }
 }
 
-/// How long a claimed delivery stays out of others' reach while it is sent.
-const LEASE: chrono::Duration = chrono::Duration::minutes(2);
-
-/// Sends due deliveries.
-#[derive(Clone)]
-pub struct DeliveryWorker {
-    platform: Platform,
-    providers: Providers,
-    batch: u64,
+/// What became of one delivery handed to [`Deliverer::deliver`].
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    /// The delivery.
+    pub id: Uuid,
+    /// Its new status; `None` when another worker claimed it first.
+    pub status: Option<DeliveryStatus>,
+    /// The provider's error, if any.
+    pub error: Option<String>,
 }
 
 fn jitter() -> f64 {
@@ -78,48 +111,125 @@ fn jitter() -> f64 {
     f64::from(u16::from_le_bytes(bytes)) / f64::from(u16::MAX)
 }
 
+/// Claims deliveries, sends them concurrently, and writes back what happened.
+#[derive(Clone)]
+pub struct Deliverer {
+    platform: Platform,
+    providers: Providers,
+    in_flight: usize,
+    lease: chrono::Duration,
+}
+
+impl Deliverer {
+    /// A deliverer with at most `in_flight` sends at a time, each claim
+    /// leased for `lease` (past it, another worker may take the delivery over).
+    pub fn new(platform: Platform, providers: Providers, in_flight: usize, lease: Duration) -> Self {
+        let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(2));
+        Self { platform, providers, in_flight: in_flight.max(1), lease }
+    }
+
+    /// Claims `rows` (as read), sends the ones won, forgets recipients the
+    /// provider says are gone, and records every attempt. A row whose
+    /// attempts never reported back [`MAX_ATTEMPTS`] times (its workers kept
+    /// dying) is given up without another send.
+    pub async fn deliver(&self, rows: Vec<delivery::Model>) -> DomainResult<Vec<Delivered>> {
+        let claimed = outbox::claim(&self.platform, &rows, self.lease).await?;
+        let mut delivered: Vec<Delivered> = rows
+            .iter()
+            .filter(|row| !claimed.iter().any(|c| c.id == row.id))
+            .map(|row| Delivered { id: row.id, status: None, error: None })
+            .collect();
+        let attempts: Vec<(delivery::Model, Attempt)> = futures_util::stream::iter(claimed)
+            .map(|row| async move {
+                let channel = Channel::parse(&row.channel);
+                let (provider, outcome) = match channel {
+                    Ok(channel) if row.attempts <= MAX_ATTEMPTS => {
+                        let provider = self.providers.for_channel(channel);
+                        (provider.name(), provider.send(&row).await)
+                    }
+                    Ok(_) => (
+                        "none",
+                        SendOutcome::Invalid {
+                            error: format!("given up: {MAX_ATTEMPTS} attempts never reported back"),
+                        },
+                    ),
+                    Err(err) => ("none", SendOutcome::Invalid { error: err.to_string() }),
+                };
+                let attempt = Attempt { id: row.id, number: row.attempts, provider, outcome, jitter: jitter() };
+                (row, attempt)
+            })
+            .buffer_unordered(self.in_flight)
+            .collect()
+            .await;
+        for (row, attempt) in &attempts {
+            if matches!(attempt.outcome, SendOutcome::Unreachable { .. }) {
+                self.forget_recipient(row).await?;
+            }
+        }
+        let records: Vec<Attempt> = attempts.iter().map(|(_, attempt)| attempt.clone()).collect();
+        let statuses = outbox::record_outcomes(&self.platform, &records).await?;
+        let events = attempts.iter().zip(&statuses).map(|((row, attempt), status)| {
+            let event = PracticeEvent::DeliveryUpdated {
+                delivery_id: row.id,
+                status: status.as_str().to_owned(),
+                attempts: attempt.number,
+            };
+            let platform = &self.platform;
+            async move {
+                if let Err(err) = events::publish(platform, row.practice_id, &event).await {
+                    // The row is the record; a missed live update only means a stale screen.
+                    tracing::warn!(error = %err, delivery_id = %row.id, "could not publish a delivery update");
+                }
+            }
+        });
+        futures_util::future::join_all(events).await;
+        delivered.extend(attempts.iter().zip(statuses).map(|((_, attempt), status)| Delivered {
+            id: attempt.id,
+            status: Some(status),
+            error: match &attempt.outcome {
+                SendOutcome::Sent { .. } => None,
+                SendOutcome::Retry { error, .. }
+                | SendOutcome::Unreachable { error }
+                | SendOutcome::Invalid { error } => Some(error.clone()),
+            },
+        }));
+        Ok(delivered)
+    }
+
+    async fn forget_recipient(&self, row: &delivery::Model) -> DomainResult<()> {
+        if Channel::parse(&row.channel)? == Channel::Push {
+            let forgotten = owners::forget_device(&self.platform, &row.recipient).await?;
+            tracing::info!(delivery_id = %row.id, forgotten, "push service says the device is gone; dropped it");
+        }
+        Ok(())
+    }
+}
+
+/// Sends due deliveries straight from the outbox table (no Redis).
+#[derive(Clone)]
+pub struct DeliveryWorker {
+    platform: Platform,
+    deliverer: Deliverer,
+    batch: u64,
+}
+
+/// How long the table worker's claim lasts: past it, a delivery whose worker
+/// died mid-send is sent by another.
+const TABLE_LEASE: Duration = Duration::from_secs(120);
+
 impl DeliveryWorker {
     /// A worker taking up to `batch` deliveries a step.
     pub fn new(platform: Platform, providers: Providers, batch: u64) -> Self {
-        Self { platform, providers, batch: batch.max(1) }
+        let batch = batch.max(1);
+        let in_flight = usize::try_from(batch).unwrap_or(usize::MAX);
+        Self { deliverer: Deliverer::new(platform.clone(), providers, in_flight, TABLE_LEASE), platform, batch }
     }
 
     /// Claims the due deliveries and sends them concurrently; returns what
     /// happened. Tests call this to drain the outbox without waiting.
     pub async fn step(&self) -> DomainResult<StepOutcome> {
         let due = outbox::due(&self.platform, self.batch).await?;
-        let results = futures_util::future::join_all(due.iter().map(|row| self.deliver(row))).await;
-        let mut outcome = StepOutcome::default();
-        for result in results {
-            match result? {
-                None => outcome.lost_claims += 1,
-                Some(DeliveryStatus::Sent) => outcome.sent += 1,
-                Some(DeliveryStatus::Queued) => outcome.retried += 1,
-                Some(DeliveryStatus::Failed | DeliveryStatus::Dead) => outcome.failed += 1,
-            }
-        }
-        Ok(outcome)
-    }
-
-    async fn deliver(&self, row: &delivery::Model) -> DomainResult<Option<DeliveryStatus>> {
-        if !outbox::claim(&self.platform, row, LEASE).await? {
-            return Ok(None);
-        }
-        let provider = self.providers.for_channel(Channel::parse(&row.channel)?);
-        let result = provider.send(row).await;
-        let attempt = row.attempts + 1;
-        let status =
-            outbox::record_outcome(&self.platform, row.id, provider.name(), attempt, &result, jitter()).await?;
-        let event = PracticeEvent::DeliveryUpdated {
-            delivery_id: row.id,
-            status: status.as_str().to_owned(),
-            attempts: attempt,
-        };
-        if let Err(err) = events::publish(&self.platform, row.practice_id, &event).await {
-            // The row is the record; a missed live update only means a stale screen.
-            tracing::warn!(error = %err, delivery_id = %row.id, "could not publish a delivery update");
-        }
-        Ok(Some(status))
+        Ok(StepOutcome::tally(&self.deliverer.deliver(due).await?))
     }
 
     /// Steps until `shutdown`, resting `poll` whenever a step finds nothing.

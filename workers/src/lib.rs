@@ -1,7 +1,87 @@
 //! Workers: they send what the outbox holds and write back what happened.
 //! The same code runs inside the server (embedded mode) and as
-//! `petbridge worker` processes.
+//! `petbridge worker` processes: on Redis Streams when Redis is configured,
+//! straight from the outbox table otherwise.
 
 pub mod delivery;
+pub mod fcm;
+pub mod streams;
 
-pub use delivery::{DeliveryWorker, Providers, StepOutcome};
+use std::time::Duration;
+
+use petbridge_domain::{DomainError, DomainResult, Platform};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use delivery::{Delivered, Deliverer, DeliveryWorker, Providers, StepOutcome};
+pub use streams::{Relay, StreamKeys, StreamWorker, StreamWorkerConfig};
+
+/// How the delivery workers of one process run.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Deliveries taken per step.
+    pub batch: u64,
+    /// Sends in flight at once.
+    pub in_flight: usize,
+    /// Rest after an idle or failed step.
+    pub poll: Duration,
+    /// A stream entry pending this long with a silent worker is taken over.
+    pub claim_idle: Duration,
+    /// How long a stream read waits for new entries.
+    pub block: Duration,
+    /// A row marked relayed this long ago, still queued and unclaimed, is relayed again.
+    pub relay_timeout: Duration,
+}
+
+/// Redis for the delivery streams.
+#[derive(Clone)]
+pub struct StreamRedis {
+    /// The server.
+    pub client: redis::Client,
+    /// The deployment's key prefix.
+    pub key_prefix: String,
+}
+
+/// This process's name in the consumer group: unique, and readable in `XINFO`.
+fn consumer_name() -> String {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    format!("worker-{}-{}", std::process::id(), &tag[..8])
+}
+
+/// Starts the delivery workers until `shutdown`: a relay and a stream worker
+/// when `redis` is given, the outbox-table worker otherwise.
+pub async fn spawn(
+    platform: Platform,
+    providers: Providers,
+    redis: Option<StreamRedis>,
+    config: WorkerConfig,
+    shutdown: CancellationToken,
+) -> DomainResult<Vec<JoinHandle<()>>> {
+    let Some(redis) = redis else {
+        let worker = DeliveryWorker::new(platform, providers, config.batch);
+        return Ok(vec![tokio::spawn(worker.run(shutdown, config.poll))]);
+    };
+    let conn = redis::aio::ConnectionManager::new(redis.client.clone()).await.map_err(DomainError::unexpected)?;
+    // Blocking reads get their own connection, allowed to answer late.
+    let reader_config =
+        redis::aio::ConnectionManagerConfig::new().set_response_timeout(Some(config.block + Duration::from_secs(5)));
+    let reader = redis::aio::ConnectionManager::new_with_config(redis.client.clone(), reader_config)
+        .await
+        .map_err(DomainError::unexpected)?;
+    let keys = StreamKeys::new(&redis.key_prefix);
+    let relay =
+        Relay::new(platform.clone(), conn.clone(), keys.clone(), config.batch).with_timeout(config.relay_timeout);
+    // A claim lasts as long as an entry may sit idle before another worker takes it over.
+    let deliverer = Deliverer::new(platform.clone(), providers, config.in_flight, config.claim_idle);
+    let worker_config = StreamWorkerConfig {
+        consumer: consumer_name(),
+        batch: usize::try_from(config.batch).unwrap_or(usize::MAX),
+        block: config.block,
+        claim_idle: config.claim_idle,
+    };
+    let worker = StreamWorker::new(platform, deliverer, conn, reader, keys, worker_config);
+    Ok(vec![
+        tokio::spawn(relay.run(shutdown.child_token(), config.poll)),
+        tokio::spawn(worker.run(shutdown, config.poll)),
+    ])
+}

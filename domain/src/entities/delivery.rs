@@ -25,6 +25,9 @@ pub struct Model {
     pub provider_id: Option<String>,
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
+    /// When the relay last put it on a Redis stream; cleared whenever it
+    /// must be relayed again.
+    pub relayed_at: Option<DateTimeUtc>,
     pub sent_at: Option<DateTimeUtc>,
 }
 

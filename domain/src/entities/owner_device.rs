@@ -12,6 +12,9 @@ pub struct Model {
     pub token: String,
     /// `ios` or `android`.
     pub platform: String,
+    /// What `token` is: `fcm_token` (a registration token) or `fid` (a
+    /// Firebase installation id).
+    pub kind: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -12,8 +12,13 @@ pub enum SendOutcome {
     Sent { provider_id: String },
     /// Worth trying again later (rate limit, outage), after at least `retry_after` seconds if known.
     Retry { error: String, retry_after: Option<u64> },
-    /// Will never succeed (bad payload, unknown recipient).
-    Failed { error: String },
+    /// The recipient can no longer be reached this way (an unregistered
+    /// push token, a number that opted out): the delivery failed, and the
+    /// worker forgets the recipient.
+    Unreachable { error: String },
+    /// The message itself is at fault (a malformed payload): it is
+    /// dead-lettered for a person to look at; the recipient is kept.
+    Invalid { error: String },
 }
 
 /// Sends deliveries of one channel.

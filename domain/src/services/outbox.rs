@@ -2,14 +2,21 @@
 //! as the change that caused it; workers send it later and write back what
 //! happened. The table is the source of truth: queues only carry ids.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Set, TransactionTrait,
+    sea_query::{CaseStatement, Expr},
 };
 use uuid::Uuid;
 
-use crate::{Cursor, DomainError, DomainResult, Page, Platform, Scope, entities::delivery, ports::SendOutcome};
+use crate::{
+    Cursor, DomainError, DomainResult, Page, Platform, Scope,
+    entities::{delivery, owner_device},
+    ports::SendOutcome,
+};
 
 /// How a delivery travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,6 +116,7 @@ pub async fn enqueue(
         reason: Set(new.reason),
         status: Set(DeliveryStatus::Queued.as_str().to_owned()),
         attempts: Set(0),
+        relayed_at: Set(None),
         next_attempt_at: Set(now),
         provider: Set(None),
         provider_id: Set(None),
@@ -119,6 +127,51 @@ pub async fn enqueue(
     .insert(conn)
     .await?;
     Ok(id)
+}
+
+/// A push notification for an owner.
+#[derive(Debug, Clone)]
+pub struct PushMessage {
+    /// The title.
+    pub title: String,
+    /// The text.
+    pub body: String,
+    /// Extra data for the app (sent as strings).
+    pub data: serde_json::Map<String, serde_json::Value>,
+    /// A picture to show with it.
+    pub image_url: Option<String>,
+    /// Why it is sent, shown to staff.
+    pub reason: String,
+}
+
+/// Queues `message` to every device where the owner's account is logged
+/// in, one delivery per device; returns the delivery ids (none when the
+/// owner has no device). Pass the transaction of the change that causes it.
+pub async fn enqueue_push(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    scope: Scope,
+    account_id: Uuid,
+    message: PushMessage,
+) -> DomainResult<Vec<Uuid>> {
+    let devices = owner_device::Entity::find().filter(owner_device::Column::AccountId.eq(account_id)).all(conn).await?;
+    let mut ids = Vec::with_capacity(devices.len());
+    for device in devices {
+        let mut data = serde_json::json!({ "device_kind": device.kind, "push_data": message.data });
+        if let Some(image) = &message.image_url {
+            data["image_url"] = serde_json::Value::String(image.clone());
+        }
+        let new = NewDelivery {
+            channel: Channel::Push,
+            recipient: device.token,
+            subject: Some(message.title.clone()),
+            body: message.body.clone(),
+            data,
+            reason: message.reason.clone(),
+        };
+        ids.push(enqueue(conn, platform, scope, new).await?);
+    }
+    Ok(ids)
 }
 
 /// A practice's deliveries, newest first.
@@ -200,7 +253,8 @@ pub async fn volumes(
         .await?)
 }
 
-/// Deliveries of every practice that are due now, oldest first.
+/// Deliveries of every practice that are due now, oldest first (the
+/// in-process worker's queue when there is no Redis).
 pub async fn due(platform: &Platform, limit: u64) -> DomainResult<Vec<delivery::Model>> {
     Ok(delivery::Entity::find()
         .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
@@ -211,20 +265,105 @@ pub async fn due(platform: &Platform, limit: u64) -> DomainResult<Vec<delivery::
         .await?)
 }
 
-/// Claims a due delivery for one attempt: only one worker wins, because the
-/// update matches the attempt count it saw. Returns false when another
-/// worker got there first.
-pub async fn claim(platform: &Platform, row: &delivery::Model, lease: Duration) -> DomainResult<bool> {
+/// Rows the relay may hand to Redis: queued, never relayed, or relayed so
+/// long ago that their entry must have been lost.
+fn relayable(cutoff: DateTime<Utc>) -> Condition {
+    Condition::any().add(delivery::Column::RelayedAt.is_null()).add(delivery::Column::RelayedAt.lt(cutoff))
+}
+
+/// Marks up to `limit` due rows as relayed and returns them, for the relay to
+/// put on the streams. Of two relays racing for a row only one marks it.
+pub async fn mark_relayed(platform: &Platform, limit: u64, timeout: Duration) -> DomainResult<Vec<(Uuid, Channel)>> {
     let now = platform.clock.now();
-    let result = delivery::Entity::update_many()
-        .col_expr(delivery::Column::Attempts, Expr::value(row.attempts + 1))
-        .col_expr(delivery::Column::NextAttemptAt, Expr::value(now + lease))
-        .filter(delivery::Column::Id.eq(row.id))
+    let cutoff = now - timeout;
+    let due = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
         .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
-        .filter(delivery::Column::Attempts.eq(row.attempts))
+        .filter(delivery::Column::NextAttemptAt.lte(now))
+        .filter(relayable(cutoff))
+        .order_by_asc(delivery::Column::NextAttemptAt)
+        .limit(limit)
+        .into_query();
+    let marked = delivery::Entity::update_many()
+        .col_expr(delivery::Column::RelayedAt, Expr::value(now))
+        .filter(delivery::Column::Id.in_subquery(due))
+        // Repeated so a relay that waited on another's lock re-checks it.
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
+        .filter(relayable(cutoff))
+        .exec_with_returning(&platform.db)
+        .await?;
+    marked.into_iter().map(|row| Ok((row.id, Channel::parse(&row.channel)?))).collect()
+}
+
+/// Clears the relay mark of rows that did not reach Redis after all.
+pub async fn unmark_relayed(platform: &Platform, ids: &[Uuid]) -> DomainResult<()> {
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::RelayedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
         .exec(&platform.db)
         .await?;
-    Ok(result.rows_affected == 1)
+    Ok(())
+}
+
+/// Clears every queued row's relay mark (Redis lost the streams); returns how many.
+pub async fn forget_relays(platform: &Platform) -> DomainResult<u64> {
+    let result = delivery::Entity::update_many()
+        .col_expr(delivery::Column::RelayedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
+        .filter(delivery::Column::RelayedAt.is_not_null())
+        .exec(&platform.db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// The rows of `ids` that still wait for the stream entry naming them (an
+/// entry for a row already sent, or put back for a later retry, is stale).
+/// A row returned with `next_attempt_at` still ahead is held by a worker's
+/// claim: its entry waits until the claim is presumed dead.
+pub async fn relayed(platform: &Platform, ids: &[Uuid]) -> DomainResult<Vec<delivery::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(delivery::Entity::find()
+        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
+        .filter(delivery::Column::RelayedAt.is_not_null())
+        .all(&platform.db)
+        .await?)
+}
+
+/// Claims rows for one attempt each: the update matches the attempt count
+/// each row was read with, so of two workers holding the same row only one
+/// wins. Returns the rows won, their attempt counted. A claimed row is
+/// leased for `lease` (its next attempt moves that far ahead): nobody claims
+/// it again until the lease runs out, which only matters if its worker died.
+pub async fn claim(
+    platform: &Platform,
+    rows: &[delivery::Model],
+    lease: Duration,
+) -> DomainResult<Vec<delivery::Model>> {
+    use sea_orm::sea_query::ExprTrait as _;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut by_attempts: BTreeMap<i32, Vec<Uuid>> = BTreeMap::new();
+    for row in rows {
+        by_attempts.entry(row.attempts).or_default().push(row.id);
+    }
+    let as_read = by_attempts.into_iter().fold(Condition::any(), |any, (attempts, ids)| {
+        any.add(delivery::Column::Attempts.eq(attempts).and(delivery::Column::Id.is_in(ids)))
+    });
+    let now = platform.clock.now();
+    Ok(delivery::Entity::update_many()
+        .col_expr(delivery::Column::Attempts, Expr::col(delivery::Column::Attempts).add(1))
+        .col_expr(delivery::Column::NextAttemptAt, Expr::value(now + lease))
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
+        .filter(delivery::Column::NextAttemptAt.lte(now))
+        .filter(as_read)
+        .exec_with_returning(&platform.db)
+        .await?)
 }
 
 /// When to try again after `attempt` failures: exponential from 5 s, capped
@@ -237,46 +376,82 @@ pub fn backoff(attempt: i32, retry_after: Option<u64>, jitter: f64) -> Duration 
     Duration::seconds(jittered.max(floor))
 }
 
-/// Writes back what one attempt (number `attempt`, as claimed) came to.
-pub async fn record_outcome(
-    platform: &Platform,
-    id: Uuid,
-    provider: &str,
-    attempt: i32,
-    outcome: &SendOutcome,
-    jitter: f64,
-) -> DomainResult<DeliveryStatus> {
+/// How one claimed attempt went.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The delivery.
+    pub id: Uuid,
+    /// Its number, as claimed (1 for the first try).
+    pub number: i32,
+    /// Who tried.
+    pub provider: &'static str,
+    /// What the provider said.
+    pub outcome: SendOutcome,
+    /// Spread for the retry delay, 0 to 1.
+    pub jitter: f64,
+}
+
+impl Attempt {
+    /// The status this attempt leaves its delivery in.
+    pub fn status(&self) -> DeliveryStatus {
+        match &self.outcome {
+            SendOutcome::Sent { .. } => DeliveryStatus::Sent,
+            SendOutcome::Unreachable { .. } => DeliveryStatus::Failed,
+            SendOutcome::Invalid { .. } => DeliveryStatus::Dead,
+            SendOutcome::Retry { .. } if self.number >= MAX_ATTEMPTS => DeliveryStatus::Dead,
+            SendOutcome::Retry { .. } => DeliveryStatus::Queued,
+        }
+    }
+}
+
+/// Writes back what attempts came to, in one transaction; returns each
+/// one's new status in order. The sends that succeeded (nearly all) go in
+/// one statement per provider.
+pub async fn record_outcomes(platform: &Platform, attempts: &[Attempt]) -> DomainResult<Vec<DeliveryStatus>> {
     let now: DateTime<Utc> = platform.clock.now();
-    let mut update = delivery::Entity::update_many()
-        .col_expr(delivery::Column::Provider, Expr::value(provider))
-        .filter(delivery::Column::Id.eq(id));
-    let status = match outcome {
-        SendOutcome::Sent { provider_id } => {
-            update = update
-                .col_expr(delivery::Column::ProviderId, Expr::value(provider_id.clone()))
-                .col_expr(delivery::Column::SentAt, Expr::value(now))
-                .col_expr(delivery::Column::LastError, Expr::value(Option::<String>::None));
-            DeliveryStatus::Sent
-        }
-        SendOutcome::Failed { error } => {
-            update = update.col_expr(delivery::Column::LastError, Expr::value(error.clone()));
-            DeliveryStatus::Failed
-        }
-        SendOutcome::Retry { error, retry_after } => {
-            update = update.col_expr(delivery::Column::LastError, Expr::value(error.clone()));
-            if attempt >= MAX_ATTEMPTS {
-                DeliveryStatus::Dead
-            } else {
-                update = update.col_expr(
-                    delivery::Column::NextAttemptAt,
-                    Expr::value(now + backoff(attempt, *retry_after, jitter)),
-                );
-                DeliveryStatus::Queued
+    let no_time = Option::<DateTime<Utc>>::None;
+    let txn = platform.db.begin().await?;
+    let mut sent: BTreeMap<&str, Vec<(Uuid, &str)>> = BTreeMap::new();
+    for attempt in attempts {
+        let update = delivery::Entity::update_many()
+            .col_expr(delivery::Column::Provider, Expr::value(attempt.provider))
+            .col_expr(delivery::Column::RelayedAt, Expr::value(no_time))
+            .col_expr(delivery::Column::Status, Expr::value(attempt.status().as_str()))
+            .filter(delivery::Column::Id.eq(attempt.id));
+        let update = match &attempt.outcome {
+            SendOutcome::Sent { provider_id } => {
+                sent.entry(attempt.provider).or_default().push((attempt.id, provider_id));
+                continue;
             }
-        }
-    };
-    update.col_expr(delivery::Column::Status, Expr::value(status.as_str())).exec(&platform.db).await?;
-    Ok(status)
+            SendOutcome::Retry { error, retry_after } if attempt.status() == DeliveryStatus::Queued => {
+                update.col_expr(delivery::Column::LastError, Expr::value(error.clone())).col_expr(
+                    delivery::Column::NextAttemptAt,
+                    Expr::value(now + backoff(attempt.number, *retry_after, attempt.jitter)),
+                )
+            }
+            SendOutcome::Retry { error, .. } | SendOutcome::Unreachable { error } | SendOutcome::Invalid { error } => {
+                update.col_expr(delivery::Column::LastError, Expr::value(error.clone()))
+            }
+        };
+        update.exec(&txn).await?;
+    }
+    for (provider, rows) in sent {
+        let provider_ids = rows.iter().fold(CaseStatement::new(), |case, (id, provider_id)| {
+            case.case(delivery::Column::Id.eq(*id), Expr::value(provider_id.to_string()))
+        });
+        delivery::Entity::update_many()
+            .col_expr(delivery::Column::Provider, Expr::value(provider))
+            .col_expr(delivery::Column::ProviderId, provider_ids.into())
+            .col_expr(delivery::Column::Status, Expr::value(DeliveryStatus::Sent.as_str()))
+            .col_expr(delivery::Column::SentAt, Expr::value(now))
+            .col_expr(delivery::Column::LastError, Expr::value(Option::<String>::None))
+            .col_expr(delivery::Column::RelayedAt, Expr::value(no_time))
+            .filter(delivery::Column::Id.is_in(rows.iter().map(|(id, _)| *id)))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(attempts.iter().map(Attempt::status).collect())
 }
 
 #[cfg(test)]

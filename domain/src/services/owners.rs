@@ -719,14 +719,23 @@ pub async fn me(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult
     Ok(Me { account, client })
 }
 
-/// Registers a push token for this device (moving it here if another
-/// account had it: a device has one owner at a time).
+/// What kind of identifier an app registers for push.
+pub const DEVICE_KINDS: [&str; 2] = ["fcm_token", "fid"];
+
+/// Registers a push identifier for this device (moving it here if another
+/// account had it: a device has one owner at a time). `kind` is
+/// `fcm_token` (an FCM registration token) or `fid` (a Firebase
+/// installation id).
 pub async fn register_device(
     platform: &Platform,
     principal: &OwnerPrincipal,
     token: &str,
     os: &str,
+    kind: &str,
 ) -> DomainResult<()> {
+    let Some(kind) = DEVICE_KINDS.into_iter().find(|k| *k == kind.trim()) else {
+        return Err(DomainError::invalid("invalid_device_kind", "kind is fcm_token or fid"));
+    };
     let token = token.trim();
     if token.is_empty() || token.len() > 4096 {
         return Err(DomainError::invalid("invalid_device_token", "a device token has 1 to 4096 characters"));
@@ -744,6 +753,7 @@ pub async fn register_device(
         session_id: Set(Some(principal.session_id)),
         token: Set(token.to_owned()),
         platform: Set(os.to_owned()),
+        kind: Set(kind.to_owned()),
         created_at: Set(platform.clock.now()),
     }
     .insert(&txn)
@@ -760,6 +770,14 @@ pub async fn drop_device(platform: &Platform, principal: &OwnerPrincipal, token:
         .exec(&platform.db)
         .await?;
     if gone.rows_affected == 0 { Err(DomainError::NotFound) } else { Ok(()) }
+}
+
+/// Forgets a push identifier the push service says is gone (the app was
+/// uninstalled, or the token is not valid), whoever had it.
+pub async fn forget_device(platform: &Platform, token: &str) -> DomainResult<u64> {
+    let gone =
+        owner_device::Entity::delete_many().filter(owner_device::Column::Token.eq(token)).exec(&platform.db).await?;
+    Ok(gone.rows_affected)
 }
 
 /// The caller's push tokens.

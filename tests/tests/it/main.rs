@@ -12,6 +12,7 @@ mod live;
 mod outbox;
 mod performance;
 mod pictures;
+mod push;
 mod security;
 mod shutdown;
 mod startup;

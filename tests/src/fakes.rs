@@ -1,0 +1,337 @@
+//! Local stand-ins for the providers we cannot reach from tests. Each checks
+//! every request against the real API's documented shape, records what it
+//! accepted, and can be told to fail.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    net::SocketAddr,
+    path::PathBuf,
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+use base64::Engine as _;
+use poem::{
+    EndpointExt, IntoResponse, Request, Response, Route, Server, handler,
+    http::StatusCode,
+    listener::TcpAcceptor,
+    post,
+    web::{Data, Form, Json},
+};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Serves `route` on a free loopback port until the returned token is cancelled.
+async fn serve(route: impl poem::Endpoint + 'static) -> (SocketAddr, CancellationToken) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a fake");
+    let address = listener.local_addr().expect("address");
+    let acceptor = TcpAcceptor::from_tokio(listener).expect("acceptor");
+    let stop = CancellationToken::new();
+    let stopped = stop.clone();
+    tokio::spawn(async move {
+        let _ = Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(route, async move { stopped.cancelled().await }, None)
+            .await;
+    });
+    (address, stop)
+}
+
+/// The test service account (a throwaway key made for these tests).
+const SERVICE_ACCOUNT: &str = include_str!("../fixtures/fcm-service-account.json");
+
+/// How the fake FCM answers one send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FcmAnswer {
+    /// 404 UNREGISTERED: the app was uninstalled.
+    Unregistered,
+    /// 400 INVALID_ARGUMENT about `message.token`.
+    InvalidToken,
+    /// 400 INVALID_ARGUMENT about the payload.
+    InvalidPayload,
+    /// 429 QUOTA_EXCEEDED with `Retry-After`.
+    Quota { retry_after: u64 },
+    /// 503 UNAVAILABLE.
+    Unavailable,
+}
+
+#[derive(Default)]
+struct FcmState {
+    project: String,
+    access_token: String,
+    tokens_issued: AtomicUsize,
+    /// Sends accepted, by notification id.
+    accepted: Mutex<HashMap<String, usize>>,
+    /// The messages accepted, in order.
+    messages: Mutex<Vec<Value>>,
+    /// Requests that broke the documented shape (a test asserts it stays empty).
+    shape_errors: Mutex<Vec<String>>,
+    /// Answers for particular device tokens, every time.
+    by_token: Mutex<HashMap<String, FcmAnswer>>,
+    /// Answers for the next sends, whatever their token.
+    next: Mutex<VecDeque<FcmAnswer>>,
+}
+
+/// A fake FCM HTTP v1 endpoint with its OAuth token endpoint.
+pub struct FakeFcm {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// A service-account key file whose `token_uri` points here.
+    pub credentials_file: PathBuf,
+    state: Arc<FcmState>,
+    stop: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl FakeFcm {
+    /// Starts the fake.
+    pub async fn start() -> Self {
+        let state = Arc::new(FcmState {
+            project: "petbridge-test".into(),
+            access_token: format!("ya29.fake-{}", uuid::Uuid::new_v4().simple()),
+            ..FcmState::default()
+        });
+        let route = Route::new().at("/token", post(fcm_token)).at("/v1/*path", post(fcm_send)).data(state.clone());
+        let (address, stop) = serve(route).await;
+        let base = format!("http://{address}");
+        let mut account: Value = serde_json::from_str(SERVICE_ACCOUNT).expect("fixture parses");
+        account["token_uri"] = Value::String(format!("{base}/token"));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let credentials_file = dir.path().join("service-account.json");
+        std::fs::write(&credentials_file, account.to_string()).expect("write the key file");
+        Self { base, credentials_file, state, stop, _dir: dir }
+    }
+
+    /// Points a server's settings at this fake.
+    pub fn configure(&self, settings: &mut petbridge::Settings) {
+        settings.push.provider = "fcm".into();
+        settings.push.fcm.base_url = self.base.clone();
+        settings.push.fcm.credentials_file = Some(self.credentials_file.to_string_lossy().into_owned());
+        settings.push.fcm.project_id = None;
+    }
+
+    /// The environment a `petbridge` process needs to send here.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("PETBRIDGE__PUSH__PROVIDER", "fcm".into()),
+            ("PETBRIDGE__PUSH__FCM__BASE_URL", self.base.clone()),
+            ("PETBRIDGE__PUSH__FCM__CREDENTIALS_FILE", self.credentials_file.to_string_lossy().into_owned()),
+        ]
+    }
+
+    /// Answers every send to `token` with `answer`.
+    pub fn answer_for_token(&self, token: &str, answer: FcmAnswer) {
+        lock(&self.state.by_token).insert(token.to_owned(), answer);
+    }
+
+    /// Answers the next sends, whatever their token, with `answers` in order.
+    pub fn answer_next(&self, answers: impl IntoIterator<Item = FcmAnswer>) {
+        lock(&self.state.next).extend(answers);
+    }
+
+    /// How many times a notification id was accepted.
+    pub fn accepted(&self, notification_id: &str) -> usize {
+        lock(&self.state.accepted).get(notification_id).copied().unwrap_or(0)
+    }
+
+    /// Accepted sends by notification id.
+    pub fn accepted_counts(&self) -> HashMap<String, usize> {
+        lock(&self.state.accepted).clone()
+    }
+
+    /// Every accepted message.
+    pub fn messages(&self) -> Vec<Value> {
+        lock(&self.state.messages).clone()
+    }
+
+    /// Requests that broke the documented shape.
+    pub fn shape_errors(&self) -> Vec<String> {
+        lock(&self.state.shape_errors).clone()
+    }
+
+    /// How many access tokens were handed out.
+    pub fn tokens_issued(&self) -> usize {
+        self.state.tokens_issued.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FakeFcm {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+fn fcm_error(status: StatusCode, code: &str, field: Option<&str>) -> Response {
+    let mut details =
+        vec![json!({ "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": code })];
+    if let Some(field) = field {
+        details.push(json!({
+            "@type": "type.googleapis.com/google.rpc.BadRequest",
+            "fieldViolations": [{ "field": field, "description": "Invalid value" }]
+        }));
+    }
+    let grpc_status = match status.as_u16() {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        404 => "NOT_FOUND",
+        429 => "RESOURCE_EXHAUSTED",
+        _ => "UNAVAILABLE",
+    };
+    let body =
+        json!({ "error": { "code": status.as_u16(), "message": code, "status": grpc_status, "details": details } });
+    (status, Json(body)).into_response()
+}
+
+fn base64url(part: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok()
+}
+
+/// Checks the JWT bearer grant as Google's token endpoint would: RS256,
+/// signed by the service account's key, for the FCM scope and this audience.
+fn check_assertion(assertion: &str, audience: &str) -> Result<(), String> {
+    let parts: Vec<&str> = assertion.split('.').collect();
+    let [header, claims, signature] = parts.as_slice() else { return Err("not a JWT".into()) };
+    let header: Value = serde_json::from_slice(&base64url(header).ok_or("header is not base64url")?)
+        .map_err(|_| "header is not JSON")?;
+    if header["alg"] != "RS256" {
+        return Err(format!("alg {} is not RS256", header["alg"]));
+    }
+    let claims: Value = serde_json::from_slice(&base64url(claims).ok_or("claims are not base64url")?)
+        .map_err(|_| "claims are not JSON")?;
+    let account: Value = serde_json::from_str(SERVICE_ACCOUNT).map_err(|e| e.to_string())?;
+    if claims["iss"] != account["client_email"] {
+        return Err(format!("iss {} is not the service account", claims["iss"]));
+    }
+    if claims["aud"] != audience {
+        return Err(format!("aud {} is not {audience}", claims["aud"]));
+    }
+    let scope = claims["scope"].as_str().unwrap_or_default();
+    if !scope.split(' ').any(|s| s == "https://www.googleapis.com/auth/firebase.messaging") {
+        return Err(format!("scope {scope} lacks firebase.messaging"));
+    }
+    let (Some(iat), Some(exp)) = (claims["iat"].as_i64(), claims["exp"].as_i64()) else {
+        return Err("no iat/exp".into());
+    };
+    if exp <= iat || exp - iat > 3600 {
+        return Err("exp must be within an hour of iat".into());
+    }
+    let pem = account["private_key"].as_str().unwrap_or_default();
+    let der: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(der).map_err(|e| e.to_string())?;
+    let pair = ring::signature::RsaKeyPair::from_pkcs8(&der).map_err(|e| e.to_string())?;
+    let public = ring::signature::UnparsedPublicKey::new(
+        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        ring::signature::KeyPair::public_key(&pair).as_ref().to_vec(),
+    );
+    let signed = format!("{}.{}", parts[0], parts[1]);
+    public
+        .verify(signed.as_bytes(), &base64url(signature).ok_or("signature is not base64url")?)
+        .map_err(|_| "bad signature".to_owned())
+}
+
+#[handler]
+fn fcm_token(request: &Request, Form(form): Form<HashMap<String, String>>, state: Data<&Arc<FcmState>>) -> Response {
+    let audience = format!("http://{}/token", request.header("host").unwrap_or_default());
+    let grant_ok = form.get("grant_type").map(String::as_str) == Some("urn:ietf:params:oauth:grant-type:jwt-bearer");
+    let checked = if grant_ok {
+        check_assertion(form.get("assertion").map(String::as_str).unwrap_or_default(), &audience)
+    } else {
+        Err(format!("grant_type {:?}", form.get("grant_type")))
+    };
+    if let Err(why) = checked {
+        lock(&state.shape_errors).push(format!("token request: {why}"));
+        return (StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_grant", "error_description": why })))
+            .into_response();
+    }
+    state.tokens_issued.fetch_add(1, Ordering::SeqCst);
+    Json(json!({ "access_token": state.access_token, "expires_in": 3599, "token_type": "Bearer" })).into_response()
+}
+
+/// What the v1 API requires of a message; `Err` says what is wrong.
+fn check_message(body: &Value) -> Result<(String, String), String> {
+    let message = body["message"].as_object().ok_or("no message object")?;
+    let targets: Vec<&str> =
+        ["token", "fid", "topic", "condition"].into_iter().filter(|k| message.contains_key(*k)).collect();
+    if targets.len() != 1 {
+        return Err(format!("exactly one target expected, got {targets:?}"));
+    }
+    let device = message[targets[0]].as_str().ok_or("the target is not a string")?.to_owned();
+    if let Some(notification) = message.get("notification") {
+        for key in ["title", "body", "image"] {
+            if notification.get(key).is_some_and(|v| !v.is_string()) {
+                return Err(format!("notification.{key} is not a string"));
+            }
+        }
+    }
+    let data = message.get("data").and_then(Value::as_object).ok_or("no data map")?;
+    if let Some((key, _)) = data.iter().find(|(_, v)| !v.is_string()) {
+        return Err(format!("data.{key} is not a string"));
+    }
+    let id = data.get("notification_id").and_then(Value::as_str).ok_or("no data.notification_id")?.to_owned();
+    if let Some(android) = message.get("android") {
+        if let Some(priority) = android.get("priority")
+            && !matches!(priority.as_str(), Some("NORMAL" | "HIGH"))
+        {
+            return Err(format!("android.priority {priority}"));
+        }
+        if let Some(ttl) = android.get("ttl") {
+            let text = ttl.as_str().unwrap_or_default();
+            let seconds = text.strip_suffix('s').unwrap_or("x");
+            if seconds.parse::<f64>().is_err() {
+                return Err(format!("android.ttl {ttl} is not a duration like \"3600s\""));
+            }
+        }
+    }
+    Ok((device, id))
+}
+
+#[handler]
+fn fcm_send(request: &Request, body: Json<Value>, state: Data<&Arc<FcmState>>) -> Response {
+    let expected_path = format!("/v1/projects/{}/messages:send", state.project);
+    if request.uri().path() != expected_path {
+        lock(&state.shape_errors).push(format!("path {}", request.uri().path()));
+        return fcm_error(StatusCode::NOT_FOUND, "NOT_FOUND", None);
+    }
+    let authorized = request.header("authorization") == Some(&format!("Bearer {}", state.access_token));
+    if !authorized {
+        lock(&state.shape_errors).push("missing or wrong bearer token".into());
+        return fcm_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", None);
+    }
+    let (device, id) = match check_message(&body) {
+        Ok(found) => found,
+        Err(why) => {
+            lock(&state.shape_errors).push(why);
+            return fcm_error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", Some("message"));
+        }
+    };
+    let answer = lock(&state.by_token).get(&device).cloned().or_else(|| lock(&state.next).pop_front());
+    match answer {
+        Some(FcmAnswer::Unregistered) => fcm_error(StatusCode::NOT_FOUND, "UNREGISTERED", None),
+        Some(FcmAnswer::InvalidToken) => fcm_error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", Some("message.token")),
+        Some(FcmAnswer::InvalidPayload) => {
+            fcm_error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", Some("message.notification.image"))
+        }
+        Some(FcmAnswer::Quota { retry_after }) => {
+            let mut response = fcm_error(StatusCode::TOO_MANY_REQUESTS, "QUOTA_EXCEEDED", None);
+            if let Ok(value) = retry_after.to_string().parse() {
+                response.headers_mut().insert("retry-after", value);
+            }
+            response
+        }
+        Some(FcmAnswer::Unavailable) => fcm_error(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", None),
+        None => {
+            let mut accepted = lock(&state.accepted);
+            let count = accepted.entry(id).or_default();
+            *count += 1;
+            let serial = accepted.values().sum::<usize>();
+            drop(accepted);
+            lock(&state.messages).push(body.0.clone());
+            Json(json!({ "name": format!("projects/{}/messages/{serial}", state.project) })).into_response()
+        }
+    }
+}
