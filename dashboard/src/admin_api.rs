@@ -288,6 +288,8 @@ pub struct PracticeSettingsBody {
     pub lockout_threshold: u32,
     /// Administrators must use two-factor login.
     pub require_admin_two_factor: bool,
+    /// The practice's texting number (E.164), if it texts.
+    pub sms_number: Option<String>,
 }
 
 /// Changes to the practice's settings; absent fields stay as they are.
@@ -297,13 +299,16 @@ pub struct PracticeSettingsChanges {
     pub lockout_threshold: Option<u32>,
     /// Administrators must use two-factor login.
     pub require_admin_two_factor: Option<bool>,
+    /// The practice's texting number (E.164); an empty text removes it.
+    pub sms_number: Option<String>,
 }
 
-impl From<practices::PracticeSettings> for PracticeSettingsBody {
-    fn from(settings: practices::PracticeSettings) -> Self {
+impl From<practices::Practice> for PracticeSettingsBody {
+    fn from(practice: practices::Practice) -> Self {
         Self {
-            lockout_threshold: settings.lockout_threshold,
-            require_admin_two_factor: settings.require_admin_two_factor,
+            lockout_threshold: practice.settings.lockout_threshold,
+            require_admin_two_factor: practice.settings.require_admin_two_factor,
+            sms_number: practice.sms_number,
         }
     }
 }
@@ -594,7 +599,7 @@ impl AdminApi {
         context: Data<&RequestContext>,
     ) -> ApiResult<Json<PracticeSettingsBody>> {
         authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
-        Ok(Json(practices::get(&platform, auth.principal().scope()).await?.settings.into()))
+        Ok(Json(practices::get(&platform, auth.principal().scope()).await?.into()))
     }
 
     /// Change the practice's settings.
@@ -611,11 +616,11 @@ impl AdminApi {
         let changes = practices::SettingsChanges {
             lockout_threshold: body.0.lockout_threshold,
             require_admin_two_factor: body.0.require_admin_two_factor,
+            sms_number: body.0.sms_number,
         };
-        let settings =
-            practices::update_settings(&platform, auth.principal().scope(), &allowed.actor, &context.origin, changes)
-                .await?;
-        Ok(Json(settings.into()))
+        practices::update_settings(&platform, auth.principal().scope(), &allowed.actor, &context.origin, changes)
+            .await?;
+        Ok(Json(practices::get(&platform, auth.principal().scope()).await?.into()))
     }
 
     /// Message and delivery volumes by channel and status (default: the last 30 days).

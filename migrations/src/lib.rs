@@ -12,6 +12,7 @@ mod m20261123_000004_two_factor;
 mod m20261123_000005_staff_pictures;
 mod m20261123_000006_clients;
 mod m20261202_000007_delivery_relay;
+mod m20261202_000008_texts;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_staff_pictures::Migration),
             Box::new(m20261123_000006_clients::Migration),
             Box::new(m20261202_000007_delivery_relay::Migration),
+            Box::new(m20261202_000008_texts::Migration),
         ]
     }
 }

@@ -13,7 +13,7 @@ use petbridge_domain::{
 };
 use petbridge_http::{BodyLimit, Observe, problem_response, to_problem};
 use petbridge_migrations::{Migrator, MigratorTrait};
-use petbridge_workers::{Providers, StreamRedis, WorkerConfig, fcm};
+use petbridge_workers::{Providers, StreamRedis, WorkerConfig, fcm, sms};
 use poem::{
     EndpointExt, IntoResponse, Response, Server, get, handler,
     http::StatusCode,
@@ -71,6 +71,25 @@ pub fn providers(settings: &Settings) -> anyhow::Result<Providers> {
             })?);
         }
         other => return Err(anyhow!("push.provider must be dev or fcm, not {other}")),
+    }
+    match settings.sms.provider.as_str() {
+        "dev" => {}
+        "twilio" => {
+            let sms = &settings.sms;
+            let auth_token = sms
+                .auth_token
+                .clone()
+                .ok_or_else(|| anyhow!("sms.provider is twilio but sms.auth_token is not set"))?;
+            providers.sms = Arc::new(sms::SmsProvider::new(sms::SmsConfig {
+                base_url: sms.base_url.clone(),
+                account_sid: sms.account_sid.clone(),
+                auth_token,
+                default_from: sms.default_from.clone(),
+                status_callback: format!("{}/hooks/sms/status", settings.server.public_url.trim_end_matches('/')),
+                per_second: sms.per_second,
+            })?);
+        }
+        other => return Err(anyhow!("sms.provider must be dev or twilio, not {other}")),
     }
     Ok(providers)
 }
@@ -325,7 +344,14 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
         .nest("/api/dashboard/v1", dashboard_api)
         .at("/api/sync/v1/openapi.json", sync_api.spec_endpoint())
         .nest("/api/sync/v1/docs", sync_api.swagger_ui())
-        .nest("/api/sync/v1", sync_api);
+        .nest("/api/sync/v1", sync_api)
+        .nest(
+            "/hooks/sms",
+            sms::hooks(sms::SmsHooks {
+                auth_token: settings.sms.auth_token.clone(),
+                public_url: settings.server.public_url.clone(),
+            }),
+        );
 
     route
         .with(BodyLimit {

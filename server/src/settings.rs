@@ -24,6 +24,8 @@ pub struct Settings {
     pub workers: WorkerSettings,
     /// Push notifications.
     pub push: PushSettings,
+    /// Text messages.
+    pub sms: SmsSettings,
     /// Staff sessions.
     pub sessions: SessionSettings,
     /// First start.
@@ -125,6 +127,23 @@ pub struct PushSettings {
     pub provider: String,
     /// FCM HTTP v1.
     pub fcm: FcmSettings,
+}
+
+/// Text-message settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmsSettings {
+    /// `dev` (recorded on the Outbox page) or `twilio` (any Twilio-style Messages API).
+    pub provider: String,
+    /// The API's base URL.
+    pub base_url: String,
+    /// The account.
+    pub account_sid: String,
+    /// The account's secret (also the key that signs the webhooks).
+    pub auth_token: Option<SecretString>,
+    /// The sender for practices without a number of their own.
+    pub default_from: Option<String>,
+    /// Texts per second per sender number.
+    pub per_second: u32,
 }
 
 /// FCM HTTP v1 settings.

@@ -335,3 +335,146 @@ fn fcm_send(request: &Request, body: Json<Value>, state: Data<&Arc<FcmState>>) -
         }
     }
 }
+
+/// How the fake SMS provider answers one text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsAnswer {
+    /// 400, code 21610: the number unsubscribed with the carrier.
+    OptedOut,
+}
+
+#[derive(Default)]
+struct SmsState {
+    account_sid: String,
+    auth_token: String,
+    /// Texts accepted per second per sender; one more is answered 429.
+    per_second: usize,
+    /// Accepted texts: (from, to, body).
+    texts: Mutex<Vec<(String, String, String)>>,
+    /// When each sender's recent texts arrived.
+    recent: Mutex<HashMap<String, VecDeque<std::time::Instant>>>,
+    refused_for_rate: AtomicUsize,
+    shape_errors: Mutex<Vec<String>>,
+    by_to: Mutex<HashMap<String, SmsAnswer>>,
+}
+
+/// A fake Twilio-style Messages API.
+pub struct FakeSms {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The account it accepts.
+    pub account_sid: String,
+    /// The account's secret.
+    pub auth_token: String,
+    state: Arc<SmsState>,
+    stop: CancellationToken,
+}
+
+impl FakeSms {
+    /// Starts the fake, accepting `per_second` texts per sender number.
+    pub async fn start(per_second: usize) -> Self {
+        let state = Arc::new(SmsState {
+            account_sid: format!("AC{}", uuid::Uuid::new_v4().simple()),
+            auth_token: format!("token-{}", uuid::Uuid::new_v4().simple()),
+            per_second,
+            ..SmsState::default()
+        });
+        let route = Route::new().at("/2010-04-01/Accounts/:sid/Messages.json", post(sms_send)).data(state.clone());
+        let (address, stop) = serve(route).await;
+        Self {
+            base: format!("http://{address}"),
+            account_sid: state.account_sid.clone(),
+            auth_token: state.auth_token.clone(),
+            state,
+            stop,
+        }
+    }
+
+    /// Points a server's settings at this fake, pacing below its limit.
+    pub fn configure(&self, settings: &mut petbridge::Settings, per_second: u32) {
+        settings.sms.provider = "twilio".into();
+        settings.sms.base_url = self.base.clone();
+        settings.sms.account_sid = self.account_sid.clone();
+        settings.sms.auth_token = Some(secrecy::SecretString::from(self.auth_token.clone()));
+        settings.sms.per_second = per_second;
+    }
+
+    /// Answers every text to `to` with `answer`.
+    pub fn answer_for(&self, to: &str, answer: SmsAnswer) {
+        lock(&self.state.by_to).insert(to.to_owned(), answer);
+    }
+
+    /// The texts accepted: (from, to, body).
+    pub fn texts(&self) -> Vec<(String, String, String)> {
+        lock(&self.state.texts).clone()
+    }
+
+    /// Texts refused because a sender went over its rate.
+    pub fn refused_for_rate(&self) -> usize {
+        self.state.refused_for_rate.load(Ordering::SeqCst)
+    }
+
+    /// Requests that broke the documented shape.
+    pub fn shape_errors(&self) -> Vec<String> {
+        lock(&self.state.shape_errors).clone()
+    }
+}
+
+impl Drop for FakeSms {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+fn sms_error(status: StatusCode, code: u32, message: &str) -> Response {
+    let body = json!({ "code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status.as_u16() });
+    (status, Json(body)).into_response()
+}
+
+fn e164(number: &str) -> bool {
+    number.strip_prefix('+').is_some_and(|d| (8..=15).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[handler]
+fn sms_send(
+    request: &Request,
+    poem::web::Path(sid): poem::web::Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+    state: Data<&Arc<SmsState>>,
+) -> Response {
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", state.account_sid, state.auth_token))
+    );
+    if sid != state.account_sid || request.header("authorization") != Some(expected.as_str()) {
+        lock(&state.shape_errors).push("wrong account or credentials".into());
+        return sms_error(StatusCode::UNAUTHORIZED, 20003, "Authenticate");
+    }
+    let field = |name: &str| form.get(name).cloned().unwrap_or_default();
+    let (to, from, body) = (field("To"), field("From"), field("Body"));
+    let callback_ok = form.get("StatusCallback").is_some_and(|u| url::Url::parse(u).is_ok());
+    if !e164(&to) || !e164(&from) || body.is_empty() || body.chars().count() > 1600 || !callback_ok {
+        lock(&state.shape_errors).push(format!("bad text: {form:?}"));
+        return sms_error(StatusCode::BAD_REQUEST, 21211, "Invalid parameters");
+    }
+    if lock(&state.by_to).get(&to) == Some(&SmsAnswer::OptedOut) {
+        return sms_error(StatusCode::BAD_REQUEST, 21610, "Attempt to send to unsubscribed recipient");
+    }
+    {
+        let now = std::time::Instant::now();
+        let mut recent = lock(&state.recent);
+        let times = recent.entry(from.clone()).or_default();
+        while times.front().is_some_and(|t| now.duration_since(*t) >= std::time::Duration::from_secs(1)) {
+            times.pop_front();
+        }
+        if times.len() >= state.per_second {
+            state.refused_for_rate.fetch_add(1, Ordering::SeqCst);
+            return sms_error(StatusCode::TOO_MANY_REQUESTS, 20429, "Too Many Requests");
+        }
+        times.push_back(now);
+    }
+    let mut texts = lock(&state.texts);
+    texts.push((from, to.clone(), body));
+    let message_sid = format!("SM{:032}", texts.len());
+    (StatusCode::CREATED, Json(json!({ "sid": message_sid, "status": "queued", "to": to }))).into_response()
+}

@@ -12,7 +12,7 @@ use petbridge_domain::{
     services::{
         events::{self, PracticeEvent},
         outbox::{self, Attempt, Channel, DeliveryStatus, MAX_ATTEMPTS},
-        owners,
+        owners, texts,
     },
 };
 use tokio_util::sync::CancellationToken;
@@ -53,6 +53,8 @@ pub struct StepOutcome {
     pub retried: usize,
     /// Refused for good, or given up.
     pub failed: usize,
+    /// Not sent, by the recipient's choice.
+    pub skipped: usize,
     /// Taken by another worker first.
     pub lost_claims: usize,
     /// Stream entries whose row had already moved on.
@@ -64,7 +66,7 @@ pub struct StepOutcome {
 impl StepOutcome {
     /// Whether the step found nothing to do.
     pub fn is_idle(&self) -> bool {
-        self.sent + self.retried + self.failed + self.lost_claims + self.stale + self.held == 0
+        self.sent + self.retried + self.failed + self.skipped + self.lost_claims + self.stale + self.held == 0
     }
 
     /// Counts what a [`Deliverer::deliver`] call did.
@@ -76,6 +78,7 @@ impl StepOutcome {
                 Some(DeliveryStatus::Sent) => outcome.sent += 1,
                 Some(DeliveryStatus::Queued) => outcome.retried += 1,
                 Some(DeliveryStatus::Failed | DeliveryStatus::Dead) => outcome.failed += 1,
+                Some(DeliveryStatus::Skipped) => outcome.skipped += 1,
             }
         }
         outcome
@@ -86,6 +89,7 @@ impl StepOutcome {
         self.sent += other.sent;
         self.retried += other.retried;
         self.failed += other.failed;
+        self.skipped += other.skipped;
         self.lost_claims += other.lost_claims;
         self.stale += other.stale;
         self.held += other.held;
@@ -141,20 +145,7 @@ impl Deliverer {
             .collect();
         let attempts: Vec<(delivery::Model, Attempt)> = futures_util::stream::iter(claimed)
             .map(|row| async move {
-                let channel = Channel::parse(&row.channel);
-                let (provider, outcome) = match channel {
-                    Ok(channel) if row.attempts <= MAX_ATTEMPTS => {
-                        let provider = self.providers.for_channel(channel);
-                        (provider.name(), provider.send(&row).await)
-                    }
-                    Ok(_) => (
-                        "none",
-                        SendOutcome::Invalid {
-                            error: format!("given up: {MAX_ATTEMPTS} attempts never reported back"),
-                        },
-                    ),
-                    Err(err) => ("none", SendOutcome::Invalid { error: err.to_string() }),
-                };
+                let (provider, outcome) = self.attempt(&row).await;
                 let attempt = Attempt { id: row.id, number: row.attempts, provider, outcome, jitter: jitter() };
                 (row, attempt)
             })
@@ -190,16 +181,55 @@ impl Deliverer {
                 SendOutcome::Sent { .. } => None,
                 SendOutcome::Retry { error, .. }
                 | SendOutcome::Unreachable { error }
-                | SendOutcome::Invalid { error } => Some(error.clone()),
+                | SendOutcome::Invalid { error }
+                | SendOutcome::Skipped { reason: error } => Some(error.clone()),
             },
         }));
         Ok(delivered)
     }
 
+    /// One try at a claimed row: skipped when the recipient no longer wants
+    /// it, given up when its earlier tries never reported back, else sent.
+    async fn attempt(&self, row: &delivery::Model) -> (&'static str, SendOutcome) {
+        let channel = match Channel::parse(&row.channel) {
+            Ok(channel) => channel,
+            Err(err) => return ("none", SendOutcome::Invalid { error: err.to_string() }),
+        };
+        match self.skip_reason(row).await {
+            Ok(Some(skip)) => return ("none", skip),
+            Ok(None) => {}
+            Err(err) => return ("none", SendOutcome::Retry { error: err.to_string(), retry_after: None }),
+        }
+        if row.attempts > MAX_ATTEMPTS {
+            let error = format!("given up: {MAX_ATTEMPTS} attempts never reported back");
+            return ("none", SendOutcome::Invalid { error });
+        }
+        let provider = self.providers.for_channel(channel);
+        (provider.name(), provider.send(row).await)
+    }
+
+    /// Why a delivery must not be sent now, checked at send time: the
+    /// recipient's choice may have changed since it was queued.
+    async fn skip_reason(&self, row: &delivery::Model) -> DomainResult<Option<SendOutcome>> {
+        if Channel::parse(&row.channel)? == Channel::Sms
+            && texts::is_opted_out(&self.platform, row.practice_id, &row.recipient).await?
+        {
+            return Ok(Some(SendOutcome::Skipped { reason: "the number opted out of texts (STOP)".into() }));
+        }
+        Ok(None)
+    }
+
     async fn forget_recipient(&self, row: &delivery::Model) -> DomainResult<()> {
-        if Channel::parse(&row.channel)? == Channel::Push {
-            let forgotten = owners::forget_device(&self.platform, &row.recipient).await?;
-            tracing::info!(delivery_id = %row.id, forgotten, "push service says the device is gone; dropped it");
+        match Channel::parse(&row.channel)? {
+            Channel::Push => {
+                let forgotten = owners::forget_device(&self.platform, &row.recipient).await?;
+                tracing::info!(delivery_id = %row.id, forgotten, "push service says the device is gone; dropped it");
+            }
+            Channel::Sms => {
+                texts::opt_out(&self.platform.db, &self.platform, row.practice_id, &row.recipient, "provider").await?;
+                tracing::info!(delivery_id = %row.id, "the provider says the number opted out; no more texts to it");
+            }
+            Channel::Email => {}
         }
         Ok(())
     }

@@ -5,6 +5,7 @@
 
 pub mod delivery;
 pub mod fcm;
+pub mod sms;
 pub mod streams;
 
 use std::time::Duration;

@@ -23,6 +23,8 @@ pub struct Model {
     pub next_attempt_at: DateTimeUtc,
     pub provider: Option<String>,
     pub provider_id: Option<String>,
+    /// The provider's last report on it (e.g. `delivered`, `undelivered`).
+    pub provider_status: Option<String>,
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     /// When the relay last put it on a Redis stream; cleared whenever it

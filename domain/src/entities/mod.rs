@@ -21,6 +21,8 @@ pub mod practice;
 pub mod recovery_code;
 pub mod reminder;
 pub mod session;
+pub mod sms_opt_out;
 pub mod staff_user;
 pub mod sync_batch;
 pub mod sync_key;
+pub mod text_message;

@@ -13,6 +13,8 @@ pub struct Model {
     pub time_zone: String,
     /// `PracticeSettings` as JSON.
     pub settings: Json,
+    /// The practice's own texting number (E.164); inbound texts find the practice by it.
+    pub sms_number: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

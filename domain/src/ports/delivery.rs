@@ -19,6 +19,9 @@ pub enum SendOutcome {
     /// The message itself is at fault (a malformed payload): it is
     /// dead-lettered for a person to look at; the recipient is kept.
     Invalid { error: String },
+    /// Not sent: the recipient chose not to get it (an opted-out number,
+    /// a preference). Decided before any provider is asked.
+    Skipped { reason: String },
 }
 
 /// Sends deliveries of one channel.

@@ -893,6 +893,7 @@ async fn queue_invitation(
             ),
             data: serde_json::json!({ "template": "app_invitation", "client_id": client.id }),
             reason,
+            not_before: None,
         },
     )
     .await?;

@@ -15,6 +15,7 @@ pub mod practices;
 pub mod sessions;
 pub mod staff;
 pub mod sync;
+pub mod texts;
 pub mod throttle;
 pub mod tokens;
 pub mod two_factor;

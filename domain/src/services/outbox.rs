@@ -62,6 +62,8 @@ pub enum DeliveryStatus {
     Failed,
     /// Gave up after too many tries.
     Dead,
+    /// Not sent, by the recipient's choice (opted out, preferences).
+    Skipped,
 }
 
 impl DeliveryStatus {
@@ -72,6 +74,7 @@ impl DeliveryStatus {
             DeliveryStatus::Sent => "sent",
             DeliveryStatus::Failed => "failed",
             DeliveryStatus::Dead => "dead",
+            DeliveryStatus::Skipped => "skipped",
         }
     }
 }
@@ -94,6 +97,8 @@ pub struct NewDelivery {
     pub data: serde_json::Value,
     /// Why it is sent (rule or person), shown to staff.
     pub reason: String,
+    /// Not to be sent before this (a text waiting for the recipient's daytime).
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 /// Queues a delivery on `conn`: pass the transaction of the change that causes it.
@@ -117,9 +122,10 @@ pub async fn enqueue(
         status: Set(DeliveryStatus::Queued.as_str().to_owned()),
         attempts: Set(0),
         relayed_at: Set(None),
-        next_attempt_at: Set(now),
+        next_attempt_at: Set(new.not_before.map_or(now, |at| at.max(now))),
         provider: Set(None),
         provider_id: Set(None),
+        provider_status: Set(None),
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
@@ -168,6 +174,7 @@ pub async fn enqueue_push(
             body: message.body.clone(),
             data,
             reason: message.reason.clone(),
+            not_before: None,
         };
         ids.push(enqueue(conn, platform, scope, new).await?);
     }
@@ -397,6 +404,7 @@ impl Attempt {
         match &self.outcome {
             SendOutcome::Sent { .. } => DeliveryStatus::Sent,
             SendOutcome::Unreachable { .. } => DeliveryStatus::Failed,
+            SendOutcome::Skipped { .. } => DeliveryStatus::Skipped,
             SendOutcome::Invalid { .. } => DeliveryStatus::Dead,
             SendOutcome::Retry { .. } if self.number >= MAX_ATTEMPTS => DeliveryStatus::Dead,
             SendOutcome::Retry { .. } => DeliveryStatus::Queued,
@@ -429,7 +437,10 @@ pub async fn record_outcomes(platform: &Platform, attempts: &[Attempt]) -> Domai
                     Expr::value(now + backoff(attempt.number, *retry_after, attempt.jitter)),
                 )
             }
-            SendOutcome::Retry { error, .. } | SendOutcome::Unreachable { error } | SendOutcome::Invalid { error } => {
+            SendOutcome::Retry { error, .. }
+            | SendOutcome::Unreachable { error }
+            | SendOutcome::Invalid { error }
+            | SendOutcome::Skipped { reason: error } => {
                 update.col_expr(delivery::Column::LastError, Expr::value(error.clone()))
             }
         };

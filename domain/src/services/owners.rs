@@ -199,6 +199,7 @@ async fn send_link(
             ),
             data: serde_json::json!({ "template": purpose, "link": link }),
             reason: format!("{purpose} for an app account"),
+            not_before: None,
         },
     )
     .await?;

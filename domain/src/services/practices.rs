@@ -36,6 +36,8 @@ pub struct Practice {
     pub time_zone: chrono_tz::Tz,
     /// Its settings.
     pub settings: PracticeSettings,
+    /// Its own texting number (E.164), if it texts.
+    pub sms_number: Option<String>,
     /// When it joined.
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -60,6 +62,7 @@ impl TryFrom<practice::Model> for Practice {
             settings: serde_json::from_value(model.settings).unwrap_or_default(),
             slug: model.slug,
             name: model.name,
+            sms_number: model.sms_number,
             created_at: model.created_at,
         })
     }
@@ -95,6 +98,7 @@ pub async fn create(platform: &Platform, new: NewPractice) -> DomainResult<Pract
         name: Set(name.to_owned()),
         time_zone: Set(time_zone.name().to_owned()),
         settings: Set(settings),
+        sms_number: Set(None),
         created_at: Set(platform.clock.now()),
     }
     .insert(&platform.db)
@@ -149,6 +153,8 @@ pub struct SettingsChanges {
     pub lockout_threshold: Option<u32>,
     /// Whether administrators must use two-factor login.
     pub require_admin_two_factor: Option<bool>,
+    /// The practice's texting number; an empty text removes it.
+    pub sms_number: Option<String>,
 }
 
 /// Updates the caller's practice settings, and logs it.
@@ -175,11 +181,29 @@ pub async fn update_settings(
     }
     let json = serde_json::to_value(&settings).map_err(DomainError::unexpected)?;
     let txn = platform.db.begin().await?;
-    practice::Entity::update_many()
-        .col_expr(practice::Column::Settings, Expr::value(json.clone()))
-        .filter(practice::Column::Id.eq(scope.practice_id))
-        .exec(&txn)
-        .await?;
+    let mut update = practice::Entity::update_many().col_expr(practice::Column::Settings, Expr::value(json.clone()));
+    if let Some(number) = &changes.sms_number {
+        let number = match number.trim() {
+            "" => None,
+            given => Some(crate::types::Phone::parse(given)?.as_str().to_owned()),
+        };
+        let taken = match &number {
+            Some(number) => {
+                practice::Entity::find()
+                    .filter(practice::Column::SmsNumber.eq(number.as_str()))
+                    .filter(practice::Column::Id.ne(scope.practice_id))
+                    .count(&txn)
+                    .await?
+                    > 0
+            }
+            None => false,
+        };
+        if taken {
+            return Err(DomainError::Conflict("sms_number_taken"));
+        }
+        update = update.col_expr(practice::Column::SmsNumber, Expr::value(number));
+    }
+    update.filter(practice::Column::Id.eq(scope.practice_id)).exec(&txn).await?;
     crate::services::activity::record(
         &txn,
         platform,

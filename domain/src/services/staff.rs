@@ -160,6 +160,7 @@ pub async fn create(
                 ),
                 data: serde_json::json!({ "template": "staff_account_created" }),
                 reason: format!("staff account created by {}", actor.name),
+                not_before: None,
             },
         )
         .await?;

@@ -18,4 +18,5 @@ mod shutdown;
 mod startup;
 mod storage;
 mod sync;
+mod texts;
 mod two_factor;
