@@ -265,8 +265,9 @@ impl DeliveryWorker {
     /// Steps until `shutdown`, resting `poll` whenever a step finds nothing.
     pub async fn run(self, shutdown: CancellationToken, poll: Duration) {
         tracing::info!("delivery worker started");
-        loop {
-            let rest = match self.step().await {
+        let worker = &self;
+        crate::repeat(shutdown, || async move {
+            match worker.step().await {
                 Ok(outcome) if !outcome.is_idle() => {
                     tracing::debug!(?outcome, "delivery step");
                     Duration::ZERO
@@ -276,12 +277,9 @@ impl DeliveryWorker {
                     tracing::error!(error = %err, "delivery step failed");
                     poll
                 }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(rest) => {}
             }
-        }
+        })
+        .await;
         tracing::info!("delivery worker stopped");
     }
 }

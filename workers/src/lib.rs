@@ -43,6 +43,22 @@ pub struct StreamRedis {
     pub key_prefix: String,
 }
 
+/// Runs `step` until `shutdown`, resting as long as each step asks (no rest
+/// while there is more to do).
+pub(crate) async fn repeat<F, Fut>(shutdown: CancellationToken, mut step: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Duration>,
+{
+    loop {
+        let rest = step().await;
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(rest) => {}
+        }
+    }
+}
+
 /// This process's name in the consumer group: unique, and readable in `XINFO`.
 fn consumer_name() -> String {
     let tag = uuid::Uuid::new_v4().simple().to_string();

@@ -146,20 +146,18 @@ impl Relay {
     /// Steps until `shutdown`, resting `poll` whenever a step finds nothing.
     pub async fn run(self, shutdown: CancellationToken, poll: Duration) {
         tracing::info!("delivery relay started");
-        loop {
-            let rest = match self.step().await {
+        let relay = &self;
+        crate::repeat(shutdown, || async move {
+            match relay.step().await {
                 Ok(0) => poll,
                 Ok(_) => Duration::ZERO,
                 Err(err) => {
                     tracing::error!(error = %err, "delivery relay step failed");
                     poll
                 }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(rest) => {}
             }
-        }
+        })
+        .await;
         tracing::info!("delivery relay stopped");
     }
 }
@@ -305,19 +303,17 @@ impl StreamWorker {
     /// Steps until `shutdown`; a failing step rests `poll` before the next.
     pub async fn run(self, shutdown: CancellationToken, poll: Duration) {
         tracing::info!(consumer = %self.config.consumer, "stream delivery worker started");
-        loop {
-            let rest = match self.step().await {
+        let worker = &self;
+        crate::repeat(shutdown, || async move {
+            match worker.step().await {
                 Ok(_) => Duration::ZERO,
                 Err(err) => {
                     tracing::error!(error = %err, "stream delivery step failed");
                     poll
                 }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(rest) => {}
             }
-        }
+        })
+        .await;
         tracing::info!("stream delivery worker stopped");
     }
 }
