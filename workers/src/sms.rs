@@ -184,6 +184,11 @@ fn refused() -> Response {
     )
 }
 
+/// 400 for a webhook without the fields the provider always sends.
+fn missing(fields: &str) -> Response {
+    petbridge_http::problem_response(StatusCode::BAD_REQUEST, "invalid_webhook", Some(format!("{fields} are required")))
+}
+
 /// The empty TwiML answer: nothing more for the provider to do.
 fn twiml() -> Response {
     Response::builder().content_type("text/xml").body("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>")
@@ -202,11 +207,7 @@ async fn inbound_hook(
     let (Some(sid), Some(from), Some(to)) =
         (param(&params, "MessageSid"), param(&params, "From"), param(&params, "To"))
     else {
-        return petbridge_http::problem_response(
-            StatusCode::BAD_REQUEST,
-            "invalid_webhook",
-            Some("MessageSid, From and To are required".into()),
-        );
+        return missing("MessageSid, From and To");
     };
     let inbound = Inbound {
         sid: sid.to_owned(),
@@ -234,11 +235,7 @@ async fn status_hook(
         return refused();
     }
     let (Some(sid), Some(status)) = (param(&params, "MessageSid"), param(&params, "MessageStatus")) else {
-        return petbridge_http::problem_response(
-            StatusCode::BAD_REQUEST,
-            "invalid_webhook",
-            Some("MessageSid and MessageStatus are required".into()),
-        );
+        return missing("MessageSid and MessageStatus");
     };
     let report = StatusReport {
         sid: sid.to_owned(),

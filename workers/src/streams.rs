@@ -12,7 +12,8 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    time::Duration,
+    sync::{Mutex, PoisonError},
+    time::{Duration, Instant},
 };
 
 use petbridge_domain::{
@@ -185,6 +186,8 @@ pub struct StreamWorker {
     reader: ConnectionManager,
     keys: StreamKeys,
     config: StreamWorkerConfig,
+    /// When this worker last looked for entries idle with others.
+    last_reclaim: Mutex<Option<Instant>>,
 }
 
 /// An entry read from a stream.
@@ -204,7 +207,7 @@ impl StreamWorker {
         keys: StreamKeys,
         config: StreamWorkerConfig,
     ) -> Self {
-        Self { platform, deliverer, conn, reader, keys, config }
+        Self { platform, deliverer, conn, reader, keys, config, last_reclaim: Mutex::new(None) }
     }
 
     /// Takes over entries idle too long, reads new ones, sends them, and
@@ -250,7 +253,16 @@ impl StreamWorker {
         Ok(outcome)
     }
 
+    /// Takes over entries idle with a silent worker. An entry only becomes
+    /// claimable after `claim_idle`, so looking twice as often is enough.
     async fn claim_idle(&self) -> DomainResult<Vec<Entry>> {
+        {
+            let mut last = self.last_reclaim.lock().unwrap_or_else(PoisonError::into_inner);
+            if last.is_some_and(|at| at.elapsed() < self.config.claim_idle / 2) {
+                return Ok(Vec::new());
+            }
+            *last = Some(Instant::now());
+        }
         let mut conn = self.conn.clone();
         let idle = usize::try_from(self.config.claim_idle.as_millis()).unwrap_or(usize::MAX);
         let mut entries = Vec::new();
