@@ -26,13 +26,15 @@ function connectLive(failures) {
       opened = true;
       if (status) status.textContent = "Live updates: on";
       if (failures > 0) location.reload();
-    } else if (event.type === "delivery.updated") {
-      const row = document.querySelector(`[data-delivery-id="${event.delivery_id}"]`);
-      if (!row) return;
-      const badge = row.querySelector("[data-role=status]");
-      badge.textContent = event.status;
-      badge.className = `badge ${event.status}`;
-      row.querySelector("[data-role=attempts]").textContent = event.attempts;
+    } else if (event.type === "deliveries.updated") {
+      for (const delivery of event.deliveries) {
+        const row = document.querySelector(`[data-delivery-id="${delivery.delivery_id}"]`);
+        if (!row) continue;
+        const badge = row.querySelector("[data-role=status]");
+        badge.textContent = delivery.status;
+        badge.className = `badge ${delivery.status}`;
+        row.querySelector("[data-role=attempts]").textContent = delivery.attempts;
+      }
     } else if (event.type === "reset") {
       location.reload();
     }

@@ -6,15 +6,20 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
     Platform,
-    entities::{appointment, sync_key},
+    entities::{appointment, campaign, sync_key},
     services::{
+        campaigns::{self, NewBlast},
         clients::{self, Audience, ClientDetail, Invitation, ListQuery, ListRow, PetDetail, SortKey},
         owners,
         permissions::Permission,
+        preferences::{self, ChangedBy},
         sync,
     },
 };
-use petbridge_http::{ApiResult, RequestContext};
+use petbridge_http::{
+    ApiResult, RequestContext,
+    preferences::{CommunicationPreferences, PreferencesChange},
+};
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi, Tags,
@@ -34,6 +39,8 @@ enum Tag {
     Clients,
     /// The PMS sync: API keys and batches (administrators).
     Sync,
+    /// Practice-wide sends: message-center blasts and Reinvite All.
+    Campaigns,
 }
 
 /// Which clients to list.
@@ -302,10 +309,68 @@ pub struct PersonalNote {
     pub note: Option<String>,
 }
 
+/// A blast to send.
+#[derive(Debug, Object)]
+pub struct NewBlastBody {
+    /// The notification's title (up to 100 characters).
+    pub title: String,
+    /// Its text (up to 1,000 characters).
+    pub body: String,
+    /// When to send it; absent sends it at once.
+    pub send_at: Option<DateTime<Utc>>,
+}
+
+/// A campaign: a blast or Reinvite All.
+#[derive(Debug, Object)]
+pub struct CampaignInfo {
+    /// Id.
+    pub id: Uuid,
+    /// `blast` or `reinvite_all`.
+    pub kind: String,
+    /// A blast's title.
+    pub title: Option<String>,
+    /// A blast's text.
+    pub body: Option<String>,
+    /// Who asked for it.
+    pub created_by: Option<String>,
+    /// When it was asked for.
+    pub created_at: DateTime<Utc>,
+    /// When it goes out.
+    pub run_at: Option<DateTime<Utc>>,
+    /// When its deliveries were queued; absent while it waits.
+    pub done_at: Option<DateTime<Utc>>,
+    /// How many it reached (app users with a device, or invitations).
+    pub recipients: i32,
+}
+
+impl From<campaign::Model> for CampaignInfo {
+    fn from(c: campaign::Model) -> Self {
+        Self {
+            id: c.id,
+            kind: c.kind,
+            title: c.title,
+            body: c.body,
+            created_by: c.created_by,
+            created_at: c.sent_at,
+            run_at: c.run_at,
+            done_at: c.done_at,
+            recipients: c.recipients,
+        }
+    }
+}
+
+/// A blast was recorded.
+#[derive(ApiResponse)]
+pub enum BlastCreated {
+    /// Recorded; the campaigns job sends it at its time.
+    #[oai(status = 201)]
+    Created(Json<CampaignInfo>),
+}
+
 /// What Reinvite All did.
 #[derive(Debug, Object)]
 pub struct ReinviteResult {
-    /// Invitations queued.
+    /// Invitations to be sent (the campaigns job queues them within a minute).
     pub invited: u32,
     /// The first day it may be sent again.
     pub next_allowed_on: NaiveDate,
@@ -516,6 +581,80 @@ impl ClientsApi {
         let outcome =
             clients::reinvite_all(&platform, auth.principal().scope(), &allowed.actor, &context.origin).await?;
         Ok(Json(ReinviteResult { invited: outcome.invited, next_allowed_on: outcome.next_allowed_on }))
+    }
+
+    /// A client's communication preferences (the same record the owner changes in the app).
+    #[oai(
+        path = "/clients/:id/preferences",
+        method = "get",
+        tag = "Tag::Clients",
+        operation_id = "getClientPreferences"
+    )]
+    async fn get_preferences(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<CommunicationPreferences>> {
+        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+        Ok(Json(preferences::get(&platform.db, auth.principal().scope(), id.0).await?.into()))
+    }
+
+    /// Change a client's communication preferences; every sender honours them from the next delivery.
+    #[oai(
+        path = "/clients/:id/preferences",
+        method = "patch",
+        tag = "Tag::Clients",
+        operation_id = "updateClientPreferences"
+    )]
+    async fn update_preferences(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+        body: Json<PreferencesChange>,
+    ) -> ApiResult<Json<CommunicationPreferences>> {
+        let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
+        let by = ChangedBy::Staff(&allowed.actor, &context.origin);
+        let scope = auth.principal().scope();
+        Ok(Json(preferences::update(&platform, scope, id.0, body.0.into(), by).await?.into()))
+    }
+
+    /// Message-center blast: a push notification to every app user, now or at `send_at`.
+    /// Disabled accounts and households that turned push off are skipped, and each skip says why.
+    #[oai(path = "/campaigns/blasts", method = "post", tag = "Tag::Campaigns", operation_id = "sendBlast")]
+    async fn send_blast(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        body: Json<NewBlastBody>,
+    ) -> ApiResult<BlastCreated> {
+        let allowed = authorize(&platform, &auth, Permission::CampaignsSend, &manager, &context).await?;
+        let new = NewBlast { title: body.0.title, body: body.0.body, send_at: body.0.send_at };
+        let blast =
+            campaigns::schedule_blast(&platform, auth.principal().scope(), &allowed.actor, &context.origin, new)
+                .await?;
+        Ok(BlastCreated::Created(Json(blast.into())))
+    }
+
+    /// The practice's campaigns (blasts and Reinvite All), newest first.
+    #[oai(path = "/campaigns", method = "get", tag = "Tag::Campaigns", operation_id = "listCampaigns")]
+    async fn list_campaigns(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+    ) -> ApiResult<Json<Vec<CampaignInfo>>> {
+        authorize(&platform, &auth, Permission::OutboxView, &manager, &context).await?;
+        let rows = campaigns::list(&platform, auth.principal().scope(), 100).await?;
+        Ok(Json(rows.into_iter().map(CampaignInfo::from).collect()))
     }
 
     /// Deactivate a client's app account: no login, no push, no blasts.

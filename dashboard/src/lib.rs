@@ -10,6 +10,7 @@ pub mod clients_api;
 pub mod live;
 mod owner_pages;
 pub mod pages;
+mod preference_pages;
 pub mod sync;
 
 pub use admin_api::AdminApi;

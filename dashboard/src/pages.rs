@@ -30,7 +30,7 @@ const LOGIN_CSRF_COOKIE: &str = "pb_login_csrf";
 struct Assets;
 
 /// The dashboard's routes: `/`, `/login`, `/logout`, `/dashboard/…`, `/ws/dashboard`, `/assets/…`, and
-/// the owners' email-link pages `/app/…`.
+/// the owners' email-link pages `/app/…` and `/preferences/…`.
 pub fn routes() -> Route {
     Route::new()
         .at("/", get(root))
@@ -42,6 +42,11 @@ pub fn routes() -> Route {
         .at("/ws/dashboard", get(crate::live::dashboard_socket))
         .at("/app/verify-email", get(crate::owner_pages::verify_page).post(crate::owner_pages::verify_submit))
         .at("/app/reset-password", get(crate::owner_pages::reset_page).post(crate::owner_pages::reset_submit))
+        .at("/preferences/:token", get(crate::preference_pages::page).post(crate::preference_pages::save))
+        .at(
+            "/preferences/:token/unsubscribe",
+            get(crate::preference_pages::page).post(crate::preference_pages::unsubscribe),
+        )
         .at("/dashboard/clients", get(crate::client_pages::list))
         .at("/dashboard/clients/invite", post(crate::client_pages::invite))
         .at("/dashboard/clients/reinvite-all", post(crate::client_pages::reinvite_all))

@@ -3,6 +3,7 @@
 //! middleware that sets it up and bounds request bodies.
 
 pub mod context;
+pub mod preferences;
 pub mod problem;
 
 pub use context::{BodyLimit, Observe, RequestContext};

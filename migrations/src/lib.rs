@@ -13,6 +13,8 @@ mod m20261123_000005_staff_pictures;
 mod m20261123_000006_clients;
 mod m20261202_000007_delivery_relay;
 mod m20261202_000008_texts;
+mod m20261202_000009_preferences;
+mod m20261202_000010_conversations;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -29,6 +31,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_clients::Migration),
             Box::new(m20261202_000007_delivery_relay::Migration),
             Box::new(m20261202_000008_texts::Migration),
+            Box::new(m20261202_000009_preferences::Migration),
+            Box::new(m20261202_000010_conversations::Migration),
         ]
     }
 }

@@ -13,9 +13,14 @@ use petbridge_domain::{
         clients::{self, AccountStatus, PetDetail, PetSyncStatus},
         owners::{self, NewPet as NewOwnerPet, OwnerPrincipal, SignUp as OwnerSignUp, Tokens},
         practices,
+        preferences::{self, ChangedBy},
     },
 };
-use petbridge_http::{ApiError, ApiResult, RequestContext, problem_response};
+use petbridge_http::{
+    ApiError, ApiResult, RequestContext,
+    preferences::{CommunicationPreferences, PreferencesChange},
+    problem_response,
+};
 use poem::{Request, http::StatusCode, web::Data};
 use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags, auth::Bearer, param::Path, payload::Json};
 use uuid::Uuid;
@@ -433,6 +438,30 @@ impl AppApi {
             pet_sync_status: PetSyncStatus::parse(&me.client.pet_sync_status).as_str().to_owned(),
             created_at: me.account.created_at,
         }))
+    }
+
+    /// The household's communication preferences (the practice sees and may change the same record).
+    #[oai(path = "/me/preferences", method = "get", tag = "Tag::Account", operation_id = "getPreferences")]
+    async fn preferences(
+        &self,
+        auth: OwnerAuth,
+        platform: Data<&Platform>,
+    ) -> ApiResult<Json<CommunicationPreferences>> {
+        let household = owners::household(&platform, &auth.0).await?;
+        Ok(Json(preferences::get(&platform.db, auth.0.scope(), household.id).await?.into()))
+    }
+
+    /// Change the communication preferences; fields left out stay as they are.
+    #[oai(path = "/me/preferences", method = "patch", tag = "Tag::Account", operation_id = "updatePreferences")]
+    async fn update_preferences(
+        &self,
+        auth: OwnerAuth,
+        platform: Data<&Platform>,
+        body: Json<PreferencesChange>,
+    ) -> ApiResult<Json<CommunicationPreferences>> {
+        let household = owners::household(&platform, &auth.0).await?;
+        let scope = auth.0.scope();
+        Ok(Json(preferences::update(&platform, scope, household.id, body.0.into(), ChangedBy::Owner).await?.into()))
     }
 
     /// Change the account's email; it must be verified again.

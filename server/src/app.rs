@@ -13,7 +13,7 @@ use petbridge_domain::{
 };
 use petbridge_http::{BodyLimit, Observe, problem_response, to_problem};
 use petbridge_migrations::{Migrator, MigratorTrait};
-use petbridge_workers::{Providers, StreamRedis, WorkerConfig, fcm, sms};
+use petbridge_workers::{Providers, StreamRedis, WorkerConfig, email, fcm, sms};
 use poem::{
     EndpointExt, IntoResponse, Response, Server, get, handler,
     http::StatusCode,
@@ -91,6 +91,23 @@ pub fn providers(settings: &Settings) -> anyhow::Result<Providers> {
         }
         other => return Err(anyhow!("sms.provider must be dev or twilio, not {other}")),
     }
+    match settings.email.provider.as_str() {
+        "dev" => {}
+        "smtp" => {
+            let email = &settings.email;
+            providers.email = Arc::new(email::EmailProvider::new(&email::EmailConfig {
+                host: email.host.clone(),
+                port: email.port,
+                security: email::Security::parse(&email.security)?,
+                username: email.username.clone(),
+                password: email.password.clone(),
+                from: email.from.clone(),
+                pool_size: email.pool_size,
+                timeout: Duration::from_secs(email.timeout_seconds.max(1)),
+            })?);
+        }
+        other => return Err(anyhow!("email.provider must be dev or smtp, not {other}")),
+    }
     Ok(providers)
 }
 
@@ -118,6 +135,7 @@ pub async fn start_workers(
         claim_idle: Duration::from_millis(workers.claim_idle_ms.max(100)),
         block: Duration::from_millis(workers.block_ms.max(10)),
         relay_timeout: Duration::from_millis(workers.relay_timeout_ms.max(100)),
+        jobs_interval: Duration::from_millis(workers.jobs_interval_ms.max(100)),
     };
     petbridge_workers::spawn(platform.clone(), providers, redis, config, shutdown)
         .await

@@ -26,6 +26,8 @@ pub struct Settings {
     pub push: PushSettings,
     /// Text messages.
     pub sms: SmsSettings,
+    /// Email.
+    pub email: EmailSettings,
     /// Staff sessions.
     pub sessions: SessionSettings,
     /// First start.
@@ -118,6 +120,8 @@ pub struct WorkerSettings {
     pub block_ms: u64,
     /// A delivery marked relayed this long ago and never claimed is relayed again.
     pub relay_timeout_ms: u64,
+    /// How often the timed jobs (campaigns, reminders) run.
+    pub jobs_interval_ms: u64,
 }
 
 /// Push settings.
@@ -144,6 +148,29 @@ pub struct SmsSettings {
     pub default_from: Option<String>,
     /// Texts per second per sender number.
     pub per_second: u32,
+}
+
+/// Email settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EmailSettings {
+    /// `dev` (recorded on the Outbox page) or `smtp`.
+    pub provider: String,
+    /// The SMTP server.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// `starttls`, `tls` or `none`.
+    pub security: String,
+    /// Login, if the server wants one.
+    pub username: Option<String>,
+    /// Its password.
+    pub password: Option<SecretString>,
+    /// The sender.
+    pub from: String,
+    /// Connections kept open per process.
+    pub pool_size: u32,
+    /// How long one SMTP exchange may take.
+    pub timeout_seconds: u64,
 }
 
 /// FCM HTTP v1 settings.

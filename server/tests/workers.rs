@@ -74,6 +74,8 @@ async fn workers_killed_at_random_points_lose_nothing() {
             body: "We are closed on Friday for staff training.".into(),
             data: serde_json::json!({ "device_kind": "fcm_token" }),
             reason: "message-center blast".into(),
+            purpose: outbox::Purpose::Blast,
+            client_id: None,
             not_before: None,
         };
         outbox::enqueue(&txn, &app.platform, scope, new).await.unwrap();

@@ -67,6 +67,8 @@ struct FcmState {
     tokens_issued: AtomicUsize,
     /// Sends accepted, by notification id.
     accepted: Mutex<HashMap<String, usize>>,
+    /// Sends accepted in all (the serial of the next message id).
+    accepted_total: AtomicUsize,
     /// The messages accepted, in order.
     messages: Mutex<Vec<Value>>,
     /// Requests that broke the documented shape (a test asserts it stays empty).
@@ -157,6 +159,21 @@ impl FakeFcm {
     /// How many access tokens were handed out.
     pub fn tokens_issued(&self) -> usize {
         self.state.tokens_issued.load(Ordering::SeqCst)
+    }
+
+    /// Messages accepted so far, all notifications together.
+    pub fn accepted_total(&self) -> usize {
+        self.state.accepted_total.load(Ordering::SeqCst)
+    }
+
+    /// The access token it issues and expects (a bare client's shortcut).
+    pub fn access_token(&self) -> &str {
+        &self.state.access_token
+    }
+
+    /// The Firebase project it serves.
+    pub fn project(&self) -> &str {
+        &self.state.project
     }
 }
 
@@ -328,8 +345,8 @@ fn fcm_send(request: &Request, body: Json<Value>, state: Data<&Arc<FcmState>>) -
             let mut accepted = lock(&state.accepted);
             let count = accepted.entry(id).or_default();
             *count += 1;
-            let serial = accepted.values().sum::<usize>();
             drop(accepted);
+            let serial = state.accepted_total.fetch_add(1, Ordering::SeqCst) + 1;
             lock(&state.messages).push(body.0.clone());
             Json(json!({ "name": format!("projects/{}/messages/{serial}", state.project) })).into_response()
         }
@@ -477,4 +494,280 @@ fn sms_send(
     texts.push((from, to.clone(), body));
     let message_sid = format!("SM{:032}", texts.len());
     (StatusCode::CREATED, Json(json!({ "sid": message_sid, "status": "queued", "to": to }))).into_response()
+}
+
+/// An email the fake SMTP server accepted.
+#[derive(Debug, Clone)]
+pub struct ReceivedEmail {
+    /// The envelope sender (`MAIL FROM`).
+    pub envelope_from: String,
+    /// The envelope recipients (`RCPT TO`).
+    pub envelope_to: Vec<String>,
+    /// The headers, names lower-cased, values unfolded.
+    pub headers: Vec<(String, String)>,
+    /// The body after the blank line (dot-unstuffed).
+    pub body: String,
+}
+
+impl ReceivedEmail {
+    /// The first header named `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// What the fake SMTP server says to the next `RCPT TO`.
+#[derive(Debug, Clone, Copy)]
+pub enum SmtpAnswer {
+    /// 451: try again later.
+    Transient,
+    /// 550: no such mailbox.
+    NoMailbox,
+}
+
+#[derive(Default)]
+struct SmtpState {
+    emails: Mutex<Vec<ReceivedEmail>>,
+    shape_errors: Mutex<Vec<String>>,
+    next: Mutex<VecDeque<SmtpAnswer>>,
+    by_rcpt: Mutex<HashMap<String, SmtpAnswer>>,
+}
+
+/// A fake SMTP server (RFC 5321, no TLS, for `email.security = "none"`):
+/// it checks each message's headers against RFC 5322 and the
+/// List-Unsubscribe rules of RFC 2369 and RFC 8058.
+pub struct FakeSmtp {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    state: Arc<SmtpState>,
+    stop: CancellationToken,
+}
+
+impl FakeSmtp {
+    /// Starts the fake.
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the fake SMTP server");
+        let port = listener.local_addr().expect("address").port();
+        let state = Arc::new(SmtpState::default());
+        let stop = CancellationToken::new();
+        let (serving, stopped) = (state.clone(), stop.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = stopped.cancelled() => break,
+                    accepted = listener.accept() => {
+                        let Ok((stream, _)) = accepted else { continue };
+                        tokio::spawn(smtp_session(stream, serving.clone()));
+                    }
+                }
+            }
+        });
+        Self { port, state, stop }
+    }
+
+    /// Points a server's settings at this fake.
+    pub fn configure(&self, settings: &mut petbridge::Settings) {
+        settings.email.provider = "smtp".into();
+        settings.email.host = "127.0.0.1".into();
+        settings.email.port = self.port;
+        settings.email.security = "none".into();
+        settings.email.from = "Valley Vets <no-reply@valley.example>".into();
+        settings.email.timeout_seconds = 5;
+    }
+
+    /// Answers the next `RCPT TO` with `answer`.
+    pub fn answer_next(&self, answer: SmtpAnswer) {
+        lock(&self.state.next).push_back(answer);
+    }
+
+    /// Answers every `RCPT TO` for `address` with `answer`.
+    pub fn answer_for(&self, address: &str, answer: SmtpAnswer) {
+        lock(&self.state.by_rcpt).insert(address.to_ascii_lowercase(), answer);
+    }
+
+    /// The emails accepted.
+    pub fn emails(&self) -> Vec<ReceivedEmail> {
+        lock(&self.state.emails).clone()
+    }
+
+    /// Messages that broke the documented shape.
+    pub fn shape_errors(&self) -> Vec<String> {
+        lock(&self.state.shape_errors).clone()
+    }
+}
+
+impl Drop for FakeSmtp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+fn angle_address(argument: &str) -> Option<String> {
+    let start = argument.find('<')?;
+    let end = argument[start..].find('>')? + start;
+    Some(argument[start + 1..end].to_owned())
+}
+
+async fn smtp_session(stream: tokio::net::TcpStream, state: Arc<SmtpState>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    if write.write_all(b"220 fake.smtp ESMTP ready\r\n").await.is_err() {
+        return;
+    }
+    let mut from: Option<String> = None;
+    let mut to: Vec<String> = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match lines.read_line(&mut line).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        if !line.ends_with("\r\n") {
+            lock(&state.shape_errors).push(format!("command not ended by CRLF: {line:?}"));
+        }
+        let command = line.trim_end().to_owned();
+        let verb = command.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        let answer: String = match verb.as_str() {
+            "EHLO" | "HELO" => "250-fake.smtp\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n".into(),
+            "MAIL" => match angle_address(&command) {
+                Some(address) => {
+                    from = Some(address);
+                    to.clear();
+                    "250 sender ok\r\n".into()
+                }
+                None => "501 syntax: MAIL FROM:<address>\r\n".into(),
+            },
+            "RCPT" if from.is_none() => "503 MAIL first\r\n".into(),
+            "RCPT" => match angle_address(&command) {
+                Some(address) => {
+                    let planned = lock(&state.by_rcpt).get(&address.to_ascii_lowercase()).copied();
+                    match planned.or_else(|| lock(&state.next).pop_front()) {
+                        Some(SmtpAnswer::Transient) => "451 4.3.0 try again later\r\n".into(),
+                        Some(SmtpAnswer::NoMailbox) => "550 5.1.1 no such mailbox\r\n".into(),
+                        None => {
+                            to.push(address);
+                            "250 recipient ok\r\n".into()
+                        }
+                    }
+                }
+                None => "501 syntax: RCPT TO:<address>\r\n".into(),
+            },
+            "DATA" if to.is_empty() => "554 no valid recipients\r\n".into(),
+            "DATA" => {
+                if write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await.is_err() {
+                    return;
+                }
+                let mut data = String::new();
+                loop {
+                    line.clear();
+                    match lines.read_line(&mut line).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {}
+                    }
+                    if line == ".\r\n" {
+                        break;
+                    }
+                    data.push_str(line.strip_prefix('.').unwrap_or(&line));
+                }
+                let email = parse_email(from.take().unwrap_or_default(), std::mem::take(&mut to), &data);
+                for problem in email_shape(&email) {
+                    lock(&state.shape_errors).push(problem);
+                }
+                lock(&state.emails).push(email);
+                "250 2.0.0 queued\r\n".into()
+            }
+            "RSET" => {
+                from = None;
+                to.clear();
+                "250 reset\r\n".into()
+            }
+            "NOOP" => "250 ok\r\n".into(),
+            "QUIT" => {
+                let _ = write.write_all(b"221 bye\r\n").await;
+                return;
+            }
+            _ => "502 command not implemented\r\n".into(),
+        };
+        if write.write_all(answer.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn parse_email(envelope_from: String, envelope_to: Vec<String>, data: &str) -> ReceivedEmail {
+    let (head, body) = data.split_once("\r\n\r\n").unwrap_or((data, ""));
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for raw in head.split("\r\n") {
+        if raw.starts_with([' ', '\t']) {
+            if let Some((_, value)) = headers.last_mut() {
+                value.push(' ');
+                value.push_str(raw.trim());
+            }
+        } else if let Some((name, value)) = raw.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        }
+    }
+    let quoted =
+        headers.iter().any(|(n, v)| n == "content-transfer-encoding" && v.eq_ignore_ascii_case("quoted-printable"));
+    let body = if quoted { unquote(body) } else { body.to_owned() };
+    ReceivedEmail { envelope_from, envelope_to, headers, body: body.replace("\r\n", "\n") }
+}
+
+/// Decodes quoted-printable (RFC 2045 §6.7): soft line breaks and `=XX` bytes.
+fn unquote(text: &str) -> String {
+    let joined = text.replace("=\r\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(byte) = hex.and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What RFC 5322, RFC 2369 and RFC 8058 ask of a message we send.
+fn email_shape(email: &ReceivedEmail) -> Vec<String> {
+    let mut problems = Vec::new();
+    for required in ["from", "to", "subject", "date", "message-id"] {
+        if email.header(required).is_none() {
+            problems.push(format!("no {required} header"));
+        }
+    }
+    if let Some(to) = email.header("to") {
+        for rcpt in &email.envelope_to {
+            if !to.to_ascii_lowercase().contains(&rcpt.to_ascii_lowercase()) {
+                problems.push(format!("envelope recipient {rcpt} is not in To: {to}"));
+            }
+        }
+    }
+    if let Some(id) = email.header("message-id")
+        && !(id.starts_with('<') && id.ends_with('>') && id.contains('@'))
+    {
+        problems.push(format!("Message-ID is not <left@right>: {id}"));
+    }
+    match (email.header("list-unsubscribe"), email.header("list-unsubscribe-post")) {
+        (Some(list), post) => {
+            if !(list.starts_with("<http") && list.ends_with('>')) {
+                problems.push(format!("List-Unsubscribe is not <http(s) URL>: {list}"));
+            }
+            if post != Some("List-Unsubscribe=One-Click") {
+                problems.push(format!("List-Unsubscribe-Post must be List-Unsubscribe=One-Click, not {post:?}"));
+            }
+        }
+        (None, Some(_)) => problems.push("List-Unsubscribe-Post without List-Unsubscribe".into()),
+        (None, None) => {}
+    }
+    problems
 }

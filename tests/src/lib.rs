@@ -323,6 +323,30 @@ impl TestApp {
         self.app_call(reqwest::Method::POST, "/auth/login", None, Some(body)).await
     }
 
+    /// The app account signed up with `email`.
+    pub async fn owner_account(&self, email: &str) -> petbridge_domain::entities::owner_account::Model {
+        use petbridge_domain::entities::owner_account;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        owner_account::Entity::find()
+            .filter(owner_account::Column::Email.eq(email))
+            .one(&self.platform.db)
+            .await
+            .expect("accounts")
+            .unwrap_or_else(|| panic!("no app account for {email}"))
+    }
+
+    /// Every delivery to `recipient` (an email, a number, a device token), oldest first.
+    pub async fn deliveries_to(&self, recipient: &str) -> Vec<petbridge_domain::entities::delivery::Model> {
+        use petbridge_domain::entities::delivery;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        delivery::Entity::find()
+            .filter(delivery::Column::Recipient.eq(recipient))
+            .order_by_asc(delivery::Column::CreatedAt)
+            .all(&self.platform.db)
+            .await
+            .expect("outbox")
+    }
+
     /// The token of the newest emailed link of `template` (`verify_email`,
     /// `reset_password`) sent to `email`, read from the outbox.
     pub async fn emailed_token(&self, email: &str, template: &str) -> String {
@@ -362,6 +386,11 @@ impl TestApp {
             }
             total.add(step);
         }
+    }
+
+    /// Runs the timed jobs once (due campaigns, reminders) at the test clock's time.
+    pub async fn run_jobs(&self) -> petbridge_workers::JobRun {
+        petbridge_workers::Jobs::new(self.platform.clone()).step().await.expect("timed jobs")
     }
 
     /// Starts a graceful shutdown.

@@ -10,9 +10,12 @@ use petbridge_domain::{
     entities::delivery,
     ports::{DeliveryProvider, DevProvider, SendOutcome},
     services::{
-        events::{self, PracticeEvent},
-        outbox::{self, Attempt, Channel, DeliveryStatus, MAX_ATTEMPTS},
-        owners, texts,
+        events::{self, DeliveryState, PracticeEvent},
+        links,
+        outbox::{self, Attempt, Channel, DeliveryStatus, MAX_ATTEMPTS, Purpose},
+        owners,
+        preferences::{self, Consent},
+        texts,
     },
 };
 use tokio_util::sync::CancellationToken;
@@ -122,6 +125,7 @@ pub struct Deliverer {
     providers: Providers,
     in_flight: usize,
     lease: chrono::Duration,
+    preference_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl Deliverer {
@@ -129,7 +133,7 @@ impl Deliverer {
     /// leased for `lease` (past it, another worker may take the delivery over).
     pub fn new(platform: Platform, providers: Providers, in_flight: usize, lease: Duration) -> Self {
         let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(2));
-        Self { platform, providers, in_flight: in_flight.max(1), lease }
+        Self { platform, providers, in_flight: in_flight.max(1), lease, preference_key: Arc::default() }
     }
 
     /// Claims `rows` (as read), sends the ones won, forgets recipients the
@@ -138,6 +142,9 @@ impl Deliverer {
     /// dying) is given up without another send.
     pub async fn deliver(&self, rows: Vec<delivery::Model>) -> DomainResult<Vec<Delivered>> {
         let claimed = outbox::claim(&self.platform, &rows, self.lease).await?;
+        let households: Vec<Uuid> = claimed.iter().filter_map(|row| row.client_id).collect();
+        let consents = preferences::consents(&self.platform, &households).await?;
+        let consents = &consents;
         let mut delivered: Vec<Delivered> = rows
             .iter()
             .filter(|row| !claimed.iter().any(|c| c.id == row.id))
@@ -145,7 +152,8 @@ impl Deliverer {
             .collect();
         let attempts: Vec<(delivery::Model, Attempt)> = futures_util::stream::iter(claimed)
             .map(|row| async move {
-                let (provider, outcome) = self.attempt(&row).await;
+                let consent = row.client_id.and_then(|id| consents.get(&id));
+                let (provider, outcome) = self.attempt(&row, consent).await;
                 let attempt = Attempt { id: row.id, number: row.attempts, provider, outcome, jitter: jitter() };
                 (row, attempt)
             })
@@ -159,21 +167,21 @@ impl Deliverer {
         }
         let records: Vec<Attempt> = attempts.iter().map(|(_, attempt)| attempt.clone()).collect();
         let statuses = outbox::record_outcomes(&self.platform, &records).await?;
-        let events = attempts.iter().zip(&statuses).map(|((row, attempt), status)| {
-            let event = PracticeEvent::DeliveryUpdated {
+        let mut by_practice: std::collections::HashMap<Uuid, Vec<DeliveryState>> = std::collections::HashMap::new();
+        for ((row, attempt), status) in attempts.iter().zip(&statuses) {
+            by_practice.entry(row.practice_id).or_default().push(DeliveryState {
                 delivery_id: row.id,
                 status: status.as_str().to_owned(),
                 attempts: attempt.number,
-            };
-            let platform = &self.platform;
-            async move {
-                if let Err(err) = events::publish(platform, row.practice_id, &event).await {
-                    // The row is the record; a missed live update only means a stale screen.
-                    tracing::warn!(error = %err, delivery_id = %row.id, "could not publish a delivery update");
-                }
+            });
+        }
+        for (practice_id, deliveries) in by_practice {
+            let event = PracticeEvent::DeliveriesUpdated { deliveries };
+            if let Err(err) = events::publish(&self.platform, practice_id, &event).await {
+                // The rows are the record; a missed live update only means a stale screen.
+                tracing::warn!(error = %err, %practice_id, "could not publish delivery updates");
             }
-        });
-        futures_util::future::join_all(events).await;
+        }
         delivered.extend(attempts.iter().zip(statuses).map(|((_, attempt), status)| Delivered {
             id: attempt.id,
             status: Some(status),
@@ -190,12 +198,15 @@ impl Deliverer {
 
     /// One try at a claimed row: skipped when the recipient no longer wants
     /// it, given up when its earlier tries never reported back, else sent.
-    async fn attempt(&self, row: &delivery::Model) -> (&'static str, SendOutcome) {
-        let channel = match Channel::parse(&row.channel) {
-            Ok(channel) => channel,
-            Err(err) => return ("none", SendOutcome::Invalid { error: err.to_string() }),
+    async fn attempt(&self, row: &delivery::Model, consent: Option<&Consent>) -> (&'static str, SendOutcome) {
+        let (channel, purpose) = match (Channel::parse(&row.channel), Purpose::parse(&row.purpose)) {
+            (Ok(channel), Ok(purpose)) => (channel, purpose),
+            (Err(err), _) | (_, Err(err)) => return ("none", SendOutcome::Invalid { error: err.to_string() }),
         };
-        match self.skip_reason(row).await {
+        if let Some(refusal) = consent.and_then(|consent| consent.refusal(channel, purpose)) {
+            return ("none", SendOutcome::Skipped { reason: refusal.to_owned() });
+        }
+        match self.skip_reason(row, channel).await {
             Ok(Some(skip)) => return ("none", skip),
             Ok(None) => {}
             Err(err) => return ("none", SendOutcome::Retry { error: err.to_string(), retry_after: None }),
@@ -205,15 +216,36 @@ impl Deliverer {
             return ("none", SendOutcome::Invalid { error });
         }
         let provider = self.providers.for_channel(channel);
+        if channel == Channel::Email && purpose.is_optional() {
+            match self.with_preference_links(row).await {
+                Ok(row) => return (provider.name(), provider.send(&row).await),
+                Err(err) => return ("none", SendOutcome::Retry { error: err.to_string(), retry_after: None }),
+            }
+        }
         (provider.name(), provider.send(row).await)
+    }
+
+    /// An optional email carries links to its household's preference centre
+    /// and a one-click unsubscribe (List-Unsubscribe, RFC 8058).
+    async fn with_preference_links(&self, row: &delivery::Model) -> DomainResult<delivery::Model> {
+        let Some(client_id) = row.client_id else { return Ok(row.clone()) };
+        let key = self.preference_key.get_or_try_init(|| links::preference_key(&self.platform)).await?;
+        let token = links::preference_token(key, client_id)?;
+        let mut row = row.clone();
+        if let Some(data) = row.data.as_object_mut() {
+            data.insert("preferences_url".into(), self.platform.link(&format!("/preferences/{token}")).into());
+            data.insert(
+                "unsubscribe_url".into(),
+                self.platform.link(&format!("/preferences/{token}/unsubscribe")).into(),
+            );
+        }
+        Ok(row)
     }
 
     /// Why a delivery must not be sent now, checked at send time: the
     /// recipient's choice may have changed since it was queued.
-    async fn skip_reason(&self, row: &delivery::Model) -> DomainResult<Option<SendOutcome>> {
-        if Channel::parse(&row.channel)? == Channel::Sms
-            && texts::is_opted_out(&self.platform, row.practice_id, &row.recipient).await?
-        {
+    async fn skip_reason(&self, row: &delivery::Model, channel: Channel) -> DomainResult<Option<SendOutcome>> {
+        if channel == Channel::Sms && texts::is_opted_out(&self.platform, row.practice_id, &row.recipient).await? {
             return Ok(Some(SendOutcome::Skipped { reason: "the number opted out of texts (STOP)".into() }));
         }
         Ok(None)

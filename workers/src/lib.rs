@@ -4,7 +4,9 @@
 //! straight from the outbox table otherwise.
 
 pub mod delivery;
+pub mod email;
 pub mod fcm;
+pub mod jobs;
 pub mod sms;
 pub mod streams;
 
@@ -15,6 +17,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use delivery::{Delivered, Deliverer, DeliveryWorker, Providers, StepOutcome};
+pub use jobs::{JobRun, Jobs};
 pub use streams::{Relay, StreamKeys, StreamWorker, StreamWorkerConfig};
 
 /// How the delivery workers of one process run.
@@ -32,6 +35,8 @@ pub struct WorkerConfig {
     pub block: Duration,
     /// A row marked relayed this long ago, still queued and unclaimed, is relayed again.
     pub relay_timeout: Duration,
+    /// How often the timed jobs (campaigns, reminders) run.
+    pub jobs_interval: Duration,
 }
 
 /// Redis for the delivery streams.
@@ -65,8 +70,8 @@ fn consumer_name() -> String {
     format!("worker-{}-{}", std::process::id(), &tag[..8])
 }
 
-/// Starts the delivery workers until `shutdown`: a relay and a stream worker
-/// when `redis` is given, the outbox-table worker otherwise.
+/// Starts the delivery workers and the timed jobs until `shutdown`: a relay
+/// and a stream worker when `redis` is given, the outbox-table worker otherwise.
 pub async fn spawn(
     platform: Platform,
     providers: Providers,
@@ -74,9 +79,10 @@ pub async fn spawn(
     config: WorkerConfig,
     shutdown: CancellationToken,
 ) -> DomainResult<Vec<JoinHandle<()>>> {
+    let jobs = tokio::spawn(Jobs::new(platform.clone()).run(shutdown.child_token(), config.jobs_interval));
     let Some(redis) = redis else {
         let worker = DeliveryWorker::new(platform, providers, config.batch);
-        return Ok(vec![tokio::spawn(worker.run(shutdown, config.poll))]);
+        return Ok(vec![jobs, tokio::spawn(worker.run(shutdown, config.poll))]);
     };
     let conn = redis::aio::ConnectionManager::new(redis.client.clone()).await.map_err(DomainError::unexpected)?;
     // Blocking reads get their own connection, allowed to answer late.
@@ -98,6 +104,7 @@ pub async fn spawn(
     };
     let worker = StreamWorker::new(platform, deliverer, conn, reader, keys, worker_config);
     Ok(vec![
+        jobs,
         tokio::spawn(relay.run(shutdown.child_token(), config.poll)),
         tokio::spawn(worker.run(shutdown, config.poll)),
     ])

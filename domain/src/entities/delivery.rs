@@ -8,6 +8,11 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub practice_id: Uuid,
+    /// The household it reaches, when it reaches one: its communication
+    /// preferences and account state are checked at send time.
+    pub client_id: Option<Uuid>,
+    /// `Purpose` as its snake_case name: which preference governs it.
+    pub purpose: String,
     /// `Channel` as its snake_case name.
     pub channel: String,
     pub recipient: String,

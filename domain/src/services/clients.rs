@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, Order, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait, Value,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, Value,
     sea_query::{Expr, NullOrdering},
 };
 use uuid::Uuid;
@@ -18,7 +18,7 @@ use crate::{
     entities::{appointment, campaign, client, invoice, owner_account, pet, reminder},
     services::{
         activity::{self, Entry},
-        outbox::{self, Channel, NewDelivery},
+        outbox::{self, Channel, NewDelivery, Purpose},
         practices::{self, Practice},
     },
     types::{Email, page_limit},
@@ -891,8 +891,10 @@ async fn queue_invitation(
                 practice.name,
                 practice.slug
             ),
-            data: serde_json::json!({ "template": "app_invitation", "client_id": client.id }),
+            data: serde_json::json!({ "template": "app_invitation" }),
             reason,
+            purpose: Purpose::Invitation,
+            client_id: Some(client.id),
             not_before: None,
         },
     )
@@ -957,7 +959,7 @@ pub async fn invite(
 }
 
 /// The campaign kind of Reinvite All.
-const REINVITE_ALL: &str = "reinvite_all";
+pub(crate) const REINVITE_ALL: &str = "reinvite_all";
 
 /// What Reinvite All did.
 #[derive(Debug, Clone, Copy)]
@@ -1003,14 +1005,8 @@ pub async fn reinvite_all(
     {
         return Err(already());
     }
-    let recipients = client::Entity::find()
-        .filter(listed(&practice, now, Audience::All))
-        .filter(client::Column::AccountStatus.is_in(["none", "invited"]))
-        .filter(client::Column::Email.is_not_null())
-        .filter(client::Column::PmsActive.eq(true))
-        .all(&txn)
-        .await?;
-    let invited = u32::try_from(recipients.len()).unwrap_or(u32::MAX);
+    let invited = reinvite_recipients(&practice, now).count(&txn).await?;
+    let invited = u32::try_from(invited).unwrap_or(u32::MAX);
     // The unique (practice, kind, period) index turns a concurrent second run into a conflict.
     let claimed = campaign::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -1019,28 +1015,17 @@ pub async fn reinvite_all(
         period: Set(period),
         sent_at: Set(now),
         recipients: Set(i32::try_from(invited).unwrap_or(i32::MAX)),
+        title: Set(None),
+        body: Set(None),
+        run_at: Set(Some(now)),
+        done_at: Set(None),
+        created_by: Set(Some(actor.name.clone())),
     }
     .insert(&txn)
     .await;
     if claimed.is_err() {
         return Err(already());
     }
-    let reason = format!("Reinvite All by {}", actor.name);
-    for client in &recipients {
-        if let Some(email) = &client.email {
-            queue_invitation(&txn, platform, scope, &practice, client, email, reason.clone()).await?;
-        }
-    }
-    let ids: Vec<Uuid> = recipients.iter().map(|c| c.id).collect();
-    for chunk in ids.chunks(CHUNK) {
-        client::Entity::update_many()
-            .col_expr(client::Column::InvitedAt, Expr::value(now))
-            .filter(client::Column::Id.is_in(chunk.to_vec()))
-            .filter(client::Column::InvitedAt.is_null())
-            .exec(&txn)
-            .await?;
-    }
-    refresh_listings(&txn, platform, scope, &ids).await?;
     activity::record(
         &txn,
         platform,
@@ -1050,6 +1035,47 @@ pub async fn reinvite_all(
     .await?;
     txn.commit().await?;
     Ok(ReinviteOutcome { invited, next_allowed_on })
+}
+
+/// Who Reinvite All invites: listed clients active in the PMS, with an
+/// email, who have not downloaded the app.
+fn reinvite_recipients(practice: &Practice, now: DateTime<Utc>) -> sea_orm::Select<client::Entity> {
+    client::Entity::find()
+        .filter(listed(practice, now, Audience::All))
+        .filter(client::Column::AccountStatus.is_in(["none", "invited"]))
+        .filter(client::Column::Email.is_not_null())
+        .filter(client::Column::PmsActive.eq(true))
+}
+
+/// Queues the invitations of a Reinvite All campaign (the campaigns job
+/// runs it); returns how many.
+pub(crate) async fn queue_reinvitations(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    practice: &Practice,
+    campaign: &campaign::Model,
+) -> DomainResult<u32> {
+    let now = platform.clock.now();
+    let scope = Scope { practice_id: practice.id };
+    let recipients = reinvite_recipients(practice, now).all(conn).await?;
+    let by = campaign.created_by.as_deref().unwrap_or("the practice");
+    let reason = format!("Reinvite All by {by}");
+    for client in &recipients {
+        if let Some(email) = &client.email {
+            queue_invitation(conn, platform, scope, practice, client, email, reason.clone()).await?;
+        }
+    }
+    let ids: Vec<Uuid> = recipients.iter().map(|c| c.id).collect();
+    for chunk in ids.chunks(CHUNK) {
+        client::Entity::update_many()
+            .col_expr(client::Column::InvitedAt, Expr::value(now))
+            .filter(client::Column::Id.is_in(chunk.to_vec()))
+            .filter(client::Column::InvitedAt.is_null())
+            .exec(conn)
+            .await?;
+    }
+    refresh_listings(conn, platform, scope, &ids).await?;
+    Ok(u32::try_from(recipients.len()).unwrap_or(u32::MAX))
 }
 
 /// Takes a pet out of the app at once (staff), or brings it back.

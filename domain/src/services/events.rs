@@ -15,16 +15,24 @@ pub const EVENT_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type")]
 pub enum PracticeEvent {
-    /// A delivery's status changed.
-    #[serde(rename = "delivery.updated")]
-    DeliveryUpdated {
-        /// The delivery.
-        delivery_id: Uuid,
-        /// Its new status (`queued`, `sent`, `failed`, `dead`).
-        status: String,
-        /// Attempts made so far.
-        attempts: i32,
+    /// Deliveries' statuses changed: one event per worker step and
+    /// practice, however many deliveries it moved.
+    #[serde(rename = "deliveries.updated")]
+    DeliveriesUpdated {
+        /// The deliveries and where each now stands.
+        deliveries: Vec<DeliveryState>,
     },
+}
+
+/// Where one delivery stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryState {
+    /// The delivery.
+    pub delivery_id: Uuid,
+    /// Its status (`queued`, `sent`, `failed`, `dead`, `skipped`).
+    pub status: String,
+    /// Attempts made so far.
+    pub attempts: i32,
 }
 
 #[derive(Serialize)]
@@ -56,11 +64,12 @@ mod tests {
     #[test]
     fn frames_carry_version_and_type() {
         let id = Uuid::nil();
-        let event = PracticeEvent::DeliveryUpdated { delivery_id: id, status: "sent".into(), attempts: 1 };
+        let state = DeliveryState { delivery_id: id, status: "sent".into(), attempts: 1 };
+        let event = PracticeEvent::DeliveriesUpdated { deliveries: vec![state] };
         let value: serde_json::Value = serde_json::from_slice(&frame(&event)).unwrap_or_default();
         assert_eq!(value["v"], 1);
-        assert_eq!(value["type"], "delivery.updated");
-        assert_eq!(value["status"], "sent");
-        assert_eq!(value["delivery_id"], id.to_string());
+        assert_eq!(value["type"], "deliveries.updated");
+        assert_eq!(value["deliveries"][0]["status"], "sent");
+        assert_eq!(value["deliveries"][0]["delivery_id"], id.to_string());
     }
 }

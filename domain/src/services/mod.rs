@@ -3,15 +3,20 @@
 
 pub mod access;
 pub mod activity;
+pub mod campaigns;
 pub mod clients;
+pub mod conversations;
 pub mod events;
 pub mod images;
+pub mod links;
 pub mod outbox;
 pub mod owners;
 pub mod passwords;
 pub mod performance;
 pub mod permissions;
 pub mod practices;
+pub mod preferences;
+pub mod reminders;
 pub mod sessions;
 pub mod staff;
 pub mod sync;

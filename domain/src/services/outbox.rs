@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     Cursor, DomainError, DomainResult, Page, Platform, Scope,
-    entities::{delivery, owner_device},
+    entities::{delivery, owner_account, owner_device},
     ports::SendOutcome,
 };
 
@@ -79,6 +79,62 @@ impl DeliveryStatus {
     }
 }
 
+/// What a delivery is for, which decides the preferences it obeys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    /// The account itself (email verification, password reset, staff
+    /// logins, HELP replies): sent whatever the preferences say.
+    Account,
+    /// An invitation to the app (Invite Client, Reinvite All).
+    Invitation,
+    /// A message to one owner (a notification, a chat, a decision).
+    Notification,
+    /// A message-center blast to every app user.
+    Blast,
+    /// A past-due service or an appointment reminder ("postcard reminders").
+    Reminder,
+    /// A post-visit survey.
+    Survey,
+}
+
+impl Purpose {
+    /// Every purpose.
+    pub const ALL: [Purpose; 6] = [
+        Purpose::Account,
+        Purpose::Invitation,
+        Purpose::Notification,
+        Purpose::Blast,
+        Purpose::Reminder,
+        Purpose::Survey,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Account => "account",
+            Purpose::Invitation => "invitation",
+            Purpose::Notification => "notification",
+            Purpose::Blast => "blast",
+            Purpose::Reminder => "reminder",
+            Purpose::Survey => "survey",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> DomainResult<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == text)
+            .ok_or_else(|| DomainError::invalid("invalid_purpose", format!("unknown purpose {text}")))
+    }
+
+    /// Whether an owner may turn it off: marketing-like mail then carries
+    /// a one-click unsubscribe link.
+    pub fn is_optional(self) -> bool {
+        self != Purpose::Account
+    }
+}
+
 /// Tries before a delivery is given up as dead.
 pub const MAX_ATTEMPTS: i32 = 5;
 
@@ -97,6 +153,10 @@ pub struct NewDelivery {
     pub data: serde_json::Value,
     /// Why it is sent (rule or person), shown to staff.
     pub reason: String,
+    /// What it is for: the preference it obeys.
+    pub purpose: Purpose,
+    /// The household it reaches, whose preferences apply.
+    pub client_id: Option<Uuid>,
     /// Not to be sent before this (a text waiting for the recipient's daytime).
     pub not_before: Option<DateTime<Utc>>,
 }
@@ -113,6 +173,8 @@ pub async fn enqueue(
     delivery::ActiveModel {
         id: Set(id),
         practice_id: Set(scope.practice_id),
+        client_id: Set(new.client_id),
+        purpose: Set(new.purpose.as_str().to_owned()),
         channel: Set(new.channel.as_str().to_owned()),
         recipient: Set(new.recipient),
         subject: Set(new.subject),
@@ -148,6 +210,8 @@ pub struct PushMessage {
     pub image_url: Option<String>,
     /// Why it is sent, shown to staff.
     pub reason: String,
+    /// What it is for.
+    pub purpose: Purpose,
 }
 
 /// Queues `message` to every device where the owner's account is logged
@@ -160,6 +224,13 @@ pub async fn enqueue_push(
     account_id: Uuid,
     message: PushMessage,
 ) -> DomainResult<Vec<Uuid>> {
+    let Some(account) = owner_account::Entity::find_by_id(account_id)
+        .filter(owner_account::Column::PracticeId.eq(scope.practice_id))
+        .one(conn)
+        .await?
+    else {
+        return Err(DomainError::NotFound);
+    };
     let devices = owner_device::Entity::find().filter(owner_device::Column::AccountId.eq(account_id)).all(conn).await?;
     let mut ids = Vec::with_capacity(devices.len());
     for device in devices {
@@ -174,6 +245,8 @@ pub async fn enqueue_push(
             body: message.body.clone(),
             data,
             reason: message.reason.clone(),
+            purpose: message.purpose,
+            client_id: Some(account.client_id),
             not_before: None,
         };
         ids.push(enqueue(conn, platform, scope, new).await?);

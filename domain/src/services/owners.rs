@@ -199,6 +199,8 @@ async fn send_link(
             ),
             data: serde_json::json!({ "template": purpose, "link": link }),
             reason: format!("{purpose} for an app account"),
+            purpose: outbox::Purpose::Account,
+            client_id: None,
             not_before: None,
         },
     )

@@ -50,7 +50,7 @@ permissions! {
     ProfileUpdateOwn = "profile.update_own", Staff, "Update own user profile";
     OutboxView = "outbox.view", Staff, "See outgoing notifications and their delivery status";
     ReportsMost = "reports.most", Manager, "Most reports";
-    CampaignsSend = "campaigns.send", Manager, "Send practice-wide campaigns (Reinvite All)";
+    CampaignsSend = "campaigns.send", Manager, "Send practice-wide campaigns (Reinvite All, message-center blasts)";
     PlansMarkPaidInFull = "plans.mark_paid_in_full", Manager, "Mark a plan paid in full";
     PlansWaiveInitialFee = "plans.waive_initial_fee", Manager, "Waive the initial fee when adding a plan";
     PlansSkipPaymentMethod = "plans.skip_payment_method", Manager, "Skip the payment method when adding a plan";

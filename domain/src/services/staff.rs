@@ -160,6 +160,8 @@ pub async fn create(
                 ),
                 data: serde_json::json!({ "template": "staff_account_created" }),
                 reason: format!("staff account created by {}", actor.name),
+                purpose: outbox::Purpose::Account,
+                client_id: None,
                 not_before: None,
             },
         )

@@ -12,7 +12,8 @@ use crate::{
     DomainError, DomainResult, Platform, Scope,
     entities::{client, delivery, practice, sms_opt_out, text_message},
     services::{
-        outbox::{self, Channel, NewDelivery},
+        conversations,
+        outbox::{self, Channel, NewDelivery, Purpose},
         practices::Practice,
     },
     types::Phone,
@@ -55,6 +56,10 @@ pub struct NewText {
     pub reason: String,
     /// Urgent texts (a reply the owner asked for) ignore quiet hours.
     pub urgent: bool,
+    /// What it is for.
+    pub purpose: Purpose,
+    /// The household it reaches, whose preferences apply.
+    pub client_id: Option<Uuid>,
 }
 
 /// Queues a text from the practice's number, in the same transaction as
@@ -79,6 +84,8 @@ pub async fn enqueue(
             body: text.body,
             data: serde_json::json!({ "from": practice.sms_number }),
             reason: text.reason,
+            purpose: text.purpose,
+            client_id: text.client_id,
             not_before,
         },
     )
@@ -213,10 +220,22 @@ pub async fn receive(platform: &Platform, inbound: Inbound) -> DomainResult<Inbo
             ),
             reason: "reply to HELP".into(),
             urgent: true,
+            purpose: Purpose::Account,
+            client_id: None,
         };
         enqueue(&txn, platform, &practice, help).await?;
         InboundOutcome::Helped
     } else {
+        // From a known household: it lands in the household's conversation.
+        if let Some(household) = client.as_ref().filter(|_| !inbound.body.trim().is_empty()) {
+            let text = conversations::NewMessage {
+                author: conversations::Author::Owner,
+                channel: "sms",
+                client_message_id: Some(inbound.sid.clone()),
+                body: inbound.body.clone(),
+            };
+            conversations::append(&txn, platform, Scope { practice_id: practice.id }, household.id, text).await?;
+        }
         InboundOutcome::Received { client_id: client.map(|c| c.id) }
     };
     txn.commit().await?;

@@ -420,7 +420,13 @@ async fn reinvite_all_goes_once_per_calendar_month() {
     assert_eq!(response.status(), 200);
     let outcome: Value = response.json().await.unwrap();
     assert_eq!(outcome["invited"], 4, "everyone but the app user");
+    // The campaigns job sends it.
+    assert_eq!(app.run_jobs().await.campaigns, 1);
+    assert_eq!(app.run_jobs().await.campaigns, 0, "a campaign runs once");
     assert_eq!(statuses(&app, &manager, "v1@example.com").await.0, "invited");
+    let invitations = app.deliveries_to("v1@example.com").await;
+    assert_eq!(invitations.len(), 1);
+    assert_eq!(invitations[0].purpose, "invitation");
 
     let response = staff_post(&app, &manager, "/clients/reinvite-all", None).await;
     assert_eq!(response.status(), 409);

@@ -29,18 +29,21 @@ async fn the_dashboard_socket_streams_the_practices_delivery_updates_only() {
     let jdoe_delivery =
         page["items"].as_array().unwrap().iter().find(|d| d["recipient"] == "jdoe@maple-vets.test").unwrap()["id"]
             .clone();
-    loop {
+    'heard: loop {
         let event = maple_socket.next_json().await;
-        assert_eq!(event["type"], "delivery.updated");
-        if event["delivery_id"] == jdoe_delivery {
-            assert_eq!(event["status"], "sent");
-            assert_eq!(event["attempts"], 1);
-            break;
+        assert_eq!(event["type"], "deliveries.updated");
+        for delivery in event["deliveries"].as_array().unwrap() {
+            if delivery["delivery_id"] == jdoe_delivery {
+                assert_eq!(delivery["status"], "sent");
+                assert_eq!(delivery["attempts"], 1);
+                break 'heard;
+            }
         }
     }
     // Birch heard only about its own admin's email.
     let birch_event = birch_socket.next_json().await;
-    assert_ne!(birch_event["delivery_id"], jdoe_delivery);
+    assert_eq!(birch_event["deliveries"].as_array().unwrap().len(), 1);
+    assert_ne!(birch_event["deliveries"][0]["delivery_id"], jdoe_delivery);
     assert!(birch_socket.try_next_json(Duration::from_millis(300)).await.is_none(), "nothing of Maple's reaches Birch");
     maple_socket.close().await;
 }

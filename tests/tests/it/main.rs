@@ -5,7 +5,9 @@
 mod auth;
 mod browser;
 mod bus;
+mod campaigns;
 mod clients;
+mod email;
 mod errors;
 mod health;
 mod live;

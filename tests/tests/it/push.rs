@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use petbridge_domain::{
     Scope,
-    entities::{delivery, owner_account},
+    entities::delivery,
     services::outbox::{self, PushMessage},
 };
 use petbridge_tests::{
@@ -41,13 +41,7 @@ async fn owner_with_devices(app: &TestApp, practice: &str, email: &str, tokens: 
         let (status, _) = app.app_call(Method::POST, "/devices", Some(&access), Some(body)).await;
         assert_eq!(status, 204);
     }
-    let account = owner_account::Entity::find()
-        .filter(owner_account::Column::Email.eq(email))
-        .one(&app.platform.db)
-        .await
-        .unwrap()
-        .unwrap();
-    (access, account.id)
+    (access, app.owner_account(email).await.id)
 }
 
 async fn push(app: &TestApp, practice_id: Uuid, account_id: Uuid, image: Option<&str>) -> Vec<Uuid> {
@@ -65,6 +59,7 @@ async fn push(app: &TestApp, practice_id: Uuid, account_id: Uuid, image: Option<
             data,
             image_url: image.map(str::to_owned),
             reason: "test".into(),
+            purpose: outbox::Purpose::Notification,
         },
     )
     .await

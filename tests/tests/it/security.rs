@@ -44,6 +44,10 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("removePetFromApp", Some(SecurityLevel::Staff)),
     ("setClientNote", Some(SecurityLevel::Staff)),
     ("reinstatePet", Some(SecurityLevel::Staff)),
+    ("getClientPreferences", Some(SecurityLevel::Staff)),
+    ("updateClientPreferences", Some(SecurityLevel::Staff)),
+    ("sendBlast", Some(SecurityLevel::Manager)),
+    ("listCampaigns", Some(SecurityLevel::Staff)),
     ("listSyncKeys", Some(SecurityLevel::Administrator)),
     ("createSyncKey", Some(SecurityLevel::Administrator)),
     ("rotateSyncKey", Some(SecurityLevel::Administrator)),
@@ -113,6 +117,18 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
             (Method::PUT, format!("/clients/{client}/personal-note"), Some(json!({ "note": format!("note {n}") })))
         }
         "reinstatePet" => (Method::POST, format!("/pets/{pet}/reinstate"), None),
+        "getClientPreferences" => get(format!("/clients/{client}/preferences")),
+        "updateClientPreferences" => (
+            Method::PATCH,
+            format!("/clients/{client}/preferences"),
+            Some(json!({ "postcard_reminders": n.is_multiple_of(2) })),
+        ),
+        "sendBlast" => (
+            Method::POST,
+            "/campaigns/blasts".into(),
+            Some(json!({ "title": "Closed Friday", "body": format!("note {n}") })),
+        ),
+        "listCampaigns" => get("/campaigns".into()),
         "listSyncKeys" => get("/sync/keys".into()),
         "createSyncKey" => (Method::POST, "/sync/keys".into(), Some(json!({ "name": format!("agent {n}") }))),
         "rotateSyncKey" => (Method::POST, format!("/sync/keys/{key}/rotate"), None),

@@ -9,6 +9,7 @@ use petbridge_domain::{
     Scope,
     entities::delivery,
     services::{
+        outbox::Purpose,
         practices,
         texts::{self, NewText},
     },
@@ -71,6 +72,8 @@ async fn text(app: &TestApp, scope: Scope, to: &str, urgent: bool) -> Uuid {
         body: "Mochi is due for a booster".into(),
         reason: "test".into(),
         urgent,
+        purpose: Purpose::Reminder,
+        client_id: None,
     };
     texts::enqueue(&app.platform.db, &app.platform, &practice, new).await.unwrap()
 }
@@ -176,4 +179,36 @@ async fn texts_from_one_number_are_paced_so_the_provider_never_refuses_them() {
     for id in ids {
         assert_eq!(row(&app, id).await.status, "sent");
     }
+}
+
+#[tokio::test]
+async fn a_text_from_a_households_phone_lands_in_its_conversation_once() {
+    use petbridge_domain::{
+        entities::{client, conversation},
+        services::conversations,
+    };
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let fake = FakeSms::start(10).await;
+    let (app, scope) = app_with_sms(&fake, 8).await;
+    let practice = practices::get(&app.platform, scope).await.unwrap();
+    let key = app.sync_key(&practice).await;
+    let now = app.clock_now();
+    let batch = json!({ "clients": [{ "pms_id": "T1", "updated_at": now.to_rfc3339(), "first_name": "Tess", "last_name": "Text", "phone": "303-555-0123" }] });
+    assert_eq!(app.sync(&key, &batch).await.0, 200);
+    let household =
+        client::Entity::find().filter(client::Column::PmsId.eq("T1")).one(&app.platform.db).await.unwrap().unwrap();
+
+    assert_eq!(inbound(&app, "SM-chat-1", "Is Mochi ready for pickup?", None).await, 200);
+    assert_eq!(inbound(&app, "SM-chat-1", "Is Mochi ready for pickup?", None).await, 200, "the provider repeats it");
+    assert_eq!(inbound(&app, "SM-chat-2", "Thanks!", None).await, 200);
+    let conversation = conversation::Entity::find()
+        .filter(conversation::Column::ClientId.eq(household.id))
+        .one(&app.platform.db)
+        .await
+        .unwrap()
+        .expect("a conversation for the household");
+    let messages = conversations::messages_after(&app.platform.db, conversation.id, 0, 10).await.unwrap();
+    let seen: Vec<(i64, &str, &str, &str)> =
+        messages.iter().map(|m| (m.seq, m.author.as_str(), m.channel.as_str(), m.body.as_str())).collect();
+    assert_eq!(seen, vec![(1, "owner", "sms", "Is Mochi ready for pickup?"), (2, "owner", "sms", "Thanks!")]);
 }

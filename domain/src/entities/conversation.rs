@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+/// The conversation between a household and its practice: one per
+/// household, closed and reopened by staff (a new message reopens it).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "conversations")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub practice_id: Uuid,
+    pub client_id: Uuid,
+    /// `open` or `closed`.
+    pub status: String,
+    /// The staff member it is assigned to.
+    pub assigned_to: Option<Uuid>,
+    /// The seq of its newest message (0: none yet).
+    pub last_seq: i64,
+    /// The newest seq the owner has read.
+    pub owner_read_seq: i64,
+    /// The newest seq the practice has read.
+    pub staff_read_seq: i64,
+    pub last_message_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

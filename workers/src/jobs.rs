@@ -1,0 +1,57 @@
+//! Timed jobs: campaigns that are due (blasts, Reinvite All) and the
+//! reminders (past-due services, appointments, surveys). Every worker
+//! process runs them; each send is claimed in the database, so running
+//! them in several processes at once sends nothing twice.
+
+use std::time::Duration;
+
+use petbridge_domain::{
+    DomainResult, Platform,
+    services::{campaigns, reminders},
+};
+use tokio_util::sync::CancellationToken;
+
+/// What one run of the jobs did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct JobRun {
+    /// Campaigns whose deliveries were queued.
+    pub campaigns: u32,
+    /// Households reminded.
+    pub reminders: reminders::ReminderRun,
+}
+
+/// Runs the timed jobs.
+#[derive(Clone)]
+pub struct Jobs {
+    platform: Platform,
+}
+
+impl Jobs {
+    /// The jobs of `platform`.
+    pub fn new(platform: Platform) -> Self {
+        Self { platform }
+    }
+
+    /// Runs every job once. Tests call this after moving the clock.
+    pub async fn step(&self) -> DomainResult<JobRun> {
+        let campaigns = campaigns::run_due(&self.platform).await?;
+        let reminders = reminders::run_due(&self.platform).await?;
+        Ok(JobRun { campaigns, reminders })
+    }
+
+    /// Runs the jobs every `interval` until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken, interval: Duration) {
+        tracing::info!("timed jobs started");
+        let jobs = &self;
+        crate::repeat(shutdown, || async move {
+            match jobs.step().await {
+                Ok(run) if run != JobRun::default() => tracing::info!(?run, "timed jobs queued deliveries"),
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %err, "timed jobs failed"),
+            }
+            interval
+        })
+        .await;
+        tracing::info!("timed jobs stopped");
+    }
+}
