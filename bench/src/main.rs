@@ -8,8 +8,12 @@
 //!
 //! `cargo run --release -p bench -- users` measures the Users list of a
 //! 50,000-client practice and the PMS ingest rate, on SQLite and PostgreSQL.
+//!
+//! `cargo run --release -p bench -- push` measures 100,000 push deliveries
+//! through the outbox, Redis Streams and the workers to a fake FCM.
 
 mod http;
+mod push;
 mod report;
 mod servers;
 mod users;
@@ -29,6 +33,8 @@ enum Command {
     Http(http::HttpOptions),
     /// The Users list of a 50,000-client practice and PMS ingest, on SQLite and PostgreSQL.
     Users(users::UsersOptions),
+    /// 100,000 pushes outbox → Redis → workers → fake FCM against a bare reqwest loop.
+    Push(push::PushOptions),
     /// Serve the bare poem-openapi baseline (used by `http`).
     ServeBare {
         /// Port to listen on.
@@ -55,6 +61,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Http(options) => http::run(options).await,
             Command::Users(options) => users::run(options).await,
+            Command::Push(options) => push::run(options).await,
             Command::ServeBare { port } => servers::serve_bare(port).await,
             Command::ServePetbridge { port, dir } => servers::serve_petbridge(port, &dir).await,
         }

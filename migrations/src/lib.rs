@@ -15,6 +15,7 @@ mod m20261202_000007_delivery_relay;
 mod m20261202_000008_texts;
 mod m20261202_000009_preferences;
 mod m20261202_000010_conversations;
+mod m20261202_000011_relay_index;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_texts::Migration),
             Box::new(m20261202_000009_preferences::Migration),
             Box::new(m20261202_000010_conversations::Migration),
+            Box::new(m20261202_000011_relay_index::Migration),
         ]
     }
 }

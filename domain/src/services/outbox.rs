@@ -347,21 +347,36 @@ pub async fn due(platform: &Platform, limit: u64) -> DomainResult<Vec<delivery::
 
 /// Rows the relay may hand to Redis: queued, never relayed, or relayed so
 /// long ago that their entry must have been lost.
-fn relayable(cutoff: DateTime<Utc>) -> Condition {
-    Condition::any().add(delivery::Column::RelayedAt.is_null()).add(delivery::Column::RelayedAt.lt(cutoff))
-}
-
 /// Marks up to `limit` due rows as relayed and returns them, for the relay to
-/// put on the streams. Of two relays racing for a row only one marks it.
+/// put on the streams: rows never relayed first, then rows relayed longer
+/// than `timeout` ago and still unclaimed (their entry was lost). Each kind
+/// is one range of the `deliveries_relay` index, so rows relayed but not yet
+/// claimed cost nothing however many wait. Of two relays racing for a row
+/// only one marks it.
 pub async fn mark_relayed(platform: &Platform, limit: u64, timeout: Duration) -> DomainResult<Vec<(Uuid, Channel)>> {
     let now = platform.clock.now();
-    let cutoff = now - timeout;
+    let fresh = delivery::Column::RelayedAt.is_null();
+    let mut marked = mark_relayed_where(platform, now, limit, fresh).await?;
+    let left = limit.saturating_sub(marked.len() as u64);
+    if left > 0 {
+        let lost = delivery::Column::RelayedAt.lt(now - timeout);
+        marked.extend(mark_relayed_where(platform, now, left, lost).await?);
+    }
+    Ok(marked)
+}
+
+async fn mark_relayed_where(
+    platform: &Platform,
+    now: DateTime<Utc>,
+    limit: u64,
+    relayable: sea_orm::sea_query::SimpleExpr,
+) -> DomainResult<Vec<(Uuid, Channel)>> {
     let due = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Id)
         .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
+        .filter(relayable.clone())
         .filter(delivery::Column::NextAttemptAt.lte(now))
-        .filter(relayable(cutoff))
         .order_by_asc(delivery::Column::NextAttemptAt)
         .limit(limit)
         .into_query();
@@ -370,7 +385,7 @@ pub async fn mark_relayed(platform: &Platform, limit: u64, timeout: Duration) ->
         .filter(delivery::Column::Id.in_subquery(due))
         // Repeated so a relay that waited on another's lock re-checks it.
         .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
-        .filter(relayable(cutoff))
+        .filter(relayable)
         .exec_with_returning(&platform.db)
         .await?;
     marked.into_iter().map(|row| Ok((row.id, Channel::parse(&row.channel)?))).collect()
