@@ -356,11 +356,13 @@ pub async fn due(platform: &Platform, limit: u64) -> DomainResult<Vec<delivery::
 pub async fn mark_relayed(platform: &Platform, limit: u64, timeout: Duration) -> DomainResult<Vec<(Uuid, Channel)>> {
     let now = platform.clock.now();
     let fresh = delivery::Column::RelayedAt.is_null();
-    let mut marked = mark_relayed_where(platform, now, limit, fresh).await?;
+    let mut marked = mark_relayed_where(platform, now, limit, fresh, delivery::Column::NextAttemptAt).await?;
     let left = limit.saturating_sub(marked.len() as u64);
     if left > 0 {
+        // Oldest relay first: ordering by due time would steer the planner to
+        // the due index and back to walking every unclaimed row.
         let lost = delivery::Column::RelayedAt.lt(now - timeout);
-        marked.extend(mark_relayed_where(platform, now, left, lost).await?);
+        marked.extend(mark_relayed_where(platform, now, left, lost, delivery::Column::RelayedAt).await?);
     }
     Ok(marked)
 }
@@ -370,6 +372,7 @@ async fn mark_relayed_where(
     now: DateTime<Utc>,
     limit: u64,
     relayable: sea_orm::sea_query::SimpleExpr,
+    order: delivery::Column,
 ) -> DomainResult<Vec<(Uuid, Channel)>> {
     let due = delivery::Entity::find()
         .select_only()
@@ -377,7 +380,7 @@ async fn mark_relayed_where(
         .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
         .filter(relayable.clone())
         .filter(delivery::Column::NextAttemptAt.lte(now))
-        .order_by_asc(delivery::Column::NextAttemptAt)
+        .order_by_asc(order)
         .limit(limit)
         .into_query();
     let marked = delivery::Entity::update_many()

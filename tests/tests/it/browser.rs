@@ -73,7 +73,18 @@ async fn add_user(browser: &Browser, username: &str, name: &str, level: &str) {
     browser.element("form.grid-form button[type=submit]").await.click().await.unwrap();
     let label = if level == "manager" { "Manager" } else { "Staff" };
     let expected = format!("Added {username} ({label}).");
-    browser.driver.query(By::Css("[data-testid=notice]")).with_text(expected).first().await.unwrap();
+    // The page is replaced after the form posts: a notice found on the old
+    // page goes stale, so look again until the new page shows it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match browser.driver.query(By::Css("[data-testid=notice]")).with_text(expected.clone()).first().await {
+            Ok(_) => break,
+            Err(_) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(err) => panic!("no notice {expected:?}: {err}"),
+        }
+    }
 }
 
 #[tokio::test]
