@@ -40,12 +40,15 @@ pub(crate) struct LinkForm {
 const VERIFY: &str = "Confirm your email";
 const RESET: &str = "Choose a new password";
 
+/// A service's error as the API would answer it (problem+json, its status).
+pub(crate) fn problem(err: DomainError) -> poem::Error {
+    poem::Error::from_response(poem::IntoResponse::into_response(petbridge_http::ApiError::from(err)))
+}
+
 fn message(err: DomainError) -> poem::Result<String> {
     match err {
         DomainError::Validation(_, message) => Ok(message),
-        other => {
-            Err(poem::Error::from_response(poem::IntoResponse::into_response(petbridge_http::ApiError::from(other))))
-        }
+        other => Err(problem(other)),
     }
 }
 

@@ -18,7 +18,7 @@ use poem::{
 };
 use serde::Deserialize;
 
-use crate::{auth::private_page, pages::render};
+use crate::{auth::private_page, owner_pages::problem, pages::render};
 
 #[derive(Template)]
 #[template(path = "preferences.html")]
@@ -41,22 +41,18 @@ pub(crate) struct PreferenceForm {
 }
 
 async fn show(platform: &Platform, token: String, saved: Option<&'static str>) -> poem::Result<Response> {
-    let household = preferences::link_household(platform, &token).await.map_err(not_found)?;
+    let household = preferences::link_household(platform, &token).await.map_err(problem)?;
     let scope = Scope { practice_id: household.practice_id };
-    let practice = practices::get(platform, scope).await.map_err(not_found)?;
-    let preferences = preferences::get(&platform.db, scope, household.id).await.map_err(not_found)?;
+    let practice = practices::get(platform, scope).await.map_err(problem)?;
+    let preferences = preferences::get(&platform.db, scope, household.id).await.map_err(problem)?;
     let name = format!("{} {}", household.first_name, household.last_name).trim().to_owned();
     render(&PreferencePage { practice: practice.name, name, token, preferences, saved }).map(private_page)
 }
 
-fn not_found(err: petbridge_domain::DomainError) -> poem::Error {
-    poem::Error::from_response(poem::IntoResponse::into_response(petbridge_http::ApiError::from(err)))
-}
-
 async fn apply(platform: &Platform, token: &str, change: PreferenceChange) -> poem::Result<()> {
-    let household = preferences::link_household(platform, token).await.map_err(not_found)?;
+    let household = preferences::link_household(platform, token).await.map_err(problem)?;
     let scope = Scope { practice_id: household.practice_id };
-    preferences::update(platform, scope, household.id, change, ChangedBy::Link).await.map_err(not_found)?;
+    preferences::update(platform, scope, household.id, change, ChangedBy::Link).await.map_err(problem)?;
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// What a household agreed to receive; everything is on until changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Preferences {
     /// Surveys after a visit.
     pub post_visit_surveys: bool,
@@ -34,18 +34,6 @@ pub struct Preferences {
 impl Default for Preferences {
     fn default() -> Self {
         Self { post_visit_surveys: true, postcard_reminders: true, email: true, two_way_texts: true, push: true }
-    }
-}
-
-impl Preferences {
-    fn to_json(self) -> serde_json::Value {
-        serde_json::json!({
-            "post_visit_surveys": self.post_visit_surveys,
-            "postcard_reminders": self.postcard_reminders,
-            "email": self.email,
-            "two_way_texts": self.two_way_texts,
-            "push": self.push,
-        })
     }
 }
 
@@ -77,15 +65,6 @@ pub struct PreferenceChange {
 }
 
 impl PreferenceChange {
-    /// Everything optional off: what an unsubscribe from all means.
-    pub const NOTHING: PreferenceChange = PreferenceChange {
-        post_visit_surveys: Some(false),
-        postcard_reminders: Some(false),
-        email: Some(false),
-        two_way_texts: Some(false),
-        push: Some(false),
-    };
-
     fn apply(self, to: Preferences) -> Preferences {
         Preferences {
             post_visit_surveys: self.post_visit_surveys.unwrap_or(to.post_visit_surveys),
@@ -173,7 +152,7 @@ pub async fn update(
     if let ChangedBy::Staff(actor, origin) = by {
         let entry = Entry::new("client.preferences", actor, origin)
             .target("client", client_id)
-            .detail(serde_json::json!({ "before": old.to_json(), "after": new.to_json() }));
+            .detail(serde_json::json!({ "before": old, "after": new }));
         activity::record(&txn, platform, scope, entry).await?;
     }
     txn.commit().await?;
@@ -250,7 +229,14 @@ mod tests {
 
     #[test]
     fn account_mail_always_goes_and_each_preference_stops_its_own() {
-        let all_off = Consent { preferences: PreferenceChange::NOTHING.apply(Preferences::default()), disabled: true };
+        let nothing = PreferenceChange {
+            post_visit_surveys: Some(false),
+            postcard_reminders: Some(false),
+            email: Some(false),
+            two_way_texts: Some(false),
+            push: Some(false),
+        };
+        let all_off = Consent { preferences: nothing.apply(Preferences::default()), disabled: true };
         for channel in Channel::ALL {
             assert_eq!(all_off.refusal(channel, Purpose::Account), None);
         }

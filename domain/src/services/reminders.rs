@@ -121,7 +121,7 @@ async fn past_due(platform: &Platform, practice: &Practice, now: DateTime<Utc>) 
         .filter(appointment::Column::PracticeId.eq(practice.id))
         .filter(appointment::Column::Status.eq("scheduled"))
         .filter(appointment::Column::StartsAt.gte(now))
-        .filter(appointment::Column::ClientPmsId.is_in(client_ids.clone()))
+        .filter(appointment::Column::ClientPmsId.is_in(client_ids))
         .all(&platform.db)
         .await?;
     let pets = pets_by_pms_id(platform, practice, due.iter().map(|r| r.pet_pms_id.clone()).collect()).await?;
