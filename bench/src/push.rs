@@ -50,6 +50,9 @@ pub struct PushOptions {
     /// Sends in flight at once, for the workers and the bare loop alike.
     #[arg(long, default_value_t = 64)]
     in_flight: usize,
+    /// Stream reads at once in the worker (`workers.readers`).
+    #[arg(long, default_value_t = 2)]
+    readers: usize,
     /// Interleaved rounds (each: bare, then Petbridge).
     #[arg(long, default_value_t = 2)]
     rounds: usize,
@@ -169,20 +172,20 @@ async fn commit(platform: &Platform, scope: Scope, count: usize, offset: usize) 
     Ok(())
 }
 
-async fn sent(platform: &Platform, scope: Scope) -> anyhow::Result<u64> {
-    Ok(delivery::Entity::find()
-        .filter(delivery::Column::PracticeId.eq(scope.practice_id))
-        .filter(delivery::Column::Status.eq("sent"))
-        .count(&platform.db)
-        .await?)
+async fn rows_in(platform: &Platform, status: &str) -> anyhow::Result<u64> {
+    Ok(delivery::Entity::find().filter(delivery::Column::Status.eq(status)).count(&platform.db).await?)
 }
 
-async fn wait_all_sent(platform: &Platform, scope: Scope, total: u64, limit: Duration) -> anyhow::Result<()> {
+/// Waits until no row is left queued (the poll counts only those, so it
+/// costs less as the run nears its end), then checks every one was sent.
+async fn wait_all_sent(platform: &Platform, sent_before: u64, total: u64, limit: Duration) -> anyhow::Result<()> {
     let started = Instant::now();
-    while sent(platform, scope).await? < total {
+    while rows_in(platform, "queued").await? > 0 {
         anyhow::ensure!(started.elapsed() < limit, "not every delivery was sent within {limit:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let sent = rows_in(platform, "sent").await? - sent_before;
+    anyhow::ensure!(sent == total, "{sent} of {total} deliveries were sent");
     Ok(())
 }
 
@@ -204,6 +207,7 @@ impl Bench {
         settings.redis.key_prefix = format!("bench-push-{}:", Uuid::new_v4().simple());
         settings.workers.embedded = false;
         settings.workers.in_flight = options.in_flight;
+        settings.workers.readers = options.readers;
         settings.workers.poll_interval_ms = 10;
         settings.workers.block_ms = 100;
         settings.bootstrap.demo_practice = false;
@@ -232,10 +236,11 @@ impl Bench {
     /// Commits `count`, then times the workers until every row is sent.
     async fn drain(&self, providers: Providers, count: usize) -> anyhow::Result<Duration> {
         let scope = self.practice().await?;
+        let sent_before = rows_in(&self.platform, "sent").await?;
         commit(&self.platform, scope, count, 0).await?;
         let started = Instant::now();
         let (stop, handles) = self.workers(providers).await?;
-        wait_all_sent(&self.platform, scope, count as u64, Duration::from_secs(600)).await?;
+        wait_all_sent(&self.platform, sent_before, count as u64, Duration::from_secs(600)).await?;
         let elapsed = started.elapsed();
         stop.cancel();
         for handle in handles {
@@ -247,6 +252,7 @@ impl Bench {
     /// Paced commits while the workers run: commit → recorded-sent latencies (ms).
     async fn paced(&self, providers: Providers, count: usize) -> anyhow::Result<Vec<f64>> {
         let scope = self.practice().await?;
+        let sent_before = rows_in(&self.platform, "sent").await?;
         let (stop, handles) = self.workers(providers).await?;
         const BATCH: usize = 100;
         let mut committed: Vec<(DateTime<Utc>, Vec<Uuid>)> = Vec::new();
@@ -266,7 +272,7 @@ impl Bench {
             committed.push((Utc::now(), ids));
         }
         let total = committed.iter().map(|(_, ids)| ids.len()).sum::<usize>() as u64;
-        wait_all_sent(&self.platform, scope, total, Duration::from_secs(600)).await?;
+        wait_all_sent(&self.platform, sent_before, total, Duration::from_secs(600)).await?;
         stop.cancel();
         for handle in handles {
             let _ = handle.await;
@@ -399,10 +405,10 @@ pub async fn run(options: PushOptions) -> anyhow::Result<()> {
         },
     ];
     let setup = format!(
-        "Outbox on SQLite (WAL), Redis 7 on loopback, one relay and one stream worker in the bench process; the fake FCM \
+        "Outbox on SQLite (WAL), Redis 7 on loopback, one relay and one worker process's stream readers ({}) in the bench process; the fake FCM \
          is the tests' (`tests/src/fakes.rs`), in the same process, checking every request; the bare loop is reqwest with \
          the same messages and {} in flight. Medians of {} interleaved rounds; not pinned to cores.",
-        options.in_flight, options.rounds
+        options.readers, options.in_flight, options.rounds
     );
     report::write_section(&options.out, "push", "Push deliveries: outbox → Redis → workers → FCM", &setup, &rows)?;
     Ok(())

@@ -114,6 +114,8 @@ pub struct WorkerSettings {
     pub batch: u64,
     /// Sends in flight at once per process.
     pub in_flight: usize,
+    /// Stream reads at once per process (each its own consumer in the group).
+    pub readers: usize,
     /// A stream entry pending this long with a silent worker is taken over.
     pub claim_idle_ms: u64,
     /// How long a stream read waits for new entries.

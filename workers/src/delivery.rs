@@ -18,6 +18,7 @@ use petbridge_domain::{
         texts,
     },
 };
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -58,8 +59,6 @@ pub struct StepOutcome {
     pub failed: usize,
     /// Not sent, by the recipient's choice.
     pub skipped: usize,
-    /// Taken by another worker first.
-    pub lost_claims: usize,
     /// Stream entries whose row had already moved on.
     pub stale: usize,
     /// Stream entries left pending: another worker's claim holds their row.
@@ -69,7 +68,7 @@ pub struct StepOutcome {
 impl StepOutcome {
     /// Whether the step found nothing to do.
     pub fn is_idle(&self) -> bool {
-        self.sent + self.retried + self.failed + self.skipped + self.lost_claims + self.stale + self.held == 0
+        self.sent + self.retried + self.failed + self.skipped + self.stale + self.held == 0
     }
 
     /// Counts what a [`Deliverer::deliver`] call did.
@@ -77,11 +76,10 @@ impl StepOutcome {
         let mut outcome = Self::default();
         for one in delivered {
             match one.status {
-                None => outcome.lost_claims += 1,
-                Some(DeliveryStatus::Sent) => outcome.sent += 1,
-                Some(DeliveryStatus::Queued) => outcome.retried += 1,
-                Some(DeliveryStatus::Failed | DeliveryStatus::Dead) => outcome.failed += 1,
-                Some(DeliveryStatus::Skipped) => outcome.skipped += 1,
+                DeliveryStatus::Sent => outcome.sent += 1,
+                DeliveryStatus::Queued => outcome.retried += 1,
+                DeliveryStatus::Failed | DeliveryStatus::Dead => outcome.failed += 1,
+                DeliveryStatus::Skipped => outcome.skipped += 1,
             }
         }
         outcome
@@ -93,7 +91,6 @@ impl StepOutcome {
         self.retried += other.retried;
         self.failed += other.failed;
         self.skipped += other.skipped;
-        self.lost_claims += other.lost_claims;
         self.stale += other.stale;
         self.held += other.held;
     }
@@ -104,8 +101,8 @@ impl StepOutcome {
 pub struct Delivered {
     /// The delivery.
     pub id: Uuid,
-    /// Its new status; `None` when another worker claimed it first.
-    pub status: Option<DeliveryStatus>,
+    /// Its new status.
+    pub status: DeliveryStatus,
     /// The provider's error, if any.
     pub error: Option<String>,
 }
@@ -119,11 +116,13 @@ fn jitter() -> f64 {
 }
 
 /// Claims deliveries, sends them concurrently, and writes back what happened.
+/// Clones share one limit on sends in flight, so several steps may run at
+/// once: one batch's sends start while another's last ones finish.
 #[derive(Clone)]
 pub struct Deliverer {
     platform: Platform,
     providers: Providers,
-    in_flight: usize,
+    sends: Arc<Semaphore>,
     lease: chrono::Duration,
     preference_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
@@ -133,31 +132,42 @@ impl Deliverer {
     /// leased for `lease` (past it, another worker may take the delivery over).
     pub fn new(platform: Platform, providers: Providers, in_flight: usize, lease: Duration) -> Self {
         let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(2));
-        Self { platform, providers, in_flight: in_flight.max(1), lease, preference_key: Arc::default() }
+        let sends = Arc::new(Semaphore::new(in_flight.max(1)));
+        Self { platform, providers, sends, lease, preference_key: Arc::default() }
     }
 
-    /// Claims `rows` (as read), sends the ones won, forgets recipients the
-    /// provider says are gone, and records every attempt. A row whose
-    /// attempts never reported back [`MAX_ATTEMPTS`] times (its workers kept
-    /// dying) is given up without another send.
-    pub async fn deliver(&self, rows: Vec<delivery::Model>) -> DomainResult<Vec<Delivered>> {
-        let claimed = outbox::claim(&self.platform, &rows, self.lease).await?;
+    /// Claims up to `limit` due deliveries straight from the outbox table.
+    pub async fn claim_due(&self, limit: u64) -> DomainResult<Vec<delivery::Model>> {
+        outbox::claim_due(&self.platform, limit, self.lease).await
+    }
+
+    /// Claims the deliveries of `ids` that wait for their stream entries.
+    pub async fn claim_relayed(&self, ids: &[Uuid]) -> DomainResult<Vec<delivery::Model>> {
+        outbox::claim_relayed(&self.platform, ids, self.lease).await
+    }
+
+    /// Sends claimed rows, forgets recipients the provider says are gone,
+    /// and records every attempt. A row whose attempts never reported back
+    /// [`MAX_ATTEMPTS`] times (its workers kept dying) is given up without
+    /// another send.
+    pub async fn deliver(&self, claimed: Vec<delivery::Model>) -> DomainResult<Vec<Delivered>> {
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
         let households: Vec<Uuid> = claimed.iter().filter_map(|row| row.client_id).collect();
         let consents = preferences::consents(&self.platform, &households).await?;
         let consents = &consents;
-        let mut delivered: Vec<Delivered> = rows
-            .iter()
-            .filter(|row| !claimed.iter().any(|c| c.id == row.id))
-            .map(|row| Delivered { id: row.id, status: None, error: None })
-            .collect();
+        let batch = claimed.len();
         let attempts: Vec<(delivery::Model, Attempt)> = futures_util::stream::iter(claimed)
             .map(|row| async move {
                 let consent = row.client_id.and_then(|id| consents.get(&id));
+                // Never closed, so the permit always comes.
+                let _permit = self.sends.acquire().await.ok();
                 let (provider, outcome) = self.attempt(&row, consent).await;
                 let attempt = Attempt { id: row.id, number: row.attempts, provider, outcome, jitter: jitter() };
                 (row, attempt)
             })
-            .buffer_unordered(self.in_flight)
+            .buffer_unordered(batch)
             .collect()
             .await;
         for (row, attempt) in &attempts {
@@ -182,9 +192,9 @@ impl Deliverer {
                 tracing::warn!(error = %err, %practice_id, "could not publish delivery updates");
             }
         }
-        delivered.extend(attempts.iter().zip(statuses).map(|((_, attempt), status)| Delivered {
+        let delivered = attempts.iter().zip(statuses).map(|((_, attempt), status)| Delivered {
             id: attempt.id,
-            status: Some(status),
+            status,
             error: match &attempt.outcome {
                 SendOutcome::Sent { .. } => None,
                 SendOutcome::Retry { error, .. }
@@ -192,8 +202,8 @@ impl Deliverer {
                 | SendOutcome::Invalid { error }
                 | SendOutcome::Skipped { reason: error } => Some(error.clone()),
             },
-        }));
-        Ok(delivered)
+        });
+        Ok(delivered.collect())
     }
 
     /// One try at a claimed row: skipped when the recipient no longer wants
@@ -270,7 +280,6 @@ impl Deliverer {
 /// Sends due deliveries straight from the outbox table (no Redis).
 #[derive(Clone)]
 pub struct DeliveryWorker {
-    platform: Platform,
     deliverer: Deliverer,
     batch: u64,
 }
@@ -284,14 +293,14 @@ impl DeliveryWorker {
     pub fn new(platform: Platform, providers: Providers, batch: u64) -> Self {
         let batch = batch.max(1);
         let in_flight = usize::try_from(batch).unwrap_or(usize::MAX);
-        Self { deliverer: Deliverer::new(platform.clone(), providers, in_flight, TABLE_LEASE), platform, batch }
+        Self { deliverer: Deliverer::new(platform, providers, in_flight, TABLE_LEASE), batch }
     }
 
     /// Claims the due deliveries and sends them concurrently; returns what
     /// happened. Tests call this to drain the outbox without waiting.
     pub async fn step(&self) -> DomainResult<StepOutcome> {
-        let due = outbox::due(&self.platform, self.batch).await?;
-        Ok(StepOutcome::tally(&self.deliverer.deliver(due).await?))
+        let claimed = self.deliverer.claim_due(self.batch).await?;
+        Ok(StepOutcome::tally(&self.deliverer.deliver(claimed).await?))
     }
 
     /// Steps until `shutdown`, resting `poll` whenever a step finds nothing.

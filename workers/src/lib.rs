@@ -27,6 +27,8 @@ pub struct WorkerConfig {
     pub batch: u64,
     /// Sends in flight at once.
     pub in_flight: usize,
+    /// Stream workers per process, sharing the sends in flight.
+    pub readers: usize,
     /// Rest after an idle or failed step.
     pub poll: Duration,
     /// A stream entry pending this long with a silent worker is taken over.
@@ -85,27 +87,29 @@ pub async fn spawn(
         return Ok(vec![jobs, tokio::spawn(worker.run(shutdown, config.poll))]);
     };
     let conn = redis::aio::ConnectionManager::new(redis.client.clone()).await.map_err(DomainError::unexpected)?;
-    // Blocking reads get their own connection, allowed to answer late.
-    let reader_config =
-        redis::aio::ConnectionManagerConfig::new().set_response_timeout(Some(config.block + Duration::from_secs(5)));
-    let reader = redis::aio::ConnectionManager::new_with_config(redis.client.clone(), reader_config)
-        .await
-        .map_err(DomainError::unexpected)?;
     let keys = StreamKeys::new(&redis.key_prefix);
     let relay =
         Relay::new(platform.clone(), conn.clone(), keys.clone(), config.batch).with_timeout(config.relay_timeout);
+    let mut handles = vec![jobs, tokio::spawn(relay.run(shutdown.child_token(), config.poll))];
     // A claim lasts as long as an entry may sit idle before another worker takes it over.
     let deliverer = Deliverer::new(platform.clone(), providers, config.in_flight, config.claim_idle);
-    let worker_config = StreamWorkerConfig {
-        consumer: consumer_name(),
-        batch: usize::try_from(config.batch).unwrap_or(usize::MAX),
-        block: config.block,
-        claim_idle: config.claim_idle,
-    };
-    let worker = StreamWorker::new(platform, deliverer, conn, reader, keys, worker_config);
-    Ok(vec![
-        jobs,
-        tokio::spawn(relay.run(shutdown.child_token(), config.poll)),
-        tokio::spawn(worker.run(shutdown, config.poll)),
-    ])
+    let consumer = consumer_name();
+    for reader_number in 0..config.readers.max(1) {
+        // Blocking reads get a connection each, allowed to answer late.
+        let reader_config = redis::aio::ConnectionManagerConfig::new()
+            .set_response_timeout(Some(config.block + Duration::from_secs(5)));
+        let reader = redis::aio::ConnectionManager::new_with_config(redis.client.clone(), reader_config)
+            .await
+            .map_err(DomainError::unexpected)?;
+        let worker_config = StreamWorkerConfig {
+            consumer: format!("{consumer}-{reader_number}"),
+            batch: usize::try_from(config.batch).unwrap_or(usize::MAX),
+            block: config.block,
+            claim_idle: config.claim_idle,
+        };
+        let worker =
+            StreamWorker::new(platform.clone(), deliverer.clone(), conn.clone(), reader, keys.clone(), worker_config);
+        handles.push(tokio::spawn(worker.run(shutdown.child_token(), config.poll)));
+    }
+    Ok(handles)
 }

@@ -7,8 +7,9 @@
 //! which the relay notices by a sentinel key vanishing). An entry is
 //! acknowledged once its row records the attempt, so a worker killed mid-send
 //! leaves it pending, and another worker claims it when it has been idle too
-//! long (XAUTOCLAIM). Duplicate entries are harmless: a row is claimed by
-//! compare-and-set on its attempt count before anything is sent.
+//! long (XAUTOCLAIM). Duplicate entries are harmless: a row is claimed, by
+//! one update that takes it only while it is queued and due, before anything
+//! is sent.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -221,21 +222,21 @@ impl StreamWorker {
             return Ok(StepOutcome::default());
         }
         let ids: Vec<Uuid> = entries.iter().filter_map(|e| e.delivery_id).collect();
-        let rows = outbox::relayed(&self.platform, &ids).await?;
-        let stale = ids.len() - rows.len();
-        // A row another worker's claim still holds keeps its entry pending:
-        // if that worker died, the entry comes back here once the claim runs out.
-        let now = self.platform.clock.now();
-        let (held, ready): (Vec<_>, Vec<_>) = rows.into_iter().partition(|row| row.next_attempt_at > now);
-        let held: HashSet<Uuid> = held.into_iter().map(|row| row.id).collect();
-        let delivered = self.deliverer.deliver(ready).await?;
+        let claimed = self.deliverer.claim_relayed(&ids).await?;
+        // What was not claimed is stale (already sent, or put back for a
+        // retry), or held by another worker's claim: that entry stays
+        // pending, and if that worker died it comes back here once the claim runs out.
+        let won: HashSet<Uuid> = claimed.iter().map(|row| row.id).collect();
+        let unclaimed: Vec<Uuid> = ids.iter().copied().filter(|id| !won.contains(id)).collect();
+        let held: HashSet<Uuid> = outbox::held(&self.platform, &unclaimed).await?.into_iter().collect();
+        let delivered = self.deliverer.deliver(claimed).await?;
         let mut outcome = StepOutcome::tally(&delivered);
-        outcome.stale += stale;
+        outcome.stale += unclaimed.len() - held.len();
         outcome.held += held.len();
 
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
-        for dead in delivered.iter().filter(|d| d.status == Some(DeliveryStatus::Dead)) {
+        for dead in delivered.iter().filter(|d| d.status == DeliveryStatus::Dead) {
             let error = dead.error.clone().unwrap_or_default();
             let fields = [(FIELD, dead.id.to_string()), ("error", error)];
             pipe.xadd(self.keys.dead_letters(), "*", &fields).ignore();

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Set, TransactionTrait,
-    sea_query::{CaseStatement, Expr},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    TransactionTrait,
+    sea_query::{CaseStatement, Expr, Func, SimpleExpr},
 };
 use uuid::Uuid;
 
@@ -333,20 +333,6 @@ pub async fn volumes(
         .await?)
 }
 
-/// Deliveries of every practice that are due now, oldest first (the
-/// in-process worker's queue when there is no Redis).
-pub async fn due(platform: &Platform, limit: u64) -> DomainResult<Vec<delivery::Model>> {
-    Ok(delivery::Entity::find()
-        .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
-        .filter(delivery::Column::NextAttemptAt.lte(platform.clock.now()))
-        .order_by_asc(delivery::Column::NextAttemptAt)
-        .limit(limit)
-        .all(&platform.db)
-        .await?)
-}
-
-/// Rows the relay may hand to Redis: queued, never relayed, or relayed so
-/// long ago that their entry must have been lost.
 /// Marks up to `limit` due rows as relayed and returns them, for the relay to
 /// put on the streams: rows never relayed first, then rows relayed longer
 /// than `timeout` ago and still unclaimed (their entry was lost). Each kind
@@ -371,7 +357,7 @@ async fn mark_relayed_where(
     platform: &Platform,
     now: DateTime<Utc>,
     limit: u64,
-    relayable: sea_orm::sea_query::SimpleExpr,
+    relayable: SimpleExpr,
     order: delivery::Column,
 ) -> DomainResult<Vec<(Uuid, Channel)>> {
     let due = delivery::Entity::find()
@@ -387,7 +373,7 @@ async fn mark_relayed_where(
         .col_expr(delivery::Column::RelayedAt, Expr::value(now))
         .filter(delivery::Column::Id.in_subquery(due))
         // Repeated so a relay that waited on another's lock re-checks it.
-        .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
+        .filter(still_queued())
         .filter(relayable)
         .exec_with_returning(&platform.db)
         .await?;
@@ -399,7 +385,7 @@ pub async fn unmark_relayed(platform: &Platform, ids: &[Uuid]) -> DomainResult<(
     delivery::Entity::update_many()
         .col_expr(delivery::Column::RelayedAt, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(delivery::Column::Id.is_in(ids.iter().copied()))
-        .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
+        .filter(still_queued())
         .exec(&platform.db)
         .await?;
     Ok(())
@@ -416,51 +402,75 @@ pub async fn forget_relays(platform: &Platform) -> DomainResult<u64> {
     Ok(result.rows_affected)
 }
 
-/// The rows of `ids` that still wait for the stream entry naming them (an
-/// entry for a row already sent, or put back for a later retry, is stale).
-/// A row returned with `next_attempt_at` still ahead is held by a worker's
-/// claim: its entry waits until the claim is presumed dead.
-pub async fn relayed(platform: &Platform, ids: &[Uuid]) -> DomainResult<Vec<delivery::Model>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(delivery::Entity::find()
-        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
-        .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
-        .filter(delivery::Column::RelayedAt.is_not_null())
-        .all(&platform.db)
-        .await?)
+/// `status = 'queued'` for a statement that picks its rows by id: written as
+/// an expression, which no index covers, so SQLite looks the ids up by key
+/// instead of walking every queued row through a status index (its planner,
+/// without statistics, prefers those, and the walk grows with the table).
+fn still_queued() -> SimpleExpr {
+    use sea_orm::sea_query::ExprTrait as _;
+    Expr::expr(Func::coalesce([Expr::col(delivery::Column::Status), Expr::val("")])).eq(DeliveryStatus::Queued.as_str())
 }
 
-/// Claims rows for one attempt each: the update matches the attempt count
-/// each row was read with, so of two workers holding the same row only one
-/// wins. Returns the rows won, their attempt counted. A claimed row is
-/// leased for `lease` (its next attempt moves that far ahead): nobody claims
-/// it again until the lease runs out, which only matters if its worker died.
-pub async fn claim(
-    platform: &Platform,
-    rows: &[delivery::Model],
-    lease: Duration,
-) -> DomainResult<Vec<delivery::Model>> {
+/// Claims rows for one attempt each, in one statement: a row is taken only
+/// while it is queued and due, and the claim moves its next attempt `lease`
+/// ahead, so of two workers racing for it only one wins (the other's update
+/// no longer matches). Nobody claims it again until the lease runs out, which
+/// only matters if its worker died. Returns the rows won, their attempt counted.
+async fn claim_where(platform: &Platform, picked: SimpleExpr, lease: Duration) -> DomainResult<Vec<delivery::Model>> {
     use sea_orm::sea_query::ExprTrait as _;
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut by_attempts: BTreeMap<i32, Vec<Uuid>> = BTreeMap::new();
-    for row in rows {
-        by_attempts.entry(row.attempts).or_default().push(row.id);
-    }
-    let as_read = by_attempts.into_iter().fold(Condition::any(), |any, (attempts, ids)| {
-        any.add(delivery::Column::Attempts.eq(attempts).and(delivery::Column::Id.is_in(ids)))
-    });
     let now = platform.clock.now();
     Ok(delivery::Entity::update_many()
         .col_expr(delivery::Column::Attempts, Expr::col(delivery::Column::Attempts).add(1))
         .col_expr(delivery::Column::NextAttemptAt, Expr::value(now + lease))
-        .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
+        .filter(picked)
+        .filter(still_queued())
         .filter(delivery::Column::NextAttemptAt.lte(now))
-        .filter(as_read)
         .exec_with_returning(&platform.db)
+        .await?)
+}
+
+/// Claims up to `limit` due deliveries of every practice, oldest first (the
+/// outbox-table worker's queue when there is no Redis).
+pub async fn claim_due(platform: &Platform, limit: u64, lease: Duration) -> DomainResult<Vec<delivery::Model>> {
+    let due = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
+        .filter(delivery::Column::NextAttemptAt.lte(platform.clock.now()))
+        .order_by_asc(delivery::Column::NextAttemptAt)
+        .limit(limit)
+        .into_query();
+    claim_where(platform, delivery::Column::Id.in_subquery(due), lease).await
+}
+
+/// Claims the rows of `ids` that still wait for the stream entries naming
+/// them (an entry for a row already sent, or put back for a later retry, is
+/// stale and claims nothing).
+pub async fn claim_relayed(platform: &Platform, ids: &[Uuid], lease: Duration) -> DomainResult<Vec<delivery::Model>> {
+    use sea_orm::sea_query::ExprTrait as _;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let picked = delivery::Column::Id.is_in(ids.iter().copied()).and(delivery::Column::RelayedAt.is_not_null());
+    claim_where(platform, picked, lease).await
+}
+
+/// Of `ids`, the rows still waiting for their stream entry but held by a
+/// worker's claim: their entries stay pending, to come back if that worker
+/// died and its claim runs out.
+pub async fn held(platform: &Platform, ids: &[Uuid]) -> DomainResult<Vec<Uuid>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
+        .filter(still_queued())
+        .filter(delivery::Column::RelayedAt.is_not_null())
+        .filter(delivery::Column::NextAttemptAt.gt(platform.clock.now()))
+        .into_tuple()
+        .all(&platform.db)
         .await?)
 }
 
