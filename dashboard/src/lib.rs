@@ -5,6 +5,7 @@ pub mod admin_api;
 mod admin_pages;
 pub mod api;
 pub mod auth;
+pub mod chat_api;
 mod client_pages;
 pub mod clients_api;
 pub mod live;
@@ -15,6 +16,7 @@ pub mod sync;
 
 pub use admin_api::AdminApi;
 pub use api::DashboardApi;
+pub use chat_api::ChatApi;
 pub use clients_api::ClientsApi;
 pub use sync::SyncApi;
 

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::{
     caches::Caches,
@@ -38,6 +40,18 @@ impl Platform {
     /// An absolute link to `path` on this server.
     pub fn link(&self, path: &str) -> String {
         format!("{}{path}", self.public_url.trim_end_matches('/'))
+    }
+
+    /// A transaction that reads before it writes and may race others doing
+    /// the same: on SQLite it takes the write lock at BEGIN (IMMEDIATE), as a
+    /// deferred one fails with "database is locked" when another commits
+    /// between its first read and its first write. PostgreSQL ignores the mode.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        self.db.begin_with_options(options).await
     }
 }
 

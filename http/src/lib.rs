@@ -2,6 +2,8 @@
 //! with stable codes, the request context (id, client address), and the
 //! middleware that sets it up and bounds request bodies.
 
+pub mod chat;
+pub mod chat_socket;
 pub mod context;
 pub mod preferences;
 pub mod problem;

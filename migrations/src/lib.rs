@@ -16,6 +16,7 @@ mod m20261202_000008_texts;
 mod m20261202_000009_preferences;
 mod m20261202_000010_conversations;
 mod m20261202_000011_relay_index;
+mod m20261202_000012_chat;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_preferences::Migration),
             Box::new(m20261202_000010_conversations::Migration),
             Box::new(m20261202_000011_relay_index::Migration),
+            Box::new(m20261202_000012_chat::Migration),
         ]
     }
 }

@@ -6,6 +6,10 @@
 //! refresh returns a new pair, and presenting a used refresh token again ends
 //! that login everywhere (it was copied).
 
+pub mod chat;
+
+pub use chat::{AppChatApi, app_socket};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
     DomainError, Platform,

@@ -330,11 +330,20 @@ impl Application {
 /// Every route of the server.
 fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoint<'static, Response> {
     let public = settings.server.public_url.trim_end_matches('/');
-    let app_api = OpenApiService::new(petbridge_mobile_api::AppApi, "Petbridge owner app API", petbridge_mobile_api::API_VERSION)
+    let app_api = OpenApiService::new(
+        (petbridge_mobile_api::AppApi, petbridge_mobile_api::AppChatApi),
+        "Petbridge owner app API",
+        petbridge_mobile_api::API_VERSION,
+    )
         .description("The API behind the practice's branded pet-owner app. Errors are application/problem+json with a stable `code`.")
         .server(format!("{public}/api/app/v1"));
     let dashboard_api = OpenApiService::new(
-        (petbridge_dashboard::DashboardApi, petbridge_dashboard::AdminApi, petbridge_dashboard::ClientsApi),
+        (
+            petbridge_dashboard::DashboardApi,
+            petbridge_dashboard::AdminApi,
+            petbridge_dashboard::ClientsApi,
+            petbridge_dashboard::ChatApi,
+        ),
         "Petbridge dashboard API",
         petbridge_dashboard::API_VERSION,
     )
@@ -355,6 +364,7 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics))
         .at("/docs", get(docs_index))
+        .at("/ws/app", get(petbridge_mobile_api::app_socket))
         .at("/api/app/v1/openapi.json", app_api.spec_endpoint())
         .nest("/api/app/v1/docs", app_api.swagger_ui())
         .nest("/api/app/v1", app_api)

@@ -258,6 +258,23 @@ impl TestApp {
         .expect("the dashboard socket opens")
     }
 
+    /// A verified owner, signed up with `email`; returns the access token.
+    pub async fn verified_owner(&self, practice: &str, email: &str) -> String {
+        let tokens = self.sign_up(practice, email).await;
+        self.verify_owner(email).await;
+        tokens["access_token"].as_str().expect("access token").to_owned()
+    }
+
+    /// Opens the app's chat socket with a fresh one-time ticket.
+    pub async fn app_socket(&self, access_token: &str) -> ws::WsClient {
+        let (status, ticket) = self.app_call(reqwest::Method::POST, "/chat/tickets", Some(access_token), None).await;
+        assert_eq!(status, 201, "ticket: {ticket}");
+        let ticket = ticket["ticket"].as_str().expect("ticket");
+        ws::WsClient::connect(&format!("ws://{}/ws/app?ticket={ticket}", self.address), &[])
+            .await
+            .expect("the app socket opens")
+    }
+
     /// GET with a bearer token; returns status and JSON body (or Null).
     pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
         let response = self.client.get(self.url(path)).bearer_auth(token).send().await.expect("GET");

@@ -45,6 +45,18 @@ impl WsClient {
         }
     }
 
+    /// The next frame of `kind` (its `type`), skipping others, within 10 seconds.
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let frame = self.try_next_json(left).await.unwrap_or_else(|| panic!("no {kind} frame in time"));
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
     /// Sends a JSON frame.
     pub async fn send_json(&mut self, value: &Value) {
         self.stream.send(Message::Text(value.to_string().into())).await.expect("send");

@@ -10,6 +10,7 @@ use petbridge_domain::{
     entities::delivery,
     ports::{DeliveryProvider, DevProvider, SendOutcome},
     services::{
+        conversations,
         events::{self, DeliveryState, PracticeEvent},
         links,
         outbox::{self, Attempt, Channel, DeliveryStatus, MAX_ATTEMPTS, Purpose},
@@ -258,6 +259,12 @@ impl Deliverer {
         if channel == Channel::Sms && texts::is_opted_out(&self.platform, row.practice_id, &row.recipient).await? {
             return Ok(Some(SendOutcome::Skipped { reason: "the number opted out of texts (STOP)".into() }));
         }
+        if channel == Channel::Push
+            && let Some((conversation_id, seq)) = chat_message(row)
+            && conversations::read_by_owner(&self.platform, conversation_id, seq).await?
+        {
+            return Ok(Some(SendOutcome::Skipped { reason: "read in the app before the push went out".into() }));
+        }
         Ok(None)
     }
 
@@ -275,6 +282,16 @@ impl Deliverer {
         }
         Ok(())
     }
+}
+
+/// The chat message a push announces, if it is one.
+fn chat_message(row: &delivery::Model) -> Option<(Uuid, i64)> {
+    let data = row.data.get("push_data")?;
+    if data.get("kind")?.as_str()? != "chat" {
+        return None;
+    }
+    let conversation_id = Uuid::parse_str(data.get("conversation_id")?.as_str()?).ok()?;
+    Some((conversation_id, data.get("seq")?.as_i64()?))
 }
 
 /// Sends due deliveries straight from the outbox table (no Redis).

@@ -18,6 +18,8 @@ pub struct Model {
     /// id): a repeated send finds the stored message instead of a second.
     pub client_message_id: Option<String>,
     pub body: String,
+    /// A picture sent with it.
+    pub attachment_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
 }
 

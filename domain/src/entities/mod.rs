@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod appointment;
+pub mod attachment;
 pub mod campaign;
 pub mod client;
 pub mod communication_preference;
@@ -13,6 +14,7 @@ pub mod invoice_line;
 pub mod login_attempt;
 pub mod message;
 pub mod notice;
+pub mod notification;
 pub mod owner_account;
 pub mod owner_device;
 pub mod owner_email_token;
@@ -27,6 +29,7 @@ pub mod reminder;
 pub mod session;
 pub mod signing_key;
 pub mod sms_opt_out;
+pub mod socket_ticket;
 pub mod staff_user;
 pub mod sync_batch;
 pub mod sync_key;

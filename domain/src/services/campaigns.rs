@@ -153,6 +153,7 @@ async fn queue_blast(
             image_url: None,
             reason: format!("message-center blast by {by}"),
             purpose: Purpose::Blast,
+            not_before: None,
         };
         if !outbox::enqueue_push(conn, platform, scope, account.id, message).await?.is_empty() {
             reached += 1;

@@ -1,17 +1,56 @@
 //! Conversations between a household and its practice. A message is stored
-//! with the next seq of its conversation, in the caller's transaction; a
-//! repeated send (same sender id) finds the stored message instead.
+//! with the next seq of its conversation before anyone hears of it; a
+//! repeated send (same sender id) finds the stored message instead. Events
+//! go out on the bus only after the commit, so a socket never announces a
+//! message that cannot be read back.
 
+use std::collections::HashMap;
+
+use chrono::Duration;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
 use crate::{
-    DomainError, DomainResult, Platform, Scope,
-    entities::{client, conversation, message},
+    Cursor, DomainError, DomainResult, Page, Platform, Scope,
+    entities::{attachment, client, conversation, message, owner_account, staff_user},
+    services::{
+        events::{self, ChatMessage, ConversationState, PracticeEvent},
+        outbox::{self, Purpose, PushMessage},
+    },
 };
+
+/// A resume further behind than this gets `reset`: the client refetches
+/// over REST instead of the socket replaying a long history.
+pub const RESUME_LIMIT: u64 = 500;
+
+/// A staff message waits this long before it becomes a push: an owner
+/// who reads it in the app by then is not notified.
+pub const OFFLINE_PUSH_DELAY: Duration = Duration::seconds(15);
+
+/// The most characters a message holds.
+const MAX_BODY_CHARS: usize = 4_000;
+
+/// Which side of a conversation someone is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The household.
+    Owner,
+    /// The practice.
+    Staff,
+}
+
+impl Side {
+    /// The name frames carry.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Owner => "owner",
+            Side::Staff => "staff",
+        }
+    }
+}
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +59,15 @@ pub enum Author {
     Owner,
     /// A staff member.
     Staff(Uuid),
+}
+
+impl Author {
+    fn side(self) -> Side {
+        match self {
+            Author::Owner => Side::Owner,
+            Author::Staff(_) => Side::Staff,
+        }
+    }
 }
 
 /// A message to store.
@@ -31,8 +79,19 @@ pub struct NewMessage {
     pub channel: &'static str,
     /// The sender's own id for it, to store a repeated send once.
     pub client_message_id: Option<String>,
-    /// The text.
+    /// The text; may be empty when a picture is attached.
     pub body: String,
+    /// A picture uploaded to the conversation beforehand.
+    pub attachment_id: Option<Uuid>,
+}
+
+/// What [`append`] did.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    /// The stored message.
+    pub message: message::Model,
+    /// Whether it had been stored before under the same sender id.
+    pub replayed: bool,
 }
 
 /// The household's conversation, made on first use.
@@ -68,18 +127,31 @@ pub async fn of_household(
     find().await?.ok_or_else(|| DomainError::Unexpected("the conversation vanished".into()))
 }
 
+/// A conversation of the caller's practice.
+pub async fn get(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<conversation::Model> {
+    conversation::Entity::find_by_id(id)
+        .filter(conversation::Column::PracticeId.eq(scope.practice_id))
+        .one(conn)
+        .await?
+        .ok_or(DomainError::NotFound)
+}
+
 /// Stores a message in the household's conversation (reopening it) with the
 /// next seq; returns it, or the one stored before under the same sender id.
+/// Pass the caller's transaction; publish with [`announce`] after the commit.
 pub async fn append(
     conn: &impl ConnectionTrait,
     platform: &Platform,
     scope: Scope,
     client_id: Uuid,
     new: NewMessage,
-) -> DomainResult<message::Model> {
+) -> DomainResult<Appended> {
     let body = new.body.trim().to_owned();
-    if body.is_empty() || body.chars().count() > 4_000 {
-        return Err(DomainError::invalid("invalid_message", "a message has 1 to 4,000 characters"));
+    if body.chars().count() > MAX_BODY_CHARS || (body.is_empty() && new.attachment_id.is_none()) {
+        return Err(DomainError::invalid("invalid_message", "a message has 1 to 4,000 characters, or a picture"));
+    }
+    if new.client_message_id.as_ref().is_some_and(|id| id.is_empty() || id.len() > 100) {
+        return Err(DomainError::invalid("invalid_client_message_id", "a client message id has 1 to 100 characters"));
     }
     let conversation = of_household(conn, platform, scope, client_id).await?;
     if let Some(sender_id) = &new.client_message_id {
@@ -89,15 +161,24 @@ pub async fn append(
             .one(conn)
             .await?;
         if let Some(earlier) = earlier {
-            return Ok(earlier);
+            return Ok(Appended { message: earlier, replayed: true });
         }
+    }
+    if let Some(attachment_id) = new.attachment_id {
+        attachment::Entity::find_by_id(attachment_id)
+            .filter(attachment::Column::ConversationId.eq(conversation.id))
+            .one(conn)
+            .await?
+            .ok_or_else(|| {
+                DomainError::invalid("unknown_attachment", "upload the picture to this conversation first")
+            })?;
     }
     let now = platform.clock.now();
     // The increment locks the conversation's row until the caller commits,
-    // so concurrent sends take consecutive seqs.
-    let read_column = match new.author {
-        Author::Owner => conversation::Column::OwnerReadSeq,
-        Author::Staff(_) => conversation::Column::StaffReadSeq,
+    // so concurrent sends take consecutive seqs and commit in seq order.
+    let read_column = match new.author.side() {
+        Side::Owner => conversation::Column::OwnerReadSeq,
+        Side::Staff => conversation::Column::StaffReadSeq,
     };
     conversation::Entity::update_many()
         .col_expr(conversation::Column::LastSeq, Expr::col(conversation::Column::LastSeq).add(1))
@@ -117,10 +198,7 @@ pub async fn append(
         conversation_id: Set(conversation.id),
         practice_id: Set(scope.practice_id),
         seq: Set(seq),
-        author: Set(match new.author {
-            Author::Owner => "owner".into(),
-            Author::Staff(_) => "staff".into(),
-        }),
+        author: Set(new.author.side().as_str().to_owned()),
         author_staff_id: Set(match new.author {
             Author::Staff(id) => Some(id),
             Author::Owner => None,
@@ -128,21 +206,370 @@ pub async fn append(
         channel: Set(new.channel.to_owned()),
         client_message_id: Set(new.client_message_id),
         body: Set(body),
+        attachment_id: Set(new.attachment_id),
         created_at: Set(now),
     }
     .insert(conn)
     .await?;
-    Ok(stored)
+    Ok(Appended { message: stored, replayed: false })
 }
 
-/// A conversation's messages after `after_seq`, in order (at most `limit`).
+/// Stores a message and tells everyone watching: the one way in for the
+/// app, the dashboard and both sockets. A staff message also queues a push
+/// to the household's devices, sent only if the owner has not read it by
+/// then ([`OFFLINE_PUSH_DELAY`]).
+pub async fn send(platform: &Platform, scope: Scope, client_id: Uuid, new: NewMessage) -> DomainResult<Appended> {
+    let author = new.author;
+    // Read before the transaction: inside it, another pooled connection
+    // could wait on the write lock this one holds.
+    let practice = crate::services::practices::get(platform, scope).await?;
+    let txn = platform.begin_write().await?;
+    let appended = append(&txn, platform, scope, client_id, new).await?;
+    if !appended.replayed
+        && let Author::Staff(_) = author
+    {
+        notify_owners(&txn, platform, scope, client_id, &practice.name, &appended.message).await?;
+    }
+    txn.commit().await?;
+    if !appended.replayed {
+        announce(platform, &appended.message).await;
+    }
+    Ok(appended)
+}
+
+/// Queues the delayed push for a staff message to each app account of the household.
+async fn notify_owners(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    scope: Scope,
+    client_id: Uuid,
+    practice_name: &str,
+    message: &message::Model,
+) -> DomainResult<()> {
+    let accounts = owner_account::Entity::find()
+        .filter(owner_account::Column::ClientId.eq(client_id))
+        .filter(owner_account::Column::DisabledAt.is_null())
+        .all(conn)
+        .await?;
+    let preview: String =
+        if message.body.is_empty() { "Sent you a picture".into() } else { message.body.chars().take(140).collect() };
+    for account in accounts {
+        let mut data = serde_json::Map::new();
+        data.insert("kind".into(), "chat".into());
+        data.insert("conversation_id".into(), message.conversation_id.to_string().into());
+        data.insert("message_id".into(), message.id.to_string().into());
+        data.insert("seq".into(), message.seq.into());
+        let push = PushMessage {
+            title: practice_name.to_owned(),
+            body: preview.clone(),
+            data,
+            image_url: None,
+            reason: "chat message while the owner was away".into(),
+            purpose: Purpose::Notification,
+            not_before: Some(platform.clock.now() + OFFLINE_PUSH_DELAY),
+        };
+        outbox::enqueue_push(conn, platform, scope, account.id, push).await?;
+    }
+    Ok(())
+}
+
+/// Whether the owner already read the chat message a push would announce
+/// (checked by the push worker at send time).
+pub async fn read_by_owner(platform: &Platform, conversation_id: Uuid, seq: i64) -> DomainResult<bool> {
+    let conversation = conversation::Entity::find_by_id(conversation_id).one(&platform.db).await?;
+    Ok(conversation.is_some_and(|c| c.owner_read_seq >= seq))
+}
+
+/// Publishes a stored message, and the conversation's new state to the
+/// practice. A lost event costs only liveness: sockets fill gaps from the table.
+pub async fn announce(platform: &Platform, message: &message::Model) {
+    let result = async {
+        let conversation = conversation::Entity::find_by_id(message.conversation_id)
+            .one(&platform.db)
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        let name = author_names(platform, std::slice::from_ref(message)).await?.remove(&message.id).unwrap_or_default();
+        let event = PracticeEvent::Message { message: ChatMessage::new(message, name) };
+        events::publish_to_conversation(platform, &conversation, &event).await?;
+        publish_state(platform, &conversation).await
+    }
+    .await;
+    if let Err(err) = result {
+        tracing::warn!(error = %err, message_id = %message.id, "could not announce a chat message");
+    }
+}
+
+async fn publish_state(platform: &Platform, conversation: &conversation::Model) -> DomainResult<()> {
+    let event = PracticeEvent::ConversationUpdated { conversation: ConversationState::from(conversation) };
+    events::publish(platform, conversation.practice_id, &event).await
+}
+
+/// How each message's author is shown: the staff member's display name,
+/// the household's name for the owner.
+pub async fn author_names(platform: &Platform, messages: &[message::Model]) -> DomainResult<HashMap<Uuid, String>> {
+    let staff_ids: Vec<Uuid> = messages.iter().filter_map(|m| m.author_staff_id).collect();
+    let staff: HashMap<Uuid, String> = if staff_ids.is_empty() {
+        HashMap::new()
+    } else {
+        staff_user::Entity::find()
+            .filter(staff_user::Column::Id.is_in(staff_ids))
+            .all(&platform.db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.display_name))
+            .collect()
+    };
+    let mut households: HashMap<Uuid, String> = HashMap::new();
+    let mut names = HashMap::new();
+    for message in messages {
+        let name = match message.author_staff_id {
+            Some(id) => staff.get(&id).cloned().unwrap_or_else(|| "The practice".into()),
+            None => {
+                if let Some(name) = households.get(&message.conversation_id) {
+                    name.clone()
+                } else {
+                    let name = household_name(platform, message.conversation_id).await?;
+                    households.insert(message.conversation_id, name.clone());
+                    name
+                }
+            }
+        };
+        names.insert(message.id, name);
+    }
+    Ok(names)
+}
+
+/// The household's name, as staff and the app show it.
+pub async fn household_name(platform: &Platform, conversation_id: Uuid) -> DomainResult<String> {
+    let Some(conversation) = conversation::Entity::find_by_id(conversation_id).one(&platform.db).await? else {
+        return Ok(String::new());
+    };
+    let client = client::Entity::find_by_id(conversation.client_id).one(&platform.db).await?;
+    Ok(client.map(|c| format!("{} {}", c.first_name, c.last_name).trim().to_owned()).unwrap_or_default())
+}
+
+/// Marks a conversation read by one side up to `seq` (never backwards, never
+/// past its last message); tells everyone when it moved.
+pub async fn mark_read(
+    platform: &Platform,
+    scope: Scope,
+    conversation_id: Uuid,
+    side: Side,
+    seq: i64,
+) -> DomainResult<conversation::Model> {
+    let conversation = get(&platform.db, scope, conversation_id).await?;
+    let seq = std::cmp::min(seq, conversation.last_seq);
+    let column = match side {
+        Side::Owner => conversation::Column::OwnerReadSeq,
+        Side::Staff => conversation::Column::StaffReadSeq,
+    };
+    let moved = conversation::Entity::update_many()
+        .col_expr(column, Expr::value(seq))
+        .filter(conversation::Column::Id.eq(conversation.id))
+        .filter(Expr::col(column).lt(seq))
+        .exec(&platform.db)
+        .await?
+        .rows_affected
+        > 0;
+    let conversation = get(&platform.db, scope, conversation_id).await?;
+    if moved {
+        let event = PracticeEvent::Read { conversation_id, by: side.as_str().into(), seq };
+        let published = async {
+            events::publish_to_conversation(platform, &conversation, &event).await?;
+            publish_state(platform, &conversation).await
+        };
+        if let Err(err) = published.await {
+            tracing::warn!(error = %err, %conversation_id, "could not announce a read receipt");
+        }
+    }
+    Ok(conversation)
+}
+
+/// Tells the conversation that someone is typing (nothing is stored).
+pub async fn typing(platform: &Platform, conversation: &conversation::Model, side: Side, name: String) {
+    let event = PracticeEvent::Typing { conversation_id: conversation.id, by: side.as_str().into(), name };
+    if let Err(err) = events::publish_to_conversation(platform, conversation, &event).await {
+        tracing::debug!(error = %err, "could not announce typing");
+    }
+}
+
+/// What staff change about a conversation.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationChange {
+    /// `open` or `closed`.
+    pub status: Option<String>,
+    /// Assign to a staff member (`Some(None)` unassigns).
+    pub assigned_to: Option<Option<Uuid>>,
+}
+
+/// Closes, reopens or assigns a conversation of the practice.
+pub async fn update(
+    platform: &Platform,
+    scope: Scope,
+    conversation_id: Uuid,
+    change: ConversationChange,
+) -> DomainResult<conversation::Model> {
+    let conversation = get(&platform.db, scope, conversation_id).await?;
+    let mut row: conversation::ActiveModel = conversation.into();
+    if let Some(status) = change.status {
+        if status != "open" && status != "closed" {
+            return Err(DomainError::invalid("invalid_status", "a conversation is open or closed"));
+        }
+        row.status = Set(status);
+    }
+    if let Some(assignee) = change.assigned_to {
+        if let Some(staff_id) = assignee {
+            staff_user::Entity::find_by_id(staff_id)
+                .filter(staff_user::Column::PracticeId.eq(scope.practice_id))
+                .filter(staff_user::Column::DeletedAt.is_null())
+                .one(&platform.db)
+                .await?
+                .ok_or_else(|| DomainError::invalid("unknown_staff", "no such staff member in this practice"))?;
+        }
+        row.assigned_to = Set(assignee);
+    }
+    let conversation = row.update(&platform.db).await?;
+    if let Err(err) = publish_state(platform, &conversation).await {
+        tracing::warn!(error = %err, %conversation_id, "could not announce a conversation change");
+    }
+    Ok(conversation)
+}
+
+/// Which conversations the inbox lists.
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    /// `open` or `closed`; all when unset.
+    pub status: Option<String>,
+    /// Only those assigned to this staff member.
+    pub assigned_to: Option<Uuid>,
+    /// Only those assigned to nobody.
+    pub unassigned: bool,
+}
+
+/// One line of the practice's inbox.
+#[derive(Debug, Clone)]
+pub struct InboxEntry {
+    /// The conversation.
+    pub conversation: conversation::Model,
+    /// The household's name.
+    pub client_name: String,
+    /// Its last message.
+    pub last_message: Option<message::Model>,
+}
+
+/// The practice's conversations with messages, latest message first; the
+/// cursor holds the last one's last-message time and id.
+pub async fn inbox(
+    platform: &Platform,
+    scope: Scope,
+    filter: &InboxFilter,
+    after: Option<Cursor>,
+    limit: u64,
+) -> DomainResult<Page<InboxEntry>> {
+    let mut query = conversation::Entity::find()
+        .filter(conversation::Column::PracticeId.eq(scope.practice_id))
+        .filter(conversation::Column::LastMessageAt.is_not_null());
+    if let Some(status) = &filter.status {
+        query = query.filter(conversation::Column::Status.eq(status.as_str()));
+    }
+    if let Some(staff_id) = filter.assigned_to {
+        query = query.filter(conversation::Column::AssignedTo.eq(staff_id));
+    }
+    if filter.unassigned {
+        query = query.filter(conversation::Column::AssignedTo.is_null());
+    }
+    if let Some(cursor) = after {
+        query =
+            query.filter(conversation::Column::LastMessageAt.lt(cursor.created_at).or(
+                conversation::Column::LastMessageAt.eq(cursor.created_at).and(conversation::Column::Id.lt(cursor.id)),
+            ));
+    }
+    let mut rows = query
+        .order_by_desc(conversation::Column::LastMessageAt)
+        .order_by_desc(conversation::Column::Id)
+        .limit(limit + 1)
+        .all(&platform.db)
+        .await?;
+    let next = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().and_then(|c| c.last_message_at.map(|at| Cursor { created_at: at, id: c.id }))
+    } else {
+        None
+    };
+    let clients: HashMap<Uuid, client::Model> = client::Entity::find()
+        .filter(client::Column::Id.is_in(rows.iter().map(|c| c.client_id)))
+        .all(&platform.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut last_messages: HashMap<Uuid, message::Model> = HashMap::new();
+    if !rows.is_empty() {
+        let last = rows.iter().fold(sea_orm::Condition::any(), |any, c| {
+            any.add(message::Column::ConversationId.eq(c.id).and(message::Column::Seq.eq(c.last_seq)))
+        });
+        for message in message::Entity::find().filter(last).all(&platform.db).await? {
+            last_messages.insert(message.conversation_id, message);
+        }
+    }
+    let items = rows
+        .into_iter()
+        .map(|conversation| InboxEntry {
+            client_name: clients
+                .get(&conversation.client_id)
+                .map(|c| format!("{} {}", c.first_name, c.last_name).trim().to_owned())
+                .unwrap_or_default(),
+            last_message: last_messages.remove(&conversation.id),
+            conversation,
+        })
+        .collect();
+    Ok(Page { items, next })
+}
+
+/// A page of a conversation's history, with its authors' names.
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    /// The messages, in the order asked for.
+    pub items: Vec<message::Model>,
+    /// Where the next page starts (its `before_seq` or `after_seq`); none on the last.
+    pub next_seq: Option<i64>,
+    /// Each message's author as the reader sees them.
+    pub names: HashMap<Uuid, String>,
+}
+
+/// History for REST: newest first scrolling back from `before_seq` (the
+/// newest when neither is given), or oldest first after `after_seq`.
+pub async fn history(
+    platform: &Platform,
+    conversation_id: Uuid,
+    before_seq: Option<i64>,
+    after_seq: Option<i64>,
+    limit: u64,
+) -> DomainResult<HistoryPage> {
+    let mut items = match (before_seq, after_seq) {
+        (Some(_), Some(_)) => {
+            return Err(DomainError::invalid("invalid_cursor", "page with before_seq or after_seq, not both"));
+        }
+        (_, Some(after)) => messages_after(&platform.db, conversation_id, after, limit + 1).await?,
+        (before, None) => messages_before(&platform.db, conversation_id, before, limit + 1).await?,
+    };
+    let next_seq = if items.len() as u64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|m| m.seq)
+    } else {
+        None
+    };
+    let names = author_names(platform, &items).await?;
+    Ok(HistoryPage { items, next_seq, names })
+}
+
+/// A conversation's messages after `after_seq`, oldest first (at most `limit`).
 pub async fn messages_after(
     conn: &impl ConnectionTrait,
     conversation_id: Uuid,
     after_seq: i64,
     limit: u64,
 ) -> DomainResult<Vec<message::Model>> {
-    use sea_orm::{QueryOrder, QuerySelect};
     Ok(message::Entity::find()
         .filter(message::Column::ConversationId.eq(conversation_id))
         .filter(message::Column::Seq.gt(after_seq))
@@ -150,4 +577,19 @@ pub async fn messages_after(
         .limit(limit)
         .all(conn)
         .await?)
+}
+
+/// A conversation's messages before `before_seq` (the newest when unset),
+/// newest first (at most `limit`): history pages scrolling back.
+pub async fn messages_before(
+    conn: &impl ConnectionTrait,
+    conversation_id: Uuid,
+    before_seq: Option<i64>,
+    limit: u64,
+) -> DomainResult<Vec<message::Model>> {
+    let mut query = message::Entity::find().filter(message::Column::ConversationId.eq(conversation_id));
+    if let Some(before) = before_seq {
+        query = query.filter(message::Column::Seq.lt(before));
+    }
+    Ok(query.order_by_desc(message::Column::Seq).limit(limit).all(conn).await?)
 }

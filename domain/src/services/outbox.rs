@@ -212,6 +212,8 @@ pub struct PushMessage {
     pub reason: String,
     /// What it is for.
     pub purpose: Purpose,
+    /// Not to be sent before this.
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 /// Queues `message` to every device where the owner's account is logged
@@ -247,7 +249,7 @@ pub async fn enqueue_push(
             reason: message.reason.clone(),
             purpose: message.purpose,
             client_id: Some(account.client_id),
-            not_before: None,
+            not_before: message.not_before,
         };
         ids.push(enqueue(conn, platform, scope, new).await?);
     }

@@ -49,6 +49,8 @@ permissions! {
     AgreementsPrint = "agreements.print", Staff, "Print a healthcare agreement";
     ProfileUpdateOwn = "profile.update_own", Staff, "Update own user profile";
     OutboxView = "outbox.view", Staff, "See outgoing notifications and their delivery status";
+    ChatView = "chat.view", Staff, "Read and answer conversations with clients";
+    NotificationsSend = "notifications.send", Staff, "Send one-way app notifications to a client";
     ReportsMost = "reports.most", Manager, "Most reports";
     CampaignsSend = "campaigns.send", Manager, "Send practice-wide campaigns (Reinvite All, message-center blasts)";
     PlansMarkPaidInFull = "plans.mark_paid_in_full", Manager, "Mark a plan paid in full";

@@ -325,6 +325,7 @@ async fn queue(
                 image_url: None,
                 reason: reason.to_owned(),
                 purpose,
+                not_before: None,
             };
             outbox::enqueue_push(conn, platform, scope, account.id, message).await?;
             return Ok(true);

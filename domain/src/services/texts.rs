@@ -204,6 +204,7 @@ pub async fn receive(platform: &Platform, inbound: Inbound) -> DomainResult<Inbo
         return Ok(InboundOutcome::Duplicate);
     }
     let word = inbound.body.trim().to_uppercase();
+    let mut stored_message = None;
     let outcome = if STOP_WORDS.contains(&word.as_str()) {
         opt_out(&txn, platform, practice.id, from.as_str(), "keyword").await?;
         InboundOutcome::OptedOut
@@ -233,12 +234,17 @@ pub async fn receive(platform: &Platform, inbound: Inbound) -> DomainResult<Inbo
                 channel: "sms",
                 client_message_id: Some(inbound.sid.clone()),
                 body: inbound.body.clone(),
+                attachment_id: None,
             };
-            conversations::append(&txn, platform, Scope { practice_id: practice.id }, household.id, text).await?;
+            let scope = Scope { practice_id: practice.id };
+            stored_message = Some(conversations::append(&txn, platform, scope, household.id, text).await?.message);
         }
         InboundOutcome::Received { client_id: client.map(|c| c.id) }
     };
     txn.commit().await?;
+    if let Some(message) = stored_message {
+        conversations::announce(platform, &message).await;
+    }
     Ok(outcome)
 }
 

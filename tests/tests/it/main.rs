@@ -6,6 +6,7 @@ mod auth;
 mod browser;
 mod bus;
 mod campaigns;
+mod chat;
 mod clients;
 mod email;
 mod errors;

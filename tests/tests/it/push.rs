@@ -60,6 +60,7 @@ async fn push(app: &TestApp, practice_id: Uuid, account_id: Uuid, image: Option<
             image_url: image.map(str::to_owned),
             reason: "test".into(),
             purpose: outbox::Purpose::Notification,
+            not_before: None,
         },
     )
     .await

@@ -48,6 +48,15 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("updateClientPreferences", Some(SecurityLevel::Staff)),
     ("sendBlast", Some(SecurityLevel::Manager)),
     ("listCampaigns", Some(SecurityLevel::Staff)),
+    ("listConversations", Some(SecurityLevel::Staff)),
+    ("startConversation", Some(SecurityLevel::Staff)),
+    ("getConversationById", Some(SecurityLevel::Staff)),
+    ("listConversationMessages", Some(SecurityLevel::Staff)),
+    ("answerConversation", Some(SecurityLevel::Staff)),
+    ("markConversationReadByStaff", Some(SecurityLevel::Staff)),
+    ("updateConversation", Some(SecurityLevel::Staff)),
+    ("notifyClient", Some(SecurityLevel::Staff)),
+    ("listClientNotifications", Some(SecurityLevel::Staff)),
     ("listSyncKeys", Some(SecurityLevel::Administrator)),
     ("createSyncKey", Some(SecurityLevel::Administrator)),
     ("rotateSyncKey", Some(SecurityLevel::Administrator)),
@@ -62,6 +71,7 @@ struct Ids {
     client: String,
     pet: String,
     key: String,
+    conversation: String,
 }
 
 /// How to call an operation: method, path and body, given a fresh staff
@@ -69,6 +79,7 @@ struct Ids {
 fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Value>) {
     let get = |path: String| (Method::GET, path, None);
     let (target, delivery, client, pet, key) = (&ids.target, &ids.delivery, &ids.client, &ids.pet, &ids.key);
+    let conversation = &ids.conversation;
     match operation {
         "getMe" => get("/me".into()),
         "updateMe" => (Method::PATCH, "/me".into(), Some(json!({ "display_name": "Still Me" }))),
@@ -129,6 +140,27 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
             Some(json!({ "title": "Closed Friday", "body": format!("note {n}") })),
         ),
         "listCampaigns" => get("/campaigns".into()),
+        "listConversations" => get("/conversations".into()),
+        "startConversation" => (Method::POST, format!("/clients/{client}/conversation"), None),
+        "getConversationById" => get(format!("/conversations/{conversation}")),
+        "listConversationMessages" => get(format!("/conversations/{conversation}/messages")),
+        "answerConversation" => (
+            Method::POST,
+            format!("/conversations/{conversation}/messages"),
+            Some(json!({ "client_message_id": format!("table-{n}"), "body": "Hello" })),
+        ),
+        "markConversationReadByStaff" => {
+            (Method::POST, format!("/conversations/{conversation}/read"), Some(json!({ "seq": 1 })))
+        }
+        "updateConversation" => {
+            (Method::PATCH, format!("/conversations/{conversation}"), Some(json!({ "status": "open" })))
+        }
+        "notifyClient" => (
+            Method::POST,
+            format!("/clients/{client}/notifications"),
+            Some(json!({ "title": "Lab results", "body": format!("note {n}") })),
+        ),
+        "listClientNotifications" => get(format!("/clients/{client}/notifications")),
         "listSyncKeys" => get("/sync/keys".into()),
         "createSyncKey" => (Method::POST, "/sync/keys".into(), Some(json!({ "name": format!("agent {n}") }))),
         "rotateSyncKey" => (Method::POST, format!("/sync/keys/{key}/rotate"), None),
@@ -145,6 +177,7 @@ fn ids_none() -> Ids {
         client: String::new(),
         pet: String::new(),
         key: String::new(),
+        conversation: String::new(),
     }
 }
 
@@ -197,6 +230,15 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
     let (_, listed) = app.get_json("/api/dashboard/v1/clients", &app.login("maple-vets", "admin").await).await;
     let client = listed["items"][0]["id"].as_str().unwrap().to_owned();
     let pet = listed["items"][0]["pets"][0]["id"].as_str().unwrap().to_owned();
+    let admin = app.login("maple-vets", "admin").await;
+    let started = app
+        .client
+        .post(app.url(&format!("/api/dashboard/v1/clients/{client}/conversation")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let conversation = started.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
 
     let mut n = 0;
     for level in SecurityLevel::ALL {
@@ -230,6 +272,7 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
                 client: client.clone(),
                 pet: pet.clone(),
                 key,
+                conversation: conversation.clone(),
             };
             let token = app.login("maple-vets", &caller).await;
             let response = call(&app, &token, request(operation, &ids, n)).await;

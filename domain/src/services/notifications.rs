@@ -1,0 +1,155 @@
+//! One-way notifications from the practice ("Send notification" and
+//! "Contact" in the dashboard): kept in the household's inbox, which the app
+//! lists and marks read, and pushed to each of its devices.
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use uuid::Uuid;
+
+use crate::{
+    Actor, Cursor, DomainError, DomainResult, Origin, Page, Platform, Scope,
+    entities::{client, notification, owner_account},
+    services::{
+        activity::{self, Entry},
+        outbox::{self, Purpose, PushMessage},
+    },
+};
+
+/// A notification to send.
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    /// Its title (1 to 120 characters).
+    pub title: String,
+    /// Its text (1 to 2,000 characters).
+    pub body: String,
+    /// A picture to show with it (an `https` URL).
+    pub image_url: Option<String>,
+}
+
+impl NewNotification {
+    fn check(&self) -> DomainResult<()> {
+        let title = self.title.trim().chars().count();
+        let body = self.body.trim().chars().count();
+        if !(1..=120).contains(&title) || !(1..=2_000).contains(&body) {
+            return Err(DomainError::invalid(
+                "invalid_notification",
+                "a notification has a title of 1 to 120 characters and a text of 1 to 2,000",
+            ));
+        }
+        if self.image_url.as_ref().is_some_and(|url| !url.starts_with("https://") || url.len() > 2_000) {
+            return Err(DomainError::invalid("invalid_image_url", "a notification's picture is an https URL"));
+        }
+        Ok(())
+    }
+}
+
+/// Stores a notification in the household's inbox and pushes it to each of
+/// its app accounts' devices; logged as `client.notified`.
+pub async fn send(
+    platform: &Platform,
+    scope: Scope,
+    actor: &Actor,
+    origin: &Origin,
+    client_id: Uuid,
+    new: NewNotification,
+) -> DomainResult<notification::Model> {
+    new.check()?;
+    let household = client::Entity::find_by_id(client_id)
+        .filter(client::Column::PracticeId.eq(scope.practice_id))
+        .one(&platform.db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let txn = platform.db.begin().await?;
+    let stored = notification::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        practice_id: Set(scope.practice_id),
+        client_id: Set(household.id),
+        title: Set(new.title.trim().to_owned()),
+        body: Set(new.body.trim().to_owned()),
+        image_url: Set(new.image_url.clone()),
+        sent_by: Set(actor.id),
+        read_at: Set(None),
+        created_at: Set(platform.clock.now()),
+    };
+    let stored = notification::Entity::insert(stored).exec_with_returning(&txn).await?;
+    let accounts = owner_account::Entity::find()
+        .filter(owner_account::Column::ClientId.eq(household.id))
+        .filter(owner_account::Column::DisabledAt.is_null())
+        .all(&txn)
+        .await?;
+    for account in accounts {
+        let mut data = serde_json::Map::new();
+        data.insert("kind".into(), "notification".into());
+        data.insert("notification_id".into(), stored.id.to_string().into());
+        let push = PushMessage {
+            title: stored.title.clone(),
+            body: stored.body.clone(),
+            data,
+            image_url: stored.image_url.clone(),
+            reason: format!("notification from {}", actor.name),
+            purpose: Purpose::Notification,
+            not_before: None,
+        };
+        outbox::enqueue_push(&txn, platform, scope, account.id, push).await?;
+    }
+    let entry = Entry::new("client.notified", actor, origin)
+        .target("client", household.id)
+        .detail(serde_json::json!({ "notification_id": stored.id, "title": stored.title }));
+    activity::record(&txn, platform, scope, entry).await?;
+    txn.commit().await?;
+    Ok(stored)
+}
+
+/// A household's notifications, newest first.
+pub async fn inbox(
+    platform: &Platform,
+    scope: Scope,
+    client_id: Uuid,
+    after: Option<Cursor>,
+    limit: u64,
+) -> DomainResult<Page<notification::Model>> {
+    use sea_orm::sea_query::ExprTrait as _;
+    let mut query = notification::Entity::find()
+        .filter(notification::Column::PracticeId.eq(scope.practice_id))
+        .filter(notification::Column::ClientId.eq(client_id));
+    if let Some(cursor) = after {
+        query = query.filter(
+            notification::Column::CreatedAt
+                .lt(cursor.created_at)
+                .or(notification::Column::CreatedAt.eq(cursor.created_at).and(notification::Column::Id.lt(cursor.id))),
+        );
+    }
+    let mut items = query
+        .order_by_desc(notification::Column::CreatedAt)
+        .order_by_desc(notification::Column::Id)
+        .limit(limit + 1)
+        .all(&platform.db)
+        .await?;
+    let next = if items.len() as u64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|last| Cursor { created_at: last.created_at, id: last.id })
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
+
+/// Marks one of the household's notifications read (once; later calls keep the first time).
+pub async fn mark_read(
+    platform: &Platform,
+    scope: Scope,
+    client_id: Uuid,
+    id: Uuid,
+) -> DomainResult<notification::Model> {
+    let found = notification::Entity::find_by_id(id)
+        .filter(notification::Column::PracticeId.eq(scope.practice_id))
+        .filter(notification::Column::ClientId.eq(client_id))
+        .one(&platform.db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if found.read_at.is_some() {
+        return Ok(found);
+    }
+    let mut row: notification::ActiveModel = found.into();
+    row.read_at = Set(Some(platform.clock.now()));
+    Ok(sea_orm::ActiveModelTrait::update(row, &platform.db).await?)
+}

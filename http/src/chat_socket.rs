@@ -1,0 +1,520 @@
+//! The chat sockets' one loop, for both sides: the owner app (`/ws/app`,
+//! its household's conversation) and the dashboard (`/ws/dashboard`, every
+//! conversation of the practice and its other live events). The frame
+//! protocol is documented in `docs/chat-protocol.md`.
+//!
+//! Each socket keeps, per conversation, the last seq it sent. A message
+//! frame from the bus that is not the next one is either old (dropped) or
+//! ahead of a gap, which is filled from the table first: messages commit in
+//! seq order, so what the gap lacks is already stored. A client therefore
+//! sees every conversation in seq order, without holes.
+//!
+//! No message frame goes out before the client's first frame (normally
+//! `resume`): whatever is stored by then comes from the table when it
+//! resumes, so a replay never arrives after a later live message.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use petbridge_domain::{
+    DomainError, Platform, Scope,
+    entities::message,
+    services::{
+        conversations::{self, Author, NewMessage, RESUME_LIMIT, Side},
+        events::{self, ChatMessage, EVENT_VERSION, PracticeEvent},
+        permissions::Permission,
+        sessions::{self, StaffPrincipal},
+        socket_tickets::{self, TicketHolder},
+    },
+};
+use poem::web::websocket::{CloseCode, Message, WebSocketConfig, WebSocketStream};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use uuid::Uuid;
+
+/// How often the server pings; a socket that has not answered the previous
+/// ping by then is closed, and the login behind it is checked again.
+const HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// A socket that sends nothing for this long is closed (the app reconnects
+/// when it is used again).
+const IDLE_LIMIT: Duration = Duration::from_secs(30 * 60);
+
+/// Typing frames from one socket are passed on at most this often.
+const TYPING_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Frames queued on the bus that one flush may carry.
+const COALESCE: usize = 64;
+
+/// Small buffers: most sockets sit idle, and their memory is what limits how
+/// many one server holds (the default read buffer is 128 KiB per socket).
+pub fn socket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(Some(64 * 1024))
+        .max_frame_size(Some(64 * 1024))
+}
+
+/// Who is at the other end of a socket.
+pub enum Peer {
+    /// An owner in the app, let in by a ticket.
+    Owner(TicketHolder),
+    /// A staff member in the dashboard, by session cookie.
+    Staff {
+        /// The session's principal.
+        principal: StaffPrincipal,
+        /// The session cookie, checked again on each heartbeat.
+        token: String,
+    },
+}
+
+/// A frame from the client.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientFrame {
+    Send {
+        conversation_id: Option<Uuid>,
+        client_message_id: String,
+        #[serde(default)]
+        body: String,
+        attachment_id: Option<Uuid>,
+    },
+    Read {
+        conversation_id: Option<Uuid>,
+        seq: i64,
+    },
+    Typing {
+        conversation_id: Option<Uuid>,
+    },
+    Resume {
+        conversations: Vec<Position>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+struct Position {
+    conversation_id: Option<Uuid>,
+    last_seq: i64,
+}
+
+/// One socket's state.
+struct Session {
+    platform: Platform,
+    peer: Peer,
+    /// The owner's conversation (none for staff).
+    own_conversation: Option<Uuid>,
+    /// Per conversation, the last seq this socket sent.
+    sent: HashMap<Uuid, i64>,
+    /// Whether the client said where it stands (its first frame).
+    resumed: bool,
+    last_typing: Option<Instant>,
+}
+
+/// Serves one upgraded socket until either side closes it.
+pub async fn serve(socket: WebSocketStream, platform: Platform, peer: Peer) {
+    let (mut sink, mut stream) = socket.split();
+    let mut session =
+        Session { platform, peer, own_conversation: None, sent: HashMap::new(), resumed: false, last_typing: None };
+    let hello = match session.hello().await {
+        Ok(hello) => hello,
+        Err(err) => {
+            tracing::warn!(error = %err, "could not open a chat socket");
+            let _ = sink.send(Message::Close(Some((CloseCode::Error, "try again".into())))).await;
+            return;
+        }
+    };
+    let topic = match (&session.peer, session.own_conversation) {
+        (Peer::Owner(_), Some(conversation_id)) => events::conversation_topic(conversation_id),
+        _ => events::practice_topic(session.practice_id()),
+    };
+    let mut bus = session.platform.bus.subscribe(&topic);
+    if sink.send(text(&hello)).await.is_err() {
+        return;
+    }
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.tick().await;
+    let mut answered = true;
+    let mut last_heard = Instant::now();
+    loop {
+        tokio::select! {
+            event = bus.recv() => {
+                let mut out = Vec::new();
+                let mut next = event;
+                // Feed what is queued, then flush once (coalescing).
+                for _ in 0..COALESCE {
+                    match next {
+                        Ok(frame) => out.extend(session.on_event(&frame).await),
+                        Err(RecvError::Lagged(_)) => out.extend(session.lagged().await),
+                        Err(RecvError::Closed) => return,
+                    }
+                    next = match bus.try_recv() {
+                        Ok(frame) => Ok(frame),
+                        Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
+                        Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+                    };
+                }
+                if send_all(&mut sink, out).await.is_err() {
+                    break;
+                }
+            }
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(frame))) => {
+                    last_heard = Instant::now();
+                    let replies = session.on_frame(&frame).await;
+                    if send_all(&mut sink, replies).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Pong(_))) => answered = true,
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => last_heard = Instant::now(),
+            },
+            _ = heartbeat.tick() => {
+                let live = session.still_live().await;
+                let idle = last_heard.elapsed() > IDLE_LIMIT;
+                if !answered || !live || idle {
+                    let reason = if !live { "login ended" } else if idle { "idle" } else { "no answer to ping" };
+                    let _ = sink.send(Message::Close(Some((CloseCode::Policy, reason.to_owned())))).await;
+                    break;
+                }
+                answered = false;
+                if sink.send(Message::Ping(Vec::new())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn send_all<S>(sink: &mut S, frames: Vec<Message>) -> Result<(), poem::Error>
+where
+    S: futures_util::Sink<Message> + Unpin,
+{
+    if frames.is_empty() {
+        return Ok(());
+    }
+    let closed = || poem::Error::from_string("socket closed", poem::http::StatusCode::BAD_REQUEST);
+    for frame in frames {
+        sink.feed(frame).await.map_err(|_| closed())?;
+    }
+    sink.flush().await.map_err(|_| closed())
+}
+
+fn text(value: &Value) -> Message {
+    Message::Text(value.to_string())
+}
+
+fn bytes_text(json: Bytes) -> Message {
+    Message::Text(String::from_utf8_lossy(&json).into_owned())
+}
+
+fn error_frame(code: &str, detail: &str, client_message_id: Option<&str>) -> Message {
+    let mut frame = json!({ "v": EVENT_VERSION, "type": "error", "code": code, "detail": detail });
+    if let Some(id) = client_message_id {
+        frame["client_message_id"] = Value::String(id.to_owned());
+    }
+    text(&frame)
+}
+
+fn domain_error_frame(err: &DomainError, client_message_id: Option<&str>) -> Message {
+    let (code, detail) = match err {
+        DomainError::NotFound => ("not_found", "no such conversation".to_owned()),
+        DomainError::Validation(code, message) => (*code, message.clone()),
+        DomainError::Forbidden => ("forbidden", "not allowed".to_owned()),
+        other => {
+            tracing::error!(error = %other, "chat socket request failed");
+            ("internal", "something went wrong; try again".to_owned())
+        }
+    };
+    error_frame(code, &detail, client_message_id)
+}
+
+impl Session {
+    fn practice_id(&self) -> Uuid {
+        match &self.peer {
+            Peer::Owner(holder) => holder.practice_id,
+            Peer::Staff { principal, .. } => principal.practice_id,
+        }
+    }
+
+    fn scope(&self) -> Scope {
+        Scope { practice_id: self.practice_id() }
+    }
+
+    fn side(&self) -> Side {
+        match self.peer {
+            Peer::Owner(_) => Side::Owner,
+            Peer::Staff { .. } => Side::Staff,
+        }
+    }
+
+    /// The first frame; an owner's socket starts at its conversation's last seq.
+    async fn hello(&mut self) -> Result<Value, DomainError> {
+        match &self.peer {
+            Peer::Owner(holder) => {
+                let conversation =
+                    conversations::of_household(&self.platform.db, &self.platform, self.scope(), holder.client_id)
+                        .await?;
+                self.own_conversation = Some(conversation.id);
+                self.sent.insert(conversation.id, conversation.last_seq);
+                Ok(json!({
+                    "v": EVENT_VERSION, "type": "hello", "side": "owner",
+                    "conversation_id": conversation.id, "last_seq": conversation.last_seq,
+                    "staff_read_seq": conversation.staff_read_seq, "owner_read_seq": conversation.owner_read_seq,
+                }))
+            }
+            Peer::Staff { principal, .. } => Ok(json!({
+                "v": EVENT_VERSION, "type": "hello", "side": "staff", "staff": principal.username,
+            })),
+        }
+    }
+
+    async fn still_live(&self) -> bool {
+        match &self.peer {
+            Peer::Owner(holder) => {
+                socket_tickets::still_live(&self.platform, holder.account_id, holder.session_id).await
+            }
+            Peer::Staff { token, .. } => sessions::still_live(&self.platform, token).await,
+        }
+    }
+
+    /// Fell behind the bus, which dropped frames: the messages come from
+    /// the table instead; the rest (typing, reads, inbox state) the client
+    /// refreshes when told.
+    async fn lagged(&mut self) -> Vec<Message> {
+        let mut out = vec![text(&json!({ "v": EVENT_VERSION, "type": "lagged" }))];
+        let positions: Vec<(Uuid, i64)> = self.sent.iter().map(|(id, seq)| (*id, *seq)).collect();
+        for (conversation_id, last) in positions {
+            out.extend(self.catch_up(conversation_id, last).await);
+        }
+        out
+    }
+
+    /// What one bus frame becomes on this socket.
+    async fn on_event(&mut self, frame: &Bytes) -> Vec<Message> {
+        let (route, json) = events::split(frame);
+        let Some(conversation_id) = route.conversation_id else {
+            return vec![bytes_text(json)];
+        };
+        if route.seq == 0 {
+            return vec![bytes_text(json)];
+        }
+        if !self.resumed {
+            // Its resume reads it from the table.
+            return Vec::new();
+        }
+        match self.sent.get(&conversation_id).copied() {
+            // A staff socket learns a conversation from its first message.
+            None => {
+                self.sent.insert(conversation_id, route.seq);
+                vec![bytes_text(json)]
+            }
+            Some(last) if route.seq <= last => Vec::new(),
+            Some(last) if route.seq == last + 1 => {
+                self.sent.insert(conversation_id, route.seq);
+                vec![bytes_text(json)]
+            }
+            Some(last) => self.catch_up(conversation_id, last).await,
+        }
+    }
+
+    /// Sends what a conversation holds after `after`, from the table; too
+    /// much becomes `reset` (the client refetches over REST).
+    async fn catch_up(&mut self, conversation_id: Uuid, after: i64) -> Vec<Message> {
+        let stored =
+            match conversations::messages_after(&self.platform.db, conversation_id, after, RESUME_LIMIT + 1).await {
+                Ok(stored) => stored,
+                Err(err) => return vec![domain_error_frame(&err, None)],
+            };
+        if stored.len() as u64 > RESUME_LIMIT {
+            let last = match conversations::get(&self.platform.db, self.scope(), conversation_id).await {
+                Ok(conversation) => conversation.last_seq,
+                Err(err) => return vec![domain_error_frame(&err, None)],
+            };
+            // Live frames carry on from there; the client fetches the rest.
+            self.sent.insert(conversation_id, last);
+            return vec![text(&json!({
+                "v": EVENT_VERSION, "type": "reset", "reason": "too_far_behind",
+                "conversation_id": conversation_id, "last_seq": last,
+            }))];
+        }
+        let names = match conversations::author_names(&self.platform, &stored).await {
+            Ok(names) => names,
+            Err(err) => return vec![domain_error_frame(&err, None)],
+        };
+        let mut out = Vec::with_capacity(stored.len());
+        for message in &stored {
+            let event = PracticeEvent::Message {
+                message: ChatMessage::new(message, names.get(&message.id).cloned().unwrap_or_default()),
+            };
+            out.push(bytes_text(events::split(&events::frame(&event)).1));
+        }
+        let newest = stored.last().map_or(after, |m| m.seq);
+        let sent = self.sent.entry(conversation_id).or_insert(newest);
+        *sent = (*sent).max(newest);
+        out
+    }
+
+    /// The conversation a client frame names, checked against who asks: an
+    /// owner only ever reaches their own; staff only their practice's.
+    async fn conversation(
+        &self,
+        conversation_id: Option<Uuid>,
+    ) -> Result<petbridge_domain::entities::conversation::Model, DomainError> {
+        match (&self.peer, conversation_id) {
+            (Peer::Owner(_), Some(id)) if Some(id) != self.own_conversation => Err(DomainError::NotFound),
+            (Peer::Owner(_), _) => {
+                let id = self.own_conversation.ok_or(DomainError::NotFound)?;
+                conversations::get(&self.platform.db, self.scope(), id).await
+            }
+            (Peer::Staff { principal, .. }, Some(id)) => {
+                if !principal.level.grants(Permission::ChatView) {
+                    return Err(DomainError::Forbidden);
+                }
+                conversations::get(&self.platform.db, self.scope(), id).await
+            }
+            (Peer::Staff { .. }, None) => {
+                Err(DomainError::invalid("conversation_required", "name the conversation_id"))
+            }
+        }
+    }
+
+    /// What one client frame does, and the frames it answers with.
+    async fn on_frame(&mut self, frame: &str) -> Vec<Message> {
+        let value: Value = match serde_json::from_str(frame) {
+            Ok(value) => value,
+            Err(_) => return vec![error_frame("invalid_frame", "frames are JSON objects", None)],
+        };
+        if value.get("v").is_some_and(|v| v.as_u64() != Some(u64::from(EVENT_VERSION))) {
+            return vec![error_frame("unsupported_version", "this server speaks version 1", None)];
+        }
+        let parsed: ClientFrame = match serde_json::from_value(value) {
+            Ok(parsed) => parsed,
+            Err(err) => return vec![error_frame("invalid_frame", &err.to_string(), None)],
+        };
+        let mut out = Vec::new();
+        if !self.resumed && !matches!(parsed, ClientFrame::Resume { .. }) {
+            // Any other first frame resumes from where the socket started.
+            out = self.resume(Vec::new()).await;
+        }
+        out.extend(self.handle(parsed).await);
+        out
+    }
+
+    /// Starts message frames: from each position given, and for an owner's
+    /// own conversation from where the socket opened when it is not named.
+    async fn resume(&mut self, positions: Vec<Position>) -> Vec<Message> {
+        self.resumed = true;
+        let mut out = Vec::new();
+        let names_own =
+            positions.iter().any(|p| p.conversation_id.is_none() || p.conversation_id == self.own_conversation);
+        if let (Some(own), false) = (self.own_conversation, names_own) {
+            let opened_at = self.sent.get(&own).copied().unwrap_or(0);
+            out.extend(self.catch_up(own, opened_at).await);
+        }
+        for position in positions {
+            match self.conversation(position.conversation_id).await {
+                // Replays from the client's seq, whatever this socket sent before.
+                Ok(conversation) => out.extend(self.catch_up(conversation.id, position.last_seq.max(0)).await),
+                Err(err) => out.push(domain_error_frame(&err, None)),
+            }
+        }
+        out
+    }
+
+    async fn handle(&mut self, parsed: ClientFrame) -> Vec<Message> {
+        match parsed {
+            ClientFrame::Send { conversation_id, client_message_id, body, attachment_id } => {
+                self.send(conversation_id, client_message_id, body, attachment_id).await
+            }
+            ClientFrame::Read { conversation_id, seq } => {
+                let result = async {
+                    let conversation = self.conversation(conversation_id).await?;
+                    conversations::mark_read(&self.platform, self.scope(), conversation.id, self.side(), seq).await
+                }
+                .await;
+                match result {
+                    Ok(_) => Vec::new(),
+                    Err(err) => vec![domain_error_frame(&err, None)],
+                }
+            }
+            ClientFrame::Typing { conversation_id } => {
+                if self.last_typing.is_some_and(|at| at.elapsed() < TYPING_INTERVAL) {
+                    return Vec::new();
+                }
+                self.last_typing = Some(Instant::now());
+                match self.conversation(conversation_id).await {
+                    Ok(conversation) => {
+                        let name = self.display_name(&conversation).await;
+                        conversations::typing(&self.platform, &conversation, self.side(), name).await;
+                        Vec::new()
+                    }
+                    Err(err) => vec![domain_error_frame(&err, None)],
+                }
+            }
+            ClientFrame::Resume { conversations } => self.resume(conversations).await,
+        }
+    }
+
+    async fn send(
+        &mut self,
+        conversation_id: Option<Uuid>,
+        client_message_id: String,
+        body: String,
+        attachment_id: Option<Uuid>,
+    ) -> Vec<Message> {
+        let reference = Some(client_message_id.as_str());
+        let conversation = match self.conversation(conversation_id).await {
+            Ok(conversation) => conversation,
+            Err(err) => return vec![domain_error_frame(&err, reference)],
+        };
+        let author = match &self.peer {
+            Peer::Owner(_) => Author::Owner,
+            Peer::Staff { principal, .. } => Author::Staff(principal.staff_id),
+        };
+        let new = NewMessage {
+            author,
+            channel: "app",
+            client_message_id: Some(client_message_id.clone()),
+            body,
+            attachment_id,
+        };
+        match conversations::send(&self.platform, self.scope(), conversation.client_id, new).await {
+            Ok(appended) => {
+                let name = self.author_name(&appended.message).await;
+                vec![text(&json!({
+                    "v": EVENT_VERSION, "type": "ack", "client_message_id": client_message_id,
+                    "replayed": appended.replayed, "message": ChatMessage::new(&appended.message, name),
+                }))]
+            }
+            Err(err) => vec![domain_error_frame(&err, reference)],
+        }
+    }
+
+    async fn author_name(&self, message: &message::Model) -> String {
+        match &self.peer {
+            Peer::Staff { principal, .. } if message.author_staff_id == Some(principal.staff_id) => {
+                principal.display_name.clone()
+            }
+            _ => conversations::author_names(&self.platform, std::slice::from_ref(message))
+                .await
+                .ok()
+                .and_then(|mut names| names.remove(&message.id))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// How this socket's user appears to the other side.
+    async fn display_name(&self, conversation: &petbridge_domain::entities::conversation::Model) -> String {
+        match &self.peer {
+            Peer::Staff { principal, .. } => principal.display_name.clone(),
+            Peer::Owner(_) => conversations::household_name(&self.platform, conversation.id).await.unwrap_or_default(),
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Chat and notifications in the owner app API: the household's conversation
+//! with the practice (history, send, read), tickets for the realtime socket
+//! (`/ws/app`), and the notifications inbox. All of it needs a verified email.
+
+use chrono::{DateTime, Utc};
+use petbridge_domain::types::page_limit;
+use petbridge_domain::{
+    Cursor, Platform,
+    services::{
+        conversations::{self, Author, NewMessage, Side},
+        notifications, owners, socket_tickets,
+    },
+};
+use petbridge_http::{
+    ApiResult,
+    chat::{
+        ChatMessageView, ConversationView, MessagePage, NewChatMessage, NotificationPage, NotificationView, ReadMark,
+    },
+    chat_socket::{self, Peer},
+};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi, Tags,
+    param::{Path, Query},
+    payload::Json,
+};
+use uuid::Uuid;
+
+use crate::OwnerAuth;
+
+/// Chat and notifications of the owner app.
+pub struct AppChatApi;
+
+#[derive(Tags)]
+enum Tag {
+    /// The conversation with the practice, and its realtime socket.
+    Chat,
+    /// One-way notifications from the practice.
+    Notifications,
+}
+
+/// A ticket that opens the chat socket once.
+#[derive(Debug, Object)]
+pub struct SocketTicket {
+    /// Open `/ws/app?ticket=…` with it before it expires.
+    pub ticket: String,
+    /// Unused by then, it no longer works.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A stored message.
+#[derive(ApiResponse)]
+enum Sent {
+    /// Stored now.
+    #[oai(status = 201)]
+    Created(Json<ChatMessageView>),
+    /// Stored before under the same `client_message_id`: the original.
+    #[oai(status = 200)]
+    Replayed(Json<ChatMessageView>),
+}
+
+/// A new ticket.
+#[derive(ApiResponse)]
+enum TicketIssued {
+    /// Use it within a minute.
+    #[oai(status = 201)]
+    Created(Json<SocketTicket>),
+}
+
+#[OpenApi]
+impl AppChatApi {
+    /// A one-time ticket for the realtime chat socket (`GET /ws/app?ticket=…`):
+    /// the access token itself never travels in a URL.
+    #[oai(path = "/chat/tickets", method = "post", tag = "Tag::Chat", operation_id = "createSocketTicket")]
+    async fn ticket(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<TicketIssued> {
+        auth.0.require_verified()?;
+        let ticket = socket_tickets::issue(&platform, &auth.0).await?;
+        Ok(TicketIssued::Created(Json(SocketTicket { ticket: ticket.ticket, expires_at: ticket.expires_at })))
+    }
+
+    /// The household's conversation with the practice.
+    #[oai(path = "/conversation", method = "get", tag = "Tag::Chat", operation_id = "getConversation")]
+    async fn conversation(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<Json<ConversationView>> {
+        auth.0.require_verified()?;
+        let household = owners::household(&platform, &auth.0).await?;
+        let conversation = conversations::of_household(&platform.db, &platform, auth.0.scope(), household.id).await?;
+        Ok(Json(ConversationView::new(conversation, false)))
+    }
+
+    /// Messages of the conversation: newest first, scrolling back with
+    /// `before_seq`; or oldest first after `after_seq` (catching up).
+    #[oai(path = "/conversation/messages", method = "get", tag = "Tag::Chat", operation_id = "listMessages")]
+    async fn messages(
+        &self,
+        auth: OwnerAuth,
+        platform: Data<&Platform>,
+        before_seq: Query<Option<i64>>,
+        after_seq: Query<Option<i64>>,
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<MessagePage>> {
+        auth.0.require_verified()?;
+        let household = owners::household(&platform, &auth.0).await?;
+        let conversation = conversations::of_household(&platform.db, &platform, auth.0.scope(), household.id).await?;
+        let page =
+            conversations::history(&platform, conversation.id, before_seq.0, after_seq.0, page_limit(limit.0)?).await?;
+        Ok(Json(MessagePage { next_seq: page.next_seq, items: ChatMessageView::list(page.items, &page.names) }))
+    }
+
+    /// Send a message to the practice. Retrying with the same
+    /// `client_message_id` returns the stored message (200) instead of a second.
+    #[oai(path = "/conversation/messages", method = "post", tag = "Tag::Chat", operation_id = "sendMessage")]
+    async fn send(&self, auth: OwnerAuth, platform: Data<&Platform>, body: Json<NewChatMessage>) -> ApiResult<Sent> {
+        auth.0.require_verified()?;
+        let household = owners::household(&platform, &auth.0).await?;
+        let new = NewMessage {
+            author: Author::Owner,
+            channel: "app",
+            client_message_id: Some(body.0.client_message_id),
+            body: body.0.body,
+            attachment_id: body.0.attachment_id,
+        };
+        let appended = conversations::send(&platform, auth.0.scope(), household.id, new).await?;
+        let name = format!("{} {}", household.first_name, household.last_name).trim().to_owned();
+        let view = ChatMessageView::new(appended.message, name);
+        Ok(if appended.replayed { Sent::Replayed(Json(view)) } else { Sent::Created(Json(view)) })
+    }
+
+    /// Mark the conversation read up to `seq` (the practice sees the receipt).
+    #[oai(path = "/conversation/read", method = "post", tag = "Tag::Chat", operation_id = "markConversationRead")]
+    async fn read(
+        &self,
+        auth: OwnerAuth,
+        platform: Data<&Platform>,
+        body: Json<ReadMark>,
+    ) -> ApiResult<Json<ConversationView>> {
+        auth.0.require_verified()?;
+        let household = owners::household(&platform, &auth.0).await?;
+        let scope = auth.0.scope();
+        let conversation = conversations::of_household(&platform.db, &platform, scope, household.id).await?;
+        let conversation = conversations::mark_read(&platform, scope, conversation.id, Side::Owner, body.0.seq).await?;
+        Ok(Json(ConversationView::new(conversation, false)))
+    }
+
+    /// The notifications inbox, newest first.
+    #[oai(path = "/notifications", method = "get", tag = "Tag::Notifications", operation_id = "listNotifications")]
+    async fn notifications(
+        &self,
+        auth: OwnerAuth,
+        platform: Data<&Platform>,
+        after: Query<Option<String>>,
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<NotificationPage>> {
+        auth.0.require_verified()?;
+        let household = owners::household(&platform, &auth.0).await?;
+        let after = after.0.as_deref().map(Cursor::decode).transpose()?;
+        let page = notifications::inbox(&platform, auth.0.scope(), household.id, after, page_limit(limit.0)?).await?;
+        Ok(Json(NotificationPage {
+            items: page.items.into_iter().map(NotificationView::from).collect(),
+            next: page.next.map(|c| c.encode()),
+        }))
+    }
+
+    /// Mark a notification read.
+    #[oai(
+        path = "/notifications/:id/read",
+        method = "post",
+        tag = "Tag::Notifications",
+        operation_id = "markNotificationRead"
+    )]
+    async fn read_notification(
+        &self,
+        auth: OwnerAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<NotificationView>> {
+        auth.0.require_verified()?;
+        let household = owners::household(&platform, &auth.0).await?;
+        Ok(Json(notifications::mark_read(&platform, auth.0.scope(), household.id, id.0).await?.into()))
+    }
+}
+
+/// The query of the socket URL.
+#[derive(Debug, serde::Deserialize)]
+pub struct TicketParam {
+    ticket: String,
+}
+
+/// Opens the owner's chat socket (`GET /ws/app?ticket=…`) with a ticket from
+/// `POST /chat/tickets`; the frames are in `docs/chat-protocol.md`.
+#[poem::handler]
+pub async fn app_socket(
+    ws: poem::web::websocket::WebSocket,
+    platform: Data<&Platform>,
+    params: poem::web::Query<TicketParam>,
+) -> poem::Response {
+    use poem::IntoResponse;
+    match socket_tickets::redeem(&platform, &params.0.ticket).await {
+        Ok(holder) => {
+            let platform = platform.clone();
+            ws.config(chat_socket::socket_config())
+                .on_upgrade(move |socket| chat_socket::serve(socket, platform, Peer::Owner(holder)))
+                .into_response()
+        }
+        Err(err) => petbridge_http::ApiError::from(err).into_response(),
+    }
+}
