@@ -145,19 +145,25 @@ pub async fn serve(socket: WebSocketStream, platform: Platform, peer: Peer) {
         tokio::select! {
             event = bus.recv() => {
                 let mut out = Vec::new();
-                let mut next = event;
-                // Feed what is queued, then flush once (coalescing).
-                for _ in 0..COALESCE {
-                    match next {
+                let mut next = Some(event);
+                let mut fed = 0;
+                // Feed what is queued, then flush once (coalescing). Only
+                // take another frame when there is room for it: a frame
+                // taken and then left would be lost.
+                while let Some(event) = next.take() {
+                    match event {
                         Ok(frame) => out.extend(session.on_event(&frame).await),
                         Err(RecvError::Lagged(_)) => out.extend(session.lagged().await),
                         Err(RecvError::Closed) => return,
                     }
-                    next = match bus.try_recv() {
-                        Ok(frame) => Ok(frame),
-                        Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
-                        Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-                    };
+                    fed += 1;
+                    if fed < COALESCE {
+                        next = match bus.try_recv() {
+                            Ok(frame) => Some(Ok(frame)),
+                            Err(TryRecvError::Lagged(missed)) => Some(Err(RecvError::Lagged(missed))),
+                            Err(TryRecvError::Empty | TryRecvError::Closed) => None,
+                        };
+                    }
                 }
                 if send_all(&mut sink, out).await.is_err() {
                     break;
@@ -353,7 +359,7 @@ impl Session {
             let event = PracticeEvent::Message {
                 message: ChatMessage::new(message, names.get(&message.id).cloned().unwrap_or_default()),
             };
-            out.push(bytes_text(events::split(&events::frame(&event)).1));
+            out.push(bytes_text(events::json(&event)));
         }
         let newest = stored.last().map_or(after, |m| m.seq);
         let sent = self.sent.entry(conversation_id).or_insert(newest);
@@ -514,7 +520,7 @@ impl Session {
     async fn display_name(&self, conversation: &petbridge_domain::entities::conversation::Model) -> String {
         match &self.peer {
             Peer::Staff { principal, .. } => principal.display_name.clone(),
-            Peer::Owner(_) => conversations::household_name(&self.platform, conversation.id).await.unwrap_or_default(),
+            Peer::Owner(_) => conversations::household_name(&self.platform, conversation).await.unwrap_or_default(),
         }
     }
 }
