@@ -120,7 +120,7 @@ impl AppChatApi {
             attachment_id: body.0.attachment_id,
         };
         let appended = conversations::send(&platform, auth.0.scope(), household.id, new).await?;
-        let name = format!("{} {}", household.first_name, household.last_name).trim().to_owned();
+        let name = conversations::client_name(&household);
         let view = ChatMessageView::new(appended.message, name);
         Ok(if appended.replayed { Sent::Replayed(Json(view)) } else { Sent::Created(Json(view)) })
     }

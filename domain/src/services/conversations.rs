@@ -319,33 +319,49 @@ pub async fn author_names(platform: &Platform, messages: &[message::Model]) -> D
             .map(|s| (s.id, s.display_name))
             .collect()
     };
+    // The households of the conversations whose owners wrote, two queries in all.
+    let owner_conversations: Vec<Uuid> =
+        messages.iter().filter(|m| m.author_staff_id.is_none()).map(|m| m.conversation_id).collect();
     let mut households: HashMap<Uuid, String> = HashMap::new();
-    let mut names = HashMap::new();
-    for message in messages {
-        let name = match message.author_staff_id {
-            Some(id) => staff.get(&id).cloned().unwrap_or_else(|| "The practice".into()),
-            None => {
-                if let Some(name) = households.get(&message.conversation_id) {
-                    name.clone()
-                } else {
-                    let name = household_name(platform, message.conversation_id).await?;
-                    households.insert(message.conversation_id, name.clone());
-                    name
-                }
+    if !owner_conversations.is_empty() {
+        let client_of: HashMap<Uuid, Uuid> = conversation::Entity::find()
+            .filter(conversation::Column::Id.is_in(owner_conversations))
+            .all(&platform.db)
+            .await?
+            .into_iter()
+            .map(|c| (c.client_id, c.id))
+            .collect();
+        let clients = client::Entity::find()
+            .filter(client::Column::Id.is_in(client_of.keys().copied()))
+            .all(&platform.db)
+            .await?;
+        for household in clients {
+            if let Some(conversation_id) = client_of.get(&household.id) {
+                households.insert(*conversation_id, client_name(&household));
             }
-        };
-        names.insert(message.id, name);
+        }
     }
-    Ok(names)
+    Ok(messages
+        .iter()
+        .map(|message| {
+            let name = match message.author_staff_id {
+                Some(id) => staff.get(&id).cloned().unwrap_or_else(|| "The practice".into()),
+                None => households.get(&message.conversation_id).cloned().unwrap_or_default(),
+            };
+            (message.id, name)
+        })
+        .collect())
 }
 
-/// The household's name, as staff and the app show it.
-pub async fn household_name(platform: &Platform, conversation_id: Uuid) -> DomainResult<String> {
-    let Some(conversation) = conversation::Entity::find_by_id(conversation_id).one(&platform.db).await? else {
-        return Ok(String::new());
-    };
-    let client = client::Entity::find_by_id(conversation.client_id).one(&platform.db).await?;
-    Ok(client.map(|c| format!("{} {}", c.first_name, c.last_name).trim().to_owned()).unwrap_or_default())
+/// A household's name, as staff and the app show it.
+pub fn client_name(household: &client::Model) -> String {
+    format!("{} {}", household.first_name, household.last_name).trim().to_owned()
+}
+
+/// The name of a conversation's household.
+pub async fn household_name(platform: &Platform, conversation: &conversation::Model) -> DomainResult<String> {
+    let household = client::Entity::find_by_id(conversation.client_id).one(&platform.db).await?;
+    Ok(household.as_ref().map(client_name).unwrap_or_default())
 }
 
 /// Marks a conversation read by one side up to `seq` (never backwards, never
@@ -515,10 +531,7 @@ pub async fn inbox(
     let items = rows
         .into_iter()
         .map(|conversation| InboxEntry {
-            client_name: clients
-                .get(&conversation.client_id)
-                .map(|c| format!("{} {}", c.first_name, c.last_name).trim().to_owned())
-                .unwrap_or_default(),
+            client_name: clients.get(&conversation.client_id).map(client_name).unwrap_or_default(),
             last_message: last_messages.remove(&conversation.id),
             conversation,
         })

@@ -201,9 +201,20 @@ pub fn frame(event: &PracticeEvent) -> Bytes {
         None => format!("- {}\n", route.seq),
     }
     .into_bytes();
-    // Serializing these types cannot fail: no maps with non-string keys.
-    let _ = serde_json::to_writer(&mut bytes, &Frame { v: EVENT_VERSION, event });
+    write_json(&mut bytes, event);
     Bytes::from(bytes)
+}
+
+/// The JSON frame alone, for a socket that sends an event it built itself.
+pub fn json(event: &PracticeEvent) -> Bytes {
+    let mut bytes = Vec::new();
+    write_json(&mut bytes, event);
+    Bytes::from(bytes)
+}
+
+fn write_json(bytes: &mut Vec<u8>, event: &PracticeEvent) {
+    // Serializing these types cannot fail: no maps with non-string keys.
+    let _ = serde_json::to_writer(bytes, &Frame { v: EVENT_VERSION, event });
 }
 
 /// Splits a bus frame into its route and its JSON (sharing the bytes).

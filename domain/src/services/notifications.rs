@@ -108,6 +108,12 @@ pub async fn inbox(
     limit: u64,
 ) -> DomainResult<Page<notification::Model>> {
     use sea_orm::sea_query::ExprTrait as _;
+    // Another practice's household: 404, like every lookup outside the scope.
+    client::Entity::find_by_id(client_id)
+        .filter(client::Column::PracticeId.eq(scope.practice_id))
+        .one(&platform.db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
     let mut query = notification::Entity::find()
         .filter(notification::Column::PracticeId.eq(scope.practice_id))
         .filter(notification::Column::ClientId.eq(client_id));

@@ -117,8 +117,8 @@ async fn owner_and_staff_chat_with_receipts_typing_resume_and_a_push_only_when_u
     assert_eq!(inbox["items"][0]["conversation"]["id"], conversation_id.as_str());
     assert_eq!(inbox["items"][0]["client_name"], "Pat Owner");
     assert_eq!(inbox["items"][0]["last_message"]["body"], "Answer 2");
-    let staff_id = app.owner_account("pat@example.com").await; // any id of another kind is refused
-    let patch = json!({ "assigned_to": staff_id.id });
+    let not_staff = app.owner_account("pat@example.com").await.id;
+    let patch = json!({ "assigned_to": not_staff });
     let response = app
         .client
         .patch(app.url(&format!("/api/dashboard/v1/conversations/{conversation_id}")))
