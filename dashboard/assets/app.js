@@ -1,21 +1,28 @@
-// Shows every <time datetime> in the reader's own time zone.
-document.addEventListener("DOMContentLoaded", () => {
-  const format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-  for (const el of document.querySelectorAll("time[datetime]")) {
+// Shows every <time datetime> under `root` in the reader's own time zone.
+const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+function localTimes(root) {
+  for (const el of root.querySelectorAll("time[datetime]")) {
     const when = new Date(el.getAttribute("datetime"));
-    if (!Number.isNaN(when.getTime())) {
+    if (!Number.isNaN(when.getTime()) && !el.title) {
       el.title = el.textContent;
-      el.textContent = format.format(when);
+      el.textContent = timeFormat.format(when);
     }
   }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  localTimes(document);
+  const chatRoot = document.querySelector("[data-chat]");
+  const chat = chatRoot ? new ChatPage(chatRoot) : null;
   if (document.querySelector("[data-live]")) {
-    connectLive(0);
+    connectLive(0, chat);
   }
 });
 
-// The practice's live events (/ws/dashboard): delivery statuses change in
-// place; after a gap the page reloads what it shows.
-function connectLive(failures) {
+// The practice's live events (/ws/dashboard, frames in docs/chat-protocol.md):
+// delivery statuses change in place, and the chat page hears its
+// conversations. After a gap, a page without chat reloads what it shows.
+function connectLive(failures, chat) {
   const status = document.querySelector("[data-live-status]");
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/ws/dashboard`);
@@ -25,7 +32,12 @@ function connectLive(failures) {
     if (event.type === "hello") {
       opened = true;
       if (status) status.textContent = "Live updates: on";
-      if (failures > 0) location.reload();
+      if (chat) {
+        chat.attach(socket);
+      } else {
+        socket.send(JSON.stringify({ v: 1, type: "resume", conversations: [] }));
+        if (failures > 0) location.reload();
+      }
     } else if (event.type === "deliveries.updated") {
       for (const delivery of event.deliveries) {
         const row = document.querySelector(`[data-delivery-id="${delivery.delivery_id}"]`);
@@ -35,15 +47,388 @@ function connectLive(failures) {
         badge.className = `badge ${delivery.status}`;
         row.querySelector("[data-role=attempts]").textContent = delivery.attempts;
       }
-    } else if (event.type === "reset") {
+    } else if (chat) {
+      chat.onFrame(event);
+    } else if (event.type === "reset" || event.type === "lagged") {
       location.reload();
     }
   });
   socket.addEventListener("close", () => {
     if (status) status.textContent = "Live updates: reconnecting…";
+    if (chat) chat.detach();
     const next = opened ? 1 : failures + 1;
-    setTimeout(() => connectLive(next), Math.min(30000, 500 * 2 ** Math.min(next, 6)));
+    setTimeout(() => connectLive(next, chat), Math.min(30000, 500 * 2 ** Math.min(next, 6)));
   });
+}
+
+// The Chat page: the inbox on the left, one conversation on the right. Both
+// load from the staff API and then follow the socket. Each conversation is
+// kept in seq order with one copy per seq; a send carries its own id and is
+// sent again after a reconnect until it is acknowledged (the server stores
+// it once).
+class ChatPage {
+  constructor(root) {
+    this.root = root;
+    this.csrf = root.dataset.csrf;
+    this.socket = null;
+    this.items = new Map();
+    this.pending = new Map();
+    this.selected = null;
+    this.names = new Map();
+    if (root.dataset.selected) this.names.set(root.dataset.selected, root.dataset.selectedName || "");
+    this.wantSelected = root.dataset.selected || null;
+    this.el = (role) => root.querySelector(`[data-role=${role}]`);
+    this.inbox = root.querySelector("[data-testid=inbox]");
+    this.list = root.querySelector("[data-testid=messages]");
+    this.pane = root.querySelector("[data-testid=conversation]");
+    this.lastTypingSent = 0;
+    this.typingTimer = null;
+    this.el("filter").addEventListener("change", () => this.loadInbox());
+    this.el("compose").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.send(null);
+    });
+    const textarea = this.el("compose").querySelector("textarea");
+    textarea.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        this.send(null);
+      }
+    });
+    textarea.addEventListener("input", () => this.typing());
+    this.el("picture").addEventListener("change", (event) => this.sendPicture(event.target));
+    this.el("older").addEventListener("click", () => this.loadOlder());
+    this.el("assignee").addEventListener("change", (event) =>
+      this.update({ assigned_to: event.target.value || null }),
+    );
+    this.el("toggle-status").addEventListener("click", () =>
+      this.update({ status: this.conversation.status === "open" ? "closed" : "open" }),
+    );
+    document.addEventListener("visibilitychange", () => this.markRead());
+  }
+
+  async api(path, options = {}) {
+    const headers = { "x-csrf-token": this.csrf, ...(options.headers || {}) };
+    const response = await fetch(`/api/dashboard/v1${path}`, { ...options, headers });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.detail || body.title || `request failed (${response.status})`);
+    return body;
+  }
+
+  // The socket said hello: load what the page shows, then resume from it.
+  async attach(socket) {
+    this.socket = socket;
+    try {
+      await this.loadInbox();
+      const open = this.selected || this.wantSelected;
+      if (open) await this.open(open);
+    } catch (err) {
+      this.error(err.message);
+    }
+    const positions = this.selected ? [{ conversation_id: this.selected, last_seq: this.lastSeq }] : [];
+    this.frame({ type: "resume", conversations: positions });
+    for (const [id, send] of this.pending) this.frame({ type: "send", client_message_id: id, ...send });
+  }
+
+  detach() {
+    this.socket = null;
+  }
+
+  frame(value) {
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify({ v: 1, ...value }));
+    }
+  }
+
+  async loadInbox() {
+    const filter = this.el("filter").value;
+    const page = await this.api(`/conversations?limit=100${filter ? "&" + filter : ""}`);
+    this.items = new Map(page.items.map((item) => [item.conversation.id, item]));
+    for (const item of page.items) this.names.set(item.conversation.id, item.client_name);
+    this.renderInbox();
+  }
+
+  renderInbox() {
+    const sorted = [...this.items.values()].sort((a, b) =>
+      (b.last_message?.created_at || "").localeCompare(a.last_message?.created_at || ""),
+    );
+    this.inbox.replaceChildren(
+      ...sorted.map((item) => {
+        const c = item.conversation;
+        const li = document.createElement("li");
+        li.dataset.conversationId = c.id;
+        li.setAttribute("aria-current", String(c.id === this.selected));
+        const a = document.createElement("a");
+        a.href = `/dashboard/chat?conversation=${c.id}`;
+        a.addEventListener("click", (event) => {
+          event.preventDefault();
+          this.open(c.id).catch((err) => this.error(err.message));
+        });
+        const name = document.createElement("strong");
+        name.textContent = item.client_name || "Client";
+        a.append(name);
+        if (c.unread > 0) {
+          const unread = document.createElement("span");
+          unread.className = "unread";
+          unread.dataset.role = "unread";
+          unread.textContent = c.unread;
+          a.append(unread);
+        }
+        const preview = document.createElement("span");
+        preview.className = "preview";
+        const last = item.last_message;
+        preview.textContent = last ? `${last.author === "staff" ? "You: " : ""}${last.body || "📷 Picture"}` : "";
+        a.append(preview);
+        li.append(a);
+        return li;
+      }),
+    );
+    this.el("inbox-empty").hidden = sorted.length > 0;
+  }
+
+  async open(id) {
+    const [conversation, page] = await Promise.all([
+      this.api(`/conversations/${id}`),
+      this.api(`/conversations/${id}/messages?limit=50`),
+    ]);
+    this.selected = id;
+    this.wantSelected = null;
+    this.lastSeq = 0;
+    this.ownerReadSeq = 0;
+    this.staffReadSeq = conversation.staff_read_seq;
+    this.list.replaceChildren();
+    for (const message of page.items.reverse()) this.append(message);
+    this.firstSeq = page.items.length ? page.items[0].seq : null;
+    this.el("older").hidden = page.next_seq == null;
+    this.show(conversation);
+    this.el("typing").textContent = "";
+    history.replaceState(null, "", `/dashboard/chat?conversation=${id}`);
+    this.renderInbox();
+    this.markRead();
+  }
+
+  async loadOlder() {
+    if (!this.selected || this.firstSeq == null) return;
+    const page = await this.api(`/conversations/${this.selected}/messages?limit=50&before_seq=${this.firstSeq}`);
+    const top = this.list.firstChild;
+    for (const message of page.items) this.list.insertBefore(this.messageItem(message), top);
+    if (page.items.length) this.firstSeq = page.items[page.items.length - 1].seq;
+    this.el("older").hidden = page.next_seq == null;
+  }
+
+  // Header and read state from a conversation (REST view or socket state).
+  show(conversation) {
+    this.conversation = conversation;
+    this.pane.hidden = false;
+    const link = this.el("client-link");
+    link.textContent = this.names.get(this.selected) || "Client";
+    link.href = `/dashboard/clients/${conversation.client_id}`;
+    const status = this.el("status");
+    status.textContent = conversation.status;
+    status.className = `badge ${conversation.status === "open" ? "green" : ""}`;
+    this.el("toggle-status").textContent = conversation.status === "open" ? "Close" : "Reopen";
+    this.el("assignee").value = conversation.assigned_to || "";
+    this.ownerReadSeq = Math.max(this.ownerReadSeq || 0, conversation.owner_read_seq);
+    this.renderSeen();
+  }
+
+  messageItem(message) {
+    const li = document.createElement("li");
+    li.className = message.author;
+    li.dataset.seq = message.seq;
+    if (message.body) li.append(document.createTextNode(message.body));
+    if (message.attachment_id) {
+      const img = document.createElement("img");
+      img.src = `/api/dashboard/v1/conversations/${message.conversation_id}/attachments/${message.attachment_id}`;
+      img.alt = "Picture";
+      li.append(img);
+    }
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    const time = document.createElement("time");
+    time.setAttribute("datetime", message.created_at);
+    time.textContent = message.created_at;
+    meta.append(`${message.author_name}${message.channel === "sms" ? " (text)" : ""} · `, time);
+    li.append(meta);
+    localTimes(li);
+    return li;
+  }
+
+  // Adds a stored message of the open conversation in seq order; a gap is
+  // fetched first.
+  async append(message) {
+    if (message.seq <= this.lastSeq) return;
+    if (message.seq > this.lastSeq + 1 && this.lastSeq > 0) {
+      const page = await this.api(`/conversations/${this.selected}/messages?limit=100&after_seq=${this.lastSeq}`);
+      for (const missed of page.items) if (missed.seq < message.seq) this.append(missed);
+    }
+    if (message.seq <= this.lastSeq) return;
+    if (message.client_message_id) {
+      const waiting = this.list.querySelector(`li.pending[data-client-id="${CSS.escape(message.client_message_id)}"]`);
+      if (waiting) waiting.remove();
+    }
+    const pendingFirst = this.list.querySelector("li.pending");
+    this.list.insertBefore(this.messageItem(message), pendingFirst);
+    this.lastSeq = message.seq;
+    this.list.scrollTop = this.list.scrollHeight;
+    this.renderSeen();
+  }
+
+  // "Seen" under the last practice message the owner has read.
+  renderSeen() {
+    for (const old of this.list.querySelectorAll("[data-testid=seen]")) old.remove();
+    const read = [...this.list.querySelectorAll("li.staff[data-seq]")].filter(
+      (li) => Number(li.dataset.seq) <= this.ownerReadSeq,
+    );
+    const last = read[read.length - 1];
+    if (last) {
+      const seen = document.createElement("span");
+      seen.className = "meta";
+      seen.dataset.testid = "seen";
+      seen.textContent = "Seen";
+      last.append(seen);
+    }
+  }
+
+  markRead() {
+    if (!this.selected || document.visibilityState !== "visible" || this.lastSeq <= this.staffReadSeq) return;
+    this.staffReadSeq = this.lastSeq;
+    const item = this.items.get(this.selected);
+    if (item) {
+      item.conversation.staff_read_seq = this.lastSeq;
+      item.conversation.unread = Math.max(0, item.conversation.last_seq - this.lastSeq);
+      this.renderInbox();
+    }
+    this.frame({ type: "read", conversation_id: this.selected, seq: this.lastSeq });
+  }
+
+  typing() {
+    if (!this.selected || Date.now() - this.lastTypingSent < 2000) return;
+    this.lastTypingSent = Date.now();
+    this.frame({ type: "typing", conversation_id: this.selected });
+  }
+
+  send(attachmentId) {
+    const textarea = this.el("compose").querySelector("textarea");
+    const body = textarea.value.trim();
+    if (!this.selected || (!body && !attachmentId)) return;
+    const id = window.crypto && crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+    const send = { conversation_id: this.selected, body, attachment_id: attachmentId };
+    this.pending.set(id, send);
+    const li = document.createElement("li");
+    li.className = "staff pending";
+    li.dataset.clientId = id;
+    li.textContent = body || "📷 Picture";
+    this.list.append(li);
+    this.list.scrollTop = this.list.scrollHeight;
+    textarea.value = "";
+    this.el("compose-error").textContent = "";
+    this.frame({ type: "send", client_message_id: id, ...send });
+  }
+
+  async sendPicture(input) {
+    const file = input.files[0];
+    input.value = "";
+    if (!file || !this.selected) return;
+    try {
+      const stored = await this.api(`/conversations/${this.selected}/attachments`, {
+        method: "POST",
+        headers: { "content-type": file.type || "application/octet-stream" },
+        body: file,
+      });
+      this.send(stored.id);
+    } catch (err) {
+      this.error(err.message);
+    }
+  }
+
+  async update(change) {
+    if (!this.selected) return;
+    try {
+      const conversation = await this.api(`/conversations/${this.selected}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(change),
+      });
+      this.show(conversation);
+    } catch (err) {
+      this.error(err.message);
+    }
+  }
+
+  error(text) {
+    this.el("compose-error").textContent = text;
+  }
+
+  onFrame(event) {
+    switch (event.type) {
+      case "message": {
+        const m = event.message;
+        const item = this.items.get(m.conversation_id);
+        if (item) {
+          item.last_message = m;
+          this.renderInbox();
+        } else {
+          this.loadInbox().catch((err) => this.error(err.message));
+        }
+        if (m.conversation_id === this.selected) {
+          if (m.author === "owner") this.el("typing").textContent = "";
+          this.append(m).then(() => this.markRead());
+        }
+        break;
+      }
+      case "ack":
+        this.pending.delete(event.client_message_id);
+        if (event.message.conversation_id === this.selected) this.append(event.message);
+        break;
+      case "read":
+        if (event.conversation_id === this.selected && event.by === "owner") {
+          this.ownerReadSeq = Math.max(this.ownerReadSeq, event.seq);
+          this.renderSeen();
+        }
+        break;
+      case "typing":
+        if (event.conversation_id === this.selected && event.by === "owner") {
+          this.el("typing").textContent = `${event.name} is typing…`;
+          clearTimeout(this.typingTimer);
+          this.typingTimer = setTimeout(() => (this.el("typing").textContent = ""), 5000);
+        }
+        break;
+      case "conversation.updated": {
+        const state = event.conversation;
+        const item = this.items.get(state.conversation_id);
+        if (item) {
+          Object.assign(item.conversation, {
+            status: state.status,
+            assigned_to: state.assigned_to,
+            last_seq: state.last_seq,
+            owner_read_seq: state.owner_read_seq,
+            staff_read_seq: state.staff_read_seq,
+            unread: Math.max(0, state.last_seq - state.staff_read_seq),
+          });
+          this.renderInbox();
+        }
+        if (state.conversation_id === this.selected) {
+          this.show({ ...this.conversation, ...state, id: state.conversation_id });
+        }
+        break;
+      }
+      case "reset":
+        if (event.conversation_id === this.selected) this.open(this.selected).catch((err) => this.error(err.message));
+        break;
+      case "lagged":
+        this.loadInbox().catch((err) => this.error(err.message));
+        break;
+      case "error":
+        if (event.client_message_id) {
+          this.pending.delete(event.client_message_id);
+          const li = this.list.querySelector(`li.pending[data-client-id="${CSS.escape(event.client_message_id)}"]`);
+          if (li) li.remove();
+        }
+        this.error(event.detail);
+        break;
+    }
+  }
 }
 
 // Forms that ask before they submit (deleting a user).

@@ -436,7 +436,7 @@ impl AdminApi {
         platform: Data<&Platform>,
         context: Data<&RequestContext>,
         id: Path<Uuid>,
-        body: crate::api::PictureUpload,
+        body: petbridge_http::pictures::PictureUpload,
     ) -> ApiResult<Done> {
         let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
         staff::set_picture(

@@ -14,12 +14,15 @@ use petbridge_domain::{
     },
     types::page_limit,
 };
-use petbridge_http::{ApiResult, RequestContext};
+use petbridge_http::{
+    ApiResult, RequestContext,
+    pictures::{Picture, PictureUpload},
+};
 use poem::web::Data;
 use poem_openapi::{
-    ApiRequest, ApiResponse, Object, OpenApi, Tags,
+    ApiResponse, Object, OpenApi, Tags,
     param::{Path, Query},
-    payload::{Binary, Json},
+    payload::Json,
 };
 use uuid::Uuid;
 
@@ -97,42 +100,6 @@ impl From<staff_user::Model> for StaffMember {
             has_picture: model.picture_key.is_some(),
         }
     }
-}
-
-/// A picture upload: JPEG, PNG or WebP (the type is read from the bytes).
-#[derive(ApiRequest)]
-pub enum PictureUpload {
-    /// JPEG.
-    #[oai(content_type = "image/jpeg")]
-    Jpeg(Binary<Vec<u8>>),
-    /// PNG.
-    #[oai(content_type = "image/png")]
-    Png(Binary<Vec<u8>>),
-    /// WebP.
-    #[oai(content_type = "image/webp")]
-    Webp(Binary<Vec<u8>>),
-    /// Any of the above, unlabelled.
-    #[oai(content_type = "application/octet-stream")]
-    Bytes(Binary<Vec<u8>>),
-}
-
-impl PictureUpload {
-    /// The uploaded bytes.
-    pub fn into_bytes(self) -> bytes::Bytes {
-        match self {
-            PictureUpload::Jpeg(b) | PictureUpload::Png(b) | PictureUpload::Webp(b) | PictureUpload::Bytes(b) => {
-                bytes::Bytes::from(b.0)
-            }
-        }
-    }
-}
-
-/// A picture.
-#[derive(ApiResponse)]
-enum Picture {
-    /// A square JPEG.
-    #[oai(status = 200, content_type = "image/jpeg")]
-    Jpeg(Binary<Vec<u8>>, #[oai(header = "cache-control")] String),
 }
 
 /// A practice, as its staff see it.
@@ -478,7 +445,7 @@ impl DashboardApi {
     #[oai(path = "/staff/:id/picture", method = "get", tag = "Tag::Staff", operation_id = "getStaffPicture")]
     async fn staff_picture(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Picture> {
         let bytes = staff::picture(&platform, auth.principal().scope(), id.0).await?;
-        Ok(Picture::Jpeg(Binary(bytes.to_vec()), "private, max-age=300".to_owned()))
+        Ok(Picture::private(bytes, 300))
     }
 
     /// A colleague in the same practice.

@@ -7,6 +7,7 @@ use petbridge_domain::types::page_limit;
 use petbridge_domain::{
     Cursor, Platform,
     services::{
+        attachments,
         conversations::{self, Author, ConversationChange, InboxFilter, NewMessage, Side},
         notifications::{self, NewNotification},
         permissions::Permission,
@@ -15,8 +16,10 @@ use petbridge_domain::{
 use petbridge_http::{
     ApiResult, RequestContext,
     chat::{
-        ChatMessageView, ConversationView, MessagePage, NewChatMessage, NotificationPage, NotificationView, ReadMark,
+        AttachmentView, ChatMessageView, ConversationView, MessagePage, NewChatMessage, NotificationPage,
+        NotificationView, ReadMark,
     },
+    pictures::{Picture, PictureUpload},
 };
 use poem::web::Data;
 use poem_openapi::{
@@ -118,6 +121,14 @@ enum Sent {
     /// Stored before under the same `client_message_id`: the original.
     #[oai(status = 200)]
     Replayed(Json<ChatMessageView>),
+}
+
+/// A stored picture.
+#[derive(ApiResponse)]
+enum Uploaded {
+    /// Send it with a message by its id.
+    #[oai(status = 201)]
+    Created(Json<AttachmentView>),
 }
 
 /// A sent notification.
@@ -260,6 +271,53 @@ impl ChatApi {
         let appended = conversations::send(&platform, principal.scope(), conversation.client_id, new).await?;
         let view = ChatMessageView::new(appended.message, principal.display_name.clone());
         Ok(if appended.replayed { Sent::Replayed(Json(view)) } else { Sent::Created(Json(view)) })
+    }
+
+    /// Upload a picture (JPEG, PNG or WebP, checked from the bytes) to send
+    /// in a conversation. It is stored re-encoded, without EXIF or GPS data.
+    #[oai(
+        path = "/conversations/:id/attachments",
+        method = "post",
+        tag = "Tag::Chat",
+        operation_id = "uploadConversationAttachment"
+    )]
+    async fn upload(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+        body: PictureUpload,
+    ) -> ApiResult<Uploaded> {
+        authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
+        let principal = auth.principal();
+        let conversation = conversations::get(&platform.db, principal.scope(), id.0).await?;
+        let author = Author::Staff(principal.staff_id);
+        let stored =
+            attachments::upload(&platform, principal.scope(), &conversation, author, body.into_bytes()).await?;
+        Ok(Uploaded::Created(Json(stored.into())))
+    }
+
+    /// A picture sent in a conversation.
+    #[oai(
+        path = "/conversations/:id/attachments/:attachment_id",
+        method = "get",
+        tag = "Tag::Chat",
+        operation_id = "getConversationAttachment"
+    )]
+    async fn attachment(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+        attachment_id: Path<Uuid>,
+    ) -> ApiResult<Picture> {
+        authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
+        let (_, bytes) = attachments::fetch(&platform, auth.principal().scope(), id.0, attachment_id.0).await?;
+        Ok(Picture::private(bytes, 86_400))
     }
 
     /// Mark a conversation read by the practice up to `seq`.

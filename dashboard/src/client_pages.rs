@@ -4,9 +4,11 @@
 use askama::Template;
 use petbridge_domain::{
     DomainError, Platform,
-    entities::sync_key,
+    entities::{message, notification, sync_key},
     services::{
         clients::{self, AccountStatus, Audience, ClientDetail, Invitation, ListQuery, ListRow, SortKey},
+        conversations,
+        notifications::{self, NewNotification},
         owners,
         permissions::Permission,
         sync::{self, BatchReport},
@@ -309,7 +311,15 @@ struct ClientTemplate {
     chrome: Chrome,
     detail: ClientDetail,
     can_edit: bool,
+    can_notify: bool,
+    can_chat: bool,
     notice: Option<String>,
+    /// The last notifications sent, newest first.
+    notifications: Vec<notification::Model>,
+    /// The last chat messages, oldest first, with their authors' names.
+    messages: Vec<(message::Model, String)>,
+    /// The notification form's text: the past-due reminder when there is one.
+    notification_body: String,
 }
 
 impl ClientTemplate {
@@ -343,11 +353,34 @@ pub(crate) async fn detail(
         Err(DomainError::NotFound) => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
         Err(err) => return Err(server_error(err)),
     };
+    let scope = principal.scope();
+    let notifications = notifications::inbox(&platform, scope, id, None, 10).await.map_err(server_error)?.items;
+    let can_chat = principal.level.grants(Permission::ChatView);
+    let mut messages = Vec::new();
+    if let (true, Some(conversation)) =
+        (can_chat, conversations::existing(&platform, scope, id).await.map_err(server_error)?)
+    {
+        let mut page = conversations::history(&platform, conversation.id, None, None, 5).await.map_err(server_error)?;
+        page.items.reverse();
+        messages = page
+            .items
+            .into_iter()
+            .map(|m| {
+                let name = page.names.get(&m.id).cloned().unwrap_or_default();
+                (m, name)
+            })
+            .collect();
+    }
     render(&ClientTemplate {
         chrome: Chrome::new(&platform, &principal, "clients").await?,
-        detail,
         can_edit: principal.level.grants(Permission::ClientsEdit),
+        can_notify: principal.level.grants(Permission::NotificationsSend),
+        can_chat,
         notice: query.done,
+        notifications,
+        messages,
+        notification_body: detail.past_due_message.clone().unwrap_or_default(),
+        detail,
     })
 }
 
@@ -378,6 +411,39 @@ pub(crate) async fn client_action(
             id,
             if disabled { "The app account is deactivated." } else { "The app account is active again." },
         )),
+        Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+        Err(err) => match people_message(&err) {
+            Some(message) => Ok(back_to_client(id, &message)),
+            None => Err(server_error(err)),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NotifyForm {
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// Send notification (Contact): to the client's app inbox and devices.
+#[handler]
+pub(crate) async fn notify(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Path(id): Path<Uuid>,
+    Form(form): Form<NotifyForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::NotificationsSend).await? {
+        return Ok(refused);
+    }
+    let new = NewNotification { title: form.title, body: form.body, image_url: None };
+    match notifications::send(&platform, principal.scope(), &principal.actor(), &context.origin, id, new).await {
+        Ok(_) => Ok(back_to_client(id, "The notification is sent.")),
         Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
         Err(err) => match people_message(&err) {
             Some(message) => Ok(back_to_client(id, &message)),

@@ -6,6 +6,7 @@ mod admin_pages;
 pub mod api;
 pub mod auth;
 pub mod chat_api;
+mod chat_pages;
 mod client_pages;
 pub mod clients_api;
 pub mod live;

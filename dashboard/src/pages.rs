@@ -47,11 +47,13 @@ pub fn routes() -> Route {
             "/preferences/:token/unsubscribe",
             get(crate::preference_pages::page).post(crate::preference_pages::unsubscribe),
         )
+        .at("/dashboard/chat", get(crate::chat_pages::chat_page))
         .at("/dashboard/clients", get(crate::client_pages::list))
         .at("/dashboard/clients/invite", post(crate::client_pages::invite))
         .at("/dashboard/clients/reinvite-all", post(crate::client_pages::reinvite_all))
         .at("/dashboard/clients/:id", get(crate::client_pages::detail))
         .at("/dashboard/clients/:id/note", post(crate::client_pages::set_note))
+        .at("/dashboard/clients/:id/notify", post(crate::client_pages::notify))
         .at("/dashboard/clients/:id/:action", post(crate::client_pages::client_action))
         .at("/dashboard/pets/:id/:action", post(crate::client_pages::pet_action))
         .at("/dashboard/sync", get(crate::client_pages::sync_page))
@@ -84,7 +86,7 @@ pub(crate) struct NavItem {
 const NAV: [NavItem; 13] = [
     NavItem { key: "home", label: "Home", href: Some("/dashboard"), needs: None },
     NavItem { key: "clients", label: "Users", href: Some("/dashboard/clients"), needs: Some(Permission::ClientsView) },
-    NavItem { key: "chat", label: "Chat", href: None, needs: None },
+    NavItem { key: "chat", label: "Chat", href: Some("/dashboard/chat"), needs: Some(Permission::ChatView) },
     NavItem { key: "notifications", label: "Notifications", href: None, needs: None },
     NavItem { key: "loyalty", label: "Loyalty", href: None, needs: None },
     NavItem { key: "plans", label: "Wellness plans", href: None, needs: None },

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use petbridge_domain::entities::{conversation, message, notification};
+use petbridge_domain::entities::{attachment, conversation, message, notification};
 use poem_openapi::Object;
 use uuid::Uuid;
 
@@ -125,6 +125,39 @@ pub struct NewChatMessage {
     pub body: String,
     /// A picture uploaded to the conversation beforehand.
     pub attachment_id: Option<Uuid>,
+}
+
+/// A picture uploaded to a conversation, to send with a message.
+#[derive(Debug, Object)]
+pub struct AttachmentView {
+    /// Name it as `attachment_id` in a message.
+    pub id: Uuid,
+    /// Its conversation.
+    pub conversation_id: Uuid,
+    /// Always `image/jpeg`: pictures are re-encoded, without EXIF or GPS data.
+    pub content_type: String,
+    /// Its size.
+    pub size_bytes: i64,
+    /// Its width in pixels.
+    pub width: i32,
+    /// Its height in pixels.
+    pub height: i32,
+    /// When it was uploaded.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<attachment::Model> for AttachmentView {
+    fn from(a: attachment::Model) -> Self {
+        Self {
+            id: a.id,
+            conversation_id: a.conversation_id,
+            content_type: a.content_type,
+            size_bytes: a.size_bytes,
+            width: a.width,
+            height: a.height,
+            created_at: a.created_at,
+        }
+    }
 }
 
 /// How far a reader has read.

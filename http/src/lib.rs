@@ -5,6 +5,7 @@
 pub mod chat;
 pub mod chat_socket;
 pub mod context;
+pub mod pictures;
 pub mod preferences;
 pub mod problem;
 

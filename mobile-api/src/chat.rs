@@ -7,6 +7,7 @@ use petbridge_domain::types::page_limit;
 use petbridge_domain::{
     Cursor, Platform,
     services::{
+        attachments,
         conversations::{self, Author, NewMessage, Side},
         notifications, owners, socket_tickets,
     },
@@ -14,9 +15,11 @@ use petbridge_domain::{
 use petbridge_http::{
     ApiResult,
     chat::{
-        ChatMessageView, ConversationView, MessagePage, NewChatMessage, NotificationPage, NotificationView, ReadMark,
+        AttachmentView, ChatMessageView, ConversationView, MessagePage, NewChatMessage, NotificationPage,
+        NotificationView, ReadMark,
     },
     chat_socket::{self, Peer},
+    pictures::{Picture, PictureUpload},
 };
 use poem::web::Data;
 use poem_openapi::{
@@ -57,6 +60,14 @@ enum Sent {
     /// Stored before under the same `client_message_id`: the original.
     #[oai(status = 200)]
     Replayed(Json<ChatMessageView>),
+}
+
+/// A stored picture.
+#[derive(ApiResponse)]
+enum Uploaded {
+    /// Send it with a message by its id.
+    #[oai(status = 201)]
+    Created(Json<AttachmentView>),
 }
 
 /// A new ticket.
@@ -123,6 +134,29 @@ impl AppChatApi {
         let name = conversations::client_name(&household);
         let view = ChatMessageView::new(appended.message, name);
         Ok(if appended.replayed { Sent::Replayed(Json(view)) } else { Sent::Created(Json(view)) })
+    }
+
+    /// Upload a picture (JPEG, PNG or WebP, checked from the bytes) to send
+    /// with a message. It is stored re-encoded, without EXIF or GPS data.
+    #[oai(path = "/conversation/attachments", method = "post", tag = "Tag::Chat", operation_id = "uploadAttachment")]
+    async fn upload(&self, auth: OwnerAuth, platform: Data<&Platform>, body: PictureUpload) -> ApiResult<Uploaded> {
+        auth.0.require_verified()?;
+        let household = owners::household(&platform, &auth.0).await?;
+        let scope = auth.0.scope();
+        let conversation = conversations::of_household(&platform.db, &platform, scope, household.id).await?;
+        let stored = attachments::upload(&platform, scope, &conversation, Author::Owner, body.into_bytes()).await?;
+        Ok(Uploaded::Created(Json(stored.into())))
+    }
+
+    /// A picture sent in the conversation.
+    #[oai(path = "/conversation/attachments/:id", method = "get", tag = "Tag::Chat", operation_id = "getAttachment")]
+    async fn attachment(&self, auth: OwnerAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Picture> {
+        auth.0.require_verified()?;
+        let household = owners::household(&platform, &auth.0).await?;
+        let scope = auth.0.scope();
+        let conversation = conversations::of_household(&platform.db, &platform, scope, household.id).await?;
+        let (_, bytes) = attachments::fetch(&platform, scope, conversation.id, id.0).await?;
+        Ok(Picture::private(bytes, 86_400))
     }
 
     /// Mark the conversation read up to `seq` (the practice sees the receipt).

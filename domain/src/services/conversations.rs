@@ -127,6 +127,15 @@ pub async fn of_household(
     find().await?.ok_or_else(|| DomainError::Unexpected("the conversation vanished".into()))
 }
 
+/// The household's conversation if it has one (never makes one).
+pub async fn existing(platform: &Platform, scope: Scope, client_id: Uuid) -> DomainResult<Option<conversation::Model>> {
+    Ok(conversation::Entity::find()
+        .filter(conversation::Column::ClientId.eq(client_id))
+        .filter(conversation::Column::PracticeId.eq(scope.practice_id))
+        .one(&platform.db)
+        .await?)
+}
+
 /// A conversation of the caller's practice.
 pub async fn get(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<conversation::Model> {
     conversation::Entity::find_by_id(id)

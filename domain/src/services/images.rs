@@ -1,20 +1,47 @@
-//! Pictures people upload (profile pictures now; selfies and attachments
+//! Pictures people upload (profile pictures, chat attachments; selfies
 //! later): the type is read from the bytes, never from the name or header;
 //! decoding is bounded; the result is re-encoded, which drops EXIF and GPS.
 
 use std::io::Cursor;
 
 use bytes::Bytes;
-use image::{ImageFormat, ImageReader, Limits, imageops::FilterType};
+use image::{DynamicImage, ImageFormat, ImageReader, Limits, imageops::FilterType};
 
 use crate::{DomainError, DomainResult};
 
 /// The formats accepted.
 const ACCEPTED: [ImageFormat; 3] = [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::WebP];
 
+/// A re-encoded picture.
+#[derive(Debug, Clone)]
+pub struct Jpeg {
+    /// The JPEG file.
+    pub bytes: Bytes,
+    /// Its width in pixels.
+    pub width: u32,
+    /// Its height in pixels.
+    pub height: u32,
+}
+
 /// Reads an uploaded picture and returns a square JPEG of `side` pixels,
 /// cropped to the centre (avatars).
 pub fn square_jpeg(upload: &[u8], side: u32) -> DomainResult<Bytes> {
+    let square = decode(upload)?.resize_to_fill(side, side, FilterType::Lanczos3);
+    Ok(encode(&square)?.bytes)
+}
+
+/// Reads an uploaded picture and returns it as a JPEG no wider or taller
+/// than `max_side` (photos sent in chat; smaller ones keep their size).
+pub fn bounded_jpeg(upload: &[u8], max_side: u32) -> DomainResult<Jpeg> {
+    let picture = decode(upload)?;
+    if picture.width() > max_side || picture.height() > max_side {
+        return encode(&picture.resize(max_side, max_side, FilterType::Lanczos3));
+    }
+    encode(&picture)
+}
+
+/// Decodes within bounds, after checking the type from the bytes.
+fn decode(upload: &[u8]) -> DomainResult<DynamicImage> {
     let unsupported = || DomainError::Unsupported("unsupported_media_type");
     let format = image::guess_format(upload).map_err(|_| unsupported())?;
     if !ACCEPTED.contains(&format) {
@@ -26,14 +53,16 @@ pub fn square_jpeg(upload: &[u8], side: u32) -> DomainResult<Bytes> {
     limits.max_image_height = Some(12_000);
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
-    let picture =
-        reader.decode().map_err(|_| DomainError::invalid("unreadable_image", "the picture could not be read"))?;
-    let square = picture.resize_to_fill(side, side, FilterType::Lanczos3).to_rgb8();
+    reader.decode().map_err(|_| DomainError::invalid("unreadable_image", "the picture could not be read"))
+}
+
+fn encode(picture: &DynamicImage) -> DomainResult<Jpeg> {
+    let rgb = picture.to_rgb8();
     let mut out = Cursor::new(Vec::new());
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
-        .encode_image(&square)
+        .encode_image(&rgb)
         .map_err(DomainError::unexpected)?;
-    Ok(Bytes::from(out.into_inner()))
+    Ok(Jpeg { bytes: Bytes::from(out.into_inner()), width: rgb.width(), height: rgb.height() })
 }
 
 #[cfg(test)]
@@ -59,5 +88,14 @@ mod tests {
         let mut truncated = png(64, 64);
         truncated.truncate(40);
         assert!(square_jpeg(&truncated, 256).is_err());
+    }
+
+    #[test]
+    fn large_pictures_shrink_to_fit_and_small_ones_keep_their_size() {
+        let Ok(large) = bounded_jpeg(&png(3000, 1500), 2048) else { panic!("a png is accepted") };
+        assert_eq!((large.width, large.height), (2048, 1024));
+        let Ok(small) = bounded_jpeg(&png(300, 200), 2048) else { panic!("a png is accepted") };
+        assert_eq!((small.width, small.height), (300, 200));
+        assert_eq!(image::guess_format(&small.bytes).ok(), Some(ImageFormat::Jpeg));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod activity;
+pub mod attachments;
 pub mod campaigns;
 pub mod clients;
 pub mod conversations;

@@ -311,3 +311,73 @@ async fn staff_filter_sort_search_and_export_the_users_list() {
     assert!(lines[1].contains("Whiskers"), "{csv}");
     browser.close().await;
 }
+
+/// Waits until an element matching `css` shows `text` (in its text).
+async fn shows(browser: &Browser, css: &str, text: &str) {
+    let found = browser
+        .driver
+        .query(By::Css(css))
+        .with_text(thirtyfour::stringmatch::StringMatch::new(text).partial())
+        .wait(std::time::Duration::from_secs(10), std::time::Duration::from_millis(50))
+        .first()
+        .await;
+    assert!(found.is_ok(), "{css} does not show {text:?}");
+}
+
+#[tokio::test]
+async fn staff_answer_an_owner_in_the_chat_page_and_see_typing_and_read_state() {
+    use serde_json::json;
+    let Some(browser) = Browser::start().await else { return };
+    let app = petbridge_tests::spawn_app().await;
+    app.practice("maple-vets").await;
+    let pat = app.verified_owner("maple-vets", "pat@example.com").await;
+    let mut owner = app.app_socket(&pat).await;
+    let hello = owner.next_of("hello").await;
+    let conversation = hello["conversation_id"].as_str().unwrap().to_owned();
+    owner.send_json(&json!({ "type": "send", "client_message_id": "o-1", "body": "Is Mochi's food in?" })).await;
+    owner.next_of("ack").await;
+
+    // The inbox shows the unread message; opening it marks it read.
+    log_in(&browser, &app, "admin", petbridge_tests::PASSWORD).await;
+    browser.driver.query(By::LinkText("Chat")).first().await.unwrap().click().await.unwrap();
+    let item = format!("[data-testid=inbox] li[data-conversation-id='{conversation}']");
+    shows(&browser, &format!("{item} [data-role=unread]"), "1").await;
+    browser.element(&format!("{item} a")).await.click().await.unwrap();
+    shows(&browser, "[data-testid=messages] li.owner", "Is Mochi's food in?").await;
+    let read = owner.next_of("read").await;
+    assert_eq!((read["by"].clone(), read["seq"].clone()), (json!("staff"), json!(1)));
+    let unread = browser.driver.query(By::Css(format!("{item} [data-role=unread]"))).nowait().exists().await.unwrap();
+    assert!(!unread, "the read conversation has no unread badge");
+
+    // The owner types; the page says so.
+    owner.send_json(&json!({ "type": "typing" })).await;
+    shows(&browser, "[data-testid=typing]", "is typing").await;
+
+    // Staff answer from the keyboard; the owner receives it.
+    let compose = browser.element("[data-testid=compose]").await;
+    compose.send_keys("Yes, ready at the desk").await.unwrap();
+    compose.send_keys(Key::Enter).await.unwrap();
+    let answer = owner.next_of("message").await;
+    assert_eq!(answer["message"]["body"], "Yes, ready at the desk");
+    assert_eq!(answer["message"]["author"], "staff");
+    shows(&browser, "[data-testid=messages] li.staff", "Yes, ready at the desk").await;
+    let seen = browser.driver.query(By::Css("[data-testid=seen]")).nowait().exists().await.unwrap();
+    assert!(!seen, "nothing is seen before the owner reads it");
+
+    // The owner reads it: "Seen". A new message arrives without a reload.
+    owner.send_json(&json!({ "type": "read", "seq": 2 })).await;
+    shows(&browser, "[data-testid=messages] li.staff [data-testid=seen]", "Seen").await;
+    owner.send_json(&json!({ "type": "send", "client_message_id": "o-2", "body": "Thanks! Coming at 5" })).await;
+    shows(&browser, "[data-testid=messages] li.owner", "Thanks! Coming at 5").await;
+    assert!(browser.element("[data-testid=typing]").await.text().await.unwrap().is_empty(), "a message ends typing");
+
+    // Closing it shows at once; the stored history matches what the page shows.
+    browser.element("[data-testid=toggle-status]").await.click().await.unwrap();
+    shows(&browser, "[data-testid=conversation-status]", "closed").await;
+    let mut shown = Vec::new();
+    for li in browser.driver.find_all(By::Css("[data-testid=messages] li[data-seq]")).await.unwrap() {
+        shown.push(li.attr("data-seq").await.unwrap().unwrap_or_default());
+    }
+    assert_eq!(shown, ["1", "2", "3"]);
+    browser.close().await;
+}

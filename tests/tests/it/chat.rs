@@ -457,3 +457,68 @@ async fn two_instances_carry_chat_both_ways_through_redis() {
     pat.send_json(&json!({ "type": "read", "seq": 2 })).await;
     assert_eq!(staff.next_of("read").await["seq"], 2);
 }
+
+#[tokio::test]
+async fn the_client_page_sends_a_notification_and_shows_the_history_of_both() {
+    let app = spawn_app().await;
+    app.practice("maple-vets").await;
+    app.practice("oak-vets").await;
+    let pat = app.verified_owner("maple-vets", "pat@example.com").await;
+    let send = json!({ "client_message_id": "p-1", "body": "Is Mochi's food in?" });
+    assert_eq!(app.app_call(Method::POST, "/conversation/messages", Some(&pat), Some(send)).await.0, 201);
+    let (_, conversation) = app.app_call(Method::GET, "/conversation", Some(&pat), None).await;
+    let client_id = conversation["client_id"].as_str().unwrap().to_owned();
+
+    let session = app.page_login("maple-vets", "admin").await;
+    let cookie = format!("pb_session={session}");
+    let page = || async {
+        let response = app
+            .client
+            .get(app.url(&format!("/dashboard/clients/{client_id}")))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        response.text().await.unwrap()
+    };
+    let notify = |csrf: String, body: &'static str| {
+        app.client
+            .post(app.url(&format!("/dashboard/clients/{client_id}/notify")))
+            .header("cookie", &cookie)
+            .form(&[("csrf", csrf), ("title", "Maple Vets".to_owned()), ("body", body.to_owned())])
+            .send()
+    };
+    let html = page().await;
+    assert!(html.contains("Is Mochi&#39;s food in?"), "the chat history shows the owner's message");
+    assert!(html.contains("None sent."), "{html}");
+    let csrf = petbridge_tests::hidden_field(&html, "csrf");
+
+    // A blank notification is refused with a message and stores nothing.
+    let refused = notify(csrf.clone(), "   ").await.unwrap();
+    assert_eq!(refused.status(), 303);
+    let (_, inbox) = app.app_call(Method::GET, "/notifications", Some(&pat), None).await;
+    assert_eq!(inbox["items"].as_array().unwrap().len(), 0);
+
+    let sent = notify(csrf, "Mochi's food is ready at the desk").await.unwrap();
+    assert_eq!(sent.status(), 303);
+    let (_, inbox) = app.app_call(Method::GET, "/notifications", Some(&pat), None).await;
+    assert_eq!(inbox["items"][0]["body"], "Mochi's food is ready at the desk");
+    assert!(page().await.contains("Mochi&#39;s food is ready at the desk"), "the page lists what was sent");
+
+    // Start chat opens the client's conversation; another practice's client is not found.
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let start = no_redirects
+        .get(app.url(&format!("/dashboard/chat?client={client_id}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), 303);
+    let location = start.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("/dashboard/chat?conversation={}", conversation["id"].as_str().unwrap()));
+    let oak = app.page_login("oak-vets", "admin").await;
+    for path in [format!("/dashboard/chat?client={client_id}"), location, format!("/dashboard/clients/{client_id}")] {
+        let response = app.client.get(app.url(&path)).header("cookie", format!("pb_session={oak}")).send().await;
+        assert_eq!(response.unwrap().status(), 404, "{path}");
+    }
+}
