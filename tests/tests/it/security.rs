@@ -54,6 +54,8 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("listConversationMessages", Some(SecurityLevel::Staff)),
     ("answerConversation", Some(SecurityLevel::Staff)),
     ("markConversationReadByStaff", Some(SecurityLevel::Staff)),
+    ("uploadConversationAttachment", Some(SecurityLevel::Staff)),
+    ("getConversationAttachment", Some(SecurityLevel::Staff)),
     ("updateConversation", Some(SecurityLevel::Staff)),
     ("notifyClient", Some(SecurityLevel::Staff)),
     ("listClientNotifications", Some(SecurityLevel::Staff)),
@@ -72,6 +74,7 @@ struct Ids {
     pet: String,
     key: String,
     conversation: String,
+    attachment: String,
 }
 
 /// How to call an operation: method, path and body, given a fresh staff
@@ -79,7 +82,7 @@ struct Ids {
 fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Value>) {
     let get = |path: String| (Method::GET, path, None);
     let (target, delivery, client, pet, key) = (&ids.target, &ids.delivery, &ids.client, &ids.pet, &ids.key);
-    let conversation = &ids.conversation;
+    let (conversation, attachment) = (&ids.conversation, &ids.attachment);
     match operation {
         "getMe" => get("/me".into()),
         "updateMe" => (Method::PATCH, "/me".into(), Some(json!({ "display_name": "Still Me" }))),
@@ -149,6 +152,10 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
             format!("/conversations/{conversation}/messages"),
             Some(json!({ "client_message_id": format!("table-{n}"), "body": "Hello" })),
         ),
+        "uploadConversationAttachment" => {
+            (Method::POST, format!("/conversations/{conversation}/attachments"), Some(Value::String(PICTURE.into())))
+        }
+        "getConversationAttachment" => get(format!("/conversations/{conversation}/attachments/{attachment}")),
         "markConversationReadByStaff" => {
             (Method::POST, format!("/conversations/{conversation}/read"), Some(json!({ "seq": 1 })))
         }
@@ -178,6 +185,7 @@ fn ids_none() -> Ids {
         pet: String::new(),
         key: String::new(),
         conversation: String::new(),
+        attachment: String::new(),
     }
 }
 
@@ -239,6 +247,13 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
         .await
         .unwrap();
     let conversation = started.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let uploaded = call(
+        &app,
+        &admin,
+        (Method::POST, format!("/conversations/{conversation}/attachments"), Some(Value::String(PICTURE.into()))),
+    )
+    .await;
+    let attachment = uploaded.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
 
     let mut n = 0;
     for level in SecurityLevel::ALL {
@@ -273,6 +288,7 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
                 pet: pet.clone(),
                 key,
                 conversation: conversation.clone(),
+                attachment: attachment.clone(),
             };
             let token = app.login("maple-vets", &caller).await;
             let response = call(&app, &token, request(operation, &ids, n)).await;
