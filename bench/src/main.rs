@@ -11,7 +11,12 @@
 //!
 //! `cargo run --release -p bench -- push` measures 100,000 push deliveries
 //! through the outbox, Redis Streams and the workers to a fake FCM.
+//!
+//! `cargo run --release -p bench -- chat` measures chat fan-out, owner →
+//! staff latency and idle socket memory against bare tokio-tungstenite
+//! broadcast servers.
 
+mod chat;
 mod http;
 mod push;
 mod report;
@@ -35,6 +40,26 @@ enum Command {
     Users(users::UsersOptions),
     /// 100,000 pushes outbox → Redis → workers → fake FCM against a bare reqwest loop.
     Push(push::PushOptions),
+    /// Chat fan-out, latency and idle sockets against bare tokio-tungstenite servers.
+    Chat(chat::ChatOptions),
+    /// Serve the bare websocket broadcast baseline (used by `chat`).
+    ServeBareWs {
+        /// Port to listen on.
+        #[arg(long)]
+        port: u16,
+        /// Feed queued frames and flush once, instead of a flush per frame.
+        #[arg(long)]
+        coalesce: bool,
+    },
+    /// Serve Petbridge for `chat`, printing `READY <session> <owner token>`.
+    ServePetbridgeChat {
+        /// Port to listen on.
+        #[arg(long)]
+        port: u16,
+        /// Directory for the database.
+        #[arg(long)]
+        dir: std::path::PathBuf,
+    },
     /// Serve the bare poem-openapi baseline (used by `http`).
     ServeBare {
         /// Port to listen on.
@@ -62,6 +87,9 @@ fn main() -> anyhow::Result<()> {
             Command::Http(options) => http::run(options).await,
             Command::Users(options) => users::run(options).await,
             Command::Push(options) => push::run(options).await,
+            Command::Chat(options) => chat::run(options).await,
+            Command::ServeBareWs { port, coalesce } => servers::serve_bare_ws(port, coalesce).await,
+            Command::ServePetbridgeChat { port, dir } => servers::serve_petbridge_chat(port, &dir).await,
             Command::ServeBare { port } => servers::serve_bare(port).await,
             Command::ServePetbridge { port, dir } => servers::serve_petbridge(port, &dir).await,
         }

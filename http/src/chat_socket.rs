@@ -23,6 +23,7 @@ use futures_util::{SinkExt, StreamExt};
 use petbridge_domain::{
     DomainError, Platform, Scope,
     entities::message,
+    ports::bus,
     services::{
         conversations::{self, Author, NewMessage, RESUME_LIMIT, Side},
         events::{self, ChatMessage, EVENT_VERSION, PracticeEvent},
@@ -117,11 +118,15 @@ struct Session {
 }
 
 /// Serves one upgraded socket until either side closes it.
+///
+/// The work a frame causes (database reads, a send's transaction) runs in
+/// boxed futures: an idle socket's task then holds only this loop's state,
+/// not room for the largest of them, which is most of its memory.
 pub async fn serve(socket: WebSocketStream, platform: Platform, peer: Peer) {
     let (mut sink, mut stream) = socket.split();
     let mut session =
         Session { platform, peer, own_conversation: None, sent: HashMap::new(), resumed: false, last_typing: None };
-    let hello = match session.hello().await {
+    let hello = match Box::pin(session.hello()).await {
         Ok(hello) => hello,
         Err(err) => {
             tracing::warn!(error = %err, "could not open a chat socket");
@@ -129,11 +134,11 @@ pub async fn serve(socket: WebSocketStream, platform: Platform, peer: Peer) {
             return;
         }
     };
-    let topic = match (&session.peer, session.own_conversation) {
-        (Peer::Owner(_), Some(conversation_id)) => events::conversation_topic(conversation_id),
-        _ => events::practice_topic(session.practice_id()),
+    let (topic, capacity) = match (&session.peer, session.own_conversation) {
+        (Peer::Owner(_), Some(conversation_id)) => (events::conversation_topic(conversation_id), bus::QUIET_TOPIC),
+        _ => (events::practice_topic(session.practice_id()), bus::BUSY_TOPIC),
     };
-    let mut bus = session.platform.bus.subscribe(&topic);
+    let mut bus = session.platform.bus.subscribe(&topic, capacity);
     if sink.send(text(&hello)).await.is_err() {
         return;
     }
@@ -152,8 +157,8 @@ pub async fn serve(socket: WebSocketStream, platform: Platform, peer: Peer) {
                 // taken and then left would be lost.
                 while let Some(event) = next.take() {
                     match event {
-                        Ok(frame) => out.extend(session.on_event(&frame).await),
-                        Err(RecvError::Lagged(_)) => out.extend(session.lagged().await),
+                        Ok(frame) => out.extend(Box::pin(session.on_event(&frame)).await),
+                        Err(RecvError::Lagged(_)) => out.extend(Box::pin(session.lagged()).await),
                         Err(RecvError::Closed) => return,
                     }
                     fed += 1;
@@ -172,7 +177,7 @@ pub async fn serve(socket: WebSocketStream, platform: Platform, peer: Peer) {
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(frame))) => {
                     last_heard = Instant::now();
-                    let replies = session.on_frame(&frame).await;
+                    let replies = Box::pin(session.on_frame(&frame)).await;
                     if send_all(&mut sink, replies).await.is_err() {
                         break;
                     }
@@ -182,7 +187,7 @@ pub async fn serve(socket: WebSocketStream, platform: Platform, peer: Peer) {
                 Some(Ok(_)) => last_heard = Instant::now(),
             },
             _ = heartbeat.tick() => {
-                let live = session.still_live().await;
+                let live = Box::pin(session.still_live()).await;
                 let idle = last_heard.elapsed() > IDLE_LIMIT;
                 if !answered || !live || idle {
                     let reason = if !live { "login ended" } else if idle { "idle" } else { "no answer to ping" };

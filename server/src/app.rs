@@ -261,7 +261,7 @@ pub async fn platform(settings: &Settings, options: &Options) -> anyhow::Result<
         login_throttle: LoginThrottle::per_minute(settings.sessions.login_attempts_per_minute),
         public_url: settings.server.public_url.clone(),
     };
-    let announcements = platform.bus.subscribe(caches::TOPIC);
+    let announcements = platform.bus.subscribe(caches::TOPIC, petbridge_domain::ports::bus::BUSY_TOPIC);
     tokio::spawn(platform.caches.clone().follow(announcements));
     Ok(platform)
 }

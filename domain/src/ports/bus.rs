@@ -20,16 +20,24 @@ use tokio::sync::broadcast;
 
 use crate::{DomainError, DomainResult};
 
-/// How many events a slow subscriber may fall behind before it is told it lagged.
-const TOPIC_CAPACITY: usize = 1024;
+/// How many events a subscriber of a busy topic (a whole practice's) may
+/// fall behind before it is told it lagged.
+pub const BUSY_TOPIC: usize = 1024;
+
+/// The same for a quiet topic (one conversation's). Its ring is allocated
+/// whole for each topic that has a subscriber, and every idle app socket has
+/// one: a lagging socket catches up from the table instead.
+pub const QUIET_TOPIC: usize = 16;
 
 /// Topics and their subscribers.
 #[async_trait]
 pub trait Bus: Send + Sync {
     /// Sends `payload` to every subscriber of `topic` on every instance.
     async fn publish(&self, topic: &str, payload: Bytes) -> DomainResult<()>;
-    /// Receives what is published on `topic` from now on.
-    fn subscribe(&self, topic: &str) -> broadcast::Receiver<Bytes>;
+    /// Receives what is published on `topic` from now on; the first
+    /// subscriber sets how far behind its subscribers may fall (`capacity`:
+    /// [`BUSY_TOPIC`] or [`QUIET_TOPIC`]).
+    fn subscribe(&self, topic: &str, capacity: usize) -> broadcast::Receiver<Bytes>;
     /// Checks that the bus can carry messages (for `/readyz`).
     async fn ping(&self) -> DomainResult<()>;
     /// A name for logs and `/readyz`.
@@ -43,9 +51,9 @@ struct LocalHub {
 }
 
 impl LocalHub {
-    fn subscribe(&self, topic: &str) -> broadcast::Receiver<Bytes> {
+    fn subscribe(&self, topic: &str, capacity: usize) -> broadcast::Receiver<Bytes> {
         let mut topics = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
-        topics.entry(topic.to_owned()).or_insert_with(|| broadcast::channel(TOPIC_CAPACITY).0).subscribe()
+        topics.entry(topic.to_owned()).or_insert_with(|| broadcast::channel(capacity).0).subscribe()
     }
 
     fn deliver(&self, topic: &str, payload: Bytes) {
@@ -79,8 +87,8 @@ impl Bus for InProcessBus {
         Ok(())
     }
 
-    fn subscribe(&self, topic: &str) -> broadcast::Receiver<Bytes> {
-        self.hub.subscribe(topic)
+    fn subscribe(&self, topic: &str, capacity: usize) -> broadcast::Receiver<Bytes> {
+        self.hub.subscribe(topic, capacity)
     }
 
     async fn ping(&self) -> DomainResult<()> {
@@ -175,8 +183,8 @@ impl Bus for RedisBus {
         Ok(())
     }
 
-    fn subscribe(&self, topic: &str) -> broadcast::Receiver<Bytes> {
-        self.hub.subscribe(topic)
+    fn subscribe(&self, topic: &str, capacity: usize) -> broadcast::Receiver<Bytes> {
+        self.hub.subscribe(topic, capacity)
     }
 
     async fn ping(&self) -> DomainResult<()> {
@@ -197,8 +205,8 @@ mod tests {
     #[tokio::test]
     async fn in_process_bus_delivers_to_the_topics_subscribers_only() {
         let bus = InProcessBus::new();
-        let mut practice_a = bus.subscribe("practice:a");
-        let mut practice_b = bus.subscribe("practice:b");
+        let mut practice_a = bus.subscribe("practice:a", BUSY_TOPIC);
+        let mut practice_b = bus.subscribe("practice:b", BUSY_TOPIC);
         bus.publish("practice:a", Bytes::from_static(b"hello")).await.ok();
         assert_eq!(practice_a.recv().await.ok(), Some(Bytes::from_static(b"hello")));
         assert!(practice_b.try_recv().is_err());

@@ -12,8 +12,8 @@ async fn the_bus_carries_events_between_two_server_instances() {
     settings.redis.key_prefix = first.settings.redis.key_prefix.clone();
     let second = spawn_with(settings, first.database()).await;
 
-    let mut on_second = second.platform.bus.subscribe("practice:demo");
-    let mut on_first = first.platform.bus.subscribe("practice:demo");
+    let mut on_second = second.platform.bus.subscribe("practice:demo", petbridge_domain::ports::bus::BUSY_TOPIC);
+    let mut on_first = first.platform.bus.subscribe("practice:demo", petbridge_domain::ports::bus::BUSY_TOPIC);
     first.platform.bus.publish("practice:demo", Bytes::from_static(b"hello from one")).await.unwrap();
     let got = tokio::time::timeout(Duration::from_secs(5), on_second.recv()).await.expect("delivered").unwrap();
     assert_eq!(got, Bytes::from_static(b"hello from one"));
@@ -22,7 +22,7 @@ async fn the_bus_carries_events_between_two_server_instances() {
 
     // Another deployment on the same Redis hears nothing.
     let other = spawn_app().await;
-    let mut elsewhere = other.platform.bus.subscribe("practice:demo");
+    let mut elsewhere = other.platform.bus.subscribe("practice:demo", petbridge_domain::ports::bus::BUSY_TOPIC);
     second.platform.bus.publish("practice:demo", Bytes::from_static(b"two")).await.unwrap();
     let got = tokio::time::timeout(Duration::from_secs(5), on_first.recv()).await.expect("delivered").unwrap();
     assert_eq!(got, Bytes::from_static(b"two"));
