@@ -81,7 +81,11 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // The chat client has one core to itself: one thread, no handoffs.
+    let runtime = match cli.command {
+        Command::Chat(_) => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
+        _ => tokio::runtime::Builder::new_multi_thread().enable_all().build()?,
+    };
     runtime.block_on(async move {
         match cli.command {
             Command::Http(options) => http::run(options).await,

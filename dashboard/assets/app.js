@@ -105,6 +105,8 @@ class ChatPage {
       this.update({ status: this.conversation.status === "open" ? "closed" : "open" }),
     );
     document.addEventListener("visibilitychange", () => this.markRead());
+    // Show the inbox at once; the socket catches up when it opens.
+    this.load();
   }
 
   async api(path, options = {}) {
@@ -115,9 +117,8 @@ class ChatPage {
     return body;
   }
 
-  // The socket said hello: load what the page shows, then resume from it.
-  async attach(socket) {
-    this.socket = socket;
+  // What the page shows, from the staff API.
+  async load() {
     try {
       await this.loadInbox();
       const open = this.selected || this.wantSelected;
@@ -125,6 +126,13 @@ class ChatPage {
     } catch (err) {
       this.error(err.message);
     }
+  }
+
+  // The socket said hello: load again (the page shows nothing stale after a
+  // reconnect), then resume from what is shown.
+  async attach(socket) {
+    this.socket = socket;
+    await this.load();
     const positions = this.selected ? [{ conversation_id: this.selected, last_seq: this.lastSeq }] : [];
     this.frame({ type: "resume", conversations: positions });
     for (const [id, send] of this.pending) this.frame({ type: "send", client_message_id: id, ...send });
@@ -366,7 +374,13 @@ class ChatPage {
         const m = event.message;
         const item = this.items.get(m.conversation_id);
         if (item) {
+          // The message says where the conversation stands: its author's
+          // side has read up to it, and a closed one is open again.
+          const c = item.conversation;
           item.last_message = m;
+          c.last_seq = Math.max(c.last_seq, m.seq);
+          if (m.author === "staff") c.staff_read_seq = Math.max(c.staff_read_seq, m.seq);
+          c.unread = Math.max(0, c.last_seq - c.staff_read_seq);
           this.renderInbox();
         } else {
           this.loadInbox().catch((err) => this.error(err.message));

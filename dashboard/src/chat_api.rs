@@ -269,7 +269,7 @@ impl ChatApi {
             attachment_id: body.0.attachment_id,
         };
         let appended = conversations::send(&platform, principal.scope(), conversation.client_id, new).await?;
-        let view = ChatMessageView::new(appended.message, principal.display_name.clone());
+        let view = ChatMessageView::new(appended.message, appended.author_name);
         Ok(if appended.replayed { Sent::Replayed(Json(view)) } else { Sent::Created(Json(view)) })
     }
 

@@ -22,7 +22,6 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use petbridge_domain::{
     DomainError, Platform, Scope,
-    entities::message,
     ports::bus,
     services::{
         conversations::{self, Author, NewMessage, RESUME_LIMIT, Side},
@@ -497,27 +496,11 @@ impl Session {
             attachment_id,
         };
         match conversations::send(&self.platform, self.scope(), conversation.client_id, new).await {
-            Ok(appended) => {
-                let name = self.author_name(&appended.message).await;
-                vec![text(&json!({
-                    "v": EVENT_VERSION, "type": "ack", "client_message_id": client_message_id,
-                    "replayed": appended.replayed, "message": ChatMessage::new(&appended.message, name),
-                }))]
-            }
+            Ok(appended) => vec![text(&json!({
+                "v": EVENT_VERSION, "type": "ack", "client_message_id": client_message_id,
+                "replayed": appended.replayed, "message": ChatMessage::new(&appended.message, appended.author_name),
+            }))],
             Err(err) => vec![domain_error_frame(&err, reference)],
-        }
-    }
-
-    async fn author_name(&self, message: &message::Model) -> String {
-        match &self.peer {
-            Peer::Staff { principal, .. } if message.author_staff_id == Some(principal.staff_id) => {
-                principal.display_name.clone()
-            }
-            _ => conversations::author_names(&self.platform, std::slice::from_ref(message))
-                .await
-                .ok()
-                .and_then(|mut names| names.remove(&message.id))
-                .unwrap_or_default(),
         }
     }
 

@@ -131,8 +131,7 @@ impl AppChatApi {
             attachment_id: body.0.attachment_id,
         };
         let appended = conversations::send(&platform, auth.0.scope(), household.id, new).await?;
-        let name = conversations::client_name(&household);
-        let view = ChatMessageView::new(appended.message, name);
+        let view = ChatMessageView::new(appended.message, appended.author_name);
         Ok(if appended.replayed { Sent::Replayed(Json(view)) } else { Sent::Created(Json(view)) })
     }
 

@@ -92,6 +92,12 @@ pub struct Appended {
     pub message: message::Model,
     /// Whether it had been stored before under the same sender id.
     pub replayed: bool,
+    /// Its author as the other side sees them.
+    pub author_name: String,
+    /// The conversation with it.
+    pub conversation: conversation::Model,
+    /// Whether the message reopened a closed conversation.
+    pub reopened: bool,
 }
 
 /// The household's conversation, made on first use.
@@ -101,14 +107,24 @@ pub async fn of_household(
     scope: Scope,
     client_id: Uuid,
 ) -> DomainResult<conversation::Model> {
-    client::Entity::find_by_id(client_id)
+    Ok(household_conversation(conn, platform, scope, client_id).await?.1)
+}
+
+/// The household and its conversation, made on first use.
+async fn household_conversation(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    scope: Scope,
+    client_id: Uuid,
+) -> DomainResult<(client::Model, conversation::Model)> {
+    let household = client::Entity::find_by_id(client_id)
         .filter(client::Column::PracticeId.eq(scope.practice_id))
         .one(conn)
         .await?
         .ok_or(DomainError::NotFound)?;
     let find = || conversation::Entity::find().filter(conversation::Column::ClientId.eq(client_id)).one(conn);
     if let Some(found) = find().await? {
-        return Ok(found);
+        return Ok((household, found));
     }
     let row = conversation::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -124,7 +140,8 @@ pub async fn of_household(
     };
     // Another request may make it first: then theirs is used.
     conversation::Entity::insert(row).on_conflict_do_nothing_on([conversation::Column::ClientId]).exec(conn).await?;
-    find().await?.ok_or_else(|| DomainError::Unexpected("the conversation vanished".into()))
+    let made = find().await?.ok_or_else(|| DomainError::Unexpected("the conversation vanished".into()))?;
+    Ok((household, made))
 }
 
 /// The household's conversation if it has one (never makes one).
@@ -162,7 +179,14 @@ pub async fn append(
     if new.client_message_id.as_ref().is_some_and(|id| id.is_empty() || id.len() > 100) {
         return Err(DomainError::invalid("invalid_client_message_id", "a client message id has 1 to 100 characters"));
     }
-    let conversation = of_household(conn, platform, scope, client_id).await?;
+    let (household, conversation) = household_conversation(conn, platform, scope, client_id).await?;
+    let author_name = match new.author {
+        Author::Owner => client_name(&household),
+        Author::Staff(staff_id) => staff_user::Entity::find_by_id(staff_id)
+            .one(conn)
+            .await?
+            .map_or_else(|| "The practice".to_owned(), |s| s.display_name),
+    };
     if let Some(sender_id) = &new.client_message_id {
         let earlier = message::Entity::find()
             .filter(message::Column::ConversationId.eq(conversation.id))
@@ -170,7 +194,7 @@ pub async fn append(
             .one(conn)
             .await?;
         if let Some(earlier) = earlier {
-            return Ok(Appended { message: earlier, replayed: true });
+            return Ok(Appended { message: earlier, replayed: true, author_name, conversation, reopened: false });
         }
     }
     if let Some(attachment_id) = new.attachment_id {
@@ -189,19 +213,17 @@ pub async fn append(
         Side::Owner => conversation::Column::OwnerReadSeq,
         Side::Staff => conversation::Column::StaffReadSeq,
     };
-    conversation::Entity::update_many()
+    let updated = conversation::Entity::update_many()
         .col_expr(conversation::Column::LastSeq, Expr::col(conversation::Column::LastSeq).add(1))
         .col_expr(read_column, Expr::col(conversation::Column::LastSeq).add(1))
         .col_expr(conversation::Column::LastMessageAt, Expr::value(now))
         .col_expr(conversation::Column::Status, Expr::value("open"))
         .filter(conversation::Column::Id.eq(conversation.id))
-        .exec(conn)
-        .await?;
-    let seq = conversation::Entity::find_by_id(conversation.id)
-        .one(conn)
+        .exec_with_returning(conn)
         .await?
-        .map(|c| c.last_seq)
+        .pop()
         .ok_or_else(|| DomainError::Unexpected("the conversation vanished".into()))?;
+    let seq = updated.last_seq;
     let stored = message::ActiveModel {
         id: Set(Uuid::new_v4()),
         conversation_id: Set(conversation.id),
@@ -220,7 +242,8 @@ pub async fn append(
     }
     .insert(conn)
     .await?;
-    Ok(Appended { message: stored, replayed: false })
+    let reopened = conversation.status != "open";
+    Ok(Appended { message: stored, replayed: false, author_name, conversation: updated, reopened })
 }
 
 /// Stores a message and tells everyone watching: the one way in for the
@@ -241,7 +264,7 @@ pub async fn send(platform: &Platform, scope: Scope, client_id: Uuid, new: NewMe
     }
     txn.commit().await?;
     if !appended.replayed {
-        announce(platform, &appended.message).await;
+        announce(platform, &appended).await;
     }
     Ok(appended)
 }
@@ -289,22 +312,22 @@ pub async fn read_by_owner(platform: &Platform, conversation_id: Uuid, seq: i64)
     Ok(conversation.is_some_and(|c| c.owner_read_seq >= seq))
 }
 
-/// Publishes a stored message, and the conversation's new state to the
-/// practice. A lost event costs only liveness: sockets fill gaps from the table.
-pub async fn announce(platform: &Platform, message: &message::Model) {
+/// Publishes a message once it is committed. The message frame says what
+/// the inbox needs (seq, and the author's side read up to it); the
+/// conversation's state goes out too only when the message reopened it. A
+/// lost event costs only liveness: sockets fill gaps from the table.
+pub async fn announce(platform: &Platform, appended: &Appended) {
     let result = async {
-        let conversation = conversation::Entity::find_by_id(message.conversation_id)
-            .one(&platform.db)
-            .await?
-            .ok_or(DomainError::NotFound)?;
-        let name = author_names(platform, std::slice::from_ref(message)).await?.remove(&message.id).unwrap_or_default();
-        let event = PracticeEvent::Message { message: ChatMessage::new(message, name) };
-        events::publish_to_conversation(platform, &conversation, &event).await?;
-        publish_state(platform, &conversation).await
+        let message = ChatMessage::new(&appended.message, appended.author_name.clone());
+        events::publish_to_conversation(platform, &appended.conversation, &PracticeEvent::Message { message }).await?;
+        if appended.reopened {
+            publish_state(platform, &appended.conversation).await?;
+        }
+        Ok::<_, DomainError>(())
     }
     .await;
     if let Err(err) = result {
-        tracing::warn!(error = %err, message_id = %message.id, "could not announce a chat message");
+        tracing::warn!(error = %err, message_id = %appended.message.id, "could not announce a chat message");
     }
 }
 

@@ -237,13 +237,13 @@ pub async fn receive(platform: &Platform, inbound: Inbound) -> DomainResult<Inbo
                 attachment_id: None,
             };
             let scope = Scope { practice_id: practice.id };
-            stored_message = Some(conversations::append(&txn, platform, scope, household.id, text).await?.message);
+            stored_message = Some(conversations::append(&txn, platform, scope, household.id, text).await?);
         }
         InboundOutcome::Received { client_id: client.map(|c| c.id) }
     };
     txn.commit().await?;
-    if let Some(message) = stored_message {
-        conversations::announce(platform, &message).await;
+    if let Some(appended) = stored_message.filter(|a| !a.replayed) {
+        conversations::announce(platform, &appended).await;
     }
     Ok(outcome)
 }

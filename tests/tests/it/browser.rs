@@ -312,16 +312,28 @@ async fn staff_filter_sort_search_and_export_the_users_list() {
     browser.close().await;
 }
 
-/// Waits until an element matching `css` shows `text` (in its text).
+/// Waits until an element matching `css` shows `text` (in its text). The
+/// page redraws its lists as frames arrive, so an element found can go
+/// stale before its text is read: look again until the deadline.
 async fn shows(browser: &Browser, css: &str, text: &str) {
-    let found = browser
-        .driver
-        .query(By::Css(css))
-        .with_text(thirtyfour::stringmatch::StringMatch::new(text).partial())
-        .wait(std::time::Duration::from_secs(10), std::time::Duration::from_millis(50))
-        .first()
-        .await;
-    assert!(found.is_ok(), "{css} does not show {text:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let found = browser
+            .driver
+            .query(By::Css(css))
+            .with_text(thirtyfour::stringmatch::StringMatch::new(text).partial())
+            .nowait()
+            .first()
+            .await;
+        if found.is_ok() {
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            let page = browser.element("main").await.text().await.unwrap_or_default();
+            panic!("{css} does not show {text:?}; the page shows:\n{page}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
