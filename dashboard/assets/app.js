@@ -175,6 +175,13 @@ class ChatPage {
         const name = document.createElement("strong");
         name.textContent = item.client_name || "Client";
         a.append(name);
+        if (item.has_personal_note) {
+          const note = document.createElement("span");
+          note.title = "Personal note";
+          note.dataset.role = "note-icon";
+          note.textContent = " 📓";
+          a.append(note);
+        }
         if (c.unread > 0) {
           const unread = document.createElement("span");
           unread.className = "unread";
@@ -470,4 +477,56 @@ document.addEventListener("submit", async (event) => {
     const problem = await response.json().catch(() => ({}));
     alert(problem.detail || "That file is not a picture we can use (JPEG, PNG or WebP).");
   }
+});
+
+// Forms marked data-api="METHOD /path" go to the staff API as JSON (the
+// session cookie plus the page's CSRF token); the page then reloads with the
+// form's data-done notice, or says what the API refused.
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  const target = form.getAttribute("data-api");
+  if (!target || event.defaultPrevented) return;
+  event.preventDefault();
+  const [method, path] = target.split(" ");
+  const body = {};
+  let csrf = "";
+  for (const field of form.querySelectorAll("input[name], select[name], textarea[name]")) {
+    if (field.name === "csrf") {
+      csrf = field.value;
+    } else if (field.value !== "" || (field.defaultValue || "") !== "") {
+      // Emptied fields are sent (to remove what they held); untouched empty ones are not.
+      const kind = field.dataset.type || field.type;
+      body[field.name] = kind === "number" ? Number(field.value) : kind === "bool" ? field.value === "true" : field.value;
+    }
+  }
+  for (const button of form.querySelectorAll("button")) button.disabled = true;
+  const response = await fetch(`/api/dashboard/v1${path}`, {
+    method,
+    headers: { "content-type": "application/json", "x-csrf-token": csrf },
+    body: JSON.stringify(body),
+  });
+  if (response.ok) {
+    const url = new URL(location.href);
+    url.searchParams.set("done", form.dataset.done || "Saved.");
+    const section = form.closest("section[id]");
+    url.hash = section ? section.id : "";
+    location.href = url.toString();
+    if (url.pathname === location.pathname && url.search === location.search) location.reload();
+  } else {
+    for (const button of form.querySelectorAll("button")) button.disabled = false;
+    const problem = await response.json().catch(() => ({}));
+    const code = problem.code ? problem.code.replaceAll("_", " ") : "";
+    alert(problem.detail || code || `That did not work (${response.status}).`);
+  }
+});
+
+// A select that shows its choice at once (the pet filter of orders).
+document.addEventListener("change", (event) => {
+  if (event.target.hasAttribute("data-autosubmit")) event.target.form.submit();
+});
+
+// Pet cards flip to show the owner's notes.
+document.addEventListener("click", (event) => {
+  const flip = event.target.closest("[data-flip]");
+  if (flip) flip.closest(".pet").classList.toggle("flipped");
 });

@@ -79,6 +79,8 @@ pub struct InboxItem {
     pub conversation: ConversationView,
     /// The household's name.
     pub client_name: String,
+    /// The practice keeps a personal note about the household (show its icon).
+    pub has_personal_note: bool,
     /// The last message.
     pub last_message: Option<ChatMessageView>,
 }
@@ -176,6 +178,7 @@ impl ChatApi {
                         ChatMessageView::new(m, name)
                     }),
                     client_name: entry.client_name,
+                    has_personal_note: entry.has_personal_note,
                     conversation: ConversationView::new(entry.conversation, true),
                 })
                 .collect(),

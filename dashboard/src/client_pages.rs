@@ -4,13 +4,16 @@
 use askama::Template;
 use petbridge_domain::{
     DomainError, Platform,
-    entities::{message, notification, sync_key},
+    entities::{message, notification, owner_request, reward, selfie, sync_key},
     services::{
         clients::{self, AccountStatus, Audience, ClientDetail, Invitation, ListQuery, ListRow, SortKey},
         conversations,
+        loyalty::{self, PawCard},
         notifications::{self, NewNotification},
         owners,
         permissions::Permission,
+        requests::{self, Filter, Kind, Status},
+        selfies,
         sync::{self, BatchReport},
     },
 };
@@ -320,9 +323,61 @@ struct ClientTemplate {
     messages: Vec<(message::Model, String)>,
     /// The notification form's text: the past-due reminder when there is one.
     notification_body: String,
+    /// The loyalty panel.
+    paws: PawCard,
+    /// The rewards staff may give with Manually Reward.
+    rewards: Vec<reward::Model>,
+    can_reward: bool,
+    /// Orders and appointment requests, newest first, of `pet_filter` when set.
+    requests: Vec<owner_request::Model>,
+    pet_filter: Option<Uuid>,
+    can_move_requests: bool,
+    selfies: Vec<selfie::Model>,
+    can_curate: bool,
 }
 
 impl ClientTemplate {
+    fn request_pet(&self, request: &owner_request::Model) -> String {
+        let pet = request.pet_id.and_then(|id| self.detail.pets.iter().find(|p| p.pet.id == id));
+        pet.map(|p| p.pet.name.clone()).unwrap_or_default()
+    }
+
+    fn filtered(&self, pet: &clients::PetDetail) -> bool {
+        self.pet_filter == Some(pet.pet.id)
+    }
+
+    fn taken_back(&self, entry: &petbridge_domain::entities::paw_entry::Model) -> bool {
+        self.paws.reversed(entry.id)
+    }
+
+    fn pending_requests(&self) -> Vec<&petbridge_domain::entities::reward_request::Model> {
+        self.paws.requests.iter().filter(|r| r.status == "pending").collect()
+    }
+
+    /// The steps staff may take next, with their button labels.
+    fn next_steps(&self, request: &owner_request::Model) -> Vec<(&'static str, &'static str)> {
+        match (Kind::parse(&request.kind), Status::parse(&request.status)) {
+            (Some(kind), Some(status)) => {
+                requests::next_steps(kind, status).iter().map(|s| (s.as_str(), s.label())).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn status_label(&self, request: &owner_request::Model) -> &'static str {
+        Status::parse(&request.status).map_or("—", Status::label)
+    }
+
+    fn preferred_times(&self, request: &owner_request::Model) -> String {
+        let times: Vec<String> =
+            request.preferred_times.clone().and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default();
+        times.join("; ")
+    }
+
+    fn inactivated(&self) -> Vec<&clients::PetDetail> {
+        self.detail.pets.iter().filter(|p| p.pet.owner_inactive_at.is_some()).collect()
+    }
+
     fn name(&self) -> String {
         format!("{} {}", self.detail.client.first_name, self.detail.client.last_name).trim().to_owned()
     }
@@ -335,6 +390,8 @@ impl ClientTemplate {
 #[derive(Deserialize)]
 pub(crate) struct DetailQuery {
     done: Option<String>,
+    /// Orders and appointments of one pet only.
+    pet: Option<String>,
 }
 
 /// View Details.
@@ -371,8 +428,18 @@ pub(crate) async fn detail(
             })
             .collect();
     }
+    let pet_filter = query.pet.as_deref().and_then(|p| Uuid::parse_str(p).ok());
+    let filter = Filter { kind: None, pet_id: pet_filter };
     render(&ClientTemplate {
         chrome: Chrome::new(&platform, &principal, "clients").await?,
+        paws: loyalty::card(&platform, scope, id).await.map_err(server_error)?,
+        rewards: loyalty::catalogue(&platform, scope, false).await.map_err(server_error)?,
+        can_reward: principal.level.grants(Permission::LoyaltyManage),
+        requests: requests::of_household(&platform, scope, id, filter).await.map_err(server_error)?,
+        pet_filter,
+        can_move_requests: principal.level.grants(Permission::RequestsManage),
+        selfies: selfies::of_household(&platform, scope, id).await.map_err(server_error)?,
+        can_curate: principal.level.grants(Permission::SelfiesCurate),
         can_edit: principal.level.grants(Permission::ClientsEdit),
         can_notify: principal.level.grants(Permission::NotificationsSend),
         can_chat,

@@ -302,6 +302,20 @@ pub struct NewInvitation {
     pub last_name: String,
 }
 
+/// A change to an owner's details; fields left out stay. For a PMS client,
+/// the PMS's next change to the record wins.
+#[derive(Debug, Object)]
+pub struct ClientUpdate {
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Email; an app account's login changes too and must be verified again.
+    pub email: Option<String>,
+    /// Phone, which connects the texting profile; empty removes it.
+    pub phone: Option<String>,
+}
+
 /// A personal note to set.
 #[derive(Debug, Object)]
 pub struct PersonalNote {
@@ -548,6 +562,27 @@ impl ClientsApi {
     ) -> ApiResult<Json<ClientDetails>> {
         authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
         Ok(Json(clients::detail(&platform, auth.principal().scope(), id.0).await?.into()))
+    }
+
+    /// Edit the owner's name, email and phone (a new email on an app account
+    /// makes it Email Not Verified and sends a verification link).
+    #[oai(path = "/clients/:id", method = "patch", tag = "Tag::Clients", operation_id = "updateClient")]
+    async fn update_client(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        id: Path<Uuid>,
+        body: Json<ClientUpdate>,
+    ) -> ApiResult<Json<ClientDetails>> {
+        let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
+        let scope = auth.principal().scope();
+        let b = body.0;
+        let edit =
+            owners::OwnerEdit { first_name: b.first_name, last_name: b.last_name, email: b.email, phone: b.phone };
+        owners::edit_by_staff(&platform, scope, &allowed.actor, &context.origin, id.0, edit).await?;
+        Ok(Json(clients::detail(&platform, scope, id.0).await?.into()))
     }
 
     /// Invite Client: emails an app invitation and adds the client to the list if needed.

@@ -9,6 +9,7 @@ pub mod chat_api;
 mod chat_pages;
 mod client_pages;
 pub mod clients_api;
+pub mod household_api;
 pub mod live;
 mod owner_pages;
 pub mod pages;
@@ -19,6 +20,7 @@ pub use admin_api::AdminApi;
 pub use api::DashboardApi;
 pub use chat_api::ChatApi;
 pub use clients_api::ClientsApi;
+pub use household_api::HouseholdApi;
 pub use sync::SyncApi;
 
 /// The version the dashboard and sync API documents carry.

@@ -17,6 +17,7 @@ mod m20261202_000009_preferences;
 mod m20261202_000010_conversations;
 mod m20261202_000011_relay_index;
 mod m20261202_000012_chat;
+mod m20261202_000013_owner_app;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_conversations::Migration),
             Box::new(m20261202_000011_relay_index::Migration),
             Box::new(m20261202_000012_chat::Migration),
+            Box::new(m20261202_000013_owner_app::Migration),
         ]
     }
 }

@@ -7,8 +7,10 @@
 //! that login everywhere (it was copied).
 
 pub mod chat;
+pub mod household;
 
 pub use chat::{AppChatApi, app_socket};
+pub use household::AppHouseholdApi;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
@@ -248,10 +250,19 @@ pub struct Pet {
     pub past_due: bool,
     /// Open reminders, earliest first.
     pub reminders: Vec<Reminder>,
+    /// The owner's notes about the pet (the practice sees them too).
+    pub notes: Option<String>,
+    /// The owner marked it inactive (it passed away, ran away…).
+    pub inactive: bool,
+    /// What the owner said when marking it inactive.
+    pub inactive_reason: Option<String>,
 }
 
-fn pet(detail: PetDetail, today: NaiveDate) -> Pet {
+pub(crate) fn pet(detail: PetDetail, today: NaiveDate) -> Pet {
     Pet {
+        notes: detail.pet.owner_notes.clone(),
+        inactive: detail.pet.owner_inactive_at.is_some(),
+        inactive_reason: detail.pet.owner_inactive_reason.clone(),
         past_due: detail.past_due(today),
         id: detail.pet.id,
         name: detail.pet.name,
@@ -326,7 +337,7 @@ enum PetCreated {
     Created(Json<Pet>),
 }
 
-async fn today(platform: &Platform, principal: &OwnerPrincipal) -> ApiResult<NaiveDate> {
+pub(crate) async fn today(platform: &Platform, principal: &OwnerPrincipal) -> ApiResult<NaiveDate> {
     Ok(practices::get(platform, principal.scope()).await?.today(platform.clock.now()))
 }
 

@@ -331,7 +331,7 @@ impl Application {
 fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoint<'static, Response> {
     let public = settings.server.public_url.trim_end_matches('/');
     let app_api = OpenApiService::new(
-        (petbridge_mobile_api::AppApi, petbridge_mobile_api::AppChatApi),
+        (petbridge_mobile_api::AppApi, petbridge_mobile_api::AppChatApi, petbridge_mobile_api::AppHouseholdApi),
         "Petbridge owner app API",
         petbridge_mobile_api::API_VERSION,
     )
@@ -343,6 +343,7 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
             petbridge_dashboard::AdminApi,
             petbridge_dashboard::ClientsApi,
             petbridge_dashboard::ChatApi,
+            petbridge_dashboard::HouseholdApi,
         ),
         "Petbridge dashboard API",
         petbridge_dashboard::API_VERSION,

@@ -6,11 +6,17 @@
 use anyhow::anyhow;
 use chrono::{Duration, Months};
 use petbridge_domain::{
-    DomainError, Origin, Platform, Scope,
+    Actor, DomainError, Origin, Platform, Scope,
+    entities::{owner_account, pet},
+    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder},
     services::{
         clients::{self, Invitation},
+        loyalty,
         owners::{self, SignUp},
+        pets,
         practices::Practice,
+        requests::{self, Kind, NewRequest},
+        selfies,
         sync::{
             self, AppointmentRecord, Batch, ClientRecord, InvoiceLineRecord, InvoiceRecord, PetRecord, ReminderRecord,
             Source,
@@ -221,7 +227,112 @@ pub async fn fill(platform: &Platform, practice: &Practice) -> anyhow::Result<us
     for (n, first) in FIRST.iter().take(3).enumerate() {
         sign_up(platform, practice, &format!("new.owner{n}@example.com"), (first, "Newcomer"), &password, true).await?;
     }
+    owner_app(platform, scope).await?;
     Ok(households)
+}
+
+/// What the rewards catalogue offers.
+const REWARDS: [(&str, i32); 4] =
+    [("Bag of treats", 3), ("Free nail trim", 5), ("Free bath", 8), ("10% off a dental cleaning", 12)];
+const ORDERS: [&str; 4] =
+    ["Hill's c/d urinary food, 8.5 lb", "Heartgard Plus, 6 doses", "Apoquel 16 mg, 30 tablets", "Dental chews, large"];
+const VISITS: [(&str, &str); 4] = [
+    ("Limping on the back left leg", "Tuesday morning"),
+    ("Itchy ears", "Any weekday after 4pm"),
+    ("Annual check-up", "Saturday"),
+    ("Not eating much", "As soon as possible"),
+];
+
+/// The owner app's side for the verified households: a reward catalogue,
+/// paws, reward requests, orders, appointment requests, selfies and a pet
+/// marked inactive. Skipped once the practice has a catalogue, so a second
+/// run adds nothing.
+async fn owner_app(platform: &Platform, scope: Scope) -> anyhow::Result<()> {
+    if !loyalty::catalogue(platform, scope, true).await.map_err(fail)?.is_empty() {
+        return Ok(());
+    }
+    let (actor, origin) = (Actor::system("demo"), Origin::default());
+    let mut rewards = Vec::new();
+    for (name, paws) in REWARDS {
+        rewards.push(loyalty::create_reward(platform, scope, &actor, &origin, name, paws).await.map_err(fail)?);
+    }
+    let accounts = owner_account::Entity::find()
+        .filter(owner_account::Column::PracticeId.eq(scope.practice_id))
+        .filter(owner_account::Column::EmailVerifiedAt.is_not_null())
+        .order_by_asc(owner_account::Column::Email)
+        .all(&platform.db)
+        .await?;
+    let mut dice = Dice(20_261_202);
+    for (n, account) in accounts.iter().enumerate() {
+        let household = account.client_id;
+        let paws = i32::try_from(2 + dice.roll(12)).unwrap_or(2);
+        loyalty::add_paws(platform, scope, &actor, &origin, household, paws, Some("Visit")).await.map_err(fail)?;
+        if n % 3 == 0 {
+            match loyalty::request_reward(platform, scope, household, rewards[0].id, None).await {
+                Ok(_) | Err(DomainError::Conflict("not_enough_paws")) => {}
+                Err(err) => return Err(fail(err)),
+            }
+        }
+        let in_app = pet::Entity::find()
+            .filter(pet::Column::ClientId.eq(household))
+            .filter(pet::Column::PmsStatus.eq("active"))
+            .filter(pet::Column::RemovedAt.is_null())
+            .order_by_asc(pet::Column::Name)
+            .all(&platform.db)
+            .await?;
+        let Some(first) = in_app.first() else { continue };
+        if n % 2 == 0 {
+            let new = NewRequest {
+                id: None,
+                kind: Kind::Order,
+                pet_id: Some(first.id),
+                details: (*dice.pick(&ORDERS)).to_owned(),
+                preferred_times: Vec::new(),
+            };
+            requests::make(platform, scope, household, new).await.map_err(fail)?;
+        }
+        if n % 3 == 1 {
+            let (reason, when) = *dice.pick(&VISITS);
+            let new = NewRequest {
+                id: None,
+                kind: Kind::Appointment,
+                pet_id: Some(first.id),
+                details: reason.to_owned(),
+                preferred_times: vec![when.to_owned()],
+            };
+            requests::make(platform, scope, household, new).await.map_err(fail)?;
+        }
+        if n % 4 == 0 {
+            let photo = demo_photo(n).map_err(|err| anyhow!("demo photo: {err}"))?;
+            let selfie =
+                selfies::upload(platform, scope, household, Some(first.id), photo.into()).await.map_err(fail)?;
+            if n % 8 == 0 {
+                let marks = selfies::Marks { starred: Some(true), hearted: Some(n % 16 == 0) };
+                selfies::mark(platform, scope, &actor, &origin, selfie.id, marks).await.map_err(fail)?;
+            }
+        }
+        if n == 5 {
+            let reason = Some("She passed away peacefully at home last week.");
+            pets::set_inactive(platform, scope, household, first.id, true, reason).await.map_err(fail)?;
+        }
+    }
+    Ok(())
+}
+
+/// A colourful square PNG standing in for a pet's photo.
+fn demo_photo(n: usize) -> Result<Vec<u8>, image::ImageError> {
+    let hue = u8::try_from((n * 37) % 256).unwrap_or(0);
+    let picture = image::RgbImage::from_fn(480, 480, |x, y| {
+        let (dx, dy) = (f64::from(x) - 240.0, f64::from(y) - 260.0);
+        if dx * dx + dy * dy < 120.0 * 120.0 {
+            image::Rgb([250, 214, 165])
+        } else {
+            image::Rgb([hue, u8::try_from(y / 2).unwrap_or(0), 200 - u8::try_from(x / 3).unwrap_or(0)])
+        }
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut out, image::ImageFormat::Png)?;
+    Ok(out.into_inner())
 }
 
 /// Signs an owner up (once), verifying the address through its emailed link if asked.
@@ -249,10 +360,7 @@ async fn sign_up(
 
 /// The token of the verification link just emailed to `email`.
 async fn emailed_token(platform: &Platform, email: &str) -> anyhow::Result<String> {
-    use petbridge_domain::{
-        entities::delivery,
-        sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder},
-    };
+    use petbridge_domain::entities::delivery;
     let sent = delivery::Entity::find()
         .filter(delivery::Column::Recipient.eq(email))
         .order_by_desc(delivery::Column::CreatedAt)

@@ -9,6 +9,7 @@
 
 pub mod browser;
 pub mod fakes;
+pub mod pictures;
 pub mod services;
 pub mod ws;
 

@@ -25,6 +25,10 @@ pub struct Model {
     pub reinstated_at: Option<DateTimeUtc>,
     pub added_by_owner: bool,
     pub owner_notes: Option<String>,
+    /// The owner marked it inactive in the app (it passed away, ran away…).
+    pub owner_inactive_at: Option<DateTimeUtc>,
+    /// What the owner said when marking it inactive.
+    pub owner_inactive_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

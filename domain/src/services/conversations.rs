@@ -501,6 +501,8 @@ pub struct InboxEntry {
     pub conversation: conversation::Model,
     /// The household's name.
     pub client_name: String,
+    /// The practice keeps a personal note about the household.
+    pub has_personal_note: bool,
     /// Its last message.
     pub last_message: Option<message::Model>,
 }
@@ -564,6 +566,7 @@ pub async fn inbox(
         .into_iter()
         .map(|conversation| InboxEntry {
             client_name: clients.get(&conversation.client_id).map(client_name).unwrap_or_default(),
+            has_personal_note: clients.get(&conversation.client_id).is_some_and(|c| c.personal_note.is_some()),
             last_message: last_messages.remove(&conversation.id),
             conversation,
         })

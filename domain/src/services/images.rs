@@ -1,6 +1,6 @@
-//! Pictures people upload (profile pictures, chat attachments; selfies
-//! later): the type is read from the bytes, never from the name or header;
-//! decoding is bounded; the result is re-encoded, which drops EXIF and GPS.
+//! Pictures people upload (profile pictures, chat attachments, selfies):
+//! the type is read from the bytes, never from the name or header; decoding
+//! is bounded; the result is re-encoded, which drops EXIF and GPS.
 
 use std::io::Cursor;
 
@@ -38,6 +38,19 @@ pub fn bounded_jpeg(upload: &[u8], max_side: u32) -> DomainResult<Jpeg> {
         return encode(&picture.resize(max_side, max_side, FilterType::Lanczos3));
     }
     encode(&picture)
+}
+
+/// Reads an uploaded photo once and returns it bounded by `max_side`, with a
+/// square thumbnail of `thumb_side` pixels cropped to its centre (selfies).
+pub fn photo_with_thumbnail(upload: &[u8], max_side: u32, thumb_side: u32) -> DomainResult<(Jpeg, Bytes)> {
+    let picture = decode(upload)?;
+    let thumbnail = encode(&picture.resize_to_fill(thumb_side, thumb_side, FilterType::Triangle))?.bytes;
+    let photo = if picture.width() > max_side || picture.height() > max_side {
+        encode(&picture.resize(max_side, max_side, FilterType::Lanczos3))?
+    } else {
+        encode(&picture)?
+    };
+    Ok((photo, thumbnail))
 }
 
 /// Decodes within bounds, after checking the type from the bytes.

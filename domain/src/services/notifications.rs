@@ -2,7 +2,7 @@
 //! "Contact" in the dashboard): kept in the household's inbox, which the app
 //! lists and marks read, and pushed to each of its devices.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
 use uuid::Uuid;
 
 use crate::{
@@ -59,22 +59,45 @@ pub async fn send(
         .await?
         .ok_or(DomainError::NotFound)?;
     let txn = platform.db.begin().await?;
+    let stored =
+        deliver(&txn, platform, scope, household.id, &new, actor.id, format!("notification from {}", actor.name))
+            .await?;
+    let entry = Entry::new("client.notified", actor, origin)
+        .target("client", household.id)
+        .detail(serde_json::json!({ "notification_id": stored.id, "title": stored.title }));
+    activity::record(&txn, platform, scope, entry).await?;
+    txn.commit().await?;
+    Ok(stored)
+}
+
+/// Stores a checked notification in a household's inbox and queues a push to
+/// each of its enabled app accounts, in the caller's transaction (a decision
+/// on a reward or an order tells the owner this way, with the change).
+pub(crate) async fn deliver(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    scope: Scope,
+    household_id: Uuid,
+    new: &NewNotification,
+    sent_by: Option<Uuid>,
+    reason: String,
+) -> DomainResult<notification::Model> {
     let stored = notification::ActiveModel {
         id: Set(Uuid::new_v4()),
         practice_id: Set(scope.practice_id),
-        client_id: Set(household.id),
+        client_id: Set(household_id),
         title: Set(new.title.trim().to_owned()),
         body: Set(new.body.trim().to_owned()),
         image_url: Set(new.image_url.clone()),
-        sent_by: Set(actor.id),
+        sent_by: Set(sent_by),
         read_at: Set(None),
         created_at: Set(platform.clock.now()),
     };
-    let stored = notification::Entity::insert(stored).exec_with_returning(&txn).await?;
+    let stored = notification::Entity::insert(stored).exec_with_returning(conn).await?;
     let accounts = owner_account::Entity::find()
-        .filter(owner_account::Column::ClientId.eq(household.id))
+        .filter(owner_account::Column::ClientId.eq(household_id))
         .filter(owner_account::Column::DisabledAt.is_null())
-        .all(&txn)
+        .all(conn)
         .await?;
     for account in accounts {
         let mut data = serde_json::Map::new();
@@ -85,17 +108,12 @@ pub async fn send(
             body: stored.body.clone(),
             data,
             image_url: stored.image_url.clone(),
-            reason: format!("notification from {}", actor.name),
+            reason: reason.clone(),
             purpose: Purpose::Notification,
             not_before: None,
         };
-        outbox::enqueue_push(&txn, platform, scope, account.id, push).await?;
+        outbox::enqueue_push(conn, platform, scope, account.id, push).await?;
     }
-    let entry = Entry::new("client.notified", actor, origin)
-        .target("client", household.id)
-        .detail(serde_json::json!({ "notification_id": stored.id, "title": stored.title }));
-    activity::record(&txn, platform, scope, entry).await?;
-    txn.commit().await?;
     Ok(stored)
 }
 

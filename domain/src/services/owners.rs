@@ -17,6 +17,7 @@ use crate::{
     services::{
         activity::{self, Entry},
         clients::{self, PetDetail},
+        loyalty,
         outbox::{self, Channel, NewDelivery},
         passwords::{self, Verified},
         practices::{self, Practice},
@@ -338,6 +339,7 @@ pub async fn verify_email(platform: &Platform, token: &str) -> DomainResult<()> 
         let mut active = account.into_active_model();
         active.email_verified_at = Set(Some(now));
         active.update(&txn).await?;
+        loyalty::grant_app_download(&txn, platform, scope, client_id).await?;
     }
     clients::refresh_listings(&txn, platform, scope, &[client_id]).await?;
     txn.commit().await?;
@@ -699,6 +701,99 @@ pub async fn set_disabled(
     forget_account_sessions(platform, account_id).await
 }
 
+/// What staff change about an owner on the user dashboard (the green
+/// pencil); fields left out stay. For a PMS client, the PMS's next change to
+/// the record wins, as with every synced field.
+#[derive(Debug, Clone, Default)]
+pub struct OwnerEdit {
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Email: the app account's login too, which must then be verified again.
+    pub email: Option<String>,
+    /// Phone (connects the texting profile); empty removes it.
+    pub phone: Option<String>,
+}
+
+/// Staff edit an owner's name, email and phone. A new email on an app
+/// account makes it Email Not Verified and sends a verification link.
+pub async fn edit_by_staff(
+    platform: &Platform,
+    scope: Scope,
+    actor: &Actor,
+    origin: &Origin,
+    client_id: Uuid,
+    edit: OwnerEdit,
+) -> DomainResult<()> {
+    let name = |value: Option<String>| -> DomainResult<Option<String>> {
+        match value.map(|v| v.trim().to_owned()) {
+            Some(v) if v.chars().count() > 100 => {
+                Err(DomainError::invalid("invalid_name", "a name has at most 100 characters"))
+            }
+            other => Ok(other),
+        }
+    };
+    let (first_name, last_name) = (name(edit.first_name)?, name(edit.last_name)?);
+    let email = edit.email.map(|e| Email::parse(&e).map(|e| e.as_str().to_lowercase())).transpose()?;
+    let phone = match edit.phone.map(|p| p.trim().to_owned()) {
+        Some(p) if p.is_empty() => Some(None),
+        Some(p) => Some(Some(crate::types::Phone::parse(&p)?.as_str().to_owned())),
+        None => None,
+    };
+    let practice = practices::get(platform, scope).await?;
+    let txn = platform.begin_write().await?;
+    let household = clients::get(&txn, scope, client_id).await?;
+    let mut changed = Vec::new();
+    let mut row = household.clone().into_active_model();
+    if let Some(first) = first_name.filter(|f| *f != household.first_name) {
+        row.first_name = Set(first);
+        changed.push("first_name");
+    }
+    if let Some(last) = last_name.filter(|l| *l != household.last_name) {
+        row.last_name = Set(last);
+        changed.push("last_name");
+    }
+    if let Some(phone) = phone.filter(|p| *p != household.phone) {
+        row.phone = Set(phone);
+        changed.push("phone");
+    }
+    let mut moved_account = None;
+    if let Some(email) = email.filter(|e| household.email.as_deref() != Some(e.as_str())) {
+        row.email = Set(Some(email.clone()));
+        changed.push("email");
+        let account =
+            owner_account::Entity::find().filter(owner_account::Column::ClientId.eq(household.id)).one(&txn).await?;
+        if let Some(account) = account.filter(|a| a.email != email) {
+            if find_account(&txn, scope, &email).await?.is_some() {
+                return Err(DomainError::Conflict("account_exists"));
+            }
+            let mut active = account.into_active_model();
+            active.email = Set(email.clone());
+            active.email_verified_at = Set(None);
+            let account = active.update(&txn).await?;
+            send_link(&txn, platform, &practice, &account, VERIFY_EMAIL, &email).await?;
+            moved_account = Some(account.id);
+        }
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    row.updated_at = Set(platform.clock.now());
+    row.update(&txn).await?;
+    // The log says which fields changed, not what they say.
+    let entry = Entry::new("client.edited", actor, origin)
+        .target("client", client_id)
+        .detail(serde_json::json!({ "changed": changed }));
+    activity::record(&txn, platform, scope, entry).await?;
+    clients::refresh_listings(&txn, platform, scope, &[client_id]).await?;
+    txn.commit().await?;
+    match moved_account {
+        Some(account_id) => forget_account_sessions(platform, account_id).await,
+        None => Ok(()),
+    }
+}
+
 /// What the app shows about its own account.
 #[derive(Debug, Clone)]
 pub struct Me {
@@ -848,6 +943,8 @@ pub async fn add_pet(platform: &Platform, principal: &OwnerPrincipal, new: NewPe
         reinstated_at: Set(None),
         added_by_owner: Set(true),
         owner_notes: Set(None),
+        owner_inactive_at: Set(None),
+        owner_inactive_reason: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

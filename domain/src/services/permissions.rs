@@ -51,7 +51,11 @@ permissions! {
     OutboxView = "outbox.view", Staff, "See outgoing notifications and their delivery status";
     ChatView = "chat.view", Staff, "Read and answer conversations with clients";
     NotificationsSend = "notifications.send", Staff, "Send one-way app notifications to a client";
+    LoyaltyManage = "loyalty.manage", Staff, "Add paws, Oops, Manually Reward, approve or decline reward requests";
+    RequestsManage = "requests.manage", Staff, "Move orders and appointment requests through their steps";
+    SelfiesCurate = "selfies.curate", Staff, "Star and heart owners' selfies";
     ReportsMost = "reports.most", Manager, "Most reports";
+    RewardsManage = "rewards.manage", Manager, "Manage the reward catalogue";
     CampaignsSend = "campaigns.send", Manager, "Send practice-wide campaigns (Reinvite All, message-center blasts)";
     PlansMarkPaidInFull = "plans.mark_paid_in_full", Manager, "Mark a plan paid in full";
     PlansWaiveInitialFee = "plans.waive_initial_fee", Manager, "Waive the initial fee when adding a plan";

@@ -539,6 +539,8 @@ impl<C: ConnectionTrait> Apply<'_, C> {
                             reinstated_at: Set(None),
                             added_by_owner: Set(false),
                             owner_notes: Set(None),
+                            owner_inactive_at: Set(None),
+                            owner_inactive_reason: Set(None),
                             created_at: Set(self.now),
                             ..Default::default()
                         };

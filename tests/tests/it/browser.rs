@@ -393,3 +393,121 @@ async fn staff_answer_an_owner_in_the_chat_page_and_see_typing_and_read_state() 
     assert_eq!(shown, ["1", "2", "3"]);
     browser.close().await;
 }
+
+/// Waits for the page at `path` to show the notice `text` after a form
+/// posted to the API reloaded it.
+async fn notice(browser: &Browser, text: &str) {
+    shows(browser, "[data-testid=notice]", text).await;
+}
+
+#[tokio::test]
+async fn staff_work_an_owners_dashboard_paws_rewards_selfies_orders_and_note() {
+    use reqwest::Method;
+    use serde_json::json;
+    let Some(browser) = Browser::start().await else { return };
+    let app = petbridge_tests::spawn_app().await;
+    let fixture = app.practice("paws").await;
+    let key = app.sync_key(&fixture.practice).await;
+    let now = app.clock_now();
+    let batch = json!({
+        "clients": [{ "pms_id": "C1", "updated_at": now.to_rfc3339(), "first_name": "Pat", "last_name": "Lee",
+                      "email": "pat@example.com", "last_transaction_on": now.date_naive() }],
+        "pets": [
+            { "pms_id": "P1", "updated_at": now.to_rfc3339(), "client_pms_id": "C1", "name": "Biscuit", "species": "Dog" },
+            { "pms_id": "P2", "updated_at": now.to_rfc3339(), "client_pms_id": "C1", "name": "Mochi", "species": "Cat" }
+        ]
+    });
+    assert_eq!(app.sync(&key, &batch).await.0, 200);
+    let pat = app.verified_owner("paws", "pat@example.com").await;
+    let household = app.owner_account("pat@example.com").await.client_id;
+    let admin = app.login("paws", "admin").await;
+    let reward = app
+        .client
+        .post(app.url("/api/dashboard/v1/rewards"))
+        .bearer_auth(&admin)
+        .json(&json!({ "name": "Nail trim", "paws_needed": 2 }))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+
+    // Add a paw: the download-the-app paw and this one make 2.
+    log_in(&browser, &app, "admin", petbridge_tests::PASSWORD).await;
+    browser.element("[data-testid=signed-in-as]").await;
+    let page = app.url(&format!("/dashboard/clients/{household}"));
+    browser.driver.goto(&page).await.unwrap();
+    shows(&browser, "[data-testid=paw-balance]", "1").await;
+    browser.element("[data-testid=add-paw]").await.click().await.unwrap();
+    notice(&browser, "A paw is added.").await;
+    shows(&browser, "[data-testid=paw-balance]", "2").await;
+
+    // The owner asks for the reward in the app; staff approve it.
+    let ask = json!({ "reward_id": reward["id"] });
+    assert_eq!(app.app_call(Method::POST, "/rewards/requests", Some(&pat), Some(ask)).await.0, 201);
+    browser.driver.goto(&page).await.unwrap();
+    shows(&browser, "[data-testid=pending-rewards]", "Nail trim").await;
+    shows(&browser, "[data-testid=paw-balance]", "0").await;
+    browser.element("[data-testid=pending-rewards] [data-role=approve]").await.click().await.unwrap();
+    notice(&browser, "The reward request is approved.").await;
+    shows(&browser, "[data-testid=pending-rewards]", "No pending requests.").await;
+    let (_, card) = app.app_call(Method::GET, "/rewards", Some(&pat), None).await;
+    assert_eq!(card["requests"][0]["status"], "approved");
+
+    // A paw given by mistake, undone with Oops.
+    browser.element("[data-testid=add-paw]").await.click().await.unwrap();
+    shows(&browser, "[data-testid=paw-balance]", "1").await;
+    browser.element("[data-testid=paw-history] [data-role=oops]").await.click().await.unwrap();
+    notice(&browser, "Oops: the paw is taken back.").await;
+    shows(&browser, "[data-testid=paw-balance]", "0").await;
+    shows(&browser, "[data-testid=paw-history] tbody tr[data-kind=earned]", "taken back").await;
+
+    // A selfie from the app: star it for the slideshow and heart it.
+    let uploaded = app
+        .client
+        .post(app.url("/api/app/v1/selfies"))
+        .bearer_auth(&pat)
+        .header("content-type", "image/png")
+        .body(petbridge_tests::pictures::png(400, 300))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 201);
+    browser.driver.goto(&page).await.unwrap();
+    browser.element("[data-testid=selfies] [data-role=star][aria-pressed=false]").await.click().await.unwrap();
+    browser.element("[data-testid=selfies] [data-role=star][aria-pressed=true]").await;
+    browser.element("[data-testid=selfies] [data-role=heart][aria-pressed=false]").await.click().await.unwrap();
+    browser.element("[data-testid=selfies] [data-role=heart][aria-pressed=true]").await;
+    let (_, slideshow) = app.app_call(Method::GET, "/slideshow", Some(&pat), None).await;
+    assert_eq!(slideshow.as_array().map(Vec::len), Some(1));
+
+    // Orders and appointment requests, filtered by pet.
+    let (_, pets) = app.app_call(Method::GET, "/pets", Some(&pat), None).await;
+    let id_of = |name: &str| pets.as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()["id"].clone();
+    let order = json!({ "pet_id": id_of("Biscuit"), "details": "Dental chews" });
+    assert_eq!(app.app_call(Method::POST, "/orders", Some(&pat), Some(order)).await.0, 201);
+    let visit = json!({ "pet_id": id_of("Mochi"), "reason": "Sneezing", "preferred_times": ["Monday"] });
+    assert_eq!(app.app_call(Method::POST, "/appointment-requests", Some(&pat), Some(visit)).await.0, 201);
+    browser.driver.goto(&page).await.unwrap();
+    let rows = "[data-testid=requests] tbody tr[data-request]";
+    assert_eq!(browser.driver.find_all(By::Css(rows)).await.unwrap().len(), 2);
+    let filter = browser.element("[data-testid=request-pet-filter]").await;
+    thirtyfour::components::SelectElement::new(&filter).await.unwrap().select_by_visible_text("Biscuit").await.unwrap();
+    shows(&browser, "[data-testid=request-pet-filter] option[selected]", "Biscuit").await;
+    let shown = browser.driver.find_all(By::Css(rows)).await.unwrap();
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].find(By::Css("[data-role=pet]")).await.unwrap().text().await.unwrap(), "Biscuit");
+    browser.element(&format!("{rows} [data-step=accepted]")).await.click().await.unwrap();
+    notice(&browser, "The order is accepted.").await;
+    shows(&browser, &format!("{rows} [data-role=status]"), "Accepted").await;
+
+    // A personal note: its icon shows on the Users list.
+    let note = browser.element("[data-testid=personal-note]").await;
+    note.send_keys("Prefers texts after 5pm").await.unwrap();
+    browser.element("[data-testid=save-note]").await.click().await.unwrap();
+    notice(&browser, "The personal note is saved.").await;
+    browser.driver.goto(app.url("/dashboard/clients")).await.unwrap();
+    browser.element("[data-testid=clients] tbody tr[data-client] [data-role=note-icon]").await;
+    browser.close().await;
+}

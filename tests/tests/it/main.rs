@@ -11,6 +11,7 @@ mod clients;
 mod email;
 mod errors;
 mod health;
+mod household;
 mod live;
 mod outbox;
 mod performance;
