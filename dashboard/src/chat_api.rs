@@ -110,8 +110,10 @@ pub struct NotificationBody {
     pub title: String,
     /// Its text (1 to 2,000 characters).
     pub body: String,
-    /// A picture to show with it (an https URL).
+    /// A picture to show with it (an https URL)…
     pub image_url: Option<String>,
+    /// …or one of the household's favourite (hearted) selfies.
+    pub selfie_id: Option<Uuid>,
 }
 
 /// A stored message.
@@ -386,7 +388,12 @@ impl ChatApi {
         body: Json<NotificationBody>,
     ) -> ApiResult<NotificationSent> {
         let allowed = authorize(&platform, &auth, Permission::NotificationsSend, &manager, &context).await?;
-        let new = NewNotification { title: body.0.title, body: body.0.body, image_url: body.0.image_url };
+        let new = NewNotification {
+            title: body.0.title,
+            body: body.0.body,
+            image_url: body.0.image_url,
+            selfie_id: body.0.selfie_id,
+        };
         let scope = auth.principal().scope();
         let sent = notifications::send(&platform, scope, &allowed.actor, &context.origin, id.0, new).await?;
         Ok(NotificationSent::Created(Json(sent.into())))

@@ -374,6 +374,10 @@ impl ClientTemplate {
         times.join("; ")
     }
 
+    fn favourites(&self) -> Vec<&selfie::Model> {
+        self.selfies.iter().filter(|s| s.hearted_at.is_some()).collect()
+    }
+
     fn inactivated(&self) -> Vec<&clients::PetDetail> {
         self.detail.pets.iter().filter(|p| p.pet.owner_inactive_at.is_some()).collect()
     }
@@ -493,6 +497,8 @@ pub(crate) struct NotifyForm {
     title: String,
     #[serde(default)]
     body: String,
+    /// A favourite selfie to show with it.
+    selfie: Option<String>,
 }
 
 /// Send notification (Contact): to the client's app inbox and devices.
@@ -508,7 +514,8 @@ pub(crate) async fn notify(
     if let Some(refused) = refuse(&platform, &principal, Permission::NotificationsSend).await? {
         return Ok(refused);
     }
-    let new = NewNotification { title: form.title, body: form.body, image_url: None };
+    let selfie_id = form.selfie.as_deref().filter(|s| !s.is_empty()).and_then(|s| Uuid::parse_str(s).ok());
+    let new = NewNotification { title: form.title, body: form.body, image_url: None, selfie_id };
     match notifications::send(&platform, principal.scope(), &principal.actor(), &context.origin, id, new).await {
         Ok(_) => Ok(back_to_client(id, "The notification is sent.")),
         Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),

@@ -1,13 +1,16 @@
 //! The pages an owner reaches from an email: confirm an address, choose a
-//! new password. The link's token is the secret; the page asks for a click
+//! new password; and the favourite selfie a push notification shows. The link's token is the secret; the page asks for a click
 //! (or the new password) before using it, so mail scanners that open links
 //! spend nothing.
 
 use askama::Template;
-use petbridge_domain::{DomainError, Platform, services::owners};
+use petbridge_domain::{
+    DomainError, Platform,
+    services::{owners, selfies},
+};
 use poem::{
     Response, handler,
-    web::{Data, Form, Query},
+    web::{Data, Form, Path, Query},
 };
 use serde::Deserialize;
 
@@ -87,5 +90,21 @@ pub(crate) async fn reset_submit(platform: Data<&Platform>, Form(form): Form<Lin
     match owners::reset_password(&platform, &form.token, &form.password).await {
         Ok(()) => page(RESET, String::new(), true, None, Some("Your password is changed. Log in to the app with it.")),
         Err(err) => page(RESET, form.token, true, Some(message(err)?), None),
+    }
+}
+
+/// A favourite selfie shown by a notification (push services fetch it
+/// without a login): the signed link is the key, and it works while the
+/// selfie stays hearted.
+#[handler]
+pub(crate) async fn favourite_selfie(platform: Data<&Platform>, Path(file): Path<String>) -> poem::Result<Response> {
+    let token = file.strip_suffix(".jpg").unwrap_or(&file);
+    match selfies::favourite_photo(&platform, token).await {
+        Ok(bytes) => Ok(Response::builder()
+            .content_type("image/jpeg")
+            .header("cache-control", "public, max-age=3600")
+            .body(bytes)),
+        Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+        Err(err) => Err(crate::pages::server_error(err)),
     }
 }

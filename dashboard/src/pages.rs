@@ -43,6 +43,7 @@ pub fn routes() -> Route {
         .at("/app/verify-email", get(crate::owner_pages::verify_page).post(crate::owner_pages::verify_submit))
         .at("/app/reset-password", get(crate::owner_pages::reset_page).post(crate::owner_pages::reset_submit))
         .at("/preferences/:token", get(crate::preference_pages::page).post(crate::preference_pages::save))
+        .at("/media/selfies/:file", get(crate::owner_pages::favourite_selfie))
         .at(
             "/preferences/:token/unsubscribe",
             get(crate::preference_pages::page).post(crate::preference_pages::unsubscribe),

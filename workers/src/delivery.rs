@@ -240,8 +240,8 @@ impl Deliverer {
     /// and a one-click unsubscribe (List-Unsubscribe, RFC 8058).
     async fn with_preference_links(&self, row: &delivery::Model) -> DomainResult<delivery::Model> {
         let Some(client_id) = row.client_id else { return Ok(row.clone()) };
-        let key = self.preference_key.get_or_try_init(|| links::preference_key(&self.platform)).await?;
-        let token = links::preference_token(key, client_id)?;
+        let key = self.preference_key.get_or_try_init(|| links::link_key(&self.platform)).await?;
+        let token = links::token(key, links::LinkPurpose::Preferences, client_id)?;
         let mut row = row.clone();
         if let Some(data) = row.data.as_object_mut() {
             data.insert("preferences_url".into(), self.platform.link(&format!("/preferences/{token}")).into());

@@ -563,6 +563,7 @@ pub async fn manual_reward(
         title: practice.name,
         body: format!("You've been rewarded: {name}. Enjoy!"),
         image_url: None,
+        selfie_id: None,
     };
     notifications::deliver(&txn, platform, scope, client_id, &note, actor.id, format!("reward from {}", actor.name))
         .await?;
@@ -627,7 +628,7 @@ pub async fn decide(
             if request.paws == 1 { "" } else { "s" }
         )
     };
-    let note = NewNotification { title: practice.name, body, image_url: None };
+    let note = NewNotification { title: practice.name, body, image_url: None, selfie_id: None };
     let reason = format!("reward request {} by {}", status.as_str(), actor.name);
     notifications::deliver(&txn, platform, scope, request.client_id, &note, actor.id, reason).await?;
     let action = if approve { "loyalty.reward_approved" } else { "loyalty.reward_declined" };

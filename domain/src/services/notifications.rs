@@ -11,6 +11,7 @@ use crate::{
     services::{
         activity::{self, Entry},
         outbox::{self, Purpose, PushMessage},
+        selfies,
     },
 };
 
@@ -23,6 +24,9 @@ pub struct NewNotification {
     pub body: String,
     /// A picture to show with it (an `https` URL).
     pub image_url: Option<String>,
+    /// Or a selfie of the household that staff hearted as a favourite: the
+    /// notification shows it through a signed public link.
+    pub selfie_id: Option<Uuid>,
 }
 
 impl NewNotification {
@@ -38,6 +42,9 @@ impl NewNotification {
         if self.image_url.as_ref().is_some_and(|url| !url.starts_with("https://") || url.len() > 2_000) {
             return Err(DomainError::invalid("invalid_image_url", "a notification's picture is an https URL"));
         }
+        if self.image_url.is_some() && self.selfie_id.is_some() {
+            return Err(DomainError::invalid("one_picture", "a notification shows one picture: a URL or a selfie"));
+        }
         Ok(())
     }
 }
@@ -50,7 +57,7 @@ pub async fn send(
     actor: &Actor,
     origin: &Origin,
     client_id: Uuid,
-    new: NewNotification,
+    mut new: NewNotification,
 ) -> DomainResult<notification::Model> {
     new.check()?;
     let household = client::Entity::find_by_id(client_id)
@@ -58,6 +65,9 @@ pub async fn send(
         .one(&platform.db)
         .await?
         .ok_or(DomainError::NotFound)?;
+    if let Some(selfie_id) = new.selfie_id {
+        new.image_url = Some(selfies::favourite_link(platform, scope, household.id, selfie_id).await?);
+    }
     let txn = platform.db.begin().await?;
     let stored =
         deliver(&txn, platform, scope, household.id, &new, actor.id, format!("notification from {}", actor.name))

@@ -162,7 +162,7 @@ pub async fn update(
 /// The household a preference link names (`NotFound` for a forged or
 /// mangled link, or a household since deleted).
 pub async fn link_household(platform: &Platform, token: &str) -> DomainResult<client::Model> {
-    let client_id = super::links::verify_preference_token(platform, token).await?;
+    let client_id = super::links::verify(platform, super::links::LinkPurpose::Preferences, token).await?;
     client::Entity::find_by_id(client_id).one(&platform.db).await?.ok_or(DomainError::NotFound)
 }
 

@@ -331,7 +331,7 @@ pub async fn advance(
         body.push_str(note);
     }
     let body: String = body.chars().take(2_000).collect();
-    let message = NewNotification { title: practice.name, body, image_url: None };
+    let message = NewNotification { title: practice.name, body, image_url: None, selfie_id: None };
     let reason = format!("{} {} by {}", kind.noun(), to.as_str(), actor.name);
     notifications::deliver(&txn, platform, scope, client_id, &message, actor.id, reason).await?;
     let log = Entry::new("request.updated", actor, origin).target("client", client_id).detail(

@@ -17,6 +17,7 @@ use crate::{
     services::{
         activity::{self, Entry},
         images,
+        links::{self, LinkPurpose},
     },
 };
 
@@ -187,4 +188,32 @@ pub async fn mark(
     activity::record(&txn, platform, scope, log).await?;
     txn.commit().await?;
     Ok(row)
+}
+
+/// The public address of a household's favourite (hearted) selfie, for a
+/// notification's picture: push services fetch it without a login. It
+/// stops working when staff take the heart off.
+pub async fn favourite_link(platform: &Platform, scope: Scope, client_id: Uuid, id: Uuid) -> DomainResult<String> {
+    let found = match get(platform, scope, Some(client_id), id).await {
+        Err(DomainError::NotFound) => {
+            return Err(DomainError::invalid("unknown_selfie", "that selfie is not this household's"));
+        }
+        other => other?,
+    };
+    if found.hearted_at.is_none() {
+        return Err(DomainError::invalid("selfie_not_favourite", "heart the selfie before attaching it"));
+    }
+    let token = links::token(&links::link_key(platform).await?, LinkPurpose::FavouriteSelfie, found.id)?;
+    Ok(platform.link(&format!("/media/selfies/{token}.jpg")))
+}
+
+/// The photo a favourite-selfie link opens, while the selfie is hearted;
+/// `NotFound` for a forged link or one whose heart was taken off.
+pub async fn favourite_photo(platform: &Platform, token: &str) -> DomainResult<Bytes> {
+    let id = links::verify(platform, LinkPurpose::FavouriteSelfie, token).await?;
+    let found = selfie::Entity::find_by_id(id).one(&platform.db).await?.ok_or(DomainError::NotFound)?;
+    if found.hearted_at.is_none() {
+        return Err(DomainError::NotFound);
+    }
+    picture(platform, &found, Size::Full).await
 }

@@ -210,6 +210,30 @@ async fn selfies_lose_their_gps_data_and_staff_star_them_into_the_owners_slidesh
     assert_eq!(staff(&app, &oak, Method::PATCH, &format!("/selfies/{id}"), unstar).await.0, 404);
     assert_eq!(fetch(&oak, format!("/api/dashboard/v1/selfies/{id}/photo")).await.unwrap().status(), 404);
 
+    // A notification shows the favourite through a public signed link,
+    // which stops working when the heart comes off.
+    let notify =
+        |body: Value| staff(&app, &admin, Method::POST, format!("/clients/{household}/notifications"), Some(body));
+    let (status, sent) = notify(json!({ "title": "Happy birthday!", "body": "Biscuit is 3", "selfie_id": id })).await;
+    assert_eq!(status, 201, "{sent}");
+    let link = url::Url::parse(sent["image_url"].as_str().unwrap()).unwrap();
+    let public = app.client.get(app.url(link.path())).send().await.unwrap();
+    assert_eq!((public.status().as_u16(), public.headers()["content-type"].to_str().unwrap()), (200, "image/jpeg"));
+    assert!(!contains(&public.bytes().await.unwrap(), b"GPSMARKER"));
+    let (_, inbox) = app.app_call(Method::GET, "/notifications", Some(&pat), None).await;
+    assert_eq!(inbox["items"][0]["image_url"], sent["image_url"]);
+    let forged = link.path().replace("/media/selfies/", "/media/selfies/A");
+    assert_eq!(app.client.get(app.url(&forged)).send().await.unwrap().status(), 404);
+    let (_, others) = staff(&app, &admin, Method::GET, &format!("/clients/{household}/selfies"), None).await;
+    let plain = others.as_array().unwrap().iter().find(|s| s["id"] != json!(id)).unwrap()["id"].clone();
+    let (status, body) = notify(json!({ "title": "Hi", "body": "Look", "selfie_id": plain })).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("selfie_not_favourite")));
+    let (status, body) = notify(json!({ "title": "Hi", "body": "Look", "selfie_id": Uuid::new_v4() })).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("unknown_selfie")));
+    let unheart = Some(json!({ "hearted": false }));
+    assert_eq!(staff(&app, &admin, Method::PATCH, &format!("/selfies/{id}"), unheart).await.0, 200);
+    assert_eq!(app.client.get(app.url(link.path())).send().await.unwrap().status(), 404);
+
     // The owner deletes it: gone from the list, the slideshow and storage.
     assert_eq!(app.app_call(Method::DELETE, &format!("/selfies/{id}"), Some(&pat), None).await.0, 204);
     assert_eq!(fetch(&pat, format!("/api/app/v1/selfies/{id}/photo")).await.unwrap().status(), 404);
