@@ -290,6 +290,8 @@ pub struct PracticeSettingsBody {
     pub require_admin_two_factor: bool,
     /// The practice's texting number (E.164), if it texts.
     pub sms_number: Option<String>,
+    /// One loyalty paw for every this many cents invoiced; none when invoices earn no paws.
+    pub paw_per_invoiced_cents: Option<i64>,
 }
 
 /// Changes to the practice's settings; absent fields stay as they are.
@@ -301,6 +303,9 @@ pub struct PracticeSettingsChanges {
     pub require_admin_two_factor: Option<bool>,
     /// The practice's texting number (E.164); an empty text removes it.
     pub sms_number: Option<String>,
+    /// One loyalty paw for every this many cents invoiced (100 to
+    /// 1,000,000); 0 stops invoices earning paws.
+    pub paw_per_invoiced_cents: Option<i64>,
 }
 
 impl From<practices::Practice> for PracticeSettingsBody {
@@ -309,6 +314,7 @@ impl From<practices::Practice> for PracticeSettingsBody {
             lockout_threshold: practice.settings.lockout_threshold,
             require_admin_two_factor: practice.settings.require_admin_two_factor,
             sms_number: practice.sms_number,
+            paw_per_invoiced_cents: practice.settings.paw_per_invoiced_cents,
         }
     }
 }
@@ -617,6 +623,7 @@ impl AdminApi {
             lockout_threshold: body.0.lockout_threshold,
             require_admin_two_factor: body.0.require_admin_two_factor,
             sms_number: body.0.sms_number,
+            paw_per_invoiced_cents: body.0.paw_per_invoiced_cents,
         };
         practices::update_settings(&platform, auth.principal().scope(), &allowed.actor, &context.origin, changes)
             .await?;

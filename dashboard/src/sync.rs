@@ -159,6 +159,9 @@ pub struct InvoiceRecord {
     /// Voided.
     #[oai(default)]
     pub voided: bool,
+    /// The total in the practice's currency (e.g. 123.45): app households
+    /// earn loyalty paws from it when the practice sets a rule.
+    pub total: Option<f64>,
     /// Lines.
     #[oai(default)]
     pub lines: Vec<InvoiceLineRecord>,
@@ -251,6 +254,7 @@ impl From<SyncBatch> for Batch {
                     client_pms_id: r.client_pms_id,
                     invoiced_on: r.invoiced_on,
                     voided: r.voided,
+                    total: r.total,
                     lines: r
                         .lines
                         .into_iter()

@@ -1,6 +1,7 @@
 //! What owners do in the app besides chat: pets they mark inactive, selfies,
 //! loyalty paws (a ledger with one balance per household) and rewards, and
-//! orders and appointment requests that staff move through their steps.
+//! orders and appointment requests that staff move through their steps;
+//! invoice totals, from which app households earn paws.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -24,6 +25,12 @@ enum Pets {
     Table,
     OwnerInactiveAt,
     OwnerInactiveReason,
+}
+
+#[derive(DeriveIden)]
+enum Invoices {
+    Table,
+    TotalCents,
 }
 
 #[derive(DeriveIden)]
@@ -144,6 +151,11 @@ impl MigrationTrait for Migration {
         manager
             .alter_table(
                 Table::alter().table(Pets::Table).add_column(string_null(Pets::OwnerInactiveReason)).to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter().table(Invoices::Table).add_column(big_integer_null(Invoices::TotalCents)).to_owned(),
             )
             .await?;
 
@@ -321,6 +333,7 @@ impl MigrationTrait for Migration {
         manager.drop_table(Table::drop().table(PawEntries::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(PawCards::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(Selfies::Table).to_owned()).await?;
+        manager.alter_table(Table::alter().table(Invoices::Table).drop_column(Invoices::TotalCents).to_owned()).await?;
         manager
             .alter_table(Table::alter().table(Pets::Table).drop_column(Pets::OwnerInactiveReason).to_owned())
             .await?;

@@ -173,6 +173,7 @@ fn batch(platform: &Platform) -> Batch {
                 client_pms_id: client_id.clone(),
                 invoiced_on: last_visit,
                 voided: false,
+                total: Some(f64::from(u32::try_from(45 + dice.roll(400)).unwrap_or(45)) + 0.99),
                 lines: vec![InvoiceLineRecord {
                     code: if dice.roll(4) == 0 { "WP-EXAM".to_owned() } else { "EXAM".to_owned() },
                     description: Some("Examination".to_owned()),

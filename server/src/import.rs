@@ -61,6 +61,7 @@ struct InvoiceRow {
     invoiced_on: NaiveDate,
     #[serde(default)]
     voided: bool,
+    total: Option<f64>,
     code: Option<String>,
     description: Option<String>,
     quantity: Option<f64>,
@@ -100,6 +101,7 @@ fn invoices(rows: Vec<InvoiceRow>) -> Vec<InvoiceRecord> {
                 client_pms_id: row.client_pms_id,
                 invoiced_on: row.invoiced_on,
                 voided: row.voided,
+                total: row.total,
                 lines: line.into_iter().collect(),
             }),
         }

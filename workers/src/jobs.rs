@@ -1,5 +1,6 @@
-//! Timed jobs: campaigns that are due (blasts, Reinvite All) and the
-//! reminders (past-due services, appointments, surveys). Every worker
+//! Timed jobs: campaigns that are due (blasts, Reinvite All), the
+//! reminders (past-due services, appointments, surveys), and paws earned
+//! from synced invoices. Every worker
 //! process runs them; each send is claimed in the database, so running
 //! them in several processes at once sends nothing twice.
 
@@ -7,7 +8,7 @@ use std::time::Duration;
 
 use petbridge_domain::{
     DomainResult, Platform,
-    services::{campaigns, reminders},
+    services::{campaigns, loyalty, reminders},
 };
 use tokio_util::sync::CancellationToken;
 
@@ -18,6 +19,8 @@ pub struct JobRun {
     pub campaigns: u32,
     /// Households reminded.
     pub reminders: reminders::ReminderRun,
+    /// Paws earned from (or taken back with) synced invoices.
+    pub invoice_paws: loyalty::InvoicePaws,
 }
 
 /// Runs the timed jobs.
@@ -36,7 +39,8 @@ impl Jobs {
     pub async fn step(&self) -> DomainResult<JobRun> {
         let campaigns = campaigns::run_due(&self.platform).await?;
         let reminders = reminders::run_due(&self.platform).await?;
-        Ok(JobRun { campaigns, reminders })
+        let invoice_paws = loyalty::run_invoice_rule(&self.platform).await?;
+        Ok(JobRun { campaigns, reminders, invoice_paws })
     }
 
     /// Runs the jobs every `interval` until `shutdown`.

@@ -12,6 +12,8 @@ pub struct Model {
     pub client_pms_id: String,
     pub invoiced_on: Date,
     pub voided: bool,
+    /// The total in cents, when the PMS sends it (loyalty paws are earned from it).
+    pub total_cents: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

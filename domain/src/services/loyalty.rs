@@ -1,27 +1,31 @@
 //! Loyalty paws and rewards. Every paw is a ledger entry that is never
 //! changed: staff add paws, the app's first verified login earns the
-//! download-the-app paw once, a reward request redeems paws, a declined
-//! request refunds them, and the Oops stamp reverses a paw given by mistake.
+//! download-the-app paw once, synced invoices earn paws by the practice's
+//! rule, a reward request redeems paws, a declined request refunds them, and
+//! the Oops stamp reverses a paw given by mistake.
 //!
 //! Each household's balance is kept on its paw card beside the ledger, and
 //! paws leave it only through one conditional update (`balance >= n`), in the
 //! same transaction as the entry that explains them: concurrent requests
 //! cannot spend a paw twice, and the balance never goes below zero.
 
+use std::collections::{HashMap, HashSet};
+
+use chrono::Duration;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
 use crate::{
     Actor, DomainError, DomainResult, Origin, Platform, Scope,
-    entities::{client, paw_card, paw_entry, reward, reward_request},
+    entities::{client, invoice, owner_account, paw_card, paw_entry, practice, reward, reward_request},
     services::{
         activity::{self, Entry},
         notifications::{self, NewNotification},
-        practices,
+        practices::{self, Practice},
     },
 };
 
@@ -638,4 +642,166 @@ pub async fn decide(
     activity::record(&txn, platform, scope, log).await?;
     txn.commit().await?;
     Ok(decided)
+}
+
+/// What one run of the invoice rule did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct InvoicePaws {
+    /// Invoices that earned paws.
+    pub awarded: u32,
+    /// Voided invoices whose paws were taken back.
+    pub reversed: u32,
+}
+
+/// How far back the invoice rule looks on each run.
+const INVOICE_WINDOW_DAYS: i64 = 60;
+/// The most paws one invoice earns.
+const MAX_INVOICE_PAWS: i64 = 1_000;
+
+/// Paws from synced invoices, for practices with a rule (one paw per so many
+/// cents): each invoice of a household with an app account, dated on or
+/// after the day the account was made, earns once; a voided invoice's paws
+/// are taken back as far as the balance allows. A timed job; several
+/// workers may run it at once (each award is claimed by its ledger key).
+pub async fn run_invoice_rule(platform: &Platform) -> DomainResult<InvoicePaws> {
+    let mut run = InvoicePaws::default();
+    let since = platform.clock.now().date_naive() - Duration::days(INVOICE_WINDOW_DAYS);
+    for model in practice::Entity::find().all(&platform.db).await? {
+        let practice = Practice::try_from(model)?;
+        let Some(per_cents) = practice.settings.paw_per_invoiced_cents.filter(|c| *c > 0) else { continue };
+        let scope = Scope { practice_id: practice.id };
+        let accounts = owner_account::Entity::find()
+            .filter(owner_account::Column::PracticeId.eq(practice.id))
+            .all(&platform.db)
+            .await?;
+        for chunk in accounts.chunks(500) {
+            let households = client::Entity::find()
+                .filter(client::Column::PracticeId.eq(practice.id))
+                .filter(client::Column::Id.is_in(chunk.iter().map(|a| a.client_id)))
+                .all(&platform.db)
+                .await?;
+            // The PMS's id of each household → the household and the day it joined the app.
+            let joined: HashMap<String, (Uuid, chrono::NaiveDate)> = households
+                .iter()
+                .filter_map(|c| {
+                    let account = chunk.iter().find(|a| a.client_id == c.id)?;
+                    Some((c.pms_id.clone()?, (c.id, account.created_at.date_naive())))
+                })
+                .collect();
+            if joined.is_empty() {
+                continue;
+            }
+            let invoices = invoice::Entity::find()
+                .filter(invoice::Column::PracticeId.eq(practice.id))
+                .filter(invoice::Column::ClientPmsId.is_in(joined.keys().cloned()))
+                .filter(invoice::Column::InvoicedOn.gte(since))
+                .filter(invoice::Column::TotalCents.is_not_null())
+                .all(&platform.db)
+                .await?;
+            let settled: HashSet<String> = paw_entry::Entity::find()
+                .filter(paw_entry::Column::ClientId.is_in(joined.values().map(|(id, _)| *id)))
+                .filter(paw_entry::Column::OnceKey.starts_with("invoice"))
+                .all(&platform.db)
+                .await?
+                .into_iter()
+                .filter_map(|e| e.once_key)
+                .collect();
+            for found in invoices {
+                let Some(&(client_id, joined_on)) = joined.get(&found.client_pms_id) else { continue };
+                let (earned_key, void_key) = (format!("invoice:{}", found.id), format!("invoice-void:{}", found.id));
+                if found.invoiced_on < joined_on || settled.contains(&void_key) {
+                    continue;
+                }
+                let earned = settled.contains(&earned_key);
+                let paws = Ord::min(found.total_cents.unwrap_or(0) / per_cents, MAX_INVOICE_PAWS);
+                let paws = i32::try_from(paws).unwrap_or(0);
+                if !found.voided && !earned && paws > 0 {
+                    if award_invoice(platform, scope, client_id, &found, paws, earned_key).await? {
+                        run.awarded += 1;
+                    }
+                } else if found.voided
+                    && earned
+                    && take_back_invoice(platform, scope, client_id, &found, void_key).await?
+                {
+                    run.reversed += 1;
+                }
+            }
+        }
+    }
+    Ok(run)
+}
+
+/// Gives an invoice's paws once; `false` when another worker did first.
+async fn award_invoice(
+    platform: &Platform,
+    scope: Scope,
+    client_id: Uuid,
+    found: &invoice::Model,
+    paws: i32,
+    once_key: String,
+) -> DomainResult<bool> {
+    let txn = platform.begin_write().await?;
+    credit(&txn, platform, scope, client_id, paws).await?;
+    let entry = NewEntry {
+        client_id,
+        paws,
+        kind: EntryKind::Earned,
+        reason: format!("Visit of {}", found.invoiced_on.format("%b %-d, %Y")),
+        reverses_id: None,
+        reward_request_id: None,
+        once_key: Some(once_key),
+        actor: None,
+    };
+    let written = write_entry(&txn, platform, scope, entry).await;
+    commit_once(txn, written).await
+}
+
+/// Takes back a voided invoice's paws, as many as the balance holds (it never
+/// goes below zero); `false` when another worker did first.
+async fn take_back_invoice(
+    platform: &Platform,
+    scope: Scope,
+    client_id: Uuid,
+    found: &invoice::Model,
+    once_key: String,
+) -> DomainResult<bool> {
+    let txn = platform.begin_write().await?;
+    let Some(given) = paw_entry::Entity::find()
+        .filter(paw_entry::Column::ClientId.eq(client_id))
+        .filter(paw_entry::Column::OnceKey.eq(format!("invoice:{}", found.id)))
+        .one(&txn)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let balance = paw_card::Entity::find_by_id(client_id).one(&txn).await?.map_or(0, |c| c.balance);
+    let taken = Ord::max(Ord::min(given.paws, balance), 0);
+    if taken > 0 {
+        debit(&txn, platform, client_id, taken).await?;
+    }
+    let entry = NewEntry {
+        client_id,
+        paws: -taken,
+        kind: EntryKind::Reversed,
+        reason: format!("Invoice of {} voided", found.invoiced_on.format("%b %-d, %Y")),
+        reverses_id: Some(given.id),
+        reward_request_id: None,
+        once_key: Some(once_key),
+        actor: None,
+    };
+    let written = write_entry(&txn, platform, scope, entry).await;
+    commit_once(txn, written).await
+}
+
+/// Commits a transaction whose ledger entry has a once-only key; `false`
+/// (and nothing kept) when another worker wrote that key first.
+async fn commit_once(txn: DatabaseTransaction, written: Result<paw_entry::Model, DbErr>) -> DomainResult<bool> {
+    match written.map_err(|e| clash(e, "already_done")) {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(true)
+        }
+        Err(DomainError::Conflict(_)) => Ok(false),
+        Err(err) => Err(err),
+    }
 }

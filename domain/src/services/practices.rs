@@ -15,11 +15,14 @@ pub struct PracticeSettings {
     /// Administrators must use two-factor login (practices that keep
     /// card-payment profiles want this).
     pub require_admin_two_factor: bool,
+    /// One loyalty paw for every this many cents invoiced (synced invoices
+    /// of app households); none: invoices earn no paws.
+    pub paw_per_invoiced_cents: Option<i64>,
 }
 
 impl Default for PracticeSettings {
     fn default() -> Self {
-        Self { lockout_threshold: 5, require_admin_two_factor: false }
+        Self { lockout_threshold: 5, require_admin_two_factor: false, paw_per_invoiced_cents: None }
     }
 }
 
@@ -155,6 +158,8 @@ pub struct SettingsChanges {
     pub require_admin_two_factor: Option<bool>,
     /// The practice's texting number; an empty text removes it.
     pub sms_number: Option<String>,
+    /// One paw for every this many cents invoiced ($1 to $10,000); 0 turns it off.
+    pub paw_per_invoiced_cents: Option<i64>,
 }
 
 /// Updates the caller's practice settings, and logs it.
@@ -178,6 +183,17 @@ pub async fn update_settings(
     }
     if let Some(required) = changes.require_admin_two_factor {
         settings.require_admin_two_factor = required;
+    }
+    match changes.paw_per_invoiced_cents {
+        None => {}
+        Some(0) => settings.paw_per_invoiced_cents = None,
+        Some(cents @ 100..=1_000_000) => settings.paw_per_invoiced_cents = Some(cents),
+        Some(_) => {
+            return Err(DomainError::invalid(
+                "invalid_paw_rule",
+                "one paw per 100 to 1,000,000 cents invoiced, or 0 to turn it off",
+            ));
+        }
     }
     let json = serde_json::to_value(&settings).map_err(DomainError::unexpected)?;
     let txn = platform.db.begin().await?;

@@ -187,6 +187,9 @@ pub struct InvoiceRecord {
     /// Voided.
     #[serde(default)]
     pub voided: bool,
+    /// The total in the practice's currency (e.g. 123.45); loyalty paws are earned from it.
+    #[serde(default)]
+    pub total: Option<f64>,
     /// Lines.
     #[serde(default)]
     pub lines: Vec<InvoiceLineRecord>,
@@ -950,6 +953,15 @@ fn parse_invoice(
         client_pms_id: pms_id(&record.client_pms_id)?,
         invoiced_on: record.invoiced_on,
         voided: record.voided,
+        total_cents: match record.total {
+            None => None,
+            Some(total) if total.is_finite() && (0.0..=10_000_000.0).contains(&total) => {
+                // Bounded above, so the cents fit.
+                #[allow(clippy::cast_possible_truncation)]
+                Some((total * 100.0).round() as i64)
+            }
+            Some(_) => return Err(reject("invalid_total", "a total is between 0 and 10,000,000")),
+        },
     };
     if record.lines.len() > 500 {
         return Err(reject("too_many_lines", "an invoice has at most 500 lines"));

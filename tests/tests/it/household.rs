@@ -352,6 +352,34 @@ async fn owners_keep_their_pets_and_staff_move_orders_and_appointment_requests_a
         app.app_call(Method::POST, &format!("/requests/{asked_id}/cancel"), Some(&pat), None).await;
     assert_eq!((status, cancelled["status"].as_str()), (200, Some("cancelled")));
 
+    // Invoices earn paws by the practice's rule, once; a voided one takes them back.
+    let rule = Some(json!({ "paw_per_invoiced_cents": 2500 }));
+    assert_eq!(staff(&app, &admin, Method::PATCH, "/practice/settings", rule).await.0, 200);
+    let before = balance(&app, &pat).await;
+    let invoices = |voided: bool, at: chrono::DateTime<chrono::Utc>| {
+        json!({ "invoices": [
+            { "pms_id": "I1", "updated_at": at.to_rfc3339(), "client_pms_id": "C1", "invoiced_on": now.date_naive(),
+              "total": 130.0, "voided": voided },
+            { "pms_id": "I0", "updated_at": at.to_rfc3339(), "client_pms_id": "C1",
+              "invoiced_on": now.date_naive() - chrono::Days::new(3), "total": 500.0 }
+        ]})
+    };
+    assert_eq!(app.sync(&key, &invoices(false, now)).await.0, 200);
+    assert_eq!(app.run_jobs().await.invoice_paws.awarded, 1, "the visit before the app earns nothing");
+    assert_eq!(balance(&app, &pat).await, before + 5, "130.00 at one paw per 25.00");
+    let (_, card) = app.app_call(Method::GET, "/rewards", Some(&pat), None).await;
+    let history = card["history"].as_array().unwrap();
+    assert!(history.iter().any(|e| e["paws"] == 5 && e["reason"].as_str().unwrap().starts_with("Visit of")), "{card}");
+    let again = app.run_jobs().await.invoice_paws;
+    assert_eq!((again.awarded, again.reversed), (0, 0), "an invoice earns once");
+    assert_eq!(app.sync(&key, &invoices(true, now + chrono::Duration::minutes(1))).await.0, 200);
+    assert_eq!(app.run_jobs().await.invoice_paws.reversed, 1);
+    assert_eq!(balance(&app, &pat).await, before);
+    let bad = json!({ "invoices": [{ "pms_id": "I2", "updated_at": now.to_rfc3339(), "client_pms_id": "C1",
+                                     "invoiced_on": now.date_naive(), "total": -5.0 }] });
+    let (_, result) = app.sync(&key, &bad).await;
+    assert!(result.to_string().contains("invalid_total"), "{result}");
+
     // Staff edit the owner's details: a new email must be verified again.
     let edit = json!({ "phone": "(303) 555-0111", "email": "pat.lee@example.com", "last_name": "Lee-Park" });
     assert_eq!(staff(&app, &oak, Method::PATCH, &format!("/clients/{household}"), Some(edit.clone())).await.0, 404);
