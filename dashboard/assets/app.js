@@ -496,7 +496,10 @@ document.addEventListener("submit", async (event) => {
     } else if (field.value !== "" || (field.defaultValue || "") !== "") {
       // Emptied fields are sent (to remove what they held); untouched empty ones are not.
       const kind = field.dataset.type || field.type;
-      body[field.name] = kind === "number" ? Number(field.value) : kind === "bool" ? field.value === "true" : field.value;
+      // data-scale turns what people type (dollars) into what the API takes (cents).
+      const scale = Number(field.dataset.scale || 1);
+      body[field.name] =
+        kind === "number" ? Math.round(Number(field.value) * scale) : kind === "bool" ? field.value === "true" : field.value;
     }
   }
   for (const button of form.querySelectorAll("button")) button.disabled = true;

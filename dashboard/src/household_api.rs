@@ -484,6 +484,20 @@ impl HouseholdApi {
         Ok(Json(loyalty::decide(&platform, scope, &allowed.actor, &context.origin, id.0, approve).await?.into()))
     }
 
+    /// The practice's reward requests waiting for a decision, oldest first.
+    #[oai(path = "/reward-requests", method = "get", tag = "Tag::Loyalty", operation_id = "listPendingRewardRequests")]
+    async fn pending(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+    ) -> ApiResult<Json<Vec<RewardRequest>>> {
+        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+        let pending = loyalty::pending_requests(&platform, auth.principal().scope()).await?;
+        Ok(Json(pending.into_iter().map(|p| RewardRequest::from(p.request)).collect()))
+    }
+
     /// The reward catalogue, cheapest first.
     #[oai(path = "/rewards", method = "get", tag = "Tag::Loyalty", operation_id = "listRewards")]
     async fn rewards(

@@ -11,6 +11,7 @@ mod client_pages;
 pub mod clients_api;
 pub mod household_api;
 pub mod live;
+mod loyalty_pages;
 mod owner_pages;
 pub mod pages;
 mod preference_pages;

@@ -49,6 +49,7 @@ pub fn routes() -> Route {
             get(crate::preference_pages::page).post(crate::preference_pages::unsubscribe),
         )
         .at("/dashboard/chat", get(crate::chat_pages::chat_page))
+        .at("/dashboard/loyalty", get(crate::loyalty_pages::loyalty_page))
         .at("/dashboard/clients", get(crate::client_pages::list))
         .at("/dashboard/clients/invite", post(crate::client_pages::invite))
         .at("/dashboard/clients/reinvite-all", post(crate::client_pages::reinvite_all))
@@ -89,7 +90,12 @@ const NAV: [NavItem; 13] = [
     NavItem { key: "clients", label: "Users", href: Some("/dashboard/clients"), needs: Some(Permission::ClientsView) },
     NavItem { key: "chat", label: "Chat", href: Some("/dashboard/chat"), needs: Some(Permission::ChatView) },
     NavItem { key: "notifications", label: "Notifications", href: None, needs: None },
-    NavItem { key: "loyalty", label: "Loyalty", href: None, needs: None },
+    NavItem {
+        key: "loyalty",
+        label: "Loyalty",
+        href: Some("/dashboard/loyalty"),
+        needs: Some(Permission::ClientsView),
+    },
     NavItem { key: "plans", label: "Wellness plans", href: None, needs: None },
     NavItem { key: "reports", label: "Reports", href: None, needs: Some(Permission::ReportsMost) },
     NavItem { key: "outbox", label: "Outbox", href: Some("/dashboard/outbox"), needs: Some(Permission::OutboxView) },

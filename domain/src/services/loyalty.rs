@@ -24,6 +24,7 @@ use crate::{
     entities::{client, invoice, owner_account, paw_card, paw_entry, practice, reward, reward_request},
     services::{
         activity::{self, Entry},
+        conversations,
         notifications::{self, NewNotification},
         practices::{self, Practice},
     },
@@ -126,6 +127,40 @@ pub async fn card(platform: &Platform, scope: Scope, client_id: Uuid) -> DomainR
         .all(&platform.db)
         .await?;
     Ok(PawCard { balance, entries, requests })
+}
+
+/// A reward request with its household's name.
+#[derive(Debug, Clone)]
+pub struct PendingRequest {
+    /// The request.
+    pub request: reward_request::Model,
+    /// The household's name.
+    pub client_name: String,
+}
+
+/// The practice's reward requests waiting for a decision, oldest first.
+pub async fn pending_requests(platform: &Platform, scope: Scope) -> DomainResult<Vec<PendingRequest>> {
+    let requests = reward_request::Entity::find()
+        .filter(reward_request::Column::PracticeId.eq(scope.practice_id))
+        .filter(reward_request::Column::Status.eq(RequestStatus::Pending.as_str()))
+        .order_by_asc(reward_request::Column::CreatedAt)
+        .limit(500)
+        .all(&platform.db)
+        .await?;
+    let households: HashMap<Uuid, client::Model> = client::Entity::find()
+        .filter(client::Column::Id.is_in(requests.iter().map(|r| r.client_id)))
+        .all(&platform.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    Ok(requests
+        .into_iter()
+        .map(|request| PendingRequest {
+            client_name: households.get(&request.client_id).map(conversations::client_name).unwrap_or_default(),
+            request,
+        })
+        .collect())
 }
 
 /// Adds `paws` to the balance (the card is made on first use).

@@ -421,21 +421,30 @@ async fn staff_work_an_owners_dashboard_paws_rewards_selfies_orders_and_note() {
     let pat = app.verified_owner("paws", "pat@example.com").await;
     let household = app.owner_account("pat@example.com").await.client_id;
     let admin = app.login("paws", "admin").await;
-    let reward = app
-        .client
-        .post(app.url("/api/dashboard/v1/rewards"))
-        .bearer_auth(&admin)
-        .json(&json!({ "name": "Nail trim", "paws_needed": 2 }))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
 
-    // Add a paw: the download-the-app paw and this one make 2.
+    // The Loyalty page: a reward for the catalogue, and paws from visits.
     log_in(&browser, &app, "admin", petbridge_tests::PASSWORD).await;
     browser.element("[data-testid=signed-in-as]").await;
+    browser.driver.query(By::LinkText("Loyalty")).first().await.unwrap().click().await.unwrap();
+    let form = browser.element("[data-testid=add-reward]").await;
+    form.find(By::Css("input[name=name]")).await.unwrap().send_keys("Nail trim").await.unwrap();
+    let paws = form.find(By::Css("input[name=paws_needed]")).await.unwrap();
+    paws.clear().await.unwrap();
+    paws.send_keys("2").await.unwrap();
+    form.find(By::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    notice(&browser, "The reward is added.").await;
+    shows(&browser, "[data-testid=rewards] tbody tr[data-reward]", "Nail trim").await;
+    let rule = browser.element("input[name=paw_per_invoiced_cents]").await;
+    rule.clear().await.unwrap();
+    rule.send_keys("25").await.unwrap();
+    rule.send_keys(Key::Enter).await.unwrap();
+    shows(&browser, "[data-testid=paw-rule]", "25.00").await;
+    let (_, settings) = app.get_json("/api/dashboard/v1/practice/settings", &admin).await;
+    assert_eq!(settings["paw_per_invoiced_cents"], 2500);
+    let (_, rewards) = app.get_json("/api/dashboard/v1/rewards", &admin).await;
+    let reward = rewards[0].clone();
+
+    // Add a paw: the download-the-app paw and this one make 2.
     let page = app.url(&format!("/dashboard/clients/{household}"));
     browser.driver.goto(&page).await.unwrap();
     shows(&browser, "[data-testid=paw-balance]", "1").await;

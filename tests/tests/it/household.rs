@@ -108,6 +108,12 @@ async fn fifty_concurrent_requests_against_paws_for_three_rewards_get_exactly_th
     assert!(texts.iter().any(|t| t.contains("declined") && t.contains("5 paws are back")), "{texts:?}");
     assert!(texts.iter().any(|t| t.contains("approved: Free nail trim")), "{texts:?}");
 
+    let (_, waiting) = staff(&app, &admin, Method::GET, "/reward-requests", None).await;
+    assert_eq!(
+        waiting.as_array().unwrap().iter().map(|r| r["id"].clone()).collect::<Vec<_>>(),
+        [made[2]["id"].clone()]
+    );
+
     // Oops takes back a paw given by mistake, once; not paws already spent.
     let (_, loyalty) = staff(&app, &admin, Method::GET, &format!("/clients/{household}/loyalty"), None).await;
     let fourteen = loyalty["history"].as_array().unwrap().iter().find(|e| e["paws"] == 14).unwrap()["id"].clone();
@@ -139,6 +145,7 @@ async fn fifty_concurrent_requests_against_paws_for_three_rewards_get_exactly_th
     assert_eq!((card["balance"].as_i64(), card["requests"].as_array().map(Vec::len)), (Some(1), Some(0)));
     let oak = app.login("oak-vets", "admin").await;
     assert_eq!(staff(&app, &oak, Method::GET, &format!("/clients/{household}/loyalty"), None).await.0, 404);
+    assert_eq!(staff(&app, &oak, Method::GET, "/reward-requests", None).await.1, json!([]));
     let third = made[2]["id"].as_str().unwrap();
     let decision = Some(json!({ "decision": "approve" }));
     assert_eq!(staff(&app, &oak, Method::POST, &format!("/reward-requests/{third}/decision"), decision).await.0, 404);

@@ -66,6 +66,7 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("manualReward", Some(SecurityLevel::Staff)),
     ("decideRewardRequest", Some(SecurityLevel::Staff)),
     ("listRewards", Some(SecurityLevel::Staff)),
+    ("listPendingRewardRequests", Some(SecurityLevel::Staff)),
     ("createReward", Some(SecurityLevel::Manager)),
     ("updateReward", Some(SecurityLevel::Manager)),
     ("listClientRequests", Some(SecurityLevel::Staff)),
@@ -214,6 +215,7 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
             Some(json!({ "decision": "approve" })),
         ),
         "listRewards" => get("/rewards".into()),
+        "listPendingRewardRequests" => get("/reward-requests".into()),
         "createReward" => {
             (Method::POST, "/rewards".into(), Some(json!({ "name": format!("Reward {n}"), "paws_needed": 3 })))
         }
