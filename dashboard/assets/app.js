@@ -493,6 +493,8 @@ document.addEventListener("submit", async (event) => {
   for (const field of form.querySelectorAll("input[name], select[name], textarea[name]")) {
     if (field.name === "csrf") {
       csrf = field.value;
+    } else if (field.type === "checkbox") {
+      body[field.name] = field.checked;
     } else if (field.value !== "" || (field.defaultValue || "") !== "") {
       // Emptied fields are sent (to remove what they held); untouched empty ones are not.
       const kind = field.dataset.type || field.type;

@@ -8,10 +8,12 @@ use petbridge_domain::{
     services::{
         clients::{self, AccountStatus, Audience, ClientDetail, Invitation, ListQuery, ListRow, SortKey},
         conversations,
+        links::{self, LinkPurpose},
         loyalty::{self, PawCard},
         notifications::{self, NewNotification},
         owners,
         permissions::Permission,
+        preferences::{self, Preferences},
         requests::{self, Filter, Kind, Status},
         selfies,
         sync::{self, BatchReport},
@@ -334,6 +336,9 @@ struct ClientTemplate {
     can_move_requests: bool,
     selfies: Vec<selfie::Model>,
     can_curate: bool,
+    preferences: Preferences,
+    /// The household's subscription preference centre (a signed link).
+    preference_centre: String,
 }
 
 impl ClientTemplate {
@@ -372,6 +377,18 @@ impl ClientTemplate {
         let times: Vec<String> =
             request.preferred_times.clone().and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default();
         times.join("; ")
+    }
+
+    /// The preference switches: field name, label, and whether it is on.
+    fn switches(&self) -> [(&'static str, &'static str, bool); 5] {
+        let p = &self.preferences;
+        [
+            ("post_visit_surveys", "Post-visit surveys", p.post_visit_surveys),
+            ("postcard_reminders", "Postcard reminders", p.postcard_reminders),
+            ("email", "Email", p.email),
+            ("two_way_texts", "Two-way texts", p.two_way_texts),
+            ("push", "Push notifications", p.push),
+        ]
     }
 
     fn favourites(&self) -> Vec<&selfie::Model> {
@@ -444,6 +461,12 @@ pub(crate) async fn detail(
         can_move_requests: principal.level.grants(Permission::RequestsManage),
         selfies: selfies::of_household(&platform, scope, id).await.map_err(server_error)?,
         can_curate: principal.level.grants(Permission::SelfiesCurate),
+        preferences: preferences::get(&platform.db, scope, id).await.map_err(server_error)?,
+        preference_centre: {
+            let key = links::link_key(&platform).await.map_err(server_error)?;
+            let token = links::token(&key, LinkPurpose::Preferences, id).map_err(server_error)?;
+            format!("/preferences/{token}")
+        },
         can_edit: principal.level.grants(Permission::ClientsEdit),
         can_notify: principal.level.grants(Permission::NotificationsSend),
         can_chat,

@@ -325,6 +325,27 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Calls the staff API with a bearer token; returns status and JSON body (or Null).
+    pub fn staff_call<'a>(
+        &'a self,
+        token: &'a str,
+        method: reqwest::Method,
+        path: impl Into<String>,
+        body: Option<Value>,
+    ) -> impl Future<Output = (u16, Value)> + 'a {
+        let path = path.into();
+        async move {
+            let url = self.url(&format!("/api/dashboard/v1{path}"));
+            let mut request = self.client.request(method, url).bearer_auth(token);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await.expect("staff request");
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap_or(Value::Null))
+        }
+    }
+
     /// Signs an owner up with [`PASSWORD`]; returns the token pair.
     pub async fn sign_up(&self, practice: &str, email: &str) -> Value {
         let body = serde_json::json!({

@@ -24,7 +24,7 @@ use crate::{
     entities::{client, invoice, owner_account, paw_card, paw_entry, practice, reward, reward_request},
     services::{
         activity::{self, Entry},
-        conversations,
+        clients, conversations,
         notifications::{self, NewNotification},
         practices::{self, Practice},
     },
@@ -101,17 +101,9 @@ impl PawCard {
     }
 }
 
-async fn household(conn: &impl ConnectionTrait, scope: Scope, client_id: Uuid) -> DomainResult<client::Model> {
-    client::Entity::find_by_id(client_id)
-        .filter(client::Column::PracticeId.eq(scope.practice_id))
-        .one(conn)
-        .await?
-        .ok_or(DomainError::NotFound)
-}
-
 /// A household's paw card.
 pub async fn card(platform: &Platform, scope: Scope, client_id: Uuid) -> DomainResult<PawCard> {
-    household(&platform.db, scope, client_id).await?;
+    clients::get(&platform.db, scope, client_id).await?;
     let balance = paw_card::Entity::find_by_id(client_id).one(&platform.db).await?.map_or(0, |c| c.balance);
     let entries = paw_entry::Entity::find()
         .filter(paw_entry::Column::ClientId.eq(client_id))
@@ -267,7 +259,7 @@ pub async fn add_paws(
     }
     let reason = reason_text(reason, "Paw from the practice")?;
     let txn = platform.begin_write().await?;
-    household(&txn, scope, client_id).await?;
+    clients::get(&txn, scope, client_id).await?;
     credit(&txn, platform, scope, client_id, paws).await?;
     let entry = NewEntry {
         client_id,
@@ -555,7 +547,7 @@ pub async fn manual_reward(
 ) -> DomainResult<reward_request::Model> {
     let practice = practices::get(platform, scope).await?;
     let txn = platform.begin_write().await?;
-    household(&txn, scope, client_id).await?;
+    clients::get(&txn, scope, client_id).await?;
     let (reward_id, name, paws) = match what {
         ManualReward::Catalogue(id) => {
             let reward = reward::Entity::find_by_id(id)

@@ -125,13 +125,13 @@ async fn an_administrator_adds_users_sees_a_lockout_unlocks_it_and_reads_the_log
         .unwrap();
     browser.element("tr[data-username=mgarcia] .inline-edit button").await.click().await.unwrap();
     browser.driver.query(By::Css("[data-testid=notice]")).with_text("Saved mgarcia.").first().await.unwrap();
-    let manager_row = browser.element("tr[data-username=mgarcia]").await.text().await.unwrap();
-    assert!(manager_row.contains("Administrator"), "{manager_row}");
+    shows(&browser, "tr[data-username=mgarcia]", "Administrator").await;
 
     browser.element(&format!("{row} [data-role=unlock]")).await.click().await.unwrap();
     // The page before showed a notice too: wait for this one.
     browser.driver.query(By::Css("[data-testid=notice]")).with_text("Unlocked tnguyen.").first().await.unwrap();
-    assert_eq!(browser.element(&format!("{row} [data-role=locked]")).await.text().await.unwrap(), "No");
+    // Looked up again until it shows: the page may redraw under a found element.
+    shows(&browser, &format!("{row} [data-role=locked]"), "No").await;
 
     browser.driver.query(By::LinkText("Activity log")).first().await.unwrap().click().await.unwrap();
     browser.element("[data-testid=activity]").await;
@@ -510,6 +510,16 @@ async fn staff_work_an_owners_dashboard_paws_rewards_selfies_orders_and_note() {
     browser.element(&format!("{rows} [data-step=accepted]")).await.click().await.unwrap();
     notice(&browser, "The order is accepted.").await;
     shows(&browser, &format!("{rows} [data-role=status]"), "Accepted").await;
+
+    // The gear's preferences: the same record the app reads.
+    browser.element("[data-testid=preferences] input[name=postcard_reminders]").await.click().await.unwrap();
+    browser.element("[data-testid=preferences] button[type=submit]").await.click().await.unwrap();
+    notice(&browser, "The communication preferences are saved.").await;
+    let (_, preferences) = app.app_call(Method::GET, "/me/preferences", Some(&pat), None).await;
+    assert_eq!(
+        (preferences["postcard_reminders"].as_bool(), preferences["email"].as_bool()),
+        (Some(false), Some(true))
+    );
 
     // A personal note: its icon shows on the Users list.
     let note = browser.element("[data-testid=personal-note]").await;

@@ -6,7 +6,7 @@ use petbridge_domain::entities::{client, delivery};
 use petbridge_tests::{TestApp, spawn_app};
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 async fn household_of(app: &TestApp, email: &str) -> Uuid {
@@ -15,16 +15,6 @@ async fn household_of(app: &TestApp, email: &str) -> Uuid {
 
 async fn household_by_pms_id(app: &TestApp, pms_id: &str) -> Uuid {
     client::Entity::find().filter(client::Column::PmsId.eq(pms_id)).one(&app.platform.db).await.unwrap().unwrap().id
-}
-
-async fn staff_call(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut request = app.client.request(method, app.url(&format!("/api/dashboard/v1{path}"))).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// A verified owner with one push device; returns the app access token.
@@ -61,26 +51,25 @@ async fn the_app_and_the_dashboard_share_one_preference_record_within_the_practi
 
     let admin = app.login("pref-vets", "admin").await;
     let path = format!("/clients/{household}/preferences");
-    let (status, seen) = staff_call(&app, &admin, Method::GET, &path, None).await;
+    let (status, seen) = app.staff_call(&admin, Method::GET, &path, None).await;
     assert_eq!(status, 200);
     assert_eq!(seen["push"], false, "staff see the owner's choice");
-    let (status, _) =
-        staff_call(&app, &admin, Method::PATCH, &path, Some(json!({ "postcard_reminders": false }))).await;
+    let (status, _) = app.staff_call(&admin, Method::PATCH, &path, Some(json!({ "postcard_reminders": false }))).await;
     assert_eq!(status, 200);
     let (_, mine) = app.app_call(Method::GET, "/me/preferences", Some(&access), None).await;
     assert_eq!((mine["push"].clone(), mine["postcard_reminders"].clone()), (json!(false), json!(false)));
-    let (_, log) = staff_call(&app, &admin, Method::GET, "/activity", None).await;
+    let (_, log) = app.staff_call(&admin, Method::GET, "/activity", None).await;
     assert!(log.to_string().contains("client.preferences"), "staff changes are logged: {log}");
 
     // Bad input changes nothing; another practice's staff get 404 either way.
-    let (status, problem) = staff_call(&app, &admin, Method::PATCH, &path, Some(json!({ "email": "no" }))).await;
+    let (status, problem) = app.staff_call(&admin, Method::PATCH, &path, Some(json!({ "email": "no" }))).await;
     assert_eq!(status, 400, "{problem}");
-    let (_, unchanged) = staff_call(&app, &admin, Method::GET, &path, None).await;
+    let (_, unchanged) = app.staff_call(&admin, Method::GET, &path, None).await;
     assert_eq!(unchanged["email"], true);
     let outsider = app.login("other-vets", "admin").await;
-    assert_eq!(staff_call(&app, &outsider, Method::GET, &path, None).await.0, 404);
-    assert_eq!(staff_call(&app, &outsider, Method::PATCH, &path, Some(json!({ "email": false }))).await.0, 404);
-    let (_, still) = staff_call(&app, &admin, Method::GET, &path, None).await;
+    assert_eq!(app.staff_call(&outsider, Method::GET, &path, None).await.0, 404);
+    assert_eq!(app.staff_call(&outsider, Method::PATCH, &path, Some(json!({ "email": false }))).await.0, 404);
+    let (_, still) = app.staff_call(&admin, Method::GET, &path, None).await;
     assert_eq!(still["email"], true);
 }
 
@@ -97,12 +86,12 @@ async fn a_blast_reaches_active_app_users_at_its_time_and_every_skip_says_why() 
     app.deliver_all().await;
 
     let (status, problem) =
-        staff_call(&app, &admin, Method::POST, "/campaigns/blasts", Some(json!({ "title": " ", "body": "x" }))).await;
+        app.staff_call(&admin, Method::POST, "/campaigns/blasts", Some(json!({ "title": " ", "body": "x" }))).await;
     assert_eq!((status, problem["code"].clone()), (422, json!("invalid_title")));
     let send_at = app.clock_now() + Duration::hours(1);
     let blast =
         json!({ "title": "Closed Friday", "body": "We are closed on Friday for training.", "send_at": send_at });
-    let (status, created) = staff_call(&app, &admin, Method::POST, "/campaigns/blasts", Some(blast)).await;
+    let (status, created) = app.staff_call(&admin, Method::POST, "/campaigns/blasts", Some(blast)).await;
     assert_eq!(status, 201, "{created}");
     assert!(created["done_at"].is_null());
 
@@ -112,7 +101,7 @@ async fn a_blast_reaches_active_app_users_at_its_time_and_every_skip_says_why() 
     assert_eq!(app.run_jobs().await.campaigns, 0, "sent once");
     // Deactivated after the blast was queued, before it went out: checked at send time.
     let disabled = household_of(&app, "disabled@example.com").await;
-    assert_eq!(staff_call(&app, &admin, Method::POST, &format!("/clients/{disabled}/disable"), None).await.0, 204);
+    assert_eq!(app.staff_call(&admin, Method::POST, &format!("/clients/{disabled}/disable"), None).await.0, 204);
     app.deliver_all().await;
 
     let fate = |rows: Vec<delivery::Model>| {
@@ -129,7 +118,7 @@ async fn a_blast_reaches_active_app_users_at_its_time_and_every_skip_says_why() 
     let sent = app.deliveries_to("device-active").await.into_iter().find(|d| d.purpose == "blast").unwrap();
     assert!(sent.reason.contains("blast"), "each delivery says why it was sent: {}", sent.reason);
 
-    let (_, campaigns) = staff_call(&app, &admin, Method::GET, "/campaigns", None).await;
+    let (_, campaigns) = app.staff_call(&admin, Method::GET, "/campaigns", None).await;
     assert_eq!(campaigns[0]["kind"], "blast");
     assert_eq!(campaigns[0]["recipients"], 3);
     assert!(campaigns[0]["done_at"].is_string());
@@ -203,7 +192,7 @@ async fn reminders_go_once_per_household_in_daytime_and_never_for_a_booked_pet()
     let admin = app.login("remind-vets", "admin").await;
     let hana = household_by_pms_id(&app, "H1").await;
     let path = format!("/clients/{hana}/preferences");
-    staff_call(&app, &admin, Method::PATCH, &path, Some(json!({ "postcard_reminders": false }))).await;
+    app.staff_call(&admin, Method::PATCH, &path, Some(json!({ "postcard_reminders": false }))).await;
     let later = at(app.clock_now());
     let more = json!({
         "reminders": [{ "pms_id": "R6", "updated_at": later, "client_pms_id": "H1", "pet_pms_id": "P2", "service": "Bordetella", "due_on": "2026-12-02" }],

@@ -10,26 +10,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// Calls the staff API; returns status and JSON body (or Null).
-fn staff<'a>(
-    app: &'a TestApp,
-    token: &'a str,
-    method: Method,
-    path: impl Into<String>,
-    body: Option<Value>,
-) -> impl Future<Output = (u16, Value)> + 'a {
-    let path = path.into();
-    async move {
-        let mut request = app.client.request(method, app.url(&format!("/api/dashboard/v1{path}"))).bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-}
-
 async fn balance(app: &TestApp, owner: &str) -> i64 {
     let (status, card) = app.app_call(Method::GET, "/rewards", Some(owner), None).await;
     assert_eq!(status, 200, "{card}");
@@ -50,13 +30,13 @@ async fn fifty_concurrent_requests_against_paws_for_three_rewards_get_exactly_th
     let (_, card) = app.app_call(Method::GET, "/rewards", Some(&pat), None).await;
     assert_eq!(card["history"][0]["reason"], "Downloaded the app");
 
-    let (status, reward) =
-        staff(&app, &admin, Method::POST, "/rewards", Some(json!({ "name": "Free nail trim", "paws_needed": 5 })))
-            .await;
+    let (status, reward) = app
+        .staff_call(&admin, Method::POST, "/rewards", Some(json!({ "name": "Free nail trim", "paws_needed": 5 })))
+        .await;
     assert_eq!(status, 201, "{reward}");
     let reward_id = reward["id"].as_str().unwrap().to_owned();
     let (status, added) =
-        staff(&app, &admin, Method::POST, &format!("/clients/{household}/paws"), Some(json!({ "paws": 14 }))).await;
+        app.staff_call(&admin, Method::POST, &format!("/clients/{household}/paws"), Some(json!({ "paws": 14 }))).await;
     assert_eq!(status, 201, "{added}");
     assert_eq!(balance(&app, &pat).await, 15);
 
@@ -83,18 +63,8 @@ async fn fifty_concurrent_requests_against_paws_for_three_rewards_get_exactly_th
 
     // Staff decline one (its paws come back and the owner hears of it) and approve another.
     let decide = |id: String, decision: &'static str| {
-        let admin = admin.clone();
-        let app = &app;
-        async move {
-            staff(
-                app,
-                &admin,
-                Method::POST,
-                &format!("/reward-requests/{id}/decision"),
-                Some(json!({ "decision": decision })),
-            )
-            .await
-        }
+        let body = Some(json!({ "decision": decision }));
+        app.staff_call(&admin, Method::POST, format!("/reward-requests/{id}/decision"), body)
     };
     let (status, declined) = decide(first.clone(), "decline").await;
     assert_eq!((status, declined["status"].as_str()), (200, Some("declined")), "{declined}");
@@ -108,34 +78,35 @@ async fn fifty_concurrent_requests_against_paws_for_three_rewards_get_exactly_th
     assert!(texts.iter().any(|t| t.contains("declined") && t.contains("5 paws are back")), "{texts:?}");
     assert!(texts.iter().any(|t| t.contains("approved: Free nail trim")), "{texts:?}");
 
-    let (_, waiting) = staff(&app, &admin, Method::GET, "/reward-requests", None).await;
+    let (_, waiting) = app.staff_call(&admin, Method::GET, "/reward-requests", None).await;
     assert_eq!(
         waiting.as_array().unwrap().iter().map(|r| r["id"].clone()).collect::<Vec<_>>(),
         [made[2]["id"].clone()]
     );
 
     // Oops takes back a paw given by mistake, once; not paws already spent.
-    let (_, loyalty) = staff(&app, &admin, Method::GET, &format!("/clients/{household}/loyalty"), None).await;
+    let (_, loyalty) = app.staff_call(&admin, Method::GET, &format!("/clients/{household}/loyalty"), None).await;
     let fourteen = loyalty["history"].as_array().unwrap().iter().find(|e| e["paws"] == 14).unwrap()["id"].clone();
     let (status, body) =
-        staff(&app, &admin, Method::POST, &format!("/paw-entries/{}/oops", fourteen.as_str().unwrap()), None).await;
+        app.staff_call(&admin, Method::POST, &format!("/paw-entries/{}/oops", fourteen.as_str().unwrap()), None).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("paws_already_spent")));
-    let (_, mistake) = staff(&app, &admin, Method::POST, &format!("/clients/{household}/paws"), Some(json!({}))).await;
+    let (_, mistake) =
+        app.staff_call(&admin, Method::POST, &format!("/clients/{household}/paws"), Some(json!({}))).await;
     assert_eq!(mistake["paws"], 1);
     let oops = format!("/paw-entries/{}/oops", mistake["id"].as_str().unwrap());
-    let (status, reversal) = staff(&app, &admin, Method::POST, &oops, None).await;
+    let (status, reversal) = app.staff_call(&admin, Method::POST, &oops, None).await;
     assert_eq!((status, reversal["paws"].as_i64()), (201, Some(-1)), "{reversal}");
-    assert_eq!(staff(&app, &admin, Method::POST, &oops, None).await.1["code"], "already_reversed");
+    assert_eq!(app.staff_call(&admin, Method::POST, &oops, None).await.1["code"], "already_reversed");
     assert_eq!(balance(&app, &pat).await, 5);
 
     // Manually Reward, named by staff; and bad input changes nothing.
-    let give = |body: Value| staff(&app, &admin, Method::POST, format!("/clients/{household}/rewards"), Some(body));
+    let give = |body: Value| app.staff_call(&admin, Method::POST, format!("/clients/{household}/rewards"), Some(body));
     let (status, given) = give(json!({ "name": "Bag of treats", "paws": 2 })).await;
     assert_eq!((status, given["status"].as_str()), (201, Some("approved")), "{given}");
     assert_eq!(give(json!({ "name": "Too dear", "paws": 99 })).await.1["code"], "not_enough_paws");
     assert_eq!(give(json!({ "paws": 1 })).await.0, 422);
     let (status, body) =
-        staff(&app, &admin, Method::POST, &format!("/clients/{household}/paws"), Some(json!({ "paws": 0 }))).await;
+        app.staff_call(&admin, Method::POST, &format!("/clients/{household}/paws"), Some(json!({ "paws": 0 }))).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("invalid_paws")));
     assert_eq!(balance(&app, &pat).await, 3);
 
@@ -144,13 +115,17 @@ async fn fifty_concurrent_requests_against_paws_for_three_rewards_get_exactly_th
     let (_, card) = app.app_call(Method::GET, "/rewards", Some(&sam), None).await;
     assert_eq!((card["balance"].as_i64(), card["requests"].as_array().map(Vec::len)), (Some(1), Some(0)));
     let oak = app.login("oak-vets", "admin").await;
-    assert_eq!(staff(&app, &oak, Method::GET, &format!("/clients/{household}/loyalty"), None).await.0, 404);
-    assert_eq!(staff(&app, &oak, Method::GET, "/reward-requests", None).await.1, json!([]));
+    assert_eq!(app.staff_call(&oak, Method::GET, &format!("/clients/{household}/loyalty"), None).await.0, 404);
+    assert_eq!(app.staff_call(&oak, Method::GET, "/reward-requests", None).await.1, json!([]));
     let third = made[2]["id"].as_str().unwrap();
     let decision = Some(json!({ "decision": "approve" }));
-    assert_eq!(staff(&app, &oak, Method::POST, &format!("/reward-requests/{third}/decision"), decision).await.0, 404);
-    assert_eq!(staff(&app, &oak, Method::POST, &format!("/clients/{household}/paws"), Some(json!({}))).await.0, 404);
-    let retired = staff(&app, &oak, Method::PATCH, &format!("/rewards/{reward_id}"), Some(json!({ "retired": true })));
+    assert_eq!(
+        app.staff_call(&oak, Method::POST, &format!("/reward-requests/{third}/decision"), decision).await.0,
+        404
+    );
+    assert_eq!(app.staff_call(&oak, Method::POST, &format!("/clients/{household}/paws"), Some(json!({}))).await.0, 404);
+    let retired =
+        app.staff_call(&oak, Method::PATCH, &format!("/rewards/{reward_id}"), Some(json!({ "retired": true })));
     assert_eq!(retired.await.0, 404);
     assert_eq!(balance(&app, &pat).await, 3);
 }
@@ -203,10 +178,10 @@ async fn selfies_lose_their_gps_data_and_staff_star_them_into_the_owners_slidesh
 
     // Staff star it (the owner's slideshow shows it) and heart it.
     let admin = app.login("maple-vets", "admin").await;
-    let (_, seen) = staff(&app, &admin, Method::GET, &format!("/clients/{household}/selfies"), None).await;
+    let (_, seen) = app.staff_call(&admin, Method::GET, &format!("/clients/{household}/selfies"), None).await;
     assert_eq!(seen.as_array().unwrap().len(), 2);
     let marks = Some(json!({ "starred": true, "hearted": true }));
-    let (status, marked) = staff(&app, &admin, Method::PATCH, &format!("/selfies/{id}"), marks).await;
+    let (status, marked) = app.staff_call(&admin, Method::PATCH, &format!("/selfies/{id}"), marks).await;
     assert_eq!((status, marked["starred"].as_bool(), marked["hearted"].as_bool()), (200, Some(true), Some(true)));
     let (_, slideshow) = app.app_call(Method::GET, "/slideshow", Some(&pat), None).await;
     assert_eq!(slideshow.as_array().unwrap().iter().map(|s| s["id"].clone()).collect::<Vec<_>>(), [json!(id)]);
@@ -214,13 +189,13 @@ async fn selfies_lose_their_gps_data_and_staff_star_them_into_the_owners_slidesh
     assert_eq!(slideshow, json!([]));
     let oak = app.login("oak-vets", "admin").await;
     let unstar = Some(json!({ "starred": false }));
-    assert_eq!(staff(&app, &oak, Method::PATCH, &format!("/selfies/{id}"), unstar).await.0, 404);
+    assert_eq!(app.staff_call(&oak, Method::PATCH, &format!("/selfies/{id}"), unstar).await.0, 404);
     assert_eq!(fetch(&oak, format!("/api/dashboard/v1/selfies/{id}/photo")).await.unwrap().status(), 404);
 
     // A notification shows the favourite through a public signed link,
     // which stops working when the heart comes off.
     let notify =
-        |body: Value| staff(&app, &admin, Method::POST, format!("/clients/{household}/notifications"), Some(body));
+        |body: Value| app.staff_call(&admin, Method::POST, format!("/clients/{household}/notifications"), Some(body));
     let (status, sent) = notify(json!({ "title": "Happy birthday!", "body": "Biscuit is 3", "selfie_id": id })).await;
     assert_eq!(status, 201, "{sent}");
     let link = url::Url::parse(sent["image_url"].as_str().unwrap()).unwrap();
@@ -231,14 +206,14 @@ async fn selfies_lose_their_gps_data_and_staff_star_them_into_the_owners_slidesh
     assert_eq!(inbox["items"][0]["image_url"], sent["image_url"]);
     let forged = link.path().replace("/media/selfies/", "/media/selfies/A");
     assert_eq!(app.client.get(app.url(&forged)).send().await.unwrap().status(), 404);
-    let (_, others) = staff(&app, &admin, Method::GET, &format!("/clients/{household}/selfies"), None).await;
+    let (_, others) = app.staff_call(&admin, Method::GET, &format!("/clients/{household}/selfies"), None).await;
     let plain = others.as_array().unwrap().iter().find(|s| s["id"] != json!(id)).unwrap()["id"].clone();
     let (status, body) = notify(json!({ "title": "Hi", "body": "Look", "selfie_id": plain })).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("selfie_not_favourite")));
     let (status, body) = notify(json!({ "title": "Hi", "body": "Look", "selfie_id": Uuid::new_v4() })).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("unknown_selfie")));
     let unheart = Some(json!({ "hearted": false }));
-    assert_eq!(staff(&app, &admin, Method::PATCH, &format!("/selfies/{id}"), unheart).await.0, 200);
+    assert_eq!(app.staff_call(&admin, Method::PATCH, &format!("/selfies/{id}"), unheart).await.0, 200);
     assert_eq!(app.client.get(app.url(link.path())).send().await.unwrap().status(), 404);
 
     // The owner deletes it: gone from the list, the slideshow and storage.
@@ -292,15 +267,17 @@ async fn owners_keep_their_pets_and_staff_move_orders_and_appointment_requests_a
     let why = Some(json!({ "reason": "Flew away" }));
     let (status, gone) = app.app_call(Method::POST, &format!("/pets/{pip}/inactive"), Some(&pat), why).await;
     assert_eq!((status, gone["inactive"].as_bool()), (200, Some(true)));
+    let theirs = Some(json!({ "reason": "Not mine" }));
+    assert_eq!(app.app_call(Method::POST, &format!("/pets/{biscuit}/inactive"), Some(&sam), theirs).await.0, 404);
     let admin = app.login("maple-vets", "admin").await;
-    let (_, inactivated) = staff(&app, &admin, Method::GET, "/inactivated-pets", None).await;
+    let (_, inactivated) = app.staff_call(&admin, Method::GET, "/inactivated-pets", None).await;
     assert_eq!(inactivated[0]["name"], "Pippin");
     assert_eq!(
         (inactivated[0]["reason"].as_str(), inactivated[0]["phone"].as_str()),
         (Some("Flew away"), Some("+13035550100"))
     );
     let oak = app.login("oak-vets", "admin").await;
-    assert_eq!(staff(&app, &oak, Method::GET, "/inactivated-pets", None).await.1, json!([]));
+    assert_eq!(app.staff_call(&oak, Method::GET, "/inactivated-pets", None).await.1, json!([]));
 
     // An order and an appointment request; a retry makes nothing twice.
     let order_id = Uuid::new_v4();
@@ -320,7 +297,8 @@ async fn owners_keep_their_pets_and_staff_move_orders_and_appointment_requests_a
     assert_eq!(theirs, json!([]));
 
     // The dashboard filters them by pet.
-    let list = |query: String| staff(&app, &admin, Method::GET, format!("/clients/{household}/requests{query}"), None);
+    let list =
+        |query: String| app.staff_call(&admin, Method::GET, format!("/clients/{household}/requests{query}"), None);
     assert_eq!(list(String::new()).await.1.as_array().unwrap().len(), 2);
     let (_, of_biscuit) = list(format!("?pet_id={biscuit}")).await;
     assert_eq!(of_biscuit.as_array().unwrap().len(), 1);
@@ -332,7 +310,7 @@ async fn owners_keep_their_pets_and_staff_move_orders_and_appointment_requests_a
     // Steps its kind allows, each told to the owner; the owner cannot cancel a settled one.
     let step = |status: &'static str| {
         let body = Some(json!({ "status": status, "note": "See you soon" }));
-        staff(&app, &admin, Method::PATCH, format!("/requests/{order_id}"), body)
+        app.staff_call(&admin, Method::PATCH, format!("/requests/{order_id}"), body)
     };
     let (status, body) = step("confirmed").await;
     assert_eq!((status, body["code"].as_str()), (422, Some("invalid_transition")));
@@ -350,8 +328,8 @@ async fn owners_keep_their_pets_and_staff_move_orders_and_appointment_requests_a
     let order = mine.as_array().unwrap().iter().find(|r| r["kind"] == "order").unwrap();
     assert_eq!((order["status"].as_str(), order["practice_note"].as_str()), (Some("ready"), Some("See you soon")));
     let other = Some(json!({ "status": "completed" }));
-    assert_eq!(staff(&app, &oak, Method::PATCH, &format!("/requests/{order_id}"), other).await.0, 404);
-    assert_eq!(staff(&app, &oak, Method::GET, &format!("/clients/{household}/requests"), None).await.0, 404);
+    assert_eq!(app.staff_call(&oak, Method::PATCH, &format!("/requests/{order_id}"), other).await.0, 404);
+    assert_eq!(app.staff_call(&oak, Method::GET, &format!("/clients/{household}/requests"), None).await.0, 404);
 
     // The owner withdraws the appointment request before it is confirmed.
     let asked_id = asked["id"].as_str().unwrap();
@@ -361,7 +339,7 @@ async fn owners_keep_their_pets_and_staff_move_orders_and_appointment_requests_a
 
     // Invoices earn paws by the practice's rule, once; a voided one takes them back.
     let rule = Some(json!({ "paw_per_invoiced_cents": 2500 }));
-    assert_eq!(staff(&app, &admin, Method::PATCH, "/practice/settings", rule).await.0, 200);
+    assert_eq!(app.staff_call(&admin, Method::PATCH, "/practice/settings", rule).await.0, 200);
     let before = balance(&app, &pat).await;
     let invoices = |voided: bool, at: chrono::DateTime<chrono::Utc>| {
         json!({ "invoices": [
@@ -389,11 +367,11 @@ async fn owners_keep_their_pets_and_staff_move_orders_and_appointment_requests_a
 
     // Staff edit the owner's details: a new email must be verified again.
     let edit = json!({ "phone": "(303) 555-0111", "email": "pat.lee@example.com", "last_name": "Lee-Park" });
-    assert_eq!(staff(&app, &oak, Method::PATCH, &format!("/clients/{household}"), Some(edit.clone())).await.0, 404);
+    assert_eq!(app.staff_call(&oak, Method::PATCH, &format!("/clients/{household}"), Some(edit.clone())).await.0, 404);
     let bad = json!({ "phone": "call me" });
-    let (status, body) = staff(&app, &admin, Method::PATCH, &format!("/clients/{household}"), Some(bad)).await;
+    let (status, body) = app.staff_call(&admin, Method::PATCH, &format!("/clients/{household}"), Some(bad)).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("invalid_phone")));
-    let (status, edited) = staff(&app, &admin, Method::PATCH, &format!("/clients/{household}"), Some(edit)).await;
+    let (status, edited) = app.staff_call(&admin, Method::PATCH, &format!("/clients/{household}"), Some(edit)).await;
     assert_eq!(status, 200, "{edited}");
     assert_eq!((edited["phone"].as_str(), edited["last_name"].as_str()), (Some("+13035550111"), Some("Lee-Park")));
     assert_eq!(edited["account_status"], "email_not_verified");
