@@ -477,6 +477,27 @@ pub async fn request_reward(
     request_id: Option<Uuid>,
 ) -> DomainResult<Requested> {
     let id = request_id.unwrap_or_else(Uuid::new_v4);
+    match make_reward_request(platform, scope, client_id, reward_id, id).await {
+        // A retry racing the original: the original stands.
+        Err(DomainError::Conflict("id_in_use")) => {
+            match reward_request::Entity::find_by_id(id).one(&platform.db).await? {
+                Some(existing) if existing.client_id == client_id && existing.practice_id == scope.practice_id => {
+                    Ok(Requested { request: existing, replayed: true })
+                }
+                _ => Err(DomainError::Conflict("id_in_use")),
+            }
+        }
+        other => other,
+    }
+}
+
+async fn make_reward_request(
+    platform: &Platform,
+    scope: Scope,
+    client_id: Uuid,
+    reward_id: Uuid,
+    id: Uuid,
+) -> DomainResult<Requested> {
     let txn = platform.begin_write().await?;
     if let Some(existing) = reward_request::Entity::find_by_id(id).one(&txn).await? {
         if existing.client_id != client_id || existing.practice_id != scope.practice_id {

@@ -195,8 +195,19 @@ pub async fn make(platform: &Platform, scope: Scope, client_id: Uuid, new: NewRe
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let request = owner_request::Entity::insert(row).exec_with_returning(&platform.db).await?;
-    Ok(Made { request, replayed: false })
+    match owner_request::Entity::insert(row).exec_with_returning(&platform.db).await {
+        Ok(request) => Ok(Made { request, replayed: false }),
+        // A retry racing the original: the original stands.
+        Err(err) if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+            match owner_request::Entity::find_by_id(id).one(&platform.db).await? {
+                Some(existing) if existing.client_id == client_id && existing.kind == new.kind.as_str() => {
+                    Ok(Made { request: existing, replayed: true })
+                }
+                _ => Err(DomainError::Conflict("id_in_use")),
+            }
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 async fn household_pet(conn: &impl ConnectionTrait, scope: Scope, client_id: Uuid, pet_id: Uuid) -> DomainResult<()> {
