@@ -78,11 +78,12 @@ impl Target {
 }
 
 struct Server {
-    child: Child,
+    /// The server's process; none where another process started it.
+    child: Option<Child>,
     port: u16,
     session: String,
     owner_token: String,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -90,11 +91,16 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 async fn start(target: Target) -> anyhow::Result<Server> {
+    start_on(target, "0").await
+}
+
+/// Starts a server on `cores` (a taskset list).
+async fn start_on(target: Target, cores: &str) -> anyhow::Result<Server> {
     let exe = std::env::current_exe()?;
     let port = free_port()?;
     let dir = tempfile::tempdir()?;
     let mut command = Command::new("taskset");
-    command.args(["-c", "0"]).arg(exe);
+    command.args(["-c", cores]).arg(exe);
     match target {
         Target::BareFlush => command.args(["serve-bare-ws", "--port", &port.to_string()]),
         Target::BareCoalesce => command.args(["serve-bare-ws", "--coalesce", "--port", &port.to_string()]),
@@ -118,20 +124,21 @@ async fn start(target: Target) -> anyhow::Result<Server> {
     let mut words = ready.split_whitespace();
     let session = words.next().unwrap_or_default().to_owned();
     let owner_token = words.next().unwrap_or_default().to_owned();
-    Ok(Server { child, port, session, owner_token, _dir: dir })
+    Ok(Server { child: Some(child), port, session, owner_token, _dir: Some(dir) })
 }
 
-async fn stop(mut server: Server) -> anyhow::Result<()> {
-    if let Some(pid) = server.child.id() {
+async fn stop(server: Server) -> anyhow::Result<()> {
+    let Some(mut child) = server.child else { return Ok(()) };
+    if let Some(pid) = child.id() {
         std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status()?;
     }
-    let _ = tokio::time::timeout(Duration::from_secs(10), server.child.wait()).await;
-    let _ = server.child.kill().await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+    let _ = child.kill().await;
     Ok(())
 }
 
 fn rss_kib(server: &Server) -> anyhow::Result<u64> {
-    let pid = server.child.id().ok_or_else(|| anyhow!("no pid"))?;
+    let pid = server.child.as_ref().and_then(Child::id).ok_or_else(|| anyhow!("no pid"))?;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()
@@ -351,25 +358,31 @@ struct Idle {
     error: Option<String>,
 }
 
-/// Opens `count` idle sockets (64 opening at a time) and measures the
-/// server's resident memory before and after.
-async fn idle(target: Target, count: usize) -> anyhow::Result<Idle> {
-    let server = Arc::new(start(target).await?);
-    let http = reqwest::Client::new();
-    // Warm-up: a few sockets open and close, so lazily made state is there.
-    for n in 0..16 {
-        let socket = match target {
-            Target::Petbridge => owner_socket(&http, &server, source_address(n)).await?,
-            _ => connect(target, &server, "/", source_address(n)).await?,
-        };
-        drop(socket);
+/// Idle sockets held open (each read on, so pings are answered); dropping
+/// this closes them.
+struct Held {
+    opened: usize,
+    error: Option<String>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
     }
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let before = rss_kib(&server)?;
+}
+
+/// Opens sockets `first..first + count` (64 opening at a time, from the
+/// source addresses their numbers pick) and holds them; stops at the first
+/// failure.
+async fn open_idle(target: Target, server: &Arc<Server>, first: usize, count: usize) -> Held {
+    let http = reqwest::Client::new();
     let opened = Arc::new(AtomicUsize::new(0));
     let failure = Arc::new(std::sync::Mutex::new(None::<String>));
     let (held_tx, mut held_rx) = tokio::sync::mpsc::unbounded_channel();
-    let next = Arc::new(AtomicUsize::new(0));
+    let next = Arc::new(AtomicUsize::new(first));
     let mut workers = Vec::new();
     for _ in 0..64 {
         let (server, http, opened, failure, next, held) =
@@ -377,7 +390,7 @@ async fn idle(target: Target, count: usize) -> anyhow::Result<Idle> {
         workers.push(tokio::spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= count || failure.lock().map(|f| f.is_some()).unwrap_or(true) {
+                if n >= first + count || failure.lock().map(|f| f.is_some()).unwrap_or(true) {
                     return;
                 }
                 let socket = match target {
@@ -387,7 +400,6 @@ async fn idle(target: Target, count: usize) -> anyhow::Result<Idle> {
                 match socket {
                     Ok(mut socket) => {
                         opened.fetch_add(1, Ordering::Relaxed);
-                        // Read on, so pings are answered.
                         let _ = held.send(tokio::spawn(async move { while let Some(Ok(_)) = socket.next().await {} }));
                     }
                     Err(err) => {
@@ -400,21 +412,44 @@ async fn idle(target: Target, count: usize) -> anyhow::Result<Idle> {
             }
         }));
     }
-    for worker in workers {
-        worker.await?;
-    }
     drop(held_tx);
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = rss_kib(&server)?;
-    let opened = opened.load(Ordering::Relaxed);
-    let mut held = Vec::new();
-    while let Ok(task) = held_rx.try_recv() {
-        held.push(task);
+    for worker in workers {
+        let _ = worker.await;
     }
-    for task in held {
-        task.abort();
+    let mut tasks = Vec::new();
+    while let Ok(task) = held_rx.try_recv() {
+        tasks.push(task);
     }
     let error = failure.lock().ok().and_then(|f| f.clone());
+    Held { opened: opened.load(Ordering::Relaxed), error, tasks }
+}
+
+/// A few sockets open and close, so lazily made state is there before
+/// memory is measured.
+async fn warm_up(target: Target, server: &Server) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    for n in 0..16 {
+        let socket = match target {
+            Target::Petbridge => owner_socket(&http, server, source_address(n)).await?,
+            _ => connect(target, server, "/", source_address(n)).await?,
+        };
+        drop(socket);
+    }
+    Ok(())
+}
+
+/// Opens `count` idle sockets and measures the server's resident memory
+/// before and after.
+async fn idle(target: Target, count: usize) -> anyhow::Result<Idle> {
+    let server = Arc::new(start(target).await?);
+    warm_up(target, &server).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = rss_kib(&server)?;
+    let held = open_idle(target, &server, 0, count).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_kib(&server)?;
+    let (opened, error) = (held.opened, held.error.clone());
+    drop(held);
     let server = Arc::try_unwrap(server).map_err(|_| anyhow!("server still shared"))?;
     stop(server).await?;
     Ok(Idle { opened, kib_per_socket: after.saturating_sub(before) as f64 / opened.max(1) as f64, error })
@@ -573,6 +608,160 @@ pub async fn run(options: ChatOptions) -> anyhow::Result<()> {
         options.latency_samples,
     );
     report::write_section(&options.out, "chat", "Chat sockets", &setup, &rows)?;
+    eprintln!("wrote {}", options.out.display());
+    Ok(())
+}
+
+/// Options of `bench chat-box`.
+#[derive(clap::Args, Clone)]
+pub struct BoxOptions {
+    /// Idle authenticated app sockets to hold on this box.
+    #[arg(long, default_value_t = 100_000)]
+    sockets: usize,
+    /// Sockets per server process (a process may open 20,000 files here).
+    #[arg(long, default_value_t = 15_000)]
+    per_server: usize,
+    /// Where the table goes.
+    #[arg(long, default_value = "docs/BENCHMARKS.md")]
+    out: PathBuf,
+}
+
+/// Options of `bench idle-client`, the child `chat-box` starts per server.
+#[derive(clap::Args, Clone)]
+pub struct IdleClientOptions {
+    /// The Petbridge server's port.
+    #[arg(long)]
+    port: u16,
+    /// An owner's access token there.
+    #[arg(long)]
+    token: String,
+    /// Sockets to open.
+    #[arg(long)]
+    count: usize,
+    /// The number of the first socket (it picks the source addresses).
+    #[arg(long, default_value_t = 0)]
+    first: usize,
+}
+
+/// Opens the sockets, says `FAILED <why>` if one would not open, then
+/// `OPENED <n>`, and holds them until its standard input closes.
+pub async fn idle_client(options: IdleClientOptions) -> anyhow::Result<()> {
+    raise_file_limit(options.count + 1_000);
+    let server = Arc::new(Server {
+        child: None,
+        port: options.port,
+        session: String::new(),
+        owner_token: options.token,
+        _dir: None,
+    });
+    let held = open_idle(Target::Petbridge, &server, options.first, options.count).await;
+    if let Some(error) = &held.error {
+        println!("FAILED {error}");
+    }
+    println!("OPENED {}", held.opened);
+    // Standard input closes when `chat-box` is done (read off the runtime's thread).
+    let _ = tokio::task::spawn_blocking(|| std::io::Read::read(&mut std::io::stdin(), &mut [0u8; 1])).await;
+    drop(held);
+    Ok(())
+}
+
+/// How many idle authenticated app sockets this box holds: one file limit
+/// per process caps a server at 20,000 here, so `sockets` spread over
+/// enough Petbridge processes, each opened by a client process of its own;
+/// memory is the servers' VmRSS growth.
+pub async fn run_box(options: BoxOptions) -> anyhow::Result<()> {
+    let per_server = options.per_server.max(1);
+    let count = options.sockets.div_ceil(per_server);
+    let mut servers = Vec::with_capacity(count);
+    for _ in 0..count {
+        // Capacity, not a ratio: every process may use both cores.
+        let server = start_on(Target::Petbridge, "0-1").await?;
+        warm_up(Target::Petbridge, &server).await?;
+        servers.push(server);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss = |servers: &[Server]| servers.iter().map(rss_kib).sum::<anyhow::Result<u64>>();
+    let before = rss(&servers)?;
+    let exe = std::env::current_exe()?;
+    let started = Instant::now();
+    let mut clients = Vec::with_capacity(count);
+    let mut opened = 0;
+    let mut failures = Vec::new();
+    // One server's sockets at a time, each opened by a client process of
+    // its own that holds them while the next opens.
+    for (i, server) in servers.iter().enumerate() {
+        let first = i * per_server;
+        let sockets = per_server.min(options.sockets - first);
+        let mut client = Command::new(&exe)
+            .args(["idle-client", "--port", &server.port.to_string(), "--token", &server.owner_token])
+            .args(["--count", &sockets.to_string(), "--first", &first.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let stdout = client.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+        let mut lines = BufReader::new(stdout).lines();
+        while let Some(line) = lines.next_line().await? {
+            if let Some(why) = line.strip_prefix("FAILED ") {
+                failures.push(why.to_owned());
+            } else if let Some(n) = line.strip_prefix("OPENED ") {
+                opened += n.trim().parse::<usize>()?;
+                break;
+            }
+        }
+        eprintln!(
+            "box: server {} holds its sockets; {opened} in all after {:.1} s",
+            i + 1,
+            started.elapsed().as_secs_f64()
+        );
+        clients.push(client);
+    }
+    let took = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss(&servers)?;
+    let kib_per_socket = after.saturating_sub(before) as f64 / opened.max(1) as f64;
+    eprintln!(
+        "box: {opened} sockets over {count} servers in {:.1} s, {kib_per_socket:.1} KiB each, {} MiB in all {failures:?}",
+        took.as_secs_f64(),
+        after / 1024
+    );
+    for mut client in clients {
+        drop(client.stdin.take());
+        let _ = tokio::time::timeout(Duration::from_secs(10), client.wait()).await;
+    }
+    for server in servers {
+        stop(server).await?;
+    }
+    let rows = vec![
+        Row {
+            metric: "idle authenticated app sockets held by one 2-core box".into(),
+            baseline: "—".into(),
+            petbridge: match failures.first() {
+                Some(why) => format!("{opened} over {count} server processes (then: {why})"),
+                None => format!("{opened} over {count} server processes, opened in {:.0} s", took.as_secs_f64()),
+            },
+            ratio: "—".into(),
+            target: format!("{} sockets", options.sockets),
+            met: Some(opened >= options.sockets),
+        },
+        Row {
+            metric: "their resident memory, KiB per socket (MiB in all)".into(),
+            baseline: "—".into(),
+            petbridge: format!("{kib_per_socket:.1} ({} MiB)", after / 1024),
+            ratio: "—".into(),
+            target: "≤ 12 KiB".into(),
+            met: Some(kib_per_socket <= 12.0),
+        },
+    ];
+    let setup = format!(
+        "{count} Petbridge processes (SQLite, in-process bus) \
+         with up to {per_server} sockets each, since the container limits a process to 20,000 open files; \
+         a client process per server opens its app sockets with a ticket each, `hello` and `resume`, from \
+         127.0.0.2–127.0.0.9, one server after another, and holds them. Servers and clients share both \
+         cores (this measures capacity, not speed). Memory is the servers' VmRSS growth while every socket \
+         is held; \"in all\" is the servers' whole resident memory."
+    );
+    report::write_section(&options.out, "chat-box", "Idle sockets on one box", &setup, &rows)?;
     eprintln!("wrote {}", options.out.display());
     Ok(())
 }

@@ -42,6 +42,10 @@ enum Command {
     Push(push::PushOptions),
     /// Chat fan-out, latency and idle sockets against bare tokio-tungstenite servers.
     Chat(chat::ChatOptions),
+    /// How many idle authenticated app sockets this box holds, over several server processes.
+    ChatBox(chat::BoxOptions),
+    /// Open and hold idle app sockets to one server (started by `chat-box`).
+    IdleClient(chat::IdleClientOptions),
     /// Serve the bare websocket broadcast baseline (used by `chat`).
     ServeBareWs {
         /// Port to listen on.
@@ -83,7 +87,9 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // The chat client has one core to itself: one thread, no handoffs.
     let runtime = match cli.command {
-        Command::Chat(_) => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
+        Command::Chat(_) | Command::IdleClient(_) => {
+            tokio::runtime::Builder::new_current_thread().enable_all().build()?
+        }
         _ => tokio::runtime::Builder::new_multi_thread().enable_all().build()?,
     };
     runtime.block_on(async move {
@@ -92,6 +98,8 @@ fn main() -> anyhow::Result<()> {
             Command::Users(options) => users::run(options).await,
             Command::Push(options) => push::run(options).await,
             Command::Chat(options) => chat::run(options).await,
+            Command::ChatBox(options) => chat::run_box(options).await,
+            Command::IdleClient(options) => chat::idle_client(options).await,
             Command::ServeBareWs { port, coalesce } => servers::serve_bare_ws(port, coalesce).await,
             Command::ServePetbridgeChat { port, dir } => servers::serve_petbridge_chat(port, &dir).await,
             Command::ServeBare { port } => servers::serve_bare(port).await,
