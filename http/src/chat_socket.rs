@@ -156,7 +156,14 @@ pub async fn serve(socket: WebSocketStream, platform: Platform, peer: Peer) {
                 // taken and then left would be lost.
                 while let Some(event) = next.take() {
                     match event {
-                        Ok(frame) => out.extend(Box::pin(session.on_event(&frame)).await),
+                        // Most frames go straight out; only a gap reads the table.
+                        Ok(frame) => match session.route(&frame) {
+                            Routed::Send(message) => out.push(message),
+                            Routed::Skip => {}
+                            Routed::CatchUp(conversation_id, last) => {
+                                out.extend(Box::pin(session.catch_up(conversation_id, last)).await);
+                            }
+                        },
                         Err(RecvError::Lagged(_)) => out.extend(Box::pin(session.lagged()).await),
                         Err(RecvError::Closed) => return,
                     }
@@ -214,6 +221,16 @@ where
         sink.feed(frame).await.map_err(|_| closed())?;
     }
     sink.flush().await.map_err(|_| closed())
+}
+
+/// What a bus frame becomes on one socket.
+enum Routed {
+    /// This frame, as it is.
+    Send(Message),
+    /// Nothing: the socket had it, or its resume will read it.
+    Skip,
+    /// The messages of a conversation after this seq, from the table (a gap).
+    CatchUp(Uuid, i64),
 }
 
 fn text(value: &Value) -> Message {
@@ -306,31 +323,32 @@ impl Session {
         out
     }
 
-    /// What one bus frame becomes on this socket.
-    async fn on_event(&mut self, frame: &Bytes) -> Vec<Message> {
+    /// What one bus frame asks of this socket. Decided without awaiting, so
+    /// the common case costs no boxed future per frame and socket.
+    fn route(&mut self, frame: &Bytes) -> Routed {
         let (route, json) = events::split(frame);
         let Some(conversation_id) = route.conversation_id else {
-            return vec![bytes_text(json)];
+            return Routed::Send(bytes_text(json));
         };
         if route.seq == 0 {
-            return vec![bytes_text(json)];
+            return Routed::Send(bytes_text(json));
         }
         if !self.resumed {
             // Its resume reads it from the table.
-            return Vec::new();
+            return Routed::Skip;
         }
-        match self.sent.get(&conversation_id).copied() {
+        match self.sent.get_mut(&conversation_id) {
             // A staff socket learns a conversation from its first message.
             None => {
                 self.sent.insert(conversation_id, route.seq);
-                vec![bytes_text(json)]
+                Routed::Send(bytes_text(json))
             }
-            Some(last) if route.seq <= last => Vec::new(),
-            Some(last) if route.seq == last + 1 => {
-                self.sent.insert(conversation_id, route.seq);
-                vec![bytes_text(json)]
+            Some(last) if route.seq <= *last => Routed::Skip,
+            Some(last) if route.seq == *last + 1 => {
+                *last = route.seq;
+                Routed::Send(bytes_text(json))
             }
-            Some(last) => self.catch_up(conversation_id, last).await,
+            Some(last) => Routed::CatchUp(conversation_id, *last),
         }
     }
 
