@@ -192,6 +192,10 @@ pub struct PetCard {
     /// The owner's notes about it.
     pub owner_notes: Option<String>,
     /// Open reminders, earliest first.
+    /// When the owner marked it inactive in the app, if they did.
+    pub owner_inactive_at: Option<DateTime<Utc>>,
+    /// What the owner said then.
+    pub owner_inactive_reason: Option<String>,
     pub reminders: Vec<Reminder>,
 }
 
@@ -206,6 +210,8 @@ fn pet_card(detail: PetDetail, today: NaiveDate) -> PetCard {
         added_by_owner: detail.pet.added_by_owner,
         in_app: detail.in_app,
         owner_notes: detail.pet.owner_notes,
+        owner_inactive_at: detail.pet.owner_inactive_at,
+        owner_inactive_reason: detail.pet.owner_inactive_reason,
         reminders: detail
             .reminders
             .into_iter()

@@ -25,7 +25,8 @@ use crate::{
 pub const MAX_SIDE: u32 = 2048;
 /// The side of a selfie's square thumbnail.
 pub const THUMBNAIL_SIDE: u32 = 320;
-/// The most selfies a household keeps; the oldest unstarred ones make room.
+/// The most selfies a household keeps; one more is refused (409
+/// `too_many_selfies`) until the owner deletes some.
 pub const MAX_PER_HOUSEHOLD: u64 = 500;
 
 /// Stores a selfie of the household, optionally of one of its pets.

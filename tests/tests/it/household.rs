@@ -287,6 +287,9 @@ async fn owners_keep_their_pets_and_staff_move_orders_and_appointment_requests_a
         (inactivated[0]["reason"].as_str(), inactivated[0]["phone"].as_str()),
         (Some("Flew away"), Some("+13035550100"))
     );
+    let (_, details) = app.staff_call(&admin, Method::GET, &format!("/clients/{household}"), None).await;
+    let card = details["pets"].as_array().unwrap().iter().find(|p| p["name"] == "Pippin").unwrap();
+    assert_eq!(card["owner_inactive_reason"], "Flew away");
     let oak = app.login("oak-vets", "admin").await;
     assert_eq!(app.staff_call(&oak, Method::GET, "/inactivated-pets", None).await.1, json!([]));
 
