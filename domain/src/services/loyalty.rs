@@ -746,9 +746,14 @@ pub async fn run_invoice_rule(platform: &Platform) -> DomainResult<InvoicePaws> 
                 .filter(invoice::Column::TotalCents.is_not_null())
                 .all(&platform.db)
                 .await?;
+            if invoices.is_empty() {
+                continue;
+            }
+            // Only these invoices' keys: the ledger of past awards grows without end.
+            let keys = invoices.iter().flat_map(|i| [format!("invoice:{}", i.id), format!("invoice-void:{}", i.id)]);
             let settled: HashSet<String> = paw_entry::Entity::find()
                 .filter(paw_entry::Column::ClientId.is_in(joined.values().map(|(id, _)| *id)))
-                .filter(paw_entry::Column::OnceKey.starts_with("invoice"))
+                .filter(paw_entry::Column::OnceKey.is_in(keys))
                 .all(&platform.db)
                 .await?
                 .into_iter()

@@ -174,12 +174,6 @@ pub async fn make(platform: &Platform, scope: Scope, client_id: Uuid, new: NewRe
         household_pet(&platform.db, scope, client_id, pet_id).await?;
     }
     let id = new.id.unwrap_or_else(Uuid::new_v4);
-    if let Some(existing) = owner_request::Entity::find_by_id(id).one(&platform.db).await? {
-        if existing.client_id != client_id || existing.kind != new.kind.as_str() {
-            return Err(DomainError::Conflict("id_in_use"));
-        }
-        return Ok(Made { request: existing, replayed: true });
-    }
     let now = platform.clock.now();
     let row = owner_request::ActiveModel {
         id: Set(id),
@@ -197,7 +191,7 @@ pub async fn make(platform: &Platform, scope: Scope, client_id: Uuid, new: NewRe
     };
     match owner_request::Entity::insert(row).exec_with_returning(&platform.db).await {
         Ok(request) => Ok(Made { request, replayed: false }),
-        // A retry racing the original: the original stands.
+        // A retry (racing the original or not): the original stands.
         Err(err) if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
             match owner_request::Entity::find_by_id(id).one(&platform.db).await? {
                 Some(existing) if existing.client_id == client_id && existing.kind == new.kind.as_str() => {
