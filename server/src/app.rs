@@ -181,9 +181,9 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseCon
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
-        });
+        })
+        .map_sqlx_sqlite_pool_opts(|pool| pool.after_connect(|conn, _| Box::pin(crate::sqlite_wait::install(conn))));
     let hint = "check DATABASE_URL (or PETBRIDGE__DATABASE__URL): sqlite://path/to/file.db?mode=rwc or postgres://user:password@host:5432/database";
     match tokio::time::timeout(timeout + Duration::from_secs(1), Database::connect(options)).await {
         Ok(Ok(db)) => Ok(db),
