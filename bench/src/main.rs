@@ -107,3 +107,16 @@ fn main() -> anyhow::Result<()> {
         }
     })
 }
+
+/// A new, empty database `name` on the PostgreSQL server of `url` (dropped
+/// first if a run left it); returns its URL.
+async fn fresh_postgres(url: &str, name: &str) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use sea_orm::sqlx::{self, Connection};
+    let mut conn =
+        sqlx::PgConnection::connect(url).await.with_context(|| format!("cannot reach PostgreSQL at {url}"))?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut conn).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
+    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
+    Ok(format!("{base}/{name}"))
+}

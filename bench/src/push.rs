@@ -62,9 +62,17 @@ pub struct PushOptions {
     /// The Redis server.
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     redis: String,
+    /// Keep the outbox on this PostgreSQL server (a database `bench_push` is
+    /// created there), as a deployment with Redis does; SQLite when not given.
+    #[arg(long)]
+    postgres: Option<String>,
     /// Where the table goes.
     #[arg(long, default_value = "docs/BENCHMARKS.md")]
     out: PathBuf,
+    /// Run only the consume-rate rounds and print them (for profiling);
+    /// the table is not written.
+    #[arg(long)]
+    consume_only: bool,
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -200,8 +208,10 @@ impl Bench {
         let dir = tempfile::tempdir()?;
         let mut settings = Settings::defaults()?;
         settings.server.port = 0;
-        settings.database.url =
-            SecretString::from(format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
+        settings.database.url = SecretString::from(match &options.postgres {
+            Some(url) => crate::fresh_postgres(url, "bench_push").await?,
+            None => format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()),
+        });
         settings.storage.local_dir = dir.path().join("files").display().to_string();
         settings.redis.url = Some(SecretString::from(options.redis.clone()));
         settings.redis.key_prefix = format!("bench-push-{}:", Uuid::new_v4().simple());
@@ -336,11 +346,29 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// Interleaved consume-rate rounds; returns the bare and our medians (entries/s).
+async fn consume_rates(options: &PushOptions, bench: &Bench) -> anyhow::Result<(f64, f64)> {
+    let n = options.deliveries;
+    let (mut bare_rates, mut our_rates) = (Vec::new(), Vec::new());
+    for round in 0..options.rounds {
+        let b = n as f64 / bare_consume(&options.redis, n).await?.as_secs_f64();
+        let p = n as f64 / bench.drain(Providers::dev(), n).await?.as_secs_f64();
+        println!("consume round {round}: bare {b:.0}/s, petbridge {p:.0}/s");
+        bare_rates.push(b);
+        our_rates.push(p);
+    }
+    Ok((median(&mut bare_rates), median(&mut our_rates)))
+}
+
 /// Runs the push benchmark and writes its table.
 pub async fn run(options: PushOptions) -> anyhow::Result<()> {
     let n = options.deliveries;
     let fake = FakeFcm::start().await;
     let bench = Bench::new(&options, &fake).await?;
+    if options.consume_only {
+        consume_rates(&options, &bench).await?;
+        return Ok(());
+    }
     let fcm = petbridge::app::providers(&bench.settings)?;
 
     let (mut bare, mut ours, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
@@ -360,15 +388,7 @@ pub async fn run(options: PushOptions) -> anyhow::Result<()> {
     let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
     println!("end to end: p50 {p50:.1} ms, p99 {p99:.1} ms");
 
-    let (mut bare_rates, mut our_rates) = (Vec::new(), Vec::new());
-    for round in 0..options.rounds {
-        let b = n as f64 / bare_consume(&options.redis, n).await?.as_secs_f64();
-        let p = n as f64 / bench.drain(Providers::dev(), n).await?.as_secs_f64();
-        println!("consume round {round}: bare {b:.0}/s, petbridge {p:.0}/s");
-        bare_rates.push(b);
-        our_rates.push(p);
-    }
-    let (bare_rate, our_rate) = (median(&mut bare_rates), median(&mut our_rates));
+    let (bare_rate, our_rate) = consume_rates(&options, &bench).await?;
 
     let rows = vec![
         Row {
@@ -404,8 +424,9 @@ pub async fn run(options: PushOptions) -> anyhow::Result<()> {
             met: Some(our_rate >= 50_000.0),
         },
     ];
+    let outbox = if options.postgres.is_some() { "PostgreSQL on loopback" } else { "SQLite (WAL)" };
     let setup = format!(
-        "Outbox on SQLite (WAL), Redis 7 on loopback, one relay and one worker process's stream readers ({}) in the bench process; the fake FCM \
+        "Outbox on {outbox}, Redis 7 on loopback, one relay and one worker process's stream readers ({}) in the bench process; the fake FCM \
          is the tests' (`tests/src/fakes.rs`), in the same process, checking every request; the bare loop is reqwest with \
          the same messages and {} in flight. Medians of {} interleaved rounds; not pinned to cores.",
         options.readers, options.in_flight, options.rounds

@@ -289,26 +289,16 @@ async fn measure(backend: &'static str, url: String, options: &UsersOptions) -> 
     Ok(Figures { backend, records, ingest, bare_ingest, reads: figures })
 }
 
-async fn fresh_postgres(url: &str) -> anyhow::Result<String> {
-    use sea_orm::sqlx::{self, Connection};
-    let mut conn =
-        sqlx::PgConnection::connect(url).await.with_context(|| format!("cannot reach PostgreSQL at {url}"))?;
-    sqlx::query("DROP DATABASE IF EXISTS bench_users WITH (FORCE)").execute(&mut conn).await?;
-    sqlx::query("CREATE DATABASE bench_users").execute(&mut conn).await?;
-    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
-    Ok(format!("{base}/bench_users"))
-}
-
 /// Runs the benchmark on both databases and writes the table.
 pub async fn run(options: UsersOptions) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let sqlite = format!("sqlite://{}?mode=rwc", dir.path().join("users.db").display());
     if options.postgres_only {
-        measure("PostgreSQL", fresh_postgres(&options.postgres).await?, &options).await?;
+        measure("PostgreSQL", crate::fresh_postgres(&options.postgres, "bench_users").await?, &options).await?;
         return Ok(());
     }
     let mut all = vec![measure("SQLite", sqlite, &options).await?];
-    match fresh_postgres(&options.postgres).await {
+    match crate::fresh_postgres(&options.postgres, "bench_users").await {
         Ok(url) => all.push(measure("PostgreSQL", url, &options).await?),
         Err(err) => eprintln!("PostgreSQL skipped: {err:#}"),
     }
