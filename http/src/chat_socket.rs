@@ -237,8 +237,15 @@ fn text(value: &Value) -> Message {
     Message::Text(value.to_string())
 }
 
+/// A bus frame's JSON as a text message. It is our own JSON, so `from_utf8`
+/// passes it on its word-at-a-time path; `from_utf8_lossy` walked it byte by
+/// byte, for every socket, and was an eighth of the server's CPU in the
+/// 5,000-socket fan-out (perf).
 fn bytes_text(json: Bytes) -> Message {
-    Message::Text(String::from_utf8_lossy(&json).into_owned())
+    match std::str::from_utf8(&json) {
+        Ok(text) => Message::Text(text.to_owned()),
+        Err(_) => Message::Text(String::from_utf8_lossy(&json).into_owned()),
+    }
 }
 
 fn error_frame(code: &str, detail: &str, client_message_id: Option<&str>) -> Message {
