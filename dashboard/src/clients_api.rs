@@ -191,11 +191,11 @@ pub struct PetCard {
     pub in_app: bool,
     /// The owner's notes about it.
     pub owner_notes: Option<String>,
-    /// Open reminders, earliest first.
     /// When the owner marked it inactive in the app, if they did.
     pub owner_inactive_at: Option<DateTime<Utc>>,
     /// What the owner said then.
     pub owner_inactive_reason: Option<String>,
+    /// Open reminders, earliest first.
     pub reminders: Vec<Reminder>,
 }
 
