@@ -15,13 +15,14 @@
 
 use std::{
     collections::HashMap,
+    pin::Pin,
     time::{Duration, Instant},
 };
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt, stream::Peekable};
 use petbridge_domain::{
-    DomainError, Platform, Scope,
+    DomainError, DomainResult, Platform, Scope,
     ports::bus,
     services::{
         conversations::{self, Author, NewMessage, RESUME_LIMIT, Side},
@@ -97,6 +98,23 @@ enum ClientFrame {
     },
 }
 
+/// A `send` frame's message, waiting to be stored with the ones after it.
+struct Outgoing {
+    client_message_id: String,
+    body: String,
+    attachment_id: Option<Uuid>,
+}
+
+/// A client frame, or the error frame that answers it.
+fn parse(frame: &str) -> Result<ClientFrame, Message> {
+    let value: Value =
+        serde_json::from_str(frame).map_err(|_| error_frame("invalid_frame", "frames are JSON objects", None))?;
+    if value.get("v").is_some_and(|v| v.as_u64() != Some(u64::from(EVENT_VERSION))) {
+        return Err(error_frame("unsupported_version", "this server speaks version 1", None));
+    }
+    serde_json::from_value(value).map_err(|err| error_frame("invalid_frame", &err.to_string(), None))
+}
+
 #[derive(Debug, Deserialize)]
 struct Position {
     conversation_id: Option<Uuid>,
@@ -122,7 +140,8 @@ struct Session {
 /// boxed futures: an idle socket's task then holds only this loop's state,
 /// not room for the largest of them, which is most of its memory.
 pub async fn serve(socket: WebSocketStream, platform: Platform, peer: Peer) {
-    let (mut sink, mut stream) = socket.split();
+    let (mut sink, stream) = socket.split();
+    let mut stream = stream.peekable();
     let mut session =
         Session { platform, peer, own_conversation: None, sent: HashMap::new(), resumed: false, last_typing: None };
     let hello = match Box::pin(session.hello()).await {
@@ -183,7 +202,10 @@ pub async fn serve(socket: WebSocketStream, platform: Platform, peer: Peer) {
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(frame))) => {
                     last_heard = Instant::now();
-                    let replies = Box::pin(session.on_frame(&frame)).await;
+                    // Text frames that came in together are handled together,
+                    // so a burst of sends is stored in one commit.
+                    let frames = with_ready_text(frame, &mut stream);
+                    let replies = Box::pin(session.on_frames(frames)).await;
                     if send_all(&mut sink, replies).await.is_err() {
                         break;
                     }
@@ -207,6 +229,23 @@ pub async fn serve(socket: WebSocketStream, platform: Platform, peer: Peer) {
             }
         }
     }
+}
+
+/// `first` and the text frames already received after it, up to
+/// [`COALESCE`] in all; anything else stays for the loop to take.
+fn with_ready_text<S>(first: String, stream: &mut Peekable<S>) -> Vec<String>
+where
+    S: futures_util::Stream<Item = std::io::Result<Message>> + Unpin,
+{
+    let mut frames = vec![first];
+    while frames.len() < COALESCE {
+        let next = Pin::new(&mut *stream).next_if(|item| matches!(item, Ok(Message::Text(_))));
+        match next.now_or_never() {
+            Some(Some(Ok(Message::Text(frame)))) => frames.push(frame),
+            _ => break,
+        }
+    }
+    frames
 }
 
 async fn send_all<S>(sink: &mut S, frames: Vec<Message>) -> Result<(), poem::Error>
@@ -420,25 +459,41 @@ impl Session {
         }
     }
 
-    /// What one client frame does, and the frames it answers with.
-    async fn on_frame(&mut self, frame: &str) -> Vec<Message> {
-        let value: Value = match serde_json::from_str(frame) {
-            Ok(value) => value,
-            Err(_) => return vec![error_frame("invalid_frame", "frames are JSON objects", None)],
-        };
-        if value.get("v").is_some_and(|v| v.as_u64() != Some(u64::from(EVENT_VERSION))) {
-            return vec![error_frame("unsupported_version", "this server speaks version 1", None)];
-        }
-        let parsed: ClientFrame = match serde_json::from_value(value) {
-            Ok(parsed) => parsed,
-            Err(err) => return vec![error_frame("invalid_frame", &err.to_string(), None)],
-        };
+    /// What client frames that came in together do, and the frames they
+    /// answer with, in order. Consecutive sends to one conversation are
+    /// stored together (one commit).
+    async fn on_frames(&mut self, frames: Vec<String>) -> Vec<Message> {
         let mut out = Vec::new();
-        if !self.resumed && !matches!(parsed, ClientFrame::Resume { .. }) {
-            // Any other first frame resumes from where the socket started.
-            out = self.resume(Vec::new()).await;
+        let mut sends: Vec<Outgoing> = Vec::new();
+        let mut sends_to = None;
+        for frame in frames {
+            let parsed = match parse(&frame) {
+                Ok(parsed) => parsed,
+                Err(reply) => {
+                    out.extend(self.send(sends_to, std::mem::take(&mut sends)).await);
+                    out.push(reply);
+                    continue;
+                }
+            };
+            if !self.resumed && !matches!(parsed, ClientFrame::Resume { .. }) {
+                // Any other first frame resumes from where the socket started.
+                out.extend(self.resume(Vec::new()).await);
+            }
+            match parsed {
+                ClientFrame::Send { conversation_id, client_message_id, body, attachment_id } => {
+                    if conversation_id != sends_to {
+                        out.extend(self.send(sends_to, std::mem::take(&mut sends)).await);
+                        sends_to = conversation_id;
+                    }
+                    sends.push(Outgoing { client_message_id, body, attachment_id });
+                }
+                other => {
+                    out.extend(self.send(sends_to, std::mem::take(&mut sends)).await);
+                    out.extend(self.handle(other).await);
+                }
+            }
         }
-        out.extend(self.handle(parsed).await);
+        out.extend(self.send(sends_to, sends).await);
         out
     }
 
@@ -466,7 +521,7 @@ impl Session {
     async fn handle(&mut self, parsed: ClientFrame) -> Vec<Message> {
         match parsed {
             ClientFrame::Send { conversation_id, client_message_id, body, attachment_id } => {
-                self.send(conversation_id, client_message_id, body, attachment_id).await
+                self.send(conversation_id, vec![Outgoing { client_message_id, body, attachment_id }]).await
             }
             ClientFrame::Read { conversation_id, seq } => {
                 let result = async {
@@ -497,36 +552,46 @@ impl Session {
         }
     }
 
-    async fn send(
-        &mut self,
-        conversation_id: Option<Uuid>,
-        client_message_id: String,
-        body: String,
-        attachment_id: Option<Uuid>,
-    ) -> Vec<Message> {
-        let reference = Some(client_message_id.as_str());
+    /// Stores `sends` to one conversation together; an `ack` or an `error`
+    /// for each, in order.
+    async fn send(&mut self, conversation_id: Option<Uuid>, sends: Vec<Outgoing>) -> Vec<Message> {
+        if sends.is_empty() {
+            return Vec::new();
+        }
+        let refuse_all = |sends: &[Outgoing], err: &DomainError| {
+            sends.iter().map(|s| domain_error_frame(err, Some(&s.client_message_id))).collect::<Vec<_>>()
+        };
         let conversation = match self.conversation(conversation_id).await {
             Ok(conversation) => conversation,
-            Err(err) => return vec![domain_error_frame(&err, reference)],
+            Err(err) => return refuse_all(&sends, &err),
         };
         let author = match &self.peer {
             Peer::Owner(_) => Author::Owner,
             Peer::Staff { principal, .. } => Author::Staff(principal.staff_id),
         };
-        let new = NewMessage {
-            author,
-            channel: "app",
-            client_message_id: Some(client_message_id.clone()),
-            body,
-            attachment_id,
+        let batch = sends
+            .iter()
+            .map(|s| NewMessage {
+                author,
+                channel: "app",
+                client_message_id: Some(s.client_message_id.clone()),
+                body: s.body.clone(),
+                attachment_id: s.attachment_id,
+            })
+            .collect();
+        let results = match conversations::send_many(&self.platform, self.scope(), conversation.client_id, batch).await
+        {
+            Ok(results) => results,
+            Err(err) => return refuse_all(&sends, &err),
         };
-        match conversations::send(&self.platform, self.scope(), conversation.client_id, new).await {
-            Ok(appended) => vec![text(&json!({
-                "v": EVENT_VERSION, "type": "ack", "client_message_id": client_message_id,
+        let answer = |(sent, result): (&Outgoing, DomainResult<conversations::Appended>)| match result {
+            Ok(appended) => text(&json!({
+                "v": EVENT_VERSION, "type": "ack", "client_message_id": sent.client_message_id,
                 "replayed": appended.replayed, "message": ChatMessage::new(&appended.message, appended.author_name),
-            }))],
-            Err(err) => vec![domain_error_frame(&err, reference)],
-        }
+            })),
+            Err(err) => domain_error_frame(&err, Some(&sent.client_message_id)),
+        };
+        sends.iter().zip(results).map(answer).collect()
     }
 
     /// How this socket's user appears to the other side.

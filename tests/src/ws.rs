@@ -62,6 +62,14 @@ impl WsClient {
         self.stream.send(Message::Text(value.to_string().into())).await.expect("send");
     }
 
+    /// Sends JSON frames in one write, as an app flushing its queue does.
+    pub async fn send_burst(&mut self, values: &[Value]) {
+        for value in values {
+            self.stream.feed(Message::Text(value.to_string().into())).await.expect("feed");
+        }
+        self.stream.flush().await.expect("flush");
+    }
+
     /// Closes the socket.
     pub async fn close(mut self) {
         let _ = self.stream.close(None).await;

@@ -251,22 +251,49 @@ pub async fn append(
 /// to the household's devices, sent only if the owner has not read it by
 /// then ([`OFFLINE_PUSH_DELAY`]).
 pub async fn send(platform: &Platform, scope: Scope, client_id: Uuid, new: NewMessage) -> DomainResult<Appended> {
-    let author = new.author;
+    let mut results = send_many(platform, scope, client_id, vec![new]).await?;
+    results.pop().unwrap_or_else(|| Err(DomainError::Unexpected("a send stored nothing".into())))
+}
+
+/// Stores messages sent together to one household's conversation in one
+/// transaction, then announces them, as [`send`] does one. A burst (an app
+/// flushing what it queued offline, a socket's frames read at once) costs one
+/// commit, and listeners get it together instead of a wake-up per message.
+/// One result per message, in order: a message refused on its own (bad text,
+/// unknown picture) does not hold back the others; a database failure stores
+/// none of them.
+pub async fn send_many(
+    platform: &Platform,
+    scope: Scope,
+    client_id: Uuid,
+    batch: Vec<NewMessage>,
+) -> DomainResult<Vec<DomainResult<Appended>>> {
     // Read before the transaction: inside it, another pooled connection
     // could wait on the write lock this one holds.
     let practice = crate::services::practices::get(platform, scope).await?;
     let txn = platform.begin_write().await?;
-    let appended = append(&txn, platform, scope, client_id, new).await?;
-    if !appended.replayed
-        && let Author::Staff(_) = author
-    {
-        notify_owners(&txn, platform, scope, client_id, &practice.name, &appended.message).await?;
+    let mut results = Vec::with_capacity(batch.len());
+    for new in batch {
+        let author = new.author;
+        match append(&txn, platform, scope, client_id, new).await {
+            Ok(appended) => {
+                if !appended.replayed
+                    && let Author::Staff(_) = author
+                {
+                    notify_owners(&txn, platform, scope, client_id, &practice.name, &appended.message).await?;
+                }
+                results.push(Ok(appended));
+            }
+            // Refused before it wrote anything: the rest go on.
+            Err(err @ (DomainError::Validation(..) | DomainError::NotFound)) => results.push(Err(err)),
+            Err(err) => return Err(err),
+        }
     }
     txn.commit().await?;
-    if !appended.replayed {
-        announce(platform, &appended).await;
+    for appended in results.iter().flatten().filter(|appended| !appended.replayed) {
+        announce(platform, appended).await;
     }
-    Ok(appended)
+    Ok(results)
 }
 
 /// Queues the delayed push for a staff message to each app account of the household.

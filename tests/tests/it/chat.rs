@@ -175,6 +175,61 @@ async fn bad_sends_are_refused_with_a_code_and_store_nothing() {
 }
 
 #[tokio::test]
+async fn a_burst_of_sends_gets_an_answer_each_in_order_and_stores_the_good_ones_once() {
+    let app = spawn_app().await;
+    app.practice("maple-vets").await;
+    let owner = app.verified_owner("maple-vets", "pat@example.com").await;
+    let session = app.page_login("maple-vets", "admin").await;
+    let mut staff = app.dashboard_socket(&session).await;
+    staff.next_of("hello").await;
+    staff.send_json(&json!({ "type": "resume", "conversations": [] })).await;
+    let mut pat = app.app_socket(&owner).await;
+    pat.next_of("hello").await;
+
+    let send = |id: &str, body: &str| json!({ "type": "send", "client_message_id": id, "body": body });
+    pat.send_burst(&[
+        send("b-1", "Mochi ate a sock"),
+        send("b-2", "   "),
+        json!({ "type": "typing" }),
+        send("b-3", "He seems fine now"),
+        send("b-1", "Mochi ate a sock"),
+    ])
+    .await;
+    let mut answers = Vec::new();
+    while answers.len() < 4 {
+        let frame = pat.next_json().await;
+        if frame["type"] == "ack" || frame["type"] == "error" {
+            answers.push(frame);
+        }
+    }
+    let summary: Vec<(Value, Value, Value)> = answers
+        .iter()
+        .map(|a| (a["client_message_id"].clone(), a["message"]["seq"].clone(), a["code"].clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (json!("b-1"), json!(1), Value::Null),
+            (json!("b-2"), Value::Null, json!("invalid_message")),
+            (json!("b-3"), json!(2), Value::Null),
+            (json!("b-1"), json!(1), Value::Null),
+        ]
+    );
+    assert_eq!(answers[3]["replayed"], true);
+    assert_eq!(answers[3]["message"]["id"], answers[0]["message"]["id"]);
+
+    // The practice hears each stored message once, in seq order.
+    let heard = [staff.next_of("message").await, staff.next_of("message").await];
+    assert_eq!(heard.iter().map(seq).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(heard[1]["message"]["body"], "He seems fine now");
+    while let Some(frame) = staff.try_next_json(Duration::from_millis(300)).await {
+        assert_ne!(frame["type"], "message", "heard twice: {frame}");
+    }
+    let (_, conversation) = app.app_call(Method::GET, "/conversation", Some(&owner), None).await;
+    assert_eq!(conversation["last_seq"], 2);
+}
+
+#[tokio::test]
 async fn nobody_reaches_another_households_or_another_practices_conversation() {
     let app = spawn_app().await;
     app.practice("maple-vets").await;
