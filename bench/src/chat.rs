@@ -245,22 +245,52 @@ fn body(k: usize) -> String {
     format!("m{k} {}", "x".repeat(60))
 }
 
+/// What the sender sends: to Petbridge a `send` frame; to a bare server the
+/// `message` frame Petbridge would broadcast for it (same fields, same
+/// size), so every server puts the same bytes on every listening socket.
 fn outgoing(target: Target, k: usize) -> Message {
+    use petbridge_domain::services::events::{self, ChatMessage, PracticeEvent};
     match target {
         Target::Petbridge => Message::text(
             serde_json::json!({ "v": 1, "type": "send", "client_message_id": format!("b-{k}"), "body": body(k) })
                 .to_string(),
         ),
-        _ => Message::text(
-            serde_json::json!({ "v": 1, "type": "message", "message": { "seq": k, "author": "owner", "author_name": "Pat Owner", "body": body(k) } })
-                .to_string(),
-        ),
+        _ => {
+            let message = ChatMessage {
+                id: uuid::Uuid::new_v4(),
+                conversation_id: uuid::Uuid::new_v4(),
+                seq: k as i64 + 1,
+                author: "owner".into(),
+                author_name: "Pat Owner".into(),
+                channel: "app".into(),
+                client_message_id: Some(format!("b-{k}")),
+                body: body(k),
+                attachment_id: None,
+                created_at: chrono::Utc::now(),
+            };
+            let json = events::json(&PracticeEvent::Message { message });
+            Message::text(String::from_utf8_lossy(&json).into_owned())
+        }
     }
 }
 
 struct FanOut {
     deliveries_per_second: f64,
     all_received_ms: Vec<f64>,
+    /// The server's CPU time over the burst, per delivery.
+    server_cpu_us: f64,
+}
+
+/// CPU time of every thread of the server's process so far, from
+/// `/proc/<pid>/task/*/schedstat` (nanoseconds on a CPU).
+fn server_cpu(server: &Server) -> anyhow::Result<Duration> {
+    let pid = server.child.as_ref().and_then(Child::id).ok_or_else(|| anyhow!("no pid"))?;
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let stat = std::fs::read_to_string(task?.path().join("schedstat")).unwrap_or_default();
+        total += stat.split_whitespace().next().and_then(|ns| ns.parse::<u64>().ok()).unwrap_or(0);
+    }
+    Ok(Duration::from_nanos(total))
 }
 
 async fn fan_out(target: Target, sockets: usize, burst: usize) -> anyhow::Result<FanOut> {
@@ -284,6 +314,7 @@ async fn fan_out(target: Target, sockets: usize, burst: usize) -> anyhow::Result
     let (mut sink, mut stream) = sender.split();
     let drain = tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
     // Warm-up is the connection phase itself; the burst starts now.
+    let cpu_before = server_cpu(&server)?;
     let mut sent_at = Vec::with_capacity(burst);
     for k in 0..burst {
         sent_at.push(heard.base.elapsed().as_nanos() as u64);
@@ -298,6 +329,7 @@ async fn fan_out(target: Target, sockets: usize, burst: usize) -> anyhow::Result
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+    let cpu = server_cpu(&server)?.saturating_sub(cpu_before);
     let last = heard.last_arrival.iter().map(|a| a.load(Ordering::Relaxed)).max().unwrap_or(0);
     let elapsed = (last - sent_at[0]) as f64 / 1e9;
     let all_received_ms = heard
@@ -312,7 +344,11 @@ async fn fan_out(target: Target, sockets: usize, burst: usize) -> anyhow::Result
     drain.abort();
     drop(sink);
     stop(server).await?;
-    Ok(FanOut { deliveries_per_second: expected as f64 / elapsed, all_received_ms })
+    Ok(FanOut {
+        deliveries_per_second: expected as f64 / elapsed,
+        all_received_ms,
+        server_cpu_us: cpu.as_secs_f64() * 1e6 / expected as f64,
+    })
 }
 
 /// One message at a time from the sender to one listener; milliseconds each.
@@ -514,17 +550,21 @@ pub async fn run(options: ChatOptions) -> anyhow::Result<()> {
     for &sockets in &options.sockets {
         let mut rates = [Vec::new(), Vec::new(), Vec::new()];
         let mut latencies = [Vec::new(), Vec::new(), Vec::new()];
+        let mut cpu = [Vec::new(), Vec::new(), Vec::new()];
         for round in 1..=options.rounds {
             for (i, target) in targets.into_iter().enumerate() {
                 let run = fan_out(target, sockets, options.burst).await?;
                 let mut all = run.all_received_ms.clone();
                 eprintln!(
-                    "fan-out {sockets} round {round} {}: {:.0} deliveries/s, all received p99 {:.1} ms",
+                    "fan-out {sockets} round {round} {}: {:.0} deliveries/s, all received p99 {:.1} ms, \
+                     server CPU {:.2} µs/delivery",
                     target.label(),
                     run.deliveries_per_second,
-                    percentile(&mut all, 0.99)
+                    percentile(&mut all, 0.99),
+                    run.server_cpu_us
                 );
                 rates[i].push(run.deliveries_per_second);
+                cpu[i].push(run.server_cpu_us);
                 latencies[i].extend(run.all_received_ms);
             }
         }
@@ -538,6 +578,15 @@ pub async fn run(options: ChatOptions) -> anyhow::Result<()> {
             ratio: format!("{:.2} of coalescing; {:.2} of flush each", ours / coalesce, ours / flush),
             target: "≥ 0.8 of coalescing, ≥ 1 of flush each".into(),
             met: Some(ours >= 0.8 * coalesce && ours >= flush),
+        });
+        let (bare_cpu, our_cpu) = (median(&mut cpu[1]), median(&mut cpu[2]));
+        rows.push(Row {
+            metric: format!("{sockets} sockets: server CPU per delivery, µs"),
+            baseline: format!("{bare_cpu:.2} coalescing; {:.2} flush each", median(&mut cpu[0])),
+            petbridge: format!("{our_cpu:.2}"),
+            ratio: format!("{:.2} of coalescing", our_cpu / bare_cpu),
+            target: "".into(),
+            met: None,
         });
         let bare_p99 = percentile(&mut latencies[1], 0.99);
         let ours_p99 = percentile(&mut latencies[2], 0.99);
@@ -598,7 +647,9 @@ pub async fn run(options: ChatOptions) -> anyhow::Result<()> {
     let setup = format!(
         "Each server is its own process on core 0{}; the client opens every socket. Fan-out: \
          dashboard sockets of one practice listen while an owner's app socket sends {} messages back to back; \
-         Petbridge stores each (SQLite) before it publishes it. The bare servers broadcast what they get. \
+         Petbridge stores each (SQLite) before it publishes it. The bare servers broadcast what they get, \
+         which is the message frame Petbridge sends for it (same fields, same size). Server CPU is the sum of \
+         its threads' time on a CPU over the burst (`/proc/<pid>/task/*/schedstat`). \
          Owner → staff: one message at a time, {} timed after 50 for warm-up. Idle: app sockets opened with \
          a ticket each, `hello` and `resume`, from 127.0.0.2–127.0.0.9; memory is the server's VmRSS growth \
          divided by the sockets. Open files are limited to {files} per process here (the hard limit; \
