@@ -289,6 +289,10 @@ pub async fn send_many(
             Err(err) => return Err(err),
         }
     }
+    if results.iter().all(Result::is_err) {
+        // Nothing was stored: the transaction rolls back as it drops.
+        return Ok(results);
+    }
     txn.commit().await?;
     for appended in results.iter().flatten().filter(|appended| !appended.replayed) {
         announce(platform, appended).await;
