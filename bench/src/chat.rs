@@ -352,7 +352,14 @@ async fn fan_out(target: Target, sockets: usize, burst: usize) -> anyhow::Result
 }
 
 /// One message at a time from the sender to one listener; milliseconds each.
-async fn one_to_one(target: Target, samples: usize) -> anyhow::Result<Vec<f64>> {
+/// Latencies of messages sent one at a time, ms.
+struct OneToOne {
+    latencies_ms: Vec<f64>,
+    /// The server's CPU time over the timed messages, per message.
+    server_cpu_us: f64,
+}
+
+async fn one_to_one(target: Target, samples: usize) -> anyhow::Result<OneToOne> {
     let server = start(target).await?;
     let http = reqwest::Client::new();
     let mut staff = listener(target, &server, source_address(0)).await?;
@@ -363,7 +370,11 @@ async fn one_to_one(target: Target, samples: usize) -> anyhow::Result<Vec<f64>> 
     let (mut sink, mut stream) = sender.split();
     let drain = tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
     let mut latencies = Vec::with_capacity(samples);
+    let mut cpu_at_start = Duration::ZERO;
     for k in 0..samples + 50 {
+        if k == 50 {
+            cpu_at_start = server_cpu(&server)?;
+        }
         let started = Instant::now();
         sink.send(outgoing(target, k)).await?;
         loop {
@@ -378,9 +389,10 @@ async fn one_to_one(target: Target, samples: usize) -> anyhow::Result<Vec<f64>> 
             latencies.push(started.elapsed().as_secs_f64() * 1000.0);
         }
     }
+    let cpu = server_cpu(&server)? - cpu_at_start;
     drain.abort();
     stop(server).await?;
-    Ok(latencies)
+    Ok(OneToOne { latencies_ms: latencies, server_cpu_us: cpu.as_secs_f64() * 1e6 / samples.max(1) as f64 })
 }
 
 /// 127.0.0.2 … 127.0.0.9: 25,000 client ports each.
@@ -602,15 +614,26 @@ pub async fn run(options: ChatOptions) -> anyhow::Result<()> {
 
     let mut bare = one_to_one(Target::BareCoalesce, options.latency_samples).await?;
     let mut ours = one_to_one(Target::Petbridge, options.latency_samples).await?;
-    let (bare_p99, ours_p99) = (percentile(&mut bare, 0.99), percentile(&mut ours, 0.99));
-    eprintln!("1 → 1: bare p99 {bare_p99:.2} ms, owner → staff p99 {ours_p99:.2} ms");
+    let (bare_p99, ours_p99) = (percentile(&mut bare.latencies_ms, 0.99), percentile(&mut ours.latencies_ms, 0.99));
+    eprintln!(
+        "1 → 1: bare p99 {bare_p99:.2} ms, owner → staff p99 {ours_p99:.2} ms; server CPU {:.1} µs/message (bare {:.1})",
+        ours.server_cpu_us, bare.server_cpu_us
+    );
     rows.push(Row {
         metric: "owner → staff, stored first, p50 / p99 ms".into(),
-        baseline: format!("{:.2} / {bare_p99:.2} (bare 1 → 1)", percentile(&mut bare, 0.5)),
-        petbridge: format!("{:.2} / {ours_p99:.2}", percentile(&mut ours, 0.5)),
+        baseline: format!("{:.2} / {bare_p99:.2} (bare 1 → 1)", percentile(&mut bare.latencies_ms, 0.5)),
+        petbridge: format!("{:.2} / {ours_p99:.2}", percentile(&mut ours.latencies_ms, 0.5)),
         ratio: format!("{:.2}", ours_p99 / bare_p99),
         target: "p99 ≤ 2 × bare + 1 ms".into(),
         met: Some(ours_p99 <= 2.0 * bare_p99 + 1.0),
+    });
+    rows.push(Row {
+        metric: "owner → staff: server CPU per message, µs".into(),
+        baseline: format!("{:.1} (bare 1 → 1)", bare.server_cpu_us),
+        petbridge: format!("{:.1}", ours.server_cpu_us),
+        ratio: format!("{:.2}", ours.server_cpu_us / bare.server_cpu_us),
+        target: String::new(),
+        met: None,
     });
 
     if idle_sockets > 0 {

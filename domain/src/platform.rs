@@ -18,6 +18,13 @@ use crate::{
 pub struct Platform {
     /// The database (SQLite or PostgreSQL).
     pub db: DatabaseConnection,
+    /// Where the hot writes go: [`Self::begin_write`] transactions and the
+    /// delivery outbox's marks, claims and outcomes. On SQLite, one
+    /// connection of its own: its page cache stays warm (SQLite empties a
+    /// connection's cache whenever another connection has written) and its
+    /// writes queue here instead of retrying SQLite's lock. On PostgreSQL,
+    /// the same pool as `db`. Never wait on it while holding it.
+    pub writer: DatabaseConnection,
     /// Where time comes from.
     pub clock: Arc<dyn Clock>,
     /// Publish/subscribe between instances.
@@ -51,7 +58,7 @@ impl Platform {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
         };
-        self.db.begin_with_options(options).await
+        self.writer.begin_with_options(options).await
     }
 }
 

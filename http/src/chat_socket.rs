@@ -459,6 +459,18 @@ impl Session {
         }
     }
 
+    /// The household whose conversation a client frame names, checked as
+    /// [`Self::conversation`] does; an owner's is known without a read.
+    async fn household(&self, conversation_id: Option<Uuid>) -> Result<Uuid, DomainError> {
+        if let Peer::Owner(holder) = &self.peer
+            && self.own_conversation.is_some()
+            && conversation_id.is_none_or(|id| Some(id) == self.own_conversation)
+        {
+            return Ok(holder.client_id);
+        }
+        Ok(self.conversation(conversation_id).await?.client_id)
+    }
+
     /// What client frames that came in together do, and the frames they
     /// answer with, in order. Consecutive sends to one conversation are
     /// stored together (one commit).
@@ -561,8 +573,8 @@ impl Session {
         let refuse_all = |sends: &[Outgoing], err: &DomainError| {
             sends.iter().map(|s| domain_error_frame(err, Some(&s.client_message_id))).collect::<Vec<_>>()
         };
-        let conversation = match self.conversation(conversation_id).await {
-            Ok(conversation) => conversation,
+        let household = match self.household(conversation_id).await {
+            Ok(household) => household,
             Err(err) => return refuse_all(&sends, &err),
         };
         let author = match &self.peer {
@@ -579,8 +591,7 @@ impl Session {
                 attachment_id: s.attachment_id,
             })
             .collect();
-        let results = match conversations::send_many(&self.platform, self.scope(), conversation.client_id, batch).await
-        {
+        let results = match conversations::send_many(&self.platform, self.scope(), household, batch).await {
             Ok(results) => results,
             Err(err) => return refuse_all(&sends, &err),
         };

@@ -163,6 +163,19 @@ pub struct Application {
 /// Connects to the database named in settings, within the connect timeout,
 /// with an error that says what was tried and what to fix.
 pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    connect_pool(settings, settings.database.max_connections).await
+}
+
+/// The connection for [`Platform::writer`]: a pool of one on SQLite, the
+/// main pool itself on PostgreSQL.
+async fn connect_writer(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<DatabaseConnection> {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => connect_pool(settings, 1).await,
+        _ => Ok(db.clone()),
+    }
+}
+
+async fn connect_pool(settings: &Settings, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let url = settings.database.url.expose_secret();
     let shown = redact_url(&settings.database.url);
     let timeout = Duration::from_secs(settings.database.connect_timeout_seconds.max(1));
@@ -174,14 +187,22 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseCon
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .max_connections(settings.database.max_connections.max(1))
+        .max_connections(max_connections.max(1))
         .connect_timeout(timeout)
         .acquire_timeout(timeout)
         .sqlx_logging(false)
+        // A local file cannot hang up, and a pooled PostgreSQL connection in
+        // use is known good: ping only those idle long enough for a proxy or
+        // the server to have dropped them, instead of a round trip per query.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .foreign_keys(true)
+            let pragmas = crate::sqlite_checkpoints::PRAGMAS;
+            pragmas.iter().fold(
+                opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .foreign_keys(true),
+                |opts, (pragma, value)| opts.pragma(*pragma, *value),
+            )
         })
         .map_sqlx_sqlite_pool_opts(|pool| pool.after_connect(|conn, _| Box::pin(crate::sqlite_wait::install(conn))));
     let hint = "check DATABASE_URL (or PETBRIDGE__DATABASE__URL): sqlite://path/to/file.db?mode=rwc or postgres://user:password@host:5432/database";
@@ -246,9 +267,12 @@ fn storage(settings: &Settings) -> anyhow::Result<Storage> {
 pub async fn platform(settings: &Settings, options: &Options) -> anyhow::Result<Platform> {
     let db = connect_database(settings).await?;
     Migrator::up(&db, None).await.context("applying database migrations")?;
+    crate::sqlite_checkpoints::start(&db);
+    let writer = connect_writer(settings, &db).await?;
     let parallel = std::thread::available_parallelism().map_or(2, usize::from);
     let platform = Platform {
         db,
+        writer,
         clock: options.clock.clone(),
         bus: connect_bus(settings).await?,
         storage: storage(settings)?,

@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod demo;
 pub mod import;
 pub mod settings;
+mod sqlite_checkpoints;
 mod sqlite_wait;
 pub mod telemetry;
 

@@ -8,8 +8,9 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, SelectA, SelectB, Set,
+    sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
 
@@ -107,41 +108,121 @@ pub async fn of_household(
     scope: Scope,
     client_id: Uuid,
 ) -> DomainResult<conversation::Model> {
-    Ok(household_conversation(conn, platform, scope, client_id).await?.1)
+    Ok(household_conversation(conn, platform, scope, client_id, None).await?.conversation)
 }
 
-/// The household and its conversation, made on first use.
+/// A household with its conversation, and the message stored before under a sender id.
+struct Thread {
+    household: client::Model,
+    conversation: conversation::Model,
+    earlier: Option<Uuid>,
+}
+
+/// The column that names the message stored before under the sender id.
+const EARLIER: &str = "earlier_message_id";
+
+/// The household and its conversation (made on first use), and the id of
+/// the message stored before under `sender_id`, if there is one.
 async fn household_conversation(
     conn: &impl ConnectionTrait,
     platform: &Platform,
     scope: Scope,
     client_id: Uuid,
-) -> DomainResult<(client::Model, conversation::Model)> {
+    sender_id: Option<&str>,
+) -> DomainResult<Thread> {
+    if sender_id.is_some() {
+        lock_on_postgres(conn, client_id).await?;
+    }
+    // All three in one statement on every send but the household's first:
+    // each statement is a round trip to the database's thread.
+    let mut select = conversation::Entity::find()
+        .filter(conversation::Column::ClientId.eq(client_id))
+        .find_also_related(client::Entity)
+        .filter(client::Column::PracticeId.eq(scope.practice_id));
+    if let Some(sender_id) = sender_id {
+        let earlier = Query::select()
+            .column(message::Column::Id)
+            .from(message::Entity)
+            .and_where(
+                Expr::col((message::Entity, message::Column::ConversationId))
+                    .equals((conversation::Entity, conversation::Column::Id)),
+            )
+            .and_where(Expr::col((message::Entity, message::Column::ClientMessageId)).eq(sender_id))
+            .to_owned();
+        select = select.expr_as(Expr::SubQuery(None, Box::new(earlier.into())), EARLIER);
+    }
+    if let Some(row) = conn.query_one(&select.into_query()).await?
+        && let Some(household) = client::Model::from_query_result_optional(&row, SelectB.as_str())?
+    {
+        let conversation = conversation::Model::from_query_result(&row, SelectA.as_str())?;
+        let earlier = if sender_id.is_some() { row.try_get::<Option<Uuid>>("", EARLIER)? } else { None };
+        return Ok(Thread { household, conversation, earlier });
+    }
     let household = client::Entity::find_by_id(client_id)
         .filter(client::Column::PracticeId.eq(scope.practice_id))
         .one(conn)
         .await?
         .ok_or(DomainError::NotFound)?;
     let find = || conversation::Entity::find().filter(conversation::Column::ClientId.eq(client_id)).one(conn);
-    if let Some(found) = find().await? {
-        return Ok((household, found));
-    }
-    let row = conversation::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        practice_id: Set(scope.practice_id),
-        client_id: Set(client_id),
-        status: Set("open".into()),
-        assigned_to: Set(None),
-        last_seq: Set(0),
-        owner_read_seq: Set(0),
-        staff_read_seq: Set(0),
-        last_message_at: Set(None),
-        created_at: Set(platform.clock.now()),
+    let conversation = match find().await? {
+        Some(found) => found,
+        None => {
+            let row = conversation::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                practice_id: Set(scope.practice_id),
+                client_id: Set(client_id),
+                status: Set("open".into()),
+                assigned_to: Set(None),
+                last_seq: Set(0),
+                owner_read_seq: Set(0),
+                staff_read_seq: Set(0),
+                last_message_at: Set(None),
+                created_at: Set(platform.clock.now()),
+            };
+            // Another request may make it first: then theirs is used.
+            conversation::Entity::insert(row)
+                .on_conflict_do_nothing_on([conversation::Column::ClientId])
+                .exec(conn)
+                .await?;
+            find().await?.ok_or_else(|| DomainError::Unexpected("the conversation vanished".into()))?
+        }
     };
-    // Another request may make it first: then theirs is used.
-    conversation::Entity::insert(row).on_conflict_do_nothing_on([conversation::Column::ClientId]).exec(conn).await?;
-    let made = find().await?.ok_or_else(|| DomainError::Unexpected("the conversation vanished".into()))?;
-    Ok((household, made))
+    // Rare (the first message, or a household of another practice asking):
+    // a plain lookup keeps this path simple.
+    let earlier = match sender_id {
+        Some(sender_id) => {
+            lock_on_postgres(conn, client_id).await?;
+            message::Entity::find()
+                .select_only()
+                .column(message::Column::Id)
+                .filter(message::Column::ConversationId.eq(conversation.id))
+                .filter(message::Column::ClientMessageId.eq(sender_id))
+                .into_tuple()
+                .one(conn)
+                .await?
+        }
+        None => None,
+    };
+    Ok(Thread { household, conversation, earlier })
+}
+
+/// Locks a household's conversation row until the caller commits, on
+/// PostgreSQL. Each of its statements reads what was committed when it
+/// began, so without the lock a retried send racing its original would not
+/// see it and would be stored twice (the insert failing on the sender-id
+/// index). On SQLite the caller's write transaction holds the whole database.
+async fn lock_on_postgres(conn: &impl ConnectionTrait, client_id: Uuid) -> DomainResult<()> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        conversation::Entity::find()
+            .select_only()
+            .column(conversation::Column::Id)
+            .filter(conversation::Column::ClientId.eq(client_id))
+            .lock_exclusive()
+            .into_tuple::<Uuid>()
+            .one(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The household's conversation if it has one (never makes one).
@@ -179,7 +260,8 @@ pub async fn append(
     if new.client_message_id.as_ref().is_some_and(|id| id.is_empty() || id.len() > 100) {
         return Err(DomainError::invalid("invalid_client_message_id", "a client message id has 1 to 100 characters"));
     }
-    let (household, conversation) = household_conversation(conn, platform, scope, client_id).await?;
+    let Thread { household, conversation, earlier } =
+        household_conversation(conn, platform, scope, client_id, new.client_message_id.as_deref()).await?;
     let author_name = match new.author {
         Author::Owner => client_name(&household),
         Author::Staff(staff_id) => staff_user::Entity::find_by_id(staff_id)
@@ -187,15 +269,12 @@ pub async fn append(
             .await?
             .map_or_else(|| "The practice".to_owned(), |s| s.display_name),
     };
-    if let Some(sender_id) = &new.client_message_id {
-        let earlier = message::Entity::find()
-            .filter(message::Column::ConversationId.eq(conversation.id))
-            .filter(message::Column::ClientMessageId.eq(sender_id.as_str()))
+    if let Some(earlier) = earlier {
+        let earlier = message::Entity::find_by_id(earlier)
             .one(conn)
-            .await?;
-        if let Some(earlier) = earlier {
-            return Ok(Appended { message: earlier, replayed: true, author_name, conversation, reopened: false });
-        }
+            .await?
+            .ok_or_else(|| DomainError::Unexpected("the earlier message vanished".into()))?;
+        return Ok(Appended { message: earlier, replayed: true, author_name, conversation, reopened: false });
     }
     if let Some(attachment_id) = new.attachment_id {
         attachment::Entity::find_by_id(attachment_id)
