@@ -282,6 +282,11 @@ impl Bench {
             committed.push((Utc::now(), ids));
         }
         let total = committed.iter().map(|(_, ids)| ids.len()).sum::<usize>() as u64;
+        if let (Some((first, _)), Some((last, _))) = (committed.first(), committed.last()) {
+            // Below the pace asked for when the commits themselves had to wait (for SQLite's lock).
+            let seconds = (*last - *first).num_milliseconds().max(1) as f64 / 1000.0;
+            println!("paced commits: {total} in {seconds:.2} s ({:.0}/s)", total as f64 / seconds);
+        }
         wait_all_sent(&self.platform, sent_before, total, Duration::from_secs(600)).await?;
         stop.cancel();
         for handle in handles {

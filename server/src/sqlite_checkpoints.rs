@@ -7,7 +7,9 @@
 //! automatic checkpoints off, and a task checkpoints once a second instead,
 //! in PASSIVE mode, which never waits for the writer or readers. A message
 //! sent while it runs still waits a little (the core is shared), but one
-//! in thousands rather than one in a hundred.
+//! in thousands rather than one in a hundred. The cost: at the delivery
+//! outbox's write rate a second of WAL is large, and push latency rose
+//! (docs/BENCHMARKS.md); a size trigger beside the timer is the next step.
 
 use std::time::Duration;
 

@@ -380,7 +380,7 @@ async fn mark_relayed_where(
         .into_query();
     // Only what the entry needs: decoding whole rows was most of the relay's work.
     mark.returning(Query::returning().columns([delivery::Column::Id, delivery::Column::Channel]));
-    let marked = platform.writer.query_all(&mark).await?;
+    let marked = platform.db.query_all(&mark).await?;
     marked
         .iter()
         .map(|row| {
@@ -397,7 +397,7 @@ pub async fn unmark_relayed(platform: &Platform, ids: &[Uuid]) -> DomainResult<(
         .col_expr(delivery::Column::RelayedAt, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(delivery::Column::Id.is_in(ids.iter().copied()))
         .filter(still_queued())
-        .exec(&platform.writer)
+        .exec(&platform.db)
         .await?;
     Ok(())
 }
@@ -408,7 +408,7 @@ pub async fn forget_relays(platform: &Platform) -> DomainResult<u64> {
         .col_expr(delivery::Column::RelayedAt, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
         .filter(delivery::Column::RelayedAt.is_not_null())
-        .exec(&platform.writer)
+        .exec(&platform.db)
         .await?;
     Ok(result.rows_affected)
 }
@@ -436,7 +436,7 @@ async fn claim_where(platform: &Platform, picked: SimpleExpr, lease: Duration) -
         .filter(picked)
         .filter(still_queued())
         .filter(delivery::Column::NextAttemptAt.lte(now))
-        .exec_with_returning(&platform.writer)
+        .exec_with_returning(&platform.db)
         .await?)
 }
 
@@ -530,7 +530,7 @@ impl Attempt {
 pub async fn record_outcomes(platform: &Platform, attempts: &[Attempt]) -> DomainResult<Vec<DeliveryStatus>> {
     let now: DateTime<Utc> = platform.clock.now();
     let no_time = Option::<DateTime<Utc>>::None;
-    let txn = platform.writer.begin().await?;
+    let txn = platform.db.begin().await?;
     let mut sent: BTreeMap<&str, Vec<(Uuid, &str)>> = BTreeMap::new();
     for attempt in attempts {
         let update = delivery::Entity::update_many()
