@@ -187,8 +187,8 @@ async fn household_conversation(
             find().await?.ok_or_else(|| DomainError::Unexpected("the conversation vanished".into()))?
         }
     };
-    // Rare (the first message, or a household of another practice asking):
-    // a plain lookup keeps this path simple.
+    // Only on a household's first message (or when another request made its
+    // conversation meanwhile): a plain lookup keeps this path simple.
     let earlier = match sender_id {
         Some(sender_id) => {
             lock_on_postgres(conn, client_id).await?;
