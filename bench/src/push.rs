@@ -50,6 +50,9 @@ pub struct PushOptions {
     /// Sends in flight at once, for the workers and the bare loop alike.
     #[arg(long, default_value_t = 64)]
     in_flight: usize,
+    /// Deliveries per relay and worker step (`workers.batch`; the default setting when not given).
+    #[arg(long)]
+    batch: Option<u64>,
     /// Stream reads at once in the worker (`workers.readers`).
     #[arg(long, default_value_t = 2)]
     readers: usize,
@@ -162,7 +165,6 @@ fn sample_row(i: usize) -> delivery::Model {
         provider_status: None,
         last_error: None,
         created_at: now,
-        relayed_at: None,
         sent_at: None,
     }
 }
@@ -218,6 +220,9 @@ impl Bench {
         settings.workers.embedded = false;
         settings.workers.in_flight = options.in_flight;
         settings.workers.readers = options.readers;
+        if let Some(batch) = options.batch {
+            settings.workers.batch = batch;
+        }
         settings.workers.poll_interval_ms = 10;
         settings.workers.block_ms = 100;
         settings.bootstrap.demo_practice = false;

@@ -18,6 +18,7 @@ mod m20261202_000010_conversations;
 mod m20261202_000011_relay_index;
 mod m20261202_000012_chat;
 mod m20261202_000013_owner_app;
+mod m20261202_000014_relay_claims;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_relay_index::Migration),
             Box::new(m20261202_000012_chat::Migration),
             Box::new(m20261202_000013_owner_app::Migration),
+            Box::new(m20261202_000014_relay_claims::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Deliveries {
+pub(crate) enum Deliveries {
     Table,
     RelayedAt,
 }
@@ -19,18 +19,19 @@ enum OwnerDevices {
     Kind,
 }
 
+/// The relay mark's column (dropped again by `m20261202_000014_relay_claims`).
+pub(crate) fn add_relayed_at() -> TableAlterStatement {
+    Table::alter()
+        .table(Deliveries::Table)
+        .add_column(ColumnDef::new(Deliveries::RelayedAt).timestamp_with_time_zone().null())
+        .to_owned()
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // SQLite alters one column per statement.
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Deliveries::Table)
-                    .add_column(ColumnDef::new(Deliveries::RelayedAt).timestamp_with_time_zone().null())
-                    .to_owned(),
-            )
-            .await?;
+        manager.alter_table(add_relayed_at()).await?;
         manager
             .alter_table(
                 Table::alter()

@@ -135,7 +135,6 @@ pub async fn start_workers(
         poll: Duration::from_millis(workers.poll_interval_ms.max(10)),
         claim_idle: Duration::from_millis(workers.claim_idle_ms.max(100)),
         block: Duration::from_millis(workers.block_ms.max(10)),
-        relay_timeout: Duration::from_millis(workers.relay_timeout_ms.max(100)),
         jobs_interval: Duration::from_millis(workers.jobs_interval_ms.max(100)),
     };
     petbridge_workers::spawn(platform.clone(), providers, redis, config, shutdown)

@@ -116,12 +116,12 @@ pub struct WorkerSettings {
     pub in_flight: usize,
     /// Stream reads at once per process (each its own consumer in the group).
     pub readers: usize,
-    /// A stream entry pending this long with a silent worker is taken over.
+    /// How long a claim on a delivery holds: a stream entry pending this
+    /// long with a silent worker is taken over, and a claimed row whose
+    /// entry Redis lost is relayed again.
     pub claim_idle_ms: u64,
     /// How long a stream read waits for new entries.
     pub block_ms: u64,
-    /// A delivery marked relayed this long ago and never claimed is relayed again.
-    pub relay_timeout_ms: u64,
     /// How often the timed jobs (campaigns, reminders) run.
     pub jobs_interval_ms: u64,
 }

@@ -34,7 +34,6 @@ fn worker(database_url: &str, redis_url: &str, prefix: &str, fake: &FakeFcm) -> 
         .env("PETBRIDGE__WORKERS__IN_FLIGHT", BATCH.to_string())
         .env("PETBRIDGE__WORKERS__CLAIM_IDLE_MS", "1000")
         .env("PETBRIDGE__WORKERS__BLOCK_MS", "200")
-        .env("PETBRIDGE__WORKERS__RELAY_TIMEOUT_MS", "3000")
         .env("PETBRIDGE__WORKERS__POLL_INTERVAL_MS", "50")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

@@ -13,7 +13,7 @@ use petbridge_domain::{
         conversations,
         events::{self, DeliveryState, PracticeEvent},
         links,
-        outbox::{self, Attempt, Channel, DeliveryStatus, MAX_ATTEMPTS, Purpose},
+        outbox::{self, Attempt, Channel, ClaimedAttempt, ClaimedRow, DeliveryStatus, MAX_ATTEMPTS, Purpose},
         owners,
         preferences::{self, Consent},
         texts,
@@ -62,14 +62,12 @@ pub struct StepOutcome {
     pub skipped: usize,
     /// Stream entries whose row had already moved on.
     pub stale: usize,
-    /// Stream entries left pending: another worker's claim holds their row.
-    pub held: usize,
 }
 
 impl StepOutcome {
     /// Whether the step found nothing to do.
     pub fn is_idle(&self) -> bool {
-        self.sent + self.retried + self.failed + self.skipped + self.stale + self.held == 0
+        self.sent + self.retried + self.failed + self.skipped + self.stale == 0
     }
 
     /// Counts what a [`Deliverer::deliver`] call did.
@@ -93,7 +91,6 @@ impl StepOutcome {
         self.failed += other.failed;
         self.skipped += other.skipped;
         self.stale += other.stale;
-        self.held += other.held;
     }
 }
 
@@ -137,14 +134,28 @@ impl Deliverer {
         Self { platform, providers, sends, lease, preference_key: Arc::default() }
     }
 
-    /// Claims up to `limit` due deliveries straight from the outbox table.
-    pub async fn claim_due(&self, limit: u64) -> DomainResult<Vec<delivery::Model>> {
-        outbox::claim_due(&self.platform, limit, self.lease).await
+    /// How long a claim holds.
+    pub fn lease(&self) -> chrono::Duration {
+        self.lease
     }
 
-    /// Claims the deliveries of `ids` that wait for their stream entries.
-    pub async fn claim_relayed(&self, ids: &[Uuid]) -> DomainResult<Vec<delivery::Model>> {
-        outbox::claim_relayed(&self.platform, ids, self.lease).await
+    /// Claims up to `limit` due deliveries straight from the outbox table.
+    pub async fn claim_due(&self, limit: u64) -> DomainResult<Vec<delivery::Model>> {
+        outbox::claim_due(&self.platform, &Channel::ALL, limit, self.lease)
+            .await?
+            .iter()
+            .map(ClaimedRow::model)
+            .collect()
+    }
+
+    /// Claims again the rows of stream entries taken over from a silent worker.
+    pub async fn claim_relayed(&self, claims: &[ClaimedAttempt]) -> DomainResult<Vec<delivery::Model>> {
+        outbox::claim_relayed(&self.platform, claims, self.lease).await?.iter().map(ClaimedRow::model).collect()
+    }
+
+    /// Renews claims that waited long in a stream; returns the ids still held.
+    pub async fn renew(&self, claims: &[ClaimedAttempt]) -> DomainResult<Vec<Uuid>> {
+        outbox::renew(&self.platform, claims, self.lease).await
     }
 
     /// Sends claimed rows, forgets recipients the provider says are gone,
@@ -159,18 +170,21 @@ impl Deliverer {
         let consents = preferences::consents(&self.platform, &households).await?;
         let consents = &consents;
         let batch = claimed.len();
-        let attempts: Vec<(delivery::Model, Attempt)> = futures_util::stream::iter(claimed)
+        let claims: Vec<ClaimedAttempt> = claimed.iter().map(|row| (row.id, row.attempts)).collect();
+        let sends = futures_util::stream::iter(claimed)
             .map(|row| async move {
                 let consent = row.client_id.and_then(|id| consents.get(&id));
                 // Never closed, so the permit always comes.
                 let _permit = self.sends.acquire().await.ok();
                 let (provider, outcome) = self.attempt(&row, consent).await;
-                let attempt = Attempt { id: row.id, number: row.attempts, provider, outcome, jitter: jitter() };
+                // Only a retry's delay is spread (a syscall saved on every other outcome).
+                let jitter = if matches!(outcome, SendOutcome::Retry { .. }) { jitter() } else { 0.0 };
+                let attempt = Attempt { id: row.id, number: row.attempts, provider, outcome, jitter };
                 (row, attempt)
             })
             .buffer_unordered(batch)
-            .collect()
-            .await;
+            .collect::<Vec<(delivery::Model, Attempt)>>();
+        let attempts = self.holding(&claims, sends).await;
         for (row, attempt) in &attempts {
             if matches!(attempt.outcome, SendOutcome::Unreachable { .. }) {
                 self.forget_recipient(row).await?;
@@ -205,6 +219,25 @@ impl Deliverer {
             },
         });
         Ok(delivered.collect())
+    }
+
+    /// Runs `work` on claimed rows, renewing their claims every third of a
+    /// lease: a batch that takes long (texts leave one a second per sender
+    /// number) keeps its rows instead of having them claimed and sent again.
+    async fn holding<T>(&self, claims: &[ClaimedAttempt], work: impl Future<Output = T>) -> T {
+        let period = (self.lease / 3).to_std().unwrap_or(Duration::from_secs(10)).max(Duration::from_millis(10));
+        let mut renewals = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                done = &mut work => return done,
+                _ = renewals.tick() => {
+                    if let Err(err) = outbox::renew(&self.platform, claims, self.lease).await {
+                        tracing::warn!(error = %err, "could not renew the claims of a long delivery batch");
+                    }
+                }
+            }
+        }
     }
 
     /// One try at a claimed row: skipped when the recipient no longer wants

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use delivery::{Delivered, Deliverer, DeliveryWorker, Providers, StepOutcome};
 pub use jobs::{JobRun, Jobs};
-pub use streams::{Relay, StreamKeys, StreamWorker, StreamWorkerConfig};
+pub use streams::{Relay, RelayStep, StreamKeys, StreamWorker, StreamWorkerConfig};
 
 /// How the delivery workers of one process run.
 #[derive(Debug, Clone)]
@@ -35,11 +35,12 @@ pub struct WorkerConfig {
     pub claim_idle: Duration,
     /// How long a stream read waits for new entries.
     pub block: Duration,
-    /// A row marked relayed this long ago, still queued and unclaimed, is relayed again.
-    pub relay_timeout: Duration,
     /// How often the timed jobs (campaigns, reminders) run.
     pub jobs_interval: Duration,
 }
+
+/// Relay loops per process.
+const RELAYS: usize = 2;
 
 /// Redis for the delivery streams.
 #[derive(Clone)]
@@ -88,10 +89,13 @@ pub async fn spawn(
     };
     let conn = redis::aio::ConnectionManager::new(redis.client.clone()).await.map_err(DomainError::unexpected)?;
     let keys = StreamKeys::new(&redis.key_prefix);
-    let relay =
-        Relay::new(platform.clone(), conn.clone(), keys.clone(), config.batch).with_timeout(config.relay_timeout);
-    let mut handles = vec![jobs, tokio::spawn(relay.run(shutdown.child_token(), config.poll))];
     // A claim lasts as long as an entry may sit idle before another worker takes it over.
+    let relay = Relay::new(platform.clone(), conn.clone(), keys.clone(), config.batch, config.claim_idle);
+    // Two relay steps overlap: one claims rows while the other's entries go to Redis.
+    let mut handles = vec![jobs];
+    for _ in 0..RELAYS {
+        handles.push(tokio::spawn(relay.clone().run(shutdown.child_token(), config.poll)));
+    }
     let deliverer = Deliverer::new(platform.clone(), providers, config.in_flight, config.claim_idle);
     let consumer = consumer_name();
     for reader_number in 0..config.readers.max(1) {

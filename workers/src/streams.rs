@@ -1,15 +1,18 @@
 //! Deliveries through Redis Streams: a relay moves committed outbox rows to
 //! one stream per channel, and workers in one consumer group send them.
 //!
-//! The database stays the source of truth. An entry carries only the
-//! delivery's id; a row is marked when it is relayed, and the mark is cleared
-//! whenever the row needs relaying again (a retry, or Redis losing its data,
-//! which the relay notices by a sentinel key vanishing). An entry is
-//! acknowledged once its row records the attempt, so a worker killed mid-send
-//! leaves it pending, and another worker claims it when it has been idle too
-//! long (XAUTOCLAIM). Duplicate entries are harmless: a row is claimed, by
-//! one update that takes it only while it is queued and due, before anything
-//! is sent.
+//! The database stays the source of truth. The relay claims each row as it
+//! relays it (its attempt counted, a lease taken) and puts the claimed row in
+//! the entry, so a worker reading the entry soon after sends it without
+//! touching the table, and writes the row once more: how the attempt went,
+//! recorded only while that attempt is still the row's latest claim. An
+//! entry is acknowledged once its row records the attempt; a worker killed
+//! mid-send leaves it pending, and another worker takes it over when it has
+//! been idle too long (XAUTOCLAIM) and claims its row again. Whatever Redis
+//! loses (a flush, a restart without persistence, a relay dying before its
+//! XADD) is claimed and relayed again once its lease runs out. The relay
+//! stops filling a stream that holds a few batches already, so entries are
+//! read well within their lease.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -19,7 +22,8 @@ use std::{
 
 use petbridge_domain::{
     DomainError, DomainResult, Platform,
-    services::outbox::{self, Channel, DeliveryStatus},
+    entities::delivery,
+    services::outbox::{self, Channel, ClaimedAttempt, DeliveryStatus},
 };
 use redis::{
     AsyncCommands,
@@ -36,6 +40,12 @@ const GROUP: &str = "workers";
 
 /// The field of an entry that names the delivery.
 const FIELD: &str = "delivery";
+
+/// The field of an entry that holds the claimed row (JSON).
+const ROW: &str = "row";
+
+/// Batches a stream may hold unread before the relay waits for the workers.
+const BACKLOG_BATCHES: u64 = 8;
 
 /// The names of one deployment's streams.
 #[derive(Debug, Clone)]
@@ -89,70 +99,101 @@ pub struct Relay {
     conn: ConnectionManager,
     keys: StreamKeys,
     batch: u64,
-    /// A row relayed this long ago and still queued is relayed again.
-    timeout: chrono::Duration,
+    /// How long a claim holds: the same as an idle entry's wait before
+    /// another worker takes it over.
+    lease: chrono::Duration,
+}
+
+/// What one relay step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayStep {
+    /// Claimed and relayed this many rows (none: nothing was due).
+    Relayed(usize),
+    /// Every stream with room was served, and the rest hold enough unread
+    /// entries: the workers have to catch up first.
+    Backlogged,
 }
 
 impl Relay {
-    /// A relay moving up to `batch` rows a step.
-    pub fn new(platform: Platform, conn: ConnectionManager, keys: StreamKeys, batch: u64) -> Self {
-        Self { platform, conn, keys, batch: batch.max(1), timeout: chrono::Duration::minutes(1) }
+    /// A relay moving up to `batch` rows a step, each claimed for `lease`.
+    pub fn new(platform: Platform, conn: ConnectionManager, keys: StreamKeys, batch: u64, lease: Duration) -> Self {
+        let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
+        Self { platform, conn, keys, batch: batch.max(1), lease }
     }
 
-    /// Relays a row again when it was marked `timeout` ago and is still
-    /// queued and unclaimed: its entry was lost (a relay died between marking
-    /// and adding it). A duplicate entry is harmless: claims decide who sends.
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = chrono::Duration::from_std(timeout).unwrap_or(self.timeout);
-        self
-    }
-
-    /// Relays due rows; returns how many. Tests call this directly.
-    pub async fn step(&self) -> DomainResult<usize> {
+    /// Claims due rows of the channels whose streams have room and relays
+    /// them. Tests call this directly.
+    pub async fn step(&self) -> DomainResult<RelayStep> {
         let mut conn = self.conn.clone();
-        self.recover_lost_entries(&mut conn).await?;
-        let rows = outbox::mark_relayed(&self.platform, self.batch, self.timeout).await?;
+        let open = self.open_channels(&mut conn).await?;
+        if open.is_empty() {
+            return Ok(RelayStep::Backlogged);
+        }
+        let rows = outbox::claim_due(&self.platform, &open, self.batch, self.lease).await?;
         if rows.is_empty() {
-            return Ok(0);
+            return Ok(RelayStep::Relayed(0));
         }
         let mut pipe = redis::pipe();
-        for (id, channel) in &rows {
-            pipe.xadd(self.keys.stream(*channel), "*", &[(FIELD, id.to_string())]).ignore();
+        for row in &rows {
+            // A row of no known channel goes on the push stream, whose worker
+            // refuses it for good with the reason.
+            let channel = Channel::parse(&row.channel).unwrap_or(Channel::Push);
+            pipe.xadd(
+                self.keys.stream(channel),
+                "*",
+                &[(FIELD, row.id.to_string().as_str()), (ROW, row.json.as_str())],
+            )
+            .ignore();
         }
         if let Err(err) = pipe.query_async::<()>(&mut conn).await {
-            // Not in Redis after all: relay them again on the next step.
-            let ids: Vec<Uuid> = rows.iter().map(|(id, _)| *id).collect();
-            outbox::unmark_relayed(&self.platform, &ids).await?;
+            // Not in Redis after all: due again at once, the attempt not counted.
+            let claims: Vec<ClaimedAttempt> = rows.iter().map(|row| (row.id, row.attempt)).collect();
+            outbox::release(&self.platform, &claims).await?;
             return Err(redis_error(err));
         }
-        Ok(rows.len())
+        Ok(RelayStep::Relayed(rows.len()))
     }
 
-    /// When the sentinel is gone, Redis lost its data (a flush, a restart
-    /// without persistence): every row marked relayed is relayed again.
-    async fn recover_lost_entries(&self, conn: &mut ConnectionManager) -> DomainResult<()> {
-        let present: bool = conn.exists(self.keys.sentinel()).await.map_err(redis_error)?;
-        if present {
-            return Ok(());
+    /// The channels whose streams hold fewer than a few batches. When the
+    /// sentinel is gone, Redis lost its data (a flush, a restart without
+    /// persistence): the groups are made again, and the rows whose entries
+    /// were lost go out again once their claims run out.
+    async fn open_channels(&self, conn: &mut ConnectionManager) -> DomainResult<Vec<Channel>> {
+        let mut pipe = redis::pipe();
+        pipe.exists(self.keys.sentinel());
+        for channel in Channel::ALL {
+            pipe.xlen(self.keys.stream(channel));
         }
-        ensure_groups(conn, &self.keys).await?;
-        let forgotten = outbox::forget_relays(&self.platform).await?;
-        if forgotten > 0 {
-            tracing::warn!(forgotten, "redis lost the delivery streams; relaying their rows again");
+        let (present, lengths): (bool, Vec<u64>) = {
+            let mut reply: Vec<redis::Value> = pipe.query_async(conn).await.map_err(redis_error)?;
+            let lengths = reply.split_off(1);
+            let present = reply.first().is_some_and(|v| redis::from_redis_value_ref::<bool>(v).unwrap_or(false));
+            let lengths = lengths.iter().map(|v| redis::from_redis_value_ref::<u64>(v).unwrap_or(0)).collect();
+            (present, lengths)
+        };
+        if !present {
+            ensure_groups(conn, &self.keys).await?;
+            tracing::warn!(
+                "redis holds no delivery streams (new, or it lost its data); rows it held go out again as their claims run out"
+            );
+            // Set last: a relay that dies before this repeats the recovery.
+            let () = conn.set(self.keys.sentinel(), Uuid::new_v4().to_string()).await.map_err(redis_error)?;
         }
-        // Set last: a relay that dies before this repeats the recovery.
-        let () = conn.set(self.keys.sentinel(), Uuid::new_v4().to_string()).await.map_err(redis_error)?;
-        Ok(())
+        let room = self.batch * BACKLOG_BATCHES;
+        Ok(Channel::ALL.into_iter().zip(lengths).filter(|(_, length)| *length < room).map(|(c, _)| c).collect())
     }
 
-    /// Steps until `shutdown`, resting `poll` whenever a step finds nothing.
+    /// Steps until `shutdown`, resting `poll` whenever a step finds nothing
+    /// and a moment while the workers catch up.
     pub async fn run(self, shutdown: CancellationToken, poll: Duration) {
         tracing::info!("delivery relay started");
         let relay = &self;
+        let catch_up = poll.min(Duration::from_millis(5));
         crate::repeat(shutdown, || async move {
             match relay.step().await {
-                Ok(0) => poll,
-                Ok(_) => Duration::ZERO,
+                Ok(RelayStep::Relayed(0)) => poll,
+                Ok(RelayStep::Relayed(_)) => Duration::ZERO,
+                Ok(RelayStep::Backlogged) => catch_up,
                 Err(err) => {
                     tracing::error!(error = %err, "delivery relay step failed");
                     poll
@@ -195,7 +236,9 @@ pub struct StreamWorker {
 struct Entry {
     channel: Channel,
     entry_id: String,
-    delivery_id: Option<Uuid>,
+    /// The row as the relay claimed it (none in a malformed entry, which is
+    /// only acknowledged: its row, if any, is claimed again when its lease runs out).
+    row: Option<delivery::Model>,
 }
 
 impl StreamWorker {
@@ -211,28 +254,29 @@ impl StreamWorker {
         Self { platform, deliverer, conn, reader, keys, config, last_reclaim: Mutex::new(None) }
     }
 
-    /// Takes over entries idle too long, reads new ones, sends them, and
-    /// acknowledges each once its row says how the attempt went.
+    /// Takes over entries idle too long, or reads new ones; sends their
+    /// rows still claimed for them, and acknowledges every entry once its
+    /// row says how the attempt went.
     pub async fn step(&self) -> DomainResult<StepOutcome> {
-        let mut entries = self.claim_idle().await?;
-        if entries.is_empty() {
-            entries = self.read_new().await?;
-        }
+        let taken_over = self.claim_idle().await?;
+        let (entries, rows) = if taken_over.is_empty() {
+            let entries = self.read_new().await?;
+            let rows = self.still_claimed(&entries).await?;
+            (entries, rows)
+        } else {
+            // Their worker went silent, maybe mid-send: claim each row again
+            // (a new attempt), unless it was claimed or recorded since.
+            let claims: Vec<ClaimedAttempt> = taken_over.iter().filter_map(Entry::claim).collect();
+            let rows = self.deliverer.claim_relayed(&claims).await?;
+            (taken_over, rows)
+        };
         if entries.is_empty() {
             return Ok(StepOutcome::default());
         }
-        let ids: Vec<Uuid> = entries.iter().filter_map(|e| e.delivery_id).collect();
-        let claimed = self.deliverer.claim_relayed(&ids).await?;
-        // What was not claimed is stale (already sent, or put back for a
-        // retry), or held by another worker's claim: that entry stays
-        // pending, and if that worker died it comes back here once the claim runs out.
-        let won: HashSet<Uuid> = claimed.iter().map(|row| row.id).collect();
-        let unclaimed: Vec<Uuid> = ids.iter().copied().filter(|id| !won.contains(id)).collect();
-        let held: HashSet<Uuid> = outbox::held(&self.platform, &unclaimed).await?.into_iter().collect();
-        let delivered = self.deliverer.deliver(claimed).await?;
+        let stale = entries.len() - rows.len();
+        let delivered = self.deliverer.deliver(rows).await?;
         let mut outcome = StepOutcome::tally(&delivered);
-        outcome.stale += unclaimed.len() - held.len();
-        outcome.held += held.len();
+        outcome.stale += stale;
 
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
@@ -242,7 +286,7 @@ impl StreamWorker {
             pipe.xadd(self.keys.dead_letters(), "*", &fields).ignore();
         }
         let mut by_stream: HashMap<Channel, Vec<&str>> = HashMap::new();
-        for entry in entries.iter().filter(|e| !e.delivery_id.is_some_and(|id| held.contains(&id))) {
+        for entry in &entries {
             by_stream.entry(entry.channel).or_default().push(&entry.entry_id);
         }
         for (channel, entry_ids) in by_stream {
@@ -252,6 +296,25 @@ impl StreamWorker {
         }
         pipe.query_async::<()>(&mut conn).await.map_err(redis_error)?;
         Ok(outcome)
+    }
+
+    /// The rows of new entries whose claims still hold. The relay's claim
+    /// runs until the row's `next_attempt_at`; with more than half of it
+    /// left nobody else can claim the row before this worker is done, so it
+    /// is sent as read. A row that waited longer has its claim renewed first,
+    /// and is dropped if the claim ran out and the row was claimed again.
+    async fn still_claimed(&self, entries: &[Entry]) -> DomainResult<Vec<delivery::Model>> {
+        let now = self.platform.clock.now();
+        let (mut rows, waited): (Vec<delivery::Model>, Vec<delivery::Model>) = entries
+            .iter()
+            .filter_map(|entry| entry.row.clone())
+            .partition(|row| row.next_attempt_at - now > self.deliverer.lease() / 2);
+        if !waited.is_empty() {
+            let claims: Vec<ClaimedAttempt> = waited.iter().map(|row| (row.id, row.attempts)).collect();
+            let renewed: HashSet<Uuid> = self.deliverer.renew(&claims).await?.into_iter().collect();
+            rows.extend(waited.into_iter().filter(|row| renewed.contains(&row.id)));
+        }
+        Ok(rows)
     }
 
     /// Takes over entries idle with a silent worker. An entry only becomes
@@ -333,11 +396,16 @@ impl StreamWorker {
 
 impl Entry {
     fn from_stream(channel: Channel, id: redis::streams::StreamId) -> Self {
-        let delivery_id = id
+        let row = id
             .map
-            .get(FIELD)
+            .get(ROW)
             .and_then(|value| redis::from_redis_value_ref::<String>(value).ok())
-            .and_then(|text| Uuid::parse_str(&text).ok());
-        Self { channel, entry_id: id.id, delivery_id }
+            .and_then(|json| serde_json::from_str(&json).ok());
+        Self { channel, entry_id: id.id, row }
+    }
+
+    /// The attempt the relay claimed for this entry.
+    fn claim(&self) -> Option<ClaimedAttempt> {
+        self.row.as_ref().map(|row| (row.id, row.attempts))
     }
 }

@@ -2,7 +2,8 @@ use sea_orm::entity::prelude::*;
 
 /// One outgoing push, text or email: the outbox row, written in the same
 /// transaction as the change that caused it, and the record of its fate.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+/// Serialized whole into a stream entry when the relay claims it.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "deliveries")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -32,9 +33,6 @@ pub struct Model {
     pub provider_status: Option<String>,
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
-    /// When the relay last put it on a Redis stream; cleared whenever it
-    /// must be relayed again.
-    pub relayed_at: Option<DateTimeUtc>,
     pub sent_at: Option<DateTimeUtc>,
 }
 

@@ -1,14 +1,15 @@
 //! The delivery outbox. A service writes a delivery in the same transaction
 //! as the change that caused it; workers send it later and write back what
-//! happened. The table is the source of truth: queues only carry ids.
+//! happened. The table is the source of truth: a claim (an attempt number
+//! and a lease) decides who sends a row, and only that claim records how it went.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
-    TransactionTrait,
-    sea_query::{CaseStatement, Expr, Func, Query, SimpleExpr},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Set, Statement,
+    sea_query::{Expr, Func, LockBehavior, LockType, Query, SimpleExpr},
 };
 use uuid::Uuid;
 
@@ -183,7 +184,6 @@ pub async fn enqueue(
         reason: Set(new.reason),
         status: Set(DeliveryStatus::Queued.as_str().to_owned()),
         attempts: Set(0),
-        relayed_at: Set(None),
         next_attempt_at: Set(new.not_before.map_or(now, |at| at.max(now))),
         provider: Set(None),
         provider_id: Set(None),
@@ -335,84 +335,6 @@ pub async fn volumes(
         .await?)
 }
 
-/// Marks up to `limit` due rows as relayed and returns them, for the relay to
-/// put on the streams: rows never relayed first, then rows relayed longer
-/// than `timeout` ago and still unclaimed (their entry was lost). Each kind
-/// is one range of the `deliveries_relay` index, so rows relayed but not yet
-/// claimed cost nothing however many wait. Of two relays racing for a row
-/// only one marks it.
-pub async fn mark_relayed(platform: &Platform, limit: u64, timeout: Duration) -> DomainResult<Vec<(Uuid, Channel)>> {
-    let now = platform.clock.now();
-    let fresh = delivery::Column::RelayedAt.is_null();
-    let mut marked = mark_relayed_where(platform, now, limit, fresh, delivery::Column::NextAttemptAt).await?;
-    let left = limit.saturating_sub(marked.len() as u64);
-    if left > 0 {
-        // Oldest relay first: ordering by due time would steer the planner to
-        // the due index and back to walking every unclaimed row.
-        let lost = delivery::Column::RelayedAt.lt(now - timeout);
-        marked.extend(mark_relayed_where(platform, now, left, lost, delivery::Column::RelayedAt).await?);
-    }
-    Ok(marked)
-}
-
-async fn mark_relayed_where(
-    platform: &Platform,
-    now: DateTime<Utc>,
-    limit: u64,
-    relayable: SimpleExpr,
-    order: delivery::Column,
-) -> DomainResult<Vec<(Uuid, Channel)>> {
-    let due = delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::Id)
-        .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
-        .filter(relayable.clone())
-        .filter(delivery::Column::NextAttemptAt.lte(now))
-        .order_by_asc(order)
-        .limit(limit)
-        .into_query();
-    let mut mark = delivery::Entity::update_many()
-        .col_expr(delivery::Column::RelayedAt, Expr::value(now))
-        .filter(delivery::Column::Id.in_subquery(due))
-        // Repeated so a relay that waited on another's lock re-checks it.
-        .filter(still_queued())
-        .filter(relayable)
-        .into_query();
-    // Only what the entry needs: decoding whole rows was most of the relay's work.
-    mark.returning(Query::returning().columns([delivery::Column::Id, delivery::Column::Channel]));
-    let marked = platform.db.query_all(&mark).await?;
-    marked
-        .iter()
-        .map(|row| {
-            let id: Uuid = row.try_get_by_index(0)?;
-            let channel: String = row.try_get_by_index(1)?;
-            Ok((id, Channel::parse(&channel)?))
-        })
-        .collect()
-}
-
-/// Clears the relay mark of rows that did not reach Redis after all.
-pub async fn unmark_relayed(platform: &Platform, ids: &[Uuid]) -> DomainResult<()> {
-    delivery::Entity::update_many()
-        .col_expr(delivery::Column::RelayedAt, Expr::value(Option::<DateTime<Utc>>::None))
-        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
-        .filter(still_queued())
-        .exec(&platform.db)
-        .await?;
-    Ok(())
-}
-
-/// Clears every queued row's relay mark (Redis lost the streams); returns how many.
-pub async fn forget_relays(platform: &Platform) -> DomainResult<u64> {
-    let result = delivery::Entity::update_many()
-        .col_expr(delivery::Column::RelayedAt, Expr::value(Option::<DateTime<Utc>>::None))
-        .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
-        .filter(delivery::Column::RelayedAt.is_not_null())
-        .exec(&platform.db)
-        .await?;
-    Ok(result.rows_affected)
-}
-
 /// `status = 'queued'` for a statement that picks its rows by id: written as
 /// an expression, which no index covers, so SQLite looks the ids up by key
 /// instead of walking every queued row through a status index (its planner,
@@ -422,67 +344,227 @@ fn still_queued() -> SimpleExpr {
     Expr::expr(Func::coalesce([Expr::col(delivery::Column::Status), Expr::val("")])).eq(DeliveryStatus::Queued.as_str())
 }
 
+/// A claimed delivery: its attempt, and the whole row as JSON built by the
+/// database, which the relay puts in its stream entry as it is (nothing
+/// decodes the row until the worker that sends it).
+#[derive(Debug, Clone)]
+pub struct ClaimedRow {
+    /// The delivery.
+    pub id: Uuid,
+    /// The attempt claimed (1 for the first try).
+    pub attempt: i32,
+    /// `Channel` as its stored name.
+    pub channel: String,
+    /// The row, as `delivery::Model` serializes.
+    pub json: String,
+}
+
+impl ClaimedRow {
+    /// The row.
+    pub fn model(&self) -> DomainResult<delivery::Model> {
+        serde_json::from_str(&self.json).map_err(DomainError::unexpected)
+    }
+}
+
+/// How a column goes into a row's JSON.
+#[derive(Clone, Copy)]
+enum JsonField {
+    /// A UUID (a 16-byte blob on SQLite).
+    Uuid,
+    /// A JSON document (text on SQLite).
+    Json,
+    /// Text, a number or a timestamp, as the database writes it.
+    Plain,
+}
+
+/// Every column of `deliveries`, as `delivery::Model` names its fields.
+const ROW_FIELDS: [(&str, JsonField); 19] = [
+    ("id", JsonField::Uuid),
+    ("practice_id", JsonField::Uuid),
+    ("client_id", JsonField::Uuid),
+    ("purpose", JsonField::Plain),
+    ("channel", JsonField::Plain),
+    ("recipient", JsonField::Plain),
+    ("subject", JsonField::Plain),
+    ("body", JsonField::Plain),
+    ("data", JsonField::Json),
+    ("reason", JsonField::Plain),
+    ("status", JsonField::Plain),
+    ("attempts", JsonField::Plain),
+    ("next_attempt_at", JsonField::Plain),
+    ("provider", JsonField::Plain),
+    ("provider_id", JsonField::Plain),
+    ("provider_status", JsonField::Plain),
+    ("last_error", JsonField::Plain),
+    ("created_at", JsonField::Plain),
+    ("sent_at", JsonField::Plain),
+];
+
+/// The SQL expression of a row's JSON on `backend`.
+fn row_json(backend: DbBackend) -> String {
+    let fields: Vec<String> = ROW_FIELDS
+        .iter()
+        .map(|(name, kind)| {
+            let value = match (backend, kind) {
+                // hex(NULL) is '' where the JSON wants null.
+                (DbBackend::Sqlite, JsonField::Uuid) => format!("nullif(lower(hex({name})), '')"),
+                (DbBackend::Sqlite, JsonField::Json) => format!("json({name})"),
+                _ => (*name).to_owned(),
+            };
+            format!("'{name}', {value}")
+        })
+        .collect();
+    match backend {
+        DbBackend::Postgres => format!("json_build_object({})::text", fields.join(", ")),
+        _ => format!("json_object({})", fields.join(", ")),
+    }
+}
+
 /// Claims rows for one attempt each, in one statement: a row is taken only
 /// while it is queued and due, and the claim moves its next attempt `lease`
 /// ahead, so of two workers racing for it only one wins (the other's update
 /// no longer matches). Nobody claims it again until the lease runs out, which
 /// only matters if its worker died. Returns the rows won, their attempt counted.
-async fn claim_where(platform: &Platform, picked: SimpleExpr, lease: Duration) -> DomainResult<Vec<delivery::Model>> {
+async fn claim_where(platform: &Platform, picked: SimpleExpr, lease: Duration) -> DomainResult<Vec<ClaimedRow>> {
     use sea_orm::sea_query::ExprTrait as _;
     let now = platform.clock.now();
-    Ok(delivery::Entity::update_many()
+    let mut claim = delivery::Entity::update_many()
         .col_expr(delivery::Column::Attempts, Expr::col(delivery::Column::Attempts).add(1))
         .col_expr(delivery::Column::NextAttemptAt, Expr::value(now + lease))
         .filter(picked)
         .filter(still_queued())
         .filter(delivery::Column::NextAttemptAt.lte(now))
-        .exec_with_returning(&platform.db)
-        .await?)
+        .into_query();
+    claim.returning(Query::returning().exprs([
+        Expr::col(delivery::Column::Id),
+        Expr::col(delivery::Column::Attempts),
+        Expr::col(delivery::Column::Channel),
+        Expr::cust(row_json(platform.writer.get_database_backend())),
+    ]));
+    let rows = platform.writer.query_all(&claim).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(ClaimedRow {
+                id: row.try_get_by_index(0)?,
+                attempt: row.try_get_by_index(1)?,
+                channel: row.try_get_by_index(2)?,
+                json: row.try_get_by_index(3)?,
+            })
+        })
+        .collect()
 }
 
-/// Claims up to `limit` due deliveries of every practice, oldest first (the
-/// outbox-table worker's queue when there is no Redis).
-pub async fn claim_due(platform: &Platform, limit: u64, lease: Duration) -> DomainResult<Vec<delivery::Model>> {
-    let due = delivery::Entity::find()
+/// Claims up to `limit` due deliveries on `channels`, oldest first: the
+/// outbox-table worker's queue when there is no Redis, and what the relay
+/// puts on the streams when there is (the row rides in the entry, so a
+/// worker reading it fresh sends without touching the table again).
+pub async fn claim_due(
+    platform: &Platform,
+    channels: &[Channel],
+    limit: u64,
+    lease: Duration,
+) -> DomainResult<Vec<ClaimedRow>> {
+    let mut due = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Id)
         .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
-        .filter(delivery::Column::NextAttemptAt.lte(platform.clock.now()))
+        .filter(delivery::Column::NextAttemptAt.lte(platform.clock.now()));
+    if channels.len() < Channel::ALL.len() {
+        due = due.filter(delivery::Column::Channel.is_in(channels.iter().map(|c| c.as_str())));
+    }
+    // PostgreSQL: relays claiming at once take different rows instead of
+    // waiting on each other's (SQLite has one writer and ignores this).
+    let due = due
         .order_by_asc(delivery::Column::NextAttemptAt)
         .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .into_query();
     claim_where(platform, delivery::Column::Id.in_subquery(due), lease).await
 }
 
-/// Claims the rows of `ids` that still wait for the stream entries naming
-/// them (an entry for a row already sent, or put back for a later retry, is
-/// stale and claims nothing).
-pub async fn claim_relayed(platform: &Platform, ids: &[Uuid], lease: Duration) -> DomainResult<Vec<delivery::Model>> {
+/// A claimed attempt at a delivery: its id and attempt number. Only the
+/// latest claim of a row may renew it or record how it went.
+pub type ClaimedAttempt = (Uuid, i32);
+
+/// `id IN (…) AND attempts = n` for each attempt number among `claims`.
+fn of_attempts(claims: &[ClaimedAttempt]) -> Vec<SimpleExpr> {
     use sea_orm::sea_query::ExprTrait as _;
-    if ids.is_empty() {
-        return Ok(Vec::new());
+    let mut by_number: BTreeMap<i32, Vec<Uuid>> = BTreeMap::new();
+    for (id, number) in claims {
+        by_number.entry(*number).or_default().push(*id);
     }
-    let picked = delivery::Column::Id.is_in(ids.iter().copied()).and(delivery::Column::RelayedAt.is_not_null());
-    claim_where(platform, picked, lease).await
+    by_number
+        .into_iter()
+        .map(|(number, ids)| delivery::Column::Id.is_in(ids).and(delivery::Column::Attempts.eq(number)))
+        .collect()
 }
 
-/// Of `ids`, the rows still waiting for their stream entry but held by a
-/// worker's claim: their entries stay pending, to come back if that worker
-/// died and its claim runs out.
-pub async fn held(platform: &Platform, ids: &[Uuid]) -> DomainResult<Vec<Uuid>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+/// Claims again the rows of stream entries taken over from a silent worker,
+/// each only if its attempt is still the entry's and its lease ran out (else
+/// the relay has claimed it since, or it was recorded: the entry is stale).
+pub async fn claim_relayed(
+    platform: &Platform,
+    claims: &[ClaimedAttempt],
+    lease: Duration,
+) -> DomainResult<Vec<ClaimedRow>> {
+    let mut claimed = Vec::new();
+    for picked in of_attempts(claims) {
+        claimed.extend(claim_where(platform, picked, lease).await?);
     }
-    Ok(delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::Id)
-        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
-        .filter(still_queued())
-        .filter(delivery::Column::RelayedAt.is_not_null())
-        .filter(delivery::Column::NextAttemptAt.gt(platform.clock.now()))
-        .into_tuple()
-        .all(&platform.db)
-        .await?)
+    Ok(claimed)
+}
+
+/// Extends the lease of claims that waited long in a stream; returns the
+/// ids still held (a claim whose lease ran out and was claimed again since
+/// is not renewed: its entry is stale).
+pub async fn renew(platform: &Platform, claims: &[ClaimedAttempt], lease: Duration) -> DomainResult<Vec<Uuid>> {
+    let mut renewed = Vec::new();
+    for picked in of_attempts(claims) {
+        let mut update = delivery::Entity::update_many()
+            .col_expr(delivery::Column::NextAttemptAt, Expr::value(platform.clock.now() + lease))
+            .filter(picked)
+            .filter(still_queued())
+            .into_query();
+        update.returning(Query::returning().column(delivery::Column::Id));
+        for row in platform.writer.query_all(&update).await? {
+            renewed.push(row.try_get_by_index::<Uuid>(0)?);
+        }
+    }
+    Ok(renewed)
+}
+
+/// Undoes claims whose entries never reached Redis: due again at once, the
+/// attempt not counted.
+pub async fn release(platform: &Platform, claims: &[ClaimedAttempt]) -> DomainResult<()> {
+    use sea_orm::sea_query::ExprTrait as _;
+    for picked in of_attempts(claims) {
+        delivery::Entity::update_many()
+            .col_expr(delivery::Column::Attempts, Expr::col(delivery::Column::Attempts).sub(1))
+            .col_expr(delivery::Column::NextAttemptAt, Expr::value(platform.clock.now()))
+            .filter(picked)
+            .filter(still_queued())
+            .exec(&platform.writer)
+            .await?;
+    }
+    Ok(())
+}
+
+/// `sql` with its `?` placeholders as `backend` writes them.
+fn numbered(backend: DbBackend, sql: &str) -> String {
+    if backend != DbBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 64);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// When to try again after `attempt` failures: exponential from 5 s, capped
@@ -524,23 +606,27 @@ impl Attempt {
     }
 }
 
-/// Writes back what attempts came to, in one transaction; returns each
-/// one's new status in order. The sends that succeeded (nearly all) go in
-/// one statement per provider.
+/// Writes back what attempts came to, atomically; returns each one's new
+/// status in order. An attempt counts only while it is its row's latest
+/// claim: a late answer to a claim that ran out and was claimed again
+/// changes nothing. The sends that succeeded (nearly all) go in one
+/// statement per provider and attempt number, and a batch that needs only
+/// that one statement runs it without a transaction around it (two round
+/// trips to the database fewer).
 pub async fn record_outcomes(platform: &Platform, attempts: &[Attempt]) -> DomainResult<Vec<DeliveryStatus>> {
     let now: DateTime<Utc> = platform.clock.now();
-    let no_time = Option::<DateTime<Utc>>::None;
-    let txn = platform.db.begin().await?;
-    let mut sent: BTreeMap<&str, Vec<(Uuid, &str)>> = BTreeMap::new();
+    let backend = platform.writer.get_database_backend();
+    let mut statements = Vec::new();
+    let mut sent: BTreeMap<(&str, i32), Vec<(Uuid, &str)>> = BTreeMap::new();
     for attempt in attempts {
         let update = delivery::Entity::update_many()
             .col_expr(delivery::Column::Provider, Expr::value(attempt.provider))
-            .col_expr(delivery::Column::RelayedAt, Expr::value(no_time))
             .col_expr(delivery::Column::Status, Expr::value(attempt.status().as_str()))
-            .filter(delivery::Column::Id.eq(attempt.id));
+            .filter(delivery::Column::Id.eq(attempt.id))
+            .filter(delivery::Column::Attempts.eq(attempt.number));
         let update = match &attempt.outcome {
             SendOutcome::Sent { provider_id } => {
-                sent.entry(attempt.provider).or_default().push((attempt.id, provider_id));
+                sent.entry((attempt.provider, attempt.number)).or_default().push((attempt.id, provider_id));
                 continue;
             }
             SendOutcome::Retry { error, retry_after } if attempt.status() == DeliveryStatus::Queued => {
@@ -556,24 +642,34 @@ pub async fn record_outcomes(platform: &Platform, attempts: &[Attempt]) -> Domai
                 update.col_expr(delivery::Column::LastError, Expr::value(error.clone()))
             }
         };
-        update.exec(&txn).await?;
+        statements.push(backend.build(&update.into_query()));
     }
-    for (provider, rows) in sent {
-        let provider_ids = rows.iter().fold(CaseStatement::new(), |case, (id, provider_id)| {
-            case.case(delivery::Column::Id.eq(*id), Expr::value(provider_id.to_string()))
-        });
-        delivery::Entity::update_many()
-            .col_expr(delivery::Column::Provider, Expr::value(provider))
-            .col_expr(delivery::Column::ProviderId, provider_ids.into())
-            .col_expr(delivery::Column::Status, Expr::value(DeliveryStatus::Sent.as_str()))
-            .col_expr(delivery::Column::SentAt, Expr::value(now))
-            .col_expr(delivery::Column::LastError, Expr::value(Option::<String>::None))
-            .col_expr(delivery::Column::RelayedAt, Expr::value(no_time))
-            .filter(delivery::Column::Id.is_in(rows.iter().map(|(id, _)| *id)))
-            .exec(&txn)
-            .await?;
+    for ((provider, number), rows) in sent {
+        // One statement joining the provider ids given as VALUES: a CASE over
+        // the ids would compare every row with every id.
+        let pairs = vec!["(?, ?)"; rows.len()].join(", ");
+        let sql = format!(
+            "WITH accepted(id, provider_id) AS (VALUES {pairs}) \
+             UPDATE deliveries SET provider = ?, provider_id = accepted.provider_id, status = ?, sent_at = ?, \
+             last_error = NULL FROM accepted WHERE deliveries.id = accepted.id AND deliveries.attempts = ?"
+        );
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 2 + 4);
+        for (id, provider_id) in &rows {
+            values.push((*id).into());
+            values.push((*provider_id).into());
+        }
+        values.extend([provider.into(), DeliveryStatus::Sent.as_str().into(), now.into(), number.into()]);
+        statements.push(Statement::from_sql_and_values(backend, numbered(backend, &sql), values));
     }
-    txn.commit().await?;
+    if statements.len() > 1 {
+        let txn = platform.begin_write().await?;
+        for statement in statements {
+            txn.execute_raw(statement).await?;
+        }
+        txn.commit().await?;
+    } else if let Some(statement) = statements.pop() {
+        platform.writer.execute_raw(statement).await?;
+    }
     Ok(attempts.iter().map(Attempt::status).collect())
 }
 
@@ -588,6 +684,20 @@ mod tests {
         assert_eq!(backoff(3, None, 1.0), Duration::seconds(25));
         assert_eq!(backoff(30, None, 0.0), Duration::seconds(3600));
         assert_eq!(backoff(1, Some(120), 0.0), Duration::seconds(120));
+    }
+
+    #[test]
+    fn row_json_names_every_column() {
+        use sea_orm::{IdenStatic, Iterable};
+        let columns: Vec<&str> = delivery::Column::iter().map(|c| c.as_str()).collect();
+        let fields: Vec<&str> = ROW_FIELDS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(columns, fields);
+    }
+
+    #[test]
+    fn placeholders_are_numbered_on_postgres() {
+        assert_eq!(numbered(DbBackend::Postgres, "a = ? AND b = ?"), "a = $1 AND b = $2");
+        assert_eq!(numbered(DbBackend::Sqlite, "a = ?"), "a = ?");
     }
 
     #[test]

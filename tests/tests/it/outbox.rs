@@ -36,3 +36,121 @@ async fn a_new_staff_account_queues_an_email_that_the_dev_provider_records() {
     assert_ne!(first["items"][0]["id"], second["items"][0]["id"]);
     assert!(second["next"].is_null());
 }
+
+/// A claim decides who sends a delivery and whose answer counts: the row a
+/// claim carries (built as JSON by the database, for the stream entry) is the
+/// row as stored, a claim that ran out and was claimed again can neither be
+/// renewed nor record its answer, and the latest claim's answer is kept.
+#[tokio::test]
+async fn only_the_latest_claim_of_a_delivery_records_how_it_went() {
+    use chrono::Duration;
+    use petbridge_domain::{
+        Scope,
+        entities::delivery,
+        ports::SendOutcome,
+        services::outbox::{self, Attempt, Channel, NewDelivery, Purpose},
+    };
+    use sea_orm::{EntityTrait, TransactionTrait};
+
+    let app = spawn_app().await;
+    let fixture = app.practice("claim-vets").await;
+    let platform = &app.platform;
+    let txn = platform.db.begin().await.unwrap();
+    let new = NewDelivery {
+        channel: Channel::Push,
+        recipient: "device-token-1".into(),
+        subject: Some("Clinic closed Friday".into()),
+        body: "We are closed on Friday for \"staff\" training.".into(),
+        data: serde_json::json!({ "device_kind": "fcm_token", "push_data": { "kind": "blast", "n": 1 } }),
+        reason: "message-center blast".into(),
+        purpose: Purpose::Blast,
+        client_id: None,
+        not_before: None,
+    };
+    let id = outbox::enqueue(&txn, platform, Scope { practice_id: fixture.practice.id }, new).await.unwrap();
+    txn.commit().await.unwrap();
+
+    // A lease of zero: due again at once, as if its worker had gone silent.
+    let first = outbox::claim_due(platform, &[Channel::Push], 10, Duration::zero()).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!((first[0].id, first[0].attempt), (id, 1));
+    let stored = delivery::Entity::find_by_id(id).one(&platform.db).await.unwrap().unwrap();
+    assert_eq!(first[0].model().unwrap(), stored, "the claimed row's JSON is the stored row");
+
+    let second = outbox::claim_due(platform, &[Channel::Push], 10, Duration::minutes(1)).await.unwrap();
+    assert_eq!(second.iter().map(|row| (row.id, row.attempt)).collect::<Vec<_>>(), vec![(id, 2)]);
+    assert!(outbox::claim_due(platform, &[Channel::Push], 10, Duration::minutes(1)).await.unwrap().is_empty());
+    assert!(outbox::renew(platform, &[(id, 1)], Duration::minutes(1)).await.unwrap().is_empty());
+    assert_eq!(outbox::renew(platform, &[(id, 2)], Duration::minutes(1)).await.unwrap(), vec![id]);
+
+    let answer = |number: i32, provider_id: &str| Attempt {
+        id,
+        number,
+        provider: "fcm",
+        outcome: SendOutcome::Sent { provider_id: provider_id.into() },
+        jitter: 0.0,
+    };
+    outbox::record_outcomes(platform, &[answer(1, "projects/p/messages/late")]).await.unwrap();
+    let row = delivery::Entity::find_by_id(id).one(&platform.db).await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.provider_id), ("queued", None), "the late answer changed nothing");
+
+    outbox::record_outcomes(platform, &[answer(2, "projects/p/messages/2")]).await.unwrap();
+    let row = delivery::Entity::find_by_id(id).one(&platform.db).await.unwrap().unwrap();
+    assert_eq!(row.status, "sent");
+    assert_eq!(row.provider_id.as_deref(), Some("projects/p/messages/2"));
+    assert!(row.sent_at.is_some());
+}
+
+/// A provider that takes its time, as texts do when they leave one a second.
+struct Slow;
+
+#[async_trait::async_trait]
+impl petbridge_domain::ports::DeliveryProvider for Slow {
+    fn name(&self) -> &'static str {
+        "slow"
+    }
+
+    async fn send(
+        &self,
+        delivery: &petbridge_domain::entities::delivery::Model,
+    ) -> petbridge_domain::ports::SendOutcome {
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        petbridge_domain::ports::SendOutcome::Sent { provider_id: format!("slow-{}", delivery.id) }
+    }
+}
+
+/// A batch that takes longer than a claim lasts keeps renewing its claims,
+/// so no other worker takes its rows and sends them a second time.
+#[tokio::test]
+async fn a_slow_batch_keeps_its_claims() {
+    use std::{sync::Arc, time::Duration};
+
+    use petbridge_domain::services::outbox::{self, Channel};
+    use petbridge_workers::{Deliverer, Providers};
+
+    let app = spawn_app().await;
+    app.practice("slow-vets").await; // its administrator's account email is due
+    let slow: Arc<dyn petbridge_domain::ports::DeliveryProvider> = Arc::new(Slow);
+    let providers = Providers { push: slow.clone(), sms: slow.clone(), email: slow };
+    let lease = Duration::from_millis(300);
+    let deliverer = Deliverer::new(app.platform.clone(), providers, 8, lease);
+    let claimed = deliverer.claim_due(10).await.unwrap();
+    assert!(!claimed.is_empty());
+    let count = claimed.len();
+
+    let batch = tokio::spawn({
+        let deliverer = deliverer.clone();
+        async move { deliverer.deliver(claimed).await.unwrap() }
+    });
+    // Well past the first lease on the server's clock; the batch renews it
+    // every 100 ms of real time.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    app.clock.advance(chrono::Duration::seconds(1));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let taken = outbox::claim_due(&app.platform, &Channel::ALL, 10, chrono::Duration::seconds(30)).await.unwrap();
+    assert!(taken.is_empty(), "another worker took {} rows of a batch still sending", taken.len());
+
+    let delivered = batch.await.unwrap();
+    assert_eq!(delivered.len(), count);
+    assert!(delivered.iter().all(|d| d.status == outbox::DeliveryStatus::Sent), "{delivered:?}");
+}
