@@ -34,7 +34,7 @@ use petbridge_domain::{
 };
 use petbridge_tests::fakes::FakeFcm;
 use petbridge_workers::Providers;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait};
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -182,17 +182,29 @@ async fn commit(platform: &Platform, scope: Scope, count: usize, offset: usize) 
     Ok(())
 }
 
+async fn any_queued(platform: &Platform) -> anyhow::Result<bool> {
+    let queued = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .filter(delivery::Column::Status.eq("queued"))
+        .into_tuple::<Uuid>()
+        .one(&platform.db)
+        .await?;
+    Ok(queued.is_some())
+}
+
 async fn rows_in(platform: &Platform, status: &str) -> anyhow::Result<u64> {
     Ok(delivery::Entity::find().filter(delivery::Column::Status.eq(status)).count(&platform.db).await?)
 }
 
-/// Waits until no row is left queued (the poll counts only those, so it
-/// costs less as the run nears its end), then checks every one was sent.
+/// Waits until no row is left queued (the poll asks whether one is, which
+/// costs the same however many wait and takes little from the workers it
+/// times), then checks every one was sent.
 async fn wait_all_sent(platform: &Platform, sent_before: u64, total: u64, limit: Duration) -> anyhow::Result<()> {
     let started = Instant::now();
-    while rows_in(platform, "queued").await? > 0 {
+    while any_queued(platform).await? {
         anyhow::ensure!(started.elapsed() < limit, "not every delivery was sent within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let sent = rows_in(platform, "sent").await? - sent_before;
     anyhow::ensure!(sent == total, "{sent} of {total} deliveries were sent");
@@ -436,10 +448,10 @@ pub async fn run(options: PushOptions) -> anyhow::Result<()> {
     ];
     let outbox = if options.postgres.is_some() { "PostgreSQL on loopback" } else { "SQLite (WAL)" };
     let setup = format!(
-        "Outbox on {outbox}, Redis 7 on loopback, one relay and one worker process's stream readers ({}) in the bench process; the fake FCM \
+        "Outbox on {outbox}, Redis 7 on loopback, one worker process's relay loops (2) and stream readers ({}), batches of {}, in the bench process; the fake FCM \
          is the tests' (`tests/src/fakes.rs`), in the same process, checking every request; the bare loop is reqwest with \
          the same messages and {} in flight. Medians of {} interleaved rounds; not pinned to cores.",
-        options.readers, options.in_flight, options.rounds
+        options.readers, bench.settings.workers.batch, options.in_flight, options.rounds
     );
     report::write_section(&options.out, "push", "Push deliveries: outbox → Redis → workers → FCM", &setup, &rows)?;
     Ok(())

@@ -416,7 +416,7 @@ impl TestApp {
     /// Sends every due delivery through the server's providers (the dev
     /// ones unless the settings say otherwise) until none is left.
     pub async fn deliver_all(&self) -> StepOutcome {
-        let worker = DeliveryWorker::new(self.platform.clone(), self.providers.clone(), 64);
+        let worker = DeliveryWorker::new(self.platform.clone(), self.providers.clone(), 64, 64);
         let mut total = StepOutcome::default();
         loop {
             let step = worker.step().await.expect("delivery step");

@@ -339,11 +339,9 @@ pub struct DeliveryWorker {
 const TABLE_LEASE: Duration = Duration::from_secs(120);
 
 impl DeliveryWorker {
-    /// A worker taking up to `batch` deliveries a step.
-    pub fn new(platform: Platform, providers: Providers, batch: u64) -> Self {
-        let batch = batch.max(1);
-        let in_flight = usize::try_from(batch).unwrap_or(usize::MAX);
-        Self { deliverer: Deliverer::new(platform, providers, in_flight, TABLE_LEASE), batch }
+    /// A worker taking up to `batch` deliveries a step, `in_flight` sends at a time.
+    pub fn new(platform: Platform, providers: Providers, batch: u64, in_flight: usize) -> Self {
+        Self { deliverer: Deliverer::new(platform, providers, in_flight, TABLE_LEASE), batch: batch.max(1) }
     }
 
     /// Claims the due deliveries and sends them concurrently; returns what

@@ -92,7 +92,8 @@ pub fn message(delivery: &delivery::Model) -> Value {
         "apns".into(),
         json!({ "headers": { "apns-priority": "10" }, "payload": { "aps": { "mutable-content": 1 } } }),
     );
-    json!({ "message": message })
+    // Moved in, not through `json!`, which would copy the whole message.
+    Value::Object(Map::from_iter([("message".to_owned(), Value::Object(message))]))
 }
 
 /// What an FCM error answer means for the delivery.

@@ -84,7 +84,7 @@ pub async fn spawn(
 ) -> DomainResult<Vec<JoinHandle<()>>> {
     let jobs = tokio::spawn(Jobs::new(platform.clone()).run(shutdown.child_token(), config.jobs_interval));
     let Some(redis) = redis else {
-        let worker = DeliveryWorker::new(platform, providers, config.batch);
+        let worker = DeliveryWorker::new(platform, providers, config.batch, config.in_flight);
         return Ok(vec![jobs, tokio::spawn(worker.run(shutdown, config.poll))]);
     };
     let conn = redis::aio::ConnectionManager::new(redis.client.clone()).await.map_err(DomainError::unexpected)?;
