@@ -122,7 +122,7 @@ impl Relay {
     }
 
     /// Claims due rows of the channels whose streams have room and relays
-    /// them. Tests call this directly.
+    /// them.
     pub async fn step(&self) -> DomainResult<RelayStep> {
         let mut conn = self.conn.clone();
         let open = self.open_channels(&mut conn).await?;
