@@ -260,8 +260,8 @@ impl StreamWorker {
     pub async fn step(&self) -> DomainResult<StepOutcome> {
         let taken_over = self.claim_idle().await?;
         let (entries, rows) = if taken_over.is_empty() {
-            let entries = self.read_new().await?;
-            let rows = self.still_claimed(&entries).await?;
+            let mut entries = self.read_new().await?;
+            let rows = self.still_claimed(&mut entries).await?;
             (entries, rows)
         } else {
             // Their worker went silent, maybe mid-send: claim each row again
@@ -303,11 +303,12 @@ impl StreamWorker {
     /// left nobody else can claim the row before this worker is done, so it
     /// is sent as read. A row that waited longer has its claim renewed first,
     /// and is dropped if the claim ran out and the row was claimed again.
-    async fn still_claimed(&self, entries: &[Entry]) -> DomainResult<Vec<delivery::Model>> {
+    /// The rows are taken out of the entries (which are kept to be acknowledged).
+    async fn still_claimed(&self, entries: &mut [Entry]) -> DomainResult<Vec<delivery::Model>> {
         let now = self.platform.clock.now();
         let (mut rows, waited): (Vec<delivery::Model>, Vec<delivery::Model>) = entries
-            .iter()
-            .filter_map(|entry| entry.row.clone())
+            .iter_mut()
+            .filter_map(|entry| entry.row.take())
             .partition(|row| row.next_attempt_at - now > self.deliverer.lease() / 2);
         if !waited.is_empty() {
             let claims: Vec<ClaimedAttempt> = waited.iter().map(|row| (row.id, row.attempts)).collect();
