@@ -18,11 +18,12 @@ use crate::{
 pub struct Platform {
     /// The database (SQLite or PostgreSQL).
     pub db: DatabaseConnection,
-    /// Where [`Self::begin_write`] transactions run. On SQLite, one
-    /// connection of its own: its page cache stays warm (SQLite empties a
-    /// connection's cache whenever another connection has written) and its
-    /// writes queue here instead of retrying SQLite's lock. On PostgreSQL,
-    /// the same pool as `db`. Never begin one while holding another.
+    /// Where [`Self::begin_write`] transactions and the outbox's claims and
+    /// outcomes run. On SQLite, one connection of its own: its page cache
+    /// stays warm (SQLite empties a connection's cache whenever another
+    /// connection has written) and its writes queue here instead of retrying
+    /// SQLite's lock. On PostgreSQL, the same pool as `db`. Never begin one
+    /// while holding another.
     pub writer: DatabaseConnection,
     /// Where time comes from.
     pub clock: Arc<dyn Clock>,

@@ -164,13 +164,9 @@ impl Relay {
         for channel in Channel::ALL {
             pipe.xlen(self.keys.stream(channel));
         }
-        let (present, lengths): (bool, Vec<u64>) = {
-            let mut reply: Vec<redis::Value> = pipe.query_async(conn).await.map_err(redis_error)?;
-            let lengths = reply.split_off(1);
-            let present = reply.first().is_some_and(|v| redis::from_redis_value_ref::<bool>(v).unwrap_or(false));
-            let lengths = lengths.iter().map(|v| redis::from_redis_value_ref::<u64>(v).unwrap_or(0)).collect();
-            (present, lengths)
-        };
+        // Every reply is a count: EXISTS's 0 or 1, then each stream's length.
+        let counts: Vec<u64> = pipe.query_async(conn).await.map_err(redis_error)?;
+        let (present, lengths) = counts.split_first().map_or((false, &[][..]), |(exists, rest)| (*exists > 0, rest));
         if !present {
             ensure_groups(conn, &self.keys).await?;
             tracing::warn!(
@@ -180,7 +176,7 @@ impl Relay {
             let () = conn.set(self.keys.sentinel(), Uuid::new_v4().to_string()).await.map_err(redis_error)?;
         }
         let room = self.batch * BACKLOG_BATCHES;
-        Ok(Channel::ALL.into_iter().zip(lengths).filter(|(_, length)| *length < room).map(|(c, _)| c).collect())
+        Ok(Channel::ALL.into_iter().zip(lengths).filter(|(_, length)| **length < room).map(|(c, _)| c).collect())
     }
 
     /// Steps until `shutdown`, resting `poll` whenever a step finds nothing

@@ -125,8 +125,12 @@ impl petbridge_domain::ports::DeliveryProvider for Slow {
 async fn a_slow_batch_keeps_its_claims() {
     use std::{sync::Arc, time::Duration};
 
-    use petbridge_domain::services::outbox::{self, Channel};
+    use petbridge_domain::{
+        entities::delivery,
+        services::outbox::{self, Channel},
+    };
     use petbridge_workers::{Deliverer, Providers};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
     let app = spawn_app().await;
     app.practice("slow-vets").await; // its administrator's account email is due
@@ -137,16 +141,28 @@ async fn a_slow_batch_keeps_its_claims() {
     let claimed = deliverer.claim_due(10).await.unwrap();
     assert!(!claimed.is_empty());
     let count = claimed.len();
+    let ids: Vec<uuid::Uuid> = claimed.iter().map(|row| row.id).collect();
 
     let batch = tokio::spawn({
         let deliverer = deliverer.clone();
         async move { deliverer.deliver(claimed).await.unwrap() }
     });
-    // Well past the first lease on the server's clock; the batch renews it
-    // every 100 ms of real time.
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Past the first lease on the server's clock: only a renewal (every 100 ms
+    // of real time while the batch sends) moves the claims ahead of it again.
     app.clock.advance(chrono::Duration::seconds(1));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let rows = delivery::Entity::find()
+            .filter(delivery::Column::Id.is_in(ids.clone()))
+            .all(&app.platform.db)
+            .await
+            .unwrap();
+        if rows.iter().all(|row| row.next_attempt_at > app.clock_now()) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the batch never renewed its claims: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let taken = outbox::claim_due(&app.platform, &Channel::ALL, 10, chrono::Duration::seconds(30)).await.unwrap();
     assert!(taken.is_empty(), "another worker took {} rows of a batch still sending", taken.len());
 

@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 use petbridge_domain::{
     Scope,
     entities::delivery,
-    services::outbox::{self, PushMessage},
+    services::outbox::{self, Channel, PushMessage},
 };
 use petbridge_tests::{
     TestApp, TestDatabase,
@@ -204,14 +204,25 @@ async fn streams_deliver_every_push_once_and_lose_nothing_when_redis_is_flushed(
     let at_flush = total_accepted();
     assert!(at_flush < 2000, "the flush came mid-run ({at_flush} already accepted)");
 
-    // What the workers held goes on; the rows whose entries the flush took
-    // stay claimed until their claims run out on the server's clock.
-    let mut last = (total_accepted(), 0);
-    while last.1 < 4 {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let now = total_accepted();
-        last = if now == last.0 { (now, last.1 + 1) } else { (now, 0) };
-    }
+    // What the workers held goes on. Once nothing is due and the stream is
+    // empty, the rows left are those whose entries the flush took: they stay
+    // claimed until their claims run out on the server's clock.
+    let stream = petbridge_workers::StreamKeys::new(&settings.redis.key_prefix).stream(Channel::Push);
+    let app_ref = &app;
+    wait_for("only the rows whose entries the flush took to be left", || {
+        let (stream, mut conn) = (&stream, conn.clone());
+        async move {
+            let due = delivery::Entity::find()
+                .filter(delivery::Column::Status.eq("queued"))
+                .filter(delivery::Column::NextAttemptAt.lte(app_ref.clock_now()))
+                .count(&app_ref.platform.db)
+                .await
+                .unwrap();
+            let waiting: u64 = redis::cmd("XLEN").arg(stream).query_async(&mut conn).await.unwrap();
+            due == 0 && waiting == 0
+        }
+    })
+    .await;
     app.clock.advance(chrono::Duration::seconds(3));
 
     let db = app.platform.db.clone();
