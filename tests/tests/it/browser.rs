@@ -43,10 +43,16 @@ async fn the_login_page_works_in_a_browser_with_the_printed_credentials() {
     assert!(sent.is_ok(), "the badge turns to sent without a reload");
 
     // Logging out returns to the login form.
-    browser.element("[data-testid=logout]").await.click().await.unwrap();
-    browser.element("input[name=username]").await;
+    log_out(&browser).await;
     assert_eq!(browser.driver.current_url().await.unwrap().path(), "/login");
     browser.close().await;
+}
+
+/// Logs out and waits for the login form: a page asked for while the logout
+/// is still on its way would find the session alive and go to the dashboard.
+async fn log_out(browser: &Browser) {
+    browser.element("[data-testid=logout]").await.click().await.unwrap();
+    browser.element("input[name=username]").await;
 }
 
 async fn log_in(browser: &Browser, app: &petbridge_tests::TestApp, user: &str, password: &str) {
@@ -97,7 +103,7 @@ async fn an_administrator_adds_users_sees_a_lockout_unlocks_it_and_reads_the_log
     browser.driver.query(By::LinkText("Staff")).first().await.unwrap().click().await.unwrap();
     add_user(&browser, "mgarcia", "Maria Garcia", "manager").await;
     add_user(&browser, "tnguyen", "Tom Nguyen", "staff").await;
-    browser.element("[data-testid=logout]").await.click().await.unwrap();
+    log_out(&browser).await;
 
     // The new staff member mistypes the password five times.
     for _ in 0..5 {
@@ -208,7 +214,7 @@ async fn a_staff_member_turns_on_two_factor_login_and_logs_in_with_a_code() {
     browser.element("[data-testid=recovery-codes]").await;
     let codes = browser.driver.find_all(By::Css("[data-testid=recovery-codes] li")).await.unwrap();
     assert_eq!(codes.len(), 10);
-    browser.element("[data-testid=logout]").await.click().await.unwrap();
+    log_out(&browser).await;
 
     log_in(&browser, &app, "tnguyen", petbridge_tests::PASSWORD).await;
     app.clock.advance(chrono::Duration::seconds(30));
