@@ -112,7 +112,7 @@ async fn bare_sends(fake: &FakeFcm, count: usize, in_flight: usize) -> anyhow::R
     let bodies: Vec<String> = (0..count)
         .map(|i| {
             let row = sample_row(i);
-            petbridge_workers::fcm::message(&row).to_string()
+            serde_json::to_string(&petbridge_workers::fcm::message(&row)).expect("a message")
         })
         .collect();
     let started = Instant::now();

@@ -14,7 +14,8 @@ use petbridge_domain::{
     entities::delivery,
     ports::{DeliveryProvider, SendOutcome},
 };
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// The OAuth scope FCM sends need.
 const SCOPE: &str = "https://www.googleapis.com/auth/firebase.messaging";
@@ -36,7 +37,8 @@ pub struct FcmConfig {
 pub struct FcmProvider {
     http: reqwest::Client,
     tokens: Arc<dyn gcp_auth::TokenProvider>,
-    send_url: String,
+    /// Parsed once: a string would be parsed again on every send.
+    send_url: reqwest::Url,
 }
 
 impl FcmProvider {
@@ -55,45 +57,122 @@ impl FcmProvider {
         let http =
             reqwest::Client::builder().timeout(config.timeout).pool_max_idle_per_host(256).tcp_nodelay(true).build()?;
         let send_url = format!("{}/v1/projects/{project}/messages:send", config.base_url.trim_end_matches('/'));
+        let send_url = reqwest::Url::parse(&send_url)
+            .map_err(|err| anyhow::anyhow!("push.fcm.base_url is not a URL ({send_url}): {err}"))?;
         Ok(Self { http, tokens: Arc::new(account), send_url })
     }
 }
 
 /// The v1 message for a delivery: the device identifier by its kind, the
 /// notification, and string-only data carrying the notification id so the
-/// app can drop a duplicate.
-pub fn message(delivery: &delivery::Model) -> Value {
-    let mut data = Map::new();
-    data.insert("notification_id".into(), Value::String(delivery.id.to_string()));
-    let extras = delivery.data.get("push_data").and_then(Value::as_object);
-    for (key, value) in extras.into_iter().flatten() {
-        // FCM wants every data value as a string.
-        let text = match value {
-            Value::String(text) => text.clone(),
-            other => other.to_string(),
-        };
-        data.insert(key.clone(), Value::String(text));
+/// app can drop a duplicate. It borrows from the row and is written straight
+/// to the request body.
+pub fn message(delivery: &delivery::Model) -> Envelope<'_> {
+    let by_fid = delivery.data.get("device_kind").and_then(Value::as_str) == Some("fid");
+    let recipient = delivery.recipient.as_str();
+    Envelope {
+        message: Message {
+            token: (!by_fid).then_some(recipient),
+            fid: by_fid.then_some(recipient),
+            notification: Notification {
+                title: delivery.subject.as_deref(),
+                body: &delivery.body,
+                image: delivery.data.get("image_url").and_then(Value::as_str),
+            },
+            data: Data { notification_id: delivery.id, extras: delivery.data.get("push_data").and_then(Value::as_object) },
+            android: Android { priority: "HIGH", ttl: "86400s" },
+            apns: Apns {
+                headers: ApnsHeaders { priority: "10" },
+                payload: ApnsPayload { aps: Aps { mutable_content: 1 } },
+            },
+        },
     }
-    let mut notification = Map::new();
-    if let Some(title) = &delivery.subject {
-        notification.insert("title".into(), Value::String(title.clone()));
+}
+
+/// The body of a v1 send: `{"message": …}`.
+#[derive(Debug, Serialize)]
+pub struct Envelope<'a> {
+    message: Message<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct Message<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fid: Option<&'a str>,
+    notification: Notification<'a>,
+    data: Data<'a>,
+    android: Android,
+    apns: Apns,
+}
+
+#[derive(Debug, Serialize)]
+struct Notification<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
+    body: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
+}
+
+/// FCM wants every data value as a string: others are written as their JSON.
+#[derive(Debug)]
+struct Data<'a> {
+    notification_id: uuid::Uuid,
+    extras: Option<&'a Map<String, Value>>,
+}
+
+impl Serialize for Data<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let extras = self.extras.into_iter().flatten().filter(|(key, _)| *key != "notification_id");
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("notification_id", &self.notification_id)?;
+        for (key, value) in extras {
+            match value {
+                Value::String(text) => map.serialize_entry(key, text)?,
+                other => map.serialize_entry(key, &other.to_string())?,
+            }
+        }
+        map.end()
     }
-    notification.insert("body".into(), Value::String(delivery.body.clone()));
-    if let Some(image) = delivery.data.get("image_url").and_then(Value::as_str) {
-        notification.insert("image".into(), Value::String(image.to_owned()));
-    }
-    let target = if delivery.data.get("device_kind").and_then(Value::as_str) == Some("fid") { "fid" } else { "token" };
-    let mut message = Map::new();
-    message.insert(target.into(), Value::String(delivery.recipient.clone()));
-    message.insert("notification".into(), Value::Object(notification));
-    message.insert("data".into(), Value::Object(data));
-    message.insert("android".into(), json!({ "priority": "HIGH", "ttl": "86400s" }));
-    message.insert(
-        "apns".into(),
-        json!({ "headers": { "apns-priority": "10" }, "payload": { "aps": { "mutable-content": 1 } } }),
-    );
-    // Moved in, not through `json!`, which would copy the whole message.
-    Value::Object(Map::from_iter([("message".to_owned(), Value::Object(message))]))
+}
+
+#[derive(Debug, Serialize)]
+struct Android {
+    priority: &'static str,
+    ttl: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Apns {
+    headers: ApnsHeaders,
+    payload: ApnsPayload,
+}
+
+#[derive(Debug, Serialize)]
+struct ApnsHeaders {
+    #[serde(rename = "apns-priority")]
+    priority: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct ApnsPayload {
+    aps: Aps,
+}
+
+#[derive(Debug, Serialize)]
+struct Aps {
+    #[serde(rename = "mutable-content")]
+    mutable_content: u8,
+}
+
+/// A send FCM accepted: the message's name is its provider id.
+#[derive(Deserialize)]
+struct Accepted {
+    #[serde(default)]
+    name: String,
 }
 
 /// What an FCM error answer means for the delivery.
@@ -140,7 +219,7 @@ impl DeliveryProvider for FcmProvider {
             }
         };
         let response =
-            match self.http.post(&self.send_url).bearer_auth(token.as_str()).json(&message(delivery)).send().await {
+            match self.http.post(self.send_url.clone()).bearer_auth(token.as_str()).json(&message(delivery)).send().await {
                 Ok(response) => response,
                 Err(err) => {
                     return SendOutcome::Retry { error: format!("FCM unreachable: {err}"), retry_after: None };
@@ -148,17 +227,19 @@ impl DeliveryProvider for FcmProvider {
             };
         let status = response.status().as_u16();
         let after = retry_after(response.headers());
-        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let body = response.bytes().await.unwrap_or_default();
         if (200..300).contains(&status) {
-            let name = body["name"].as_str().unwrap_or_default().to_owned();
+            let name = serde_json::from_slice::<Accepted>(&body).map(|accepted| accepted.name).unwrap_or_default();
             return SendOutcome::Sent { provider_id: name };
         }
-        classify(status, &body, after)
+        classify(status, &serde_json::from_slice(&body).unwrap_or(Value::Null), after)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn error(status: &str, code: Option<&str>, field: Option<&str>) -> Value {
@@ -173,6 +254,41 @@ mod tests {
             }));
         }
         json!({ "error": { "code": 400, "message": "m", "status": status, "details": details } })
+    }
+
+    #[test]
+    fn the_message_is_the_v1_body_with_string_data() {
+        let id = uuid::Uuid::new_v4();
+        let now = chrono::Utc::now();
+        let row = delivery::Model {
+            id,
+            practice_id: uuid::Uuid::nil(),
+            client_id: None,
+            purpose: "blast".into(),
+            channel: "push".into(),
+            recipient: "fid-1".into(),
+            subject: Some("Hello".into()),
+            body: "Bella is due".into(),
+            data: json!({ "device_kind": "fid", "image_url": "https://x/i.png", "push_data": { "kind": "chat", "seq": 7, "notification_id": "forged" } }),
+            reason: "test".into(),
+            status: "queued".into(),
+            attempts: 1,
+            next_attempt_at: now,
+            provider: None,
+            provider_id: None,
+            provider_status: None,
+            last_error: None,
+            created_at: now,
+            sent_at: None,
+        };
+        let expected = json!({ "message": {
+            "fid": "fid-1",
+            "notification": { "title": "Hello", "body": "Bella is due", "image": "https://x/i.png" },
+            "data": { "notification_id": id.to_string(), "kind": "chat", "seq": "7" },
+            "android": { "priority": "HIGH", "ttl": "86400s" },
+            "apns": { "headers": { "apns-priority": "10" }, "payload": { "aps": { "mutable-content": 1 } } },
+        }});
+        assert_eq!(serde_json::to_value(message(&row)).unwrap(), expected);
     }
 
     #[test]
