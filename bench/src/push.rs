@@ -109,12 +109,9 @@ async fn bare_sends(fake: &FakeFcm, count: usize, in_flight: usize) -> anyhow::R
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).tcp_nodelay(true).build()?;
     let url = format!("{}/v1/projects/{}/messages:send", fake.base, fake.project());
     let bearer = format!("Bearer {}", fake.access_token());
-    let bodies: Vec<String> = (0..count)
-        .map(|i| {
-            let row = sample_row(i);
-            serde_json::to_string(&petbridge_workers::fcm::message(&row)).expect("a message")
-        })
-        .collect();
+    let bodies = (0..count)
+        .map(|i| serde_json::to_string(&petbridge_workers::fcm::message(&sample_row(i))))
+        .collect::<Result<Vec<String>, _>>()?;
     let started = Instant::now();
     let failures = futures_util::stream::iter(bodies)
         .map(|body| {

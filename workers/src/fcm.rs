@@ -79,7 +79,10 @@ pub fn message(delivery: &delivery::Model) -> Envelope<'_> {
                 body: &delivery.body,
                 image: delivery.data.get("image_url").and_then(Value::as_str),
             },
-            data: Data { notification_id: delivery.id, extras: delivery.data.get("push_data").and_then(Value::as_object) },
+            data: Data {
+                notification_id: delivery.id,
+                extras: delivery.data.get("push_data").and_then(Value::as_object),
+            },
             android: Android { priority: "HIGH", ttl: "86400s" },
             apns: Apns {
                 headers: ApnsHeaders { priority: "10" },
@@ -218,13 +221,19 @@ impl DeliveryProvider for FcmProvider {
                 return SendOutcome::Retry { error: format!("no FCM access token: {err}"), retry_after: None };
             }
         };
-        let response =
-            match self.http.post(self.send_url.clone()).bearer_auth(token.as_str()).json(&message(delivery)).send().await {
-                Ok(response) => response,
-                Err(err) => {
-                    return SendOutcome::Retry { error: format!("FCM unreachable: {err}"), retry_after: None };
-                }
-            };
+        let response = match self
+            .http
+            .post(self.send_url.clone())
+            .bearer_auth(token.as_str())
+            .json(&message(delivery))
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(err) => {
+                return SendOutcome::Retry { error: format!("FCM unreachable: {err}"), retry_after: None };
+            }
+        };
         let status = response.status().as_u16();
         let after = retry_after(response.headers());
         let body = response.bytes().await.unwrap_or_default();
