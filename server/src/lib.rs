@@ -11,6 +11,7 @@ mod sqlite_wait;
 pub mod telemetry;
 
 pub use app::{Application, Options};
+pub use settings::Settings;
 
 /// mimalloc for every program that links the server (the binary, the bench,
 /// the tests). Rows, stream entries and HTTP bodies are allocated on one
@@ -18,4 +19,3 @@ pub use app::{Application, Options};
 /// locks and consolidation: an eighth of the delivery workers' CPU.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-pub use settings::Settings;
