@@ -221,11 +221,13 @@ impl Deliverer {
         Ok(delivered.collect())
     }
 
-    /// Runs `work` on claimed rows, renewing their claims every third of a
+    /// Runs `work` on claimed rows, renewing their claims every quarter of a
     /// lease: a batch that takes long (texts leave one a second per sender
     /// number) keeps its rows instead of having them claimed and sent again.
+    /// Rows come in with at least two thirds of their lease left, so the
+    /// first renewal lands with 5/12 of a lease to spare for a slow step.
     async fn holding<T>(&self, claims: &[ClaimedAttempt], work: impl Future<Output = T>) -> T {
-        let period = (self.lease / 3).to_std().unwrap_or(Duration::from_secs(10)).max(Duration::from_millis(10));
+        let period = (self.lease / 4).to_std().unwrap_or(Duration::from_secs(10)).max(Duration::from_millis(10));
         let mut renewals = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         tokio::pin!(work);
         loop {

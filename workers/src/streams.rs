@@ -295,9 +295,9 @@ impl StreamWorker {
     }
 
     /// The rows of new entries whose claims still hold. The relay's claim
-    /// runs until the row's `next_attempt_at`; with more than half of it
-    /// left nobody else can claim the row before this worker is done, so it
-    /// is sent as read. A row that waited longer has its claim renewed first,
+    /// runs until the row's `next_attempt_at`; with more than two thirds of
+    /// it left the claim outlasts the step up to the send's first renewal
+    /// (see `Deliverer::deliver`), so the row is sent as read. A row that waited longer has its claim renewed first,
     /// and is dropped if the claim ran out and the row was claimed again.
     /// The rows are taken out of the entries (which are kept to be acknowledged).
     async fn still_claimed(&self, entries: &mut [Entry]) -> DomainResult<Vec<delivery::Model>> {
@@ -305,7 +305,7 @@ impl StreamWorker {
         let (mut rows, waited): (Vec<delivery::Model>, Vec<delivery::Model>) = entries
             .iter_mut()
             .filter_map(|entry| entry.row.take())
-            .partition(|row| row.next_attempt_at - now > self.deliverer.lease() / 2);
+            .partition(|row| row.next_attempt_at - now > self.deliverer.lease() * 2 / 3);
         if !waited.is_empty() {
             let claims: Vec<ClaimedAttempt> = waited.iter().map(|row| (row.id, row.attempts)).collect();
             let renewed: HashSet<Uuid> = self.deliverer.renew(&claims).await?.into_iter().collect();
