@@ -170,7 +170,10 @@ pub async fn enqueue(
     new: NewDelivery,
 ) -> DomainResult<Uuid> {
     let now = platform.clock.now();
-    let id = Uuid::new_v4();
+    // Time-ordered, so a fan-out's rows sit together in the primary-key
+    // index: claims and outcomes, which go by id in queue order, touch a
+    // few hot pages instead of one random page a row.
+    let id = Uuid::now_v7();
     delivery::ActiveModel {
         id: Set(id),
         practice_id: Set(scope.practice_id),
