@@ -141,29 +141,9 @@ async fn bare_sends(fake: &FakeFcm, count: usize, in_flight: usize) -> anyhow::R
 }
 
 fn sample_row(i: usize) -> delivery::Model {
-    let new = new_push(i);
-    let now = Utc::now();
-    delivery::Model {
-        id: Uuid::new_v4(),
-        practice_id: Uuid::nil(),
-        client_id: None,
-        purpose: new.purpose.as_str().into(),
-        channel: "push".into(),
-        recipient: new.recipient,
-        subject: new.subject,
-        body: new.body,
-        data: new.data,
-        reason: new.reason,
-        status: "queued".into(),
-        attempts: 1,
-        next_attempt_at: now,
-        provider: None,
-        provider_id: None,
-        provider_status: None,
-        last_error: None,
-        created_at: now,
-        sent_at: None,
-    }
+    let mut row = new_push(i).queued(Uuid::new_v4(), Scope { practice_id: Uuid::nil() }, Utc::now());
+    row.attempts = 1; // as claimed
+    row
 }
 
 /// Commits `count` deliveries in transactions of 5,000; returns their ids.

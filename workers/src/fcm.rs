@@ -247,6 +247,10 @@ impl DeliveryProvider for FcmProvider {
 
 #[cfg(test)]
 mod tests {
+    use petbridge_domain::{
+        Scope,
+        services::outbox::{Channel, NewDelivery, Purpose},
+    };
     use serde_json::json;
 
     use super::*;
@@ -268,28 +272,18 @@ mod tests {
     #[test]
     fn the_message_is_the_v1_body_with_string_data() {
         let id = uuid::Uuid::new_v4();
-        let now = chrono::Utc::now();
-        let row = delivery::Model {
-            id,
-            practice_id: uuid::Uuid::nil(),
-            client_id: None,
-            purpose: "blast".into(),
-            channel: "push".into(),
+        let new = NewDelivery {
+            channel: Channel::Push,
             recipient: "fid-1".into(),
             subject: Some("Hello".into()),
             body: "Bella is due".into(),
             data: json!({ "device_kind": "fid", "image_url": "https://x/i.png", "push_data": { "kind": "chat", "seq": 7, "notification_id": "forged" } }),
             reason: "test".into(),
-            status: "queued".into(),
-            attempts: 1,
-            next_attempt_at: now,
-            provider: None,
-            provider_id: None,
-            provider_status: None,
-            last_error: None,
-            created_at: now,
-            sent_at: None,
+            purpose: Purpose::Blast,
+            client_id: None,
+            not_before: None,
         };
+        let row = new.queued(id, Scope { practice_id: uuid::Uuid::nil() }, chrono::Utc::now());
         let expected = json!({ "message": {
             "fid": "fid-1",
             "notification": { "title": "Hello", "body": "Bella is due", "image": "https://x/i.png" },

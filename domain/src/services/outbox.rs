@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Statement,
     sea_query::{Expr, Func, LockBehavior, LockType, Query, SimpleExpr},
 };
 use uuid::Uuid;
@@ -162,6 +162,34 @@ pub struct NewDelivery {
     pub not_before: Option<DateTime<Utc>>,
 }
 
+impl NewDelivery {
+    /// The row this delivery is queued as: due at once (or at `not_before`),
+    /// not yet attempted.
+    pub fn queued(self, id: Uuid, scope: Scope, now: DateTime<Utc>) -> delivery::Model {
+        delivery::Model {
+            id,
+            practice_id: scope.practice_id,
+            client_id: self.client_id,
+            purpose: self.purpose.as_str().to_owned(),
+            channel: self.channel.as_str().to_owned(),
+            recipient: self.recipient,
+            subject: self.subject,
+            body: self.body,
+            data: self.data,
+            reason: self.reason,
+            status: DeliveryStatus::Queued.as_str().to_owned(),
+            attempts: 0,
+            next_attempt_at: self.not_before.map_or(now, |at| at.max(now)),
+            provider: None,
+            provider_id: None,
+            provider_status: None,
+            last_error: None,
+            created_at: now,
+            sent_at: None,
+        }
+    }
+}
+
 /// Queues a delivery on `conn`: pass the transaction of the change that causes it.
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
@@ -169,34 +197,12 @@ pub async fn enqueue(
     scope: Scope,
     new: NewDelivery,
 ) -> DomainResult<Uuid> {
-    let now = platform.clock.now();
     // Time-ordered, so a fan-out's rows sit together in the primary-key
     // index: claims and outcomes, which go by id in queue order, touch a
     // few hot pages instead of one random page a row.
     let id = Uuid::now_v7();
-    delivery::ActiveModel {
-        id: Set(id),
-        practice_id: Set(scope.practice_id),
-        client_id: Set(new.client_id),
-        purpose: Set(new.purpose.as_str().to_owned()),
-        channel: Set(new.channel.as_str().to_owned()),
-        recipient: Set(new.recipient),
-        subject: Set(new.subject),
-        body: Set(new.body),
-        data: Set(new.data),
-        reason: Set(new.reason),
-        status: Set(DeliveryStatus::Queued.as_str().to_owned()),
-        attempts: Set(0),
-        next_attempt_at: Set(new.not_before.map_or(now, |at| at.max(now))),
-        provider: Set(None),
-        provider_id: Set(None),
-        provider_status: Set(None),
-        last_error: Set(None),
-        created_at: Set(now),
-        sent_at: Set(None),
-    }
-    .insert(conn)
-    .await?;
+    // Every column written: reset_all marks the model's values Set.
+    new.queued(id, scope, platform.clock.now()).into_active_model().reset_all().insert(conn).await?;
     Ok(id)
 }
 
