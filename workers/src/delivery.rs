@@ -139,7 +139,7 @@ impl Deliverer {
         self.lease
     }
 
-    /// Claims up to `limit` due deliveries straight from the outbox table.
+    /// Claims up to `limit` due deliveries of each channel straight from the outbox table.
     pub async fn claim_due(&self, limit: u64) -> DomainResult<Vec<delivery::Model>> {
         outbox::claim_due(&self.platform, &Channel::ALL, limit, self.lease)
             .await?

@@ -463,32 +463,46 @@ async fn claim_where(platform: &Platform, picked: SimpleExpr, lease: Duration) -
         .collect()
 }
 
-/// Claims up to `limit` due deliveries on `channels`, oldest first: the
-/// outbox-table worker's queue when there is no Redis, and what the relay
+/// Claims up to `limit` due deliveries of each of `channels`, oldest first:
+/// the outbox-table worker's queue when there is no Redis, and what the relay
 /// puts on the streams when there is (the row rides in the entry, so a
-/// worker reading it fresh sends without touching the table again).
+/// worker reading it fresh sends without touching the table again). Each
+/// channel is one range of the due index (status, channel, next attempt), so
+/// claiming texts never walks a push blast waiting behind a full stream.
 pub async fn claim_due(
     platform: &Platform,
     channels: &[Channel],
     limit: u64,
     lease: Duration,
 ) -> DomainResult<Vec<ClaimedRow>> {
-    let mut due = delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::Id)
-        .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
-        .filter(delivery::Column::NextAttemptAt.lte(platform.clock.now()));
-    if channels.len() < Channel::ALL.len() {
-        due = due.filter(delivery::Column::Channel.is_in(channels.iter().map(|c| c.as_str())));
+    let mut claimed = Vec::new();
+    for channel in channels {
+        // PostgreSQL: relays claiming at once take different rows instead of
+        // waiting on each other's (SQLite has one writer and ignores this).
+        let due = delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::Id)
+            .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
+            .filter(delivery::Column::Channel.eq(channel.as_str()))
+            .filter(delivery::Column::NextAttemptAt.lte(platform.clock.now()))
+            .order_by_asc(delivery::Column::NextAttemptAt)
+            .limit(limit)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .into_query();
+        let picked = match platform.writer.get_database_backend() {
+            // Picked once: as `IN (…)` PostgreSQL may run the subquery again
+            // for each row it updates, and each run skips the rows the update
+            // already locked, so it would claim more than `limit`. ARRAY(…)
+            // is an init plan, run exactly once.
+            DbBackend::Postgres => Expr::cust_with_exprs(
+                "$1 = ANY(ARRAY $2)",
+                [Expr::col(delivery::Column::Id), Expr::SubQuery(None, Box::new(due.into()))],
+            ),
+            _ => delivery::Column::Id.in_subquery(due),
+        };
+        claimed.extend(claim_where(platform, picked, lease).await?);
     }
-    // PostgreSQL: relays claiming at once take different rows instead of
-    // waiting on each other's (SQLite has one writer and ignores this).
-    let due = due
-        .order_by_asc(delivery::Column::NextAttemptAt)
-        .limit(limit)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .into_query();
-    claim_where(platform, delivery::Column::Id.in_subquery(due), lease).await
+    Ok(claimed)
 }
 
 /// A claimed attempt at a delivery: its id and attempt number. Only the

@@ -170,3 +170,57 @@ async fn a_slow_batch_keeps_its_claims() {
     assert_eq!(delivered.len(), count);
     assert!(delivered.iter().all(|d| d.status == outbox::DeliveryStatus::Sent), "{delivered:?}");
 }
+
+/// Due rows are claimed per channel: a relay whose push stream is full
+/// still claims texts, and takes none of the pushes waiting behind it; a
+/// claim over several channels takes up to its limit from each.
+#[tokio::test]
+async fn claims_take_due_rows_per_channel() {
+    use chrono::Duration;
+    use petbridge_domain::{
+        Scope,
+        services::outbox::{self, Channel, NewDelivery, Purpose},
+    };
+    use sea_orm::TransactionTrait;
+
+    let app = spawn_app().await;
+    let fixture = app.practice("channel-vets").await; // queues its administrator's account email
+    let platform = &app.platform;
+    let scope = Scope { practice_id: fixture.practice.id };
+    let new = |channel: Channel, recipient: &str| NewDelivery {
+        channel,
+        recipient: recipient.into(),
+        subject: None,
+        body: "Clinic closed Friday".into(),
+        data: serde_json::json!({}),
+        reason: "message-center blast".into(),
+        purpose: Purpose::Blast,
+        client_id: None,
+        not_before: None,
+    };
+    let txn = platform.db.begin().await.unwrap();
+    let mut pushes = Vec::new();
+    for n in 0..3 {
+        pushes.push(outbox::enqueue(&txn, platform, scope, new(Channel::Push, &format!("device-{n}"))).await.unwrap());
+    }
+    let text = outbox::enqueue(&txn, platform, scope, new(Channel::Sms, "+15551230000")).await.unwrap();
+    txn.commit().await.unwrap();
+
+    let lease = Duration::minutes(1);
+    let texts = outbox::claim_due(platform, &[Channel::Sms], 10, lease).await.unwrap();
+    assert_eq!(texts.iter().map(|row| row.id).collect::<Vec<_>>(), vec![text], "only the text, not the pushes");
+
+    let two = outbox::claim_due(platform, &[Channel::Push], 2, lease).await.unwrap();
+    assert_eq!(two.len(), 2);
+    assert!(two.iter().all(|row| row.channel == "push" && pushes.contains(&row.id)));
+
+    let mut rest: Vec<String> = outbox::claim_due(platform, &Channel::ALL, 1, lease)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.channel)
+        .collect();
+    rest.sort();
+    assert_eq!(rest, vec!["email", "push"], "one of each channel with rows due: the last push and the account email");
+    assert!(outbox::claim_due(platform, &Channel::ALL, 10, lease).await.unwrap().is_empty(), "every row is claimed");
+}
