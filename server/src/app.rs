@@ -131,6 +131,7 @@ pub async fn start_workers(
     let config = WorkerConfig {
         batch: workers.batch.max(1),
         in_flight: workers.in_flight.max(1),
+        relays: workers.relays,
         readers: workers.readers.max(1),
         poll: Duration::from_millis(workers.poll_interval_ms.max(10)),
         claim_idle: Duration::from_millis(workers.claim_idle_ms.max(100)),

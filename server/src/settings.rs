@@ -114,6 +114,8 @@ pub struct WorkerSettings {
     pub batch: u64,
     /// Sends in flight at once per process.
     pub in_flight: usize,
+    /// Relay loops per process, with Redis (0: this process only reads the streams).
+    pub relays: usize,
     /// Stream reads at once per process (each its own consumer in the group).
     pub readers: usize,
     /// How long a claim on a delivery holds: a stream entry pending this

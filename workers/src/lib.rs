@@ -27,6 +27,10 @@ pub struct WorkerConfig {
     pub batch: u64,
     /// Sends in flight at once.
     pub in_flight: usize,
+    /// Relay loops per process (with Redis): each claims due rows and puts
+    /// them on the streams, two overlapping so one claims while the other's
+    /// entries go to Redis. None makes a process that only reads.
+    pub relays: usize,
     /// Stream workers per process, sharing the sends in flight.
     pub readers: usize,
     /// Rest after an idle or failed step.
@@ -38,9 +42,6 @@ pub struct WorkerConfig {
     /// How often the timed jobs (campaigns, reminders) run.
     pub jobs_interval: Duration,
 }
-
-/// Relay loops per process.
-const RELAYS: usize = 2;
 
 /// Redis for the delivery streams.
 #[derive(Clone)]
@@ -91,9 +92,8 @@ pub async fn spawn(
     let keys = StreamKeys::new(&redis.key_prefix);
     // A claim lasts as long as an entry may sit idle before another worker takes it over.
     let relay = Relay::new(platform.clone(), conn.clone(), keys.clone(), config.batch, config.claim_idle);
-    // Two relay steps overlap: one claims rows while the other's entries go to Redis.
     let mut handles = vec![jobs];
-    for _ in 0..RELAYS {
+    for _ in 0..config.relays {
         handles.push(tokio::spawn(relay.clone().run(shutdown.child_token(), config.poll)));
     }
     let deliverer = Deliverer::new(platform.clone(), providers, config.in_flight, config.claim_idle);
