@@ -29,7 +29,7 @@ pub struct WorkerConfig {
     pub in_flight: usize,
     /// Relay loops per process (with Redis): each claims due rows and puts
     /// them on the streams, two overlapping so one claims while the other's
-    /// entries go to Redis. None makes a process that only reads.
+    /// entries go to Redis. Zero makes a process that only reads.
     pub relays: usize,
     /// Stream workers per process, sharing the sends in flight.
     pub readers: usize,
