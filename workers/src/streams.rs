@@ -131,9 +131,7 @@ impl Relay {
         }
         let rows = outbox::claim_due(&self.platform, &open, self.batch, self.lease).await?;
         if rows.is_empty() {
-            // With a stream full, look again soon, not after a whole idle poll.
-            let backlogged = open.len() < Channel::ALL.len();
-            return Ok(if backlogged { RelayStep::Backlogged } else { RelayStep::Relayed(0) });
+            return Ok(RelayStep::Relayed(0));
         }
         let mut pipe = redis::pipe();
         for row in &rows {
