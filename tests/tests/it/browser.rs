@@ -37,7 +37,7 @@ async fn the_login_page_works_in_a_browser_with_the_printed_credentials() {
     browser.driver.query(By::LinkText("Outbox")).first().await.unwrap().click().await.unwrap();
     let status = "[data-testid=deliveries] tbody tr:first-child [data-role=status]";
     assert_eq!(browser.element(status).await.text().await.unwrap(), "queued");
-    browser.driver.query(By::Css("[data-live-status]")).with_text("Live updates: on").first().await.unwrap();
+    shows(&browser, "[data-live-status]", "Live updates: on").await;
     assert_eq!(app.deliver_all().await.sent, 1);
     let sent = browser.driver.query(By::Css(status)).with_text("sent").first().await;
     assert!(sent.is_ok(), "the badge turns to sent without a reload");
@@ -131,12 +131,12 @@ async fn an_administrator_adds_users_sees_a_lockout_unlocks_it_and_reads_the_log
         .await
         .unwrap();
     browser.element("tr[data-username=mgarcia] .inline-edit button").await.click().await.unwrap();
-    browser.driver.query(By::Css("[data-testid=notice]")).with_text("Saved mgarcia.").first().await.unwrap();
+    shows(&browser, "[data-testid=notice]", "Saved mgarcia.").await;
     shows(&browser, "tr[data-username=mgarcia]", "Administrator").await;
 
     browser.element(&format!("{row} [data-role=unlock]")).await.click().await.unwrap();
     // The page before showed a notice too: wait for this one.
-    browser.driver.query(By::Css("[data-testid=notice]")).with_text("Unlocked tnguyen.").first().await.unwrap();
+    shows(&browser, "[data-testid=notice]", "Unlocked tnguyen.").await;
     // Looked up again until it shows: the page may redraw under a found element.
     shows(&browser, &format!("{row} [data-role=locked]"), "No").await;
 
@@ -166,7 +166,7 @@ async fn an_administrator_adds_users_sees_a_lockout_unlocks_it_and_reads_the_log
     let error = browser.element("[data-testid=form-error]").await.text().await.unwrap();
     assert!(error.contains("too easy to guess"), "{error}");
     change(petbridge_tests::PASSWORD, "lantern meadow copper violin").await;
-    browser.driver.query(By::Css("[data-testid=notice]")).with_text("Password changed.").first().await.unwrap();
+    shows(&browser, "[data-testid=notice]", "Password changed.").await;
     browser.close().await;
 }
 
@@ -195,7 +195,7 @@ async fn a_staff_member_turns_on_two_factor_login_and_logs_in_with_a_code() {
     image::RgbImage::from_pixel(300, 200, image::Rgb([30, 120, 100])).save(&file).unwrap();
     browser.element("input[type=file]").await.send_keys(file.display().to_string()).await.unwrap();
     browser.element("[data-picture-upload] button").await.click().await.unwrap();
-    browser.driver.query(By::Css("[data-testid=notice]")).with_text("Picture saved.").first().await.unwrap();
+    shows(&browser, "[data-testid=notice]", "Picture saved.").await;
     browser.element("[data-testid=picture]").await;
 
     browser.element("[data-testid=two-factor-start]").await.click().await.unwrap();
