@@ -83,6 +83,59 @@ pub struct PushOptions {
     consume_only: bool,
 }
 
+/// CPU seconds used so far by a process (utime + stime of /proc/PID/stat), if readable.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses: utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0) // USER_HZ is 100 on Linux
+}
+
+/// Wall time and the CPU time of this process and of Redis over a timed part:
+/// whether a slower run did more work or waited.
+struct Stopwatch {
+    started: Instant,
+    redis_pid: Option<String>,
+    cpu: (f64, f64),
+}
+
+/// What a [`Stopwatch`] measured.
+struct Spent {
+    wall: Duration,
+    /// CPU seconds of the bench process (workers, fake FCM, SQLite) and of Redis.
+    cpu: (f64, f64),
+}
+
+impl Stopwatch {
+    async fn start(redis_url: &str) -> Self {
+        let redis_pid = async {
+            let mut conn = redis::Client::open(redis_url).ok()?.get_multiplexed_async_connection().await.ok()?;
+            let info: String = redis::cmd("INFO").arg("server").query_async(&mut conn).await.ok()?;
+            info.lines().find_map(|line| line.strip_prefix("process_id:")).map(|pid| pid.trim().to_owned())
+        }
+        .await;
+        let cpu = Self::cpu(redis_pid.as_deref());
+        Self { started: Instant::now(), redis_pid, cpu }
+    }
+
+    fn cpu(redis_pid: Option<&str>) -> (f64, f64) {
+        (cpu_seconds("self").unwrap_or(0.0), redis_pid.and_then(cpu_seconds).unwrap_or(0.0))
+    }
+
+    fn stop(self) -> Spent {
+        let wall = self.started.elapsed();
+        let (process, redis) = Self::cpu(self.redis_pid.as_deref());
+        Spent { wall, cpu: (process - self.cpu.0, redis - self.cpu.1) }
+    }
+}
+
+impl std::fmt::Display for Spent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.2} s (CPU {:.2} s + Redis {:.2} s)", self.wall.as_secs_f64(), self.cpu.0, self.cpu.1)
+    }
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -110,14 +163,14 @@ fn new_push(i: usize) -> NewDelivery {
 }
 
 /// The bare loop: the same v1 messages, prebuilt, POSTed with one pooled client.
-async fn bare_sends(fake: &FakeFcm, count: usize, in_flight: usize) -> anyhow::Result<Duration> {
+async fn bare_sends(fake: &FakeFcm, count: usize, in_flight: usize, redis_url: &str) -> anyhow::Result<Spent> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).tcp_nodelay(true).build()?;
     let url = format!("{}/v1/projects/{}/messages:send", fake.base, fake.project());
     let bearer = format!("Bearer {}", fake.access_token());
     let bodies = (0..count)
         .map(|i| serde_json::to_string(&petbridge_workers::fcm::message(&sample_row(i))))
         .collect::<Result<Vec<String>, _>>()?;
-    let started = Instant::now();
+    let stopwatch = Stopwatch::start(redis_url).await;
     let failures = futures_util::stream::iter(bodies)
         .map(|body| {
             let request = client
@@ -140,9 +193,9 @@ async fn bare_sends(fake: &FakeFcm, count: usize, in_flight: usize) -> anyhow::R
         .filter_map(std::future::ready)
         .collect::<Vec<String>>()
         .await;
-    let elapsed = started.elapsed();
+    let spent = stopwatch.stop();
     anyhow::ensure!(failures.is_empty(), "{} bare sends failed, e.g. {}", failures.len(), failures[0]);
-    Ok(elapsed)
+    Ok(spent)
 }
 
 fn sample_row(i: usize) -> delivery::Model {
@@ -168,7 +221,7 @@ async fn any_queued(platform: &Platform) -> anyhow::Result<bool> {
     let queued = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Id)
-        .filter(delivery::Column::Status.eq("queued"))
+        .filter(outbox::is_queued())
         .into_tuple::<Uuid>()
         .one(&platform.db)
         .await?;
@@ -251,19 +304,20 @@ impl Bench {
     }
 
     /// Commits `count`, then times the workers until every row is sent.
-    async fn drain(&self, providers: Providers, count: usize) -> anyhow::Result<Duration> {
+    async fn drain(&self, providers: Providers, count: usize) -> anyhow::Result<Spent> {
         let scope = self.practice().await?;
         let sent_before = rows_in(&self.platform, "sent").await?;
         commit(&self.platform, scope, count, 0).await?;
-        let started = Instant::now();
+        let redis_url = self.settings.redis.url.as_ref().ok_or_else(|| anyhow!("the bench needs Redis"))?;
+        let stopwatch = Stopwatch::start(redis_url.expose_secret()).await;
         let (stop, handles) = self.workers(providers).await?;
         self.finish(stop, handles, sent_before, count).await?;
-        Ok(started.elapsed())
+        Ok(stopwatch.stop())
     }
 
     /// Commits `count` and relays them all onto the streams, then times
     /// stream workers alone (no relay running) until every row is sent.
-    async fn consume(&self, providers: Providers, count: usize) -> anyhow::Result<Duration> {
+    async fn consume(&self, providers: Providers, count: usize) -> anyhow::Result<Spent> {
         let scope = self.practice().await?;
         let sent_before = rows_in(&self.platform, "sent").await?;
         commit(&self.platform, scope, count, 0).await?;
@@ -282,10 +336,10 @@ impl Bench {
         anyhow::ensure!(relayed == count, "relayed {relayed} of {count} deliveries");
         let mut readers_only = self.settings.clone();
         readers_only.workers.relays = 0;
-        let started = Instant::now();
+        let stopwatch = Stopwatch::start(redis_url.expose_secret()).await;
         let (stop, handles) = self.workers_with(&readers_only, providers).await?;
         self.finish(stop, handles, sent_before, count).await?;
-        Ok(started.elapsed())
+        Ok(stopwatch.stop())
     }
 
     /// Waits until `count` more rows are sent, then stops the workers.
@@ -412,9 +466,11 @@ async fn consume_rates(options: &PushOptions, bench: &Bench) -> anyhow::Result<C
     let (mut bare_rates, mut worker_rates, mut pipeline_rates) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..options.rounds {
         let b = n as f64 / bare_consume(&options.redis, n).await?.as_secs_f64();
-        let w = n as f64 / bench.consume(Providers::dev(), n).await?.as_secs_f64();
-        let p = n as f64 / bench.drain(Providers::dev(), n).await?.as_secs_f64();
-        println!("consume round {round}: bare {b:.0}/s, workers {w:.0}/s, relay and workers {p:.0}/s");
+        let (workers, pipeline) = (bench.consume(Providers::dev(), n).await?, bench.drain(Providers::dev(), n).await?);
+        let (w, p) = (n as f64 / workers.wall.as_secs_f64(), n as f64 / pipeline.wall.as_secs_f64());
+        println!(
+            "consume round {round}: bare {b:.0}/s, workers {w:.0}/s ({workers}), relay and workers {p:.0}/s ({pipeline})"
+        );
         bare_rates.push(b);
         worker_rates.push(w);
         pipeline_rates.push(p);
@@ -439,9 +495,10 @@ pub async fn run(options: PushOptions) -> anyhow::Result<()> {
 
     let (mut bare, mut ours, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..options.rounds {
-        let b = bare_sends(&fake, n, options.in_flight).await?.as_secs_f64();
-        let p = bench.drain(fcm.clone(), n).await?.as_secs_f64();
-        println!("round {round}: bare {b:.2} s, petbridge {p:.2} s ({:.2}×)", p / b);
+        let bare_spent = bare_sends(&fake, n, options.in_flight, &options.redis).await?;
+        let ours_spent = bench.drain(fcm.clone(), n).await?;
+        let (b, p) = (bare_spent.wall.as_secs_f64(), ours_spent.wall.as_secs_f64());
+        println!("round {round}: bare {bare_spent}, petbridge {ours_spent} ({:.2}×)", p / b);
         bare.push(b);
         ours.push(p);
         ratios.push(p / b);

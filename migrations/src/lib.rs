@@ -19,7 +19,7 @@ mod m20261202_000011_relay_index;
 mod m20261202_000012_chat;
 mod m20261202_000013_owner_app;
 mod m20261202_000014_relay_claims;
-mod m20261203_000015_due_by_channel;
+mod m20261203_000015_queued_due;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -42,7 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_chat::Migration),
             Box::new(m20261202_000013_owner_app::Migration),
             Box::new(m20261202_000014_relay_claims::Migration),
-            Box::new(m20261203_000015_due_by_channel::Migration),
+            Box::new(m20261203_000015_queued_due::Migration),
         ]
     }
 }

@@ -344,6 +344,14 @@ pub async fn volumes(
         .await?)
 }
 
+/// `status = 'queued'` with the status written out, not bound: a planner
+/// uses the index of queued rows only when the query names its condition
+/// (SQLite never, PostgreSQL not in a generic plan, for a parameter).
+pub fn is_queued() -> SimpleExpr {
+    use sea_orm::sea_query::ExprTrait as _;
+    Expr::col(delivery::Column::Status).eq(Expr::cust(format!("'{}'", DeliveryStatus::Queued.as_str())))
+}
+
 /// `status = 'queued'` for a statement that picks its rows by id: written as
 /// an expression, which no index covers, so SQLite looks the ids up by key
 /// instead of walking every queued row through a status index (its planner,
@@ -467,8 +475,8 @@ async fn claim_where(platform: &Platform, picked: SimpleExpr, lease: Duration) -
 /// the outbox-table worker's queue when there is no Redis, and what the relay
 /// puts on the streams when there is (the row rides in the entry, so a
 /// worker reading it fresh sends without touching the table again). Each
-/// channel is one range of the due index (status, channel, next attempt), so
-/// claiming texts never walks a push blast waiting behind a full stream.
+/// channel is one range of the index of queued rows (channel, next attempt),
+/// so claiming texts never walks a push blast waiting behind a full stream.
 pub async fn claim_due(
     platform: &Platform,
     channels: &[Channel],
@@ -482,7 +490,7 @@ pub async fn claim_due(
         let due = delivery::Entity::find()
             .select_only()
             .column(delivery::Column::Id)
-            .filter(delivery::Column::Status.eq(DeliveryStatus::Queued.as_str()))
+            .filter(is_queued())
             .filter(delivery::Column::Channel.eq(channel.as_str()))
             .filter(delivery::Column::NextAttemptAt.lte(platform.clock.now()))
             .order_by_asc(delivery::Column::NextAttemptAt)
