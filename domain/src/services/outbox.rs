@@ -354,8 +354,8 @@ pub fn is_queued() -> SimpleExpr {
 
 /// `status = 'queued'` for a statement that picks its rows by id: written as
 /// an expression, which no index covers, so SQLite looks the ids up by key
-/// instead of walking every queued row through a status index (its planner,
-/// without statistics, prefers those, and the walk grows with the table).
+/// instead of walking the index of queued rows (its planner, without
+/// statistics, may prefer that, and the walk grows with the queue).
 fn still_queued() -> SimpleExpr {
     use sea_orm::sea_query::ExprTrait as _;
     Expr::expr(Func::coalesce([Expr::col(delivery::Column::Status), Expr::val("")])).eq(DeliveryStatus::Queued.as_str())
