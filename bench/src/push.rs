@@ -92,11 +92,18 @@ fn cpu_seconds(pid: &str) -> Option<f64> {
     Some(ticks / 100.0) // USER_HZ is 100 on Linux
 }
 
+/// The Redis server's process id (from INFO), to read its CPU time.
+async fn redis_pid(redis_url: &str) -> Option<String> {
+    let mut conn = redis::Client::open(redis_url).ok()?.get_multiplexed_async_connection().await.ok()?;
+    let info: String = redis::cmd("INFO").arg("server").query_async(&mut conn).await.ok()?;
+    info.lines().find_map(|line| line.strip_prefix("process_id:")).map(|pid| pid.trim().to_owned())
+}
+
 /// Wall time and the CPU time of this process and of Redis over a timed part:
 /// whether a slower run did more work or waited.
-struct Stopwatch {
+struct Stopwatch<'a> {
     started: Instant,
-    redis_pid: Option<String>,
+    redis_pid: Option<&'a str>,
     cpu: (f64, f64),
 }
 
@@ -107,16 +114,9 @@ struct Spent {
     cpu: (f64, f64),
 }
 
-impl Stopwatch {
-    async fn start(redis_url: &str) -> Self {
-        let redis_pid = async {
-            let mut conn = redis::Client::open(redis_url).ok()?.get_multiplexed_async_connection().await.ok()?;
-            let info: String = redis::cmd("INFO").arg("server").query_async(&mut conn).await.ok()?;
-            info.lines().find_map(|line| line.strip_prefix("process_id:")).map(|pid| pid.trim().to_owned())
-        }
-        .await;
-        let cpu = Self::cpu(redis_pid.as_deref());
-        Self { started: Instant::now(), redis_pid, cpu }
+impl<'a> Stopwatch<'a> {
+    fn start(redis_pid: Option<&'a str>) -> Self {
+        Self { started: Instant::now(), redis_pid, cpu: Self::cpu(redis_pid) }
     }
 
     fn cpu(redis_pid: Option<&str>) -> (f64, f64) {
@@ -125,7 +125,7 @@ impl Stopwatch {
 
     fn stop(self) -> Spent {
         let wall = self.started.elapsed();
-        let (process, redis) = Self::cpu(self.redis_pid.as_deref());
+        let (process, redis) = Self::cpu(self.redis_pid);
         Spent { wall, cpu: (process - self.cpu.0, redis - self.cpu.1) }
     }
 }
@@ -163,14 +163,14 @@ fn new_push(i: usize) -> NewDelivery {
 }
 
 /// The bare loop: the same v1 messages, prebuilt, POSTed with one pooled client.
-async fn bare_sends(fake: &FakeFcm, count: usize, in_flight: usize, redis_url: &str) -> anyhow::Result<Spent> {
+async fn bare_sends(fake: &FakeFcm, count: usize, in_flight: usize, redis_pid: Option<&str>) -> anyhow::Result<Spent> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).tcp_nodelay(true).build()?;
     let url = format!("{}/v1/projects/{}/messages:send", fake.base, fake.project());
     let bearer = format!("Bearer {}", fake.access_token());
     let bodies = (0..count)
         .map(|i| serde_json::to_string(&petbridge_workers::fcm::message(&sample_row(i))))
         .collect::<Result<Vec<String>, _>>()?;
-    let stopwatch = Stopwatch::start(redis_url).await;
+    let stopwatch = Stopwatch::start(redis_pid);
     let failures = futures_util::stream::iter(bodies)
         .map(|body| {
             let request = client
@@ -249,6 +249,8 @@ async fn wait_all_sent(platform: &Platform, sent_before: u64, total: u64, limit:
 struct Bench {
     settings: Settings,
     platform: Platform,
+    /// Whose CPU time the stopwatch reads beside ours.
+    redis_pid: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -275,7 +277,7 @@ impl Bench {
         settings.bootstrap.demo_practice = false;
         fake.configure(&mut settings);
         let app = Application::build(settings.clone(), Options::default()).await?;
-        Ok(Self { platform: app.platform.clone(), settings, _dir: dir })
+        Ok(Self { platform: app.platform.clone(), settings, redis_pid: redis_pid(&options.redis).await, _dir: dir })
     }
 
     async fn practice(&self) -> anyhow::Result<Scope> {
@@ -308,8 +310,7 @@ impl Bench {
         let scope = self.practice().await?;
         let sent_before = rows_in(&self.platform, "sent").await?;
         commit(&self.platform, scope, count, 0).await?;
-        let redis_url = self.settings.redis.url.as_ref().ok_or_else(|| anyhow!("the bench needs Redis"))?;
-        let stopwatch = Stopwatch::start(redis_url.expose_secret()).await;
+        let stopwatch = Stopwatch::start(self.redis_pid.as_deref());
         let (stop, handles) = self.workers(providers).await?;
         self.finish(stop, handles, sent_before, count).await?;
         Ok(stopwatch.stop())
@@ -336,7 +337,7 @@ impl Bench {
         anyhow::ensure!(relayed == count, "relayed {relayed} of {count} deliveries");
         let mut readers_only = self.settings.clone();
         readers_only.workers.relays = 0;
-        let stopwatch = Stopwatch::start(redis_url.expose_secret()).await;
+        let stopwatch = Stopwatch::start(self.redis_pid.as_deref());
         let (stop, handles) = self.workers_with(&readers_only, providers).await?;
         self.finish(stop, handles, sent_before, count).await?;
         Ok(stopwatch.stop())
@@ -495,7 +496,7 @@ pub async fn run(options: PushOptions) -> anyhow::Result<()> {
 
     let (mut bare, mut ours, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..options.rounds {
-        let bare_spent = bare_sends(&fake, n, options.in_flight, &options.redis).await?;
+        let bare_spent = bare_sends(&fake, n, options.in_flight, bench.redis_pid.as_deref()).await?;
         let ours_spent = bench.drain(fcm.clone(), n).await?;
         let (b, p) = (bare_spent.wall.as_secs_f64(), ours_spent.wall.as_secs_f64());
         println!("round {round}: bare {bare_spent}, petbridge {ours_spent} ({:.2}×)", p / b);
