@@ -235,17 +235,25 @@ async fn rows_in(platform: &Platform, status: &str) -> anyhow::Result<u64> {
 
 /// Waits until no row is left queued (the poll asks whether one is, which
 /// costs the same however many wait and takes little from the workers it
-/// times), then checks every one was sent.
-async fn wait_all_sent(platform: &Platform, sent_before: u64, total: u64, limit: Duration) -> anyhow::Result<()> {
+/// times).
+async fn wait_none_queued(platform: &Platform, limit: Duration) -> anyhow::Result<()> {
     let started = Instant::now();
     while any_queued(platform).await? {
         anyhow::ensure!(started.elapsed() < limit, "not every delivery was sent within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    Ok(())
+}
+
+/// Checks that `total` more rows than `sent_before` are sent.
+async fn check_all_sent(platform: &Platform, sent_before: u64, total: u64) -> anyhow::Result<()> {
     let sent = rows_in(platform, "sent").await? - sent_before;
     anyhow::ensure!(sent == total, "{sent} of {total} deliveries were sent");
     Ok(())
 }
+
+/// How long a drain may take before the bench gives up.
+const DRAIN_LIMIT: Duration = Duration::from_secs(600);
 
 struct Bench {
     settings: Settings,
@@ -313,8 +321,7 @@ impl Bench {
         commit(&self.platform, scope, count, 0).await?;
         let stopwatch = Stopwatch::start(self.redis_pid.as_deref());
         let (stop, handles) = self.workers(providers).await?;
-        self.finish(stop, handles, sent_before, count).await?;
-        Ok(stopwatch.stop())
+        self.finish(stopwatch, stop, handles, sent_before, count).await
     }
 
     /// Commits `count` and relays them all onto the streams, then times
@@ -340,24 +347,29 @@ impl Bench {
         readers_only.workers.relays = 0;
         let stopwatch = Stopwatch::start(self.redis_pid.as_deref());
         let (stop, handles) = self.workers_with(&readers_only, providers).await?;
-        self.finish(stop, handles, sent_before, count).await?;
-        Ok(stopwatch.stop())
+        self.finish(stopwatch, stop, handles, sent_before, count).await
     }
 
-    /// Waits until `count` more rows are sent, then stops the workers.
+    /// Waits until no row is queued and stops the clock there: the workers'
+    /// work is done when the last row is recorded. Stopping them (a blocked
+    /// read answers within `block_ms`) and counting the sent rows (a scan
+    /// that grows with every round's rows) happen after, off the clock.
     async fn finish(
         &self,
+        stopwatch: Stopwatch<'_>,
         stop: CancellationToken,
         handles: Vec<tokio::task::JoinHandle<()>>,
         sent_before: u64,
         count: usize,
-    ) -> anyhow::Result<()> {
-        wait_all_sent(&self.platform, sent_before, count as u64, Duration::from_secs(600)).await?;
+    ) -> anyhow::Result<Spent> {
+        wait_none_queued(&self.platform, DRAIN_LIMIT).await?;
+        let spent = stopwatch.stop();
         stop.cancel();
         for handle in handles {
             let _ = handle.await;
         }
-        Ok(())
+        check_all_sent(&self.platform, sent_before, count as u64).await?;
+        Ok(spent)
     }
 
     /// Paced commits while the workers run: commit → recorded-sent latencies (ms).
@@ -388,11 +400,12 @@ impl Bench {
             let seconds = (*last - *first).num_milliseconds().max(1) as f64 / 1000.0;
             println!("paced commits: {total} in {seconds:.2} s ({:.0}/s)", total as f64 / seconds);
         }
-        wait_all_sent(&self.platform, sent_before, total, Duration::from_secs(600)).await?;
+        wait_none_queued(&self.platform, DRAIN_LIMIT).await?;
         stop.cancel();
         for handle in handles {
             let _ = handle.await;
         }
+        check_all_sent(&self.platform, sent_before, total).await?;
         let rows = delivery::Entity::find()
             .filter(delivery::Column::PracticeId.eq(scope.practice_id))
             .all(&self.platform.db)
