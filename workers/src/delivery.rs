@@ -184,16 +184,16 @@ impl Deliverer {
             })
             .buffer_unordered(batch)
             .collect::<Vec<(delivery::Model, Attempt)>>();
-        let attempts = self.holding(&claims, sends).await;
-        for (row, attempt) in &attempts {
+        let (rows, attempts): (Vec<delivery::Model>, Vec<Attempt>) =
+            self.holding(&claims, sends).await.into_iter().unzip();
+        for (row, attempt) in rows.iter().zip(&attempts) {
             if matches!(attempt.outcome, SendOutcome::Unreachable { .. }) {
                 self.forget_recipient(row).await?;
             }
         }
-        let records: Vec<Attempt> = attempts.iter().map(|(_, attempt)| attempt.clone()).collect();
-        let statuses = outbox::record_outcomes(&self.platform, &records).await?;
+        let statuses = outbox::record_outcomes(&self.platform, &attempts).await?;
         let mut by_practice: std::collections::HashMap<Uuid, Vec<DeliveryState>> = std::collections::HashMap::new();
-        for ((row, attempt), status) in attempts.iter().zip(&statuses) {
+        for ((row, attempt), status) in rows.iter().zip(&attempts).zip(&statuses) {
             by_practice.entry(row.practice_id).or_default().push(DeliveryState {
                 delivery_id: row.id,
                 status: status.as_str().to_owned(),
@@ -207,15 +207,15 @@ impl Deliverer {
                 tracing::warn!(error = %err, %practice_id, "could not publish delivery updates");
             }
         }
-        let delivered = attempts.iter().zip(statuses).map(|((_, attempt), status)| Delivered {
+        let delivered = attempts.into_iter().zip(statuses).map(|(attempt, status)| Delivered {
             id: attempt.id,
             status,
-            error: match &attempt.outcome {
+            error: match attempt.outcome {
                 SendOutcome::Sent { .. } => None,
                 SendOutcome::Retry { error, .. }
                 | SendOutcome::Unreachable { error }
                 | SendOutcome::Invalid { error }
-                | SendOutcome::Skipped { reason: error } => Some(error.clone()),
+                | SendOutcome::Skipped { reason: error } => Some(error),
             },
         });
         Ok(delivered.collect())

@@ -28,7 +28,7 @@ use petbridge_domain::{
 use redis::{
     AsyncCommands,
     aio::ConnectionManager,
-    streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamReadOptions, StreamReadReply},
+    streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamReadOptions},
 };
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -133,17 +133,14 @@ impl Relay {
         if rows.is_empty() {
             return Ok(RelayStep::Relayed(0));
         }
+        let streams = Channel::ALL.map(|channel| (channel, self.keys.stream(channel)));
         let mut pipe = redis::pipe();
         for row in &rows {
             // A row of no known channel goes on the push stream, whose worker
             // refuses it for good with the reason.
             let channel = Channel::parse(&row.channel).unwrap_or(Channel::Push);
-            pipe.xadd(
-                self.keys.stream(channel),
-                "*",
-                &[(FIELD, row.id.to_string().as_str()), (ROW, row.json.as_str())],
-            )
-            .ignore();
+            let stream = streams.iter().find(|(c, _)| *c == channel).map_or(&streams[0].1, |(_, key)| key);
+            pipe.xadd(stream, "*", &[(FIELD, row.id.to_string().as_str()), (ROW, row.json.as_str())]).ignore();
         }
         if let Err(err) = pipe.query_async::<()>(&mut conn).await {
             // Not in Redis after all: due again at once, the attempt not counted.
@@ -333,9 +330,13 @@ impl StreamWorker {
                 .xautoclaim_options(self.keys.stream(channel), GROUP, &self.config.consumer, idle, "0-0", options)
                 .await;
             match reply {
-                Ok(reply) => {
-                    entries.extend(reply.claimed.into_iter().map(|id| Entry::from_stream(channel, id)));
-                }
+                Ok(reply) => entries.extend(reply.claimed.into_iter().map(|id| {
+                    let row = match id.map.get(ROW) {
+                        Some(redis::Value::BulkString(bytes)) => Some(bytes.as_slice()),
+                        _ => None,
+                    };
+                    Entry::new(channel, id.id, row)
+                })),
                 Err(err) if err.code() == Some("NOGROUP") => ensure_groups(&mut conn, &self.keys).await?,
                 Err(err) => return Err(redis_error(err)),
             }
@@ -353,9 +354,9 @@ impl StreamWorker {
         let block = usize::try_from(self.config.block.as_millis()).unwrap_or(1000);
         let options =
             StreamReadOptions::default().group(GROUP, &self.config.consumer).count(self.config.batch).block(block);
-        let reply: redis::RedisResult<Option<StreamReadReply>> = reader.xread_options(&keys, &cursors, &options).await;
+        let reply: redis::RedisResult<redis::Value> = reader.xread_options(&keys, &cursors, &options).await;
         let reply = match reply {
-            Ok(reply) => reply.unwrap_or_default(),
+            Ok(reply) => reply,
             Err(err) if err.code() == Some("NOGROUP") => {
                 let mut conn = self.conn.clone();
                 ensure_groups(&mut conn, &self.keys).await?;
@@ -364,11 +365,11 @@ impl StreamWorker {
             Err(err) => return Err(redis_error(err)),
         };
         let mut entries = Vec::new();
-        for stream in reply.keys {
-            let Some(channel) = Channel::ALL.into_iter().find(|c| self.keys.stream(*c) == stream.key) else {
+        for (key, read) in read_reply(reply) {
+            let Some(channel) = Channel::ALL.into_iter().zip(&keys).find(|(_, k)| **k == key).map(|(c, _)| c) else {
                 continue;
             };
-            entries.extend(stream.ids.into_iter().map(|id| Entry::from_stream(channel, id)));
+            entries.extend(read.into_iter().map(|(entry_id, row)| Entry::new(channel, entry_id, row.as_deref())));
         }
         Ok(entries)
     }
@@ -392,17 +393,103 @@ impl StreamWorker {
 }
 
 impl Entry {
-    fn from_stream(channel: Channel, id: redis::streams::StreamId) -> Self {
-        let row = id
-            .map
-            .get(ROW)
-            .and_then(|value| redis::from_redis_value_ref::<String>(value).ok())
-            .and_then(|json| serde_json::from_str(&json).ok());
-        Self { channel, entry_id: id.id, row }
+    /// An entry of `channel`'s stream, its row read from `row` (the entry's
+    /// ROW field).
+    fn new(channel: Channel, entry_id: String, row: Option<&[u8]>) -> Self {
+        Self { channel, entry_id, row: row.and_then(|json| serde_json::from_slice(json).ok()) }
     }
 
     /// The attempt the relay claimed for this entry.
     fn claim(&self) -> Option<ClaimedAttempt> {
         self.row.as_ref().map(|row| (row.id, row.attempts))
+    }
+}
+
+/// One stream's entries in a read: each entry's id and its ROW field.
+type StreamRead = (String, Vec<(String, Option<Vec<u8>>)>);
+
+/// Takes an XREADGROUP reply apart by value (RESP2 arrays or RESP3 maps).
+/// The redis crate's `StreamReadReply` parses a copy of the whole reply
+/// (every row's bytes copied once more) into a map per entry; a batch of a
+/// thousand rows is most of a read's work.
+fn read_reply(reply: redis::Value) -> Vec<StreamRead> {
+    use redis::Value;
+    fn text(value: Value) -> Option<String> {
+        match value {
+            Value::BulkString(bytes) => String::from_utf8(bytes).ok(),
+            Value::SimpleString(text) => Some(text),
+            _ => None,
+        }
+    }
+    /// `[a, b]` pairs of an array, or the pairs of a map.
+    fn pairs(value: Value) -> Vec<(Value, Value)> {
+        match value {
+            Value::Map(pairs) => pairs,
+            Value::Array(items) => {
+                let mut items = items.into_iter();
+                let mut pairs = Vec::with_capacity(items.len() / 2);
+                while let (Some(a), Some(b)) = (items.next(), items.next()) {
+                    pairs.push((a, b));
+                }
+                pairs
+            }
+            _ => Vec::new(),
+        }
+    }
+    /// A list of `[a, b]` arrays, or a map.
+    fn nested_pairs(value: Value) -> Vec<(Value, Value)> {
+        match value {
+            Value::Map(pairs) => pairs,
+            Value::Array(items) => items.into_iter().flat_map(pairs).collect(),
+            _ => Vec::new(),
+        }
+    }
+    nested_pairs(reply)
+        .into_iter()
+        .filter_map(|(key, entries)| {
+            let Value::Array(entries) = entries else { return None };
+            let entries = entries
+                .into_iter()
+                .filter_map(|entry| {
+                    let mut entry = pairs(entry).into_iter();
+                    let (id, fields) = entry.next()?;
+                    let row = pairs(fields).into_iter().find_map(|(field, value)| match (field, value) {
+                        (Value::BulkString(name), Value::BulkString(row)) if name == ROW.as_bytes() => Some(row),
+                        _ => None,
+                    });
+                    Some((text(id)?, row))
+                })
+                .collect();
+            Some((text(key)?, entries))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use redis::Value;
+
+    use super::*;
+
+    fn bulk(text: &str) -> Value {
+        Value::BulkString(text.as_bytes().to_vec())
+    }
+
+    fn entry(id: &str, row: &str) -> Value {
+        Value::Array(vec![bulk(id), Value::Array(vec![bulk(FIELD), bulk("d-1"), bulk(ROW), bulk(row)])])
+    }
+
+    #[test]
+    fn read_replies_are_taken_apart_in_both_protocols() {
+        let entries = || Value::Array(vec![entry("1-0", "{\"a\":1}"), entry("1-1", "{}")]);
+        let expected = vec![(
+            "s:push".to_owned(),
+            vec![("1-0".to_owned(), Some(b"{\"a\":1}".to_vec())), ("1-1".to_owned(), Some(b"{}".to_vec()))],
+        )];
+        let resp2 = Value::Array(vec![Value::Array(vec![bulk("s:push"), entries()])]);
+        assert_eq!(read_reply(resp2), expected);
+        let resp3 = Value::Map(vec![(bulk("s:push"), entries())]);
+        assert_eq!(read_reply(resp3), expected);
+        assert!(read_reply(Value::Nil).is_empty());
     }
 }

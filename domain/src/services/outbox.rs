@@ -483,13 +483,21 @@ pub async fn claim_due(
     limit: u64,
     lease: Duration,
 ) -> DomainResult<Vec<ClaimedRow>> {
+    use sea_orm::sea_query::ExprTrait as _;
+    let backend = platform.writer.get_database_backend();
     let mut claimed = Vec::new();
     for channel in channels {
+        // On SQLite rows are picked by rowid, the table's own key: by id each
+        // claimed row would cost a search of the id index first.
+        let key = match backend {
+            DbBackend::Postgres => Expr::col(delivery::Column::Id),
+            _ => Expr::cust("rowid"),
+        };
         // PostgreSQL: relays claiming at once take different rows instead of
         // waiting on each other's (SQLite has one writer and ignores this).
         let due = delivery::Entity::find()
             .select_only()
-            .column(delivery::Column::Id)
+            .expr(key.clone())
             .filter(is_queued())
             .filter(delivery::Column::Channel.eq(channel.as_str()))
             .filter(delivery::Column::NextAttemptAt.lte(platform.clock.now()))
@@ -497,7 +505,7 @@ pub async fn claim_due(
             .limit(limit)
             .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
             .into_query();
-        let picked = match platform.writer.get_database_backend() {
+        let picked = match backend {
             // Picked once: as `IN (…)` PostgreSQL may run the subquery again
             // for each row it updates, and each run skips the rows the update
             // already locked, so it would claim more than `limit`. ARRAY(…)
@@ -506,7 +514,7 @@ pub async fn claim_due(
                 "$1 = ANY(ARRAY $2)",
                 [Expr::col(delivery::Column::Id), Expr::SubQuery(None, Box::new(due.into()))],
             ),
-            _ => delivery::Column::Id.in_subquery(due),
+            _ => key.in_subquery(due),
         };
         claimed.extend(claim_where(platform, picked, lease).await?);
     }
@@ -650,29 +658,28 @@ pub async fn record_outcomes(platform: &Platform, attempts: &[Attempt]) -> Domai
     let mut statements = Vec::new();
     let mut sent: BTreeMap<(&str, i32), Vec<(Uuid, &str)>> = BTreeMap::new();
     for attempt in attempts {
-        let update = delivery::Entity::update_many()
-            .col_expr(delivery::Column::Provider, Expr::value(attempt.provider))
-            .col_expr(delivery::Column::Status, Expr::value(attempt.status().as_str()))
-            .filter(delivery::Column::Id.eq(attempt.id))
-            .filter(delivery::Column::Attempts.eq(attempt.number));
-        let update = match &attempt.outcome {
+        let error = match &attempt.outcome {
             SendOutcome::Sent { provider_id } => {
                 sent.entry((attempt.provider, attempt.number)).or_default().push((attempt.id, provider_id));
                 continue;
             }
-            SendOutcome::Retry { error, retry_after } if attempt.status() == DeliveryStatus::Queued => {
-                update.col_expr(delivery::Column::LastError, Expr::value(error.clone())).col_expr(
-                    delivery::Column::NextAttemptAt,
-                    Expr::value(now + backoff(attempt.number, *retry_after, attempt.jitter)),
-                )
-            }
             SendOutcome::Retry { error, .. }
             | SendOutcome::Unreachable { error }
             | SendOutcome::Invalid { error }
-            | SendOutcome::Skipped { reason: error } => {
-                update.col_expr(delivery::Column::LastError, Expr::value(error.clone()))
-            }
+            | SendOutcome::Skipped { reason: error } => error,
         };
+        let mut update = delivery::Entity::update_many()
+            .col_expr(delivery::Column::Provider, Expr::value(attempt.provider))
+            .col_expr(delivery::Column::Status, Expr::value(attempt.status().as_str()))
+            .col_expr(delivery::Column::LastError, Expr::value(error.clone()))
+            .filter(delivery::Column::Id.eq(attempt.id))
+            .filter(delivery::Column::Attempts.eq(attempt.number));
+        if let SendOutcome::Retry { retry_after, .. } = &attempt.outcome
+            && attempt.status() == DeliveryStatus::Queued
+        {
+            let next = now + backoff(attempt.number, *retry_after, attempt.jitter);
+            update = update.col_expr(delivery::Column::NextAttemptAt, Expr::value(next));
+        }
         statements.push(backend.build(&update.into_query()));
     }
     for ((provider, number), rows) in sent {
