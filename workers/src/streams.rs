@@ -2,17 +2,18 @@
 //! one stream per channel, and workers in one consumer group send them.
 //!
 //! The database stays the source of truth. The relay claims each row as it
-//! relays it (its attempt counted, a lease taken) and puts the claimed row in
-//! the entry, so a worker reading the entry soon after sends it without
-//! touching the table, and writes the row once more: how the attempt went,
-//! recorded only while that attempt is still the row's latest claim. An
-//! entry is acknowledged once its row records the attempt; a worker killed
-//! mid-send leaves it pending, and another worker takes it over when it has
-//! been idle too long (XAUTOCLAIM) and claims its row again. Whatever Redis
-//! loses (a flush, a restart without persistence, a relay dying before its
-//! XADD) is claimed and relayed again once its lease runs out. The relay
-//! stops filling a stream that holds a few batches already, so entries are
-//! read well within their lease.
+//! relays it (its attempt counted, a lease taken) and puts the claimed rows
+//! in the entries, up to `ROWS_PER_ENTRY` an entry, so a worker reading an
+//! entry soon after sends its rows without touching the table, and writes
+//! each row once more: how the attempt went, recorded only while that
+//! attempt is still the row's latest claim. An entry is acknowledged once
+//! its rows record their attempts; a worker killed mid-send leaves it
+//! pending, and another worker takes it over when it has been idle too long
+//! (XAUTOCLAIM) and claims its rows again (those recorded since are left
+//! alone). Whatever Redis loses (a flush, a restart without persistence, a
+//! relay dying before its XADD) is claimed and relayed again once its lease
+//! runs out. The relay stops filling a stream that holds a few batches
+//! already, so entries are read well within their lease.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -38,11 +39,16 @@ use crate::delivery::{Deliverer, StepOutcome};
 /// The consumer group every worker joins.
 const GROUP: &str = "workers";
 
-/// The field of an entry that names the delivery.
+/// The field of a dead letter that names the delivery.
 const FIELD: &str = "delivery";
 
-/// The field of an entry that holds the claimed row (JSON).
-const ROW: &str = "row";
+/// The field of an entry that holds its claimed rows (a JSON array).
+const ROWS: &str = "rows";
+
+/// Rows an entry carries at most. Redis and both ends of its connection pay
+/// far more per entry and per command than per byte, so rows travel in
+/// groups; an entry is acknowledged once every row in it is recorded.
+const ROWS_PER_ENTRY: usize = 64;
 
 /// Batches a stream may hold unread before the relay waits for the workers.
 const BACKLOG_BATCHES: u64 = 8;
@@ -133,14 +139,17 @@ impl Relay {
         if rows.is_empty() {
             return Ok(RelayStep::Relayed(0));
         }
-        let streams = Channel::ALL.map(|channel| (channel, self.keys.stream(channel)));
         let mut pipe = redis::pipe();
-        for row in &rows {
+        // The claim returns each channel's rows together.
+        for same_channel in rows.chunk_by(|a, b| a.channel == b.channel) {
             // A row of no known channel goes on the push stream, whose worker
             // refuses it for good with the reason.
-            let channel = Channel::parse(&row.channel).unwrap_or(Channel::Push);
-            let stream = streams.iter().find(|(c, _)| *c == channel).map_or(&streams[0].1, |(_, key)| key);
-            pipe.xadd(stream, "*", &[(FIELD, row.id.to_string().as_str()), (ROW, row.json.as_str())]).ignore();
+            let channel = Channel::parse(&same_channel[0].channel).unwrap_or(Channel::Push);
+            let stream = self.keys.stream(channel);
+            for group in same_channel.chunks(ROWS_PER_ENTRY) {
+                let json: Vec<&str> = group.iter().map(|row| row.json.as_str()).collect();
+                pipe.xadd(&stream, "*", &[(ROWS, format!("[{}]", json.join(",")))]).ignore();
+            }
         }
         if let Err(err) = pipe.query_async::<()>(&mut conn).await {
             // Not in Redis after all: due again at once, the attempt not counted.
@@ -172,7 +181,7 @@ impl Relay {
             // Set last: a relay that dies before this repeats the recovery.
             let () = conn.set(self.keys.sentinel(), Uuid::new_v4().to_string()).await.map_err(redis_error)?;
         }
-        let room = self.batch * BACKLOG_BATCHES;
+        let room = (self.batch * BACKLOG_BATCHES).div_ceil(ROWS_PER_ENTRY as u64);
         Ok(Channel::ALL.into_iter().zip(lengths).filter(|(_, length)| **length < room).map(|(c, _)| c).collect())
     }
 
@@ -229,9 +238,9 @@ pub struct StreamWorker {
 struct Entry {
     channel: Channel,
     entry_id: String,
-    /// The row as the relay claimed it (none in a malformed entry, which is
-    /// only acknowledged: its row, if any, is claimed again when its lease runs out).
-    row: Option<delivery::Model>,
+    /// The rows as the relay claimed them (none in a malformed entry, which
+    /// is only acknowledged: its rows are claimed again when their leases run out).
+    rows: Vec<delivery::Model>,
 }
 
 impl StreamWorker {
@@ -252,21 +261,22 @@ impl StreamWorker {
     /// row says how the attempt went.
     pub async fn step(&self) -> DomainResult<StepOutcome> {
         let taken_over = self.claim_idle().await?;
-        let (entries, rows) = if taken_over.is_empty() {
+        let (entries, read, rows) = if taken_over.is_empty() {
             let mut entries = self.read_new().await?;
+            let read = entries.iter().map(|entry| entry.rows.len()).sum();
             let rows = self.still_claimed(&mut entries).await?;
-            (entries, rows)
+            (entries, read, rows)
         } else {
             // Their worker went silent, maybe mid-send: claim each row again
             // (a new attempt), unless it was claimed or recorded since.
-            let claims: Vec<ClaimedAttempt> = taken_over.iter().filter_map(Entry::claim).collect();
+            let claims: Vec<ClaimedAttempt> = taken_over.iter().flat_map(Entry::claims).collect();
             let rows = self.deliverer.claim_relayed(&claims).await?;
-            (taken_over, rows)
+            (taken_over, claims.len(), rows)
         };
         if entries.is_empty() {
             return Ok(StepOutcome::default());
         }
-        let stale = entries.len() - rows.len();
+        let stale = read - rows.len();
         let delivered = self.deliverer.deliver(rows).await?;
         let mut outcome = StepOutcome::tally(&delivered);
         outcome.stale += stale;
@@ -301,7 +311,7 @@ impl StreamWorker {
         let now = self.platform.clock.now();
         let (mut rows, waited): (Vec<delivery::Model>, Vec<delivery::Model>) = entries
             .iter_mut()
-            .filter_map(|entry| entry.row.take())
+            .flat_map(|entry| std::mem::take(&mut entry.rows))
             .partition(|row| row.next_attempt_at - now > self.deliverer.lease() * 2 / 3);
         if !waited.is_empty() {
             let claims: Vec<ClaimedAttempt> = waited.iter().map(|row| (row.id, row.attempts)).collect();
@@ -325,17 +335,17 @@ impl StreamWorker {
         let idle = usize::try_from(self.config.claim_idle.as_millis()).unwrap_or(usize::MAX);
         let mut entries = Vec::new();
         for channel in Channel::ALL {
-            let options = StreamAutoClaimOptions::default().count(self.config.batch);
+            let options = StreamAutoClaimOptions::default().count(self.entries_a_step());
             let reply: redis::RedisResult<StreamAutoClaimReply> = conn
                 .xautoclaim_options(self.keys.stream(channel), GROUP, &self.config.consumer, idle, "0-0", options)
                 .await;
             match reply {
                 Ok(reply) => entries.extend(reply.claimed.into_iter().map(|id| {
-                    let row = match id.map.get(ROW) {
+                    let rows = match id.map.get(ROWS) {
                         Some(redis::Value::BulkString(bytes)) => Some(bytes.as_slice()),
                         _ => None,
                     };
-                    Entry::new(channel, id.id, row)
+                    Entry::new(channel, id.id, rows)
                 })),
                 Err(err) if err.code() == Some("NOGROUP") => ensure_groups(&mut conn, &self.keys).await?,
                 Err(err) => return Err(redis_error(err)),
@@ -353,7 +363,7 @@ impl StreamWorker {
         let cursors = [">"; Channel::ALL.len()];
         let block = usize::try_from(self.config.block.as_millis()).unwrap_or(1000);
         let options =
-            StreamReadOptions::default().group(GROUP, &self.config.consumer).count(self.config.batch).block(block);
+            StreamReadOptions::default().group(GROUP, &self.config.consumer).count(self.entries_a_step()).block(block);
         let reply: redis::RedisResult<redis::Value> = reader.xread_options(&keys, &cursors, &options).await;
         let reply = match reply {
             Ok(reply) => reply,
@@ -369,9 +379,16 @@ impl StreamWorker {
             let Some(channel) = Channel::ALL.into_iter().zip(&keys).find(|(_, k)| **k == key).map(|(c, _)| c) else {
                 continue;
             };
-            entries.extend(read.into_iter().map(|(entry_id, row)| Entry::new(channel, entry_id, row.as_deref())));
+            entries.extend(read.into_iter().map(|(entry_id, rows)| Entry::new(channel, entry_id, rows.as_deref())));
         }
         Ok(entries)
+    }
+
+    /// Entries read a step: as many as a batch of rows fills, so a reader
+    /// never holds more than a batch (a relay's entries hold no more rows
+    /// than its batch).
+    fn entries_a_step(&self) -> usize {
+        (self.config.batch / ROWS_PER_ENTRY).max(1)
     }
 
     /// Steps until `shutdown`; a failing step rests `poll` before the next.
@@ -393,19 +410,20 @@ impl StreamWorker {
 }
 
 impl Entry {
-    /// An entry of `channel`'s stream, its row read from `row` (the entry's
-    /// ROW field).
-    fn new(channel: Channel, entry_id: String, row: Option<&[u8]>) -> Self {
-        Self { channel, entry_id, row: row.and_then(|json| serde_json::from_slice(json).ok()) }
+    /// An entry of `channel`'s stream, its rows read from `rows` (the
+    /// entry's ROWS field).
+    fn new(channel: Channel, entry_id: String, rows: Option<&[u8]>) -> Self {
+        let rows = rows.and_then(|json| serde_json::from_slice(json).ok()).unwrap_or_default();
+        Self { channel, entry_id, rows }
     }
 
-    /// The attempt the relay claimed for this entry.
-    fn claim(&self) -> Option<ClaimedAttempt> {
-        self.row.as_ref().map(|row| (row.id, row.attempts))
+    /// The attempts the relay claimed for this entry's rows.
+    fn claims(&self) -> impl Iterator<Item = ClaimedAttempt> + '_ {
+        self.rows.iter().map(|row| (row.id, row.attempts))
     }
 }
 
-/// One stream's entries in a read: each entry's id and its ROW field.
+/// One stream's entries in a read: each entry's id and its ROWS field.
 type StreamRead = (String, Vec<(String, Option<Vec<u8>>)>);
 
 /// Takes an XREADGROUP reply apart by value (RESP2 arrays or RESP3 maps).
@@ -454,7 +472,7 @@ fn read_reply(reply: redis::Value) -> Vec<StreamRead> {
                     let mut entry = pairs(entry).into_iter();
                     let (id, fields) = entry.next()?;
                     let row = pairs(fields).into_iter().find_map(|(field, value)| match (field, value) {
-                        (Value::BulkString(name), Value::BulkString(row)) if name == ROW.as_bytes() => Some(row),
+                        (Value::BulkString(name), Value::BulkString(rows)) if name == ROWS.as_bytes() => Some(rows),
                         _ => None,
                     });
                     Some((text(id)?, row))
@@ -476,7 +494,7 @@ mod tests {
     }
 
     fn entry(id: &str, row: &str) -> Value {
-        Value::Array(vec![bulk(id), Value::Array(vec![bulk(FIELD), bulk("d-1"), bulk(ROW), bulk(row)])])
+        Value::Array(vec![bulk(id), Value::Array(vec![bulk("other"), bulk("x"), bulk(ROWS), bulk(row)])])
     }
 
     #[test]
