@@ -426,10 +426,9 @@ impl Entry {
 /// One stream's entries in a read: each entry's id and its ROWS field.
 type StreamRead = (String, Vec<(String, Option<Vec<u8>>)>);
 
-/// Takes an XREADGROUP reply apart by value (RESP2 arrays or RESP3 maps).
-/// The redis crate's `StreamReadReply` parses a copy of the whole reply
-/// (every row's bytes copied once more) into a map per entry; a batch of a
-/// thousand rows is most of a read's work.
+/// Takes an XREADGROUP reply apart by value (RESP2 arrays or RESP3 maps):
+/// the redis crate's `StreamReadReply` parses a copy of the whole reply
+/// (every row's bytes copied once more) into a map per entry.
 fn read_reply(reply: redis::Value) -> Vec<StreamRead> {
     use redis::Value;
     fn text(value: Value) -> Option<String> {
