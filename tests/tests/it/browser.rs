@@ -343,6 +343,26 @@ async fn shows(browser: &Browser, css: &str, text: &str) {
     }
 }
 
+/// Clicks the element matching `css`. A list the page redraws as frames
+/// arrive can replace the element between finding and clicking it: find it
+/// again until the deadline.
+async fn click(browser: &Browser, css: &str) {
+    use thirtyfour::error::WebDriverErrorInner;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match browser.element(css).await.click().await {
+            Ok(()) => return,
+            Err(err)
+                if matches!(err.as_inner(), WebDriverErrorInner::StaleElementReference(_))
+                    && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(err) => panic!("could not click {css}: {err}"),
+        }
+    }
+}
+
 #[tokio::test]
 async fn staff_answer_an_owner_in_the_chat_page_and_see_typing_and_read_state() {
     use serde_json::json;
@@ -361,7 +381,7 @@ async fn staff_answer_an_owner_in_the_chat_page_and_see_typing_and_read_state() 
     browser.driver.query(By::LinkText("Chat")).first().await.unwrap().click().await.unwrap();
     let item = format!("[data-testid=inbox] li[data-conversation-id='{conversation}']");
     shows(&browser, &format!("{item} [data-role=unread]"), "1").await;
-    browser.element(&format!("{item} a")).await.click().await.unwrap();
+    click(&browser, &format!("{item} a")).await;
     shows(&browser, "[data-testid=messages] li.owner", "Is Mochi's food in?").await;
     let read = owner.next_of("read").await;
     assert_eq!((read["by"].clone(), read["seq"].clone()), (json!("staff"), json!(1)));
@@ -391,13 +411,20 @@ async fn staff_answer_an_owner_in_the_chat_page_and_see_typing_and_read_state() 
     assert!(browser.element("[data-testid=typing]").await.text().await.unwrap().is_empty(), "a message ends typing");
 
     // Closing it shows at once; the stored history matches what the page shows.
-    browser.element("[data-testid=toggle-status]").await.click().await.unwrap();
+    click(&browser, "[data-testid=toggle-status]").await;
     shows(&browser, "[data-testid=conversation-status]", "closed").await;
-    let mut shown = Vec::new();
-    for li in browser.driver.find_all(By::Css("[data-testid=messages] li[data-seq]")).await.unwrap() {
-        shown.push(li.attr("data-seq").await.unwrap().unwrap_or_default());
-    }
-    assert_eq!(shown, ["1", "2", "3"]);
+    // Read in one script: the list may be redrawn between reads of its items.
+    let shown = browser
+        .driver
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=messages] li[data-seq]')].map(li => li.dataset.seq)",
+            Vec::new(),
+        )
+        .await
+        .unwrap()
+        .json()
+        .clone();
+    assert_eq!(shown, json!(["1", "2", "3"]));
     browser.close().await;
 }
 
