@@ -163,19 +163,30 @@ pub struct Application {
 /// Connects to the database named in settings, within the connect timeout,
 /// with an error that says what was tried and what to fix.
 pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    connect_pool(settings, settings.database.max_connections).await
+    connect_pool(settings, settings.database.max_connections, None).await
 }
+
+/// What the SQLite writer keeps in memory (KiB): a row claimed for the
+/// streams is recorded several batches later, and in SQLite's default 2 MiB
+/// its pages had been dropped by then and were read back from the WAL.
+const WRITER_CACHE_KIB: u32 = 16 * 1024;
 
 /// The connection for [`Platform::writer`]: a pool of one on SQLite, the
 /// main pool itself on PostgreSQL.
 async fn connect_writer(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<DatabaseConnection> {
     match db.get_database_backend() {
-        sea_orm::DbBackend::Sqlite => connect_pool(settings, 1).await,
+        sea_orm::DbBackend::Sqlite => connect_pool(settings, 1, Some(WRITER_CACHE_KIB)).await,
         _ => Ok(db.clone()),
     }
 }
 
-async fn connect_pool(settings: &Settings, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+/// A pool of `max_connections`; on SQLite each connection caches `cache_kib`
+/// of pages, or SQLite's default.
+async fn connect_pool(
+    settings: &Settings,
+    max_connections: u32,
+    cache_kib: Option<u32>,
+) -> anyhow::Result<DatabaseConnection> {
     let url = settings.database.url.expose_secret();
     let shown = redact_url(&settings.database.url);
     let timeout = Duration::from_secs(settings.database.connect_timeout_seconds.max(1));
@@ -195,12 +206,20 @@ async fn connect_pool(settings: &Settings, max_connections: u32) -> anyhow::Resu
         // use is known good: ping only those idle long enough for a proxy or
         // the server to have dropped them, instead of a round trip per query.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
-        .map_sqlx_sqlite_opts(|opts| {
+        .map_sqlx_sqlite_opts(move |opts| {
             let pragmas = crate::sqlite_checkpoints::PRAGMAS;
+            let opts = match cache_kib {
+                Some(kib) => opts.pragma("cache_size", format!("-{kib}")),
+                None => opts,
+            };
             pragmas.iter().fold(
                 opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                    .foreign_keys(true),
+                    .foreign_keys(true)
+                    // Rows wait for the caller in a bounded channel: with the
+                    // default 50, a claim returning a batch of 1,024 rows woke
+                    // the database thread once for every row taken after the 50th.
+                    .row_buffer_size(4096),
                 |opts, (pragma, value)| opts.pragma(*pragma, *value),
             )
         })
