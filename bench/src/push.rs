@@ -83,6 +83,11 @@ pub struct PushOptions {
     /// the table is not written.
     #[arg(long)]
     consume_only: bool,
+    /// Run only rounds of the bare loop against the same sends through our
+    /// FCM provider (no outbox, no Redis) and print them: how much of the
+    /// total is the send path itself. The table is not written.
+    #[arg(long)]
+    provider_only: bool,
 }
 
 /// CPU seconds used so far by a process (utime + stime of /proc/PID/stat), if readable.
@@ -99,6 +104,15 @@ async fn redis_pid(redis_url: &str) -> Option<String> {
     let mut conn = redis::Client::open(redis_url).ok()?.get_multiplexed_async_connection().await.ok()?;
     let info: String = redis::cmd("INFO").arg("server").query_async(&mut conn).await.ok()?;
     info.lines().find_map(|line| line.strip_prefix("process_id:")).map(|pid| pid.trim().to_owned())
+}
+
+/// With `BENCH_MARKS` set, prints when a timed part starts and stops on the
+/// monotonic clock (Linux's `Instant` shows it), so a profile recorded with
+/// `perf record -k CLOCK_MONOTONIC` can be cut to it with `perf report --time`.
+fn mark(what: &str) {
+    if std::env::var_os("BENCH_MARKS").is_some() {
+        eprintln!("MARK {what} {:?}", Instant::now());
+    }
 }
 
 /// Wall time and the CPU time of this process and of Redis over a timed part:
@@ -118,6 +132,7 @@ struct Spent {
 
 impl<'a> Stopwatch<'a> {
     fn start(redis_pid: Option<&'a str>) -> Self {
+        mark("start");
         Self { started: Instant::now(), redis_pid, cpu: Self::cpu(redis_pid) }
     }
 
@@ -126,6 +141,7 @@ impl<'a> Stopwatch<'a> {
     }
 
     fn stop(self) -> Spent {
+        mark("stop");
         let wall = self.started.elapsed();
         let (process, redis) = Self::cpu(self.redis_pid);
         Spent { wall, cpu: (process - self.cpu.0, redis - self.cpu.1) }
@@ -197,6 +213,27 @@ async fn bare_sends(fake: &FakeFcm, count: usize, in_flight: usize, redis_pid: O
         .await;
     let spent = stopwatch.stop();
     anyhow::ensure!(failures.is_empty(), "{} bare sends failed, e.g. {}", failures.len(), failures[0]);
+    Ok(spent)
+}
+
+/// The same sends through a provider (ours: token, message, request,
+/// answer read), rows prebuilt, `in_flight` at a time.
+async fn provider_sends(
+    provider: &dyn petbridge_domain::ports::DeliveryProvider,
+    count: usize,
+    in_flight: usize,
+    redis_pid: Option<&str>,
+) -> anyhow::Result<Spent> {
+    let rows: Vec<delivery::Model> = (0..count).map(sample_row).collect();
+    let stopwatch = Stopwatch::start(redis_pid);
+    let failures = futures_util::stream::iter(&rows)
+        .map(|row| provider.send(row))
+        .buffer_unordered(in_flight)
+        .filter(|outcome| std::future::ready(!matches!(outcome, petbridge_domain::ports::SendOutcome::Sent { .. })))
+        .count()
+        .await;
+    let spent = stopwatch.stop();
+    anyhow::ensure!(failures == 0, "{failures} provider sends failed");
     Ok(spent)
 }
 
@@ -508,6 +545,15 @@ pub async fn run(options: PushOptions) -> anyhow::Result<()> {
         return Ok(());
     }
     let fcm = petbridge::app::providers(&bench.settings)?;
+    if options.provider_only {
+        for round in 0..options.rounds {
+            let bare = bare_sends(&fake, n, options.in_flight, bench.redis_pid.as_deref()).await?;
+            let ours = provider_sends(fcm.push.as_ref(), n, options.in_flight, bench.redis_pid.as_deref()).await?;
+            let ratio = ours.wall.as_secs_f64() / bare.wall.as_secs_f64();
+            println!("provider round {round}: bare {bare}, provider {ours} ({ratio:.2}×)");
+        }
+        return Ok(());
+    }
 
     let (mut bare, mut ours, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..options.rounds {
