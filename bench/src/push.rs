@@ -177,6 +177,7 @@ fn new_push(i: usize) -> NewDelivery {
         purpose: Purpose::Blast,
         client_id: None,
         not_before: None,
+        sealed: None,
     }
 }
 

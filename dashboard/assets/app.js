@@ -1,5 +1,13 @@
 // Shows every <time datetime> under `root` in the reader's own time zone.
 const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+// Text people typed (names, messages) in an element of its own direction:
+// a right-to-left override inside it cannot reverse what follows it.
+function isolated(text) {
+  const bdi = document.createElement("bdi");
+  bdi.textContent = text;
+  return bdi;
+}
+
 function localTimes(root) {
   for (const el of root.querySelectorAll("time[datetime]")) {
     const when = new Date(el.getAttribute("datetime"));
@@ -110,8 +118,10 @@ class ChatPage {
   }
 
   async api(path, options = {}) {
-    const headers = { "x-csrf-token": this.csrf, ...(options.headers || {}) };
-    const response = await fetch(`/api/dashboard/v1${path}`, { ...options, headers });
+    const response = await withApproval((approval) => {
+      const headers = { "x-csrf-token": this.csrf, ...(options.headers || {}), ...approval };
+      return fetch(`/api/dashboard/v1${path}`, { ...options, headers });
+    });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(body.detail || body.title || `request failed (${response.status})`);
     return body;
@@ -173,7 +183,7 @@ class ChatPage {
           this.open(c.id).catch((err) => this.error(err.message));
         });
         const name = document.createElement("strong");
-        name.textContent = item.client_name || "Client";
+        name.append(isolated(item.client_name || "Client"));
         a.append(name);
         if (item.has_personal_note) {
           const note = document.createElement("span");
@@ -192,7 +202,7 @@ class ChatPage {
         const preview = document.createElement("span");
         preview.className = "preview";
         const last = item.last_message;
-        preview.textContent = last ? `${last.author === "staff" ? "You: " : ""}${last.body || "📷 Picture"}` : "";
+        if (last) preview.append(last.author === "staff" ? "You: " : "", isolated(last.body || "📷 Picture"));
         a.append(preview);
         li.append(a);
         return li;
@@ -236,7 +246,7 @@ class ChatPage {
     this.conversation = conversation;
     this.pane.hidden = false;
     const link = this.el("client-link");
-    link.textContent = this.names.get(this.selected) || "Client";
+    link.replaceChildren(isolated(this.names.get(this.selected) || "Client"));
     link.href = `/dashboard/clients/${conversation.client_id}`;
     const status = this.el("status");
     status.textContent = conversation.status;
@@ -251,7 +261,7 @@ class ChatPage {
     const li = document.createElement("li");
     li.className = message.author;
     li.dataset.seq = message.seq;
-    if (message.body) li.append(document.createTextNode(message.body));
+    if (message.body) li.append(isolated(message.body));
     if (message.attachment_id) {
       const img = document.createElement("img");
       img.src = `/api/dashboard/v1/conversations/${message.conversation_id}/attachments/${message.attachment_id}`;
@@ -263,7 +273,7 @@ class ChatPage {
     const time = document.createElement("time");
     time.setAttribute("datetime", message.created_at);
     time.textContent = message.created_at;
-    meta.append(`${message.author_name}${message.channel === "sms" ? " (text)" : ""} · `, time);
+    meta.append(isolated(message.author_name), `${message.channel === "sms" ? " (text)" : ""} · `, time);
     li.append(meta);
     localTimes(li);
     return li;
@@ -333,7 +343,7 @@ class ChatPage {
     const li = document.createElement("li");
     li.className = "staff pending";
     li.dataset.clientId = id;
-    li.textContent = body || "📷 Picture";
+    li.append(isolated(body || "📷 Picture"));
     this.list.append(li);
     this.list.scrollTop = this.list.scrollHeight;
     textarea.value = "";
@@ -410,7 +420,7 @@ class ChatPage {
         break;
       case "typing":
         if (event.conversation_id === this.selected && event.by === "owner") {
-          this.el("typing").textContent = `${event.name} is typing…`;
+          this.el("typing").replaceChildren(isolated(event.name), " is typing…");
           clearTimeout(this.typingTimer);
           this.typingTimer = setTimeout(() => (this.el("typing").textContent = ""), 5000);
         }
@@ -479,6 +489,60 @@ document.addEventListener("submit", async (event) => {
   }
 });
 
+// An action above the signed-in level: a manager approves it in place with
+// their own credentials (the staff member stays signed in). The API checks
+// them as a login (wrong ones count against the manager's account) and logs
+// both names. Resolves to the override headers, or null when cancelled.
+function askApproval(refused) {
+  return new Promise((resolve) => {
+    const dialog = document.createElement("dialog");
+    dialog.className = "override";
+    dialog.dataset.testid = "override";
+    dialog.innerHTML = `<form method="dialog" class="stack">
+        <h2>A manager's approval</h2>
+        <p class="muted">This needs a higher security level. A manager or administrator can approve it here with their own user name and password; you stay signed in.</p>
+        <p class="error-text" data-role="refused" hidden>Not approved: check the user name, password and code, or ask another manager.</p>
+        <label>Their user name <input name="username" autocomplete="off" required></label>
+        <label>Their password <input name="password" type="password" autocomplete="off" required></label>
+        <label>Their authenticator code, if they use one <input name="code" inputmode="numeric" autocomplete="one-time-code"></label>
+        <div class="toolbar"><button type="submit" class="primary" value="approve">Approve</button> <button type="button" data-role="cancel">Cancel</button></div>
+      </form>`;
+    dialog.querySelector("[data-role=refused]").hidden = !refused;
+    const form = dialog.querySelector("form");
+    const done = (value) => {
+      dialog.close();
+      dialog.remove();
+      resolve(value);
+    };
+    dialog.querySelector("[data-role=cancel]").addEventListener("click", () => done(null));
+    dialog.addEventListener("cancel", () => done(null));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const headers = { "x-override-username": form.username.value, "x-override-password": form.password.value };
+      if (form.code.value.trim()) headers["x-override-code"] = form.code.value.trim();
+      done(headers);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    form.username.focus();
+  });
+}
+
+// Sends a staff API request, asking for a manager's approval while the
+// answer is that the signed-in level may not (403 forbidden, or a refused
+// approval). `send` takes the extra headers.
+async function withApproval(send) {
+  let response = await send({});
+  while (response.status === 403) {
+    const problem = await response.clone().json().catch(() => ({}));
+    if (problem.code !== "forbidden" && problem.code !== "override_refused") break;
+    const approval = await askApproval(problem.code === "override_refused");
+    if (!approval) break;
+    response = await send(approval);
+  }
+  return response;
+}
+
 // Forms marked data-api="METHOD /path" go to the staff API as JSON (the
 // session cookie plus the page's CSRF token); the page then reloads with the
 // form's data-done notice, or says what the API refused.
@@ -505,12 +569,18 @@ document.addEventListener("submit", async (event) => {
     }
   }
   for (const button of form.querySelectorAll("button")) button.disabled = true;
-  const response = await fetch(`/api/dashboard/v1${path}`, {
-    method,
-    headers: { "content-type": "application/json", "x-csrf-token": csrf },
-    body: JSON.stringify(body),
-  });
-  if (response.ok) {
+  const response = await withApproval((approval) =>
+    fetch(`/api/dashboard/v1${path}`, {
+      method,
+      headers: { "content-type": "application/json", "x-csrf-token": csrf, ...approval },
+      body: JSON.stringify(body),
+    }),
+  );
+  if (response.ok && form.dataset.go) {
+    // Go where the answer says (e.g. the conversation just started).
+    const answer = await response.json().catch(() => ({}));
+    location.href = form.dataset.go.replace("{id}", encodeURIComponent(answer.id || ""));
+  } else if (response.ok) {
     const url = new URL(location.href);
     url.searchParams.set("done", form.dataset.done || "Saved.");
     const section = form.closest("section[id]");

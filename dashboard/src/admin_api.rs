@@ -555,9 +555,9 @@ impl AdminApi {
         /// Before this time.
         until: Query<Option<DateTime<Utc>>>,
     ) -> ApiResult<Csv> {
-        authorize(&platform, &auth, Permission::ActivityLogView, &manager, &context).await?;
+        let who = authorize(&platform, &auth, Permission::ActivityLogView, &manager, &context).await?;
         let filter = activity_filter(action.0, actor.0, from.0, until.0);
-        let csv = activity_log::export_csv(&platform, auth.principal().scope(), &filter).await?;
+        let csv = activity_log::export_csv(&platform, auth.principal().scope(), &who, &context.origin, &filter).await?;
         Ok(Csv::Ok(PlainText(csv), "attachment; filename=\"activity-log.csv\"".to_owned()))
     }
 

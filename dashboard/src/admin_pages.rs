@@ -59,6 +59,8 @@ pub(crate) fn csrf_ok(principal: &StaffPrincipal, sent: &str) -> poem::Result<()
 struct UserView {
     user: staff_user::Model,
     failed_last_two_days: u64,
+    /// Offered no demotion, lock or delete.
+    last_administrator: bool,
 }
 
 impl UserView {
@@ -105,7 +107,11 @@ async fn users_page(
         chrome: Chrome::new(platform, principal, "staff").await?,
         rows: rows
             .into_iter()
-            .map(|r| UserView { user: r.user, failed_last_two_days: r.failed_last_two_days })
+            .map(|r| UserView {
+                user: r.user,
+                failed_last_two_days: r.failed_last_two_days,
+                last_administrator: r.last_administrator,
+            })
             .collect(),
         levels: SecurityLevel::ALL,
         self_id: principal.staff_id,
@@ -152,6 +158,9 @@ fn people_message(err: &DomainError) -> Option<String> {
         DomainError::Conflict("username_taken") => Some("That user name is taken.".to_owned()),
         DomainError::Conflict("cannot_lock_yourself") => Some("You cannot lock your own account.".to_owned()),
         DomainError::Conflict("cannot_delete_yourself") => Some("You cannot delete your own account.".to_owned()),
+        DomainError::Conflict("last_administrator") => {
+            Some("The practice must keep an administrator: make another administrator first.".to_owned())
+        }
         _ => None,
     }
 }
@@ -194,7 +203,8 @@ pub(crate) struct EditUserForm {
     display_name: String,
     #[serde(default)]
     email: String,
-    level: String,
+    /// Not offered for the practice's only administrator.
+    level: Option<String>,
 }
 
 /// Saves an edit from View All Users.
@@ -210,13 +220,9 @@ pub(crate) async fn edit_user(
     if let Some(refused) = refuse(&platform, &principal, Permission::UsersManage).await? {
         return Ok(refused);
     }
-    let result = match SecurityLevel::parse(&form.level) {
+    let result = match form.level.as_deref().map(SecurityLevel::parse).transpose() {
         Ok(level) => {
-            let changes = staff::StaffChanges {
-                display_name: Some(form.display_name),
-                email: Some(form.email),
-                level: Some(level),
-            };
+            let changes = staff::StaffChanges { display_name: Some(form.display_name), email: Some(form.email), level };
             staff::update(&platform, principal.scope(), &principal.actor(), None, &context.origin, id, changes).await
         }
         Err(err) => Err(err),
@@ -352,12 +358,16 @@ pub(crate) async fn activity_page(
 pub(crate) async fn activity_export(
     StaffPage(principal): StaffPage,
     platform: Data<&Platform>,
+    context: Data<&RequestContext>,
     Query(query): Query<ActivityQuery>,
 ) -> poem::Result<Response> {
     if let Some(refused) = refuse(&platform, &principal, Permission::ActivityLogView).await? {
         return Ok(refused);
     }
-    let csv = activity_log::export_csv(&platform, principal.scope(), &query.filter()).await.map_err(server_error)?;
+    let who = petbridge_domain::services::access::Authorized { actor: principal.actor(), approver: None };
+    let csv = activity_log::export_csv(&platform, principal.scope(), &who, &context.origin, &query.filter())
+        .await
+        .map_err(server_error)?;
     Ok(Response::builder()
         .content_type("text/csv; charset=utf-8")
         .header(header::CONTENT_DISPOSITION, "attachment; filename=\"activity-log.csv\"")

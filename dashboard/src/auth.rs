@@ -207,20 +207,23 @@ pub fn private_page(mut response: Response) -> Response {
 }
 
 /// A manager override sent with a request: the `X-Override-Username` and
-/// `X-Override-Password` headers carry a manager's credentials for this one
-/// action, so a staff member's screen needs no new login.
+/// `X-Override-Password` headers (and `X-Override-Code` for a manager who
+/// uses a second factor) carry a manager's credentials for this one action,
+/// so a staff member's screen needs no new login.
 pub struct ManagerOverride(pub Option<Override>);
 
 /// The override headers' names.
 pub const OVERRIDE_USERNAME: &str = "x-override-username";
 /// See [`OVERRIDE_USERNAME`].
 pub const OVERRIDE_PASSWORD: &str = "x-override-password";
+/// See [`OVERRIDE_USERNAME`].
+pub const OVERRIDE_CODE: &str = "x-override-code";
 
 impl<'a> FromRequest<'a> for ManagerOverride {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         Ok(ManagerOverride(match (header(OVERRIDE_USERNAME), header(OVERRIDE_PASSWORD)) {
-            (Some(username), Some(password)) => Some(Override { username, password }),
+            (Some(username), Some(password)) => Some(Override { username, password, code: header(OVERRIDE_CODE) }),
             _ => None,
         }))
     }

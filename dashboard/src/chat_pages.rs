@@ -60,10 +60,19 @@ pub(crate) async fn chat_page(
         return Ok(refused);
     }
     let scope = principal.scope();
+    // A read: it finds the household's conversation and makes none (Start
+    // chat on the user dashboard posts to the staff API for that).
     if let Some(client_id) = query.client {
-        return match conversations::of_household(&platform.db, &platform, scope, client_id).await {
-            Ok(found) => Ok(Redirect::see_other(format!("/dashboard/chat?conversation={}", found.id)).into_response()),
-            Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+        match petbridge_domain::services::clients::get(&platform.db, scope, client_id).await {
+            Err(DomainError::NotFound) => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+            Err(err) => return Err(server_error(err)),
+            Ok(_) => {}
+        }
+        return match conversations::existing_of_household(&platform.db, scope, client_id).await {
+            Ok(Some(found)) => {
+                Ok(Redirect::see_other(format!("/dashboard/chat?conversation={}", found.id)).into_response())
+            }
+            Ok(None) => Ok(Redirect::see_other(format!("/dashboard/clients/{client_id}#contact")).into_response()),
             Err(err) => Err(server_error(err)),
         };
     }

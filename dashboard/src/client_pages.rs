@@ -8,7 +8,6 @@ use petbridge_domain::{
     services::{
         clients::{self, AccountStatus, Audience, ClientDetail, Invitation, ListQuery, ListRow, SortKey},
         conversations,
-        links::{self, LinkPurpose},
         loyalty::{self, PawCard},
         notifications::{self, NewNotification},
         owners,
@@ -283,33 +282,6 @@ pub(crate) struct CsrfForm {
     csrf: String,
 }
 
-/// Reinvite All.
-#[handler]
-pub(crate) async fn reinvite_all(
-    StaffPage(principal): StaffPage,
-    platform: Data<&Platform>,
-    context: Data<&RequestContext>,
-    Form(form): Form<CsrfForm>,
-) -> poem::Result<Response> {
-    csrf_ok(&principal, &form.csrf)?;
-    if let Some(refused) = refuse(&platform, &principal, Permission::CampaignsSend).await? {
-        return Ok(refused);
-    }
-    match clients::reinvite_all(&platform, principal.scope(), &principal.actor(), &context.origin).await {
-        Ok(outcome) => Ok(back_to_list(
-            Some(&format!(
-                "Invitations are on their way to {} clients. Reinvite All can be sent again from {}.",
-                outcome.invited, outcome.next_allowed_on
-            )),
-            None,
-        )),
-        Err(err) => match people_message(&err) {
-            Some(message) => Ok(back_to_list(None, Some(&message))),
-            None => Err(server_error(err)),
-        },
-    }
-}
-
 #[derive(Template)]
 #[template(path = "client.html")]
 struct ClientTemplate {
@@ -337,8 +309,6 @@ struct ClientTemplate {
     selfies: Vec<selfie::Model>,
     can_curate: bool,
     preferences: Preferences,
-    /// The household's subscription preference centre (a signed link).
-    preference_centre: String,
 }
 
 impl ClientTemplate {
@@ -462,11 +432,6 @@ pub(crate) async fn detail(
         selfies: selfies::of_household(&platform, scope, id).await.map_err(server_error)?,
         can_curate: principal.level.grants(Permission::SelfiesCurate),
         preferences: preferences::get(&platform.db, scope, id).await.map_err(server_error)?,
-        preference_centre: {
-            let key = links::link_key(&platform).await.map_err(server_error)?;
-            let token = links::token(&key, LinkPurpose::Preferences, id).map_err(server_error)?;
-            format!("/preferences/{token}")
-        },
         can_edit: principal.level.grants(Permission::ClientsEdit),
         can_notify: principal.level.grants(Permission::NotificationsSend),
         can_chat,

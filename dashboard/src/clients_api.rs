@@ -550,9 +550,9 @@ impl ClientsApi {
         order: Query<Option<SortOrder>>,
         search: Query<Option<String>>,
     ) -> ApiResult<Csv> {
-        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+        let who = authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
         let query = list_query(filter.0, sort.0, order.0, search.0, None, None);
-        let csv = clients::export_csv(&platform, auth.principal().scope(), &query).await?;
+        let csv = clients::export_csv(&platform, auth.principal().scope(), &who, &context.origin, &query).await?;
         Ok(Csv::Ok(PlainText(csv), "attachment; filename=\"users.csv\"".to_owned()))
     }
 

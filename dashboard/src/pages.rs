@@ -52,7 +52,6 @@ pub fn routes() -> Route {
         .at("/dashboard/loyalty", get(crate::loyalty_pages::loyalty_page))
         .at("/dashboard/clients", get(crate::client_pages::list))
         .at("/dashboard/clients/invite", post(crate::client_pages::invite))
-        .at("/dashboard/clients/reinvite-all", post(crate::client_pages::reinvite_all))
         .at("/dashboard/clients/:id", get(crate::client_pages::detail))
         .at("/dashboard/clients/:id/note", post(crate::client_pages::set_note))
         .at("/dashboard/clients/:id/notify", post(crate::client_pages::notify))
@@ -124,6 +123,8 @@ pub(crate) struct Chrome {
     pub(crate) csrf: String,
     pub(crate) active: &'static str,
     pub(crate) nav: Vec<&'static NavItem>,
+    /// The development providers' warning, on every page while it holds.
+    pub(crate) dev_warning: Option<String>,
 }
 
 impl Chrome {
@@ -140,6 +141,7 @@ impl Chrome {
             csrf: principal.csrf_token.clone(),
             active,
             nav: NAV.iter().filter(|item| item.needs.is_none_or(|p| principal.level.grants(p))).collect(),
+            dev_warning: platform.dev_delivery_warning.clone(),
         })
     }
 }
@@ -403,7 +405,8 @@ struct HomeTemplate {
     time_zone: String,
     staff_count: usize,
     delivery_counts: Vec<(String, i64)>,
-    activity: Vec<activity::Model>,
+    /// Only for those who may read the activity log.
+    activity: Option<Vec<activity::Model>>,
 }
 
 #[handler]
@@ -416,7 +419,11 @@ async fn home(StaffPage(principal): StaffPage, platform: Data<&Platform>) -> poe
         time_zone: practice.time_zone.name().to_owned(),
         staff_count: staff::list(&platform, scope).await.map_err(server_error)?.len(),
         delivery_counts: outbox::counts(&platform, scope).await.map_err(server_error)?,
-        activity: activity_log::recent(&platform, scope, 10).await.map_err(server_error)?,
+        activity: if principal.level.grants(Permission::ActivityLogView) {
+            Some(activity_log::recent(&platform, scope, 10).await.map_err(server_error)?)
+        } else {
+            None
+        },
     };
     render(&template)
 }

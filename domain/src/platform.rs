@@ -41,6 +41,9 @@ pub struct Platform {
     pub login_throttle: LoginThrottle,
     /// The address people reach this server at, for links in emails.
     pub public_url: String,
+    /// Set when a deployment that is not the embedded demo delivers through
+    /// the development providers: what every dashboard page warns of.
+    pub dev_delivery_warning: Option<String>,
 }
 
 impl Platform {

@@ -251,3 +251,58 @@ mod cursor_tests {
         assert_eq!(page_limit(None).ok(), Some(50));
     }
 }
+
+/// The most combining marks one character may carry. Real scripts stack a
+/// few (Vietnamese two, pointed Hebrew three or four); "Zalgo" text stacks
+/// dozens, drawing over the lines around it.
+pub const MAX_COMBINING_MARKS: usize = 5;
+
+/// Why text someone sent cannot be taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextProblem {
+    /// A control character (NUL, escape, …): only line breaks and tabs pass.
+    Control,
+    /// More than [`MAX_COMBINING_MARKS`] combining marks in a row.
+    StackedMarks,
+}
+
+/// Checks text from outside (a name, a note, a chat message) before it is
+/// stored and shown to others.
+pub fn check_text(text: &str) -> Result<(), TextProblem> {
+    use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
+    let mut marks = 0;
+    for c in text.chars() {
+        if c.general_category() == GeneralCategory::Control && !matches!(c, '\n' | '\r' | '\t') {
+            return Err(TextProblem::Control);
+        }
+        if c.general_category_group() == GeneralCategoryGroup::Mark {
+            marks += 1;
+            if marks > MAX_COMBINING_MARKS {
+                return Err(TextProblem::StackedMarks);
+            }
+        } else {
+            marks = 0;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_and_mark_stacks_are_refused_and_real_scripts_pass() {
+        for good in ["Bella", "Zoë", "Nguyễn Thị Ánh", "שָׁלוֹם", "नमस्ते", "line one\nline two\ttab", "\u{202e}evil"]
+        {
+            assert_eq!(check_text(good), Ok(()), "{good}");
+        }
+        assert_eq!(check_text("nul\u{0}"), Err(TextProblem::Control));
+        assert_eq!(check_text("esc\u{1b}[31m"), Err(TextProblem::Control));
+        assert_eq!(check_text("c1\u{85}"), Err(TextProblem::Control));
+        let zalgo: String = std::iter::once('Z').chain(std::iter::repeat_n('\u{0336}', 6)).collect();
+        assert_eq!(check_text(&zalgo), Err(TextProblem::StackedMarks));
+        let five: String = std::iter::once('a').chain(std::iter::repeat_n('\u{0301}', 5)).collect();
+        assert_eq!(check_text(&five), Ok(()));
+    }
+}

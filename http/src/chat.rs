@@ -176,8 +176,11 @@ pub struct NotificationView {
     pub title: String,
     /// Its text.
     pub body: String,
-    /// A picture shown with it.
+    /// A picture shown with it. For the app, a favourite selfie's signed
+    /// link; staff see only `selfie_id`.
     pub image_url: Option<String>,
+    /// The household's favourite selfie it shows, if it shows one.
+    pub selfie_id: Option<Uuid>,
     /// When the owner read it.
     pub read_at: Option<DateTime<Utc>>,
     /// When it was sent.
@@ -191,6 +194,7 @@ impl From<notification::Model> for NotificationView {
             title: n.title,
             body: n.body,
             image_url: n.image_url,
+            selfie_id: n.selfie_id,
             read_at: n.read_at,
             created_at: n.created_at,
         }

@@ -64,6 +64,22 @@ fn area(path: &str) -> &'static str {
     AREAS.iter().find(|(prefix, _)| path.starts_with(prefix)).map_or("pages", |(_, name)| name)
 }
 
+/// Paths whose next segment is a signed token that opens something without
+/// a login (a preference centre, a favourite selfie's photo).
+const SIGNED_PATHS: [&str; 2] = ["/preferences/", "/media/selfies/"];
+
+/// A request path as logs and spans may show it: a signed token in it is
+/// replaced by `[redacted]` (query strings are never logged at all).
+pub fn loggable_path(path: &str) -> String {
+    for prefix in SIGNED_PATHS {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map_or("", |at| &rest[at..]);
+            return format!("{prefix}[redacted]{tail}");
+        }
+    }
+    path.to_owned()
+}
+
 impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
     type Output = Response;
 
@@ -92,7 +108,7 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
         });
 
         let method = req.method().clone();
-        let path = req.uri().path().to_owned();
+        let path = loggable_path(req.uri().path());
         let span = tracing::info_span!("request", id = %request_id, %method, %path);
         let started = Instant::now();
         let result = self.inner.call(req).instrument(span.clone()).await;

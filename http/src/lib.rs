@@ -8,6 +8,8 @@ pub mod context;
 pub mod pictures;
 pub mod preferences;
 pub mod problem;
+pub mod strict_json;
 
 pub use context::{BodyLimit, Observe, RequestContext};
 pub use problem::{ApiError, ApiResult, PROBLEM_JSON, Problem, problem_response, to_problem};
+pub use strict_json::StrictJson;

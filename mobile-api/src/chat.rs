@@ -187,8 +187,9 @@ impl AppChatApi {
         let household = owners::household(&platform, &auth.0).await?;
         let after = after.0.as_deref().map(Cursor::decode).transpose()?;
         let page = notifications::inbox(&platform, auth.0.scope(), household.id, after, page_limit(limit.0)?).await?;
+        let items = notifications::for_owner(&platform, page.items).await?;
         Ok(Json(NotificationPage {
-            items: page.items.into_iter().map(NotificationView::from).collect(),
+            items: items.into_iter().map(NotificationView::from).collect(),
             next: page.next.map(|c| c.encode()),
         }))
     }
@@ -208,7 +209,9 @@ impl AppChatApi {
     ) -> ApiResult<Json<NotificationView>> {
         auth.0.require_verified()?;
         let household = owners::household(&platform, &auth.0).await?;
-        Ok(Json(notifications::mark_read(&platform, auth.0.scope(), household.id, id.0).await?.into()))
+        let read = notifications::mark_read(&platform, auth.0.scope(), household.id, id.0).await?;
+        let mut shown = notifications::for_owner(&platform, vec![read]).await?;
+        Ok(Json(shown.pop().ok_or(petbridge_domain::DomainError::NotFound)?.into()))
     }
 }
 

@@ -82,12 +82,16 @@ pub struct PublicPractice {
 pub struct SignUp {
     /// The practice code the app is built for.
     pub practice: String,
-    /// Email; the practice's client with this email becomes the account's household.
+    /// Email. Once the emailed link proves it, the account joins the
+    /// practice's client with this email and sees that household; until
+    /// then it sees only what it adds itself. An earlier sign-up with this
+    /// address that never proved it is replaced.
     pub email: String,
     /// At least 10 characters and not easy to guess.
     #[oai(validator(max_length = 256))]
     pub password: String,
-    /// First name (used when the practice has no client with this email).
+    /// First name (the practice's record names the household once the
+    /// email is proved). The first or the last name is needed.
     #[oai(default)]
     pub first_name: String,
     /// Last name.
@@ -354,7 +358,8 @@ impl AppApi {
         }))
     }
 
-    /// Create an account and log in; a verification link is emailed.
+    /// Create an account and log in; a verification link is emailed. 409
+    /// `account_exists` when an account has proved this address already.
     #[oai(path = "/auth/sign-up", method = "post", tag = "Tag::Auth", operation_id = "signUp")]
     async fn sign_up(
         &self,
@@ -391,8 +396,10 @@ impl AppApi {
         Ok(Json(tokens.into()))
     }
 
-    /// Exchange a refresh token for a new pair. A refresh token works once;
-    /// presenting a used one ends the login (401 `refresh_token_reused`).
+    /// Exchange a refresh token for a new pair. A refresh token works once:
+    /// presented again within 10 seconds (two parts of the app refreshing at
+    /// once) it answers the same new pair; later, it ends the login (401
+    /// `refresh_token_reused`).
     #[oai(path = "/auth/refresh", method = "post", tag = "Tag::Auth", operation_id = "refreshTokens")]
     async fn refresh(&self, platform: Data<&Platform>, body: Json<Refresh>) -> ApiResult<Json<TokenPair>> {
         Ok(Json(owners::refresh(&platform, &body.0.refresh_token).await?.into()))

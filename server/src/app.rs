@@ -11,7 +11,7 @@ use petbridge_domain::{
     ports::{Bus, Clock, InProcessBus, RedisBus, Storage, SystemClock, storage::S3Location},
     services::{passwords::Passwords, sessions::SessionPolicy, throttle::LoginThrottle},
 };
-use petbridge_http::{BodyLimit, Observe, problem_response, to_problem};
+use petbridge_http::{BodyLimit, Observe, StrictJson, problem_response, to_problem};
 use petbridge_migrations::{Migrator, MigratorTrait};
 use petbridge_workers::{Providers, StreamRedis, WorkerConfig, email, fcm, sms};
 use poem::{
@@ -54,7 +54,7 @@ impl Default for Options {
 /// The delivery providers the settings name: development ones that only
 /// record, or the real services.
 pub fn providers(settings: &Settings) -> anyhow::Result<Providers> {
-    let mut providers = Providers::dev();
+    let mut providers = Providers::dev_with_mailbox(&settings.workers.dev_mailbox);
     match settings.push.provider.as_str() {
         "dev" => {}
         "fcm" => {
@@ -280,6 +280,30 @@ fn storage(settings: &Settings) -> anyhow::Result<Storage> {
     storage.map_err(|err| anyhow!("cannot set up file storage: {err}"))
 }
 
+/// What to warn of when channels use the development providers on a
+/// deployment that is not the embedded demo (PostgreSQL, or a public
+/// address off this machine): nothing on those channels reaches anyone.
+pub fn dev_delivery_warning(settings: &Settings) -> Option<String> {
+    let dev: Vec<&str> =
+        [("push", &settings.push.provider), ("texts", &settings.sms.provider), ("email", &settings.email.provider)]
+            .into_iter()
+            .filter(|(_, provider)| provider.as_str() == "dev")
+            .map(|(channel, _)| channel)
+            .collect();
+    let postgres = settings.database.url.expose_secret().starts_with("postgres");
+    let public = url::Url::parse(&settings.server.public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .is_some_and(|host| !matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]" | "::1"));
+    (!dev.is_empty() && (postgres || public)).then(|| {
+        format!(
+            "Development delivery providers for {}: nothing on those channels is really sent to anyone \
+             (set push.provider, sms.provider and email.provider).",
+            dev.join(", ")
+        )
+    })
+}
+
 /// Connects everything a server or worker process needs and applies migrations.
 ///
 /// Also starts following the cache invalidations other instances announce.
@@ -303,7 +327,11 @@ pub async fn platform(settings: &Settings, options: &Options) -> anyhow::Result<
         caches: Caches::default(),
         login_throttle: LoginThrottle::per_minute(settings.sessions.login_attempts_per_minute),
         public_url: settings.server.public_url.clone(),
+        dev_delivery_warning: dev_delivery_warning(settings),
     };
+    if let Some(warning) = &platform.dev_delivery_warning {
+        tracing::warn!("{warning}");
+    }
     let announcements = platform.bus.subscribe(caches::TOPIC, petbridge_domain::ports::bus::BUSY_TOPIC);
     tokio::spawn(platform.caches.clone().follow(announcements));
     Ok(platform)
@@ -394,8 +422,10 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
     .description(
         "What practice staff do in the dashboard. Errors are application/problem+json with a stable `code`. \
          An operation a staff member's level does not allow answers 403 `forbidden`; it succeeds with a manager's \
-         credentials for that one action in the `X-Override-Username` and `X-Override-Password` headers \
-         (a manager override, logged with both names).",
+         credentials for that one action in the `X-Override-Username` and `X-Override-Password` headers, \
+         and `X-Override-Code` when the manager uses a second factor (a manager override, logged with both \
+         names, counted against the manager's account as a login is: wrong ones lock it). A refused override \
+         answers 403 `override_refused`, whatever was wrong.",
     )
     .server(format!("{public}/api/dashboard/v1"));
     let sync_api =
@@ -403,6 +433,11 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
             .description("For the sync agent that runs beside the practice management software.")
             .server(format!("{public}/api/sync/v1"));
 
+    // Request bodies are held to these documents (types and text), before any handler.
+    let strict = StrictJson::default()
+        .with_api("/api/app/v1", &app_api.spec(), true)
+        .with_api("/api/dashboard/v1", &dashboard_api.spec(), true)
+        .with_api("/api/sync/v1", &sync_api.spec(), false);
     let route = petbridge_dashboard::pages::routes()
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
@@ -427,6 +462,7 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
         );
 
     route
+        .with(strict)
         .with(BodyLimit {
             max_bytes: settings.server.body_limit_bytes,
             upload_max_bytes: settings.server.upload_limit_bytes,

@@ -197,16 +197,21 @@ fn fail(err: DomainError) -> anyhow::Error {
 pub async fn fill(platform: &Platform, practice: &Practice) -> anyhow::Result<usize> {
     let scope = Scope { practice_id: practice.id };
     let batch = batch(platform);
-    let emails: Vec<String> = batch.clients.iter().filter_map(|c| c.email.clone()).collect();
+    // Owners sign up as the app asks them to: with their names and the address the PMS knows.
+    let owners: Vec<(String, String, String)> = batch
+        .clients
+        .iter()
+        .filter_map(|c| c.email.clone().map(|e| (e, c.first_name.clone(), c.last_name.clone())))
+        .collect();
     let households = batch.clients.len();
     sync::apply(platform, scope, Source::Import, &batch).await.map_err(fail)?;
 
     // App accounts: verified, not yet verified, and invitations; and owners
     // who signed up with an address the PMS does not know.
     let password = format!("{} demo owner", petbridge_domain::services::tokens::random_password().map_err(fail)?);
-    for (n, email) in emails.iter().enumerate().take(60) {
+    for (n, (email, first, last)) in owners.iter().enumerate().take(60) {
         match n % 6 {
-            0..=3 => sign_up(platform, practice, email, ("", ""), &password, n % 6 != 3).await?,
+            0..=3 => sign_up(platform, practice, email, (first, last), &password, n % 6 != 3).await?,
             _ => {
                 let invitation =
                     Invitation { email: email.clone(), first_name: String::new(), last_name: String::new() };
@@ -352,6 +357,18 @@ async fn sign_up(
         first_name: first_name.to_owned(),
         last_name: last_name.to_owned(),
     };
+    // Run again, the demo keeps the accounts it made (a new sign-up would
+    // retire an unverified one and make it anew).
+    let exists = petbridge_domain::entities::owner_account::Entity::find()
+        .filter(petbridge_domain::entities::owner_account::Column::PracticeId.eq(practice.id))
+        .filter(petbridge_domain::entities::owner_account::Column::Email.eq(email))
+        .one(&platform.db)
+        .await
+        .map_err(|err| anyhow!("{err}"))?
+        .is_some();
+    if exists {
+        return Ok(());
+    }
     match owners::sign_up(platform, &Origin::default(), new).await {
         Ok(_) if verify => owners::verify_email(platform, &emailed_token(platform, email).await?).await.map_err(fail),
         Ok(_) | Err(DomainError::Conflict("account_exists")) => Ok(()),
@@ -368,9 +385,10 @@ async fn emailed_token(platform: &Platform, email: &str) -> anyhow::Result<Strin
         .all(&platform.db)
         .await
         .map_err(|err| anyhow!("{err}"))?;
+    // The operator's own command: it reads the sealed link staff never see.
     sent.iter()
         .filter(|d| d.data["template"] == "verify_email")
-        .find_map(|d| d.data["link"].as_str().and_then(|link| link.split("token=").nth(1)))
+        .find_map(|d| d.secret.as_ref().and_then(|link| link.0.split("token=").nth(1)))
         .map(str::to_owned)
         .ok_or_else(|| anyhow!("no verification email to {email}"))
 }

@@ -126,6 +126,9 @@ pub struct WorkerSettings {
     pub block_ms: u64,
     /// How often the timed jobs (campaigns, reminders) run.
     pub jobs_interval_ms: u64,
+    /// Where the development providers write each message as its recipient
+    /// would get it (private links included): the developer's mailbox.
+    pub dev_mailbox: String,
 }
 
 /// Push settings.

@@ -217,3 +217,24 @@ async fn sync_import_applies_csv_and_json_exports_and_reports_rejections() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--kind"), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+#[tokio::test]
+async fn request_logs_never_show_the_token_of_a_signed_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = petbridge(dir.path(), port).env("RUST_LOG", "info").spawn().unwrap();
+    wait_healthy(port).await;
+    let token = "PbSecretLinkToken0123456789abcdefghijklmnopq";
+    for path in [
+        format!("/preferences/{token}"),
+        format!("/preferences/{token}/unsubscribe"),
+        format!("/media/selfies/{token}.jpg"),
+    ] {
+        let status = client().get(format!("http://127.0.0.1:{port}{path}")).send().await.unwrap().status();
+        assert_eq!(status, 404, "{path}: a forged link opens nothing");
+    }
+    let log = stop(server).await;
+    assert!(log.contains("/preferences/[redacted]/unsubscribe"), "the request is logged: {log}");
+    assert!(log.contains("/media/selfies/[redacted]"), "{log}");
+    assert!(!log.contains(token), "a link's token reached the log: {log}");
+}

@@ -81,6 +81,7 @@ async fn workers_killed_at_random_points_lose_nothing() {
             purpose: outbox::Purpose::Blast,
             client_id: None,
             not_before: None,
+            sealed: None,
         };
         outbox::enqueue(&txn, &app.platform, scope, new).await.unwrap();
     }

@@ -75,6 +75,7 @@ pub async fn test_settings(database: &TestDatabase) -> Settings {
     settings.redis.key_prefix = format!("test-{}:", uuid::Uuid::new_v4().simple());
     settings.storage.local_dir = database.dir.path().join("files").to_string_lossy().into_owned();
     settings.workers.embedded = false;
+    settings.workers.dev_mailbox = database.dir.path().join("dev-mailbox").to_string_lossy().into_owned();
     settings.bootstrap.demo_practice = false;
     // Tests log in often from one address; the throttle has its own test.
     settings.sessions.login_attempts_per_minute = 10_000;
@@ -386,20 +387,35 @@ impl TestApp {
             .expect("outbox")
     }
 
+    /// What the development providers delivered to `recipient`, exactly as
+    /// it would arrive (private links included), oldest first: the
+    /// recipient's own mailbox, after every due delivery is sent.
+    pub async fn mailbox(&self, recipient: &str) -> Vec<Value> {
+        self.deliver_all().await;
+        let mut messages = Vec::new();
+        let Ok(mut files) = tokio::fs::read_dir(&self.settings.workers.dev_mailbox).await else { return messages };
+        while let Some(file) = files.next_entry().await.expect("mailbox") {
+            let message: Value =
+                serde_json::from_slice(&tokio::fs::read(file.path()).await.expect("a message")).expect("json");
+            if message["recipient"] == recipient {
+                messages.push(message);
+            }
+        }
+        // The test clock may stand still: ids (UUIDv7) keep the order of queueing.
+        let key = |m: &Value| (m["created_at"].as_str().unwrap_or_default().to_owned(), m["id"].to_string());
+        messages.sort_by_key(key);
+        messages
+    }
+
     /// The token of the newest emailed link of `template` (`verify_email`,
-    /// `reset_password`) sent to `email`, read from the outbox.
+    /// `reset_password`) sent to `email`, read from the recipient's mailbox.
     pub async fn emailed_token(&self, email: &str, template: &str) -> String {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-        let deliveries = petbridge_domain::entities::delivery::Entity::find()
-            .filter(petbridge_domain::entities::delivery::Column::Recipient.eq(email))
-            .order_by_desc(petbridge_domain::entities::delivery::Column::CreatedAt)
-            .all(&self.platform.db)
-            .await
-            .expect("outbox");
-        let link = deliveries
+        let messages = self.mailbox(email).await;
+        let link = messages
             .iter()
-            .find(|d| d.data["template"] == template)
-            .and_then(|d| d.data["link"].as_str())
+            .rev()
+            .find(|m| m["data"]["template"] == template)
+            .and_then(|m| m["data"]["link"].as_str())
             .unwrap_or_else(|| panic!("no {template} email to {email}"));
         link.split("token=").nth(1).expect("a token in the link").to_owned()
     }

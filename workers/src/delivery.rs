@@ -37,7 +37,16 @@ pub struct Providers {
 impl Providers {
     /// The development providers: record, never send.
     pub fn dev() -> Self {
-        Self { push: Arc::new(DevProvider), sms: Arc::new(DevProvider), email: Arc::new(DevProvider) }
+        Self::dev_with(DevProvider::default())
+    }
+
+    /// The development providers, writing what they would send to `mailbox`.
+    pub fn dev_with_mailbox(mailbox: impl Into<std::path::PathBuf>) -> Self {
+        Self::dev_with(DevProvider::with_mailbox(mailbox))
+    }
+
+    fn dev_with(dev: DevProvider) -> Self {
+        Self { push: Arc::new(dev.clone()), sms: Arc::new(dev.clone()), email: Arc::new(dev) }
     }
 
     fn for_channel(&self, channel: Channel) -> &dyn DeliveryProvider {
@@ -262,13 +271,15 @@ impl Deliverer {
             return ("none", SendOutcome::Invalid { error });
         }
         let provider = self.providers.for_channel(channel);
+        // Only the provider sees the sealed link; the row staff read keeps its stand-in.
+        let row = row.revealed();
         if channel == Channel::Email && purpose.is_optional() {
-            match self.with_preference_links(row).await {
+            match self.with_preference_links(&row).await {
                 Ok(row) => return (provider.name(), provider.send(&row).await),
                 Err(err) => return ("none", SendOutcome::Retry { error: err.to_string(), retry_after: None }),
             }
         }
-        (provider.name(), provider.send(row).await)
+        (provider.name(), provider.send(&row).await)
     }
 
     /// An optional email carries links to its household's preference centre

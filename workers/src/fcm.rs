@@ -282,6 +282,7 @@ mod tests {
             purpose: Purpose::Blast,
             client_id: None,
             not_before: None,
+            sealed: None,
         };
         let row = new.queued(id, Scope { practice_id: uuid::Uuid::nil() }, chrono::Utc::now());
         let expected = json!({ "message": {

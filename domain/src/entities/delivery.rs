@@ -34,6 +34,44 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// What the message carries for its recipient alone (a link that signs
+    /// them in): the body, subject and data hold [`SEALED`] in its place.
+    /// Kept only until the delivery is settled.
+    pub secret: Option<Sealed>,
+}
+
+/// The stand-in for a sealed secret in everything staff can read.
+pub const SEALED: &str = "[private link: only the recipient sees it]";
+
+/// A secret meant for a delivery's recipient alone. It never prints.
+#[derive(Clone, PartialEq, Eq, DeriveValueType, serde::Serialize, serde::Deserialize)]
+pub struct Sealed(pub String);
+
+impl std::fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealed([hidden])")
+    }
+}
+
+impl Model {
+    /// The message as its recipient gets it: the sealed secret back in
+    /// place of its stand-in. Only a provider's send sees this form.
+    pub fn revealed(&self) -> std::borrow::Cow<'_, Model> {
+        let Some(Sealed(secret)) = &self.secret else { return std::borrow::Cow::Borrowed(self) };
+        fn reveal(value: &mut serde_json::Value, secret: &str) {
+            match value {
+                serde_json::Value::String(text) if text.contains(SEALED) => *text = text.replace(SEALED, secret),
+                serde_json::Value::Array(items) => items.iter_mut().for_each(|item| reveal(item, secret)),
+                serde_json::Value::Object(fields) => fields.values_mut().for_each(|field| reveal(field, secret)),
+                _ => {}
+            }
+        }
+        let mut row = self.clone();
+        row.body = row.body.replace(SEALED, secret);
+        row.subject = row.subject.map(|subject| subject.replace(SEALED, secret));
+        reveal(&mut row.data, secret);
+        std::borrow::Cow::Owned(row)
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,7 +10,11 @@ pub struct Model {
     pub client_id: Uuid,
     pub title: String,
     pub body: String,
+    /// A picture given by URL.
     pub image_url: Option<String>,
+    /// Or a favourite selfie of the household: the app gets a signed link
+    /// to it when it reads its inbox; staff see only which selfie.
+    pub selfie_id: Option<Uuid>,
     /// The staff member who sent it; none for a message-center blast.
     pub sent_by: Option<Uuid>,
     pub read_at: Option<DateTimeUtc>,

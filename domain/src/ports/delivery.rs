@@ -33,11 +33,37 @@ pub trait DeliveryProvider: Send + Sync {
     async fn send(&self, delivery: &delivery::Model) -> SendOutcome;
 }
 
-/// The development provider: sends nothing, and the delivery row it marks
-/// sent is the record of what would have gone out (the dashboard's outbox
-/// page shows it).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct DevProvider;
+/// The development provider: sends nothing. The delivery row it marks sent
+/// is the record staff see (the Outbox page, private links hidden); the
+/// message exactly as its recipient would get it, links included, goes to a
+/// file of the mailbox directory, when there is one: the developer's stand-in
+/// for the recipient's inbox, on the server's disk, never on a page.
+#[derive(Debug, Default, Clone)]
+pub struct DevProvider {
+    mailbox: Option<std::path::PathBuf>,
+}
+
+impl DevProvider {
+    /// A provider that writes each message to `mailbox/<delivery id>.json`.
+    pub fn with_mailbox(mailbox: impl Into<std::path::PathBuf>) -> Self {
+        Self { mailbox: Some(mailbox.into()) }
+    }
+
+    async fn write(dir: &std::path::Path, delivery: &delivery::Model) -> std::io::Result<()> {
+        let message = serde_json::json!({
+            "id": delivery.id,
+            "channel": delivery.channel,
+            "recipient": delivery.recipient,
+            "subject": delivery.subject,
+            "body": delivery.body,
+            "data": delivery.data,
+            "created_at": delivery.created_at,
+        });
+        tokio::fs::create_dir_all(dir).await?;
+        let path = dir.join(format!("{}.json", delivery.id));
+        tokio::fs::write(path, message.to_string()).await
+    }
+}
 
 #[async_trait]
 impl DeliveryProvider for DevProvider {
@@ -46,6 +72,11 @@ impl DeliveryProvider for DevProvider {
     }
 
     async fn send(&self, delivery: &delivery::Model) -> SendOutcome {
+        if let Some(dir) = &self.mailbox
+            && let Err(err) = Self::write(dir, delivery).await
+        {
+            return SendOutcome::Retry { error: format!("dev mailbox {}: {err}", dir.display()), retry_after: None };
+        }
         tracing::info!(
             delivery_id = %delivery.id,
             channel = %delivery.channel,

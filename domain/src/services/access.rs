@@ -2,17 +2,20 @@
 //! credentials given for one action on that staff member's screen (a manager
 //! override), recorded with both names.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
 use crate::{
     Actor, DomainError, DomainResult, Origin, Platform,
+    caches::{self, Invalidation},
     entities::staff_user,
     services::{
         activity::{self, Entry},
         passwords::Verified,
         permissions::Permission,
+        practices,
         sessions::StaffPrincipal,
-        staff::SecurityLevel,
+        staff::{self, SecurityLevel},
+        two_factor,
     },
     types::Username,
 };
@@ -24,11 +27,17 @@ pub struct Override {
     pub username: String,
     /// Their password.
     pub password: String,
+    /// Their authenticator-app or recovery code, when they use a second factor.
+    pub code: Option<String>,
 }
 
 impl std::fmt::Debug for Override {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Override").field("username", &self.username).field("password", &"[redacted]").finish()
+        f.debug_struct("Override")
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
+            .finish()
     }
 }
 
@@ -41,9 +50,16 @@ pub struct Authorized {
     pub approver: Option<Actor>,
 }
 
+/// The one answer to every override that does not go through.
+const REFUSED: DomainError = DomainError::ForbiddenUntil("override_refused");
+
 /// Checks that `principal` may use `permission`, on their own level or with
-/// an override by someone in the same practice who holds it. Anything else is
-/// `Forbidden`; a failed override is logged.
+/// an override by someone in the same practice who holds it. Without an
+/// override it is `Forbidden`. An override is a login by the approver in
+/// every way that matters to an attacker: the per-address throttle, the
+/// attempt recorded against the approver's account, the lockout threshold,
+/// their second factor when they have one, and one answer
+/// (`override_refused`) for every failure after the same work.
 pub async fn authorize(
     platform: &Platform,
     principal: &StaffPrincipal,
@@ -58,49 +74,77 @@ pub async fn authorize(
     let Some(credentials) = with_override else {
         return Err(DomainError::Forbidden);
     };
-    let approver = match Username::parse(&credentials.username) {
-        Ok(name) => {
+    if !platform.login_throttle.allow(origin.ip.as_deref()) {
+        return Err(DomainError::RateLimited("too_many_login_attempts"));
+    }
+    let scope = principal.scope();
+    let practice = practices::get(platform, scope).await?;
+    let name = Username::parse(&credentials.username).ok();
+    let approver = match &name {
+        Some(name) => {
             staff_user::Entity::find()
                 .filter(staff_user::Column::PracticeId.eq(principal.practice_id))
                 .filter(staff_user::Column::Username.eq(name.as_str()))
                 .filter(staff_user::Column::DeletedAt.is_null())
-                .filter(staff_user::Column::LockedAt.is_null())
                 .one(&platform.db)
                 .await?
         }
-        Err(_) => None,
+        None => None,
     };
     let verdict =
         platform.passwords.verify(&credentials.password, approver.as_ref().map(|a| a.password_hash.as_str())).await?;
-    let approved = approver.filter(|approver| {
-        verdict != Verified::No && SecurityLevel::parse(&approver.level).is_ok_and(|level| level.grants(permission))
-    });
-    match approved {
-        Some(approver) => {
-            let approver = Actor { id: Some(approver.id), name: approver.username };
-            activity::record(
-                &platform.db,
-                platform,
-                principal.scope(),
-                Entry::new("auth.override", &actor, origin)
-                    .detail(serde_json::json!({ "permission": permission.name() }))
-                    .approved_by(Some(&approver)),
-            )
-            .await?;
-            Ok(Authorized { actor, approver: Some(approver) })
+    let tried: String =
+        name.map_or_else(|| credentials.username.trim().chars().take(64).collect(), |n| n.as_str().to_owned());
+    let refused = |detail: serde_json::Value| Entry::new("auth.override_refused", &actor, origin).detail(detail);
+    let txn = platform.begin_write().await?;
+    let Some(approver) = approver else {
+        staff::record_attempt(&txn, practice.id, None, tried.clone(), origin, false, platform.clock.now()).await?;
+        let entry = refused(serde_json::json!({ "permission": permission.name(), "approver_username": tried }));
+        activity::record(&txn, platform, scope, entry).await?;
+        txn.commit().await?;
+        return Err(REFUSED);
+    };
+    let password_ok = verdict != Verified::No && approver.locked_at.is_none();
+    let second_factor_ok = if password_ok && two_factor::required_for(&approver) {
+        let code = credentials.code.as_deref().unwrap_or_default();
+        two_factor::accept_code(&txn, platform, &approver, code, &practice.name).await?.is_some()
+    } else {
+        true
+    };
+    let succeeded = password_ok && second_factor_ok;
+    staff::record_attempt(&txn, practice.id, Some(&approver), tried, origin, succeeded, platform.clock.now()).await?;
+    let detail = serde_json::json!({ "permission": permission.name(), "approver_username": approver.username });
+    if !succeeded {
+        let entry = refused(detail).target("staff_user", approver.id);
+        let locked = staff::count_failure(&txn, platform, &practice, &approver, entry, origin).await?;
+        txn.commit().await?;
+        if locked {
+            caches::invalidate(platform, Invalidation::AllSessions).await;
         }
-        None => {
-            activity::record(
-                &platform.db,
-                platform,
-                principal.scope(),
-                Entry::new("auth.override_refused", &actor, origin).detail(serde_json::json!({
-                    "permission": permission.name(),
-                    "approver_username": credentials.username.chars().take(64).collect::<String>(),
-                })),
-            )
-            .await?;
-            Err(DomainError::Forbidden)
-        }
+        return Err(REFUSED);
     }
+    staff_user::Entity::update_many()
+        .col_expr(staff_user::Column::ConsecutiveFailures, Expr::value(0))
+        .filter(staff_user::Column::Id.eq(approver.id))
+        .exec(&txn)
+        .await?;
+    let holds = SecurityLevel::parse(&approver.level).is_ok_and(|level| level.grants(permission));
+    if !holds {
+        // Their own credentials, but not the level: refused alike, not counted as a guess.
+        activity::record(&txn, platform, scope, refused(detail).target("staff_user", approver.id)).await?;
+        txn.commit().await?;
+        return Err(REFUSED);
+    }
+    let approver = Actor { id: Some(approver.id), name: approver.username };
+    activity::record(
+        &txn,
+        platform,
+        scope,
+        Entry::new("auth.override", &actor, origin)
+            .detail(serde_json::json!({ "permission": permission.name() }))
+            .approved_by(Some(&approver)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Authorized { actor, approver: Some(approver) })
 }

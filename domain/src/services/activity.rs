@@ -4,7 +4,11 @@
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
-use crate::{Actor, DomainError, DomainResult, Origin, Platform, Scope, entities::activity};
+use crate::{
+    Actor, DomainResult, Origin, Platform, Scope,
+    entities::activity,
+    services::{access::Authorized, exports::SpreadsheetCsv},
+};
 
 /// What happened, to which record, by whom.
 #[derive(Debug, Clone)]
@@ -141,45 +145,60 @@ pub async fn list(
     Ok(crate::Page { items, next })
 }
 
-/// Every entry matching `filter`, as CSV (oldest last, like the list).
-pub async fn export_csv(platform: &Platform, scope: Scope, filter: &Filter) -> DomainResult<String> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record([
-            "occurred_at",
-            "actor",
-            "approver",
-            "action",
-            "target_type",
-            "target_id",
-            "ip",
-            "request_id",
-            "detail",
-        ])
-        .map_err(DomainError::unexpected)?;
+/// Every entry matching `filter`, as CSV (oldest last, like the list). The
+/// export is itself an entry, made first, so it is in the file it writes.
+pub async fn export_csv(
+    platform: &Platform,
+    scope: Scope,
+    who: &Authorized,
+    origin: &Origin,
+    filter: &Filter,
+) -> DomainResult<String> {
+    record_export(platform, scope, who, origin, "export.activity_log").await?;
+    let mut csv = SpreadsheetCsv::new([
+        "occurred_at",
+        "actor",
+        "approver",
+        "action",
+        "target_type",
+        "target_id",
+        "ip",
+        "request_id",
+        "detail",
+    ])?;
     let mut after = None;
     loop {
         let page = list(platform, scope, filter, after, 500).await?;
         for entry in &page.items {
-            writer
-                .write_record([
-                    entry.occurred_at.to_rfc3339(),
-                    entry.actor_name.clone(),
-                    entry.approver_name.clone().unwrap_or_default(),
-                    entry.action.clone(),
-                    entry.target_type.clone().unwrap_or_default(),
-                    entry.target_id.clone().unwrap_or_default(),
-                    entry.ip.clone().unwrap_or_default(),
-                    entry.request_id.clone().unwrap_or_default(),
-                    entry.detail.as_ref().map(ToString::to_string).unwrap_or_default(),
-                ])
-                .map_err(DomainError::unexpected)?;
+            csv.row([
+                entry.occurred_at.to_rfc3339(),
+                entry.actor_name.clone(),
+                entry.approver_name.clone().unwrap_or_default(),
+                entry.action.clone(),
+                entry.target_type.clone().unwrap_or_default(),
+                entry.target_id.clone().unwrap_or_default(),
+                entry.ip.clone().unwrap_or_default(),
+                entry.request_id.clone().unwrap_or_default(),
+                entry.detail.as_ref().map(ToString::to_string).unwrap_or_default(),
+            ])?;
         }
         match page.next {
             Some(next) => after = Some(next),
             None => break,
         }
     }
-    let bytes = writer.into_inner().map_err(|e| DomainError::Unexpected(e.to_string()))?;
-    String::from_utf8(bytes).map_err(DomainError::unexpected)
+    csv.finish()
+}
+
+/// Logs that `who` made an export (`action` names it, e.g. `export.users`):
+/// every file of the practice's data that leaves the dashboard is on the log.
+pub async fn record_export(
+    platform: &Platform,
+    scope: Scope,
+    who: &Authorized,
+    origin: &Origin,
+    action: &'static str,
+) -> DomainResult<()> {
+    let entry = Entry::new(action, &who.actor, origin).approved_by(who.approver.as_ref());
+    record(&platform.db, platform, scope, entry).await
 }

@@ -154,6 +154,7 @@ async fn queue_blast(
             reason: format!("message-center blast by {by}"),
             purpose: Purpose::Blast,
             not_before: None,
+            sealed: None,
         };
         if !outbox::enqueue_push(conn, platform, scope, account.id, message).await?.is_empty() {
             reached += 1;

@@ -17,7 +17,9 @@ use crate::{
     Actor, DomainError, DomainResult, Origin, Platform, Scope,
     entities::{appointment, campaign, client, invoice, owner_account, pet, reminder},
     services::{
+        access::Authorized,
         activity::{self, Entry},
+        exports::SpreadsheetCsv,
         outbox::{self, Channel, NewDelivery, Purpose},
         practices::{self, Practice},
     },
@@ -664,13 +666,19 @@ async fn with_pets(
 }
 
 /// The whole Users list (filter, search and sort as given) as CSV.
-pub async fn export_csv(platform: &Platform, scope: Scope, query: &ListQuery) -> DomainResult<String> {
+pub async fn export_csv(
+    platform: &Platform,
+    scope: Scope,
+    who: &Authorized,
+    origin: &Origin,
+    query: &ListQuery,
+) -> DomainResult<String> {
+    activity::record_export(platform, scope, who, origin, "export.users").await?;
     let practice = practices::get(platform, scope).await?;
     let now = platform.clock.now();
     let clients = filtered(&platform.db, &practice, now, query).await?.all(&platform.db).await?;
     let rows = with_pets(&platform.db, &practice, now, clients).await?;
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    let header = [
+    let mut csv = SpreadsheetCsv::new([
         "Last name",
         "First name",
         "Email",
@@ -680,12 +688,11 @@ pub async fn export_csv(platform: &Platform, scope: Scope, query: &ListQuery) ->
         "Pet sync status",
         "Pets",
         "Past due",
-    ];
-    csv.write_record(header).map_err(DomainError::unexpected)?;
+    ])?;
     for row in rows {
         let past_due: Vec<&str> = row.pets.iter().filter(|p| p.past_due).map(|p| p.name.as_str()).collect();
         let pets: Vec<&str> = row.pets.iter().map(|p| p.name.as_str()).collect();
-        csv.write_record([
+        csv.row([
             row.client.last_name.as_str(),
             row.client.first_name.as_str(),
             row.client.email.as_deref().unwrap_or(""),
@@ -698,11 +705,9 @@ pub async fn export_csv(platform: &Platform, scope: Scope, query: &ListQuery) ->
             row.pet_sync.label(),
             &pets.join("; "),
             &past_due.join("; "),
-        ])
-        .map_err(DomainError::unexpected)?;
+        ])?;
     }
-    let bytes = csv.into_inner().map_err(|err| DomainError::Unexpected(err.to_string()))?;
-    String::from_utf8(bytes).map_err(DomainError::unexpected)
+    csv.finish()
 }
 
 /// A client scoped to the practice, or not found.
@@ -896,6 +901,7 @@ async fn queue_invitation(
             purpose: Purpose::Invitation,
             client_id: Some(client.id),
             not_before: None,
+            sealed: None,
         },
     )
     .await?;

@@ -111,6 +111,19 @@ pub async fn of_household(
     Ok(household_conversation(conn, platform, scope, client_id, None).await?.conversation)
 }
 
+/// The household's conversation if it has one; makes nothing (for reads).
+pub async fn existing_of_household(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    client_id: Uuid,
+) -> DomainResult<Option<conversation::Model>> {
+    Ok(conversation::Entity::find()
+        .filter(conversation::Column::ClientId.eq(client_id))
+        .filter(conversation::Column::PracticeId.eq(scope.practice_id))
+        .one(conn)
+        .await?)
+}
+
 /// A household with its conversation, and the message stored before under a sender id.
 struct Thread {
     household: client::Model,
@@ -409,6 +422,7 @@ async fn notify_owners(
             reason: "chat message while the owner was away".into(),
             purpose: Purpose::Notification,
             not_before: Some(platform.clock.now() + OFFLINE_PUSH_DELAY),
+            sealed: None,
         };
         outbox::enqueue_push(conn, platform, scope, account.id, push).await?;
     }

@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod clients;
 pub mod conversations;
 pub mod events;
+pub mod exports;
 pub mod images;
 pub mod links;
 pub mod loyalty;

@@ -7,9 +7,10 @@ use uuid::Uuid;
 
 use crate::{
     Actor, Cursor, DomainError, DomainResult, Origin, Page, Platform, Scope,
-    entities::{client, notification, owner_account},
+    entities::{client, delivery::SEALED, notification, owner_account},
     services::{
         activity::{self, Entry},
+        links,
         outbox::{self, Purpose, PushMessage},
         selfies,
     },
@@ -57,7 +58,7 @@ pub async fn send(
     actor: &Actor,
     origin: &Origin,
     client_id: Uuid,
-    mut new: NewNotification,
+    new: NewNotification,
 ) -> DomainResult<notification::Model> {
     new.check()?;
     let household = client::Entity::find_by_id(client_id)
@@ -65,8 +66,9 @@ pub async fn send(
         .one(&platform.db)
         .await?
         .ok_or(DomainError::NotFound)?;
+    // Checked now, so a selfie that is not a favourite is refused before anything is stored.
     if let Some(selfie_id) = new.selfie_id {
-        new.image_url = Some(selfies::favourite_link(platform, scope, household.id, selfie_id).await?);
+        selfies::favourite_link(platform, scope, household.id, selfie_id).await?;
     }
     let txn = platform.db.begin().await?;
     let stored =
@@ -99,11 +101,18 @@ pub(crate) async fn deliver(
         title: Set(new.title.trim().to_owned()),
         body: Set(new.body.trim().to_owned()),
         image_url: Set(new.image_url.clone()),
+        selfie_id: Set(new.selfie_id),
         sent_by: Set(sent_by),
         read_at: Set(None),
         created_at: Set(platform.clock.now()),
     };
     let stored = notification::Entity::insert(stored).exec_with_returning(conn).await?;
+    // The selfie's public link opens its photo: only the recipient's device sees it.
+    let sealed = match stored.selfie_id {
+        Some(selfie_id) => Some(selfies::favourite_link(platform, scope, household_id, selfie_id).await?),
+        None => None,
+    };
+    let image_url = if sealed.is_some() { Some(SEALED.to_owned()) } else { stored.image_url.clone() };
     let accounts = owner_account::Entity::find()
         .filter(owner_account::Column::ClientId.eq(household_id))
         .filter(owner_account::Column::DisabledAt.is_null())
@@ -117,10 +126,11 @@ pub(crate) async fn deliver(
             title: stored.title.clone(),
             body: stored.body.clone(),
             data,
-            image_url: stored.image_url.clone(),
+            image_url: image_url.clone(),
             reason: reason.clone(),
             purpose: Purpose::Notification,
             not_before: None,
+            sealed: sealed.clone(),
         };
         outbox::enqueue_push(conn, platform, scope, account.id, push).await?;
     }
@@ -165,6 +175,24 @@ pub async fn inbox(
         None
     };
     Ok(Page { items, next })
+}
+
+/// The household's own view of its notifications: a favourite selfie's
+/// picture as the signed link the app opens (made here, never stored).
+pub async fn for_owner(
+    platform: &Platform,
+    mut items: Vec<notification::Model>,
+) -> DomainResult<Vec<notification::Model>> {
+    if items.iter().all(|n| n.selfie_id.is_none()) {
+        return Ok(items);
+    }
+    let key = links::link_key(platform).await?;
+    for item in &mut items {
+        if let Some(selfie_id) = item.selfie_id {
+            item.image_url = Some(selfies::favourite_url(platform, &key, selfie_id)?);
+        }
+    }
+    Ok(items)
 }
 
 /// Marks one of the household's notifications read (once; later calls keep the first time).

@@ -160,6 +160,10 @@ pub struct NewDelivery {
     pub client_id: Option<Uuid>,
     /// Not to be sent before this (a text waiting for the recipient's daytime).
     pub not_before: Option<DateTime<Utc>>,
+    /// A link for the recipient alone (one that signs them in): the body,
+    /// subject and data say [`delivery::SEALED`] where it goes, and that
+    /// stand-in is all staff ever see of it.
+    pub sealed: Option<String>,
 }
 
 impl NewDelivery {
@@ -186,6 +190,7 @@ impl NewDelivery {
             last_error: None,
             created_at: now,
             sent_at: None,
+            secret: self.sealed.map(delivery::Sealed),
         }
     }
 }
@@ -223,6 +228,8 @@ pub struct PushMessage {
     pub purpose: Purpose,
     /// Not to be sent before this.
     pub not_before: Option<DateTime<Utc>>,
+    /// A link for the recipient alone (see [`NewDelivery::sealed`]).
+    pub sealed: Option<String>,
 }
 
 /// Queues `message` to every device where the owner's account is logged
@@ -259,6 +266,7 @@ pub async fn enqueue_push(
             purpose: message.purpose,
             client_id: Some(account.client_id),
             not_before: message.not_before,
+            sealed: message.sealed.clone(),
         };
         ids.push(enqueue(conn, platform, scope, new).await?);
     }
@@ -395,7 +403,7 @@ enum JsonField {
 }
 
 /// Every column of `deliveries`, as `delivery::Model` names its fields.
-const ROW_FIELDS: [(&str, JsonField); 19] = [
+const ROW_FIELDS: [(&str, JsonField); 20] = [
     ("id", JsonField::Uuid),
     ("practice_id", JsonField::Uuid),
     ("client_id", JsonField::Uuid),
@@ -415,6 +423,7 @@ const ROW_FIELDS: [(&str, JsonField); 19] = [
     ("last_error", JsonField::Plain),
     ("created_at", JsonField::Plain),
     ("sent_at", JsonField::Plain),
+    ("secret", JsonField::Plain),
 ];
 
 /// The SQL expression of a row's JSON on `backend`.
@@ -679,6 +688,9 @@ pub async fn record_outcomes(platform: &Platform, attempts: &[Attempt]) -> Domai
         {
             let next = now + backoff(attempt.number, *retry_after, attempt.jitter);
             update = update.col_expr(delivery::Column::NextAttemptAt, Expr::value(next));
+        } else {
+            // Settled: the recipient's secret has no more use here.
+            update = update.col_expr(delivery::Column::Secret, Expr::value(Option::<String>::None));
         }
         statements.push(backend.build(&update.into_query()));
     }
@@ -689,7 +701,7 @@ pub async fn record_outcomes(platform: &Platform, attempts: &[Attempt]) -> Domai
         let sql = format!(
             "WITH accepted(id, provider_id) AS (VALUES {pairs}) \
              UPDATE deliveries SET provider = ?, provider_id = accepted.provider_id, status = ?, sent_at = ?, \
-             last_error = NULL FROM accepted WHERE deliveries.id = accepted.id AND deliveries.attempts = ?"
+             last_error = NULL, secret = NULL FROM accepted WHERE deliveries.id = accepted.id AND deliveries.attempts = ?"
         );
         let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 2 + 4);
         for (id, provider_id) in &rows {

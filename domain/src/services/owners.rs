@@ -13,11 +13,14 @@ use uuid::Uuid;
 use crate::{
     Actor, DomainError, DomainResult, Origin, Platform, Scope,
     caches::{self, Invalidation},
-    entities::{client, owner_account, owner_device, owner_email_token, owner_refresh_token, owner_session, pet},
+    entities::{
+        client, delivery::SEALED, owner_account, owner_device, owner_email_token, owner_refresh_token, owner_session,
+        pet,
+    },
     services::{
         activity::{self, Entry},
         clients::{self, PetDetail},
-        loyalty,
+        links, loyalty,
         outbox::{self, Channel, NewDelivery},
         passwords::{self, Verified},
         practices::{self, Practice},
@@ -106,19 +109,20 @@ async fn find_account(
         .await?)
 }
 
-/// The household a new account joins: the PMS client with this email (the
-/// most recently active), else an invited or app-only one, else a new one.
-async fn household_for(
+/// The household an account joins once it has proved its email: the PMS
+/// client with that email (the most recently active), else one staff
+/// invited; none that already has an app account. An unverified sign-up
+/// owns nothing: it waits in a household of its own (see [`sign_up`]).
+async fn household_to_join(
     conn: &impl ConnectionTrait,
     scope: Scope,
     email: &str,
-    first_name: &str,
-    last_name: &str,
-    now: DateTime<Utc>,
-) -> DomainResult<client::Model> {
+    own: Uuid,
+) -> DomainResult<Option<client::Model>> {
     let candidates = client::Entity::find()
         .filter(client::Column::PracticeId.eq(scope.practice_id))
         .filter(client::Column::Email.eq(email))
+        .filter(client::Column::Id.ne(own))
         .order_by_desc(client::Column::LastActivityOn)
         .all(conn)
         .await?;
@@ -134,9 +138,19 @@ async fn household_for(
         }
     }
     free.sort_by_key(|c| c.pms_updated_at.is_none());
-    if let Some(found) = free.into_iter().next() {
-        return Ok(found);
-    }
+    Ok(free.into_iter().next())
+}
+
+/// A household of the sign-up's own, known by its email until the account
+/// proves it and joins the practice's record of that email.
+async fn own_household(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    email: &str,
+    first_name: &str,
+    last_name: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<client::Model> {
     let first_name: String = first_name.trim().chars().take(100).collect();
     let last_name: String = last_name.trim().chars().take(100).collect();
     if first_name.is_empty() && last_name.is_empty() {
@@ -186,6 +200,7 @@ async fn send_link(
             "Someone (we hope you) asked to reset your app password. Choose a new one",
         )
     };
+    // The link signs its holder in: only the recipient's copy carries it.
     let link = platform.link(&format!("{path}?token={token}"));
     outbox::enqueue(
         conn,
@@ -196,13 +211,14 @@ async fn send_link(
             recipient: email.to_owned(),
             subject: Some(subject),
             body: format!(
-                "{text}:\n\n{link}\n\nThe link works once. If you did not ask for this, ignore this email.\n"
+                "{text}:\n\n{SEALED}\n\nThe link works once. If you did not ask for this, ignore this email.\n"
             ),
-            data: serde_json::json!({ "template": purpose, "link": link }),
+            data: serde_json::json!({ "template": purpose, "link": SEALED }),
             reason: format!("{purpose} for an app account"),
             purpose: outbox::Purpose::Account,
             client_id: None,
             not_before: None,
+            sealed: Some(link),
         },
     )
     .await?;
@@ -236,24 +252,38 @@ async fn new_refresh(
     platform: &Platform,
     session_id: Uuid,
 ) -> DomainResult<(String, DateTime<Utc>)> {
-    let now = platform.clock.now();
     let token = tokens::random_token()?;
-    let expires_at = now + Duration::days(REFRESH_TTL_DAYS);
-    owner_refresh_token::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        session_id: Set(session_id),
-        token_hash: Set(tokens::token_hash(&token)),
-        expires_at: Set(expires_at),
-        used_at: Set(None),
-        created_at: Set(now),
-    }
-    .insert(conn)
-    .await?;
+    let expires_at = platform.clock.now() + Duration::days(REFRESH_TTL_DAYS);
+    store_refresh(conn, platform, session_id, &token, expires_at).await?;
     Ok((token, expires_at))
 }
 
-/// Creates an account, matched to the PMS client with the same email, sends
-/// the verification email, and logs the app in.
+async fn store_refresh(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    session_id: Uuid,
+    token: &str,
+    expires_at: DateTime<Utc>,
+) -> DomainResult<()> {
+    owner_refresh_token::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        session_id: Set(session_id),
+        token_hash: Set(tokens::token_hash(token)),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+        created_at: Set(platform.clock.now()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Creates an account and its own household, sends the verification email,
+/// and logs the app in. The account joins the PMS client with its email only
+/// when it proves the address ([`verify_email`]): until then it sees none of
+/// that household. An older account with this email that never proved it
+/// (someone else's sign-up, or the owner's forgotten one) is retired, so the
+/// address's real owner can always sign up.
 pub async fn sign_up(platform: &Platform, origin: &Origin, new: SignUp) -> DomainResult<Tokens> {
     let practice = practice_by_code(platform, &new.practice).await?;
     let scope = Scope { practice_id: practice.id };
@@ -263,16 +293,27 @@ pub async fn sign_up(platform: &Platform, origin: &Origin, new: SignUp) -> Domai
     if !platform.login_throttle.allow(origin.ip.as_deref()) {
         return Err(DomainError::RateLimited("too_many_attempts"));
     }
-    if find_account(&platform.db, scope, &email).await?.is_some() {
+    if let Some(existing) = find_account(&platform.db, scope, &email).await?
+        && holds_its_email(&platform.db, &existing).await?
+    {
         return Err(DomainError::Conflict("account_exists"));
     }
     let password_hash = platform.passwords.hash(&new.password).await?;
     let now = platform.clock.now();
-    let txn = platform.db.begin().await?;
-    if find_account(&txn, scope, &email).await?.is_some() {
-        return Err(DomainError::Conflict("account_exists"));
+    let txn = platform.begin_write().await?;
+    let mut retired = Vec::new();
+    if let Some(existing) = find_account(&txn, scope, &email).await? {
+        if holds_its_email(&txn, &existing).await? {
+            return Err(DomainError::Conflict("account_exists"));
+        }
+        retired = remove_account(&txn, platform, scope, &existing).await?;
+        let system = Actor::system("sign-up");
+        let entry = Entry::new("owner.account_retired", &system, origin)
+            .target("owner_account", existing.id)
+            .detail(serde_json::json!({ "reason": "a new sign-up with the address it never verified" }));
+        activity::record(&txn, platform, scope, entry).await?;
     }
-    let household = household_for(&txn, scope, &email, &new.first_name, &new.last_name, now).await?;
+    let household = own_household(&txn, scope, &email, &new.first_name, &new.last_name, now).await?;
     let account = owner_account::ActiveModel {
         id: Set(Uuid::new_v4()),
         practice_id: Set(scope.practice_id),
@@ -290,7 +331,75 @@ pub async fn sign_up(platform: &Platform, origin: &Origin, new: SignUp) -> Domai
     clients::refresh_listings(&txn, platform, scope, &[household.id]).await?;
     let tokens = open_session(&txn, platform, &account).await?;
     txn.commit().await?;
+    forget_sessions(platform, retired).await;
     Ok(tokens)
+}
+
+/// Whether an account holds its address: verified, or verified once before
+/// its owner moved it to a new address still waiting for its link.
+async fn holds_its_email(conn: &impl ConnectionTrait, account: &owner_account::Model) -> DomainResult<bool> {
+    if account.email_verified_at.is_some() {
+        return Ok(true);
+    }
+    Ok(owner_email_token::Entity::find()
+        .filter(owner_email_token::Column::AccountId.eq(account.id))
+        .filter(owner_email_token::Column::Purpose.eq(VERIFY_EMAIL))
+        .filter(owner_email_token::Column::UsedAt.is_not_null())
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// Removes an account with its sessions, devices and links, and what it
+/// alone owned: an app-only household goes with it; of a PMS client, only
+/// the pets the owner added. Returns the access hashes of its sessions, for
+/// the caller to forget once committed.
+async fn remove_account(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    scope: Scope,
+    account: &owner_account::Model,
+) -> DomainResult<Vec<String>> {
+    let sessions =
+        owner_session::Entity::find().filter(owner_session::Column::AccountId.eq(account.id)).all(conn).await?;
+    let household = clients::get(conn, scope, account.client_id).await?;
+    for session in &sessions {
+        owner_refresh_token::Entity::delete_many()
+            .filter(owner_refresh_token::Column::SessionId.eq(session.id))
+            .exec(conn)
+            .await?;
+    }
+    owner_session::Entity::delete_many().filter(owner_session::Column::AccountId.eq(account.id)).exec(conn).await?;
+    owner_device::Entity::delete_many().filter(owner_device::Column::AccountId.eq(account.id)).exec(conn).await?;
+    owner_email_token::Entity::delete_many()
+        .filter(owner_email_token::Column::AccountId.eq(account.id))
+        .exec(conn)
+        .await?;
+    owner_account::Entity::delete_by_id(account.id).exec(conn).await?;
+    if household.pms_id.is_none() {
+        pet::Entity::delete_many().filter(pet::Column::ClientId.eq(household.id)).exec(conn).await?;
+        client::Entity::delete_by_id(household.id).exec(conn).await?;
+    } else {
+        // The owner's own additions are personal data; the PMS's records stay.
+        pet::Entity::delete_many()
+            .filter(pet::Column::ClientId.eq(household.id))
+            .filter(pet::Column::PmsId.is_null())
+            .exec(conn)
+            .await?;
+        client::Entity::update_many()
+            .col_expr(client::Column::InvitedAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(client::Column::Id.eq(household.id))
+            .exec(conn)
+            .await?;
+        clients::refresh_listings(conn, platform, scope, &[household.id]).await?;
+    }
+    Ok(sessions.into_iter().map(|s| s.access_hash).collect())
+}
+
+async fn forget_sessions(platform: &Platform, access_hashes: Vec<String>) {
+    for hash in access_hashes {
+        caches::invalidate(platform, Invalidation::OwnerSession(hash)).await;
+    }
 }
 
 async fn take_email_token(
@@ -325,7 +434,7 @@ async fn take_email_token(
 /// the account's address).
 pub async fn verify_email(platform: &Platform, token: &str) -> DomainResult<()> {
     let now = platform.clock.now();
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let (row, account) = take_email_token(&txn, platform, token, VERIFY_EMAIL).await?;
     if row.email != account.email {
         return Err(DomainError::invalid(
@@ -334,8 +443,16 @@ pub async fn verify_email(platform: &Platform, token: &str) -> DomainResult<()> 
         ));
     }
     let scope = Scope { practice_id: account.practice_id };
-    let client_id = account.client_id;
+    let mut client_id = account.client_id;
     if account.email_verified_at.is_none() {
+        // Proved: the account may now join the practice's record of its address.
+        let own = clients::get(&txn, scope, client_id).await?;
+        if own.pms_id.is_none()
+            && let Some(target) = household_to_join(&txn, scope, &account.email, own.id).await?
+        {
+            clients::merge_into(&txn, &own, &target).await?;
+            client_id = target.id;
+        }
         let mut active = account.into_active_model();
         active.email_verified_at = Set(Some(now));
         active.update(&txn).await?;
@@ -398,14 +515,40 @@ pub async fn log_in(
     Ok(tokens)
 }
 
-/// Exchanges a refresh token for new tokens. A token used twice means it
-/// leaked: the whole session (its family) is revoked.
+/// How long a refresh token used once may be used again for the same
+/// answer: an app that refreshes from two places at once (a resumed
+/// screen and a background task) stays signed in.
+pub const REFRESH_GRACE_SECONDS: i64 = 10;
+
+/// The pair a refresh token is exchanged for: derived from the presented
+/// token under the server's key, so a second use within the grace window
+/// gets the very same pair without the server keeping any token in the
+/// clear. Without the token (which is stored hashed) nobody can derive it.
+fn successor(key: &[u8], refresh_token: &str) -> DomainResult<(String, String)> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    use hmac::{Hmac, Mac};
+    let derive = |what: &[u8]| -> DomainResult<String> {
+        let mut mac =
+            Hmac::<sha2::Sha256>::new_from_slice(key).map_err(|err| DomainError::Unexpected(err.to_string()))?;
+        mac.update(what);
+        mac.update(refresh_token.as_bytes());
+        Ok(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    };
+    Ok((derive(b"refresh-rotation:access:")?, derive(b"refresh-rotation:refresh:")?))
+}
+
+/// Exchanges a refresh token for new tokens. Used again within
+/// [`REFRESH_GRACE_SECONDS`], it answers the same pair; used again later,
+/// it means it leaked: the whole session (its family) is revoked.
 pub async fn refresh(platform: &Platform, refresh_token: &str) -> DomainResult<Tokens> {
     let unauthorized = || DomainError::Unauthorized("invalid_refresh_token");
+    let refresh_token = refresh_token.trim();
     let now = platform.clock.now();
-    let txn = platform.db.begin().await?;
+    let key = links::link_key(platform).await?;
+    let (access_token, next_refresh) = successor(&key, refresh_token)?;
+    let txn = platform.begin_write().await?;
     let row = owner_refresh_token::Entity::find()
-        .filter(owner_refresh_token::Column::TokenHash.eq(tokens::token_hash(refresh_token.trim())))
+        .filter(owner_refresh_token::Column::TokenHash.eq(tokens::token_hash(refresh_token)))
         .one(&txn)
         .await?
         .ok_or_else(unauthorized)?;
@@ -424,22 +567,46 @@ pub async fn refresh(platform: &Platform, refresh_token: &str) -> DomainResult<T
         .exec(&txn)
         .await?;
     if claimed.rows_affected != 1 {
+        // Used before: the same answer within the grace window, while it is
+        // still the session's latest exchange; otherwise a leak.
+        let used_at = owner_refresh_token::Entity::find_by_id(row.id).one(&txn).await?.and_then(|r| r.used_at);
+        let within_grace = used_at.is_some_and(|at| now - at <= Duration::seconds(REFRESH_GRACE_SECONDS));
+        let latest = owner_refresh_token::Entity::find()
+            .filter(owner_refresh_token::Column::TokenHash.eq(tokens::token_hash(&next_refresh)))
+            .filter(owner_refresh_token::Column::UsedAt.is_null())
+            .one(&txn)
+            .await?;
+        if let Some(latest) =
+            latest.filter(|_| within_grace && session.access_hash == tokens::token_hash(&access_token))
+        {
+            return Ok(Tokens {
+                access_token,
+                access_expires_at: session.access_expires_at,
+                refresh_token: next_refresh,
+                refresh_expires_at: latest.expires_at,
+            });
+        }
         // Reuse: end the family, here and on every instance.
         revoke_session(&txn, platform, &session).await?;
         txn.commit().await?;
         caches::invalidate(platform, Invalidation::OwnerSession(session.access_hash)).await;
         return Err(DomainError::Unauthorized("refresh_token_reused"));
     }
-    let access_token = tokens::random_token()?;
     let old_hash = session.access_hash.clone();
     let mut active = session.into_active_model();
     active.access_hash = Set(tokens::token_hash(&access_token));
     active.access_expires_at = Set(now + Duration::minutes(ACCESS_TTL_MINUTES));
     let session = active.update(&txn).await?;
-    let (refresh_token, refresh_expires_at) = new_refresh(&txn, platform, session.id).await?;
+    let refresh_expires_at = now + Duration::days(REFRESH_TTL_DAYS);
+    store_refresh(&txn, platform, session.id, &next_refresh, refresh_expires_at).await?;
     txn.commit().await?;
     caches::invalidate(platform, Invalidation::OwnerSession(old_hash)).await;
-    Ok(Tokens { access_token, access_expires_at: session.access_expires_at, refresh_token, refresh_expires_at })
+    Ok(Tokens {
+        access_token,
+        access_expires_at: session.access_expires_at,
+        refresh_token: next_refresh,
+        refresh_expires_at,
+    })
 }
 
 async fn revoke_session(
@@ -621,40 +788,8 @@ pub async fn delete_account(
         return Err(DomainError::Unauthorized("invalid_credentials"));
     }
     let scope = principal.scope();
-    let sessions =
-        owner_session::Entity::find().filter(owner_session::Column::AccountId.eq(current.id)).all(&platform.db).await?;
-    let txn = platform.db.begin().await?;
-    let household = clients::get(&txn, scope, current.client_id).await?;
-    for session in &sessions {
-        owner_refresh_token::Entity::delete_many()
-            .filter(owner_refresh_token::Column::SessionId.eq(session.id))
-            .exec(&txn)
-            .await?;
-    }
-    owner_session::Entity::delete_many().filter(owner_session::Column::AccountId.eq(current.id)).exec(&txn).await?;
-    owner_device::Entity::delete_many().filter(owner_device::Column::AccountId.eq(current.id)).exec(&txn).await?;
-    owner_email_token::Entity::delete_many()
-        .filter(owner_email_token::Column::AccountId.eq(current.id))
-        .exec(&txn)
-        .await?;
-    owner_account::Entity::delete_by_id(current.id).exec(&txn).await?;
-    if household.pms_id.is_none() {
-        pet::Entity::delete_many().filter(pet::Column::ClientId.eq(household.id)).exec(&txn).await?;
-        client::Entity::delete_by_id(household.id).exec(&txn).await?;
-    } else {
-        // The owner's own additions are personal data; the PMS's records stay.
-        pet::Entity::delete_many()
-            .filter(pet::Column::ClientId.eq(household.id))
-            .filter(pet::Column::PmsId.is_null())
-            .exec(&txn)
-            .await?;
-        client::Entity::update_many()
-            .col_expr(client::Column::InvitedAt, Expr::value(Option::<DateTime<Utc>>::None))
-            .filter(client::Column::Id.eq(household.id))
-            .exec(&txn)
-            .await?;
-        clients::refresh_listings(&txn, platform, scope, &[household.id]).await?;
-    }
+    let txn = platform.begin_write().await?;
+    let sessions = remove_account(&txn, platform, scope, &current).await?;
     activity::record(
         &txn,
         platform,
@@ -664,9 +799,7 @@ pub async fn delete_account(
     )
     .await?;
     txn.commit().await?;
-    for session in sessions {
-        caches::invalidate(platform, Invalidation::OwnerSession(session.access_hash)).await;
-    }
+    forget_sessions(platform, sessions).await;
     Ok(())
 }
 

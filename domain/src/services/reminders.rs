@@ -326,6 +326,7 @@ async fn queue(
                 reason: reason.to_owned(),
                 purpose,
                 not_before: None,
+                sealed: None,
             };
             outbox::enqueue_push(conn, platform, scope, account.id, message).await?;
             return Ok(true);
@@ -365,6 +366,7 @@ async fn queue(
             purpose,
             client_id: Some(household.id),
             not_before: None,
+            sealed: None,
         };
         outbox::enqueue(conn, platform, scope, new).await?;
         return Ok(true);

@@ -204,7 +204,12 @@ pub async fn favourite_link(platform: &Platform, scope: Scope, client_id: Uuid, 
     if found.hearted_at.is_none() {
         return Err(DomainError::invalid("selfie_not_favourite", "heart the selfie before attaching it"));
     }
-    let token = links::token(&links::link_key(platform).await?, LinkPurpose::FavouriteSelfie, found.id)?;
+    favourite_url(platform, &links::link_key(platform).await?, found.id)
+}
+
+/// The public address of a selfie's photo, signed with the link key `key`.
+pub fn favourite_url(platform: &Platform, key: &[u8], id: Uuid) -> DomainResult<String> {
+    let token = links::token(key, LinkPurpose::FavouriteSelfie, id)?;
     Ok(platform.link(&format!("/media/selfies/{token}.jpg")))
 }
 

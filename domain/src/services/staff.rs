@@ -1,8 +1,8 @@
 //! Staff accounts and their login.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -163,6 +163,7 @@ pub async fn create(
                 purpose: outbox::Purpose::Account,
                 client_id: None,
                 not_before: None,
+                sealed: None,
             },
         )
         .await?;
@@ -186,10 +187,15 @@ async fn find_by_username(
 
 /// One staff member of the caller's practice.
 pub async fn get(platform: &Platform, scope: Scope, id: Uuid) -> DomainResult<staff_user::Model> {
+    get_in(&platform.db, scope, id).await
+}
+
+/// [`get`] on `conn` (a write transaction reads what it decides on).
+async fn get_in(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<staff_user::Model> {
     staff_user::Entity::find_by_id(id)
         .filter(staff_user::Column::PracticeId.eq(scope.practice_id))
         .filter(staff_user::Column::DeletedAt.is_null())
-        .one(&platform.db)
+        .one(conn)
         .await?
         .ok_or(DomainError::NotFound)
 }
@@ -251,18 +257,8 @@ pub async fn log_in(
     let tried: String = name.map_or_else(|| username.trim().chars().take(64).collect(), |n| n.as_str().to_owned());
     let login_attempt_name = tried.clone();
 
-    let txn = platform.db.begin().await?;
-    login_attempt::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        practice_id: Set(practice.id),
-        staff_user_id: Set(staff.as_ref().map(|s| s.id)),
-        username: Set(tried),
-        ip: Set(origin.ip.clone()),
-        succeeded: Set(succeeded),
-        attempted_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    let txn = platform.begin_write().await?;
+    record_attempt(&txn, practice.id, staff.as_ref(), tried, origin, succeeded, now).await?;
     let Some(staff) = staff else {
         // Logged like any failure, which also keeps this path's work (and so
         // its time) the same as a wrong password's.
@@ -280,39 +276,12 @@ pub async fn log_in(
     let actor = Actor { id: Some(staff.id), name: staff.username.clone() };
 
     if !succeeded {
-        staff_user::Entity::update_many()
-            .col_expr(
-                staff_user::Column::ConsecutiveFailures,
-                Expr::col(staff_user::Column::ConsecutiveFailures).add(1),
-            )
-            .filter(staff_user::Column::Id.eq(staff.id))
-            .exec(&txn)
-            .await?;
-        activity::record(
-            &txn,
-            platform,
-            scope,
-            Entry::new("auth.login_failed", &actor, origin)
-                .target("staff_user", staff.id)
-                .detail(serde_json::json!({ "locked": staff.locked_at.is_some() })),
-        )
-        .await?;
-        let failures = u32::try_from(staff.consecutive_failures + 1).unwrap_or(0);
-        let lock_now = staff.locked_at.is_none() && failures >= practice.settings.lockout_threshold;
-        if lock_now {
-            set_lock(&txn, platform, staff.id, true).await?;
-            activity::record(
-                &txn,
-                platform,
-                scope,
-                Entry::new("staff.lock", &Actor::system("lockout"), origin)
-                    .target("staff_user", staff.id)
-                    .detail(serde_json::json!({ "username": staff.username, "consecutive_failures": failures })),
-            )
-            .await?;
-        }
+        let failed = Entry::new("auth.login_failed", &actor, origin)
+            .target("staff_user", staff.id)
+            .detail(serde_json::json!({ "locked": staff.locked_at.is_some() }));
+        let locked = count_failure(&txn, platform, &practice, &staff, failed, origin).await?;
         txn.commit().await?;
-        if lock_now {
+        if locked {
             caches::invalidate(platform, Invalidation::AllSessions).await;
         }
         return Err(rejected());
@@ -334,6 +303,67 @@ pub async fn log_in(
     activity::record(&txn, platform, scope, Entry::new(action, &actor, origin).target("staff_user", staff.id)).await?;
     txn.commit().await?;
     Ok(LoggedIn { session, staff, second_factor_required })
+}
+
+/// Counts a failed attempt at an account's credentials (a login or a
+/// manager override): logged as `failed`, and the practice's threshold of
+/// consecutive failures locks it. Returns whether this failure locked it;
+/// the caller then forgets cached sessions once committed.
+pub(crate) async fn count_failure(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    practice: &practices::Practice,
+    staff: &staff_user::Model,
+    failed: Entry<'_>,
+    origin: &Origin,
+) -> DomainResult<bool> {
+    let scope = Scope { practice_id: practice.id };
+    staff_user::Entity::update_many()
+        .col_expr(staff_user::Column::ConsecutiveFailures, Expr::col(staff_user::Column::ConsecutiveFailures).add(1))
+        .filter(staff_user::Column::Id.eq(staff.id))
+        .exec(conn)
+        .await?;
+    activity::record(conn, platform, scope, failed).await?;
+    let failures = u32::try_from(staff.consecutive_failures + 1).unwrap_or(0);
+    let lock_now = staff.locked_at.is_none() && failures >= practice.settings.lockout_threshold;
+    if lock_now {
+        set_lock(conn, platform, staff.id, true).await?;
+        activity::record(
+            conn,
+            platform,
+            scope,
+            Entry::new("staff.lock", &Actor::system("lockout"), origin)
+                .target("staff_user", staff.id)
+                .detail(serde_json::json!({ "username": staff.username, "consecutive_failures": failures })),
+        )
+        .await?;
+    }
+    Ok(lock_now)
+}
+
+/// Records one attempt at a staff account's credentials, as every login
+/// attempt is (the Users list counts them).
+pub(crate) async fn record_attempt(
+    conn: &impl ConnectionTrait,
+    practice_id: Uuid,
+    staff: Option<&staff_user::Model>,
+    tried: String,
+    origin: &Origin,
+    succeeded: bool,
+    at: chrono::DateTime<chrono::Utc>,
+) -> DomainResult<()> {
+    login_attempt::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        practice_id: Set(practice_id),
+        staff_user_id: Set(staff.map(|s| s.id)),
+        username: Set(tried),
+        ip: Set(origin.ip.clone()),
+        succeeded: Set(succeeded),
+        attempted_at: Set(at),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
 }
 
 /// Locks or unlocks an account; locking also ends all its sessions.
@@ -465,12 +495,16 @@ pub struct UserRow {
     pub user: staff_user::Model,
     /// Failed login attempts in the last two days.
     pub failed_last_two_days: u64,
+    /// The practice's only unlocked administrator: not to be demoted, locked or deleted.
+    pub last_administrator: bool,
 }
 
 /// The practice's staff accounts, alphabetical by user name, with their
 /// failed login attempts in the last two days.
 pub async fn list_with_attempts(platform: &Platform, scope: Scope) -> DomainResult<Vec<UserRow>> {
     let users = list(platform, scope).await?;
+    let open_admins =
+        users.iter().filter(|u| u.level == SecurityLevel::Administrator.as_str() && u.locked_at.is_none()).count();
     let since = platform.clock.now() - chrono::Duration::days(2);
     let failures: Vec<(Uuid, i64)> = login_attempt::Entity::find()
         .select_only()
@@ -489,7 +523,9 @@ pub async fn list_with_attempts(platform: &Platform, scope: Scope) -> DomainResu
         .map(|user| {
             let failed =
                 failures.iter().find(|(id, _)| *id == user.id).map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0));
-            UserRow { user, failed_last_two_days: failed }
+            let last_administrator =
+                open_admins == 1 && user.level == SecurityLevel::Administrator.as_str() && user.locked_at.is_none();
+            UserRow { user, failed_last_two_days: failed, last_administrator }
         })
         .collect())
 }
@@ -503,6 +539,34 @@ pub struct StaffChanges {
     pub email: Option<String>,
     /// New security level.
     pub level: Option<SecurityLevel>,
+}
+
+/// Whether `user` is the practice's only unlocked administrator, who must
+/// stay one: without them nobody could manage staff or unlock anyone.
+pub async fn is_last_administrator(conn: &impl ConnectionTrait, user: &staff_user::Model) -> DomainResult<bool> {
+    let is_open_admin = |u: &staff_user::Model| {
+        u.level == SecurityLevel::Administrator.as_str() && u.locked_at.is_none() && u.deleted_at.is_none()
+    };
+    if !is_open_admin(user) {
+        return Ok(false);
+    }
+    let others = staff_user::Entity::find()
+        .filter(staff_user::Column::PracticeId.eq(user.practice_id))
+        .filter(staff_user::Column::Level.eq(SecurityLevel::Administrator.as_str()))
+        .filter(staff_user::Column::LockedAt.is_null())
+        .filter(staff_user::Column::DeletedAt.is_null())
+        .filter(staff_user::Column::Id.ne(user.id))
+        .count(conn)
+        .await?;
+    Ok(others == 0)
+}
+
+/// Refuses to take away the practice's last unlocked administrator.
+async fn keep_an_administrator(conn: &impl ConnectionTrait, user: &staff_user::Model) -> DomainResult<()> {
+    if is_last_administrator(conn, user).await? {
+        return Err(DomainError::Conflict("last_administrator"));
+    }
+    Ok(())
 }
 
 /// Changes an account's display name, email or level.
@@ -535,7 +599,10 @@ pub async fn update(
         update = update.col_expr(staff_user::Column::Level, Expr::value(level.as_str()));
         detail.insert("level".into(), level.as_str().into());
     }
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
+    if changes.level.is_some_and(|level| level != SecurityLevel::Administrator) {
+        keep_an_administrator(&txn, &get_in(&txn, scope, id).await?).await?;
+    }
     update.exec(&txn).await?;
     activity::record(
         &txn,
@@ -568,7 +635,10 @@ pub async fn lock(
     if locked && actor.id == Some(id) {
         return Err(DomainError::Conflict("cannot_lock_yourself"));
     }
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
+    if locked {
+        keep_an_administrator(&txn, &get_in(&txn, scope, id).await?).await?;
+    }
     set_lock(&txn, platform, user.id, locked).await?;
     let action = if locked { "staff.lock" } else { "staff.unlock" };
     activity::record(
@@ -593,7 +663,8 @@ pub async fn delete(platform: &Platform, scope: Scope, actor: &Actor, origin: &O
         return Err(DomainError::Conflict("cannot_delete_yourself"));
     }
     let now = platform.clock.now();
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
+    keep_an_administrator(&txn, &get_in(&txn, scope, id).await?).await?;
     staff_user::Entity::update_many()
         .col_expr(staff_user::Column::DeletedAt, Expr::value(now))
         .col_expr(staff_user::Column::Username, Expr::value(format!("{}~deleted~{}", user.username, user.id.simple())))

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     Actor, DomainError, DomainResult, Origin, Platform, Scope,
-    entities::{appointment, client, invoice, invoice_line, pet, reminder, sync_batch, sync_key},
+    entities::{appointment, client, invoice, invoice_line, owner_account, pet, reminder, sync_batch, sync_key},
     services::{
         activity::{self, Entry},
         clients, tokens,
@@ -377,7 +377,16 @@ impl<C: ConnectionTrait> Apply<'_, C> {
     async fn clients(&mut self, records: &[ClientRecord]) -> DomainResult<()> {
         let mut counts = KindCounts { received: count(records.len()), ..KindCounts::default() };
         // App-only households (an invitation or a sign-up) that a PMS record
-        // with the same email takes over.
+        // with the same email takes over; never one whose account has not
+        // proved that email, which would hand it the PMS household.
+        let unproved: HashSet<Uuid> = owner_account::Entity::find()
+            .filter(owner_account::Column::PracticeId.eq(self.scope.practice_id))
+            .filter(owner_account::Column::EmailVerifiedAt.is_null())
+            .all(self.conn)
+            .await?
+            .into_iter()
+            .map(|a| a.client_id)
+            .collect();
         let mut app_only: HashMap<String, client::Model> = client::Entity::find()
             .filter(client::Column::PracticeId.eq(self.scope.practice_id))
             .filter(client::Column::PmsId.is_null())
@@ -385,6 +394,7 @@ impl<C: ConnectionTrait> Apply<'_, C> {
             .all(self.conn)
             .await?
             .into_iter()
+            .filter(|c| !unproved.contains(&c.id))
             .filter_map(|c| c.email.clone().map(|e| (e, c)))
             .collect();
         let mut pending = Pending::new();
@@ -1101,12 +1111,25 @@ pub async fn create_key(
     origin: &Origin,
     name: &str,
 ) -> DomainResult<NewKey> {
+    let txn = platform.begin_write().await?;
+    let new = insert_key(&txn, platform, scope, actor, origin, name).await?;
+    txn.commit().await?;
+    Ok(new)
+}
+
+async fn insert_key(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    scope: Scope,
+    actor: &Actor,
+    origin: &Origin,
+    name: &str,
+) -> DomainResult<NewKey> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(DomainError::invalid("invalid_name", "a key name has 1 to 100 characters"));
     }
     let secret = format!("{KEY_PREFIX}{}", tokens::random_token()?);
-    let txn = platform.db.begin().await?;
     let key = sync_key::ActiveModel {
         id: Set(Uuid::new_v4()),
         practice_id: Set(scope.practice_id),
@@ -1117,10 +1140,10 @@ pub async fn create_key(
         last_used_at: Set(None),
         revoked_at: Set(None),
     }
-    .insert(&txn)
+    .insert(conn)
     .await?;
     activity::record(
-        &txn,
+        conn,
         platform,
         scope,
         Entry::new("sync_key.create", actor, origin)
@@ -1128,7 +1151,6 @@ pub async fn create_key(
             .detail(serde_json::json!({ "name": key.name })),
     )
     .await?;
-    txn.commit().await?;
     Ok(NewKey { key, secret })
 }
 
@@ -1167,7 +1189,8 @@ pub async fn revoke_key(
     Ok(())
 }
 
-/// Replaces a key by a new one with the same name; the old one stops working.
+/// Replaces a key by a new one with the same name; the old one stops
+/// working. One transaction: there is never a moment with both keys or none.
 pub async fn rotate_key(
     platform: &Platform,
     scope: Scope,
@@ -1175,14 +1198,22 @@ pub async fn rotate_key(
     origin: &Origin,
     id: Uuid,
 ) -> DomainResult<NewKey> {
+    let txn = platform.begin_write().await?;
     let old = sync_key::Entity::find_by_id(id)
         .filter(sync_key::Column::PracticeId.eq(scope.practice_id))
         .filter(sync_key::Column::RevokedAt.is_null())
-        .one(&platform.db)
+        .one(&txn)
         .await?
         .ok_or(DomainError::NotFound)?;
-    let new = create_key(platform, scope, actor, origin, &old.name).await?;
-    revoke_key(platform, scope, actor, origin, id).await?;
+    let new = insert_key(&txn, platform, scope, actor, origin, &old.name).await?;
+    let mut revoked = old.into_active_model();
+    revoked.revoked_at = Set(Some(platform.clock.now()));
+    revoked.update(&txn).await?;
+    let entry = Entry::new("sync_key.revoke", actor, origin)
+        .target("sync_key", id)
+        .detail(serde_json::json!({ "replaced_by": new.key.id }));
+    activity::record(&txn, platform, scope, entry).await?;
+    txn.commit().await?;
     Ok(new)
 }
 

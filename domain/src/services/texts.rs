@@ -87,6 +87,7 @@ pub async fn enqueue(
             purpose: text.purpose,
             client_id: text.client_id,
             not_before,
+            sealed: None,
         },
     )
     .await

@@ -207,27 +207,9 @@ pub async fn complete_login(platform: &Platform, token: &str, code: &str, origin
     let scope = crate::Scope { practice_id: user.practice_id };
     let practice = practices::get(platform, scope).await?;
     let actor = crate::Actor { id: Some(user.id), name: user.username.clone() };
-    let txn = platform.db.begin().await?;
-    let step = accepted_step(&user, code, now.timestamp(), &practice.name)?;
-    let accepted = match step {
-        Some(step) => {
-            // Only the first use of a step counts, even when two arrive at once.
-            staff_user::Entity::update_many()
-                .col_expr(staff_user::Column::TotpLastStep, Expr::value(step))
-                .filter(staff_user::Column::Id.eq(user.id))
-                .filter(
-                    sea_orm::Condition::any()
-                        .add(staff_user::Column::TotpLastStep.is_null())
-                        .add(staff_user::Column::TotpLastStep.lt(step)),
-                )
-                .exec(&txn)
-                .await?
-                .rows_affected
-                == 1
-        }
-        None => use_recovery_code(&txn, platform, user.id, code).await?,
-    };
-    if !accepted {
+    let txn = platform.begin_write().await?;
+    let accepted = accept_code(&txn, platform, &user, code, &practice.name).await?;
+    if accepted.is_none() {
         let failures = pending.second_factor_failures + 1;
         let mut update = session::Entity::update_many()
             .col_expr(session::Column::SecondFactorFailures, Expr::value(failures))
@@ -263,12 +245,40 @@ pub async fn complete_login(platform: &Platform, token: &str, code: &str, origin
         scope,
         Entry::new("auth.login", &actor, origin)
             .target("staff_user", user.id)
-            .detail(serde_json::json!({ "second_factor": if step.is_some() { "app" } else { "recovery_code" } })),
+            .detail(serde_json::json!({ "second_factor": accepted })),
     )
     .await?;
     txn.commit().await?;
     caches::invalidate(platform, Invalidation::Session(pending.token_hash.clone())).await;
     Ok(NewSession { token: token.to_owned(), csrf_token: pending.csrf_token, expires_at: pending.expires_at })
+}
+
+/// Takes a second-factor code for `user`: a current authenticator-app code
+/// (each time step once only, even when two arrive at once) or an unused
+/// recovery code, which is spent. Returns which it was, or `None`.
+pub(crate) async fn accept_code(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    user: &staff_user::Model,
+    code: &str,
+    issuer: &str,
+) -> DomainResult<Option<&'static str>> {
+    if let Some(step) = accepted_step(user, code, platform.clock.now().timestamp(), issuer)? {
+        let first_use = staff_user::Entity::update_many()
+            .col_expr(staff_user::Column::TotpLastStep, Expr::value(step))
+            .filter(staff_user::Column::Id.eq(user.id))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(staff_user::Column::TotpLastStep.is_null())
+                    .add(staff_user::Column::TotpLastStep.lt(step)),
+            )
+            .exec(conn)
+            .await?
+            .rows_affected
+            == 1;
+        return Ok(first_use.then_some("app"));
+    }
+    Ok(use_recovery_code(conn, platform, user.id, code).await?.then_some("recovery_code"))
 }
 
 /// Whether a staff account asks for a second factor at login.

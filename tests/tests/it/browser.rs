@@ -564,3 +564,91 @@ async fn staff_work_an_owners_dashboard_paws_rewards_selfies_orders_and_note() {
     browser.element("[data-testid=clients] tbody tr[data-client] [data-role=note-icon]").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_pet_named_with_a_right_to_left_override_leaves_the_labels_around_it_readable() {
+    use reqwest::Method;
+    use serde_json::json;
+    let Some(browser) = Browser::start().await else { return };
+    let app = petbridge_tests::spawn_app().await;
+    let fixture = app.practice("rtl-vets").await;
+    app.staff(&fixture.practice, "frontdesk", petbridge_domain::services::staff::SecurityLevel::Staff).await;
+    let pat = app.verified_owner("rtl-vets", "pat@example.com").await;
+    let pet = json!({ "name": "\u{202e}Bella the cat", "species": "Cat" });
+    let (status, body) = app.app_call(Method::POST, "/pets", Some(&pat), Some(pet)).await;
+    assert_eq!(status, 201, "{body}");
+    let household = app.owner_account("pat@example.com").await.client_id;
+
+    log_in(&browser, &app, "frontdesk", petbridge_tests::PASSWORD).await;
+    browser.element("[data-testid=signed-in-as]").await;
+    browser.driver.goto(app.url(&format!("/dashboard/clients/{household}#pets"))).await.unwrap();
+    browser.element("h3 small").await;
+    // Where the label's first and last letters are drawn: reversed by the
+    // override, the first would stand right of the last.
+    let drawn = browser
+        .driver
+        .execute(
+            r#"const label = [...document.querySelectorAll("h3 small")].find((s) => s.textContent === "added by owner");
+               const text = label.firstChild, range = document.createRange();
+               const x = (i) => { range.setStart(text, i); range.setEnd(text, i + 1); return range.getBoundingClientRect().left; };
+               return [x(0), x(text.length - 1)];"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let [first, last]: [f64; 2] = drawn.convert().unwrap();
+    let shot = std::env::temp_dir().join("petbridge-rtl-pet-name.png");
+    let card = browser.driver.find(By::XPath("//h3[small[text()='added by owner']]/..")).await.unwrap();
+    card.scroll_into_view().await.unwrap();
+    card.screenshot(&shot).await.unwrap();
+    println!("screenshot of the pet card: {}", shot.display());
+    assert!(first < last, "the label reads left to right after the pet's name ({first} vs {last})");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_manager_approves_a_staff_members_reinvite_all_in_place_and_the_log_names_both() {
+    use serde_json::json;
+    let Some(browser) = Browser::start().await else { return };
+    let app = petbridge_tests::spawn_app().await;
+    let fixture = app.practice("approve-vets").await;
+    let level = petbridge_domain::services::staff::SecurityLevel::Manager;
+    app.staff(&fixture.practice, "manager", level).await;
+    app.staff(&fixture.practice, "frontdesk", petbridge_domain::services::staff::SecurityLevel::Staff).await;
+    let key = app.sync_key(&fixture.practice).await;
+    let now = app.clock_now();
+    let batch = json!({ "clients": [{ "pms_id": "C1", "updated_at": now.to_rfc3339(), "first_name": "Ivy", "last_name": "Invitee",
+                                      "email": "ivy@example.com", "last_transaction_on": now.date_naive() }] });
+    assert_eq!(app.sync(&key, &batch).await.0, 200);
+
+    log_in(&browser, &app, "frontdesk", petbridge_tests::PASSWORD).await;
+    browser.element("[data-testid=signed-in-as]").await;
+    browser.driver.goto(app.url("/dashboard/clients")).await.unwrap();
+    click(&browser, "[data-testid=reinvite-all]").await;
+    browser.driver.accept_alert().await.unwrap();
+    // A wrong password first: the prompt says so and stays.
+    let dialog = browser.element("dialog[data-testid=override]").await;
+    dialog.find(By::Css("input[name=username]")).await.unwrap().send_keys("manager").await.unwrap();
+    dialog.find(By::Css("input[name=password]")).await.unwrap().send_keys("not it at all").await.unwrap();
+    dialog.find(By::Css("button[value=approve]")).await.unwrap().click().await.unwrap();
+    shows(&browser, "dialog[data-testid=override] [data-role=refused]", "Not approved").await;
+    let dialog = browser.element("dialog[data-testid=override]").await;
+    dialog.find(By::Css("input[name=username]")).await.unwrap().send_keys("manager").await.unwrap();
+    dialog.find(By::Css("input[name=password]")).await.unwrap().send_keys(petbridge_tests::PASSWORD).await.unwrap();
+    dialog.find(By::Css("button[value=approve]")).await.unwrap().click().await.unwrap();
+    notice(&browser, "Invitations are on their way").await;
+    // Still the staff member's own session.
+    let who = browser.element("[data-testid=signed-in-as]").await.text().await.unwrap();
+    assert!(who.starts_with("frontdesk"), "{who}");
+
+    let admin = app.login("approve-vets", "admin").await;
+    let (_, log) = app.get_json("/api/dashboard/v1/activity?action=auth.override", &admin).await;
+    let approved: Vec<&serde_json::Value> =
+        log["items"].as_array().unwrap().iter().filter(|e| e["action"] == "auth.override").collect();
+    assert_eq!(approved.len(), 1, "{log}");
+    assert_eq!((approved[0]["actor"].as_str(), approved[0]["approver"].as_str()), (Some("frontdesk"), Some("manager")));
+    assert_eq!(approved[0]["detail"]["permission"], "campaigns.send");
+    let (_, campaigns) = app.get_json("/api/dashboard/v1/campaigns", &admin).await;
+    assert!(campaigns.to_string().contains("reinvite_all"), "{campaigns}");
+    browser.close().await;
+}

@@ -78,10 +78,12 @@ async fn every_account_status_and_pet_sync_status_is_reached() {
     assert_eq!((status, problem["code"].as_str()), (403, Some("email_not_verified")));
     let (_, me) = app.app_call(Method::GET, "/me", Some(&access), None).await;
     assert_eq!(me["status"], "email_not_verified");
-    assert_eq!(me["first_name"], "Sam", "matched to the PMS client by email");
+    assert_eq!(me["first_name"], "Pat", "not the PMS client's household until the email is proved");
 
     // Verified and matched: Connected; the app shows the PMS pets and what is past due.
     app.verify_owner("sam@example.com").await;
+    let (_, me) = app.app_call(Method::GET, "/me", Some(&access), None).await;
+    assert_eq!(me["first_name"], "Sam", "matched to the PMS client by email once verified");
     assert_eq!(statuses(&app, &admin, "sam@example.com").await, (json!("verified"), json!("connected")));
     let (status, pets) = app.app_call(Method::GET, "/pets", Some(&access), None).await;
     assert_eq!(status, 200, "{pets}");
@@ -183,7 +185,9 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_login() {
         "the old access token stops at refresh"
     );
 
-    // The first refresh token again: someone copied it. The whole login ends.
+    // The first refresh token again, after the grace window for a second
+    // tab or a retry: someone copied it. The whole login ends.
+    app.clock.advance(Duration::seconds(petbridge_domain::services::owners::REFRESH_GRACE_SECONDS + 1));
     let (status, problem) = app
         .app_call(Method::POST, "/auth/refresh", None, Some(refresh(first["refresh_token"].as_str().unwrap())))
         .await;
@@ -414,7 +418,7 @@ async fn reinvite_all_goes_once_per_calendar_month() {
         .map(|i| json!({ "pms_id": format!("V{i}"), "updated_at": at(now, 0), "last_name": format!("V{i}"), "email": format!("v{i}@example.com"), "last_transaction_on": now.date_naive() }))
         .collect();
     app.sync(&key, &json!({ "clients": clients })).await;
-    app.sign_up("reinvite", "v0@example.com").await;
+    app.verified_owner("reinvite", "v0@example.com").await;
 
     let response = staff_post(&app, &manager, "/clients/reinvite-all", None).await;
     assert_eq!(response.status(), 200);
@@ -531,7 +535,8 @@ async fn the_users_list_sorts_searches_pages_and_exports() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 8, "{csv}");
     assert!(lines[0].starts_with("Last name,First name,Email"));
-    assert!(lines[1].starts_with("Name1,Lou,z6@example.com,+13035550106"), "{csv}");
+    // A leading + would make a spreadsheet read the phone as a formula: it opens as text.
+    assert!(lines[1].starts_with("Name1,Lou,z6@example.com,'+13035550106"), "{csv}");
 }
 
 #[tokio::test]

@@ -204,17 +204,20 @@ async fn selfies_lose_their_gps_data_and_staff_star_them_into_the_owners_slidesh
     assert_eq!(fetch(&oak, format!("/api/dashboard/v1/selfies/{id}/photo")).await.unwrap().status(), 404);
 
     // A notification shows the favourite through a public signed link,
-    // which stops working when the heart comes off.
+    // which stops working when the heart comes off. Staff see which selfie,
+    // never the link; the owner's inbox and device get it.
     let notify =
         |body: Value| app.staff_call(&admin, Method::POST, format!("/clients/{household}/notifications"), Some(body));
     let (status, sent) = notify(json!({ "title": "Happy birthday!", "body": "Biscuit is 3", "selfie_id": id })).await;
     assert_eq!(status, 201, "{sent}");
-    let link = url::Url::parse(sent["image_url"].as_str().unwrap()).unwrap();
+    assert_eq!((sent["selfie_id"].as_str(), &sent["image_url"]), (Some(id.as_str()), &Value::Null));
+    let (_, inbox) = app.app_call(Method::GET, "/notifications", Some(&pat), None).await;
+    let link = url::Url::parse(inbox["items"][0]["image_url"].as_str().unwrap()).unwrap();
+    let (_, history) = app.staff_call(&admin, Method::GET, format!("/clients/{household}/notifications"), None).await;
+    assert!(!history.to_string().contains(link.path()), "staff never see the link: {history}");
     let public = app.client.get(app.url(link.path())).send().await.unwrap();
     assert_eq!((public.status().as_u16(), public.headers()["content-type"].to_str().unwrap()), (200, "image/jpeg"));
     assert!(!contains(&public.bytes().await.unwrap(), b"GPSMARKER"));
-    let (_, inbox) = app.app_call(Method::GET, "/notifications", Some(&pat), None).await;
-    assert_eq!(inbox["items"][0]["image_url"], sent["image_url"]);
     let forged = link.path().replace("/media/selfies/", "/media/selfies/A");
     assert_eq!(app.client.get(app.url(&forged)).send().await.unwrap().status(), 404);
     let (_, others) = app.staff_call(&admin, Method::GET, &format!("/clients/{household}/selfies"), None).await;

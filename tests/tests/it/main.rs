@@ -23,4 +23,5 @@ mod startup;
 mod storage;
 mod sync;
 mod texts;
+mod trust;
 mod two_factor;

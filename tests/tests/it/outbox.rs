@@ -66,6 +66,7 @@ async fn only_the_latest_claim_of_a_delivery_records_how_it_went() {
         purpose: Purpose::Blast,
         client_id: None,
         not_before: None,
+        sealed: None,
     };
     let id = outbox::enqueue(&txn, platform, Scope { practice_id: fixture.practice.id }, new).await.unwrap();
     txn.commit().await.unwrap();
@@ -197,6 +198,7 @@ async fn claims_take_due_rows_per_channel() {
         purpose: Purpose::Blast,
         client_id: None,
         not_before: None,
+        sealed: None,
     };
     let txn = platform.db.begin().await.unwrap();
     let mut pushes = Vec::new();

@@ -61,6 +61,7 @@ async fn push(app: &TestApp, practice_id: Uuid, account_id: Uuid, image: Option<
             reason: "test".into(),
             purpose: outbox::Purpose::Notification,
             not_before: None,
+            sealed: None,
         },
     )
     .await
