@@ -266,6 +266,24 @@ pub enum TextProblem {
     StackedMarks,
 }
 
+impl TextProblem {
+    /// Its stable error code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Control => "control_characters",
+            Self::StackedMarks => "stacked_marks",
+        }
+    }
+
+    /// What is wrong, after the field's name.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Self::Control => "may not hold control characters",
+            Self::StackedMarks => "may not stack that many combining marks on one letter",
+        }
+    }
+}
+
 /// Checks text from outside (a name, a note, a chat message) before it is
 /// stored and shown to others.
 pub fn check_text(text: &str) -> Result<(), TextProblem> {

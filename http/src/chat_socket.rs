@@ -112,7 +112,15 @@ fn parse(frame: &str) -> Result<ClientFrame, Message> {
     if value.get("v").is_some_and(|v| v.as_u64() != Some(u64::from(EVENT_VERSION))) {
         return Err(error_frame("unsupported_version", "this server speaks version 1", None));
     }
-    serde_json::from_value(value).map_err(|err| error_frame("invalid_frame", &err.to_string(), None))
+    let parsed = serde_json::from_value(value).map_err(|err| error_frame("invalid_frame", &err.to_string(), None))?;
+    // The same rule as every request body: no control characters, no mark stacks.
+    if let ClientFrame::Send { body, client_message_id, .. } = &parsed
+        && let Err(problem) = petbridge_domain::types::check_text(body)
+    {
+        let detail = format!("`body` {}", problem.explanation());
+        return Err(error_frame(problem.code(), &detail, Some(client_message_id.as_str())));
+    }
+    Ok(parsed)
 }
 
 #[derive(Debug, Deserialize)]

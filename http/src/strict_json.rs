@@ -193,14 +193,8 @@ impl<E: Endpoint> Endpoint for StrictJsonEndpoint<E> {
                         return Ok(problem_response(StatusCode::BAD_REQUEST, "invalid_type", Some(detail)));
                     }
                     Err(Misfit::Text { field, problem }) => {
-                        let (code, why) = match problem {
-                            TextProblem::Control => ("control_characters", "may not hold control characters"),
-                            TextProblem::StackedMarks => {
-                                ("stacked_marks", "may not stack that many combining marks on one letter")
-                            }
-                        };
-                        let detail = format!("`{field}` {why}");
-                        return Ok(problem_response(StatusCode::UNPROCESSABLE_ENTITY, code, Some(detail)));
+                        let detail = format!("`{field}` {}", problem.explanation());
+                        return Ok(problem_response(StatusCode::UNPROCESSABLE_ENTITY, problem.code(), Some(detail)));
                     }
                 }
             }

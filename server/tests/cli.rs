@@ -238,3 +238,16 @@ async fn request_logs_never_show_the_token_of_a_signed_link() {
     assert!(log.contains("/media/selfies/[redacted]"), "{log}");
     assert!(!log.contains(token), "a link's token reached the log: {log}");
 }
+
+#[tokio::test]
+async fn a_public_deployment_on_the_development_providers_warns_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server =
+        petbridge(dir.path(), port).env("PETBRIDGE__SERVER__PUBLIC_URL", "https://vets.example.com").spawn().unwrap();
+    let lines = read_until(&mut server, "Development delivery providers").await;
+    let warning = lines.last().unwrap();
+    assert!(warning.contains("push, texts, email") && warning.contains("nothing on those channels is really sent"));
+    wait_healthy(port).await;
+    stop(server).await;
+}

@@ -250,6 +250,20 @@ impl TestApp {
         session_cookie(&response).expect("a session cookie")
     }
 
+    /// A dashboard page as the browser holding the `pb_session` cookie
+    /// `session` gets it; returns status and HTML.
+    pub async fn page(&self, session: &str, path: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .header("cookie", format!("pb_session={session}"))
+            .send()
+            .await
+            .expect("page request");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("page body"))
+    }
+
     /// Opens the dashboard's live socket with a session cookie and this site's Origin.
     pub async fn dashboard_socket(&self, session: &str) -> ws::WsClient {
         ws::WsClient::connect(
