@@ -431,7 +431,7 @@ async fn development_providers_on_a_real_deployment_say_so_on_every_page() {
     app.practice("maple-vets").await;
     let session = app.page_login("maple-vets", "admin").await;
     for page in ["/dashboard", "/dashboard/clients", "/dashboard/outbox"] {
-        let html = app.page(&session, &page).await.1;
+        let html = app.page(&session, page).await.1;
         assert!(
             html.contains("data-testid=\"dev-providers\"") && html.contains("nothing on those channels is really sent"),
             "{page}"
