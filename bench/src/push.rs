@@ -40,7 +40,7 @@ use petbridge_domain::{
 };
 use petbridge_tests::fakes::FakeFcm;
 use petbridge_workers::{Providers, Relay, RelayStep, StreamKeys};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use secrecy::{ExposeSecret, SecretString};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -248,7 +248,7 @@ fn sample_row(i: usize) -> delivery::Model {
 async fn commit(platform: &Platform, scope: Scope, count: usize, offset: usize) -> anyhow::Result<()> {
     let fail = |e: petbridge_domain::DomainError| anyhow!("{e}");
     for chunk in (0..count).collect::<Vec<_>>().chunks(5_000) {
-        let txn = platform.db.begin().await?;
+        let txn = platform.begin_write().await?;
         for &i in chunk {
             outbox::enqueue(&txn, platform, scope, new_push(offset + i)).await.map_err(fail)?;
         }
@@ -421,7 +421,7 @@ impl Bench {
         let mut tick = tokio::time::interval(Duration::from_millis(10));
         for batch in 0..count.div_ceil(BATCH) {
             tick.tick().await;
-            let txn = self.platform.db.begin().await?;
+            let txn = self.platform.begin_write().await?;
             let mut ids = Vec::with_capacity(BATCH);
             for i in 0..BATCH {
                 ids.push(

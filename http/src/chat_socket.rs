@@ -340,7 +340,7 @@ impl Session {
         match &self.peer {
             Peer::Owner(holder) => {
                 let conversation =
-                    conversations::of_household(&self.platform.db, &self.platform, self.scope(), holder.client_id)
+                    conversations::for_reading(&self.platform.db, &self.platform, self.scope(), holder.client_id)
                         .await?;
                 self.own_conversation = Some(conversation.id);
                 self.sent.insert(conversation.id, conversation.last_seq);

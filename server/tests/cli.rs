@@ -251,3 +251,70 @@ async fn a_public_deployment_on_the_development_providers_warns_at_start() {
     wait_healthy(port).await;
     stop(server).await;
 }
+
+#[tokio::test]
+async fn demo_runs_ten_times_beside_a_live_server_under_traffic() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // The per-address login throttle would turn this traffic away: it has a test of its own.
+    let mut server =
+        petbridge(dir.path(), port).env("PETBRIDGE__SESSIONS__LOGIN_ATTEMPTS_PER_MINUTE", "1000000").spawn().unwrap();
+    let banner = read_until(&mut server, "Password:").await;
+    let (practice, user, password) =
+        (field(&banner, "Practice code:"), field(&banner, "User name:"), field(&banner, "Password:"));
+    wait_healthy(port).await;
+
+    // Staff logging in and reading while the demo writes: each login writes
+    // an attempt, a session and an activity entry. Bounded in count and time.
+    let done = Arc::new(AtomicBool::new(false));
+    let traffic = tokio::spawn({
+        let done = done.clone();
+        async move {
+            let client = client();
+            let (mut requests, mut failures) = (0u32, Vec::new());
+            while !done.load(Ordering::Relaxed) && requests < 20_000 {
+                let body = serde_json::json!({ "practice": practice, "username": user, "password": password });
+                let url = format!("http://127.0.0.1:{port}/api/dashboard/v1/auth/login");
+                let response = client.post(url).json(&body).send().await.unwrap();
+                requests += 1;
+                if response.status() != 200 {
+                    failures.push(format!(
+                        "login: {} {}",
+                        response.status(),
+                        response.text().await.unwrap_or_default()
+                    ));
+                    continue;
+                }
+                let token: serde_json::Value = response.json().await.unwrap();
+                let me = client
+                    .get(format!("http://127.0.0.1:{port}/api/dashboard/v1/me"))
+                    .bearer_auth(token["token"].as_str().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+                requests += 1;
+                if me.status() != 200 {
+                    failures.push(format!("me: {}", me.status()));
+                }
+            }
+            (requests, failures)
+        }
+    });
+    let mut outcomes = Vec::new();
+    for round in 1..=10 {
+        let output = petbridge(dir.path(), free_port()).arg("demo").output().await.unwrap();
+        outcomes.push((round, output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned()));
+    }
+    done.store(true, Ordering::Relaxed);
+    let (requests, failures) = traffic.await.unwrap();
+    stop(server).await;
+    let failed: Vec<_> = outcomes.iter().filter(|(_, ok, _)| !ok).collect();
+    println!("demo runs: 10, failed: {}; live requests: {requests}, failed: {}", failed.len(), failures.len());
+    assert!(failed.is_empty(), "demo runs that failed beside the live server: {failed:?}");
+    assert!(requests > 10, "the traffic ran alongside ({requests} requests)");
+    assert!(failures.is_empty(), "live requests that failed meanwhile: {failures:?}");
+}

@@ -15,7 +15,7 @@ use petbridge_tests::{
     services::{require_postgres, require_redis},
     spawn_with, test_settings,
 };
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_petbridge");
@@ -27,11 +27,13 @@ const BATCH: usize = 64;
 /// can leave at most `READERS * BATCH` deliveries sent but unrecorded.
 const READERS: usize = 2;
 
-fn worker(database_url: &str, redis_url: &str, prefix: &str, fake: &FakeFcm) -> Child {
+fn worker(database: &TestDatabase, redis_url: &str, prefix: &str, fake: &FakeFcm) -> Child {
     let mut command = Command::new(BIN);
     command
         .arg("worker")
-        .env("DATABASE_URL", database_url)
+        // In the test's own directory: the dev providers' mailbox and any file stay there.
+        .current_dir(database.dir.path())
+        .env("DATABASE_URL", &database.url)
         .env("REDIS_URL", redis_url)
         .env("PETBRIDGE__REDIS__KEY_PREFIX", prefix)
         .env("PETBRIDGE__WORKERS__BATCH", BATCH.to_string())
@@ -68,7 +70,7 @@ async fn workers_killed_at_random_points_lose_nothing() {
 
     // The fan-out, committed before any worker runs.
     const DELIVERIES: usize = 10_000;
-    let txn = app.platform.db.begin().await.unwrap();
+    let txn = app.platform.begin_write().await.unwrap();
     let scope = Scope { practice_id: fixture.practice.id };
     for i in 0..DELIVERIES {
         let new = NewDelivery {
@@ -87,7 +89,7 @@ async fn workers_killed_at_random_points_lose_nothing() {
     }
     txn.commit().await.unwrap();
 
-    let mut workers: Vec<Child> = (0..3).map(|_| worker(&database.url, &redis_url, &prefix, &fake)).collect();
+    let mut workers: Vec<Child> = (0..3).map(|_| worker(&database, &redis_url, &prefix, &fake)).collect();
     let accepted = || fake.accepted_counts().values().sum::<usize>();
     let mut kills = 0;
     while kills < 6 && accepted() < DELIVERIES {
@@ -95,7 +97,7 @@ async fn workers_killed_at_random_points_lose_nothing() {
         let victim = usize::try_from(random_below(workers.len() as u64)).unwrap();
         workers[victim].start_kill().unwrap(); // SIGKILL: no chance to finish anything
         workers[victim].wait().await.unwrap();
-        workers[victim] = worker(&database.url, &redis_url, &prefix, &fake);
+        workers[victim] = worker(&database, &redis_url, &prefix, &fake);
         kills += 1;
     }
     assert!(kills >= 2, "the fan-out finished before the workers could be killed twice");

@@ -4,7 +4,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -53,7 +53,7 @@ pub async fn schedule_blast(
     let now = platform.clock.now();
     let run_at = new.send_at.map_or(now, |at| at.max(now));
     let id = Uuid::new_v4();
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let blast = campaign::ActiveModel {
         id: Set(id),
         practice_id: Set(scope.practice_id),
@@ -98,7 +98,7 @@ pub async fn run_due(platform: &Platform) -> DomainResult<u32> {
         .await?;
     let mut ran = 0;
     for campaign in due {
-        let txn = platform.db.begin().await?;
+        let txn = platform.begin_write().await?;
         let claimed = campaign::Entity::update_many()
             .col_expr(campaign::Column::DoneAt, Expr::value(now))
             .filter(campaign::Column::Id.eq(campaign.id))

@@ -8,7 +8,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, Value,
+    QueryFilter, QueryOrder, QuerySelect, Set, Value,
     sea_query::{Expr, NullOrdering},
 };
 use uuid::Uuid;
@@ -922,7 +922,7 @@ pub async fn invite(
     let last_name = invitation.last_name.trim().chars().take(100).collect::<String>();
     let practice = practices::get(platform, scope).await?;
     let now = platform.clock.now();
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     if owner_account::Entity::find()
         .filter(owner_account::Column::PracticeId.eq(scope.practice_id))
         .filter(owner_account::Column::Email.eq(email.as_str()))
@@ -1000,7 +1000,7 @@ pub async fn reinvite_all(
             format!("Reinvite All was sent this month; it can be sent again from {next_allowed_on}"),
         )
     };
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     if campaign::Entity::find()
         .filter(campaign::Column::PracticeId.eq(scope.practice_id))
         .filter(campaign::Column::Kind.eq(REINVITE_ALL))
@@ -1094,7 +1094,7 @@ pub async fn set_pet_in_app(
     in_app: bool,
 ) -> DomainResult<PetDetail> {
     let now = platform.clock.now();
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let row = pet::Entity::find_by_id(pet_id)
         .filter(pet::Column::PracticeId.eq(scope.practice_id))
         .one(&txn)
@@ -1139,7 +1139,7 @@ pub async fn set_personal_note(
     if note.is_some_and(|n| n.chars().count() > NOTE_MAX_CHARS) {
         return Err(DomainError::invalid("note_too_long", format!("a note has at most {NOTE_MAX_CHARS} characters")));
     }
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let client = get(&txn, scope, id).await?;
     let mut active = client.into_active_model();
     active.personal_note = Set(note.map(str::to_owned));

@@ -111,6 +111,45 @@ pub async fn of_household(
     Ok(household_conversation(conn, platform, scope, client_id, None).await?.conversation)
 }
 
+/// A household's conversation id, fixed by the household: a read can name
+/// the conversation before its first message makes the row.
+pub fn conversation_id(client_id: Uuid) -> Uuid {
+    // A namespace of our own (itself a v5 id under the URL namespace).
+    const NAMESPACE: Uuid = Uuid::from_u128(0x3c8e_0a4f_7d1b_5f2e_9a61_2b4d_8c0e_7f13);
+    Uuid::new_v5(&NAMESPACE, client_id.as_bytes())
+}
+
+/// The household's conversation as a read sees it: the stored one, or the
+/// empty one its first message will make, under the same id. A read (an
+/// app's GET, a socket's hello) makes nothing.
+pub async fn for_reading(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    scope: Scope,
+    client_id: Uuid,
+) -> DomainResult<conversation::Model> {
+    if let Some(found) = existing_of_household(conn, scope, client_id).await? {
+        return Ok(found);
+    }
+    let household = client::Entity::find_by_id(client_id)
+        .filter(client::Column::PracticeId.eq(scope.practice_id))
+        .one(conn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    Ok(conversation::Model {
+        id: conversation_id(household.id),
+        practice_id: scope.practice_id,
+        client_id: household.id,
+        status: "open".into(),
+        assigned_to: None,
+        last_seq: 0,
+        owner_read_seq: 0,
+        staff_read_seq: 0,
+        last_message_at: None,
+        created_at: platform.clock.now(),
+    })
+}
+
 /// The household's conversation if it has one; makes nothing (for reads).
 pub async fn existing_of_household(
     conn: &impl ConnectionTrait,
@@ -181,7 +220,7 @@ async fn household_conversation(
         Some(found) => found,
         None => {
             let row = conversation::ActiveModel {
-                id: Set(Uuid::new_v4()),
+                id: Set(conversation_id(client_id)),
                 practice_id: Set(scope.practice_id),
                 client_id: Set(client_id),
                 status: Set("open".into()),

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::Duration;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -391,7 +391,7 @@ pub async fn create_reward(
     paws_needed: i32,
 ) -> DomainResult<reward::Model> {
     check_reward(name, paws_needed)?;
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let row = reward::ActiveModel {
         id: Set(Uuid::new_v4()),
         practice_id: Set(scope.practice_id),
@@ -419,7 +419,7 @@ pub async fn update_reward(
     id: Uuid,
     change: RewardChange,
 ) -> DomainResult<reward::Model> {
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let row = reward::Entity::find_by_id(id)
         .filter(reward::Column::PracticeId.eq(scope.practice_id))
         .one(&txn)

@@ -2,7 +2,7 @@
 //! "Contact" in the dashboard): kept in the household's inbox, which the app
 //! lists and marks read, and pushed to each of its devices.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
 use crate::{
@@ -70,7 +70,7 @@ pub async fn send(
     if let Some(selfie_id) = new.selfie_id {
         selfies::favourite_link(platform, scope, household.id, selfie_id).await?;
     }
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let stored =
         deliver(&txn, platform, scope, household.id, &new, actor.id, format!("notification from {}", actor.name))
             .await?;

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -20,7 +20,7 @@ use crate::{
     services::{
         activity::{self, Entry},
         clients::{self, PetDetail},
-        links, loyalty,
+        conversations, links, loyalty,
         outbox::{self, Channel, NewDelivery},
         passwords::{self, Verified},
         practices::{self, Practice},
@@ -457,6 +457,9 @@ pub async fn verify_email(platform: &Platform, token: &str) -> DomainResult<()> 
         active.email_verified_at = Set(Some(now));
         active.update(&txn).await?;
         loyalty::grant_app_download(&txn, platform, scope, client_id).await?;
+        // The household can chat from now on: its conversation exists, so
+        // the app's reads and staff name the same one (reads make nothing).
+        conversations::of_household(&txn, platform, scope, client_id).await?;
     }
     clients::refresh_listings(&txn, platform, scope, &[client_id]).await?;
     txn.commit().await?;
@@ -503,7 +506,7 @@ pub async fn log_in(
     if account.disabled_at.is_some() {
         return Err(DomainError::Unauthorized("account_disabled"));
     }
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let mut active = account.clone().into_active_model();
     active.last_login_at = Set(Some(platform.clock.now()));
     if let Verified::YesRehashed(hash) = verdict {
@@ -667,7 +670,7 @@ pub async fn log_out(platform: &Platform, principal: &OwnerPrincipal) -> DomainR
         .one(&platform.db)
         .await?
         .ok_or(DomainError::NotFound)?;
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     revoke_session(&txn, platform, &session).await?;
     txn.commit().await?;
     caches::invalidate(platform, Invalidation::OwnerSession(principal.access_hash.clone())).await;
@@ -722,7 +725,7 @@ pub async fn request_password_reset(
 
 /// Sets a new password from a reset link; every session of the account ends.
 pub async fn reset_password(platform: &Platform, token: &str, new_password: &str) -> DomainResult<()> {
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let (_, account) = take_email_token(&txn, platform, token, RESET_PASSWORD).await?;
     let local = account.email.split('@').next().unwrap_or_default().to_owned();
     passwords::check_strength(new_password, &[&local])?;
@@ -753,7 +756,7 @@ pub async fn change_email(
         return Ok(());
     }
     let practice = practices::get(platform, principal.scope()).await?;
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     if find_account(&txn, principal.scope(), &email).await?.is_some() {
         return Err(DomainError::Conflict("account_exists"));
     }
@@ -819,7 +822,7 @@ pub async fn set_disabled(
         .one(&platform.db)
         .await?
         .ok_or(DomainError::Conflict("no_app_account"))?;
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let account_id = account.id;
     let mut active = account.into_active_model();
     active.disabled_at = Set(disabled.then(|| platform.clock.now()));
@@ -976,7 +979,7 @@ pub async fn register_device(
         "android" => "android",
         _ => return Err(DomainError::invalid("invalid_platform", "platform is ios or android")),
     };
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     owner_device::Entity::delete_many().filter(owner_device::Column::Token.eq(token)).exec(&txn).await?;
     owner_device::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -1058,7 +1061,7 @@ pub async fn add_pet(platform: &Platform, principal: &OwnerPrincipal, new: NewPe
     let now = platform.clock.now();
     let scope = principal.scope();
     let household = household(platform, principal).await?;
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let row = pet::ActiveModel {
         id: Set(Uuid::new_v4()),
         practice_id: Set(principal.practice_id),

@@ -4,8 +4,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -163,7 +162,7 @@ pub async fn set_goal(
     }
     let user = staff::get(platform, scope, staff_id).await?;
     let now = platform.clock.now();
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let updated = performance_goal::Entity::update_many()
         .col_expr(performance_goal::Column::Points, Expr::value(points))
         .col_expr(performance_goal::Column::UpdatedAt, Expr::value(now))

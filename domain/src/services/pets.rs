@@ -5,10 +5,7 @@
 //! out).
 
 use chrono::NaiveDate;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
 use crate::{
@@ -93,7 +90,7 @@ pub async fn edit(
     let breed = short_text(change.breed, "invalid_breed", "a breed")?;
     let sex = short_text(change.sex, "invalid_sex", "a sex")?;
     let now = platform.clock.now();
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let mut active = found.clone().into_active_model();
     if let Some(name) = change.name {
         active.name = Set(name.trim().to_owned());

@@ -170,7 +170,7 @@ pub async fn update_settings(
     origin: &crate::Origin,
     changes: SettingsChanges,
 ) -> DomainResult<PracticeSettings> {
-    use sea_orm::{TransactionTrait, sea_query::Expr};
+    use sea_orm::sea_query::Expr;
     let mut settings = get(platform, scope).await?.settings;
     if let Some(threshold) = changes.lockout_threshold {
         if !(3..=20).contains(&threshold) {
@@ -196,7 +196,7 @@ pub async fn update_settings(
         }
     }
     let json = serde_json::to_value(&settings).map_err(DomainError::unexpected)?;
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let mut update = practice::Entity::update_many().col_expr(practice::Column::Settings, Expr::value(json.clone()));
     if let Some(number) = &changes.sms_number {
         let number = match number.trim() {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait, sea_query::OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::OnConflict};
 use uuid::Uuid;
 
 use crate::{
@@ -113,7 +113,7 @@ pub async fn update(
     by: ChangedBy<'_>,
 ) -> DomainResult<Preferences> {
     let now = platform.clock.now();
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let old = get(&txn, scope, client_id).await?;
     let new = change.apply(old);
     let updated_by = match by {

@@ -8,9 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait, sea_query::Query,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Query};
 use uuid::Uuid;
 
 use crate::{
@@ -268,7 +266,7 @@ async fn notify(
         return Ok(false);
     };
     let now = platform.clock.now();
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     for id in subject_ids {
         let written = notice::ActiveModel {
             id: Set(Uuid::new_v4()),

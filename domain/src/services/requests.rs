@@ -10,7 +10,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 use uuid::Uuid;
 
@@ -255,7 +255,7 @@ pub async fn cancel(
     client_id: Uuid,
     id: Uuid,
 ) -> DomainResult<owner_request::Model> {
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let found = owner_request::Entity::find_by_id(id)
         .filter(owner_request::Column::ClientId.eq(client_id))
         .filter(owner_request::Column::PracticeId.eq(scope.practice_id))
@@ -293,7 +293,7 @@ pub async fn advance(
         return Err(DomainError::invalid("invalid_note", "a note has at most 1,000 characters"));
     }
     let practice = practices::get(platform, scope).await?;
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let found = owner_request::Entity::find_by_id(id)
         .filter(owner_request::Column::PracticeId.eq(scope.practice_id))
         .one(&txn)

@@ -7,7 +7,7 @@
 use bytes::Bytes;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 use uuid::Uuid;
 
@@ -178,7 +178,7 @@ pub async fn mark(
         return Ok(found);
     }
     let client_id = found.client_id;
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let mut active = found.into_active_model();
     active.starred_at = Set(starred_at);
     active.hearted_at = Set(hearted_at);

@@ -1,8 +1,7 @@
 //! Staff accounts and their login.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -110,7 +109,7 @@ pub async fn create(
     let password_hash = platform.passwords.hash(&new.password).await?;
     let now = platform.clock.now();
 
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let model = staff_user::ActiveModel {
         id: Set(Uuid::new_v4()),
         practice_id: Set(scope.practice_id),
@@ -383,7 +382,7 @@ async fn set_lock(conn: &impl ConnectionTrait, platform: &Platform, staff_id: Uu
 
 /// Ends the caller's session and logs it.
 pub async fn log_out(platform: &Platform, principal: &sessions::StaffPrincipal, origin: &Origin) -> DomainResult<()> {
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     sessions::revoke(&txn, platform, principal.session_id).await?;
     activity::record(
         &txn,
@@ -414,7 +413,7 @@ pub async fn change_password(
     check_password(new, &Username::parse(&user.username)?, &user.display_name)?;
     let hash = platform.passwords.hash(new).await?;
     let now = platform.clock.now();
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     staff_user::Entity::update_many()
         .col_expr(staff_user::Column::PasswordHash, Expr::value(hash))
         .col_expr(staff_user::Column::PasswordChangedAt, Expr::value(now))
@@ -459,7 +458,7 @@ pub async fn set_picture(
         .map_err(DomainError::unexpected)??;
     let key = format!("practices/{}/staff/{}/picture-{}.jpg", scope.practice_id, user.id, Uuid::new_v4().simple());
     platform.storage.put(&key, picture).await?;
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     staff_user::Entity::update_many()
         .col_expr(staff_user::Column::PictureKey, Expr::value(key))
         .filter(staff_user::Column::Id.eq(user.id))
@@ -550,15 +549,20 @@ pub async fn is_last_administrator(conn: &impl ConnectionTrait, user: &staff_use
     if !is_open_admin(user) {
         return Ok(false);
     }
-    let others = staff_user::Entity::find()
+    // Every open administrator's row, locked in one order on PostgreSQL (FOR
+    // UPDATE), so two administrators demoting each other at once are taken
+    // one after the other and the second sees the first's change; SQLite's
+    // IMMEDIATE write lock already orders them.
+    let admins = staff_user::Entity::find()
         .filter(staff_user::Column::PracticeId.eq(user.practice_id))
         .filter(staff_user::Column::Level.eq(SecurityLevel::Administrator.as_str()))
         .filter(staff_user::Column::LockedAt.is_null())
         .filter(staff_user::Column::DeletedAt.is_null())
-        .filter(staff_user::Column::Id.ne(user.id))
-        .count(conn)
+        .order_by_asc(staff_user::Column::Id)
+        .lock_exclusive()
+        .all(conn)
         .await?;
-    Ok(others == 0)
+    Ok(admins.iter().all(|admin| admin.id == user.id))
 }
 
 /// Refuses to take away the practice's last unlocked administrator.

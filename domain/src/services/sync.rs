@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait, TryIntoModel,
+    Set, TryIntoModel,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -1008,7 +1008,7 @@ pub async fn apply(platform: &Platform, scope: Scope, source: Source, batch: &Ba
         ));
     }
     let now = platform.clock.now();
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let mut run = Apply {
         conn: &txn,
         scope,
@@ -1179,7 +1179,7 @@ pub async fn revoke_key(
     if key.revoked_at.is_some() {
         return Ok(());
     }
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let mut active = key.into_active_model();
     active.revoked_at = Set(Some(platform.clock.now()));
     active.update(&txn).await?;

@@ -3,9 +3,7 @@
 //! status reports on texts sent).
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait, sea_query::Expr,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, sea_query::Expr};
 use uuid::Uuid;
 
 use crate::{
@@ -187,7 +185,7 @@ pub async fn receive(platform: &Platform, inbound: Inbound) -> DomainResult<Inbo
         .filter(client::Column::Phone.eq(from.as_str()))
         .one(&platform.db)
         .await?;
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     // The provider's id is unique: a repeated webhook stops here.
     let stored = text_message::Entity::insert(text_message::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -272,7 +270,7 @@ pub async fn report(platform: &Platform, report: StatusReport) -> DomainResult<b
     else {
         return Ok(false);
     };
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     let mut update = delivery::Entity::update_many()
         .col_expr(delivery::Column::ProviderStatus, Expr::value(report.status.clone()))
         .filter(delivery::Column::Id.eq(row.id));

@@ -2,9 +2,7 @@
 //! steps, one step of skew), with ten one-time recovery codes. Time comes
 //! from the Clock port, and no code is accepted twice.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait, sea_query::Expr,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 use uuid::Uuid;
 
@@ -103,7 +101,7 @@ pub async fn confirm(
         return Err(DomainError::invalid("wrong_code", "that code is not right; check the app's clock"));
     };
     let mut codes = Vec::with_capacity(RECOVERY_CODES);
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     staff_user::Entity::update_many()
         .col_expr(staff_user::Column::TotpEnabledAt, Expr::value(now))
         .col_expr(staff_user::Column::TotpLastStep, Expr::value(step))
@@ -145,7 +143,7 @@ pub async fn disable(
     if platform.passwords.verify(password, Some(&user.password_hash)).await? == Verified::No {
         return Err(DomainError::invalid("wrong_password", "the password is not right"));
     }
-    let txn = platform.db.begin().await?;
+    let txn = platform.begin_write().await?;
     staff_user::Entity::update_many()
         .col_expr(staff_user::Column::TotpSecret, Expr::value(Option::<String>::None))
         .col_expr(staff_user::Column::TotpEnabledAt, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None))

@@ -50,12 +50,12 @@ async fn only_the_latest_claim_of_a_delivery_records_how_it_went() {
         ports::SendOutcome,
         services::outbox::{self, Attempt, Channel, NewDelivery, Purpose},
     };
-    use sea_orm::{EntityTrait, TransactionTrait};
+    use sea_orm::EntityTrait;
 
     let app = spawn_app().await;
     let fixture = app.practice("claim-vets").await;
     let platform = &app.platform;
-    let txn = platform.db.begin().await.unwrap();
+    let txn = platform.begin_write().await.unwrap();
     let new = NewDelivery {
         channel: Channel::Push,
         recipient: "device-token-1".into(),
@@ -182,7 +182,6 @@ async fn claims_take_due_rows_per_channel() {
         Scope,
         services::outbox::{self, Channel, NewDelivery, Purpose},
     };
-    use sea_orm::TransactionTrait;
 
     let app = spawn_app().await;
     let fixture = app.practice("channel-vets").await; // queues its administrator's account email
@@ -200,7 +199,7 @@ async fn claims_take_due_rows_per_channel() {
         not_before: None,
         sealed: None,
     };
-    let txn = platform.db.begin().await.unwrap();
+    let txn = platform.begin_write().await.unwrap();
     let mut pushes = Vec::new();
     for n in 0..3 {
         pushes.push(outbox::enqueue(&txn, platform, scope, new(Channel::Push, &format!("device-{n}"))).await.unwrap());

@@ -501,3 +501,54 @@ async fn a_chat_message_with_control_characters_is_refused_on_the_socket_and_not
     socket.send_json(&json!({ "type": "send", "client_message_id": "m-2", "body": "two lines\nare fine" })).await;
     assert_eq!(socket.next_of("ack").await["message"]["body"], "two lines\nare fine");
 }
+
+#[tokio::test]
+async fn two_administrators_demoting_each_other_at_once_leave_one_administrator() {
+    let app = spawn_app().await;
+    let fixture = app.practice("maple-vets").await;
+    let second = app.staff(&fixture.practice, "second", SecurityLevel::Administrator).await;
+    let first = app.login("maple-vets", "admin").await;
+    let (_, me) = app.get_json("/api/dashboard/v1/me", &first).await;
+    let admin_id = me["staff"]["id"].as_str().unwrap().to_owned();
+    let second_token = app.login("maple-vets", "second").await;
+    let demote = || Some(json!({ "level": "manager" }));
+    let (a, b) = tokio::join!(
+        app.staff_call(&first, Method::PATCH, format!("/users/{second}"), demote()),
+        app.staff_call(&second_token, Method::PATCH, format!("/users/{admin_id}"), demote()),
+    );
+    // The one taken second is refused: 409 when both checks overlap, or 403
+    // when the first had already made its caller a manager.
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert!(statuses == [200, 409] || statuses == [200, 403], "{a:?} {b:?}");
+    let (_, users) = app.get_json("/api/dashboard/v1/users", if a.0 == 200 { &first } else { &second_token }).await;
+    let admins = users.as_array().unwrap().iter().filter(|u| u["level"] == "administrator").count();
+    assert_eq!(admins, 1);
+}
+
+#[tokio::test]
+async fn the_apps_reads_of_its_conversation_make_nothing_until_the_first_message() {
+    use petbridge_domain::entities::conversation;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = spawn_app().await;
+    app.practice("maple-vets").await;
+    let owner = app.verified_owner("maple-vets", "pat@example.com").await;
+    // Verification makes the household's conversation; for a household
+    // without one (accounts verified before that), reads make none either.
+    conversation::Entity::delete_many().exec(&app.platform.db).await.unwrap();
+    let (status, read) = app.app_call(Method::GET, "/conversation", Some(&owner), None).await;
+    assert_eq!((status, read["last_seq"].as_i64()), (200, Some(0)), "{read}");
+    let (status, page) = app.app_call(Method::GET, "/conversation/messages", Some(&owner), None).await;
+    assert_eq!((status, page["items"].as_array().map(Vec::len)), (200, Some(0)));
+    let mut socket = app.app_socket(&owner).await;
+    let hello = socket.next_of("hello").await;
+    assert_eq!(hello["conversation_id"], read["id"]);
+    assert_eq!(conversation::Entity::find().count(&app.platform.db).await.unwrap(), 0, "a read made a conversation");
+
+    // The first message makes it, under the id the reads named.
+    socket.send_json(&json!({ "type": "send", "client_message_id": "m-1", "body": "Hello!" })).await;
+    let ack = socket.next_of("ack").await;
+    assert_eq!(ack["message"]["conversation_id"], read["id"], "{ack}");
+    let (_, after) = app.app_call(Method::GET, "/conversation", Some(&owner), None).await;
+    assert_eq!((after["id"].clone(), after["last_seq"].as_i64()), (read["id"].clone(), Some(1)));
+}
