@@ -4,6 +4,7 @@
 //! (`X-Override-Username`, `X-Override-Password`).
 
 use chrono::{DateTime, Duration, Utc};
+use petbridge_domain::Code;
 use petbridge_domain::{
     Cursor, Platform,
     entities::activity,
@@ -361,7 +362,7 @@ async fn account(platform: &Platform, scope: petbridge_domain::Scope, id: Uuid) 
         .into_iter()
         .find(|row| row.user.id == id)
         .map(UserAccount::from)
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(|| ApiError::from(Code::NotFound))
 }
 
 #[OpenApi]
@@ -648,7 +649,7 @@ impl AdminApi {
         let until = until.0.unwrap_or_else(|| platform.clock.now() + Duration::seconds(1));
         let from = from.0.unwrap_or(until - Duration::days(30));
         if from >= until {
-            return Err(petbridge_domain::DomainError::invalid("invalid_period", "from must be before until").into());
+            return Err(petbridge_domain::DomainError::with(Code::InvalidPeriod, "from must be before until").into());
         }
         let rows = outbox::volumes(&platform, auth.principal().scope(), from, until).await?;
         Ok(Json(DeliveryVolumes {

@@ -2,6 +2,7 @@
 
 use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
+use petbridge_domain::Code;
 use petbridge_domain::{
     Cursor, DomainError, Platform,
     entities::{activity as activity_entry, staff_user},
@@ -51,7 +52,7 @@ pub(crate) fn csrf_ok(principal: &StaffPrincipal, sent: &str) -> poem::Result<()
     if tokens::same_secret(sent, &principal.csrf_token) {
         Ok(())
     } else {
-        Err(poem::Error::from_response(petbridge_http::problem_response(StatusCode::FORBIDDEN, "csrf_failed", None)))
+        Err(poem::Error::from_response(petbridge_http::problem_response(Code::CsrfFailed, None)))
     }
 }
 
@@ -154,11 +155,13 @@ fn done(message: &str) -> Response {
 
 fn people_message(err: &DomainError) -> Option<String> {
     match err {
-        DomainError::Validation(_, message) => Some(message.clone()),
-        DomainError::Conflict("username_taken") => Some("That user name is taken.".to_owned()),
-        DomainError::Conflict("cannot_lock_yourself") => Some("You cannot lock your own account.".to_owned()),
-        DomainError::Conflict("cannot_delete_yourself") => Some("You cannot delete your own account.".to_owned()),
-        DomainError::Conflict("last_administrator") => {
+        DomainError::Failed(code, Some(message)) if code.kind() == petbridge_domain::Kind::Unprocessable => {
+            Some(message.clone())
+        }
+        DomainError::Failed(Code::UsernameTaken, _) => Some("That user name is taken.".to_owned()),
+        DomainError::Failed(Code::CannotLockYourself, _) => Some("You cannot lock your own account.".to_owned()),
+        DomainError::Failed(Code::CannotDeleteYourself, _) => Some("You cannot delete your own account.".to_owned()),
+        DomainError::Failed(Code::LastAdministrator, _) => {
             Some("The practice must keep an administrator: make another administrator first.".to_owned())
         }
         _ => None,
@@ -602,7 +605,9 @@ pub(crate) async fn two_factor_start(
             profile_with(&platform, &principal, None, None, TwoFactorStep { setup: Some(setup), ..Default::default() })
                 .await
         }
-        Err(DomainError::Conflict(_)) => profile_page(&platform, &principal, None, None).await,
+        Err(DomainError::Failed(code, _)) if code.kind() == petbridge_domain::Kind::Conflict => {
+            profile_page(&platform, &principal, None, None).await
+        }
         Err(err) => Err(server_error(err)),
     }
 }
@@ -627,13 +632,15 @@ pub(crate) async fn two_factor_confirm(
             let step = TwoFactorStep { recovery_codes: Some(codes), ..Default::default() };
             profile_with(&platform, &principal, Some("Two-factor login is on.".to_owned()), None, step).await
         }
-        Err(err @ DomainError::Validation(..)) => {
+        Err(err @ DomainError::Failed(..)) if err.code().kind() == petbridge_domain::Kind::Unprocessable => {
             // Keep the same key on screen so the next code can be tried.
             let setup = two_factor::pending(&platform, &principal).await.map_err(server_error)?;
             let step = TwoFactorStep { setup, ..Default::default() };
             profile_with(&platform, &principal, None, people_message(&err), step).await
         }
-        Err(DomainError::Conflict(_)) => profile_page(&platform, &principal, None, None).await,
+        Err(DomainError::Failed(code, _)) if code.kind() == petbridge_domain::Kind::Conflict => {
+            profile_page(&platform, &principal, None, None).await
+        }
         Err(err) => Err(server_error(err)),
     }
 }

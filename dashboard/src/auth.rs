@@ -1,6 +1,7 @@
 //! How staff prove who they are: a bearer token (API clients) or the
 //! session cookie (the dashboard in a browser, with a CSRF token on writes).
 
+use petbridge_domain::Code;
 use petbridge_domain::{
     Platform,
     services::{
@@ -82,12 +83,11 @@ impl<'a> ApiExtractor<'a> for StaffAuth {
         } else if cookie_value(req, SESSION_COOKIE).is_some() {
             StaffAuth::Cookie(StaffCookie::from_request(req, body, ExtractParamOptions::default()).await?)
         } else {
-            return Err(unauthorized("unauthorized"));
+            return Err(unauthorized(Code::Unauthorized));
         };
         if auth.principal().two_factor_setup_required && !SETUP_ALLOWED.contains(&req.original_uri().path()) {
             return Err(poem::Error::from_response(problem_response(
-                StatusCode::FORBIDDEN,
-                "two_factor_setup_required",
+                Code::TwoFactorSetupRequired,
                 Some("this practice requires two-factor login for administrators: set it up first".to_owned()),
             )));
         }
@@ -109,15 +109,14 @@ fn platform(req: &Request) -> poem::Result<&Platform> {
         .ok_or_else(|| poem::Error::from_string("platform missing", StatusCode::INTERNAL_SERVER_ERROR))
 }
 
-fn unauthorized(code: &str) -> poem::Error {
-    poem::Error::from_response(problem_response(StatusCode::UNAUTHORIZED, code, None))
+fn unauthorized(code: Code) -> poem::Error {
+    poem::Error::from_response(problem_response(code, None))
 }
 
 async fn principal_for(req: &Request, token: &str) -> poem::Result<StaffPrincipal> {
-    sessions::authenticate(platform(req)?, token).await.map_err(|err| match err {
-        petbridge_domain::DomainError::Unauthorized(code) => unauthorized(code),
-        other => poem::Error::from_response(poem::IntoResponse::into_response(ApiError::from(other))),
-    })
+    sessions::authenticate(platform(req)?, token)
+        .await
+        .map_err(|err| poem::Error::from_response(poem::IntoResponse::into_response(ApiError::from(err))))
 }
 
 async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<StaffPrincipal> {
@@ -134,8 +133,7 @@ async fn check_cookie(req: &Request, cookie: ApiKey) -> poem::Result<StaffPrinci
         let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !tokens::same_secret(sent, &principal.csrf_token) {
             return Err(poem::Error::from_response(problem_response(
-                StatusCode::FORBIDDEN,
-                "csrf_failed",
+                Code::CsrfFailed,
                 Some("cookie-authenticated writes need the X-CSRF-Token header".to_owned()),
             )));
         }
@@ -179,7 +177,11 @@ impl<'a> FromRequest<'a> for StaffPage {
                 Err(poem::Error::from_response(poem::IntoResponse::into_response(Redirect::see_other(location))))
             }
             Ok(principal) => Ok(StaffPage(principal)),
-            Err(petbridge_domain::DomainError::Unauthorized(_)) => Err(to_login()),
+            Err(petbridge_domain::DomainError::Failed(code, _))
+                if code.kind() == petbridge_domain::Kind::Unauthorized =>
+            {
+                Err(to_login())
+            }
             Err(other) => Err(poem::Error::from_response(poem::IntoResponse::into_response(
                 petbridge_http::ApiError::from(other),
             ))),

@@ -2,6 +2,7 @@
 //! and the PMS sync page for administrators.
 
 use askama::Template;
+use petbridge_domain::Code;
 use petbridge_domain::{
     DomainError, Platform,
     entities::{message, notification, owner_request, reward, selfie, sync_key},
@@ -167,7 +168,7 @@ pub(crate) async fn list(
     let page = match clients::list(&platform, principal.scope(), &params.query()).await {
         Ok(page) => page,
         // A stale or hand-edited cursor: start over.
-        Err(DomainError::Validation(..)) => {
+        Err(DomainError::Failed(code, _)) if code.kind() == petbridge_domain::Kind::Unprocessable => {
             return Ok(
                 Redirect::see_other(params.link(&params.filter, &params.sort, &params.order, None)).into_response()
             );
@@ -236,9 +237,9 @@ fn back_to_list(done: Option<&str>, error: Option<&str>) -> Response {
 /// What people are told when an action is refused.
 fn people_message(err: &DomainError) -> Option<String> {
     match err {
-        DomainError::Validation(_, message) | DomainError::ConflictWith(_, message) => Some(message.clone()),
-        DomainError::Conflict("already_app_user") => Some("That email already belongs to an app user.".to_owned()),
-        DomainError::Conflict("no_app_account") => Some("This client has no app account.".to_owned()),
+        DomainError::Failed(_, Some(message)) => Some(message.clone()),
+        DomainError::Failed(Code::AlreadyAppUser, _) => Some("That email already belongs to an app user.".to_owned()),
+        DomainError::Failed(Code::NoAppAccount, _) => Some("This client has no app account.".to_owned()),
         _ => None,
     }
 }

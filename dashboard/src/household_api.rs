@@ -4,6 +4,7 @@
 //! selfies (star, heart), and pets owners marked inactive.
 
 use chrono::{DateTime, Utc};
+use petbridge_domain::Code;
 use petbridge_domain::{
     Platform,
     entities::{owner_request, paw_entry, reward, reward_request, selfie},
@@ -450,8 +451,8 @@ impl HouseholdApi {
             (Some(reward_id), None, None) => ManualReward::Catalogue(reward_id),
             (None, Some(name), Some(paws)) => ManualReward::Named { name, paws },
             _ => {
-                return Err(ApiError::from(petbridge_domain::DomainError::invalid(
-                    "invalid_reward",
+                return Err(ApiError::from(petbridge_domain::DomainError::with(
+                    Code::InvalidReward,
                     "give a reward_id, or a name and its paws",
                 )));
             }
@@ -591,7 +592,7 @@ impl HouseholdApi {
     ) -> ApiResult<Json<OwnerRequest>> {
         let allowed = authorize(&platform, &auth, Permission::RequestsManage, &manager, &context).await?;
         let to = Status::parse(&body.0.status).ok_or_else(|| {
-            ApiError::from(petbridge_domain::DomainError::invalid("invalid_status", "not a request status"))
+            ApiError::from(petbridge_domain::DomainError::with(Code::InvalidStatus, "not a request status"))
         })?;
         let scope = auth.principal().scope();
         let note = body.0.note.as_deref();

@@ -4,6 +4,7 @@
 //! cookie and accepts only pages of this site (Origin check), which is what
 //! keeps another site from riding a staff member's cookie.
 
+use petbridge_domain::Code;
 use petbridge_domain::{Platform, services::sessions};
 use petbridge_http::{
     chat_socket::{self, Peer},
@@ -11,7 +12,7 @@ use petbridge_http::{
 };
 use poem::{
     IntoResponse, Request, Response, handler,
-    http::{StatusCode, header},
+    http::header,
     web::{Data, websocket::WebSocket},
 };
 
@@ -39,14 +40,14 @@ fn same_origin(req: &Request) -> bool {
 #[handler]
 pub async fn dashboard_socket(req: &Request, ws: WebSocket, platform: Data<&Platform>) -> Response {
     if !same_origin(req) {
-        return problem_response(StatusCode::FORBIDDEN, "origin_not_allowed", None);
+        return problem_response(Code::OriginNotAllowed, None);
     }
     let Some(token) = cookie_value(req, SESSION_COOKIE) else {
-        return problem_response(StatusCode::UNAUTHORIZED, "unauthorized", None);
+        return problem_response(Code::Unauthorized, None);
     };
     let principal = match sessions::authenticate(&platform, &token).await {
         Ok(principal) => principal,
-        Err(_) => return problem_response(StatusCode::UNAUTHORIZED, "session_invalid", None),
+        Err(_) => return problem_response(Code::SessionInvalid, None),
     };
     let platform = platform.clone();
     ws.config(chat_socket::socket_config())

@@ -50,7 +50,7 @@ pub(crate) fn problem(err: DomainError) -> poem::Error {
 
 fn message(err: DomainError) -> poem::Result<String> {
     match err {
-        DomainError::Validation(_, message) => Ok(message),
+        DomainError::Failed(code, Some(message)) if code.kind() == petbridge_domain::Kind::Unprocessable => Ok(message),
         other => Err(problem(other)),
     }
 }

@@ -2,6 +2,7 @@
 //! little JavaScript and no build step.
 
 use askama::Template;
+use petbridge_domain::Code;
 use petbridge_domain::{
     Cursor, Platform,
     entities::{activity, delivery},
@@ -275,7 +276,7 @@ async fn login_submit(
             }
             Ok(response)
         }
-        Err(petbridge_domain::DomainError::Unauthorized(_)) => {
+        Err(petbridge_domain::DomainError::Failed(code, _)) if code.kind() == petbridge_domain::Kind::Unauthorized => {
             login_form(&platform, &context, form.practice, form.username, next, Some(LOGIN_FAILED)).await
         }
         Err(err) => Err(server_error(err)),
@@ -359,13 +360,15 @@ async fn login_code(
             }
             Ok(response)
         }
-        Err(petbridge_domain::DomainError::Unauthorized(_)) => code_form(
-            &context,
-            &pending,
-            next,
-            Some("That code is not right, or it has been used."),
-            StatusCode::UNAUTHORIZED,
-        ),
+        Err(petbridge_domain::DomainError::Failed(code, _)) if code.kind() == petbridge_domain::Kind::Unauthorized => {
+            code_form(
+                &context,
+                &pending,
+                next,
+                Some("That code is not right, or it has been used."),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
         Err(err) => Err(server_error(err)),
     }
 }
@@ -383,11 +386,7 @@ async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> poem::Result<Response> {
     if !tokens::same_secret(&form.csrf, &principal.csrf_token) {
-        return Err(poem::Error::from_response(petbridge_http::problem_response(
-            StatusCode::FORBIDDEN,
-            "csrf_failed",
-            None,
-        )));
+        return Err(poem::Error::from_response(petbridge_http::problem_response(Code::CsrfFailed, None)));
     }
     staff::log_out(&platform, &principal, &context.origin).await.map_err(server_error)?;
     let mut response = Redirect::see_other("/login").into_response();

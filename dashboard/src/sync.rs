@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
-    DomainError, Platform,
+    Platform,
     services::sync::{self, Batch, BatchReport, KindCounts, RecordError, Source},
 };
-use petbridge_http::{ApiError, ApiResult, problem_response};
+use petbridge_http::{ApiError, ApiResult};
 use poem::{Request, http::StatusCode, web::Data};
 use poem_openapi::{Object, OpenApi, SecurityScheme, auth::Bearer, payload::Json};
 use uuid::Uuid;
@@ -24,12 +24,9 @@ async fn check_key(req: &Request, bearer: Bearer) -> poem::Result<(petbridge_dom
     let platform = req
         .data::<Platform>()
         .ok_or_else(|| poem::Error::from_string("platform missing", StatusCode::INTERNAL_SERVER_ERROR))?;
-    sync::authenticate(platform, &bearer.token).await.map_err(|err| match err {
-        DomainError::Unauthorized(code) => {
-            poem::Error::from_response(problem_response(StatusCode::UNAUTHORIZED, code, None))
-        }
-        other => poem::Error::from_response(poem::IntoResponse::into_response(ApiError::from(other))),
-    })
+    sync::authenticate(platform, &bearer.token)
+        .await
+        .map_err(|err| poem::Error::from_response(poem::IntoResponse::into_response(ApiError::from(err))))
 }
 
 /// What the agent checks before it syncs.

@@ -9,7 +9,7 @@ pub mod ports;
 pub mod services;
 pub mod types;
 
-pub use error::{DomainError, DomainResult};
+pub use error::{Code, DomainError, DomainResult, Kind};
 pub use platform::Platform;
 pub use sea_orm;
 pub use types::{Actor, Cursor, Origin, Page, Scope};

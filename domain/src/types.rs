@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use crate::{DomainError, DomainResult};
+use crate::{Code, DomainError, DomainResult};
 
 /// Whose data a call may touch. Every service call carries one, and a record
 /// outside it answers "not found", never "forbidden".
@@ -23,8 +23,8 @@ impl Username {
         let name = raw.trim().to_lowercase();
         let valid_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if !(3..=64).contains(&name.chars().count()) || !valid_chars {
-            return Err(DomainError::invalid(
-                "invalid_username",
+            return Err(DomainError::with(
+                Code::InvalidUsername,
                 "a user name has 3 to 64 letters, digits, '.', '_' or '-'",
             ));
         }
@@ -46,7 +46,7 @@ impl Email {
     /// Parses an address; the domain part is lower-cased.
     pub fn parse(raw: &str) -> DomainResult<Self> {
         let raw = raw.trim();
-        let invalid = || DomainError::invalid("invalid_email", "not an email address");
+        let invalid = || DomainError::with(Code::InvalidEmail, "not an email address");
         let (local, domain) = raw.rsplit_once('@').ok_or_else(invalid)?;
         let domain_ok =
             domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains("..");
@@ -76,7 +76,7 @@ impl Phone {
     /// Parses a number written with spaces, dashes, dots or brackets.
     pub fn parse(raw: &str) -> DomainResult<Self> {
         let raw = raw.trim();
-        let invalid = || DomainError::invalid("invalid_phone", "not a phone number (E.164, e.g. +13035550123)");
+        let invalid = || DomainError::with(Code::InvalidPhone, "not a phone number (E.164, e.g. +13035550123)");
         if raw.chars().any(|c| !(c.is_ascii_digit() || " -.()+".contains(c))) || raw.rfind('+').is_some_and(|at| at > 0)
         {
             return Err(invalid());
@@ -111,8 +111,8 @@ impl PracticeSlug {
             && !slug.ends_with('-')
             && !slug.contains("--");
         if !valid {
-            return Err(DomainError::invalid(
-                "invalid_practice_code",
+            return Err(DomainError::with(
+                Code::InvalidPracticeCode,
                 "a practice code has 2 to 48 lower-case letters, digits and dashes",
             ));
         }
@@ -199,7 +199,7 @@ impl Cursor {
     /// Parses a cursor made by [`Cursor::encode`].
     pub fn decode(text: &str) -> DomainResult<Self> {
         use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-        let invalid = || DomainError::invalid("invalid_cursor", "the paging cursor is not one this server made");
+        let invalid = || DomainError::with(Code::InvalidCursor, "the paging cursor is not one this server made");
         let raw = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
         let raw = String::from_utf8(raw).map_err(|_| invalid())?;
         let (time, id) = raw.split_once('|').ok_or_else(invalid)?;
@@ -215,7 +215,7 @@ pub fn page_limit(requested: Option<u32>) -> DomainResult<u64> {
     match requested {
         None => Ok(50),
         Some(n @ 1..=200) => Ok(u64::from(n)),
-        Some(_) => Err(DomainError::invalid("invalid_limit", "limit must be between 1 and 200")),
+        Some(_) => Err(DomainError::with(Code::InvalidLimit, "limit must be between 1 and 200")),
     }
 }
 
@@ -268,10 +268,10 @@ pub enum TextProblem {
 
 impl TextProblem {
     /// Its stable error code.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> crate::Code {
         match self {
-            Self::Control => "control_characters",
-            Self::StackedMarks => "stacked_marks",
+            Self::Control => crate::Code::ControlCharacters,
+            Self::StackedMarks => crate::Code::StackedMarks,
         }
     }
 

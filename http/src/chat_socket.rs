@@ -13,6 +13,7 @@
 //! `resume`): whatever is stored by then comes from the table when it
 //! resumes, so a replay never arrives after a later live message.
 
+use petbridge_domain::Code;
 use std::{
     collections::HashMap,
     pin::Pin,
@@ -108,11 +109,12 @@ struct Outgoing {
 /// A client frame, or the error frame that answers it.
 fn parse(frame: &str) -> Result<ClientFrame, Message> {
     let value: Value =
-        serde_json::from_str(frame).map_err(|_| error_frame("invalid_frame", "frames are JSON objects", None))?;
+        serde_json::from_str(frame).map_err(|_| error_frame(Code::InvalidFrame, "frames are JSON objects", None))?;
     if value.get("v").is_some_and(|v| v.as_u64() != Some(u64::from(EVENT_VERSION))) {
-        return Err(error_frame("unsupported_version", "this server speaks version 1", None));
+        return Err(error_frame(Code::UnsupportedVersion, "this server speaks version 1", None));
     }
-    let parsed = serde_json::from_value(value).map_err(|err| error_frame("invalid_frame", &err.to_string(), None))?;
+    let parsed =
+        serde_json::from_value(value).map_err(|err| error_frame(Code::InvalidFrame, &err.to_string(), None))?;
     // The same rule as every request body: no control characters, no mark stacks.
     if let ClientFrame::Send { body, client_message_id, .. } = &parsed
         && let Err(problem) = petbridge_domain::types::check_text(body)
@@ -295,8 +297,8 @@ fn bytes_text(json: Bytes) -> Message {
     }
 }
 
-fn error_frame(code: &str, detail: &str, client_message_id: Option<&str>) -> Message {
-    let mut frame = json!({ "v": EVENT_VERSION, "type": "error", "code": code, "detail": detail });
+fn error_frame(code: Code, detail: &str, client_message_id: Option<&str>) -> Message {
+    let mut frame = json!({ "v": EVENT_VERSION, "type": "error", "code": code.as_str(), "detail": detail });
     if let Some(id) = client_message_id {
         frame["client_message_id"] = Value::String(id.to_owned());
     }
@@ -304,16 +306,10 @@ fn error_frame(code: &str, detail: &str, client_message_id: Option<&str>) -> Mes
 }
 
 fn domain_error_frame(err: &DomainError, client_message_id: Option<&str>) -> Message {
-    let (code, detail) = match err {
-        DomainError::NotFound => ("not_found", "no such conversation".to_owned()),
-        DomainError::Validation(code, message) => (*code, message.clone()),
-        DomainError::Forbidden => ("forbidden", "not allowed".to_owned()),
-        other => {
-            tracing::error!(error = %other, "chat socket request failed");
-            ("internal", "something went wrong; try again".to_owned())
-        }
-    };
-    error_frame(code, &detail, client_message_id)
+    if let DomainError::Unexpected(cause) = err {
+        tracing::error!(error = %cause, "chat socket request failed");
+    }
+    error_frame(err.code(), &err.message(), client_message_id)
 }
 
 impl Session {
@@ -462,7 +458,7 @@ impl Session {
                 conversations::get(&self.platform.db, self.scope(), id).await
             }
             (Peer::Staff { .. }, None) => {
-                Err(DomainError::invalid("conversation_required", "name the conversation_id"))
+                Err(DomainError::with(Code::ConversationRequired, "name the conversation_id"))
             }
         }
     }

@@ -2,12 +2,13 @@
 //! `X-Request-Id` header, the client's address, whether the request came over
 //! TLS; and the body limit.
 
+use petbridge_domain::Code;
 use std::{net::IpAddr, time::Instant};
 
 use petbridge_domain::Origin;
 use poem::{
     Endpoint, IntoResponse, Middleware, Request, Response, Result,
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderValue, header},
 };
 use tracing::Instrument;
 
@@ -163,8 +164,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
 
 fn too_large(max_bytes: usize) -> Response {
     problem_response(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        Code::PayloadTooLarge,
         Some(format!("request bodies of this kind are limited to {max_bytes} bytes")),
     )
 }

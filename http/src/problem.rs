@@ -2,7 +2,7 @@
 //! switch on. What the user is told is separate from what is logged: a 500
 //! logs its whole cause chain and answers an opaque body.
 
-use petbridge_domain::DomainError;
+use petbridge_domain::{Code, DomainError, Kind};
 use poem::{Response, http::StatusCode};
 use poem_openapi::{ApiResponse, Object, payload::Json};
 
@@ -30,15 +30,24 @@ pub struct Problem {
 
 impl Problem {
     /// A problem for `status` with a code and optional detail.
-    pub fn new(status: StatusCode, code: &str, detail: Option<String>) -> Self {
+    pub fn new(status: StatusCode, code: Code, detail: Option<String>) -> Self {
         Self {
             kind: "about:blank".to_owned(),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
-            code: code.to_owned(),
+            code: code.as_str().to_owned(),
             detail,
         }
     }
+
+    /// The problem a code stands for, at its kind's status.
+    pub fn of(code: Code, detail: Option<String>) -> Self {
+        Self::new(status_of(code), code, detail)
+    }
+}
+
+fn status_of(code: Code) -> StatusCode {
+    StatusCode::from_u16(code.kind().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// The errors an API operation can answer. Every operation declares them, so
@@ -82,78 +91,77 @@ pub enum ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 fn parse_error(err: poem::Error) -> ApiError {
-    if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::PayloadTooLarge(Json(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None)));
+    match err.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::of(Code::PayloadTooLarge, None),
+        StatusCode::UNAUTHORIZED => ApiError::of(Code::Unauthorized, None),
+        _ => ApiError::of(Code::BadRequest, Some(err.to_string())),
     }
-    if err.status() == StatusCode::UNAUTHORIZED {
-        return ApiError::Unauthorized(Json(Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", None)));
-    }
-    ApiError::BadRequest(Json(Problem::new(StatusCode::BAD_REQUEST, "bad_request", Some(err.to_string()))))
 }
 
 impl ApiError {
-    /// 401 with a code.
-    pub fn unauthorized(code: &str) -> Self {
-        Self::Unauthorized(Json(Problem::new(StatusCode::UNAUTHORIZED, code, None)))
+    /// The answer for `code`, with a detail for people when there is more to say.
+    pub fn of(code: Code, detail: Option<String>) -> Self {
+        let problem = Json(Problem::of(code, detail));
+        match code.kind() {
+            Kind::BadRequest | Kind::MethodNotAllowed | Kind::NotAcceptable => Self::BadRequest(problem),
+            Kind::Unauthorized => Self::Unauthorized(problem),
+            Kind::Forbidden => Self::Forbidden(problem),
+            Kind::NotFound => Self::NotFound(problem),
+            Kind::Conflict => Self::Conflict(problem),
+            Kind::PayloadTooLarge => Self::PayloadTooLarge(problem),
+            Kind::UnsupportedMediaType => Self::UnsupportedMediaType(problem),
+            Kind::Unprocessable => Self::Unprocessable(problem),
+            Kind::TooManyRequests => Self::TooManyRequests(problem),
+            Kind::Internal | Kind::Unavailable => Self::Internal(problem),
+        }
     }
+}
 
-    /// 404.
-    pub fn not_found() -> Self {
-        Self::NotFound(Json(Problem::new(StatusCode::NOT_FOUND, "not_found", None)))
+impl From<Code> for ApiError {
+    fn from(code: Code) -> Self {
+        Self::of(code, None)
     }
 }
 
 impl From<DomainError> for ApiError {
     fn from(err: DomainError) -> Self {
         match err {
-            DomainError::NotFound => Self::not_found(),
-            DomainError::Forbidden => Self::Forbidden(Json(Problem::new(StatusCode::FORBIDDEN, "forbidden", None))),
-            DomainError::ForbiddenUntil(code) => Self::Forbidden(Json(Problem::new(StatusCode::FORBIDDEN, code, None))),
-            DomainError::Unauthorized(code) => Self::unauthorized(code),
-            DomainError::Conflict(code) => Self::Conflict(Json(Problem::new(StatusCode::CONFLICT, code, None))),
-            DomainError::ConflictWith(code, message) => {
-                Self::Conflict(Json(Problem::new(StatusCode::CONFLICT, code, Some(message))))
-            }
-            DomainError::Unsupported(code) => {
-                Self::UnsupportedMediaType(Json(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, code, None)))
-            }
-            DomainError::RateLimited(code) => {
-                Self::TooManyRequests(Json(Problem::new(StatusCode::TOO_MANY_REQUESTS, code, None)))
-            }
-            DomainError::Validation(code, message) => {
-                Self::Unprocessable(Json(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, Some(message))))
-            }
             DomainError::Unexpected(cause) => {
                 tracing::error!(error = %cause, "request failed");
-                Self::Internal(Json(Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None)))
+                Self::of(Code::Internal, None)
             }
+            DomainError::Failed(code, detail) => Self::of(code, detail),
+            other => Self::of(other.code(), None),
         }
     }
 }
 
 /// A problem+json response outside an OpenAPI operation (middleware, pages).
-pub fn problem_response(status: StatusCode, code: &str, detail: Option<String>) -> Response {
+pub fn problem_response(code: Code, detail: Option<String>) -> Response {
+    problem_at(status_of(code), code, detail)
+}
+
+fn problem_at(status: StatusCode, code: Code, detail: Option<String>) -> Response {
     let problem = Problem::new(status, code, detail);
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     Response::builder().status(status).content_type(PROBLEM_JSON).body(body)
 }
 
 /// The stable code for a bare HTTP status.
-fn code_for(status: StatusCode) -> &'static str {
+fn code_for(status: StatusCode) -> Code {
     match status {
-        StatusCode::BAD_REQUEST => "bad_request",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::NOT_ACCEPTABLE => "not_acceptable",
-        StatusCode::CONFLICT => "conflict",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
-        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
-        s if s.is_server_error() => "internal_error",
-        _ => "error",
+        StatusCode::UNAUTHORIZED => Code::Unauthorized,
+        StatusCode::FORBIDDEN => Code::Forbidden,
+        StatusCode::NOT_FOUND => Code::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
+        StatusCode::NOT_ACCEPTABLE => Code::NotAcceptable,
+        StatusCode::CONFLICT => Code::Conflict,
+        StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => Code::Unprocessable,
+        StatusCode::TOO_MANY_REQUESTS => Code::TooManyRequests,
+        s if s.is_server_error() => Code::Internal,
+        _ => Code::BadRequest,
     }
 }
 
@@ -173,7 +181,7 @@ pub async fn to_problem(err: poem::Error) -> Response {
     let (parts, body) = response.into_parts();
     let detail =
         if status.is_server_error() { None } else { body.into_string().await.ok().filter(|text| !text.is_empty()) };
-    let mut problem = problem_response(status, code_for(status), detail);
+    let mut problem = problem_at(status, code_for(status), detail);
     for (name, value) in &parts.headers {
         if name != poem::http::header::CONTENT_TYPE && name != poem::http::header::CONTENT_LENGTH {
             problem.headers_mut().insert(name.clone(), value.clone());

@@ -6,12 +6,13 @@
 //! checked too ([`check_text`]): control characters and stacks of
 //! combining marks are a 422 naming the field.
 
+use petbridge_domain::Code;
 use std::sync::Arc;
 
 use petbridge_domain::types::{TextProblem, check_text};
 use poem::{
     Endpoint, IntoResponse, Middleware, Request, Response, Result,
-    http::{Method, StatusCode, header},
+    http::{Method, header},
 };
 use serde_json::{Map, Value};
 
@@ -190,11 +191,11 @@ impl<E: Endpoint> Endpoint for StrictJsonEndpoint<E> {
                     Ok(()) => {}
                     Err(Misfit::Type { field, expected, got }) => {
                         let detail = format!("`{field}` must be {expected}, not {got}");
-                        return Ok(problem_response(StatusCode::BAD_REQUEST, "invalid_type", Some(detail)));
+                        return Ok(problem_response(Code::InvalidType, Some(detail)));
                     }
                     Err(Misfit::Text { field, problem }) => {
                         let detail = format!("`{field}` {}", problem.explanation());
-                        return Ok(problem_response(StatusCode::UNPROCESSABLE_ENTITY, problem.code(), Some(detail)));
+                        return Ok(problem_response(problem.code(), Some(detail)));
                     }
                 }
             }

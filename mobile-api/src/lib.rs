@@ -14,7 +14,7 @@ pub use household::AppHouseholdApi;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
-    DomainError, Platform,
+    Platform,
     services::{
         clients::{self, AccountStatus, PetDetail, PetSyncStatus},
         owners::{self, NewPet as NewOwnerPet, OwnerPrincipal, SignUp as OwnerSignUp, Tokens},
@@ -25,7 +25,6 @@ use petbridge_domain::{
 use petbridge_http::{
     ApiError, ApiResult, RequestContext,
     preferences::{CommunicationPreferences, PreferencesChange},
-    problem_response,
 };
 use poem::{Request, http::StatusCode, web::Data};
 use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags, auth::Bearer, param::Path, payload::Json};
@@ -58,12 +57,9 @@ async fn check_access(req: &Request, bearer: Bearer) -> poem::Result<OwnerPrinci
     let platform = req
         .data::<Platform>()
         .ok_or_else(|| poem::Error::from_string("platform missing", StatusCode::INTERNAL_SERVER_ERROR))?;
-    owners::authenticate(platform, &bearer.token).await.map_err(|err| match err {
-        DomainError::Unauthorized(code) => {
-            poem::Error::from_response(problem_response(StatusCode::UNAUTHORIZED, code, None))
-        }
-        other => poem::Error::from_response(poem::IntoResponse::into_response(ApiError::from(other))),
-    })
+    owners::authenticate(platform, &bearer.token)
+        .await
+        .map_err(|err| poem::Error::from_response(poem::IntoResponse::into_response(ApiError::from(err))))
 }
 
 /// What the app shows before anyone logs in: the practice it is branded for.
@@ -350,7 +346,9 @@ impl AppApi {
     /// The practice this app is branded for.
     #[oai(path = "/practices/:code", method = "get", tag = "Tag::Practice", operation_id = "getPractice")]
     async fn practice(&self, platform: Data<&Platform>, code: Path<String>) -> ApiResult<Json<PublicPractice>> {
-        let practice = practices::find_by_slug(&platform, &code.0).await?.ok_or_else(ApiError::not_found)?;
+        let practice = practices::find_by_slug(&platform, &code.0)
+            .await?
+            .ok_or_else(|| ApiError::from(petbridge_domain::Code::NotFound))?;
         Ok(Json(PublicPractice {
             code: practice.slug,
             name: practice.name,

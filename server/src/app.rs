@@ -2,6 +2,7 @@
 //! migrations, bus, storage, workers, routes, listener. Tests build it on
 //! port 0 with their own settings.
 
+use petbridge_domain::Code;
 use std::{sync::Arc, time::Duration};
 
 use anyhow::{Context, anyhow};
@@ -16,7 +17,6 @@ use petbridge_migrations::{Migrator, MigratorTrait};
 use petbridge_workers::{Providers, StreamRedis, WorkerConfig, email, fcm, sms};
 use poem::{
     EndpointExt, IntoResponse, Response, Server, get, handler,
-    http::StatusCode,
     listener::TcpAcceptor,
     middleware::{CatchPanic, CookieJarManager},
     web::{Data, Html, Json},
@@ -398,6 +398,19 @@ impl Application {
     }
 }
 
+/// The error codes section every API document carries: each code an answer
+/// may hold, its status and what it means (the one table in `Code`).
+fn error_codes() -> String {
+    let mut text = String::from(
+        "\n\n## Error codes\n\nEvery answer that is not a success is `application/problem+json` with one of \
+         these in `code`:\n\n| code | status | meaning |\n|---|---|---|\n",
+    );
+    for code in petbridge_domain::Code::ALL {
+        text.push_str(&format!("| `{code}` | {} | {} |\n", code.kind().status(), code.message()));
+    }
+    text
+}
+
 /// Every route of the server.
 fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoint<'static, Response> {
     let public = settings.server.public_url.trim_end_matches('/');
@@ -406,7 +419,10 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
         "Petbridge owner app API",
         petbridge_mobile_api::API_VERSION,
     )
-        .description("The API behind the practice's branded pet-owner app. Errors are application/problem+json with a stable `code`.")
+        .description(format!(
+            "The API behind the practice's branded pet-owner app. Errors are application/problem+json with a stable `code`.{}",
+            error_codes()
+        ))
         .server(format!("{public}/api/app/v1"));
     let dashboard_api = OpenApiService::new(
         (
@@ -425,12 +441,17 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
          credentials for that one action in the `X-Override-Username` and `X-Override-Password` headers, \
          and `X-Override-Code` when the manager uses a second factor (a manager override, logged with both \
          names, counted against the manager's account as a login is: wrong ones lock it). A refused override \
-         answers 403 `override_refused`, whatever was wrong.",
+         answers 403 `override_refused`, whatever was wrong."
+            .to_owned()
+            + &error_codes(),
     )
     .server(format!("{public}/api/dashboard/v1"));
     let sync_api =
         OpenApiService::new(petbridge_dashboard::SyncApi, "Petbridge PMS sync API", petbridge_dashboard::API_VERSION)
-            .description("For the sync agent that runs beside the practice management software.")
+            .description(format!(
+                "For the sync agent that runs beside the practice management software.{}",
+                error_codes()
+            ))
             .server(format!("{public}/api/sync/v1"));
 
     // Request bodies are held to these documents (types and text), before any handler.
@@ -500,11 +521,7 @@ async fn readyz(platform: Data<&Platform>) -> Response {
                 tracing::warn!(error = %err, "readiness: bus unreachable");
                 failing.push(platform.bus.kind());
             }
-            problem_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
-                Some(format!("unreachable: {}", failing.join(", "))),
-            )
+            problem_response(Code::NotReady, Some(format!("unreachable: {}", failing.join(", "))))
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use anyhow::anyhow;
 use chrono::{Duration, Months};
+use petbridge_domain::Code;
 use petbridge_domain::{
     Actor, DomainError, Origin, Platform, Scope,
     entities::{owner_account, pet},
@@ -224,7 +225,7 @@ pub async fn fill(platform: &Platform, practice: &Practice) -> anyhow::Result<us
                 )
                 .await
                 {
-                    Ok(_) | Err(DomainError::Conflict("already_app_user")) => {}
+                    Ok(_) | Err(DomainError::Failed(Code::AlreadyAppUser, _)) => {}
                     Err(err) => return Err(fail(err)),
                 }
             }
@@ -275,7 +276,7 @@ async fn owner_app(platform: &Platform, scope: Scope) -> anyhow::Result<()> {
         loyalty::add_paws(platform, scope, &actor, &origin, household, paws, Some("Visit")).await.map_err(fail)?;
         if n % 3 == 0 {
             match loyalty::request_reward(platform, scope, household, rewards[0].id, None).await {
-                Ok(_) | Err(DomainError::Conflict("not_enough_paws")) => {}
+                Ok(_) | Err(DomainError::Failed(Code::NotEnoughPaws, _)) => {}
                 Err(err) => return Err(fail(err)),
             }
         }
@@ -371,7 +372,7 @@ async fn sign_up(
     }
     match owners::sign_up(platform, &Origin::default(), new).await {
         Ok(_) if verify => owners::verify_email(platform, &emailed_token(platform, email).await?).await.map_err(fail),
-        Ok(_) | Err(DomainError::Conflict("account_exists")) => Ok(()),
+        Ok(_) | Err(DomainError::Failed(Code::AccountExists, _)) => Ok(()),
         Err(err) => Err(fail(err)),
     }
 }

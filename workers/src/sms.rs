@@ -4,6 +4,7 @@
 //! each refused with 403 unless `X-Twilio-Signature` proves it came from the
 //! provider.
 
+use petbridge_domain::Code;
 use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
@@ -177,16 +178,12 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 fn refused() -> Response {
-    petbridge_http::problem_response(
-        StatusCode::FORBIDDEN,
-        "invalid_signature",
-        Some("the webhook signature does not match".into()),
-    )
+    petbridge_http::problem_response(Code::InvalidSignature, Some("the webhook signature does not match".into()))
 }
 
 /// 400 for a webhook without the fields the provider always sends.
 fn missing(fields: &str) -> Response {
-    petbridge_http::problem_response(StatusCode::BAD_REQUEST, "invalid_webhook", Some(format!("{fields} are required")))
+    petbridge_http::problem_response(Code::InvalidWebhook, Some(format!("{fields} are required")))
 }
 
 /// The empty TwiML answer: nothing more for the provider to do.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path};
 
-use crate::{DomainError, DomainResult};
+use crate::{Code, DomainError, DomainResult};
 
 /// Where an S3-compatible bucket is and how to reach it.
 #[derive(Clone)]
@@ -92,9 +92,9 @@ impl Storage {
 /// still refuses anything that could step outside the store.
 fn parse_key(key: &str) -> DomainResult<Path> {
     if key.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
-        return Err(DomainError::invalid("invalid_storage_key", "bad storage key"));
+        return Err(DomainError::with(Code::InvalidStorageKey, "bad storage key"));
     }
-    Path::parse(key).map_err(|_| DomainError::invalid("invalid_storage_key", "bad storage key"))
+    Path::parse(key).map_err(|_| DomainError::with(Code::InvalidStorageKey, "bad storage key"))
 }
 
 #[cfg(test)]

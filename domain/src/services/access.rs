@@ -5,7 +5,7 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
 use crate::{
-    Actor, DomainError, DomainResult, Origin, Platform,
+    Actor, Code, DomainError, DomainResult, Origin, Platform,
     caches::{self, Invalidation},
     entities::staff_user,
     services::{
@@ -51,7 +51,7 @@ pub struct Authorized {
 }
 
 /// The one answer to every override that does not go through.
-const REFUSED: DomainError = DomainError::ForbiddenUntil("override_refused");
+const REFUSED: DomainError = DomainError::Failed(Code::OverrideRefused, None);
 
 /// Checks that `principal` may use `permission`, on their own level or with
 /// an override by someone in the same practice who holds it. Without an
@@ -75,7 +75,7 @@ pub async fn authorize(
         return Err(DomainError::Forbidden);
     };
     if !platform.login_throttle.allow(origin.ip.as_deref()) {
-        return Err(DomainError::RateLimited("too_many_login_attempts"));
+        return Err(DomainError::from(Code::TooManyLoginAttempts));
     }
     let scope = principal.scope();
     let practice = practices::get(platform, scope).await?;

@@ -9,7 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Actor, DomainError, DomainResult, Origin, Platform, Scope,
+    Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     entities::{campaign, owner_account},
     services::{
         activity::{self, Entry},
@@ -45,10 +45,10 @@ pub async fn schedule_blast(
     let title = new.title.trim().to_owned();
     let body = new.body.trim().to_owned();
     if title.is_empty() || title.chars().count() > 100 {
-        return Err(DomainError::invalid("invalid_title", "give a title of 1 to 100 characters"));
+        return Err(DomainError::with(Code::InvalidTitle, "give a title of 1 to 100 characters"));
     }
     if body.is_empty() || body.chars().count() > 1000 {
-        return Err(DomainError::invalid("invalid_body", "give a message of 1 to 1,000 characters"));
+        return Err(DomainError::with(Code::InvalidBody, "give a message of 1 to 1,000 characters"));
     }
     let now = platform.clock.now();
     let run_at = new.send_at.map_or(now, |at| at.max(now));

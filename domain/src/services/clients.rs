@@ -14,7 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Actor, DomainError, DomainResult, Origin, Platform, Scope,
+    Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     entities::{appointment, campaign, client, invoice, owner_account, pet, reminder},
     services::{
         access::Authorized,
@@ -408,7 +408,7 @@ impl SortKey {
     }
 
     fn parse_value(self, text: &str) -> DomainResult<Value> {
-        let invalid = || DomainError::invalid("invalid_cursor", "the paging cursor is not one this server made");
+        let invalid = || DomainError::with(Code::InvalidCursor, "the paging cursor is not one this server made");
         Ok(match self {
             SortKey::AccountCreated => Value::from(DateTime::parse_from_rfc3339(text).map_err(|_| invalid())?.to_utc()),
             SortKey::PastDue => Value::from(text.parse::<NaiveDate>().map_err(|_| invalid())?),
@@ -481,7 +481,7 @@ fn encode_cursor(value: Option<String>, id: Uuid) -> String {
 }
 
 fn decode_cursor(sort: SortKey, text: &str) -> DomainResult<(Option<Value>, Uuid)> {
-    let invalid = || DomainError::invalid("invalid_cursor", "the paging cursor is not one this server made");
+    let invalid = || DomainError::with(Code::InvalidCursor, "the paging cursor is not one this server made");
     let raw = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
     let (value, id): (Option<String>, Uuid) = serde_json::from_slice(&raw).map_err(|_| invalid())?;
     Ok((value.map(|v| sort.parse_value(&v)).transpose()?, id))
@@ -930,7 +930,7 @@ pub async fn invite(
         .await?
         .is_some()
     {
-        return Err(DomainError::Conflict("already_app_user"));
+        return Err(DomainError::from(Code::AlreadyAppUser));
     }
     let existing = client::Entity::find()
         .filter(client::Column::PracticeId.eq(scope.practice_id))
@@ -946,7 +946,7 @@ pub async fn invite(
         }
         None => {
             if first_name.is_empty() && last_name.is_empty() {
-                return Err(DomainError::invalid("missing_name", "give the client's first or last name"));
+                return Err(DomainError::with(Code::MissingName, "give the client's first or last name"));
             }
             let mut row = new_row(scope, now);
             row.first_name = Set(first_name);
@@ -995,8 +995,8 @@ pub async fn reinvite_all(
     let period = format!("{:04}-{:02}", today.year(), today.month());
     let next_allowed_on = first_of_next_month(today);
     let already = || {
-        DomainError::ConflictWith(
-            "reinvite_already_sent",
+        DomainError::with(
+            Code::ReinviteAlreadySent,
             format!("Reinvite All was sent this month; it can be sent again from {next_allowed_on}"),
         )
     };
@@ -1137,7 +1137,7 @@ pub async fn set_personal_note(
 ) -> DomainResult<()> {
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > NOTE_MAX_CHARS) {
-        return Err(DomainError::invalid("note_too_long", format!("a note has at most {NOTE_MAX_CHARS} characters")));
+        return Err(DomainError::with(Code::NoteTooLong, format!("a note has at most {NOTE_MAX_CHARS} characters")));
     }
     let txn = platform.begin_write().await?;
     let client = get(&txn, scope, id).await?;

@@ -15,7 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Cursor, DomainError, DomainResult, Page, Platform, Scope,
+    Code, Cursor, DomainError, DomainResult, Page, Platform, Scope,
     entities::{attachment, client, conversation, message, owner_account, staff_user},
     services::{
         events::{self, ChatMessage, ConversationState, PracticeEvent},
@@ -307,10 +307,10 @@ pub async fn append(
 ) -> DomainResult<Appended> {
     let body = new.body.trim().to_owned();
     if body.chars().count() > MAX_BODY_CHARS || (body.is_empty() && new.attachment_id.is_none()) {
-        return Err(DomainError::invalid("invalid_message", "a message has 1 to 4,000 characters, or a picture"));
+        return Err(DomainError::with(Code::InvalidMessage, "a message has 1 to 4,000 characters, or a picture"));
     }
     if new.client_message_id.as_ref().is_some_and(|id| id.is_empty() || id.len() > 100) {
-        return Err(DomainError::invalid("invalid_client_message_id", "a client message id has 1 to 100 characters"));
+        return Err(DomainError::with(Code::InvalidClientMessageId, "a client message id has 1 to 100 characters"));
     }
     let Thread { household, conversation, earlier } =
         household_conversation(conn, platform, scope, client_id, new.client_message_id.as_deref()).await?;
@@ -334,7 +334,7 @@ pub async fn append(
             .one(conn)
             .await?
             .ok_or_else(|| {
-                DomainError::invalid("unknown_attachment", "upload the picture to this conversation first")
+                DomainError::with(Code::UnknownAttachment, "upload the picture to this conversation first")
             })?;
     }
     let now = platform.clock.now();
@@ -416,7 +416,11 @@ pub async fn send_many(
                 results.push(Ok(appended));
             }
             // Refused before it wrote anything: the rest go on.
-            Err(err @ (DomainError::Validation(..) | DomainError::NotFound)) => results.push(Err(err)),
+            Err(err @ (DomainError::Failed(..) | DomainError::NotFound))
+                if matches!(err.code().kind(), crate::Kind::Unprocessable | crate::Kind::NotFound) =>
+            {
+                results.push(Err(err))
+            }
             Err(err) => return Err(err),
         }
     }
@@ -624,7 +628,7 @@ pub async fn update(
     let mut row: conversation::ActiveModel = conversation.into();
     if let Some(status) = change.status {
         if status != "open" && status != "closed" {
-            return Err(DomainError::invalid("invalid_status", "a conversation is open or closed"));
+            return Err(DomainError::with(Code::InvalidStatus, "a conversation is open or closed"));
         }
         row.status = Set(status);
     }
@@ -635,7 +639,7 @@ pub async fn update(
                 .filter(staff_user::Column::DeletedAt.is_null())
                 .one(&platform.db)
                 .await?
-                .ok_or_else(|| DomainError::invalid("unknown_staff", "no such staff member in this practice"))?;
+                .ok_or_else(|| DomainError::with(Code::UnknownStaff, "no such staff member in this practice"))?;
         }
         row.assigned_to = Set(assignee);
     }
@@ -759,7 +763,7 @@ pub async fn history(
 ) -> DomainResult<HistoryPage> {
     let mut items = match (before_seq, after_seq) {
         (Some(_), Some(_)) => {
-            return Err(DomainError::invalid("invalid_cursor", "page with before_seq or after_seq, not both"));
+            return Err(DomainError::with(Code::InvalidCursor, "page with before_seq or after_seq, not both"));
         }
         (_, Some(after)) => messages_after(&platform.db, conversation_id, after, limit + 1).await?,
         (before, None) => messages_before(&platform.db, conversation_id, before, limit + 1).await?,

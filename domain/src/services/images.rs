@@ -7,7 +7,7 @@ use std::io::Cursor;
 use bytes::Bytes;
 use image::{DynamicImage, ImageFormat, ImageReader, Limits, imageops::FilterType};
 
-use crate::{DomainError, DomainResult};
+use crate::{Code, DomainError, DomainResult};
 
 /// The formats accepted.
 const ACCEPTED: [ImageFormat; 3] = [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::WebP];
@@ -55,7 +55,7 @@ pub fn photo_with_thumbnail(upload: &[u8], max_side: u32, thumb_side: u32) -> Do
 
 /// Decodes within bounds, after checking the type from the bytes.
 fn decode(upload: &[u8]) -> DomainResult<DynamicImage> {
-    let unsupported = || DomainError::Unsupported("unsupported_media_type");
+    let unsupported = || DomainError::from(Code::UnsupportedMediaType);
     let format = image::guess_format(upload).map_err(|_| unsupported())?;
     if !ACCEPTED.contains(&format) {
         return Err(unsupported());
@@ -66,7 +66,7 @@ fn decode(upload: &[u8]) -> DomainResult<DynamicImage> {
     limits.max_image_height = Some(12_000);
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
-    reader.decode().map_err(|_| DomainError::invalid("unreadable_image", "the picture could not be read"))
+    reader.decode().map_err(|_| DomainError::with(Code::UnreadableImage, "the picture could not be read"))
 }
 
 fn encode(picture: &DynamicImage) -> DomainResult<Jpeg> {
@@ -96,8 +96,11 @@ mod tests {
         assert_eq!(image::guess_format(&jpeg).ok(), Some(ImageFormat::Jpeg));
         let decoded = image::load_from_memory(&jpeg).map(|p| (p.width(), p.height())).ok();
         assert_eq!(decoded, Some((256, 256)));
-        assert!(matches!(square_jpeg(b"GIF89a not really", 256), Err(DomainError::Unsupported(_))));
-        assert!(matches!(square_jpeg(b"just text", 256), Err(DomainError::Unsupported(_))));
+        assert!(matches!(
+            square_jpeg(b"GIF89a not really", 256),
+            Err(DomainError::Failed(Code::UnsupportedMediaType, _))
+        ));
+        assert!(matches!(square_jpeg(b"just text", 256), Err(DomainError::Failed(Code::UnsupportedMediaType, _))));
         let mut truncated = png(64, 64);
         truncated.truncate(40);
         assert!(square_jpeg(&truncated, 256).is_err());

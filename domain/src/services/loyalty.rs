@@ -20,7 +20,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Actor, DomainError, DomainResult, Origin, Platform, Scope,
+    Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     entities::{client, invoice, owner_account, paw_card, paw_entry, practice, reward, reward_request},
     services::{
         activity::{self, Entry},
@@ -190,7 +190,7 @@ async fn debit(conn: &impl ConnectionTrait, platform: &Platform, client_id: Uuid
         .filter(paw_card::Column::Balance.gte(paws))
         .exec(conn)
         .await?;
-    if taken.rows_affected == 1 { Ok(()) } else { Err(DomainError::Conflict("not_enough_paws")) }
+    if taken.rows_affected == 1 { Ok(()) } else { Err(DomainError::from(Code::NotEnoughPaws)) }
 }
 
 /// A ledger entry about to be written.
@@ -229,9 +229,9 @@ async fn write_entry(
 }
 
 /// A unique-key clash as the conflict `code`; anything else as it was.
-fn clash(err: DbErr, code: &'static str) -> DomainError {
+fn clash(err: DbErr, code: Code) -> DomainError {
     match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => DomainError::Conflict(code),
+        Some(SqlErr::UniqueConstraintViolation(_)) => code.into(),
         _ => err.into(),
     }
 }
@@ -239,7 +239,7 @@ fn clash(err: DbErr, code: &'static str) -> DomainError {
 fn reason_text(reason: Option<&str>, default: &str) -> DomainResult<String> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty()).unwrap_or(default);
     if reason.chars().count() > 200 {
-        return Err(DomainError::invalid("invalid_reason", "a reason has at most 200 characters"));
+        return Err(DomainError::with(Code::InvalidReason, "a reason has at most 200 characters"));
     }
     Ok(reason.to_owned())
 }
@@ -255,7 +255,7 @@ pub async fn add_paws(
     reason: Option<&str>,
 ) -> DomainResult<paw_entry::Model> {
     if !(1..=MAX_PAWS_PER_ENTRY).contains(&paws) {
-        return Err(DomainError::invalid("invalid_paws", format!("add 1 to {MAX_PAWS_PER_ENTRY} paws at a time")));
+        return Err(DomainError::with(Code::InvalidPaws, format!("add 1 to {MAX_PAWS_PER_ENTRY} paws at a time")));
     }
     let reason = reason_text(reason, "Paw from the practice")?;
     let txn = platform.begin_write().await?;
@@ -328,7 +328,7 @@ pub async fn oops(
         .await?
         .ok_or(DomainError::NotFound)?;
     if given.kind != EntryKind::Earned.as_str() {
-        return Err(DomainError::invalid("not_an_earned_paw", "only paws given can be taken back"));
+        return Err(DomainError::with(Code::NotAnEarnedPaw, "only paws given can be taken back"));
     }
     let once_key = format!("oops:{}", given.id);
     let taken = paw_entry::Entity::find()
@@ -337,10 +337,10 @@ pub async fn oops(
         .one(&txn)
         .await?;
     if taken.is_some() {
-        return Err(DomainError::Conflict("already_reversed"));
+        return Err(DomainError::from(Code::AlreadyReversed));
     }
     debit(&txn, platform, given.client_id, given.paws).await.map_err(|err| match err {
-        DomainError::Conflict(_) => DomainError::Conflict("paws_already_spent"),
+        DomainError::Failed(code, _) if code.kind() == crate::Kind::Conflict => Code::PawsAlreadySpent.into(),
         other => other,
     })?;
     let entry = NewEntry {
@@ -353,7 +353,7 @@ pub async fn oops(
         once_key: Some(once_key),
         actor: Some(actor),
     };
-    let reversal = write_entry(&txn, platform, scope, entry).await.map_err(|e| clash(e, "already_reversed"))?;
+    let reversal = write_entry(&txn, platform, scope, entry).await.map_err(|e| clash(e, Code::AlreadyReversed))?;
     let log = Entry::new("loyalty.oops", actor, origin)
         .target("client", given.client_id)
         .detail(serde_json::json!({ "paws": given.paws, "entry_id": given.id }));
@@ -373,10 +373,10 @@ pub async fn catalogue(platform: &Platform, scope: Scope, with_retired: bool) ->
 
 fn check_reward(name: &str, paws_needed: i32) -> DomainResult<()> {
     if !(1..=100).contains(&name.trim().chars().count()) {
-        return Err(DomainError::invalid("invalid_name", "a reward's name has 1 to 100 characters"));
+        return Err(DomainError::with(Code::InvalidName, "a reward's name has 1 to 100 characters"));
     }
     if !(1..=10_000).contains(&paws_needed) {
-        return Err(DomainError::invalid("invalid_paws", "a reward needs 1 to 10,000 paws"));
+        return Err(DomainError::with(Code::InvalidPaws, "a reward needs 1 to 10,000 paws"));
     }
     Ok(())
 }
@@ -479,12 +479,12 @@ pub async fn request_reward(
     let id = request_id.unwrap_or_else(Uuid::new_v4);
     match make_reward_request(platform, scope, client_id, reward_id, id).await {
         // A retry racing the original: the original stands.
-        Err(DomainError::Conflict("id_in_use")) => {
+        Err(DomainError::Failed(Code::IdInUse, _)) => {
             match reward_request::Entity::find_by_id(id).one(&platform.db).await? {
                 Some(existing) if existing.client_id == client_id && existing.practice_id == scope.practice_id => {
                     Ok(Requested { request: existing, replayed: true })
                 }
-                _ => Err(DomainError::Conflict("id_in_use")),
+                _ => Err(Code::IdInUse.into()),
             }
         }
         other => other,
@@ -501,7 +501,7 @@ async fn make_reward_request(
     let txn = platform.begin_write().await?;
     if let Some(existing) = reward_request::Entity::find_by_id(id).one(&txn).await? {
         if existing.client_id != client_id || existing.practice_id != scope.practice_id {
-            return Err(DomainError::Conflict("id_in_use"));
+            return Err(DomainError::from(Code::IdInUse));
         }
         return Ok(Requested { request: existing, replayed: true });
     }
@@ -510,7 +510,7 @@ async fn make_reward_request(
         .filter(reward::Column::RetiredAt.is_null())
         .one(&txn)
         .await?
-        .ok_or_else(|| DomainError::invalid("unknown_reward", "that reward is not offered"))?;
+        .ok_or_else(|| DomainError::with(Code::UnknownReward, "that reward is not offered"))?;
     debit(&txn, platform, client_id, reward.paws_needed).await?;
     let request = reward_request::ActiveModel {
         id: Set(id),
@@ -526,7 +526,7 @@ async fn make_reward_request(
         created_at: Set(platform.clock.now()),
     };
     let request =
-        reward_request::Entity::insert(request).exec_with_returning(&txn).await.map_err(|e| clash(e, "id_in_use"))?;
+        reward_request::Entity::insert(request).exec_with_returning(&txn).await.map_err(|e| clash(e, Code::IdInUse))?;
     let entry = NewEntry {
         client_id,
         paws: -reward.paws_needed,
@@ -576,7 +576,7 @@ pub async fn manual_reward(
                 .filter(reward::Column::RetiredAt.is_null())
                 .one(&txn)
                 .await?
-                .ok_or_else(|| DomainError::invalid("unknown_reward", "that reward is not offered"))?;
+                .ok_or_else(|| DomainError::with(Code::UnknownReward, "that reward is not offered"))?;
             (Some(reward.id), reward.name, reward.paws_needed)
         }
         ManualReward::Named { name, paws } => {
@@ -657,7 +657,7 @@ pub async fn decide(
         .exec_with_returning(&txn)
         .await?
         .pop()
-        .ok_or(DomainError::Conflict("already_decided"))?;
+        .ok_or(DomainError::from(Code::AlreadyDecided))?;
     let body = if approve {
         format!("Your reward is approved: {}. Show this at the front desk.", request.reward_name)
     } else {
@@ -849,12 +849,12 @@ async fn take_back_invoice(
 /// Commits a transaction whose ledger entry has a once-only key; `false`
 /// (and nothing kept) when another worker wrote that key first.
 async fn commit_once(txn: DatabaseTransaction, written: Result<paw_entry::Model, DbErr>) -> DomainResult<bool> {
-    match written.map_err(|e| clash(e, "already_done")) {
+    match written.map_err(|e| clash(e, Code::IdInUse)) {
         Ok(_) => {
             txn.commit().await?;
             Ok(true)
         }
-        Err(DomainError::Conflict(_)) => Ok(false),
+        Err(DomainError::Failed(Code::IdInUse, _)) => Ok(false),
         Err(err) => Err(err),
     }
 }

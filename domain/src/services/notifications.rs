@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use uuid::Uuid;
 
 use crate::{
-    Actor, Cursor, DomainError, DomainResult, Origin, Page, Platform, Scope,
+    Actor, Code, Cursor, DomainError, DomainResult, Origin, Page, Platform, Scope,
     entities::{client, delivery::SEALED, notification, owner_account},
     services::{
         activity::{self, Entry},
@@ -35,16 +35,16 @@ impl NewNotification {
         let title = self.title.trim().chars().count();
         let body = self.body.trim().chars().count();
         if !(1..=120).contains(&title) || !(1..=2_000).contains(&body) {
-            return Err(DomainError::invalid(
-                "invalid_notification",
+            return Err(DomainError::with(
+                Code::InvalidNotification,
                 "a notification has a title of 1 to 120 characters and a text of 1 to 2,000",
             ));
         }
         if self.image_url.as_ref().is_some_and(|url| !url.starts_with("https://") || url.len() > 2_000) {
-            return Err(DomainError::invalid("invalid_image_url", "a notification's picture is an https URL"));
+            return Err(DomainError::with(Code::InvalidImageUrl, "a notification's picture is an https URL"));
         }
         if self.image_url.is_some() && self.selfie_id.is_some() {
-            return Err(DomainError::invalid("one_picture", "a notification shows one picture: a URL or a selfie"));
+            return Err(DomainError::with(Code::OnePicture, "a notification shows one picture: a URL or a selfie"));
         }
         Ok(())
     }

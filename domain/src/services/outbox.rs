@@ -14,7 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Cursor, DomainError, DomainResult, Page, Platform, Scope,
+    Code, Cursor, DomainError, DomainResult, Page, Platform, Scope,
     entities::{delivery, owner_account, owner_device},
     ports::SendOutcome,
 };
@@ -48,7 +48,7 @@ impl Channel {
         Self::ALL
             .into_iter()
             .find(|c| c.as_str() == text)
-            .ok_or_else(|| DomainError::invalid("invalid_channel", format!("unknown channel {text}")))
+            .ok_or_else(|| DomainError::with(Code::InvalidChannel, format!("unknown channel {text}")))
     }
 }
 
@@ -126,7 +126,7 @@ impl Purpose {
         Self::ALL
             .into_iter()
             .find(|p| p.as_str() == text)
-            .ok_or_else(|| DomainError::invalid("invalid_purpose", format!("unknown purpose {text}")))
+            .ok_or_else(|| DomainError::with(Code::InvalidPurpose, format!("unknown purpose {text}")))
     }
 
     /// Whether an owner may turn it off: marketing-like mail then carries

@@ -11,7 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Actor, DomainError, DomainResult, Origin, Platform, Scope,
+    Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     caches::{self, Invalidation},
     entities::{
         client, delivery::SEALED, owner_account, owner_device, owner_email_token, owner_refresh_token, owner_session,
@@ -61,7 +61,7 @@ impl OwnerPrincipal {
 
     /// Fails with `email_not_verified` unless the email is verified.
     pub fn require_verified(&self) -> DomainResult<()> {
-        if self.verified { Ok(()) } else { Err(DomainError::ForbiddenUntil("email_not_verified")) }
+        if self.verified { Ok(()) } else { Err(DomainError::from(Code::EmailNotVerified)) }
     }
 }
 
@@ -154,7 +154,7 @@ async fn own_household(
     let first_name: String = first_name.trim().chars().take(100).collect();
     let last_name: String = last_name.trim().chars().take(100).collect();
     if first_name.is_empty() && last_name.is_empty() {
-        return Err(DomainError::invalid("missing_name", "give your first or last name"));
+        return Err(DomainError::with(Code::MissingName, "give your first or last name"));
     }
     let mut row = clients::new_row(scope, now);
     row.first_name = Set(first_name);
@@ -291,12 +291,12 @@ pub async fn sign_up(platform: &Platform, origin: &Origin, new: SignUp) -> Domai
     let local = email.split('@').next().unwrap_or_default().to_owned();
     passwords::check_strength(&new.password, &[&local, &new.first_name, &new.last_name])?;
     if !platform.login_throttle.allow(origin.ip.as_deref()) {
-        return Err(DomainError::RateLimited("too_many_attempts"));
+        return Err(DomainError::from(Code::TooManyAttempts));
     }
     if let Some(existing) = find_account(&platform.db, scope, &email).await?
         && holds_its_email(&platform.db, &existing).await?
     {
-        return Err(DomainError::Conflict("account_exists"));
+        return Err(DomainError::from(Code::AccountExists));
     }
     let password_hash = platform.passwords.hash(&new.password).await?;
     let now = platform.clock.now();
@@ -304,7 +304,7 @@ pub async fn sign_up(platform: &Platform, origin: &Origin, new: SignUp) -> Domai
     let mut retired = Vec::new();
     if let Some(existing) = find_account(&txn, scope, &email).await? {
         if holds_its_email(&txn, &existing).await? {
-            return Err(DomainError::Conflict("account_exists"));
+            return Err(DomainError::from(Code::AccountExists));
         }
         retired = remove_account(&txn, platform, scope, &existing).await?;
         let system = Actor::system("sign-up");
@@ -408,7 +408,7 @@ async fn take_email_token(
     token: &str,
     purpose: &str,
 ) -> DomainResult<(owner_email_token::Model, owner_account::Model)> {
-    let invalid = || DomainError::invalid("invalid_token", "this link is not valid or has expired; ask for a new one");
+    let invalid = || DomainError::with(Code::InvalidToken, "this link is not valid or has expired; ask for a new one");
     let now = platform.clock.now();
     let row = owner_email_token::Entity::find()
         .filter(owner_email_token::Column::TokenHash.eq(tokens::token_hash(token.trim())))
@@ -437,8 +437,8 @@ pub async fn verify_email(platform: &Platform, token: &str) -> DomainResult<()> 
     let txn = platform.begin_write().await?;
     let (row, account) = take_email_token(&txn, platform, token, VERIFY_EMAIL).await?;
     if row.email != account.email {
-        return Err(DomainError::invalid(
-            "invalid_token",
+        return Err(DomainError::with(
+            Code::InvalidToken,
             "this link is for an email address the account no longer uses",
         ));
     }
@@ -470,7 +470,7 @@ pub async fn verify_email(platform: &Platform, token: &str) -> DomainResult<()> 
 pub async fn resend_verification(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult<()> {
     let account = account(&platform.db, principal).await?;
     if account.email_verified_at.is_some() {
-        return Err(DomainError::Conflict("already_verified"));
+        return Err(DomainError::from(Code::AlreadyVerified));
     }
     let practice = practices::get(platform, principal.scope()).await?;
     send_link(&platform.db, platform, &practice, &account, VERIFY_EMAIL, &account.email).await
@@ -489,9 +489,9 @@ pub async fn log_in(
     email: &str,
     password: &str,
 ) -> DomainResult<Tokens> {
-    let rejected = || DomainError::Unauthorized("invalid_credentials");
+    let rejected = || DomainError::from(Code::InvalidCredentials);
     if !platform.login_throttle.allow(origin.ip.as_deref()) {
-        return Err(DomainError::RateLimited("too_many_login_attempts"));
+        return Err(DomainError::from(Code::TooManyLoginAttempts));
     }
     let practice = practices::find_by_slug(platform, practice_code).await?;
     let email = Email::parse(email).ok().map(|e| e.as_str().to_lowercase());
@@ -504,7 +504,7 @@ pub async fn log_in(
         return Err(rejected());
     };
     if account.disabled_at.is_some() {
-        return Err(DomainError::Unauthorized("account_disabled"));
+        return Err(DomainError::from(Code::AccountDisabled));
     }
     let txn = platform.begin_write().await?;
     let mut active = account.clone().into_active_model();
@@ -544,7 +544,7 @@ fn successor(key: &[u8], refresh_token: &str) -> DomainResult<(String, String)> 
 /// [`REFRESH_GRACE_SECONDS`], it answers the same pair; used again later,
 /// it means it leaked: the whole session (its family) is revoked.
 pub async fn refresh(platform: &Platform, refresh_token: &str) -> DomainResult<Tokens> {
-    let unauthorized = || DomainError::Unauthorized("invalid_refresh_token");
+    let unauthorized = || DomainError::from(Code::InvalidRefreshToken);
     let refresh_token = refresh_token.trim();
     let now = platform.clock.now();
     let key = links::link_key(platform).await?;
@@ -561,7 +561,7 @@ pub async fn refresh(platform: &Platform, refresh_token: &str) -> DomainResult<T
         return Err(unauthorized());
     }
     if account.disabled_at.is_some() {
-        return Err(DomainError::Unauthorized("account_disabled"));
+        return Err(DomainError::from(Code::AccountDisabled));
     }
     let claimed = owner_refresh_token::Entity::update_many()
         .col_expr(owner_refresh_token::Column::UsedAt, Expr::value(now))
@@ -593,7 +593,7 @@ pub async fn refresh(platform: &Platform, refresh_token: &str) -> DomainResult<T
         revoke_session(&txn, platform, &session).await?;
         txn.commit().await?;
         caches::invalidate(platform, Invalidation::OwnerSession(session.access_hash)).await;
-        return Err(DomainError::Unauthorized("refresh_token_reused"));
+        return Err(DomainError::from(Code::RefreshTokenReused));
     }
     let old_hash = session.access_hash.clone();
     let mut active = session.into_active_model();
@@ -628,15 +628,11 @@ async fn revoke_session(
 
 /// Who an access token belongs to.
 pub async fn authenticate(platform: &Platform, access_token: &str) -> DomainResult<OwnerPrincipal> {
-    let unauthorized = || DomainError::Unauthorized("invalid_access_token");
+    let unauthorized = || DomainError::from(Code::InvalidAccessToken);
     let hash = tokens::token_hash(access_token);
     let now = platform.clock.now();
     if let Some(cached) = platform.caches.owner_sessions.get(&hash) {
-        return if cached.expires_at > now {
-            Ok(cached)
-        } else {
-            Err(DomainError::Unauthorized("access_token_expired"))
-        };
+        return if cached.expires_at > now { Ok(cached) } else { Err(DomainError::from(Code::AccessTokenExpired)) };
     }
     let session = owner_session::Entity::find()
         .filter(owner_session::Column::AccessHash.eq(hash.as_str()))
@@ -650,7 +646,7 @@ pub async fn authenticate(platform: &Platform, access_token: &str) -> DomainResu
         .filter(|a| a.disabled_at.is_none())
         .ok_or_else(unauthorized)?;
     if session.access_expires_at <= now {
-        return Err(DomainError::Unauthorized("access_token_expired"));
+        return Err(DomainError::from(Code::AccessTokenExpired));
     }
     let principal = OwnerPrincipal {
         account_id: account.id,
@@ -712,7 +708,7 @@ pub async fn request_password_reset(
     email: &str,
 ) -> DomainResult<()> {
     if !platform.login_throttle.allow(origin.ip.as_deref()) {
-        return Err(DomainError::RateLimited("too_many_attempts"));
+        return Err(DomainError::from(Code::TooManyAttempts));
     }
     let Some(practice) = practices::find_by_slug(platform, practice_code).await? else { return Ok(()) };
     let Ok(email) = Email::parse(email) else { return Ok(()) };
@@ -749,7 +745,7 @@ pub async fn change_email(
 ) -> DomainResult<()> {
     let current = account(&platform.db, principal).await?;
     if platform.passwords.verify(password, Some(&current.password_hash)).await? == Verified::No {
-        return Err(DomainError::Unauthorized("invalid_credentials"));
+        return Err(DomainError::from(Code::InvalidCredentials));
     }
     let email = Email::parse(new_email)?.as_str().to_lowercase();
     if email == current.email {
@@ -758,7 +754,7 @@ pub async fn change_email(
     let practice = practices::get(platform, principal.scope()).await?;
     let txn = platform.begin_write().await?;
     if find_account(&txn, principal.scope(), &email).await?.is_some() {
-        return Err(DomainError::Conflict("account_exists"));
+        return Err(DomainError::from(Code::AccountExists));
     }
     let mut active = current.into_active_model();
     active.email = Set(email.clone());
@@ -788,7 +784,7 @@ pub async fn delete_account(
 ) -> DomainResult<()> {
     let current = account(&platform.db, principal).await?;
     if platform.passwords.verify(password, Some(&current.password_hash)).await? == Verified::No {
-        return Err(DomainError::Unauthorized("invalid_credentials"));
+        return Err(DomainError::from(Code::InvalidCredentials));
     }
     let scope = principal.scope();
     let txn = platform.begin_write().await?;
@@ -821,7 +817,7 @@ pub async fn set_disabled(
         .filter(owner_account::Column::ClientId.eq(household.id))
         .one(&platform.db)
         .await?
-        .ok_or(DomainError::Conflict("no_app_account"))?;
+        .ok_or(DomainError::from(Code::NoAppAccount))?;
     let txn = platform.begin_write().await?;
     let account_id = account.id;
     let mut active = account.into_active_model();
@@ -865,7 +861,7 @@ pub async fn edit_by_staff(
     let name = |value: Option<String>| -> DomainResult<Option<String>> {
         match value.map(|v| v.trim().to_owned()) {
             Some(v) if v.chars().count() > 100 => {
-                Err(DomainError::invalid("invalid_name", "a name has at most 100 characters"))
+                Err(DomainError::with(Code::InvalidName, "a name has at most 100 characters"))
             }
             other => Ok(other),
         }
@@ -902,7 +898,7 @@ pub async fn edit_by_staff(
             owner_account::Entity::find().filter(owner_account::Column::ClientId.eq(household.id)).one(&txn).await?;
         if let Some(account) = account.filter(|a| a.email != email) {
             if find_account(&txn, scope, &email).await?.is_some() {
-                return Err(DomainError::Conflict("account_exists"));
+                return Err(DomainError::from(Code::AccountExists));
             }
             let mut active = account.into_active_model();
             active.email = Set(email.clone());
@@ -968,16 +964,16 @@ pub async fn register_device(
     kind: &str,
 ) -> DomainResult<()> {
     let Some(kind) = DEVICE_KINDS.into_iter().find(|k| *k == kind.trim()) else {
-        return Err(DomainError::invalid("invalid_device_kind", "kind is fcm_token or fid"));
+        return Err(DomainError::with(Code::InvalidDeviceKind, "kind is fcm_token or fid"));
     };
     let token = token.trim();
     if token.is_empty() || token.len() > 4096 {
-        return Err(DomainError::invalid("invalid_device_token", "a device token has 1 to 4096 characters"));
+        return Err(DomainError::with(Code::InvalidDeviceToken, "a device token has 1 to 4096 characters"));
     }
     let os = match os.trim().to_lowercase().as_str() {
         "ios" => "ios",
         "android" => "android",
-        _ => return Err(DomainError::invalid("invalid_platform", "platform is ios or android")),
+        _ => return Err(DomainError::with(Code::InvalidPlatform, "platform is ios or android")),
     };
     let txn = platform.begin_write().await?;
     owner_device::Entity::delete_many().filter(owner_device::Column::Token.eq(token)).exec(&txn).await?;
@@ -1055,7 +1051,7 @@ pub async fn add_pet(platform: &Platform, principal: &OwnerPrincipal, new: NewPe
     principal.require_verified()?;
     let name: String = new.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(DomainError::invalid("invalid_name", "a pet's name has 1 to 100 characters"));
+        return Err(DomainError::with(Code::InvalidName, "a pet's name has 1 to 100 characters"));
     }
     let clean = |v: Option<String>| v.map(|t| t.trim().chars().take(100).collect::<String>()).filter(|t| !t.is_empty());
     let now = platform.clock.now();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use tokio::sync::Semaphore;
 
-use crate::{DomainError, DomainResult};
+use crate::{Code, DomainError, DomainResult};
 
 const MEMORY_KIB: u32 = 19 * 1024;
 const PASSES: u32 = 2;
@@ -98,8 +98,8 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 pub fn check_strength(password: &str, personal: &[&str]) -> DomainResult<()> {
     let chars = password.chars().count();
     if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
-        return Err(DomainError::invalid(
-            "weak_password",
+        return Err(DomainError::with(
+            Code::WeakPassword,
             format!("a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
         ));
     }
@@ -113,7 +113,7 @@ pub fn check_strength(password: &str, personal: &[&str]) -> DomainResult<()> {
                 f.warning().map(|w| w.to_string()).or_else(|| f.suggestions().first().map(ToString::to_string))
             })
             .unwrap_or_else(|| "add a few more uncommon words".to_owned());
-        return Err(DomainError::invalid("weak_password", format!("that password is too easy to guess: {hint}")));
+        return Err(DomainError::with(Code::WeakPassword, format!("that password is too easy to guess: {hint}")));
     }
     Ok(())
 }

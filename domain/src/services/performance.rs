@@ -9,7 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Actor, DomainError, DomainResult, Origin, Platform, Scope,
+    Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     entities::{performance_goal, plan_point_award},
     services::{
         activity::{self, Entry},
@@ -49,7 +49,7 @@ impl Period {
         Self::ALL
             .into_iter()
             .find(|p| p.as_str() == text)
-            .ok_or_else(|| DomainError::invalid("invalid_period", "period is week, month, quarter or year"))
+            .ok_or_else(|| DomainError::with(Code::InvalidPeriod, "period is week, month, quarter or year"))
     }
 
     /// The first day of the period that contains `day`.
@@ -158,7 +158,7 @@ pub async fn set_goal(
     points: i32,
 ) -> DomainResult<()> {
     if !(0..=1_000_000).contains(&points) {
-        return Err(DomainError::invalid("invalid_goal", "a goal is 0 to 1,000,000 points"));
+        return Err(DomainError::with(Code::InvalidGoal, "a goal is 0 to 1,000,000 points"));
     }
     let user = staff::get(platform, scope, staff_id).await?;
     let now = platform.clock.now();

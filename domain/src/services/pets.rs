@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Query
 use uuid::Uuid;
 
 use crate::{
-    DomainError, DomainResult, Platform, Scope,
+    Code, DomainError, DomainResult, Platform, Scope,
     entities::{client, pet},
     services::clients,
 };
@@ -52,10 +52,10 @@ async fn household_pet(platform: &Platform, scope: Scope, client_id: Uuid, pet_i
         .ok_or(DomainError::NotFound)
 }
 
-fn short_text(value: Option<String>, code: &'static str, what: &str) -> DomainResult<Option<String>> {
+fn short_text(value: Option<String>, code: Code, what: &str) -> DomainResult<Option<String>> {
     match value.map(|v| v.trim().to_owned()) {
         Some(v) if v.chars().count() > 100 => {
-            Err(DomainError::invalid(code, format!("{what} has at most 100 characters")))
+            Err(DomainError::with(code, format!("{what} has at most 100 characters")))
         }
         Some(v) if v.is_empty() => Ok(None),
         other => Ok(other),
@@ -72,23 +72,23 @@ pub async fn edit(
 ) -> DomainResult<pet::Model> {
     let found = household_pet(platform, scope, client_id, pet_id).await?;
     if change.touches_profile() && !found.added_by_owner {
-        return Err(DomainError::Conflict("managed_by_practice"));
+        return Err(DomainError::from(Code::ManagedByPractice));
     }
     if let Some(name) = &change.name
         && !(1..=100).contains(&name.trim().chars().count())
     {
-        return Err(DomainError::invalid("invalid_name", "a pet's name has 1 to 100 characters"));
+        return Err(DomainError::with(Code::InvalidName, "a pet's name has 1 to 100 characters"));
     }
     let notes = match change.notes.map(|n| n.trim().to_owned()) {
         Some(n) if n.chars().count() > 2_000 => {
-            return Err(DomainError::invalid("invalid_notes", "notes have at most 2,000 characters"));
+            return Err(DomainError::with(Code::InvalidNotes, "notes have at most 2,000 characters"));
         }
         Some(n) => Some((!n.is_empty()).then_some(n)),
         None => None,
     };
-    let species = short_text(change.species, "invalid_species", "a species")?;
-    let breed = short_text(change.breed, "invalid_breed", "a breed")?;
-    let sex = short_text(change.sex, "invalid_sex", "a sex")?;
+    let species = short_text(change.species, Code::InvalidSpecies, "a species")?;
+    let breed = short_text(change.breed, Code::InvalidBreed, "a breed")?;
+    let sex = short_text(change.sex, Code::InvalidSex, "a sex")?;
     let now = platform.clock.now();
     let txn = platform.begin_write().await?;
     let mut active = found.clone().into_active_model();
@@ -132,7 +132,7 @@ pub async fn set_inactive(
 ) -> DomainResult<pet::Model> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
     if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-        return Err(DomainError::invalid("invalid_reason", "a reason has at most 500 characters"));
+        return Err(DomainError::with(Code::InvalidReason, "a reason has at most 500 characters"));
     }
     let found = household_pet(platform, scope, client_id, pet_id).await?;
     let mut active = found.into_active_model();

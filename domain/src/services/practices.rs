@@ -4,7 +4,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{DomainError, DomainResult, Platform, Scope, entities::practice, types::PracticeSlug};
+use crate::{Code, DomainError, DomainResult, Platform, Scope, entities::practice, types::PracticeSlug};
 
 /// A practice's own settings, stored as JSON so new ones need no migration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,12 +87,12 @@ pub async fn create(platform: &Platform, new: NewPractice) -> DomainResult<Pract
     let slug = PracticeSlug::parse(&new.slug)?;
     let name = new.name.trim();
     if name.is_empty() || name.len() > 200 {
-        return Err(DomainError::invalid("invalid_name", "a practice name has 1 to 200 characters"));
+        return Err(DomainError::with(Code::InvalidName, "a practice name has 1 to 200 characters"));
     }
     let time_zone: chrono_tz::Tz =
-        new.time_zone.parse().map_err(|_| DomainError::invalid("invalid_time_zone", "not an IANA time zone name"))?;
+        new.time_zone.parse().map_err(|_| DomainError::with(Code::InvalidTimeZone, "not an IANA time zone name"))?;
     if find_by_slug(platform, slug.as_str()).await?.is_some() {
-        return Err(DomainError::Conflict("practice_code_taken"));
+        return Err(DomainError::from(Code::PracticeCodeTaken));
     }
     let settings = serde_json::to_value(PracticeSettings::default()).map_err(DomainError::unexpected)?;
     let model = practice::ActiveModel {
@@ -174,8 +174,8 @@ pub async fn update_settings(
     let mut settings = get(platform, scope).await?.settings;
     if let Some(threshold) = changes.lockout_threshold {
         if !(3..=20).contains(&threshold) {
-            return Err(DomainError::invalid(
-                "invalid_lockout_threshold",
+            return Err(DomainError::with(
+                Code::InvalidLockoutThreshold,
                 "the lockout threshold is 3 to 20 failed logins",
             ));
         }
@@ -189,8 +189,8 @@ pub async fn update_settings(
         Some(0) => settings.paw_per_invoiced_cents = None,
         Some(cents @ 100..=1_000_000) => settings.paw_per_invoiced_cents = Some(cents),
         Some(_) => {
-            return Err(DomainError::invalid(
-                "invalid_paw_rule",
+            return Err(DomainError::with(
+                Code::InvalidPawRule,
                 "one paw per 100 to 1,000,000 cents invoiced, or 0 to turn it off",
             ));
         }
@@ -215,7 +215,7 @@ pub async fn update_settings(
             None => false,
         };
         if taken {
-            return Err(DomainError::Conflict("sms_number_taken"));
+            return Err(DomainError::from(Code::SmsNumberTaken));
         }
         update = update.col_expr(practice::Column::SmsNumber, Expr::value(number));
     }

@@ -15,7 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Actor, DomainError, DomainResult, Origin, Platform, Scope,
+    Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     entities::{owner_request, pet},
     services::{
         activity::{self, Entry},
@@ -160,15 +160,15 @@ pub async fn make(platform: &Platform, scope: Scope, client_id: Uuid, new: NewRe
     let details = new.details.trim().to_owned();
     if !(1..=1_000).contains(&details.chars().count()) {
         let what = if new.kind == Kind::Order { "an order says what is wanted" } else { "a request gives a reason" };
-        return Err(DomainError::invalid("invalid_details", format!("{what} in 1 to 1,000 characters")));
+        return Err(DomainError::with(Code::InvalidDetails, format!("{what} in 1 to 1,000 characters")));
     }
     let times: Vec<String> =
         new.preferred_times.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
     if times.len() > 5 || times.iter().any(|t| t.chars().count() > 100) {
-        return Err(DomainError::invalid("invalid_preferred_times", "up to 5 preferred times of 100 characters each"));
+        return Err(DomainError::with(Code::InvalidPreferredTimes, "up to 5 preferred times of 100 characters each"));
     }
     if new.kind == Kind::Appointment && new.pet_id.is_none() {
-        return Err(DomainError::invalid("pet_required", "say which pet the appointment is for"));
+        return Err(DomainError::with(Code::PetRequired, "say which pet the appointment is for"));
     }
     if let Some(pet_id) = new.pet_id {
         household_pet(&platform.db, scope, client_id, pet_id).await?;
@@ -197,7 +197,7 @@ pub async fn make(platform: &Platform, scope: Scope, client_id: Uuid, new: NewRe
                 Some(existing) if existing.client_id == client_id && existing.kind == new.kind.as_str() => {
                     Ok(Made { request: existing, replayed: true })
                 }
-                _ => Err(DomainError::Conflict("id_in_use")),
+                _ => Err(Code::IdInUse.into()),
             }
         }
         Err(err) => Err(err.into()),
@@ -211,7 +211,7 @@ async fn household_pet(conn: &impl ConnectionTrait, scope: Scope, client_id: Uui
         .one(conn)
         .await?
         .map(|_| ())
-        .ok_or_else(|| DomainError::invalid("unknown_pet", "that pet is not in this household"))
+        .ok_or_else(|| DomainError::with(Code::UnknownPet, "that pet is not in this household"))
 }
 
 /// Which requests to list.
@@ -265,7 +265,7 @@ pub async fn cancel(
     match Status::parse(&found.status) {
         Some(Status::Cancelled) => return Ok(found),
         Some(Status::Requested | Status::Confirmed) => {}
-        _ => return Err(DomainError::Conflict("cannot_cancel")),
+        _ => return Err(Code::CannotCancel.into()),
     }
     let mut active = found.into_active_model();
     active.status = Set(Status::Cancelled.as_str().to_owned());
@@ -290,7 +290,7 @@ pub async fn advance(
 ) -> DomainResult<owner_request::Model> {
     let note = note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
     if note.as_ref().is_some_and(|n| n.chars().count() > 1_000) {
-        return Err(DomainError::invalid("invalid_note", "a note has at most 1,000 characters"));
+        return Err(DomainError::with(Code::InvalidNote, "a note has at most 1,000 characters"));
     }
     let practice = practices::get(platform, scope).await?;
     let txn = platform.begin_write().await?;
@@ -305,8 +305,8 @@ pub async fn advance(
         return Ok(found);
     }
     if !next_steps(kind, from).contains(&to) {
-        return Err(DomainError::invalid(
-            "invalid_transition",
+        return Err(DomainError::with(
+            Code::InvalidTransition,
             format!("a {} that is {} cannot become {}", kind.noun(), from.as_str(), to.as_str()),
         ));
     }

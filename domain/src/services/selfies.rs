@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Actor, DomainError, DomainResult, Origin, Platform, Scope,
+    Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     entities::{pet, selfie},
     services::{
         activity::{self, Entry},
@@ -43,11 +43,11 @@ pub async fn upload(
             .filter(pet::Column::PracticeId.eq(scope.practice_id))
             .one(&platform.db)
             .await?
-            .ok_or_else(|| DomainError::invalid("unknown_pet", "that pet is not in this household"))?;
+            .ok_or_else(|| DomainError::with(Code::UnknownPet, "that pet is not in this household"))?;
     }
     let count = selfie::Entity::find().filter(selfie::Column::ClientId.eq(client_id)).count(&platform.db).await?;
     if count >= MAX_PER_HOUSEHOLD {
-        return Err(DomainError::Conflict("too_many_selfies"));
+        return Err(DomainError::from(Code::TooManySelfies));
     }
     let (photo, thumbnail) =
         tokio::task::spawn_blocking(move || images::photo_with_thumbnail(&upload, MAX_SIDE, THUMBNAIL_SIDE))
@@ -197,12 +197,12 @@ pub async fn mark(
 pub async fn favourite_link(platform: &Platform, scope: Scope, client_id: Uuid, id: Uuid) -> DomainResult<String> {
     let found = match get(platform, scope, Some(client_id), id).await {
         Err(DomainError::NotFound) => {
-            return Err(DomainError::invalid("unknown_selfie", "that selfie is not this household's"));
+            return Err(DomainError::with(Code::UnknownSelfie, "that selfie is not this household's"));
         }
         other => other?,
     };
     if found.hearted_at.is_none() {
-        return Err(DomainError::invalid("selfie_not_favourite", "heart the selfie before attaching it"));
+        return Err(DomainError::with(Code::SelfieNotFavourite, "heart the selfie before attaching it"));
     }
     favourite_url(platform, &links::link_key(platform).await?, found.id)
 }

@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use crate::{
-    DomainError, DomainResult, Origin, Platform, Scope,
+    Code, DomainError, DomainResult, Origin, Platform, Scope,
     entities::{session, staff_user},
     services::{staff::SecurityLevel, tokens},
 };
@@ -162,7 +162,7 @@ pub async fn still_live(platform: &Platform, token: &str) -> bool {
 }
 
 async fn load(platform: &Platform, token_hash: &str) -> DomainResult<CachedSession> {
-    let unauthorized = || DomainError::Unauthorized("session_invalid");
+    let unauthorized = || DomainError::from(Code::SessionInvalid);
     let (session, staff) = session::Entity::find()
         .filter(session::Column::TokenHash.eq(token_hash))
         .find_also_related(staff_user::Entity)

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::{
-    DomainError, DomainResult, Platform,
+    Code, DomainError, DomainResult, Platform,
     entities::{owner_account, owner_session, socket_ticket},
     services::{owners::OwnerPrincipal, tokens},
 };
@@ -61,7 +61,7 @@ pub async fn issue(platform: &Platform, principal: &OwnerPrincipal) -> DomainRes
 /// Uses up a ticket: who it lets in, if it is unused, unexpired, and its
 /// login and account are still live.
 pub async fn redeem(platform: &Platform, ticket: &str) -> DomainResult<TicketHolder> {
-    let invalid = || DomainError::Unauthorized("ticket_invalid");
+    let invalid = || DomainError::from(Code::TicketInvalid);
     let hash = tokens::token_hash(ticket);
     let found = socket_ticket::Entity::find_by_id(hash.clone()).one(&platform.db).await?.ok_or_else(invalid)?;
     // Only the request whose delete takes the row may use it.

@@ -7,7 +7,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Actor, DomainError, DomainResult, Origin, Platform, Scope,
+    Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     caches::{self, Invalidation},
     entities::{login_attempt, session, staff_user},
     services::{
@@ -59,14 +59,14 @@ impl SecurityLevel {
         Self::ALL
             .into_iter()
             .find(|level| level.as_str() == text)
-            .ok_or_else(|| DomainError::invalid("invalid_level", "level is staff, manager or administrator"))
+            .ok_or_else(|| DomainError::with(Code::InvalidLevel, "level is staff, manager or administrator"))
     }
 }
 
 /// Refused when it contains the user name, or breaks the shared rules.
 fn check_password(password: &str, username: &Username, display_name: &str) -> DomainResult<()> {
     if password.to_lowercase().contains(username.as_str()) {
-        return Err(DomainError::invalid("weak_password", "a password may not contain the user name"));
+        return Err(DomainError::with(Code::WeakPassword, "a password may not contain the user name"));
     }
     passwords::check_strength(password, &[username.as_str(), display_name])
 }
@@ -98,13 +98,13 @@ pub async fn create(
     let username = Username::parse(&new.username)?;
     let display_name = new.display_name.trim().to_owned();
     if display_name.is_empty() || display_name.chars().count() > 100 {
-        return Err(DomainError::invalid("invalid_display_name", "a display name has 1 to 100 characters"));
+        return Err(DomainError::with(Code::InvalidDisplayName, "a display name has 1 to 100 characters"));
     }
     let email = new.email.as_deref().filter(|e| !e.trim().is_empty()).map(Email::parse).transpose()?;
     check_password(&new.password, &username, &display_name)?;
     let practice = practices::get(platform, scope).await?;
     if find_by_username(platform, scope, &username).await?.is_some() {
-        return Err(DomainError::Conflict("username_taken"));
+        return Err(DomainError::from(Code::UsernameTaken));
     }
     let password_hash = platform.passwords.hash(&new.password).await?;
     let now = platform.clock.now();
@@ -236,9 +236,9 @@ pub async fn log_in(
     origin: &Origin,
     user_agent: Option<&str>,
 ) -> DomainResult<LoggedIn> {
-    let rejected = || DomainError::Unauthorized("invalid_credentials");
+    let rejected = || DomainError::from(Code::InvalidCredentials);
     if !platform.login_throttle.allow(origin.ip.as_deref()) {
-        return Err(DomainError::RateLimited("too_many_login_attempts"));
+        return Err(DomainError::from(Code::TooManyLoginAttempts));
     }
     let practice = practices::find_by_slug(platform, practice_code).await?;
     let name = Username::parse(username).ok();
@@ -408,7 +408,7 @@ pub async fn change_password(
     let scope = principal.scope();
     let user = get(platform, scope, principal.staff_id).await?;
     if platform.passwords.verify(current, Some(&user.password_hash)).await? == Verified::No {
-        return Err(DomainError::invalid("wrong_password", "the current password is not right"));
+        return Err(DomainError::with(Code::WrongPassword, "the current password is not right"));
     }
     check_password(new, &Username::parse(&user.username)?, &user.display_name)?;
     let hash = platform.passwords.hash(new).await?;
@@ -568,7 +568,7 @@ pub async fn is_last_administrator(conn: &impl ConnectionTrait, user: &staff_use
 /// Refuses to take away the practice's last unlocked administrator.
 async fn keep_an_administrator(conn: &impl ConnectionTrait, user: &staff_user::Model) -> DomainResult<()> {
     if is_last_administrator(conn, user).await? {
-        return Err(DomainError::Conflict("last_administrator"));
+        return Err(DomainError::from(Code::LastAdministrator));
     }
     Ok(())
 }
@@ -589,7 +589,7 @@ pub async fn update(
     if let Some(name) = &changes.display_name {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(DomainError::invalid("invalid_display_name", "a display name has 1 to 100 characters"));
+            return Err(DomainError::with(Code::InvalidDisplayName, "a display name has 1 to 100 characters"));
         }
         update = update.col_expr(staff_user::Column::DisplayName, Expr::value(name));
         detail.insert("display_name".into(), name.into());
@@ -637,7 +637,7 @@ pub async fn lock(
 ) -> DomainResult<staff_user::Model> {
     let user = get(platform, scope, id).await?;
     if locked && actor.id == Some(id) {
-        return Err(DomainError::Conflict("cannot_lock_yourself"));
+        return Err(DomainError::from(Code::CannotLockYourself));
     }
     let txn = platform.begin_write().await?;
     if locked {
@@ -664,7 +664,7 @@ pub async fn lock(
 pub async fn delete(platform: &Platform, scope: Scope, actor: &Actor, origin: &Origin, id: Uuid) -> DomainResult<()> {
     let user = get(platform, scope, id).await?;
     if actor.id == Some(id) {
-        return Err(DomainError::Conflict("cannot_delete_yourself"));
+        return Err(DomainError::from(Code::CannotDeleteYourself));
     }
     let now = platform.clock.now();
     let txn = platform.begin_write().await?;

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    Actor, DomainError, DomainResult, Origin, Platform, Scope,
+    Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     entities::{appointment, client, invoice, invoice_line, owner_account, pet, reminder, sync_batch, sync_key},
     services::{
         activity::{self, Entry},
@@ -299,19 +299,21 @@ pub enum Source {
 }
 
 struct Rejection {
-    code: &'static str,
+    code: Code,
     message: String,
 }
 
-fn reject(code: &'static str, message: impl Into<String>) -> Rejection {
+fn reject(code: Code, message: impl Into<String>) -> Rejection {
     Rejection { code, message: message.into() }
 }
 
 impl From<DomainError> for Rejection {
     fn from(err: DomainError) -> Self {
         match err {
-            DomainError::Validation(code, message) => Rejection { code, message },
-            other => Rejection { code: "invalid_record", message: other.to_string() },
+            DomainError::Failed(code, detail) if code.kind() == crate::Kind::Unprocessable => {
+                Rejection { code, message: detail.unwrap_or_else(|| code.message().to_owned()) }
+            }
+            other => Rejection { code: Code::InvalidRecord, message: other.to_string() },
         }
     }
 }
@@ -326,7 +328,7 @@ fn stored_time(at: DateTime<Utc>) -> DateTime<Utc> {
 fn pms_id(raw: &str) -> Result<String, Rejection> {
     let id = raw.trim();
     if id.is_empty() || id.chars().count() > 64 {
-        return Err(reject("invalid_pms_id", "a PMS id has 1 to 64 characters"));
+        return Err(reject(Code::InvalidPmsId, "a PMS id has 1 to 64 characters"));
     }
     Ok(id.to_owned())
 }
@@ -335,7 +337,7 @@ fn text(raw: Option<&str>, max: usize, field: &str) -> Result<Option<String>, Re
     match raw.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
         Some(t) if t.chars().count() > max => {
-            Err(reject("field_too_long", format!("{field} has more than {max} characters")))
+            Err(reject(Code::FieldTooLong, format!("{field} has more than {max} characters")))
         }
         Some(t) => Ok(Some(t.to_owned())),
     }
@@ -347,7 +349,7 @@ fn one_of(value: &str, allowed: &[&'static str], field: &str) -> Result<String, 
         .iter()
         .find(|a| **a == value)
         .map(|a| (*a).to_owned())
-        .ok_or_else(|| reject("invalid_status", format!("{field} must be one of {}", allowed.join(", "))))
+        .ok_or_else(|| reject(Code::InvalidStatus, format!("{field} must be one of {}", allowed.join(", "))))
 }
 
 /// Mutable state while one batch applies.
@@ -369,7 +371,7 @@ impl<C: ConnectionTrait> Apply<'_, C> {
             kind: kind.to_owned(),
             index: u32::try_from(index).unwrap_or(u32::MAX),
             pms_id: pms_id.chars().take(64).collect(),
-            code: why.code.to_owned(),
+            code: why.code.as_str().to_owned(),
             message: why.message,
         });
     }
@@ -819,7 +821,7 @@ fn parse_client(record: &ClientRecord) -> Result<ParsedClient, Rejection> {
     let first_name = text(Some(&record.first_name), 100, "first_name")?.unwrap_or_default();
     let last_name = text(Some(&record.last_name), 100, "last_name")?.unwrap_or_default();
     if first_name.is_empty() && last_name.is_empty() {
-        return Err(reject("missing_name", "a client needs a first or last name"));
+        return Err(reject(Code::MissingName, "a client needs a first or last name"));
     }
     let email = record.email.as_deref().filter(|e| !e.trim().is_empty()).map(Email::parse).transpose()?;
     let phone = record.phone.as_deref().filter(|p| !p.trim().is_empty()).map(Phone::parse).transpose()?;
@@ -875,7 +877,7 @@ fn parse_pet(record: &PetRecord) -> Result<ParsedPet, Rejection> {
         pms_id: pms_id(&record.pms_id)?,
         updated_at: stored_time(record.updated_at),
         client_pms_id: pms_id(&record.client_pms_id)?,
-        name: text(Some(&record.name), 100, "name")?.ok_or_else(|| reject("missing_name", "a pet needs a name"))?,
+        name: text(Some(&record.name), 100, "name")?.ok_or_else(|| reject(Code::MissingName, "a pet needs a name"))?,
         species: text(record.species.as_deref(), 50, "species")?,
         breed: text(record.breed.as_deref(), 100, "breed")?,
         sex: text(record.sex.as_deref(), 30, "sex")?,
@@ -945,7 +947,7 @@ fn parse_reminder(scope: Scope, record: &ReminderRecord) -> Result<reminder::Mod
         client_pms_id: pms_id(&record.client_pms_id)?,
         pet_pms_id: pms_id(&record.pet_pms_id)?,
         service: text(Some(&record.service), 200, "service")?
-            .ok_or_else(|| reject("missing_service", "a reminder names its service"))?,
+            .ok_or_else(|| reject(Code::MissingService, "a reminder names its service"))?,
         due_on: record.due_on,
         status: one_of(&record.status, &["pending", "completed", "cancelled"], "status")?,
     })
@@ -970,23 +972,23 @@ fn parse_invoice(
                 #[allow(clippy::cast_possible_truncation)]
                 Some((total * 100.0).round() as i64)
             }
-            Some(_) => return Err(reject("invalid_total", "a total is between 0 and 10,000,000")),
+            Some(_) => return Err(reject(Code::InvalidTotal, "a total is between 0 and 10,000,000")),
         },
     };
     if record.lines.len() > 500 {
-        return Err(reject("too_many_lines", "an invoice has at most 500 lines"));
+        return Err(reject(Code::TooManyLines, "an invoice has at most 500 lines"));
     }
     let mut lines = Vec::with_capacity(record.lines.len());
     for (number, line) in record.lines.iter().enumerate() {
         if !line.quantity.is_finite() {
-            return Err(reject("invalid_quantity", format!("line {} has no valid quantity", number + 1)));
+            return Err(reject(Code::InvalidQuantity, format!("line {} has no valid quantity", number + 1)));
         }
         lines.push(invoice_line::Model {
             id: Uuid::new_v4(),
             invoice_id: invoice.id,
             line_no: i32::try_from(number + 1).unwrap_or(i32::MAX),
             code: text(Some(&line.code), 32, "code")?
-                .ok_or_else(|| reject("missing_code", format!("line {} has no item code", number + 1)))?
+                .ok_or_else(|| reject(Code::MissingCode, format!("line {} has no item code", number + 1)))?
                 .to_uppercase(),
             description: text(line.description.as_deref(), 200, "description")?,
             quantity: line.quantity,
@@ -1002,8 +1004,8 @@ fn parse_invoice(
 /// Applies a batch in one transaction and records it.
 pub async fn apply(platform: &Platform, scope: Scope, source: Source, batch: &Batch) -> DomainResult<BatchReport> {
     if batch.len() > MAX_BATCH_RECORDS {
-        return Err(DomainError::invalid(
-            "batch_too_large",
+        return Err(DomainError::with(
+            Code::BatchTooLarge,
             format!("a batch carries at most {MAX_BATCH_RECORDS} records; split it"),
         ));
     }
@@ -1127,7 +1129,7 @@ async fn insert_key(
 ) -> DomainResult<NewKey> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(DomainError::invalid("invalid_name", "a key name has 1 to 100 characters"));
+        return Err(DomainError::with(Code::InvalidName, "a key name has 1 to 100 characters"));
     }
     let secret = format!("{KEY_PREFIX}{}", tokens::random_token()?);
     let key = sync_key::ActiveModel {
@@ -1219,7 +1221,7 @@ pub async fn rotate_key(
 
 /// The practice and key a secret belongs to, if it is live.
 pub async fn authenticate(platform: &Platform, secret: &str) -> DomainResult<(Scope, Uuid)> {
-    let unauthorized = || DomainError::Unauthorized("invalid_sync_key");
+    let unauthorized = || DomainError::from(Code::InvalidSyncKey);
     if !secret.starts_with(KEY_PREFIX) {
         return Err(unauthorized());
     }

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use uuid::Uuid;
 
 use crate::{
-    DomainError, DomainResult, Platform, Scope,
+    Code, DomainError, DomainResult, Platform, Scope,
     entities::{client, delivery, practice, sms_opt_out, text_message},
     services::{
         conversations,
@@ -172,7 +172,7 @@ pub enum InboundOutcome {
 /// replies with the practice's info, anything else is kept for the practice.
 pub async fn receive(platform: &Platform, inbound: Inbound) -> DomainResult<InboundOutcome> {
     let (Ok(from), Ok(to)) = (Phone::parse(&inbound.from), Phone::parse(&inbound.to)) else {
-        return Err(DomainError::invalid("invalid_phone", "From and To must be phone numbers"));
+        return Err(DomainError::with(Code::InvalidPhone, "From and To must be phone numbers"));
     };
     let Some(model) =
         practice::Entity::find().filter(practice::Column::SmsNumber.eq(to.as_str())).one(&platform.db).await?

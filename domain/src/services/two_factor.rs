@@ -7,7 +7,7 @@ use totp_rs::{Algorithm, Builder, Secret, Totp};
 use uuid::Uuid;
 
 use crate::{
-    DomainError, DomainResult, Origin, Platform,
+    Code, DomainError, DomainResult, Origin, Platform,
     caches::{self, Invalidation},
     entities::{recovery_code, session, staff_user},
     services::{
@@ -54,7 +54,7 @@ fn totp(secret_base32: &str, account: &str, issuer: &str) -> DomainResult<Totp> 
 pub async fn begin(platform: &Platform, principal: &StaffPrincipal) -> DomainResult<Enrolment> {
     let user = staff::get(platform, principal.scope(), principal.staff_id).await?;
     if user.totp_enabled_at.is_some() {
-        return Err(DomainError::Conflict("two_factor_already_enabled"));
+        return Err(DomainError::from(Code::TwoFactorAlreadyEnabled));
     }
     let mut bytes = [0u8; 20];
     getrandom::fill(&mut bytes).map_err(|e| DomainError::Unexpected(format!("no randomness: {e}")))?;
@@ -90,15 +90,15 @@ pub async fn confirm(
 ) -> DomainResult<Vec<String>> {
     let user = staff::get(platform, principal.scope(), principal.staff_id).await?;
     if user.totp_enabled_at.is_some() {
-        return Err(DomainError::Conflict("two_factor_already_enabled"));
+        return Err(DomainError::from(Code::TwoFactorAlreadyEnabled));
     }
     if user.totp_secret.is_none() {
-        return Err(DomainError::Conflict("two_factor_not_started"));
+        return Err(DomainError::from(Code::TwoFactorNotStarted));
     }
     let practice = practices::get(platform, principal.scope()).await?;
     let now = platform.clock.now();
     let Some(step) = accepted_step(&user, code, now.timestamp(), &practice.name)? else {
-        return Err(DomainError::invalid("wrong_code", "that code is not right; check the app's clock"));
+        return Err(DomainError::with(Code::WrongCode, "that code is not right; check the app's clock"));
     };
     let mut codes = Vec::with_capacity(RECOVERY_CODES);
     let txn = platform.begin_write().await?;
@@ -141,7 +141,7 @@ pub async fn disable(
 ) -> DomainResult<()> {
     let user = staff::get(platform, principal.scope(), principal.staff_id).await?;
     if platform.passwords.verify(password, Some(&user.password_hash)).await? == Verified::No {
-        return Err(DomainError::invalid("wrong_password", "the password is not right"));
+        return Err(DomainError::with(Code::WrongPassword, "the password is not right"));
     }
     let txn = platform.begin_write().await?;
     staff_user::Entity::update_many()
@@ -185,7 +185,7 @@ async fn use_recovery_code(
 /// session's, `code` a current app code or a recovery code. Too many wrong
 /// codes abandon the login.
 pub async fn complete_login(platform: &Platform, token: &str, code: &str, origin: &Origin) -> DomainResult<NewSession> {
-    let rejected = || DomainError::Unauthorized("invalid_code");
+    let rejected = || DomainError::from(Code::InvalidCode);
     let now = platform.clock.now();
     let (pending, user) = session::Entity::find()
         .filter(session::Column::TokenHash.eq(tokens::token_hash(token)))

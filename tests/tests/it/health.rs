@@ -54,6 +54,12 @@ async fn every_api_serves_a_valid_openapi_3_document_with_problem_errors() {
         assert!(spec.openapi.starts_with("3."), "{api}: version {}", spec.openapi);
         assert!(!spec.paths.paths.is_empty(), "{api}: no operations");
         assert_refs_resolve(api, &raw, &spec);
+        // Every error code an answer may hold is documented, with its status.
+        let description = spec.info.description.clone().unwrap_or_default();
+        for code in petbridge_domain::Code::ALL {
+            let row = format!("| `{code}` | {} | {} |", code.kind().status(), code.message());
+            assert!(description.contains(&row), "{api}: the document does not list {code}");
+        }
         for (path, item) in &spec.paths.paths {
             let ReferenceOr::Item(item) = item else { panic!("{api}{path}: path item is a reference") };
             for (method, operation) in item.iter() {
