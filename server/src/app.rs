@@ -12,7 +12,7 @@ use petbridge_domain::{
     ports::{Bus, Clock, InProcessBus, RedisBus, Storage, SystemClock, storage::S3Location},
     services::{passwords::Passwords, sessions::SessionPolicy, throttle::LoginThrottle},
 };
-use petbridge_http::{BodyLimit, Observe, StrictJson, problem_response, to_problem};
+use petbridge_http::{ApiContract, BodyLimit, Observe, problem_response, to_problem};
 use petbridge_migrations::{Migrator, MigratorTrait};
 use petbridge_workers::{Providers, StreamRedis, WorkerConfig, email, fcm, sms};
 use poem::{
@@ -454,8 +454,9 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
             ))
             .server(format!("{public}/api/sync/v1"));
 
-    // Request bodies are held to these documents (types and text), before any handler.
-    let strict = StrictJson::default()
+    // The documents' promises held to: body types and text before any
+    // handler, and `Allow` on a 405.
+    let contract = ApiContract::default()
         .with_api("/api/app/v1", &app_api.spec(), true)
         .with_api("/api/dashboard/v1", &dashboard_api.spec(), true)
         .with_api("/api/sync/v1", &sync_api.spec(), false);
@@ -483,7 +484,7 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
         );
 
     route
-        .with(strict)
+        .with(contract)
         .with(BodyLimit {
             max_bytes: settings.server.body_limit_bytes,
             upload_max_bytes: settings.server.upload_limit_bytes,

@@ -97,3 +97,19 @@ async fn errors_are_problem_json_with_stable_codes_and_request_ids() {
     assert_eq!(status, 422);
     assert_eq!(body["code"], "invalid_cursor");
 }
+
+#[tokio::test]
+async fn a_method_a_documented_path_does_not_take_answers_405_with_allow() {
+    let app = spawn_app().await;
+    for (method, path, allow) in [
+        (reqwest::Method::PUT, "/api/app/v1/me", "GET"),
+        (reqwest::Method::DELETE, "/api/dashboard/v1/clients", "GET"),
+        (reqwest::Method::GET, "/api/sync/v1/batches", "POST"),
+    ] {
+        let response = app.client.request(method.clone(), app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 405, "{method} {path}");
+        assert_eq!(response.headers().get("allow").and_then(|v| v.to_str().ok()), Some(allow), "{method} {path}");
+        let problem: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(problem["code"], "method_not_allowed");
+    }
+}

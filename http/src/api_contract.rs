@@ -1,34 +1,45 @@
-//! Request bodies held to the API document. poem-openapi reads a JSON
+//! What the API documents promise, held to. poem-openapi reads a JSON
 //! number or boolean where a string is declared as that text (`"email":
 //! true` would arrive as `"true"`); here every JSON body is checked against
 //! the schema its operation declares before any handler sees it, so a value
 //! of the wrong type is a 400 that names the field. Text from people is
 //! checked too ([`check_text`]): control characters and stacks of
-//! combining marks are a 422 naming the field.
+//! combining marks are a 422 naming the field. A method a documented path
+//! does not take answers 405 with `Allow` listing those it does.
 
-use petbridge_domain::Code;
 use std::sync::Arc;
 
-use petbridge_domain::types::{TextProblem, check_text};
+use petbridge_domain::{
+    Code,
+    types::{TextProblem, check_text},
+};
 use poem::{
     Endpoint, IntoResponse, Middleware, Request, Response, Result,
-    http::{Method, header},
+    http::{HeaderValue, Method, StatusCode, header},
 };
 use serde_json::{Map, Value};
 
 use crate::problem_response;
 
-/// One operation's request body schema, found by method and path.
+/// One documented operation: its method, path and JSON body schema.
 struct Operation {
     method: Method,
     /// The path's segments; `None` stands for a `{parameter}`.
     segments: Vec<Option<String>>,
-    schema: Value,
+    /// The JSON request body's schema, when it takes one.
+    schema: Option<Value>,
 }
 
-/// The API documents whose request bodies are checked.
+impl Operation {
+    fn matches(&self, segments: &[&str]) -> bool {
+        self.segments.len() == segments.len()
+            && self.segments.iter().zip(segments).all(|(want, got)| want.as_deref().is_none_or(|w| w == *got))
+    }
+}
+
+/// The API documents whose promises are held to.
 #[derive(Clone, Default)]
-pub struct StrictJson {
+pub struct ApiContract {
     apis: Vec<Arc<Api>>,
 }
 
@@ -39,7 +50,7 @@ struct Api {
     people_text: bool,
 }
 
-impl StrictJson {
+impl ApiContract {
     /// Adds the API served under `prefix` (e.g. `/api/app/v1`) from its
     /// OpenAPI document. With `people_text`, string values must also pass
     /// [`check_text`] (the owner and staff APIs; the PMS's records are
@@ -54,35 +65,42 @@ impl StrictJson {
                     .as_object()
                     .and_then(|content| content.iter().find(|(kind, _)| kind.starts_with("application/json")))
                     .and_then(|(_, body)| body["schema"].as_object());
-                let (Ok(method), Some(schema)) = (method.to_uppercase().parse::<Method>(), json_body) else {
-                    continue;
-                };
+                let Ok(method) = method.to_uppercase().parse::<Method>() else { continue };
                 let full = format!("{}{path}", prefix.trim_end_matches('/'));
                 let segments =
                     full.split('/').map(|s| if s.starts_with('{') { None } else { Some(s.to_owned()) }).collect();
-                operations.push(Operation { method, segments, schema: Value::Object(schema.clone()) });
+                operations.push(Operation { method, segments, schema: json_body.cloned().map(Value::Object) });
             }
         }
         self.apis.push(Arc::new(Api { components, operations, people_text }));
         self
     }
 
-    fn find(&self, method: &Method, path: &str) -> Option<(&Api, &Operation)> {
+    /// The API and body schema of the operation `method` `path` names, if it takes a JSON body.
+    fn body_schema(&self, method: &Method, path: &str) -> Option<(&Api, &Value)> {
         let segments: Vec<&str> = path.split('/').collect();
         self.apis.iter().map(Arc::as_ref).find_map(|api| {
             api.operations
                 .iter()
-                .find(|op| {
-                    op.method == method
-                        && op.segments.len() == segments.len()
-                        && op
-                            .segments
-                            .iter()
-                            .zip(&segments)
-                            .all(|(want, got)| want.as_deref().is_none_or(|w| w == *got))
-                })
-                .map(|op| (api, op))
+                .find(|op| op.method == method && op.matches(&segments))
+                .and_then(|op| op.schema.as_ref())
+                .map(|schema| (api, schema))
         })
+    }
+
+    /// The methods the documents give `path`, as an `Allow` header says them.
+    fn allowed(&self, path: &str) -> Option<String> {
+        let segments: Vec<&str> = path.split('/').collect();
+        let mut methods: Vec<&str> = self
+            .apis
+            .iter()
+            .flat_map(|api| api.operations.iter())
+            .filter(|op| op.matches(&segments))
+            .map(|op| op.method.as_str())
+            .collect();
+        methods.sort_unstable();
+        methods.dedup();
+        (!methods.is_empty()).then(|| methods.join(", "))
     }
 }
 
@@ -160,21 +178,21 @@ impl Api {
     }
 }
 
-impl<E: Endpoint> Middleware<E> for StrictJson {
-    type Output = StrictJsonEndpoint<E>;
+impl<E: Endpoint> Middleware<E> for ApiContract {
+    type Output = ApiContractEndpoint<E>;
 
     fn transform(&self, inner: E) -> Self::Output {
-        StrictJsonEndpoint { inner, strict: self.clone() }
+        ApiContractEndpoint { inner, contract: self.clone() }
     }
 }
 
-/// The endpoint [`StrictJson`] wraps.
-pub struct StrictJsonEndpoint<E> {
+/// The endpoint [`ApiContract`] wraps.
+pub struct ApiContractEndpoint<E> {
     inner: E,
-    strict: StrictJson,
+    contract: ApiContract,
 }
 
-impl<E: Endpoint> Endpoint for StrictJsonEndpoint<E> {
+impl<E: Endpoint> Endpoint for ApiContractEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> Result<Response> {
@@ -183,11 +201,12 @@ impl<E: Endpoint> Endpoint for StrictJsonEndpoint<E> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json"));
-        if let (true, Some((api, operation))) = (json, self.strict.find(req.method(), req.uri().path())) {
+        let path = req.uri().path().to_owned();
+        if let (true, Some((api, schema))) = (json, self.contract.body_schema(req.method(), &path)) {
             let bytes = req.take_body().into_bytes().await?;
             // A body that is not JSON at all is poem-openapi's to refuse.
             if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
-                match api.check(&value, &operation.schema, "") {
+                match api.check(&value, schema, "") {
                     Ok(()) => {}
                     Err(Misfit::Type { field, expected, got }) => {
                         let detail = format!("`{field}` must be {expected}, not {got}");
@@ -201,6 +220,17 @@ impl<E: Endpoint> Endpoint for StrictJsonEndpoint<E> {
             }
             req.set_body(bytes);
         }
-        self.inner.call(req).await.map(IntoResponse::into_response)
+        let mut response = match self.inner.call(req).await {
+            Ok(output) => output.into_response(),
+            // The router's 405: answered here, as problem+json, to add `Allow`.
+            Err(err) if err.status() == StatusCode::METHOD_NOT_ALLOWED => crate::to_problem(err).await,
+            Err(err) => return Err(err),
+        };
+        if response.status() == StatusCode::METHOD_NOT_ALLOWED
+            && let Some(allow) = self.contract.allowed(&path).and_then(|a| HeaderValue::from_str(&a).ok())
+        {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
+        Ok(response)
     }
 }
