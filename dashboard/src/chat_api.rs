@@ -199,7 +199,7 @@ impl ChatApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<ConversationView>> {
         authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
-        let conversation = conversations::of_household(&platform.db, &platform, auth.principal().scope(), id.0).await?;
+        let conversation = conversations::open(&platform, auth.principal().scope(), id.0).await?;
         Ok(Json(ConversationView::new(conversation, true)))
     }
 
@@ -214,7 +214,7 @@ impl ChatApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<ConversationView>> {
         authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
-        let conversation = conversations::get(&platform.db, auth.principal().scope(), id.0).await?;
+        let conversation = conversations::get(&platform, auth.principal().scope(), id.0).await?;
         Ok(Json(ConversationView::new(conversation, true)))
     }
 
@@ -239,7 +239,7 @@ impl ChatApi {
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<MessagePage>> {
         authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
-        let conversation = conversations::get(&platform.db, auth.principal().scope(), id.0).await?;
+        let conversation = conversations::get(&platform, auth.principal().scope(), id.0).await?;
         let page =
             conversations::history(&platform, conversation.id, before_seq.0, after_seq.0, page_limit(limit.0)?).await?;
         Ok(Json(MessagePage { next_seq: page.next_seq, items: ChatMessageView::list(page.items, &page.names) }))
@@ -265,7 +265,7 @@ impl ChatApi {
     ) -> ApiResult<Sent> {
         authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
         let principal = auth.principal();
-        let conversation = conversations::get(&platform.db, principal.scope(), id.0).await?;
+        let conversation = conversations::get(&platform, principal.scope(), id.0).await?;
         let new = NewMessage {
             author: Author::Staff(principal.staff_id),
             channel: "app",
@@ -297,7 +297,7 @@ impl ChatApi {
     ) -> ApiResult<Uploaded> {
         authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
         let principal = auth.principal();
-        let conversation = conversations::get(&platform.db, principal.scope(), id.0).await?;
+        let conversation = conversations::get(&platform, principal.scope(), id.0).await?;
         let author = Author::Staff(principal.staff_id);
         let stored =
             attachments::upload(&platform, principal.scope(), &conversation, author, body.into_bytes()).await?;

@@ -63,12 +63,12 @@ pub(crate) async fn chat_page(
     // A read: it finds the household's conversation and makes none (Start
     // chat on the user dashboard posts to the staff API for that).
     if let Some(client_id) = query.client {
-        match petbridge_domain::services::clients::get(&platform.db, scope, client_id).await {
+        match petbridge_domain::services::clients::get(&platform, scope, client_id).await {
             Err(DomainError::NotFound) => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
             Err(err) => return Err(server_error(err)),
             Ok(_) => {}
         }
-        return match conversations::existing_of_household(&platform.db, scope, client_id).await {
+        return match conversations::existing_of_household(&platform, scope, client_id).await {
             Ok(Some(found)) => {
                 Ok(Redirect::see_other(format!("/dashboard/chat?conversation={}", found.id)).into_response())
             }
@@ -77,7 +77,7 @@ pub(crate) async fn chat_page(
         };
     }
     let selected = match query.conversation {
-        Some(id) => match conversations::get(&platform.db, scope, id).await {
+        Some(id) => match conversations::get(&platform, scope, id).await {
             Ok(found) => {
                 let client_name = conversations::household_name(&platform, &found).await.map_err(server_error)?;
                 Some(Selected { id: found.id, client_name })

@@ -432,7 +432,7 @@ pub(crate) async fn detail(
         can_move_requests: principal.level.grants(Permission::RequestsManage),
         selfies: selfies::of_household(&platform, scope, id).await.map_err(server_error)?,
         can_curate: principal.level.grants(Permission::SelfiesCurate),
-        preferences: preferences::get(&platform.db, scope, id).await.map_err(server_error)?,
+        preferences: preferences::get(&platform, scope, id).await.map_err(server_error)?,
         can_edit: principal.level.grants(Permission::ClientsEdit),
         can_notify: principal.level.grants(Permission::NotificationsSend),
         can_chat,

@@ -640,7 +640,7 @@ impl ClientsApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<CommunicationPreferences>> {
         authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
-        Ok(Json(preferences::get(&platform.db, auth.principal().scope(), id.0).await?.into()))
+        Ok(Json(preferences::get(&platform, auth.principal().scope(), id.0).await?.into()))
     }
 
     /// Change a client's communication preferences; every sender honours them from the next delivery.

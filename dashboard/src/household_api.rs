@@ -568,7 +568,7 @@ impl HouseholdApi {
     ) -> ApiResult<Json<Vec<OwnerRequest>>> {
         authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
         let scope = auth.principal().scope();
-        petbridge_domain::services::clients::get(&platform.db, scope, id.0).await?;
+        petbridge_domain::services::clients::get(&platform, scope, id.0).await?;
         let kind = kind.0.map(|k| match k {
             RequestKind::Order => Kind::Order,
             RequestKind::Appointment => Kind::Appointment,
@@ -611,7 +611,7 @@ impl HouseholdApi {
     ) -> ApiResult<Json<Vec<Selfie>>> {
         authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
         let scope = auth.principal().scope();
-        petbridge_domain::services::clients::get(&platform.db, scope, id.0).await?;
+        petbridge_domain::services::clients::get(&platform, scope, id.0).await?;
         let list = selfies::of_household(&platform, scope, id.0).await?;
         Ok(Json(list.into_iter().map(Selfie::from).collect()))
     }

@@ -44,7 +44,7 @@ async fn show(platform: &Platform, token: String, saved: Option<&'static str>) -
     let household = preferences::link_household(platform, &token).await.map_err(problem)?;
     let scope = Scope { practice_id: household.practice_id };
     let practice = practices::get(platform, scope).await.map_err(problem)?;
-    let preferences = preferences::get(&platform.db, scope, household.id).await.map_err(problem)?;
+    let preferences = preferences::get(platform, scope, household.id).await.map_err(problem)?;
     let name = format!("{} {}", household.first_name, household.last_name).trim().to_owned();
     render(&PreferencePage { practice: practice.name, name, token, preferences, saved }).map(private_page)
 }

@@ -315,21 +315,8 @@ mod tests {
     /// crate that answers requests name it (this table aside).
     #[test]
     fn every_code_is_used() {
-        fn sources(dir: &std::path::Path, out: &mut String) {
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    sources(&path, out);
-                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("src/error.rs") {
-                    out.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
-                }
-            }
-        }
-        let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut text = String::new();
-        for krate in ["domain", "http", "dashboard", "mobile-api", "workers", "server"] {
-            sources(&workspace.join(krate).join("src"), &mut text);
-        }
+        let text = crate::workspace::sources(&["domain", "http", "dashboard", "mobile-api", "workers", "server"])
+            .replace(include_str!("error.rs"), "");
         let unused: Vec<String> = Code::ALL
             .iter()
             .map(|c| format!("{c:?}"))

@@ -335,9 +335,7 @@ impl Session {
     async fn hello(&mut self) -> Result<Value, DomainError> {
         match &self.peer {
             Peer::Owner(holder) => {
-                let conversation =
-                    conversations::for_reading(&self.platform.db, &self.platform, self.scope(), holder.client_id)
-                        .await?;
+                let conversation = conversations::for_reading(&self.platform, self.scope(), holder.client_id).await?;
                 self.own_conversation = Some(conversation.id);
                 self.sent.insert(conversation.id, conversation.last_seq);
                 Ok(json!({
@@ -405,13 +403,13 @@ impl Session {
     /// Sends what a conversation holds after `after`, from the table; too
     /// much becomes `reset` (the client refetches over REST).
     async fn catch_up(&mut self, conversation_id: Uuid, after: i64) -> Vec<Message> {
-        let stored =
-            match conversations::messages_after(&self.platform.db, conversation_id, after, RESUME_LIMIT + 1).await {
-                Ok(stored) => stored,
-                Err(err) => return vec![domain_error_frame(&err, None)],
-            };
+        let stored = match conversations::messages_after(&self.platform, conversation_id, after, RESUME_LIMIT + 1).await
+        {
+            Ok(stored) => stored,
+            Err(err) => return vec![domain_error_frame(&err, None)],
+        };
         if stored.len() as u64 > RESUME_LIMIT {
-            let last = match conversations::get(&self.platform.db, self.scope(), conversation_id).await {
+            let last = match conversations::get(&self.platform, self.scope(), conversation_id).await {
                 Ok(conversation) => conversation.last_seq,
                 Err(err) => return vec![domain_error_frame(&err, None)],
             };
@@ -449,13 +447,13 @@ impl Session {
             (Peer::Owner(_), Some(id)) if Some(id) != self.own_conversation => Err(DomainError::NotFound),
             (Peer::Owner(_), _) => {
                 let id = self.own_conversation.ok_or(DomainError::NotFound)?;
-                conversations::get(&self.platform.db, self.scope(), id).await
+                conversations::get(&self.platform, self.scope(), id).await
             }
             (Peer::Staff { principal, .. }, Some(id)) => {
                 if !principal.level.grants(Permission::ChatView) {
                     return Err(DomainError::Forbidden);
                 }
-                conversations::get(&self.platform.db, self.scope(), id).await
+                conversations::get(&self.platform, self.scope(), id).await
             }
             (Peer::Staff { .. }, None) => {
                 Err(DomainError::with(Code::ConversationRequired, "name the conversation_id"))

@@ -94,7 +94,7 @@ impl AppChatApi {
     async fn conversation(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<Json<ConversationView>> {
         auth.0.require_verified()?;
         let household = owners::household(&platform, &auth.0).await?;
-        let conversation = conversations::for_reading(&platform.db, &platform, auth.0.scope(), household.id).await?;
+        let conversation = conversations::for_reading(&platform, auth.0.scope(), household.id).await?;
         Ok(Json(ConversationView::new(conversation, false)))
     }
 
@@ -111,7 +111,7 @@ impl AppChatApi {
     ) -> ApiResult<Json<MessagePage>> {
         auth.0.require_verified()?;
         let household = owners::household(&platform, &auth.0).await?;
-        let conversation = conversations::for_reading(&platform.db, &platform, auth.0.scope(), household.id).await?;
+        let conversation = conversations::for_reading(&platform, auth.0.scope(), household.id).await?;
         let page =
             conversations::history(&platform, conversation.id, before_seq.0, after_seq.0, page_limit(limit.0)?).await?;
         Ok(Json(MessagePage { next_seq: page.next_seq, items: ChatMessageView::list(page.items, &page.names) }))
@@ -142,7 +142,7 @@ impl AppChatApi {
         auth.0.require_verified()?;
         let household = owners::household(&platform, &auth.0).await?;
         let scope = auth.0.scope();
-        let conversation = conversations::of_household(&platform.db, &platform, scope, household.id).await?;
+        let conversation = conversations::open(&platform, scope, household.id).await?;
         let stored = attachments::upload(&platform, scope, &conversation, Author::Owner, body.into_bytes()).await?;
         Ok(Uploaded::Created(Json(stored.into())))
     }
@@ -153,7 +153,7 @@ impl AppChatApi {
         auth.0.require_verified()?;
         let household = owners::household(&platform, &auth.0).await?;
         let scope = auth.0.scope();
-        let conversation = conversations::for_reading(&platform.db, &platform, scope, household.id).await?;
+        let conversation = conversations::for_reading(&platform, scope, household.id).await?;
         let (_, bytes) = attachments::fetch(&platform, scope, conversation.id, id.0).await?;
         Ok(Picture::private(bytes, 86_400))
     }
@@ -169,7 +169,7 @@ impl AppChatApi {
         auth.0.require_verified()?;
         let household = owners::household(&platform, &auth.0).await?;
         let scope = auth.0.scope();
-        let conversation = conversations::of_household(&platform.db, &platform, scope, household.id).await?;
+        let conversation = conversations::open(&platform, scope, household.id).await?;
         let conversation = conversations::mark_read(&platform, scope, conversation.id, Side::Owner, body.0.seq).await?;
         Ok(Json(ConversationView::new(conversation, false)))
     }

@@ -468,7 +468,7 @@ impl AppApi {
         platform: Data<&Platform>,
     ) -> ApiResult<Json<CommunicationPreferences>> {
         let household = owners::household(&platform, &auth.0).await?;
-        Ok(Json(preferences::get(&platform.db, auth.0.scope(), household.id).await?.into()))
+        Ok(Json(preferences::get(&platform, auth.0.scope(), household.id).await?.into()))
     }
 
     /// Change the communication preferences; fields left out stay as they are.
@@ -564,7 +564,7 @@ impl AppApi {
         let pets = owners::pets(&platform, &auth.0).await?;
         let household = owners::household(&platform, &auth.0).await?;
         let upcoming =
-            clients::upcoming_appointments(&platform.db, auth.0.scope(), &household, platform.clock.now()).await?;
+            clients::upcoming_appointments(&platform, auth.0.scope(), &household, platform.clock.now()).await?;
         Ok(Json(
             upcoming
                 .into_iter()

@@ -321,7 +321,7 @@ impl Deliverer {
                 tracing::info!(delivery_id = %row.id, forgotten, "push service says the device is gone; dropped it");
             }
             Channel::Sms => {
-                texts::opt_out(&self.platform.db, &self.platform, row.practice_id, &row.recipient, "provider").await?;
+                texts::opt_out(&self.platform, row.practice_id, &row.recipient, "provider").await?;
                 tracing::info!(delivery_id = %row.id, "the provider says the number opted out; no more texts to it");
             }
             Channel::Email => {}

@@ -711,7 +711,12 @@ pub async fn export_csv(
 }
 
 /// A client scoped to the practice, or not found.
-pub async fn get(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<client::Model> {
+pub async fn get(platform: &Platform, scope: Scope, id: Uuid) -> DomainResult<client::Model> {
+    get_in(&platform.db, scope, id).await
+}
+
+/// [`get`] on `conn`: within a service's transaction.
+pub(crate) async fn get_in(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<client::Model> {
     client::Entity::find_by_id(id)
         .filter(client::Column::PracticeId.eq(scope.practice_id))
         .one(conn)
@@ -798,7 +803,7 @@ pub async fn household_pets(
 
 /// Upcoming scheduled appointments of a household.
 pub async fn upcoming_appointments(
-    conn: &impl ConnectionTrait,
+    platform: &Platform,
     scope: Scope,
     client: &client::Model,
     now: DateTime<Utc>,
@@ -810,7 +815,7 @@ pub async fn upcoming_appointments(
         .filter(appointment::Column::Status.eq("scheduled"))
         .filter(appointment::Column::StartsAt.gte(now))
         .order_by_asc(appointment::Column::StartsAt)
-        .all(conn)
+        .all(&platform.db)
         .await?)
 }
 
@@ -819,7 +824,7 @@ pub async fn upcoming_appointments(
 pub async fn detail(platform: &Platform, scope: Scope, id: Uuid) -> DomainResult<ClientDetail> {
     let practice = practices::get(platform, scope).await?;
     let now = platform.clock.now();
-    let client = get(&platform.db, scope, id).await?;
+    let client = get(platform, scope, id).await?;
     let account =
         owner_account::Entity::find().filter(owner_account::Column::ClientId.eq(client.id)).one(&platform.db).await?;
     let pets = household_pets(&platform.db, scope, &client, now).await?;
@@ -843,7 +848,7 @@ pub async fn detail(platform: &Platform, scope: Scope, id: Uuid) -> DomainResult
     Ok(ClientDetail {
         status: AccountStatus::parse(&client.account_status),
         pet_sync: PetSyncStatus::parse(&client.pet_sync_status),
-        appointments: upcoming_appointments(&platform.db, scope, &client, now).await?,
+        appointments: upcoming_appointments(platform, scope, &client, now).await?,
         client,
         account,
         pets,
@@ -961,7 +966,7 @@ pub async fn invite(
         .await?;
     refresh_listings(&txn, platform, scope, &[client.id]).await?;
     txn.commit().await?;
-    get(&platform.db, scope, client.id).await
+    get(platform, scope, client.id).await
 }
 
 /// The campaign kind of Reinvite All.
@@ -1114,7 +1119,7 @@ pub async fn set_pet_in_app(
     activity::record(&txn, platform, scope, Entry::new(action, actor, origin).target("pet", pet_id)).await?;
     refresh_listings(&txn, platform, scope, &[client_id]).await?;
     txn.commit().await?;
-    let client = get(&platform.db, scope, client_id).await?;
+    let client = get(platform, scope, client_id).await?;
     household_pets(&platform.db, scope, &client, now)
         .await?
         .into_iter()
@@ -1140,7 +1145,7 @@ pub async fn set_personal_note(
         return Err(DomainError::with(Code::NoteTooLong, format!("a note has at most {NOTE_MAX_CHARS} characters")));
     }
     let txn = platform.begin_write().await?;
-    let client = get(&txn, scope, id).await?;
+    let client = get_in(&txn, scope, id).await?;
     let mut active = client.into_active_model();
     active.personal_note = Set(note.map(str::to_owned));
     active.updated_at = Set(platform.clock.now());

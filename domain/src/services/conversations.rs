@@ -101,8 +101,14 @@ pub struct Appended {
     pub reopened: bool,
 }
 
-/// The household's conversation, made on first use.
-pub async fn of_household(
+/// The household's conversation, made on first use (Start chat; the app's
+/// first picture or read mark).
+pub async fn open(platform: &Platform, scope: Scope, client_id: Uuid) -> DomainResult<conversation::Model> {
+    of_household(&platform.db, platform, scope, client_id).await
+}
+
+/// [`open`] on `conn`: within a service's transaction.
+pub(crate) async fn of_household(
     conn: &impl ConnectionTrait,
     platform: &Platform,
     scope: Scope,
@@ -122,18 +128,13 @@ pub fn conversation_id(client_id: Uuid) -> Uuid {
 /// The household's conversation as a read sees it: the stored one, or the
 /// empty one its first message will make, under the same id. A read (an
 /// app's GET, a socket's hello) makes nothing.
-pub async fn for_reading(
-    conn: &impl ConnectionTrait,
-    platform: &Platform,
-    scope: Scope,
-    client_id: Uuid,
-) -> DomainResult<conversation::Model> {
-    if let Some(found) = existing_of_household(conn, scope, client_id).await? {
+pub async fn for_reading(platform: &Platform, scope: Scope, client_id: Uuid) -> DomainResult<conversation::Model> {
+    if let Some(found) = existing_of_household(platform, scope, client_id).await? {
         return Ok(found);
     }
     let household = client::Entity::find_by_id(client_id)
         .filter(client::Column::PracticeId.eq(scope.practice_id))
-        .one(conn)
+        .one(&platform.db)
         .await?
         .ok_or(DomainError::NotFound)?;
     Ok(conversation::Model {
@@ -152,14 +153,14 @@ pub async fn for_reading(
 
 /// The household's conversation if it has one; makes nothing (for reads).
 pub async fn existing_of_household(
-    conn: &impl ConnectionTrait,
+    platform: &Platform,
     scope: Scope,
     client_id: Uuid,
 ) -> DomainResult<Option<conversation::Model>> {
     Ok(conversation::Entity::find()
         .filter(conversation::Column::ClientId.eq(client_id))
         .filter(conversation::Column::PracticeId.eq(scope.practice_id))
-        .one(conn)
+        .one(&platform.db)
         .await?)
 }
 
@@ -287,10 +288,10 @@ pub async fn existing(platform: &Platform, scope: Scope, client_id: Uuid) -> Dom
 }
 
 /// A conversation of the caller's practice.
-pub async fn get(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<conversation::Model> {
+pub async fn get(platform: &Platform, scope: Scope, id: Uuid) -> DomainResult<conversation::Model> {
     conversation::Entity::find_by_id(id)
         .filter(conversation::Column::PracticeId.eq(scope.practice_id))
-        .one(conn)
+        .one(&platform.db)
         .await?
         .ok_or(DomainError::NotFound)
 }
@@ -572,7 +573,7 @@ pub async fn mark_read(
     side: Side,
     seq: i64,
 ) -> DomainResult<conversation::Model> {
-    let conversation = get(&platform.db, scope, conversation_id).await?;
+    let conversation = get(platform, scope, conversation_id).await?;
     let seq = std::cmp::min(seq, conversation.last_seq);
     let column = match side {
         Side::Owner => conversation::Column::OwnerReadSeq,
@@ -586,7 +587,7 @@ pub async fn mark_read(
         .await?
         .rows_affected
         > 0;
-    let conversation = get(&platform.db, scope, conversation_id).await?;
+    let conversation = get(platform, scope, conversation_id).await?;
     if moved {
         let event = PracticeEvent::Read { conversation_id, by: side.as_str().into(), seq };
         let published = async {
@@ -624,7 +625,7 @@ pub async fn update(
     conversation_id: Uuid,
     change: ConversationChange,
 ) -> DomainResult<conversation::Model> {
-    let conversation = get(&platform.db, scope, conversation_id).await?;
+    let conversation = get(platform, scope, conversation_id).await?;
     let mut row: conversation::ActiveModel = conversation.into();
     if let Some(status) = change.status {
         if status != "open" && status != "closed" {
@@ -765,7 +766,7 @@ pub async fn history(
         (Some(_), Some(_)) => {
             return Err(DomainError::with(Code::InvalidCursor, "page with before_seq or after_seq, not both"));
         }
-        (_, Some(after)) => messages_after(&platform.db, conversation_id, after, limit + 1).await?,
+        (_, Some(after)) => messages_after(platform, conversation_id, after, limit + 1).await?,
         (before, None) => messages_before(&platform.db, conversation_id, before, limit + 1).await?,
     };
     let next_seq = if items.len() as u64 > limit {
@@ -780,7 +781,7 @@ pub async fn history(
 
 /// A conversation's messages after `after_seq`, oldest first (at most `limit`).
 pub async fn messages_after(
-    conn: &impl ConnectionTrait,
+    platform: &Platform,
     conversation_id: Uuid,
     after_seq: i64,
     limit: u64,
@@ -790,7 +791,7 @@ pub async fn messages_after(
         .filter(message::Column::Seq.gt(after_seq))
         .order_by_asc(message::Column::Seq)
         .limit(limit)
-        .all(conn)
+        .all(&platform.db)
         .await?)
 }
 

@@ -103,7 +103,7 @@ impl PawCard {
 
 /// A household's paw card.
 pub async fn card(platform: &Platform, scope: Scope, client_id: Uuid) -> DomainResult<PawCard> {
-    clients::get(&platform.db, scope, client_id).await?;
+    clients::get(platform, scope, client_id).await?;
     let balance = paw_card::Entity::find_by_id(client_id).one(&platform.db).await?.map_or(0, |c| c.balance);
     let entries = paw_entry::Entity::find()
         .filter(paw_entry::Column::ClientId.eq(client_id))
@@ -259,7 +259,7 @@ pub async fn add_paws(
     }
     let reason = reason_text(reason, "Paw from the practice")?;
     let txn = platform.begin_write().await?;
-    clients::get(&txn, scope, client_id).await?;
+    clients::get_in(&txn, scope, client_id).await?;
     credit(&txn, platform, scope, client_id, paws).await?;
     let entry = NewEntry {
         client_id,
@@ -568,7 +568,7 @@ pub async fn manual_reward(
 ) -> DomainResult<reward_request::Model> {
     let practice = practices::get(platform, scope).await?;
     let txn = platform.begin_write().await?;
-    clients::get(&txn, scope, client_id).await?;
+    clients::get_in(&txn, scope, client_id).await?;
     let (reward_id, name, paws) = match what {
         ManualReward::Catalogue(id) => {
             let reward = reward::Entity::find_by_id(id)

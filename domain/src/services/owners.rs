@@ -362,7 +362,7 @@ async fn remove_account(
 ) -> DomainResult<Vec<String>> {
     let sessions =
         owner_session::Entity::find().filter(owner_session::Column::AccountId.eq(account.id)).all(conn).await?;
-    let household = clients::get(conn, scope, account.client_id).await?;
+    let household = clients::get_in(conn, scope, account.client_id).await?;
     for session in &sessions {
         owner_refresh_token::Entity::delete_many()
             .filter(owner_refresh_token::Column::SessionId.eq(session.id))
@@ -446,7 +446,7 @@ pub async fn verify_email(platform: &Platform, token: &str) -> DomainResult<()> 
     let mut client_id = account.client_id;
     if account.email_verified_at.is_none() {
         // Proved: the account may now join the practice's record of its address.
-        let own = clients::get(&txn, scope, client_id).await?;
+        let own = clients::get_in(&txn, scope, client_id).await?;
         if own.pms_id.is_none()
             && let Some(target) = household_to_join(&txn, scope, &account.email, own.id).await?
         {
@@ -812,7 +812,7 @@ pub async fn set_disabled(
     client_id: Uuid,
     disabled: bool,
 ) -> DomainResult<()> {
-    let household = clients::get(&platform.db, scope, client_id).await?;
+    let household = clients::get(platform, scope, client_id).await?;
     let account = owner_account::Entity::find()
         .filter(owner_account::Column::ClientId.eq(household.id))
         .one(&platform.db)
@@ -875,7 +875,7 @@ pub async fn edit_by_staff(
     };
     let practice = practices::get(platform, scope).await?;
     let txn = platform.begin_write().await?;
-    let household = clients::get(&txn, scope, client_id).await?;
+    let household = clients::get_in(&txn, scope, client_id).await?;
     let mut changed = Vec::new();
     let mut row = household.clone().into_active_model();
     if let Some(first) = first_name.filter(|f| *f != household.first_name) {
@@ -939,13 +939,13 @@ pub struct Me {
 /// into the PMS client with its email.
 pub async fn household(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult<client::Model> {
     let account = account(&platform.db, principal).await?;
-    clients::get(&platform.db, principal.scope(), account.client_id).await
+    clients::get(platform, principal.scope(), account.client_id).await
 }
 
 /// The account and household of the caller.
 pub async fn me(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult<Me> {
     let account = account(&platform.db, principal).await?;
-    let client = clients::get(&platform.db, principal.scope(), account.client_id).await?;
+    let client = clients::get(platform, principal.scope(), account.client_id).await?;
     Ok(Me { account, client })
 }
 

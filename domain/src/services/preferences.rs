@@ -77,7 +77,12 @@ impl PreferenceChange {
 }
 
 /// A household's preferences (`NotFound` outside the scope).
-pub async fn get(conn: &impl ConnectionTrait, scope: Scope, client_id: Uuid) -> DomainResult<Preferences> {
+pub async fn get(platform: &Platform, scope: Scope, client_id: Uuid) -> DomainResult<Preferences> {
+    get_in(&platform.db, scope, client_id).await
+}
+
+/// [`get`] on `conn`: within a service's transaction.
+pub(crate) async fn get_in(conn: &impl ConnectionTrait, scope: Scope, client_id: Uuid) -> DomainResult<Preferences> {
     household(conn, scope, client_id).await?;
     Ok(communication_preference::Entity::find_by_id(client_id)
         .one(conn)
@@ -114,7 +119,7 @@ pub async fn update(
 ) -> DomainResult<Preferences> {
     let now = platform.clock.now();
     let txn = platform.begin_write().await?;
-    let old = get(&txn, scope, client_id).await?;
+    let old = get_in(&txn, scope, client_id).await?;
     let new = change.apply(old);
     let updated_by = match by {
         ChangedBy::Owner => "owner".to_owned(),

@@ -297,7 +297,7 @@ async fn queue(
     text: &str,
 ) -> DomainResult<bool> {
     let scope = Scope { practice_id: practice.id };
-    let prefs = preferences::get(conn, scope, household.id).await?;
+    let prefs = preferences::get_in(conn, scope, household.id).await?;
     let purpose = subject.purpose();
     let reason = match subject {
         Subject::PastDue => "past-due service reminder",

@@ -103,7 +103,12 @@ pub async fn is_opted_out(platform: &Platform, practice_id: Uuid, phone: &str) -
 
 /// Stops every text to `phone` from the practice, at once; `source` says who
 /// said so (`keyword` or `provider`). Saying it twice changes nothing.
-pub async fn opt_out(
+pub async fn opt_out(platform: &Platform, practice_id: Uuid, phone: &str, source: &str) -> DomainResult<()> {
+    record_opt_out(&platform.db, platform, practice_id, phone, source).await
+}
+
+/// [`opt_out`] on `conn`: within a service's transaction.
+pub(crate) async fn record_opt_out(
     conn: &impl ConnectionTrait,
     platform: &Platform,
     practice_id: Uuid,
@@ -205,7 +210,7 @@ pub async fn receive(platform: &Platform, inbound: Inbound) -> DomainResult<Inbo
     let word = inbound.body.trim().to_uppercase();
     let mut stored_message = None;
     let outcome = if STOP_WORDS.contains(&word.as_str()) {
-        opt_out(&txn, platform, practice.id, from.as_str(), "keyword").await?;
+        record_opt_out(&txn, platform, practice.id, from.as_str(), "keyword").await?;
         InboundOutcome::OptedOut
     } else if START_WORDS.contains(&word.as_str()) {
         opt_in(&txn, practice.id, from.as_str()).await?;
@@ -283,7 +288,7 @@ pub async fn report(platform: &Platform, report: StatusReport) -> DomainResult<b
     }
     update.exec(&txn).await?;
     if report.error_code.as_deref() == Some(OPTED_OUT_ERROR) {
-        opt_out(&txn, platform, row.practice_id, &row.recipient, "provider").await?;
+        record_opt_out(&txn, platform, row.practice_id, &row.recipient, "provider").await?;
     }
     txn.commit().await?;
     Ok(true)

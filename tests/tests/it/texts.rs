@@ -207,7 +207,7 @@ async fn a_text_from_a_households_phone_lands_in_its_conversation_once() {
         .await
         .unwrap()
         .expect("a conversation for the household");
-    let messages = conversations::messages_after(&app.platform.db, conversation.id, 0, 10).await.unwrap();
+    let messages = conversations::messages_after(&app.platform, conversation.id, 0, 10).await.unwrap();
     let seen: Vec<(i64, &str, &str, &str)> =
         messages.iter().map(|m| (m.seq, m.author.as_str(), m.channel.as_str(), m.body.as_str())).collect();
     assert_eq!(seen, vec![(1, "owner", "sms", "Is Mochi ready for pickup?"), (2, "owner", "sms", "Thanks!")]);
