@@ -4,9 +4,8 @@
 //! (`X-Override-Username`, `X-Override-Password`).
 
 use chrono::{DateTime, Duration, Utc};
-use petbridge_domain::Code;
 use petbridge_domain::{
-    Cursor, Platform,
+    Code, Cursor, Platform,
     entities::activity,
     services::{
         activity as activity_log, outbox,

@@ -2,9 +2,8 @@
 
 use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
-use petbridge_domain::Code;
 use petbridge_domain::{
-    Cursor, DomainError, Platform,
+    Code, Cursor, DomainError, Platform,
     entities::{activity as activity_entry, staff_user},
     services::{
         activity as activity_log, performance,
@@ -25,7 +24,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{StaffPage, url_encode},
-    pages::{Chrome, render, server_error},
+    pages::{Chrome, people_message, render, server_error},
 };
 
 #[derive(Template)]
@@ -151,21 +150,6 @@ pub(crate) struct NewUserForm {
 
 fn done(message: &str) -> Response {
     Redirect::see_other(format!("/dashboard/users?done={}", url_encode(message))).into_response()
-}
-
-fn people_message(err: &DomainError) -> Option<String> {
-    match err {
-        DomainError::Failed(code, Some(message)) if code.kind() == petbridge_domain::Kind::Unprocessable => {
-            Some(message.clone())
-        }
-        DomainError::Failed(Code::UsernameTaken, _) => Some("That user name is taken.".to_owned()),
-        DomainError::Failed(Code::CannotLockYourself, _) => Some("You cannot lock your own account.".to_owned()),
-        DomainError::Failed(Code::CannotDeleteYourself, _) => Some("You cannot delete your own account.".to_owned()),
-        DomainError::Failed(Code::LastAdministrator, _) => {
-            Some("The practice must keep an administrator: make another administrator first.".to_owned())
-        }
-        _ => None,
-    }
 }
 
 /// Adds a user from the form on View All Users.

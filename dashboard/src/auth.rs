@@ -1,9 +1,8 @@
 //! How staff prove who they are: a bearer token (API clients) or the
 //! session cookie (the dashboard in a browser, with a CSRF token on writes).
 
-use petbridge_domain::Code;
 use petbridge_domain::{
-    Platform,
+    Code, Platform,
     services::{
         access::{self, Authorized, Override},
         permissions::Permission,

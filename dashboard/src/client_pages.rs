@@ -2,7 +2,6 @@
 //! and the PMS sync page for administrators.
 
 use askama::Template;
-use petbridge_domain::Code;
 use petbridge_domain::{
     DomainError, Platform,
     entities::{message, notification, owner_request, reward, selfie, sync_key},
@@ -30,7 +29,7 @@ use uuid::Uuid;
 use crate::{
     admin_pages::{csrf_ok, refuse},
     auth::{StaffPage, url_encode},
-    pages::{Chrome, render, server_error},
+    pages::{Chrome, people_message, render, server_error},
 };
 
 /// The Users list's sortable columns, as the page names them.
@@ -232,16 +231,6 @@ fn back_to_list(done: Option<&str>, error: Option<&str>) -> Response {
         url.push_str(&format!("error={}", url_encode(error)));
     }
     Redirect::see_other(url).into_response()
-}
-
-/// What people are told when an action is refused.
-fn people_message(err: &DomainError) -> Option<String> {
-    match err {
-        DomainError::Failed(_, Some(message)) => Some(message.clone()),
-        DomainError::Failed(Code::AlreadyAppUser, _) => Some("That email already belongs to an app user.".to_owned()),
-        DomainError::Failed(Code::NoAppAccount, _) => Some("This client has no app account.".to_owned()),
-        _ => None,
-    }
 }
 
 #[derive(Deserialize)]

@@ -4,9 +4,8 @@
 //! selfies (star, heart), and pets owners marked inactive.
 
 use chrono::{DateTime, Utc};
-use petbridge_domain::Code;
 use petbridge_domain::{
-    Platform,
+    Code, Platform,
     entities::{owner_request, paw_entry, reward, reward_request, selfie},
     services::{
         loyalty::{self, ManualReward, RewardChange},

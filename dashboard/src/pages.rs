@@ -2,9 +2,8 @@
 //! little JavaScript and no build step.
 
 use askama::Template;
-use petbridge_domain::Code;
 use petbridge_domain::{
-    Cursor, Platform,
+    Code, Cursor, Platform,
     entities::{activity, delivery},
     services::{
         activity as activity_log, outbox, permissions::Permission, practices, sessions, sessions::StaffPrincipal,
@@ -145,6 +144,13 @@ impl Chrome {
             dev_warning: platform.dev_delivery_warning.clone(),
         })
     }
+}
+
+/// What a page tells its user about a refused action: the service's detail,
+/// or its code's message from the one table; `None` for what is not theirs
+/// to fix (a missing record, an unexpected failure).
+pub(crate) fn people_message(err: &petbridge_domain::DomainError) -> Option<String> {
+    matches!(err, petbridge_domain::DomainError::Failed(..)).then(|| err.message())
 }
 
 pub(crate) fn server_error(err: impl std::fmt::Display) -> poem::Error {

@@ -120,7 +120,7 @@ codes! {
     CsrfFailed = "csrf_failed", Forbidden, "The page's form token is missing or stale; reload the page.";
     OriginNotAllowed = "origin_not_allowed", Forbidden, "Only this site's pages may open this socket.";
     AccountExists = "account_exists", Conflict, "An account with this email already exists.";
-    AlreadyAppUser = "already_app_user", Conflict, "This client already uses the app.";
+    AlreadyAppUser = "already_app_user", Conflict, "That email already belongs to an app user.";
     AlreadyDecided = "already_decided", Conflict, "This request was decided already.";
     AlreadyReversed = "already_reversed", Conflict, "This paw was taken back already.";
     AlreadyVerified = "already_verified", Conflict, "This email address is verified already.";
@@ -128,7 +128,7 @@ codes! {
     CannotDeleteYourself = "cannot_delete_yourself", Conflict, "You cannot delete your own account.";
     CannotLockYourself = "cannot_lock_yourself", Conflict, "You cannot lock your own account.";
     IdInUse = "id_in_use", Conflict, "That id is taken by another record.";
-    LastAdministrator = "last_administrator", Conflict, "The practice must keep an unlocked administrator: make another one first.";
+    LastAdministrator = "last_administrator", Conflict, "The practice must keep an administrator: make another administrator first.";
     ManagedByPractice = "managed_by_practice", Conflict, "The practice manages this record.";
     NoAppAccount = "no_app_account", Conflict, "This client has no app account.";
     NotEnoughPaws = "not_enough_paws", Conflict, "There are not enough paws on the card.";

@@ -201,8 +201,9 @@ impl<E: Endpoint> Endpoint for ApiContractEndpoint<E> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json"));
-        let path = req.uri().path().to_owned();
-        if let (true, Some((api, schema))) = (json, self.contract.body_schema(req.method(), &path)) {
+        // Kept for a 405's `Allow` (a Uri clone shares its bytes, so a request pays no copy).
+        let uri = req.uri().clone();
+        if let (true, Some((api, schema))) = (json, self.contract.body_schema(req.method(), uri.path())) {
             let bytes = req.take_body().into_bytes().await?;
             // A body that is not JSON at all is poem-openapi's to refuse.
             if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
@@ -227,7 +228,7 @@ impl<E: Endpoint> Endpoint for ApiContractEndpoint<E> {
             Err(err) => return Err(err),
         };
         if response.status() == StatusCode::METHOD_NOT_ALLOWED
-            && let Some(allow) = self.contract.allowed(&path).and_then(|a| HeaderValue::from_str(&a).ok())
+            && let Some(allow) = self.contract.allowed(uri.path()).and_then(|a| HeaderValue::from_str(&a).ok())
         {
             response.headers_mut().insert(header::ALLOW, allow);
         }

@@ -13,7 +13,6 @@
 //! `resume`): whatever is stored by then comes from the table when it
 //! resumes, so a replay never arrives after a later live message.
 
-use petbridge_domain::Code;
 use std::{
     collections::HashMap,
     pin::Pin,
@@ -23,7 +22,7 @@ use std::{
 use bytes::Bytes;
 use futures_util::{FutureExt, SinkExt, StreamExt, stream::Peekable};
 use petbridge_domain::{
-    DomainError, DomainResult, Platform, Scope,
+    Code, DomainError, DomainResult, Platform, Scope,
     ports::bus,
     services::{
         conversations::{self, Author, NewMessage, RESUME_LIMIT, Side},

@@ -2,10 +2,9 @@
 //! `X-Request-Id` header, the client's address, whether the request came over
 //! TLS; and the body limit.
 
-use petbridge_domain::Code;
 use std::{net::IpAddr, time::Instant};
 
-use petbridge_domain::Origin;
+use petbridge_domain::{Code, Origin};
 use poem::{
     Endpoint, IntoResponse, Middleware, Request, Response, Result,
     http::{HeaderValue, header},

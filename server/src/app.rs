@@ -2,12 +2,11 @@
 //! migrations, bus, storage, workers, routes, listener. Tests build it on
 //! port 0 with their own settings.
 
-use petbridge_domain::Code;
 use std::{sync::Arc, time::Duration};
 
 use anyhow::{Context, anyhow};
 use petbridge_domain::{
-    Platform,
+    Code, Platform,
     caches::{self, Caches},
     ports::{Bus, Clock, InProcessBus, RedisBus, Storage, SystemClock, storage::S3Location},
     services::{passwords::Passwords, sessions::SessionPolicy, throttle::LoginThrottle},

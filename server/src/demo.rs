@@ -5,9 +5,8 @@
 
 use anyhow::anyhow;
 use chrono::{Duration, Months};
-use petbridge_domain::Code;
 use petbridge_domain::{
-    Actor, DomainError, Origin, Platform, Scope,
+    Actor, Code, DomainError, Origin, Platform, Scope,
     entities::{owner_account, pet},
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder},
     services::{

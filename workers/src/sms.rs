@@ -4,7 +4,6 @@
 //! each refused with 403 unless `X-Twilio-Signature` proves it came from the
 //! provider.
 
-use petbridge_domain::Code;
 use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
@@ -12,7 +11,7 @@ use base64::Engine as _;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use hmac::{Hmac, Mac};
 use petbridge_domain::{
-    Platform,
+    Code, Platform,
     entities::delivery,
     ports::{DeliveryProvider, SendOutcome},
     services::texts::{self, Inbound, StatusReport},

@@ -81,14 +81,7 @@ pub async fn authorize(
     let practice = practices::get(platform, scope).await?;
     let name = Username::parse(&credentials.username).ok();
     let approver = match &name {
-        Some(name) => {
-            staff_user::Entity::find()
-                .filter(staff_user::Column::PracticeId.eq(principal.practice_id))
-                .filter(staff_user::Column::Username.eq(name.as_str()))
-                .filter(staff_user::Column::DeletedAt.is_null())
-                .one(&platform.db)
-                .await?
-        }
+        Some(name) => staff::find_by_username(platform, scope, name).await?,
         None => None,
     };
     let verdict =

@@ -18,6 +18,7 @@ use crate::{
     Code, Cursor, DomainError, DomainResult, Page, Platform, Scope,
     entities::{attachment, client, conversation, message, owner_account, staff_user},
     services::{
+        clients,
         events::{self, ChatMessage, ConversationState, PracticeEvent},
         outbox::{self, Purpose, PushMessage},
     },
@@ -132,11 +133,7 @@ pub async fn for_reading(platform: &Platform, scope: Scope, client_id: Uuid) -> 
     if let Some(found) = existing_of_household(platform, scope, client_id).await? {
         return Ok(found);
     }
-    let household = client::Entity::find_by_id(client_id)
-        .filter(client::Column::PracticeId.eq(scope.practice_id))
-        .one(&platform.db)
-        .await?
-        .ok_or(DomainError::NotFound)?;
+    let household = clients::get(platform, scope, client_id).await?;
     Ok(conversation::Model {
         id: conversation_id(household.id),
         practice_id: scope.practice_id,

@@ -31,9 +31,8 @@ impl SpreadsheetCsv {
 
     /// Adds a row.
     pub fn row<I: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = I>) -> DomainResult<()> {
-        let cells: Vec<I> = cells.into_iter().collect();
         self.writer
-            .write_record(cells.iter().map(|c| neutralise(c.as_ref()).into_owned()))
+            .write_record(cells.into_iter().map(|c| neutralise(c.as_ref()).into_owned()))
             .map_err(DomainError::unexpected)
     }
 

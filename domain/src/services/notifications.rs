@@ -66,7 +66,9 @@ pub async fn send(
         .one(&platform.db)
         .await?
         .ok_or(DomainError::NotFound)?;
-    // Checked now, so a selfie that is not a favourite is refused before anything is stored.
+    // Before the write transaction: a selfie that is not a favourite is
+    // refused with nothing begun, and the link key is made (on its first
+    // use) on its own connection, not while this one holds the write lock.
     if let Some(selfie_id) = new.selfie_id {
         selfies::favourite_link(platform, scope, household.id, selfie_id).await?;
     }

@@ -171,7 +171,8 @@ pub async fn create(
     Ok(model)
 }
 
-async fn find_by_username(
+/// The practice's staff member with this user name (locked or not).
+pub(crate) async fn find_by_username(
     platform: &Platform,
     scope: Scope,
     username: &Username,
@@ -502,8 +503,7 @@ pub struct UserRow {
 /// failed login attempts in the last two days.
 pub async fn list_with_attempts(platform: &Platform, scope: Scope) -> DomainResult<Vec<UserRow>> {
     let users = list(platform, scope).await?;
-    let open_admins =
-        users.iter().filter(|u| u.level == SecurityLevel::Administrator.as_str() && u.locked_at.is_none()).count();
+    let open_admins = users.iter().filter(|u| is_open_administrator(u)).count();
     let since = platform.clock.now() - chrono::Duration::days(2);
     let failures: Vec<(Uuid, i64)> = login_attempt::Entity::find()
         .select_only()
@@ -522,8 +522,7 @@ pub async fn list_with_attempts(platform: &Platform, scope: Scope) -> DomainResu
         .map(|user| {
             let failed =
                 failures.iter().find(|(id, _)| *id == user.id).map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0));
-            let last_administrator =
-                open_admins == 1 && user.level == SecurityLevel::Administrator.as_str() && user.locked_at.is_none();
+            let last_administrator = open_admins == 1 && is_open_administrator(&user);
             UserRow { user, failed_last_two_days: failed, last_administrator }
         })
         .collect())
@@ -540,13 +539,15 @@ pub struct StaffChanges {
     pub level: Option<SecurityLevel>,
 }
 
+/// An administrator who can act: not locked, not deleted.
+fn is_open_administrator(user: &staff_user::Model) -> bool {
+    user.level == SecurityLevel::Administrator.as_str() && user.locked_at.is_none() && user.deleted_at.is_none()
+}
+
 /// Whether `user` is the practice's only unlocked administrator, who must
 /// stay one: without them nobody could manage staff or unlock anyone.
-pub async fn is_last_administrator(conn: &impl ConnectionTrait, user: &staff_user::Model) -> DomainResult<bool> {
-    let is_open_admin = |u: &staff_user::Model| {
-        u.level == SecurityLevel::Administrator.as_str() && u.locked_at.is_none() && u.deleted_at.is_none()
-    };
-    if !is_open_admin(user) {
+async fn is_last_administrator(conn: &impl ConnectionTrait, user: &staff_user::Model) -> DomainResult<bool> {
+    if !is_open_administrator(user) {
         return Ok(false);
     }
     // Every open administrator's row, locked in one order on PostgreSQL (FOR
