@@ -572,6 +572,9 @@ pub async fn refresh(platform: &Platform, refresh_token: &str) -> DomainResult<T
     if claimed.rows_affected != 1 {
         // Used before: the same answer within the grace window, while it is
         // still the session's latest exchange; otherwise a leak.
+        // Read again: on PostgreSQL the exchange that used it may have
+        // committed after this transaction first read the session.
+        let session = owner_session::Entity::find_by_id(session.id).one(&txn).await?.ok_or_else(unauthorized)?;
         let used_at = owner_refresh_token::Entity::find_by_id(row.id).one(&txn).await?.and_then(|r| r.used_at);
         let within_grace = used_at.is_some_and(|at| now - at <= Duration::seconds(REFRESH_GRACE_SECONDS));
         let latest = owner_refresh_token::Entity::find()
@@ -579,9 +582,9 @@ pub async fn refresh(platform: &Platform, refresh_token: &str) -> DomainResult<T
             .filter(owner_refresh_token::Column::UsedAt.is_null())
             .one(&txn)
             .await?;
-        if let Some(latest) =
-            latest.filter(|_| within_grace && session.access_hash == tokens::token_hash(&access_token))
-        {
+        if let Some(latest) = latest.filter(|_| {
+            within_grace && session.revoked_at.is_none() && session.access_hash == tokens::token_hash(&access_token)
+        }) {
             return Ok(Tokens {
                 access_token,
                 access_expires_at: session.access_expires_at,
