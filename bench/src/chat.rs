@@ -249,7 +249,7 @@ fn body(k: usize) -> String {
 /// `message` frame Petbridge would broadcast for it (same fields, same
 /// size), so every server puts the same bytes on every listening socket.
 fn outgoing(target: Target, k: usize) -> Message {
-    use petbridge_domain::services::events::{self, ChatMessage, PracticeEvent};
+    use petbridge_domain::chat::events::{self, ChatMessage, PracticeEvent};
     match target {
         Target::Petbridge => Message::text(
             serde_json::json!({ "v": 1, "type": "send", "client_message_id": format!("b-{k}"), "body": body(k) })

@@ -32,11 +32,9 @@ use futures_util::StreamExt;
 use petbridge::{Application, Options, Settings};
 use petbridge_domain::{
     Platform, Scope,
-    entities::delivery,
-    services::{
-        outbox::{self, Channel, NewDelivery, Purpose},
-        practices::{self, NewPractice},
-    },
+    db::entities::delivery,
+    deliveries::outbox::{self, Channel, NewDelivery, Purpose},
+    practices::{self, NewPractice},
 };
 use petbridge_tests::fakes::FakeFcm;
 use petbridge_workers::{Providers, Relay, RelayStep, StreamKeys};

@@ -6,10 +6,9 @@ use std::{io::Write, path::Path};
 use petbridge::{Application, Options, Settings};
 use petbridge_domain::{
     Actor, Origin, Scope,
-    services::{
-        practices::{self, NewPractice},
-        staff::{self, NewStaff, SecurityLevel},
-    },
+    kernel::permissions::SecurityLevel,
+    practices::{self, NewPractice},
+    staff::accounts::{self as staff, NewStaff},
 };
 use poem_openapi::{Object, OpenApi, OpenApiService, payload::Json};
 use secrecy::SecretString;
@@ -157,8 +156,8 @@ pub async fn serve_bare_ws(port: u16, coalesce: bool) -> anyhow::Result<()> {
 /// `READY <session> <owner access token>`.
 pub async fn serve_petbridge_chat(port: u16, dir: &Path) -> anyhow::Result<()> {
     use petbridge_domain::{
-        entities::owner_account,
-        services::owners::{self, SignUp},
+        db::entities::owner_account,
+        owners::accounts::{self as owners, SignUp},
     };
     use sea_orm::{EntityTrait, QueryFilter, sea_query::Expr};
 

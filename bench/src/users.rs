@@ -18,11 +18,10 @@ use chrono::Utc;
 use petbridge::{Application, Options, Settings};
 use petbridge_domain::{
     Actor, Origin, Platform, Scope,
-    services::{
-        practices::{self, NewPractice},
-        staff::{self, NewStaff, SecurityLevel},
-        sync::{self, Batch, ClientRecord, PetRecord, ReminderRecord, Source},
-    },
+    kernel::permissions::SecurityLevel,
+    practices::{self, NewPractice},
+    staff::accounts::{self, NewStaff},
+    sync::{self, Batch, ClientRecord, PetRecord, ReminderRecord, Source},
 };
 use secrecy::SecretString;
 
@@ -209,7 +208,7 @@ async fn measure(backend: &'static str, url: String, options: &UsersOptions) -> 
     .map_err(fail)?;
     let scope = Scope { practice_id: practice.id };
     let password = "correct horse battery staple";
-    staff::create(
+    accounts::create(
         &platform,
         scope,
         &Actor::system("bench"),
@@ -224,7 +223,7 @@ async fn measure(backend: &'static str, url: String, options: &UsersOptions) -> 
     )
     .await
     .map_err(fail)?;
-    let token = staff::log_in(&platform, "bench", "bench", password, &Origin::default(), None)
+    let token = accounts::log_in(&platform, "bench", "bench", password, &Origin::default(), None)
         .await
         .map_err(fail)?
         .session

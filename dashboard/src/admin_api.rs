@@ -5,16 +5,16 @@
 
 use chrono::{DateTime, Duration, Utc};
 use petbridge_domain::{
-    Code, Cursor, Platform,
-    entities::activity,
-    services::{
-        activity as activity_log, outbox,
-        performance::{self, Period, StaffPerformance},
-        permissions::Permission,
-        practices,
-        staff::{self, NewStaff, SecurityLevel, StaffChanges, UserRow},
+    Code, Cursor, Platform, activity as activity_log,
+    db::entities::activity,
+    deliveries::outbox,
+    kernel::{
+        paging::page_limit,
+        permissions::{Permission, SecurityLevel},
     },
-    types::page_limit,
+    performance::{self, Period, StaffPerformance},
+    practices,
+    staff::accounts::{self, NewStaff, StaffChanges, UserRow},
 };
 use petbridge_http::{ApiError, ApiResult, RequestContext};
 use poem::web::Data;
@@ -308,8 +308,8 @@ pub struct PracticeSettingsChanges {
     pub paw_per_invoiced_cents: Option<i64>,
 }
 
-impl From<practices::Practice> for PracticeSettingsBody {
-    fn from(practice: practices::Practice) -> Self {
+impl From<petbridge_domain::kernel::practice::Practice> for PracticeSettingsBody {
+    fn from(practice: petbridge_domain::kernel::practice::Practice) -> Self {
         Self {
             lockout_threshold: practice.settings.lockout_threshold,
             require_admin_two_factor: practice.settings.require_admin_two_factor,
@@ -356,7 +356,7 @@ fn activity_filter(
 }
 
 async fn account(platform: &Platform, scope: petbridge_domain::Scope, id: Uuid) -> ApiResult<UserAccount> {
-    staff::list_with_attempts(platform, scope)
+    accounts::list_with_attempts(platform, scope)
         .await?
         .into_iter()
         .find(|row| row.user.id == id)
@@ -376,7 +376,7 @@ impl AdminApi {
         context: Data<&RequestContext>,
     ) -> ApiResult<Json<Vec<UserAccount>>> {
         authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
-        let rows = staff::list_with_attempts(&platform, auth.principal().scope()).await?;
+        let rows = accounts::list_with_attempts(&platform, auth.principal().scope()).await?;
         Ok(Json(rows.into_iter().map(UserAccount::from).collect()))
     }
 
@@ -393,7 +393,7 @@ impl AdminApi {
         let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
         let scope = auth.principal().scope();
         let body = body.0;
-        let user = staff::create(
+        let user = accounts::create(
             &platform,
             scope,
             &allowed.actor,
@@ -428,7 +428,7 @@ impl AdminApi {
             email: body.0.email,
             level: body.0.level.map(SecurityLevel::from),
         };
-        staff::update(&platform, scope, &allowed.actor, allowed.approver.as_ref(), &context.origin, id.0, changes)
+        accounts::update(&platform, scope, &allowed.actor, allowed.approver.as_ref(), &context.origin, id.0, changes)
             .await?;
         Ok(Json(account(&platform, scope, id.0).await?))
     }
@@ -445,7 +445,7 @@ impl AdminApi {
         body: petbridge_http::pictures::PictureUpload,
     ) -> ApiResult<Done> {
         let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
-        staff::set_picture(
+        accounts::set_picture(
             &platform,
             auth.principal().scope(),
             &allowed.actor,
@@ -469,7 +469,7 @@ impl AdminApi {
     ) -> ApiResult<Json<UserAccount>> {
         let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
         let scope = auth.principal().scope();
-        staff::lock(&platform, scope, &allowed.actor, &context.origin, id.0, true).await?;
+        accounts::lock(&platform, scope, &allowed.actor, &context.origin, id.0, true).await?;
         Ok(Json(account(&platform, scope, id.0).await?))
     }
 
@@ -485,7 +485,7 @@ impl AdminApi {
     ) -> ApiResult<Json<UserAccount>> {
         let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
         let scope = auth.principal().scope();
-        staff::lock(&platform, scope, &allowed.actor, &context.origin, id.0, false).await?;
+        accounts::lock(&platform, scope, &allowed.actor, &context.origin, id.0, false).await?;
         Ok(Json(account(&platform, scope, id.0).await?))
     }
 
@@ -500,7 +500,7 @@ impl AdminApi {
         id: Path<Uuid>,
     ) -> ApiResult<Done> {
         let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
-        staff::delete(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0).await?;
+        accounts::delete(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0).await?;
         Ok(Done::NoContent)
     }
 

@@ -3,14 +3,17 @@
 use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
-    Code, Cursor, DomainError, Platform,
-    entities::{activity as activity_entry, staff_user},
-    services::{
-        activity as activity_log, performance,
-        permissions::Permission,
-        sessions::StaffPrincipal,
-        staff::{self, NewStaff, SecurityLevel},
-        tokens, two_factor,
+    Code, Cursor, DomainError, Platform, activity as activity_log,
+    db::entities::{activity as activity_entry, staff_user},
+    kernel::{
+        caller::StaffPrincipal,
+        permissions::{Permission, SecurityLevel},
+        tokens,
+    },
+    performance,
+    staff::{
+        accounts::{self, NewStaff},
+        two_factor,
     },
 };
 use petbridge_http::RequestContext;
@@ -101,7 +104,7 @@ async fn users_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> poem::Result<Response> {
-    let rows = staff::list_with_attempts(platform, principal.scope()).await.map_err(server_error)?;
+    let rows = accounts::list_with_attempts(platform, principal.scope()).await.map_err(server_error)?;
     let failed = error.is_some();
     let mut response = render(&UsersTemplate {
         chrome: Chrome::new(platform, principal, "staff").await?,
@@ -175,7 +178,7 @@ pub(crate) async fn add_user(
         level,
         password: form.password,
     };
-    match staff::create(&platform, principal.scope(), &principal.actor(), &context.origin, new).await {
+    match accounts::create(&platform, principal.scope(), &principal.actor(), &context.origin, new).await {
         Ok(user) => Ok(done(&format!("Added {} ({}).", user.username, level.label()))),
         Err(err) => match people_message(&err) {
             Some(message) => users_page(&platform, &principal, None, Some(message)).await,
@@ -209,8 +212,9 @@ pub(crate) async fn edit_user(
     }
     let result = match form.level.as_deref().map(SecurityLevel::parse).transpose() {
         Ok(level) => {
-            let changes = staff::StaffChanges { display_name: Some(form.display_name), email: Some(form.email), level };
-            staff::update(&platform, principal.scope(), &principal.actor(), None, &context.origin, id, changes).await
+            let changes =
+                accounts::StaffChanges { display_name: Some(form.display_name), email: Some(form.email), level };
+            accounts::update(&platform, principal.scope(), &principal.actor(), None, &context.origin, id, changes).await
         }
         Err(err) => Err(err),
     };
@@ -244,13 +248,15 @@ pub(crate) async fn user_action(
     }
     let (scope, actor) = (principal.scope(), principal.actor());
     let result = match action.as_str() {
-        "lock" => staff::lock(&platform, scope, &actor, &context.origin, id, true)
+        "lock" => accounts::lock(&platform, scope, &actor, &context.origin, id, true)
             .await
             .map(|u| format!("Locked {}.", u.username)),
-        "unlock" => staff::lock(&platform, scope, &actor, &context.origin, id, false)
+        "unlock" => accounts::lock(&platform, scope, &actor, &context.origin, id, false)
             .await
             .map(|u| format!("Unlocked {}.", u.username)),
-        "delete" => staff::delete(&platform, scope, &actor, &context.origin, id).await.map(|()| "Deleted.".to_owned()),
+        "delete" => {
+            accounts::delete(&platform, scope, &actor, &context.origin, id).await.map(|()| "Deleted.".to_owned())
+        }
         _ => Err(DomainError::NotFound),
     };
     match result {
@@ -351,7 +357,7 @@ pub(crate) async fn activity_export(
     if let Some(refused) = refuse(&platform, &principal, Permission::ActivityLogView).await? {
         return Ok(refused);
     }
-    let who = petbridge_domain::services::access::Authorized { actor: principal.actor(), approver: None };
+    let who = petbridge_domain::kernel::caller::Authorized { actor: principal.actor(), approver: None };
     let csv = activity_log::export_csv(&platform, principal.scope(), &who, &context.origin, &query.filter())
         .await
         .map_err(server_error)?;
@@ -400,7 +406,7 @@ async fn profile_with(
     error: Option<String>,
     step: TwoFactorStep,
 ) -> poem::Result<Response> {
-    let me = staff::get(platform, principal.scope(), principal.staff_id).await.map_err(server_error)?;
+    let me = accounts::get(platform, principal.scope(), principal.staff_id).await.map_err(server_error)?;
     let failed = error.is_some();
     let mut response = render(&ProfileTemplate {
         chrome: Chrome::new(platform, principal, "profile").await?,
@@ -447,9 +453,11 @@ pub(crate) async fn update_profile(
     Form(form): Form<ProfileForm>,
 ) -> poem::Result<Response> {
     csrf_ok(&principal, &form.csrf)?;
-    let changes = staff::StaffChanges { display_name: Some(form.display_name), email: Some(form.email), level: None };
+    let changes =
+        accounts::StaffChanges { display_name: Some(form.display_name), email: Some(form.email), level: None };
     let scope = principal.scope();
-    match staff::update(&platform, scope, &principal.actor(), None, &context.origin, principal.staff_id, changes).await
+    match accounts::update(&platform, scope, &principal.actor(), None, &context.origin, principal.staff_id, changes)
+        .await
     {
         Ok(_) => Ok(Redirect::see_other("/dashboard/profile?done=Saved.").into_response()),
         Err(err) => match people_message(&err) {
@@ -475,7 +483,7 @@ pub(crate) async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> poem::Result<Response> {
     csrf_ok(&principal, &form.csrf)?;
-    match staff::change_password(&platform, &principal, &context.origin, &form.current_password, &form.new_password)
+    match accounts::change_password(&platform, &principal, &context.origin, &form.current_password, &form.new_password)
         .await
     {
         Ok(()) => Ok(Redirect::see_other("/dashboard/profile?done=Password%20changed.").into_response()),
@@ -502,8 +510,7 @@ async fn performance_view(
     notice: Option<String>,
     error: Option<String>,
 ) -> poem::Result<Response> {
-    let practice =
-        petbridge_domain::services::practices::get(platform, principal.scope()).await.map_err(server_error)?;
+    let practice = petbridge_domain::practices::get(platform, principal.scope()).await.map_err(server_error)?;
     let rows = performance::report(platform, principal.scope()).await.map_err(server_error)?;
     let failed = error.is_some();
     let mut response = render(&PerformanceTemplate {

@@ -4,15 +4,14 @@
 use chrono::{DateTime, Utc};
 use petbridge_domain::{
     Cursor, Platform,
-    entities::{delivery, staff_user},
-    services::{
-        outbox,
-        permissions::Permission,
-        practices, sessions,
-        staff::{self, StaffChanges},
-        two_factor,
+    db::entities::{delivery, staff_user},
+    deliveries::outbox,
+    kernel::{paging::page_limit, permissions::Permission},
+    practices,
+    staff::{
+        accounts::{self, StaffChanges},
+        sessions, two_factor,
     },
-    types::page_limit,
 };
 use petbridge_http::{
     ApiResult, RequestContext,
@@ -277,7 +276,7 @@ impl DashboardApi {
         body: Json<LoginRequest>,
     ) -> ApiResult<Json<LoginResponse>> {
         let logged_in =
-            staff::log_in(&platform, &body.practice, &body.username, &body.password, &context.origin, None).await?;
+            accounts::log_in(&platform, &body.practice, &body.username, &body.password, &context.origin, None).await?;
         Ok(Json(LoginResponse {
             token: logged_in.session.token,
             second_factor_required: logged_in.second_factor_required,
@@ -297,7 +296,7 @@ impl DashboardApi {
     ) -> ApiResult<Json<LoginResponse>> {
         let session = two_factor::complete_login(&platform, &body.token, &body.code, &context.origin).await?;
         let principal = sessions::authenticate(&platform, &session.token).await?;
-        let staff = staff::get(&platform, principal.scope(), principal.staff_id).await?;
+        let staff = accounts::get(&platform, principal.scope(), principal.staff_id).await?;
         Ok(Json(LoginResponse {
             token: session.token,
             second_factor_required: false,
@@ -348,7 +347,7 @@ impl DashboardApi {
         platform: Data<&Platform>,
         context: Data<&RequestContext>,
     ) -> ApiResult<LoggedOut> {
-        staff::log_out(&platform, auth.principal(), &context.origin).await?;
+        accounts::log_out(&platform, auth.principal(), &context.origin).await?;
         Ok(LoggedOut::Done)
     }
 
@@ -357,7 +356,7 @@ impl DashboardApi {
     async fn me(&self, auth: StaffAuth, platform: Data<&Platform>) -> ApiResult<Json<Me>> {
         let principal = auth.principal();
         let (member, practice) = futures_util::future::join(
-            staff::get(&platform, principal.scope(), principal.staff_id),
+            accounts::get(&platform, principal.scope(), principal.staff_id),
             practices::get(&platform, principal.scope()),
         )
         .await;
@@ -386,7 +385,7 @@ impl DashboardApi {
         let allowed = authorize(&platform, &auth, Permission::ProfileUpdateOwn, &manager, &context).await?;
         let principal = auth.principal();
         let changes = StaffChanges { display_name: body.0.display_name, email: body.0.email, level: None };
-        let user = staff::update(
+        let user = accounts::update(
             &platform,
             principal.scope(),
             &allowed.actor,
@@ -408,7 +407,7 @@ impl DashboardApi {
         context: Data<&RequestContext>,
         body: Json<PasswordChange>,
     ) -> ApiResult<Done> {
-        staff::change_password(
+        accounts::change_password(
             &platform,
             auth.principal(),
             &context.origin,
@@ -429,7 +428,7 @@ impl DashboardApi {
         body: PictureUpload,
     ) -> ApiResult<Done> {
         let principal = auth.principal();
-        staff::set_picture(
+        accounts::set_picture(
             &platform,
             principal.scope(),
             &principal.actor(),
@@ -444,7 +443,7 @@ impl DashboardApi {
     /// A colleague's profile picture.
     #[oai(path = "/staff/:id/picture", method = "get", tag = "Tag::Staff", operation_id = "getStaffPicture")]
     async fn staff_picture(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Picture> {
-        let bytes = staff::picture(&platform, auth.principal().scope(), id.0).await?;
+        let bytes = accounts::picture(&platform, auth.principal().scope(), id.0).await?;
         Ok(Picture::private(bytes, 300))
     }
 
@@ -456,7 +455,7 @@ impl DashboardApi {
         platform: Data<&Platform>,
         id: Path<Uuid>,
     ) -> ApiResult<Json<StaffMember>> {
-        Ok(Json(staff::get(&platform, auth.principal().scope(), id.0).await?.into()))
+        Ok(Json(accounts::get(&platform, auth.principal().scope(), id.0).await?.into()))
     }
 
     /// The practice's outgoing deliveries, newest first.

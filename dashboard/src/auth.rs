@@ -3,12 +3,14 @@
 
 use petbridge_domain::{
     Code, Platform,
-    services::{
-        access::{self, Authorized, Override},
+    kernel::{
+        caller::{Authorized, StaffPrincipal},
         permissions::Permission,
-        sessions,
-        sessions::StaffPrincipal,
         tokens,
+    },
+    staff::{
+        access::{self, Override},
+        sessions,
     },
 };
 use petbridge_http::{ApiError, RequestContext, problem_response};

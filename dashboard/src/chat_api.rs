@@ -3,15 +3,15 @@
 //! reopening; and the one-way notifications sent to a client ("Send
 //! notification" and "Contact"), with their history.
 
-use petbridge_domain::types::page_limit;
+use petbridge_domain::kernel::paging::page_limit;
 use petbridge_domain::{
     Cursor, Platform,
-    services::{
+    chat::{
         attachments,
         conversations::{self, Author, ConversationChange, InboxFilter, NewMessage, Side},
-        notifications::{self, NewNotification},
-        permissions::Permission,
     },
+    kernel::permissions::Permission,
+    notifications::{self, NewNotification},
 };
 use petbridge_http::{
     ApiResult, RequestContext,

@@ -3,10 +3,7 @@
 //! keeps it current over the dashboard socket (`docs/chat-protocol.md`).
 
 use askama::Template;
-use petbridge_domain::{
-    DomainError, Platform,
-    services::{conversations, permissions::Permission, staff},
-};
+use petbridge_domain::{DomainError, Platform, chat::conversations, kernel::permissions::Permission, staff::accounts};
 use poem::{
     IntoResponse, Response, handler,
     web::{Data, Query, Redirect},
@@ -63,7 +60,7 @@ pub(crate) async fn chat_page(
     // A read: it finds the household's conversation and makes none (Start
     // chat on the user dashboard posts to the staff API for that).
     if let Some(client_id) = query.client {
-        match petbridge_domain::services::clients::get(&platform, scope, client_id).await {
+        match petbridge_domain::households::clients::get(&platform, scope, client_id).await {
             Err(DomainError::NotFound) => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
             Err(err) => return Err(server_error(err)),
             Ok(_) => {}
@@ -87,7 +84,7 @@ pub(crate) async fn chat_page(
         },
         None => None,
     };
-    let colleagues = staff::list(&platform, scope)
+    let colleagues = accounts::list(&platform, scope)
         .await
         .map_err(server_error)?
         .into_iter()

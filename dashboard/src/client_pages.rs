@@ -4,19 +4,19 @@
 use askama::Template;
 use petbridge_domain::{
     DomainError, Platform,
-    entities::{message, notification, owner_request, reward, selfie, sync_key},
-    services::{
+    chat::conversations,
+    db::entities::{message, notification, owner_request, reward, selfie, sync_key},
+    households::{
         clients::{self, AccountStatus, Audience, ClientDetail, Invitation, ListQuery, ListRow, SortKey},
-        conversations,
-        loyalty::{self, PawCard},
-        notifications::{self, NewNotification},
-        owners,
-        permissions::Permission,
         preferences::{self, Preferences},
-        requests::{self, Filter, Kind, Status},
-        selfies,
-        sync::{self, BatchReport},
     },
+    kernel::permissions::Permission,
+    loyalty::{self, PawCard},
+    notifications::{self, NewNotification},
+    owners::accounts,
+    requests::{self, Filter, Kind, Status},
+    selfies,
+    sync::{self, BatchReport},
 };
 use petbridge_http::RequestContext;
 use poem::{
@@ -311,11 +311,11 @@ impl ClientTemplate {
         self.pet_filter == Some(pet.pet.id)
     }
 
-    fn taken_back(&self, entry: &petbridge_domain::entities::paw_entry::Model) -> bool {
+    fn taken_back(&self, entry: &petbridge_domain::db::entities::paw_entry::Model) -> bool {
         self.paws.reversed(entry.id)
     }
 
-    fn pending_requests(&self) -> Vec<&petbridge_domain::entities::reward_request::Model> {
+    fn pending_requests(&self) -> Vec<&petbridge_domain::db::entities::reward_request::Model> {
         self.paws.requests.iter().filter(|r| r.status == "pending").collect()
     }
 
@@ -455,7 +455,8 @@ pub(crate) async fn client_action(
         "enable" => false,
         _ => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
     };
-    match owners::set_disabled(&platform, principal.scope(), &principal.actor(), &context.origin, id, disabled).await {
+    match accounts::set_disabled(&platform, principal.scope(), &principal.actor(), &context.origin, id, disabled).await
+    {
         Ok(()) => Ok(back_to_client(
             id,
             if disabled { "The app account is deactivated." } else { "The app account is active again." },
@@ -578,7 +579,7 @@ struct SyncTemplate {
 
 async fn sync_view(
     platform: &Platform,
-    principal: &petbridge_domain::services::sessions::StaffPrincipal,
+    principal: &petbridge_domain::kernel::caller::StaffPrincipal,
     secret: Option<String>,
 ) -> poem::Result<Response> {
     let scope = principal.scope();

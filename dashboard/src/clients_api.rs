@@ -6,15 +6,15 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
     Platform,
-    entities::{appointment, campaign, sync_key},
-    services::{
-        campaigns::{self, NewBlast},
+    campaigns::{self, NewBlast},
+    db::entities::{appointment, campaign, sync_key},
+    households::{
         clients::{self, Audience, ClientDetail, Invitation, ListQuery, ListRow, PetDetail, SortKey},
-        owners,
-        permissions::Permission,
         preferences::{self, ChangedBy},
-        sync,
     },
+    kernel::permissions::Permission,
+    owners::accounts,
+    sync,
 };
 use petbridge_http::{
     ApiResult, RequestContext,
@@ -586,8 +586,8 @@ impl ClientsApi {
         let scope = auth.principal().scope();
         let b = body.0;
         let edit =
-            owners::OwnerEdit { first_name: b.first_name, last_name: b.last_name, email: b.email, phone: b.phone };
-        owners::edit_by_staff(&platform, scope, &allowed.actor, &context.origin, id.0, edit).await?;
+            accounts::OwnerEdit { first_name: b.first_name, last_name: b.last_name, email: b.email, phone: b.phone };
+        accounts::edit_by_staff(&platform, scope, &allowed.actor, &context.origin, id.0, edit).await?;
         Ok(Json(clients::detail(&platform, scope, id.0).await?.into()))
     }
 
@@ -709,7 +709,8 @@ impl ClientsApi {
         id: Path<Uuid>,
     ) -> ApiResult<Done> {
         let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
-        owners::set_disabled(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0, true).await?;
+        accounts::set_disabled(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0, true)
+            .await?;
         Ok(Done::NoContent)
     }
 
@@ -724,7 +725,8 @@ impl ClientsApi {
         id: Path<Uuid>,
     ) -> ApiResult<Done> {
         let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
-        owners::set_disabled(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0, false).await?;
+        accounts::set_disabled(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0, false)
+            .await?;
         Ok(Done::NoContent)
     }
 
@@ -860,7 +862,7 @@ impl ClientsApi {
         let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
         let scope = auth.principal().scope();
         let detail = clients::set_pet_in_app(&platform, scope, &allowed.actor, &context.origin, id, in_app).await?;
-        let today = petbridge_domain::services::practices::get(&platform, scope).await?.today(platform.clock.now());
+        let today = petbridge_domain::practices::get(&platform, scope).await?.today(platform.clock.now());
         Ok(Json(pet_card(detail, today)))
     }
 }

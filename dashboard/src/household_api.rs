@@ -6,14 +6,12 @@
 use chrono::{DateTime, Utc};
 use petbridge_domain::{
     Code, Platform,
-    entities::{owner_request, paw_entry, reward, reward_request, selfie},
-    services::{
-        loyalty::{self, ManualReward, RewardChange},
-        permissions::Permission,
-        pets,
-        requests::{self, Filter, Kind, Status},
-        selfies::{self, Marks, Size},
-    },
+    db::entities::{owner_request, paw_entry, reward, reward_request, selfie},
+    households::pets,
+    kernel::permissions::Permission,
+    loyalty::{self, ManualReward, RewardChange},
+    requests::{self, Filter, Kind, Status},
+    selfies::{self, Marks, Size},
 };
 use petbridge_http::{ApiError, ApiResult, RequestContext, pictures::Picture};
 use poem::web::Data;
@@ -567,7 +565,7 @@ impl HouseholdApi {
     ) -> ApiResult<Json<Vec<OwnerRequest>>> {
         authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
         let scope = auth.principal().scope();
-        petbridge_domain::services::clients::get(&platform, scope, id.0).await?;
+        petbridge_domain::households::clients::get(&platform, scope, id.0).await?;
         let kind = kind.0.map(|k| match k {
             RequestKind::Order => Kind::Order,
             RequestKind::Appointment => Kind::Appointment,
@@ -610,7 +608,7 @@ impl HouseholdApi {
     ) -> ApiResult<Json<Vec<Selfie>>> {
         authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
         let scope = auth.principal().scope();
-        petbridge_domain::services::clients::get(&platform, scope, id.0).await?;
+        petbridge_domain::households::clients::get(&platform, scope, id.0).await?;
         let list = selfies::of_household(&platform, scope, id.0).await?;
         Ok(Json(list.into_iter().map(Selfie::from).collect()))
     }

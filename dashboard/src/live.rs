@@ -4,7 +4,7 @@
 //! cookie and accepts only pages of this site (Origin check), which is what
 //! keeps another site from riding a staff member's cookie.
 
-use petbridge_domain::{Code, Platform, services::sessions};
+use petbridge_domain::{Code, Platform, staff::sessions};
 use petbridge_http::{
     chat_socket::{self, Peer},
     problem_response,

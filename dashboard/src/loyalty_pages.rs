@@ -5,12 +5,10 @@
 use askama::Template;
 use petbridge_domain::{
     Platform,
-    entities::reward,
-    services::{
-        loyalty::{self, PendingRequest},
-        permissions::Permission,
-        practices,
-    },
+    db::entities::reward,
+    kernel::permissions::Permission,
+    loyalty::{self, PendingRequest},
+    practices,
 };
 use poem::{
     Response, handler,

@@ -4,10 +4,7 @@
 //! spend nothing.
 
 use askama::Template;
-use petbridge_domain::{
-    DomainError, Platform,
-    services::{owners, selfies},
-};
+use petbridge_domain::{DomainError, Platform, owners::accounts, selfies};
 use poem::{
     Response, handler,
     web::{Data, Form, Path, Query},
@@ -72,7 +69,7 @@ pub(crate) fn verify_page(Query(query): Query<TokenQuery>) -> poem::Result<Respo
 
 #[handler]
 pub(crate) async fn verify_submit(platform: Data<&Platform>, Form(form): Form<LinkForm>) -> poem::Result<Response> {
-    match owners::verify_email(&platform, &form.token).await {
+    match accounts::verify_email(&platform, &form.token).await {
         Ok(()) => {
             page(VERIFY, String::new(), false, None, Some("Thank you: your email is confirmed. Go back to the app."))
         }
@@ -87,7 +84,7 @@ pub(crate) fn reset_page(Query(query): Query<TokenQuery>) -> poem::Result<Respon
 
 #[handler]
 pub(crate) async fn reset_submit(platform: Data<&Platform>, Form(form): Form<LinkForm>) -> poem::Result<Response> {
-    match owners::reset_password(&platform, &form.token, &form.password).await {
+    match accounts::reset_password(&platform, &form.token, &form.password).await {
         Ok(()) => page(RESET, String::new(), true, None, Some("Your password is changed. Log in to the app with it.")),
         Err(err) => page(RESET, form.token, true, Some(message(err)?), None),
     }

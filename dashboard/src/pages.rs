@@ -3,12 +3,12 @@
 
 use askama::Template;
 use petbridge_domain::{
-    Code, Cursor, Platform,
-    entities::{activity, delivery},
-    services::{
-        activity as activity_log, outbox, permissions::Permission, practices, sessions, sessions::StaffPrincipal,
-        staff, tokens,
-    },
+    Code, Cursor, Platform, activity as activity_log,
+    db::entities::{activity, delivery},
+    deliveries::outbox,
+    kernel::{caller::StaffPrincipal, permissions::Permission, tokens},
+    practices,
+    staff::{accounts, sessions},
 };
 use petbridge_http::RequestContext;
 use poem::{
@@ -265,7 +265,8 @@ async fn login_submit(
         .await;
     }
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-    match staff::log_in(&platform, &form.practice, &form.username, &form.password, &context.origin, user_agent).await {
+    match accounts::log_in(&platform, &form.practice, &form.username, &form.password, &context.origin, user_agent).await
+    {
         Ok(logged_in) if logged_in.second_factor_required => {
             code_form(&context, &logged_in.session.token, next, None, StatusCode::OK)
         }
@@ -310,7 +311,7 @@ fn code_form(
     let csrf = tokens::random_token().map_err(server_error)?;
     let mut response = render(&LoginCodeTemplate { csrf: csrf.clone(), next: next.to_owned(), error })?;
     response.set_status(status);
-    let window = petbridge_domain::services::sessions::SECOND_FACTOR_WINDOW.num_seconds();
+    let window = petbridge_domain::staff::sessions::SECOND_FACTOR_WINDOW.num_seconds();
     for cookie in [
         set_cookie(LOGIN_CSRF_COOKIE, &csrf, window, context.secure),
         set_cookie(PENDING_COOKIE, pending, window, context.secure),
@@ -350,8 +351,7 @@ async fn login_code(
             StatusCode::UNAUTHORIZED,
         );
     }
-    match petbridge_domain::services::two_factor::complete_login(&platform, &pending, &form.code, &context.origin).await
-    {
+    match petbridge_domain::staff::two_factor::complete_login(&platform, &pending, &form.code, &context.origin).await {
         Ok(session) => {
             let max_age = (session.expires_at - platform.clock.now()).num_seconds();
             let mut response = Redirect::see_other(next).into_response();
@@ -394,7 +394,7 @@ async fn logout(
     if !tokens::same_secret(&form.csrf, &principal.csrf_token) {
         return Err(poem::Error::from_response(petbridge_http::problem_response(Code::CsrfFailed, None)));
     }
-    staff::log_out(&platform, &principal, &context.origin).await.map_err(server_error)?;
+    accounts::log_out(&platform, &principal, &context.origin).await.map_err(server_error)?;
     let mut response = Redirect::see_other("/login").into_response();
     if let Ok(value) = set_cookie(SESSION_COOKIE, "", 0, context.secure).parse() {
         response.headers_mut().append(header::SET_COOKIE, value);
@@ -422,7 +422,7 @@ async fn home(StaffPage(principal): StaffPage, platform: Data<&Platform>) -> poe
         chrome: Chrome::new(&platform, &principal, "home").await?,
         practice_code: practice.slug,
         time_zone: practice.time_zone.name().to_owned(),
-        staff_count: staff::list(&platform, scope).await.map_err(server_error)?.len(),
+        staff_count: accounts::list(&platform, scope).await.map_err(server_error)?.len(),
         delivery_counts: outbox::counts(&platform, scope).await.map_err(server_error)?,
         activity: if principal.level.grants(Permission::ActivityLogView) {
             Some(activity_log::recent(&platform, scope, 10).await.map_err(server_error)?)

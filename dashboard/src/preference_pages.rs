@@ -7,10 +7,8 @@
 use askama::Template;
 use petbridge_domain::{
     Platform, Scope,
-    services::{
-        practices,
-        preferences::{self, ChangedBy, PreferenceChange, Preferences},
-    },
+    households::preferences::{self, ChangedBy, PreferenceChange, Preferences},
+    practices,
 };
 use poem::{
     Response, handler,

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
     Platform,
-    services::sync::{self, Batch, BatchReport, KindCounts, RecordError, Source},
+    sync::{self, Batch, BatchReport, KindCounts, RecordError, Source},
 };
 use petbridge_http::{ApiError, ApiResult};
 use poem::{Request, http::StatusCode, web::Data};

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use petbridge_domain::{
     Code,
-    types::{TextProblem, check_text},
+    kernel::text::{TextProblem, check_text},
 };
 use poem::{
     Endpoint, IntoResponse, Middleware, Request, Response, Result,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use petbridge_domain::entities::{attachment, conversation, message, notification};
+use petbridge_domain::db::entities::{attachment, conversation, message, notification};
 use poem_openapi::Object;
 use uuid::Uuid;
 

@@ -23,14 +23,14 @@ use bytes::Bytes;
 use futures_util::{FutureExt, SinkExt, StreamExt, stream::Peekable};
 use petbridge_domain::{
     Code, DomainError, DomainResult, Platform, Scope,
-    ports::bus,
-    services::{
+    chat::{
         conversations::{self, Author, NewMessage, RESUME_LIMIT, Side},
         events::{self, ChatMessage, EVENT_VERSION, PracticeEvent},
-        permissions::Permission,
-        sessions::{self, StaffPrincipal},
-        socket_tickets::{self, TicketHolder},
     },
+    kernel::{caller::StaffPrincipal, permissions::Permission},
+    owners::socket_tickets::{self, TicketHolder},
+    ports::bus,
+    staff::sessions,
 };
 use poem::web::websocket::{CloseCode, Message, WebSocketConfig, WebSocketStream};
 use serde::Deserialize;
@@ -116,7 +116,7 @@ fn parse(frame: &str) -> Result<ClientFrame, Message> {
         serde_json::from_value(value).map_err(|err| error_frame(Code::InvalidFrame, &err.to_string(), None))?;
     // The same rule as every request body: no control characters, no mark stacks.
     if let ClientFrame::Send { body, client_message_id, .. } = &parsed
-        && let Err(problem) = petbridge_domain::types::check_text(body)
+        && let Err(problem) = petbridge_domain::kernel::text::check_text(body)
     {
         let detail = format!("`body` {}", problem.explanation());
         return Err(error_frame(problem.code(), &detail, Some(client_message_id.as_str())));
@@ -441,7 +441,7 @@ impl Session {
     async fn conversation(
         &self,
         conversation_id: Option<Uuid>,
-    ) -> Result<petbridge_domain::entities::conversation::Model, DomainError> {
+    ) -> Result<petbridge_domain::db::entities::conversation::Model, DomainError> {
         match (&self.peer, conversation_id) {
             (Peer::Owner(_), Some(id)) if Some(id) != self.own_conversation => Err(DomainError::NotFound),
             (Peer::Owner(_), _) => {
@@ -607,7 +607,7 @@ impl Session {
     }
 
     /// How this socket's user appears to the other side.
-    async fn display_name(&self, conversation: &petbridge_domain::entities::conversation::Model) -> String {
+    async fn display_name(&self, conversation: &petbridge_domain::db::entities::conversation::Model) -> String {
         match &self.peer {
             Peer::Staff { principal, .. } => principal.display_name.clone(),
             Peer::Owner(_) => conversations::household_name(&self.platform, conversation).await.unwrap_or_default(),

@@ -1,7 +1,7 @@
 //! Communication preferences as both APIs show them: the owner's app and
 //! the staff dashboard read and change the same record.
 
-use petbridge_domain::services::preferences::{PreferenceChange, Preferences};
+use petbridge_domain::households::preferences::{PreferenceChange, Preferences};
 use poem_openapi::Object;
 
 /// What a household agreed to receive. Account mail (email confirmation,

@@ -3,14 +3,15 @@
 //! (`/ws/app`), and the notifications inbox. All of it needs a verified email.
 
 use chrono::{DateTime, Utc};
-use petbridge_domain::types::page_limit;
+use petbridge_domain::kernel::paging::page_limit;
 use petbridge_domain::{
     Cursor, Platform,
-    services::{
+    chat::{
         attachments,
         conversations::{self, Author, NewMessage, Side},
-        notifications, owners, socket_tickets,
     },
+    notifications,
+    owners::{accounts, socket_tickets},
 };
 use petbridge_http::{
     ApiResult,
@@ -93,7 +94,7 @@ impl AppChatApi {
     #[oai(path = "/conversation", method = "get", tag = "Tag::Chat", operation_id = "getConversation")]
     async fn conversation(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<Json<ConversationView>> {
         auth.0.require_verified()?;
-        let household = owners::household(&platform, &auth.0).await?;
+        let household = accounts::household(&platform, &auth.0).await?;
         let conversation = conversations::for_reading(&platform, auth.0.scope(), household.id).await?;
         Ok(Json(ConversationView::new(conversation, false)))
     }
@@ -110,7 +111,7 @@ impl AppChatApi {
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<MessagePage>> {
         auth.0.require_verified()?;
-        let household = owners::household(&platform, &auth.0).await?;
+        let household = accounts::household(&platform, &auth.0).await?;
         let conversation = conversations::for_reading(&platform, auth.0.scope(), household.id).await?;
         let page =
             conversations::history(&platform, conversation.id, before_seq.0, after_seq.0, page_limit(limit.0)?).await?;
@@ -122,7 +123,7 @@ impl AppChatApi {
     #[oai(path = "/conversation/messages", method = "post", tag = "Tag::Chat", operation_id = "sendMessage")]
     async fn send(&self, auth: OwnerAuth, platform: Data<&Platform>, body: Json<NewChatMessage>) -> ApiResult<Sent> {
         auth.0.require_verified()?;
-        let household = owners::household(&platform, &auth.0).await?;
+        let household = accounts::household(&platform, &auth.0).await?;
         let new = NewMessage {
             author: Author::Owner,
             channel: "app",
@@ -140,7 +141,7 @@ impl AppChatApi {
     #[oai(path = "/conversation/attachments", method = "post", tag = "Tag::Chat", operation_id = "uploadAttachment")]
     async fn upload(&self, auth: OwnerAuth, platform: Data<&Platform>, body: PictureUpload) -> ApiResult<Uploaded> {
         auth.0.require_verified()?;
-        let household = owners::household(&platform, &auth.0).await?;
+        let household = accounts::household(&platform, &auth.0).await?;
         let scope = auth.0.scope();
         let conversation = conversations::open(&platform, scope, household.id).await?;
         let stored = attachments::upload(&platform, scope, &conversation, Author::Owner, body.into_bytes()).await?;
@@ -151,7 +152,7 @@ impl AppChatApi {
     #[oai(path = "/conversation/attachments/:id", method = "get", tag = "Tag::Chat", operation_id = "getAttachment")]
     async fn attachment(&self, auth: OwnerAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Picture> {
         auth.0.require_verified()?;
-        let household = owners::household(&platform, &auth.0).await?;
+        let household = accounts::household(&platform, &auth.0).await?;
         let scope = auth.0.scope();
         let conversation = conversations::for_reading(&platform, scope, household.id).await?;
         let (_, bytes) = attachments::fetch(&platform, scope, conversation.id, id.0).await?;
@@ -167,7 +168,7 @@ impl AppChatApi {
         body: Json<ReadMark>,
     ) -> ApiResult<Json<ConversationView>> {
         auth.0.require_verified()?;
-        let household = owners::household(&platform, &auth.0).await?;
+        let household = accounts::household(&platform, &auth.0).await?;
         let scope = auth.0.scope();
         let conversation = conversations::open(&platform, scope, household.id).await?;
         let conversation = conversations::mark_read(&platform, scope, conversation.id, Side::Owner, body.0.seq).await?;
@@ -184,7 +185,7 @@ impl AppChatApi {
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<NotificationPage>> {
         auth.0.require_verified()?;
-        let household = owners::household(&platform, &auth.0).await?;
+        let household = accounts::household(&platform, &auth.0).await?;
         let after = after.0.as_deref().map(Cursor::decode).transpose()?;
         let page = notifications::inbox(&platform, auth.0.scope(), household.id, after, page_limit(limit.0)?).await?;
         let items = notifications::for_owner(&platform, page.items).await?;
@@ -208,7 +209,7 @@ impl AppChatApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<NotificationView>> {
         auth.0.require_verified()?;
-        let household = owners::household(&platform, &auth.0).await?;
+        let household = accounts::household(&platform, &auth.0).await?;
         let read = notifications::mark_read(&platform, auth.0.scope(), household.id, id.0).await?;
         let mut shown = notifications::for_owner(&platform, vec![read]).await?;
         Ok(Json(shown.pop().ok_or(petbridge_domain::DomainError::NotFound)?.into()))

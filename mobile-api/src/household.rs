@@ -6,14 +6,15 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
     Platform,
-    entities::{owner_request, paw_entry, reward, reward_request, selfie},
-    services::{
+    db::entities::{owner_request, paw_entry, reward, reward_request, selfie},
+    households::{
         clients::PetDetail,
-        loyalty, owners,
         pets::{self, PetChange},
-        requests::{self, Filter, Kind, NewRequest},
-        selfies::{self, Size},
     },
+    loyalty,
+    owners::accounts,
+    requests::{self, Filter, Kind, NewRequest},
+    selfies::{self, Size},
 };
 use petbridge_http::{
     ApiResult,
@@ -306,16 +307,16 @@ impl From<requests::Made> for RequestMade {
 
 async fn household_id(platform: &Platform, auth: &OwnerAuth) -> ApiResult<Uuid> {
     auth.0.require_verified()?;
-    Ok(owners::household(platform, &auth.0).await?.id)
+    Ok(accounts::household(platform, &auth.0).await?.id)
 }
 
 async fn pet_view(
     platform: &Platform,
     auth: &OwnerAuth,
-    row: petbridge_domain::entities::pet::Model,
+    row: petbridge_domain::db::entities::pet::Model,
 ) -> ApiResult<Pet> {
     let today = today(platform, &auth.0).await?;
-    let detail = owners::pets(platform, &auth.0).await?.into_iter().find(|p| p.pet.id == row.id);
+    let detail = accounts::pets(platform, &auth.0).await?.into_iter().find(|p| p.pet.id == row.id);
     Ok(pet(detail.unwrap_or(PetDetail { pet: row, in_app: true, reminders: Vec::new() }), today))
 }
 

@@ -15,12 +15,13 @@ pub use household::AppHouseholdApi;
 use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
     Platform,
-    services::{
+    households::{
         clients::{self, AccountStatus, PetDetail, PetSyncStatus},
-        owners::{self, NewPet as NewOwnerPet, OwnerPrincipal, SignUp as OwnerSignUp, Tokens},
-        practices,
         preferences::{self, ChangedBy},
     },
+    kernel::caller::OwnerPrincipal,
+    owners::accounts::{self, NewPet as NewOwnerPet, SignUp as OwnerSignUp, Tokens},
+    practices,
 };
 use petbridge_http::{
     ApiError, ApiResult, RequestContext,
@@ -57,7 +58,7 @@ async fn check_access(req: &Request, bearer: Bearer) -> poem::Result<OwnerPrinci
     let platform = req
         .data::<Platform>()
         .ok_or_else(|| poem::Error::from_string("platform missing", StatusCode::INTERNAL_SERVER_ERROR))?;
-    owners::authenticate(platform, &bearer.token)
+    accounts::authenticate(platform, &bearer.token)
         .await
         .map_err(|err| poem::Error::from_response(poem::IntoResponse::into_response(ApiError::from(err))))
 }
@@ -366,7 +367,7 @@ impl AppApi {
         body: Json<SignUp>,
     ) -> ApiResult<SignedUp> {
         let body = body.0;
-        let tokens = owners::sign_up(
+        let tokens = accounts::sign_up(
             &platform,
             &context.origin,
             OwnerSignUp {
@@ -390,7 +391,7 @@ impl AppApi {
         body: Json<Login>,
     ) -> ApiResult<Json<TokenPair>> {
         let tokens =
-            owners::log_in(&platform, &context.origin, &body.0.practice, &body.0.email, &body.0.password).await?;
+            accounts::log_in(&platform, &context.origin, &body.0.practice, &body.0.email, &body.0.password).await?;
         Ok(Json(tokens.into()))
     }
 
@@ -400,27 +401,27 @@ impl AppApi {
     /// `refresh_token_reused`).
     #[oai(path = "/auth/refresh", method = "post", tag = "Tag::Auth", operation_id = "refreshTokens")]
     async fn refresh(&self, platform: Data<&Platform>, body: Json<Refresh>) -> ApiResult<Json<TokenPair>> {
-        Ok(Json(owners::refresh(&platform, &body.0.refresh_token).await?.into()))
+        Ok(Json(accounts::refresh(&platform, &body.0.refresh_token).await?.into()))
     }
 
     /// Log out: the tokens stop working and this device's push tokens are dropped.
     #[oai(path = "/auth/logout", method = "post", tag = "Tag::Auth", operation_id = "logOut")]
     async fn log_out(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<Done> {
-        owners::log_out(&platform, &auth.0).await?;
+        accounts::log_out(&platform, &auth.0).await?;
         Ok(Done::NoContent)
     }
 
     /// Verify the email address with the token from the emailed link.
     #[oai(path = "/auth/verify-email", method = "post", tag = "Tag::Auth", operation_id = "verifyEmail")]
     async fn verify_email(&self, platform: Data<&Platform>, body: Json<LinkToken>) -> ApiResult<Done> {
-        owners::verify_email(&platform, &body.0.token).await?;
+        accounts::verify_email(&platform, &body.0.token).await?;
         Ok(Done::NoContent)
     }
 
     /// Send the verification link again.
     #[oai(path = "/auth/verify-email/resend", method = "post", tag = "Tag::Auth", operation_id = "resendVerification")]
     async fn resend_verification(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<Done> {
-        owners::resend_verification(&platform, &auth.0).await?;
+        accounts::resend_verification(&platform, &auth.0).await?;
         Ok(Done::NoContent)
     }
 
@@ -432,21 +433,21 @@ impl AppApi {
         context: Data<&RequestContext>,
         body: Json<ResetRequest>,
     ) -> ApiResult<Accepted> {
-        owners::request_password_reset(&platform, &context.origin, &body.0.practice, &body.0.email).await?;
+        accounts::request_password_reset(&platform, &context.origin, &body.0.practice, &body.0.email).await?;
         Ok(Accepted::Accepted)
     }
 
     /// Set a new password with the token from the emailed link; every login of the account ends.
     #[oai(path = "/auth/password-reset/confirm", method = "post", tag = "Tag::Auth", operation_id = "resetPassword")]
     async fn reset_password(&self, platform: Data<&Platform>, body: Json<ResetConfirm>) -> ApiResult<Done> {
-        owners::reset_password(&platform, &body.0.token, &body.0.password).await?;
+        accounts::reset_password(&platform, &body.0.token, &body.0.password).await?;
         Ok(Done::NoContent)
     }
 
     /// The owner's account.
     #[oai(path = "/me", method = "get", tag = "Tag::Account", operation_id = "getAccount")]
     async fn me(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<Json<Account>> {
-        let me = owners::me(&platform, &auth.0).await?;
+        let me = accounts::me(&platform, &auth.0).await?;
         let verified = me.account.email_verified_at.is_some();
         let status = if verified { AccountStatus::Verified } else { AccountStatus::EmailNotVerified };
         Ok(Json(Account {
@@ -467,7 +468,7 @@ impl AppApi {
         auth: OwnerAuth,
         platform: Data<&Platform>,
     ) -> ApiResult<Json<CommunicationPreferences>> {
-        let household = owners::household(&platform, &auth.0).await?;
+        let household = accounts::household(&platform, &auth.0).await?;
         Ok(Json(preferences::get(&platform, auth.0.scope(), household.id).await?.into()))
     }
 
@@ -479,7 +480,7 @@ impl AppApi {
         platform: Data<&Platform>,
         body: Json<PreferencesChange>,
     ) -> ApiResult<Json<CommunicationPreferences>> {
-        let household = owners::household(&platform, &auth.0).await?;
+        let household = accounts::household(&platform, &auth.0).await?;
         let scope = auth.0.scope();
         Ok(Json(preferences::update(&platform, scope, household.id, body.0.into(), ChangedBy::Owner).await?.into()))
     }
@@ -492,7 +493,7 @@ impl AppApi {
         platform: Data<&Platform>,
         body: Json<EmailChange>,
     ) -> ApiResult<Done> {
-        owners::change_email(&platform, &auth.0, &body.0.email, &body.0.password).await?;
+        accounts::change_email(&platform, &auth.0, &body.0.email, &body.0.password).await?;
         Ok(Done::NoContent)
     }
 
@@ -505,28 +506,28 @@ impl AppApi {
         context: Data<&RequestContext>,
         body: Json<DeletionRequest>,
     ) -> ApiResult<Done> {
-        owners::delete_account(&platform, &auth.0, &body.0.password, &context.origin).await?;
+        accounts::delete_account(&platform, &auth.0, &body.0.password, &context.origin).await?;
         Ok(Done::NoContent)
     }
 
     /// This login's push devices.
     #[oai(path = "/devices", method = "get", tag = "Tag::Account", operation_id = "listDevices")]
     async fn devices(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<Device>>> {
-        let devices = owners::devices(&platform, &auth.0).await?;
+        let devices = accounts::devices(&platform, &auth.0).await?;
         Ok(Json(devices.into_iter().map(|d| Device { token: d.token, platform: d.platform, kind: d.kind }).collect()))
     }
 
     /// Register this device's push token (dropped again at logout).
     #[oai(path = "/devices", method = "post", tag = "Tag::Account", operation_id = "registerDevice")]
     async fn register_device(&self, auth: OwnerAuth, platform: Data<&Platform>, body: Json<Device>) -> ApiResult<Done> {
-        owners::register_device(&platform, &auth.0, &body.0.token, &body.0.platform, &body.0.kind).await?;
+        accounts::register_device(&platform, &auth.0, &body.0.token, &body.0.platform, &body.0.kind).await?;
         Ok(Done::NoContent)
     }
 
     /// Drop a push token.
     #[oai(path = "/devices/:token", method = "delete", tag = "Tag::Account", operation_id = "dropDevice")]
     async fn drop_device(&self, auth: OwnerAuth, platform: Data<&Platform>, token: Path<String>) -> ApiResult<Done> {
-        owners::drop_device(&platform, &auth.0, &token.0).await?;
+        accounts::drop_device(&platform, &auth.0, &token.0).await?;
         Ok(Done::NoContent)
     }
 
@@ -534,7 +535,7 @@ impl AppApi {
     #[oai(path = "/pets", method = "get", tag = "Tag::Pets", operation_id = "listPets")]
     async fn pets(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<Pet>>> {
         let today = today(&platform, &auth.0).await?;
-        let pets = owners::pets(&platform, &auth.0).await?;
+        let pets = accounts::pets(&platform, &auth.0).await?;
         Ok(Json(pets.into_iter().map(|p| pet(p, today)).collect()))
     }
 
@@ -542,7 +543,7 @@ impl AppApi {
     #[oai(path = "/pets", method = "post", tag = "Tag::Pets", operation_id = "addPet")]
     async fn add_pet(&self, auth: OwnerAuth, platform: Data<&Platform>, body: Json<NewPet>) -> ApiResult<PetCreated> {
         let body = body.0;
-        let row = owners::add_pet(
+        let row = accounts::add_pet(
             &platform,
             &auth.0,
             NewOwnerPet {
@@ -561,8 +562,8 @@ impl AppApi {
     /// Upcoming appointments of the household. Needs a verified email.
     #[oai(path = "/appointments", method = "get", tag = "Tag::Pets", operation_id = "listAppointments")]
     async fn appointments(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<Appointment>>> {
-        let pets = owners::pets(&platform, &auth.0).await?;
-        let household = owners::household(&platform, &auth.0).await?;
+        let pets = accounts::pets(&platform, &auth.0).await?;
+        let household = accounts::household(&platform, &auth.0).await?;
         let upcoming =
             clients::upcoming_appointments(&platform, auth.0.scope(), &household, platform.clock.now()).await?;
         Ok(Json(

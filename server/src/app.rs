@@ -7,9 +7,12 @@ use std::{sync::Arc, time::Duration};
 use anyhow::{Context, anyhow};
 use petbridge_domain::{
     Code, Platform,
-    caches::{self, Caches},
-    ports::{Bus, Clock, InProcessBus, RedisBus, Storage, SystemClock, storage::S3Location},
-    services::{passwords::Passwords, sessions::SessionPolicy, throttle::LoginThrottle},
+    kernel::{caller::SessionPolicy, passwords::Passwords, throttle::LoginThrottle},
+    ports::{
+        Bus, Clock, InProcessBus, RedisBus, Storage, SystemClock,
+        caches::{self, Caches},
+        storage::S3Location,
+    },
 };
 use petbridge_http::{ApiContract, BodyLimit, Observe, problem_response, to_problem};
 use petbridge_migrations::{Migrator, MigratorTrait};

@@ -3,11 +3,9 @@
 use anyhow::anyhow;
 use petbridge_domain::{
     Actor, Origin, Platform, Scope,
-    services::{
-        practices::{self, NewPractice, Practice},
-        staff::{self, NewStaff, SecurityLevel},
-        tokens,
-    },
+    kernel::{permissions::SecurityLevel, practice::Practice, tokens},
+    practices::{self, NewPractice},
+    staff::accounts::{self, NewStaff},
 };
 
 use crate::settings::Settings;
@@ -72,7 +70,7 @@ pub async fn first_start(platform: &Platform) -> anyhow::Result<Option<FirstLogi
     .await
     .map_err(|e| anyhow!("creating the demo practice: {e}"))?;
     let password = tokens::random_password().map_err(|e| anyhow!("{e}"))?;
-    staff::create(
+    accounts::create(
         platform,
         Scope { practice_id: practice.id },
         &Actor::system("first start"),
@@ -121,14 +119,14 @@ const DEMO_STAFF: [(&str, &str, &str, SecurityLevel); 3] = [
 pub async fn fill_demo(platform: &Platform, practice: &Practice) -> anyhow::Result<Vec<(String, String)>> {
     let scope = Scope { practice_id: practice.id };
     let existing: Vec<String> =
-        staff::list(platform, scope).await.map_err(|e| anyhow!("{e}"))?.into_iter().map(|s| s.username).collect();
+        accounts::list(platform, scope).await.map_err(|e| anyhow!("{e}"))?.into_iter().map(|s| s.username).collect();
     let mut created = Vec::new();
     for (username, display_name, email, level) in DEMO_STAFF {
         if existing.iter().any(|name| name == username) {
             continue;
         }
         let password = tokens::random_password().map_err(|e| anyhow!("{e}"))?;
-        staff::create(
+        accounts::create(
             platform,
             scope,
             &Actor::system("demo"),

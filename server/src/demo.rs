@@ -7,20 +7,20 @@ use anyhow::anyhow;
 use chrono::{Duration, Months};
 use petbridge_domain::{
     Actor, Code, DomainError, Origin, Platform, Scope,
-    entities::{owner_account, pet},
-    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder},
-    services::{
+    db::entities::{owner_account, pet},
+    households::{
         clients::{self, Invitation},
-        loyalty,
-        owners::{self, SignUp},
         pets,
-        practices::Practice,
-        requests::{self, Kind, NewRequest},
-        selfies,
-        sync::{
-            self, AppointmentRecord, Batch, ClientRecord, InvoiceLineRecord, InvoiceRecord, PetRecord, ReminderRecord,
-            Source,
-        },
+    },
+    kernel::practice::Practice,
+    loyalty,
+    owners::accounts::{self, SignUp},
+    requests::{self, Kind, NewRequest},
+    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder},
+    selfies,
+    sync::{
+        self, AppointmentRecord, Batch, ClientRecord, InvoiceLineRecord, InvoiceRecord, PetRecord, ReminderRecord,
+        Source,
     },
 };
 
@@ -208,7 +208,7 @@ pub async fn fill(platform: &Platform, practice: &Practice) -> anyhow::Result<us
 
     // App accounts: verified, not yet verified, and invitations; and owners
     // who signed up with an address the PMS does not know.
-    let password = format!("{} demo owner", petbridge_domain::services::tokens::random_password().map_err(fail)?);
+    let password = format!("{} demo owner", petbridge_domain::kernel::tokens::random_password().map_err(fail)?);
     for (n, (email, first, last)) in owners.iter().enumerate().take(60) {
         match n % 6 {
             0..=3 => sign_up(platform, practice, email, (first, last), &password, n % 6 != 3).await?,
@@ -359,9 +359,9 @@ async fn sign_up(
     };
     // Run again, the demo keeps the accounts it made (a new sign-up would
     // retire an unverified one and make it anew).
-    let exists = petbridge_domain::entities::owner_account::Entity::find()
-        .filter(petbridge_domain::entities::owner_account::Column::PracticeId.eq(practice.id))
-        .filter(petbridge_domain::entities::owner_account::Column::Email.eq(email))
+    let exists = petbridge_domain::db::entities::owner_account::Entity::find()
+        .filter(petbridge_domain::db::entities::owner_account::Column::PracticeId.eq(practice.id))
+        .filter(petbridge_domain::db::entities::owner_account::Column::Email.eq(email))
         .one(&platform.db)
         .await
         .map_err(|err| anyhow!("{err}"))?
@@ -369,8 +369,8 @@ async fn sign_up(
     if exists {
         return Ok(());
     }
-    match owners::sign_up(platform, &Origin::default(), new).await {
-        Ok(_) if verify => owners::verify_email(platform, &emailed_token(platform, email).await?).await.map_err(fail),
+    match accounts::sign_up(platform, &Origin::default(), new).await {
+        Ok(_) if verify => accounts::verify_email(platform, &emailed_token(platform, email).await?).await.map_err(fail),
         Ok(_) | Err(DomainError::Failed(Code::AccountExists, _)) => Ok(()),
         Err(err) => Err(fail(err)),
     }
@@ -378,7 +378,7 @@ async fn sign_up(
 
 /// The token of the verification link just emailed to `email`.
 async fn emailed_token(platform: &Platform, email: &str) -> anyhow::Result<String> {
-    use petbridge_domain::entities::delivery;
+    use petbridge_domain::db::entities::delivery;
     let sent = delivery::Entity::find()
         .filter(delivery::Column::Recipient.eq(email))
         .order_by_desc(delivery::Column::CreatedAt)

@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use petbridge_domain::{
     Platform, Scope,
-    services::sync::{self, Batch, Counts, InvoiceLineRecord, InvoiceRecord, KindCounts, RecordError, Source},
+    sync::{self, Batch, Counts, InvoiceLineRecord, InvoiceRecord, KindCounts, RecordError, Source},
 };
 use serde::Deserialize;
 

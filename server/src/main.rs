@@ -9,7 +9,8 @@ use petbridge::{
 };
 use petbridge_domain::{
     Actor, Origin, Scope,
-    services::{staff, staff::SecurityLevel, tokens},
+    kernel::{permissions::SecurityLevel, tokens},
+    staff::accounts,
 };
 use petbridge_migrations::{Migrator, MigratorTrait};
 use tokio_util::sync::CancellationToken;
@@ -174,12 +175,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 (tokens::random_password().map_err(|e| anyhow!("{e}"))?, true)
             };
-            let user = staff::create(
+            let user = accounts::create(
                 &platform,
                 Scope { practice_id: practice.id },
                 &Actor::system("command line"),
                 &Origin::default(),
-                staff::NewStaff { username, display_name, email, level, password: password.clone() },
+                accounts::NewStaff { username, display_name, email, level, password: password.clone() },
             )
             .await
             .map_err(|e| anyhow!("{e}"))?;

@@ -6,8 +6,8 @@ use std::{process::Stdio, sync::Arc, time::Duration};
 
 use petbridge_domain::{
     Scope,
-    entities::delivery,
-    services::outbox::{self, Channel, NewDelivery},
+    db::entities::delivery,
+    deliveries::outbox::{self, Channel, NewDelivery},
 };
 use petbridge_tests::{
     TestDatabase,

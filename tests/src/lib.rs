@@ -18,11 +18,10 @@ use std::{net::SocketAddr, sync::Arc};
 use petbridge::{Application, Options, Settings};
 use petbridge_domain::{
     Actor, Origin, Platform, Scope,
+    kernel::{permissions::SecurityLevel, practice::Practice},
     ports::TestClock,
-    services::{
-        practices::{self, NewPractice, Practice},
-        staff::{self, NewStaff, SecurityLevel},
-    },
+    practices::{self, NewPractice},
+    staff::accounts::{self, NewStaff},
 };
 use petbridge_workers::{DeliveryWorker, Providers, StepOutcome};
 use secrecy::SecretString;
@@ -191,7 +190,7 @@ impl TestApp {
 
     /// Creates a staff user with [`PASSWORD`].
     pub async fn staff(&self, practice: &Practice, username: &str, level: SecurityLevel) -> uuid::Uuid {
-        staff::create(
+        accounts::create(
             &self.platform,
             Scope { practice_id: practice.id },
             &Actor::system("test"),
@@ -300,7 +299,7 @@ impl TestApp {
 
     /// A sync API key for `practice`.
     pub async fn sync_key(&self, practice: &Practice) -> String {
-        petbridge_domain::services::sync::create_key(
+        petbridge_domain::sync::create_key(
             &self.platform,
             Scope { practice_id: practice.id },
             &Actor::system("test"),
@@ -378,8 +377,8 @@ impl TestApp {
     }
 
     /// The app account signed up with `email`.
-    pub async fn owner_account(&self, email: &str) -> petbridge_domain::entities::owner_account::Model {
-        use petbridge_domain::entities::owner_account;
+    pub async fn owner_account(&self, email: &str) -> petbridge_domain::db::entities::owner_account::Model {
+        use petbridge_domain::db::entities::owner_account;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         owner_account::Entity::find()
             .filter(owner_account::Column::Email.eq(email))
@@ -390,8 +389,8 @@ impl TestApp {
     }
 
     /// Every delivery to `recipient` (an email, a number, a device token), oldest first.
-    pub async fn deliveries_to(&self, recipient: &str) -> Vec<petbridge_domain::entities::delivery::Model> {
-        use petbridge_domain::entities::delivery;
+    pub async fn deliveries_to(&self, recipient: &str) -> Vec<petbridge_domain::db::entities::delivery::Model> {
+        use petbridge_domain::db::entities::delivery;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
         delivery::Entity::find()
             .filter(delivery::Column::Recipient.eq(recipient))

@@ -7,17 +7,19 @@ use std::{sync::Arc, time::Duration};
 use futures_util::StreamExt;
 use petbridge_domain::{
     DomainResult, Platform,
-    entities::delivery,
-    ports::{DeliveryProvider, DevProvider, SendOutcome},
-    services::{
+    chat::{
         conversations,
         events::{self, DeliveryState, PracticeEvent},
+    },
+    db::entities::delivery,
+    deliveries::{
         links,
         outbox::{self, Attempt, Channel, ClaimedAttempt, ClaimedRow, DeliveryStatus, MAX_ATTEMPTS, Purpose},
-        owners,
-        preferences::{self, Consent},
-        texts,
     },
+    households::preferences::{self, Consent},
+    owners::accounts,
+    ports::{DeliveryProvider, DevProvider, SendOutcome},
+    texting,
 };
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -302,7 +304,7 @@ impl Deliverer {
     /// Why a delivery must not be sent now, checked at send time: the
     /// recipient's choice may have changed since it was queued.
     async fn skip_reason(&self, row: &delivery::Model, channel: Channel) -> DomainResult<Option<SendOutcome>> {
-        if channel == Channel::Sms && texts::is_opted_out(&self.platform, row.practice_id, &row.recipient).await? {
+        if channel == Channel::Sms && texting::is_opted_out(&self.platform, row.practice_id, &row.recipient).await? {
             return Ok(Some(SendOutcome::Skipped { reason: "the number opted out of texts (STOP)".into() }));
         }
         if channel == Channel::Push
@@ -317,11 +319,11 @@ impl Deliverer {
     async fn forget_recipient(&self, row: &delivery::Model) -> DomainResult<()> {
         match Channel::parse(&row.channel)? {
             Channel::Push => {
-                let forgotten = owners::forget_device(&self.platform, &row.recipient).await?;
+                let forgotten = accounts::forget_device(&self.platform, &row.recipient).await?;
                 tracing::info!(delivery_id = %row.id, forgotten, "push service says the device is gone; dropped it");
             }
             Channel::Sms => {
-                texts::opt_out(&self.platform, row.practice_id, &row.recipient, "provider").await?;
+                texting::opt_out(&self.platform, row.practice_id, &row.recipient, "provider").await?;
                 tracing::info!(delivery_id = %row.id, "the provider says the number opted out; no more texts to it");
             }
             Channel::Email => {}

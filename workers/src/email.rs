@@ -15,7 +15,7 @@ use lettre::{
     transport::smtp::{PoolConfig, authentication::Credentials},
 };
 use petbridge_domain::{
-    entities::delivery,
+    db::entities::delivery,
     ports::{DeliveryProvider, SendOutcome},
 };
 use secrecy::{ExposeSecret, SecretString};

@@ -11,7 +11,7 @@ use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use petbridge_domain::{
-    entities::delivery,
+    db::entities::delivery,
     ports::{DeliveryProvider, SendOutcome},
 };
 use serde::{Deserialize, Serialize};
@@ -249,7 +249,7 @@ impl DeliveryProvider for FcmProvider {
 mod tests {
     use petbridge_domain::{
         Scope,
-        services::outbox::{Channel, NewDelivery, Purpose},
+        deliveries::outbox::{Channel, NewDelivery, Purpose},
     };
     use serde_json::json;
 

@@ -6,10 +6,7 @@
 
 use std::time::Duration;
 
-use petbridge_domain::{
-    DomainResult, Platform,
-    services::{campaigns, loyalty, reminders},
-};
+use petbridge_domain::{DomainResult, Platform, campaigns, loyalty, reminders};
 use tokio_util::sync::CancellationToken;
 
 /// What one run of the jobs did.

@@ -12,9 +12,9 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use hmac::{Hmac, Mac};
 use petbridge_domain::{
     Code, Platform,
-    entities::delivery,
+    db::entities::delivery,
     ports::{DeliveryProvider, SendOutcome},
-    services::texts::{self, Inbound, StatusReport},
+    texting::{self, Inbound, StatusReport},
 };
 use poem::{
     EndpointExt, IntoResponse, Request, Response, Route, handler,
@@ -69,7 +69,7 @@ pub fn classify(status: u16, body: &Value, retry_after: Option<u64>) -> SendOutc
         body["message"].as_str().unwrap_or("no message")
     );
     match (status, code.as_deref()) {
-        (_, Some(texts::OPTED_OUT_ERROR)) => SendOutcome::Unreachable { error },
+        (_, Some(texting::OPTED_OUT_ERROR)) => SendOutcome::Unreachable { error },
         (429, _) | (_, Some("20429")) | (500..=599, _) | (401, _) => SendOutcome::Retry { error, retry_after },
         _ => SendOutcome::Invalid { error },
     }
@@ -211,7 +211,7 @@ async fn inbound_hook(
         to: to.to_owned(),
         body: param(&params, "Body").unwrap_or_default().to_owned(),
     };
-    match texts::receive(&platform, inbound).await {
+    match texting::receive(&platform, inbound).await {
         Ok(outcome) => {
             tracing::info!(?outcome, "inbound text");
             twiml()
@@ -238,7 +238,7 @@ async fn status_hook(
         status: status.to_owned(),
         error_code: param(&params, "ErrorCode").filter(|c| !c.is_empty()).map(str::to_owned),
     };
-    match texts::report(&platform, report).await {
+    match texting::report(&platform, report).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(err) => petbridge_http::ApiError::from(err).into_response(),
     }

@@ -23,8 +23,8 @@ use std::{
 
 use petbridge_domain::{
     DomainError, DomainResult, Platform,
-    entities::delivery,
-    services::outbox::{self, Channel, ClaimedAttempt, DeliveryStatus},
+    db::entities::delivery,
+    deliveries::outbox::{self, Channel, ClaimedAttempt, DeliveryStatus},
 };
 use redis::{
     AsyncCommands,

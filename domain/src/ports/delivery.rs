@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::entities::delivery;
+use crate::db::entities::delivery;
 
 /// How one attempt went.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,8 +2,10 @@
 //! the embedded default and production differ only here.
 
 pub mod bus;
+pub mod caches;
 pub mod clock;
 pub mod delivery;
+pub mod platform;
 pub mod storage;
 
 pub use bus::{Bus, InProcessBus, RedisBus};

@@ -29,11 +29,9 @@ async fn the_login_page_works_in_a_browser_with_the_printed_credentials() {
 
     // A new colleague's account email waits in the outbox, and turns to
     // "sent" on the open page when a worker delivers it: no reload.
-    let practice = petbridge_domain::services::practices::find_by_slug(&app.platform, &login.practice_code)
-        .await
-        .unwrap()
-        .unwrap();
-    app.staff(&practice, "newvet", petbridge_domain::services::staff::SecurityLevel::Staff).await;
+    let practice =
+        petbridge_domain::practices::find_by_slug(&app.platform, &login.practice_code).await.unwrap().unwrap();
+    app.staff(&practice, "newvet", petbridge_domain::kernel::permissions::SecurityLevel::Staff).await;
     browser.driver.query(By::LinkText("Outbox")).first().await.unwrap().click().await.unwrap();
     let status = "[data-testid=deliveries] tbody tr:first-child [data-role=status]";
     assert_eq!(browser.element(status).await.text().await.unwrap(), "queued");
@@ -184,7 +182,7 @@ async fn a_staff_member_turns_on_two_factor_login_and_logs_in_with_a_code() {
     let Some(browser) = Browser::start().await else { return };
     let app = petbridge_tests::spawn_app().await;
     let fixture = app.practice("maple-vets").await;
-    app.staff(&fixture.practice, "tnguyen", petbridge_domain::services::staff::SecurityLevel::Staff).await;
+    app.staff(&fixture.practice, "tnguyen", petbridge_domain::kernel::permissions::SecurityLevel::Staff).await;
 
     log_in(&browser, &app, "tnguyen", petbridge_tests::PASSWORD).await;
     browser.element("[data-testid=signed-in-as]").await.click().await.unwrap();
@@ -572,7 +570,7 @@ async fn a_pet_named_with_a_right_to_left_override_leaves_the_labels_around_it_r
     let Some(browser) = Browser::start().await else { return };
     let app = petbridge_tests::spawn_app().await;
     let fixture = app.practice("rtl-vets").await;
-    app.staff(&fixture.practice, "frontdesk", petbridge_domain::services::staff::SecurityLevel::Staff).await;
+    app.staff(&fixture.practice, "frontdesk", petbridge_domain::kernel::permissions::SecurityLevel::Staff).await;
     let pat = app.verified_owner("rtl-vets", "pat@example.com").await;
     let pet = json!({ "name": "\u{202e}Bella the cat", "species": "Cat" });
     let (status, body) = app.app_call(Method::POST, "/pets", Some(&pat), Some(pet)).await;
@@ -612,9 +610,9 @@ async fn a_manager_approves_a_staff_members_reinvite_all_in_place_and_the_log_na
     let Some(browser) = Browser::start().await else { return };
     let app = petbridge_tests::spawn_app().await;
     let fixture = app.practice("approve-vets").await;
-    let level = petbridge_domain::services::staff::SecurityLevel::Manager;
+    let level = petbridge_domain::kernel::permissions::SecurityLevel::Manager;
     app.staff(&fixture.practice, "manager", level).await;
-    app.staff(&fixture.practice, "frontdesk", petbridge_domain::services::staff::SecurityLevel::Staff).await;
+    app.staff(&fixture.practice, "frontdesk", petbridge_domain::kernel::permissions::SecurityLevel::Staff).await;
     let key = app.sync_key(&fixture.practice).await;
     let now = app.clock_now();
     let batch = json!({ "clients": [{ "pms_id": "C1", "updated_at": now.to_rfc3339(), "first_name": "Ivy", "last_name": "Invitee",

@@ -2,7 +2,7 @@
 //! message-center blasts and the reminder jobs, checked at send time.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use petbridge_domain::entities::{client, delivery};
+use petbridge_domain::db::entities::{client, delivery};
 use petbridge_tests::{TestApp, spawn_app};
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

@@ -6,7 +6,7 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use petbridge_domain::entities::delivery;
+use petbridge_domain::db::entities::delivery;
 use petbridge_tests::{TestApp, services::require_redis, spawn_app, spawn_with, test_settings, ws::WsClient};
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -403,7 +403,7 @@ async fn fifty_owners_and_five_staff_with_cuts_see_every_message_once_in_order()
     let mut staff = Vec::new();
     for n in 0..STAFF {
         let name = format!("nurse{n}");
-        app.staff(&fixture.practice, &name, petbridge_domain::services::staff::SecurityLevel::Staff).await;
+        app.staff(&fixture.practice, &name, petbridge_domain::kernel::permissions::SecurityLevel::Staff).await;
         let token = app.page_login("maple-vets", &name).await;
         staff.push(Participant { socket: None, token, owner: false, pending: Vec::new(), seen: HashMap::new() });
     }
@@ -446,7 +446,7 @@ async fn fifty_owners_and_five_staff_with_cuts_see_every_message_once_in_order()
     assert!(owners.iter().chain(staff.iter()).all(|p| p.pending.is_empty()), "every send was acknowledged");
 
     // Every message stored exactly once, and every client's view is the server's history.
-    let stored = petbridge_domain::entities::message::Entity::find().all(&app.platform.db).await.unwrap();
+    let stored = petbridge_domain::db::entities::message::Entity::find().all(&app.platform.db).await.unwrap();
     let mut stored_ids: Vec<String> = stored.iter().filter_map(|m| m.client_message_id.clone()).collect();
     stored_ids.sort();
     sent_ids.sort();

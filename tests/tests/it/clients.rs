@@ -187,7 +187,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_login() {
 
     // The first refresh token again, after the grace window for a second
     // tab or a retry: someone copied it. The whole login ends.
-    app.clock.advance(Duration::seconds(petbridge_domain::services::owners::REFRESH_GRACE_SECONDS + 1));
+    app.clock.advance(Duration::seconds(petbridge_domain::owners::accounts::REFRESH_GRACE_SECONDS + 1));
     let (status, problem) = app
         .app_call(Method::POST, "/auth/refresh", None, Some(refresh(first["refresh_token"].as_str().unwrap())))
         .await;
@@ -410,7 +410,7 @@ async fn reinvite_all_goes_once_per_calendar_month() {
     let fixture = app.practice("reinvite").await;
     let key = app.sync_key(&fixture.practice).await;
     let manager = {
-        app.staff(&fixture.practice, "mgr", petbridge_domain::services::staff::SecurityLevel::Manager).await;
+        app.staff(&fixture.practice, "mgr", petbridge_domain::kernel::permissions::SecurityLevel::Manager).await;
         app.login("reinvite", "mgr").await
     };
     let now = app.clock_now();
@@ -447,7 +447,7 @@ async fn reinvite_all_goes_once_per_calendar_month() {
     assert_eq!(staff_post(&app, &manager, "/clients/reinvite-all", None).await.status(), 200);
 
     let staff = {
-        app.staff(&fixture.practice, "desk", petbridge_domain::services::staff::SecurityLevel::Staff).await;
+        app.staff(&fixture.practice, "desk", petbridge_domain::kernel::permissions::SecurityLevel::Staff).await;
         app.login("reinvite", "desk").await
     };
     assert_eq!(staff_post(&app, &staff, "/clients/reinvite-all", None).await.status(), 403);

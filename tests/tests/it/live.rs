@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use petbridge_domain::services::staff::SecurityLevel;
+use petbridge_domain::kernel::permissions::SecurityLevel;
 use petbridge_tests::{spawn_app, ws::WsClient};
 
 #[tokio::test]

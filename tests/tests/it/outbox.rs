@@ -1,4 +1,4 @@
-use petbridge_domain::services::staff::SecurityLevel;
+use petbridge_domain::kernel::permissions::SecurityLevel;
 use petbridge_tests::spawn_app;
 
 #[tokio::test]
@@ -46,9 +46,9 @@ async fn only_the_latest_claim_of_a_delivery_records_how_it_went() {
     use chrono::Duration;
     use petbridge_domain::{
         Scope,
-        entities::delivery,
+        db::entities::delivery,
+        deliveries::outbox::{self, Attempt, Channel, NewDelivery, Purpose},
         ports::SendOutcome,
-        services::outbox::{self, Attempt, Channel, NewDelivery, Purpose},
     };
     use sea_orm::EntityTrait;
 
@@ -113,7 +113,7 @@ impl petbridge_domain::ports::DeliveryProvider for Slow {
 
     async fn send(
         &self,
-        delivery: &petbridge_domain::entities::delivery::Model,
+        delivery: &petbridge_domain::db::entities::delivery::Model,
     ) -> petbridge_domain::ports::SendOutcome {
         tokio::time::sleep(std::time::Duration::from_millis(800)).await;
         petbridge_domain::ports::SendOutcome::Sent { provider_id: format!("slow-{}", delivery.id) }
@@ -127,8 +127,8 @@ async fn a_slow_batch_keeps_its_claims() {
     use std::{sync::Arc, time::Duration};
 
     use petbridge_domain::{
-        entities::delivery,
-        services::outbox::{self, Channel},
+        db::entities::delivery,
+        deliveries::outbox::{self, Channel},
     };
     use petbridge_workers::{Deliverer, Providers};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -180,7 +180,7 @@ async fn claims_take_due_rows_per_channel() {
     use chrono::Duration;
     use petbridge_domain::{
         Scope,
-        services::outbox::{self, Channel, NewDelivery, Purpose},
+        deliveries::outbox::{self, Channel, NewDelivery, Purpose},
     };
 
     let app = spawn_app().await;

@@ -1,8 +1,5 @@
 use chrono::{Duration, TimeZone, Utc};
-use petbridge_domain::{
-    Scope,
-    services::{performance::award_plan_points, staff::SecurityLevel},
-};
+use petbridge_domain::{Scope, kernel::permissions::SecurityLevel, performance::award_plan_points};
 use petbridge_tests::spawn_app;
 use serde_json::{Value, json};
 

@@ -1,4 +1,4 @@
-use petbridge_domain::services::staff::SecurityLevel;
+use petbridge_domain::kernel::permissions::SecurityLevel;
 use petbridge_tests::{
     pictures::{contains, jpeg_with_gps, png},
     spawn_app,

@@ -6,8 +6,8 @@ use std::{sync::Arc, time::Duration};
 
 use petbridge_domain::{
     Scope,
-    entities::delivery,
-    services::outbox::{self, Channel, PushMessage},
+    db::entities::delivery,
+    deliveries::outbox::{self, Channel, PushMessage},
 };
 use petbridge_tests::{
     TestApp, TestDatabase,

@@ -1,4 +1,4 @@
-use petbridge_domain::services::staff::SecurityLevel;
+use petbridge_domain::kernel::permissions::SecurityLevel;
 use petbridge_tests::{PASSWORD, TestApp, TestDatabase, spawn_app, spawn_with, test_settings};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -368,7 +368,7 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
             }
             n += 1;
             let target = app.staff(&fixture.practice, &format!("target{n}"), SecurityLevel::Staff).await;
-            let key = petbridge_domain::services::sync::create_key(
+            let key = petbridge_domain::sync::create_key(
                 &app.platform,
                 petbridge_domain::Scope { practice_id: fixture.practice.id },
                 &petbridge_domain::Actor::system("test"),

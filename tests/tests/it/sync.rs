@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use petbridge_domain::{
-    entities::{appointment, client, invoice, invoice_line, pet, reminder},
+    db::entities::{appointment, client, invoice, invoice_line, pet, reminder},
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder},
 };
 use petbridge_tests::{TestApp, spawn_app};

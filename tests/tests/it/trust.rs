@@ -4,7 +4,7 @@
 //! password through overrides, formulas in exports, the last administrator.
 
 use chrono::Duration;
-use petbridge_domain::{entities::delivery, services::staff::SecurityLevel};
+use petbridge_domain::{db::entities::delivery, kernel::permissions::SecurityLevel};
 use petbridge_tests::{PASSWORD, TestApp, hidden_field, spawn_app};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -367,7 +367,7 @@ async fn the_practice_always_keeps_an_unlocked_administrator() {
 
 #[tokio::test]
 async fn opening_the_chat_page_for_a_client_creates_nothing_and_sync_key_rotation_swaps_in_one_step() {
-    use petbridge_domain::entities::conversation;
+    use petbridge_domain::db::entities::conversation;
     use sea_orm::{EntityTrait, PaginatorTrait};
     let app = spawn_app().await;
     let fixture = app.practice("maple-vets").await;
@@ -484,7 +484,7 @@ async fn a_number_or_boolean_where_text_belongs_is_a_400_and_control_characters_
 
 #[tokio::test]
 async fn a_chat_message_with_control_characters_is_refused_on_the_socket_and_nothing_is_stored() {
-    use petbridge_domain::entities::message;
+    use petbridge_domain::db::entities::message;
     use sea_orm::{EntityTrait, PaginatorTrait};
     let app = spawn_app().await;
     app.practice("maple-vets").await;
@@ -528,7 +528,7 @@ async fn two_administrators_demoting_each_other_at_once_leave_one_administrator(
 
 #[tokio::test]
 async fn the_apps_reads_of_its_conversation_make_nothing_until_the_first_message() {
-    use petbridge_domain::entities::conversation;
+    use petbridge_domain::db::entities::conversation;
     use sea_orm::{EntityTrait, PaginatorTrait};
     let app = spawn_app().await;
     app.practice("maple-vets").await;

@@ -1,5 +1,5 @@
 use chrono::Duration;
-use petbridge_domain::services::staff::SecurityLevel;
+use petbridge_domain::kernel::permissions::SecurityLevel;
 use petbridge_tests::{PASSWORD, TestApp, spawn_app};
 use serde_json::{Value, json};
 use totp_rs::{Builder, Secret};

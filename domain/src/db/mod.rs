@@ -1,0 +1,4 @@
+//! The stored model: sea-orm entities, and the one way to open a write.
+
+pub mod entities;
+pub mod transaction;

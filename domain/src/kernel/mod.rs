@@ -1,0 +1,14 @@
+//! The bottom layer: values every feature shares and pure helpers with no
+//! database behind them.
+
+pub mod caller;
+pub mod error;
+pub mod exports;
+pub mod images;
+pub mod paging;
+pub mod passwords;
+pub mod permissions;
+pub mod practice;
+pub mod text;
+pub mod throttle;
+pub mod tokens;

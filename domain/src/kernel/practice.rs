@@ -1,0 +1,51 @@
+//! A practice as every service sees it: the tenant's name, time zone and
+//! settings.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A practice's own settings, stored as JSON so new ones need no migration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PracticeSettings {
+    /// Consecutive failed logins that lock a staff account.
+    pub lockout_threshold: u32,
+    /// Administrators must use two-factor login (practices that keep
+    /// card-payment profiles want this).
+    pub require_admin_two_factor: bool,
+    /// One loyalty paw for every this many cents invoiced (synced invoices
+    /// of app households); none: invoices earn no paws.
+    pub paw_per_invoiced_cents: Option<i64>,
+}
+
+impl Default for PracticeSettings {
+    fn default() -> Self {
+        Self { lockout_threshold: 5, require_admin_two_factor: false, paw_per_invoiced_cents: None }
+    }
+}
+
+/// A practice as services hand it out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Practice {
+    /// Its id.
+    pub id: Uuid,
+    /// Its short code (login form, URLs).
+    pub slug: String,
+    /// Its name as owners see it.
+    pub name: String,
+    /// Its IANA time zone.
+    pub time_zone: chrono_tz::Tz,
+    /// Its settings.
+    pub settings: PracticeSettings,
+    /// Its own texting number (E.164), if it texts.
+    pub sms_number: Option<String>,
+    /// When it joined.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Practice {
+    /// The calendar day it is at the practice at `now`.
+    pub fn today(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        now.with_timezone(&self.time_zone).date_naive()
+    }
+}
