@@ -619,8 +619,13 @@ impl ClientsApi {
         context: Data<&RequestContext>,
     ) -> ApiResult<Json<ReinviteResult>> {
         let allowed = authorize(&platform, &auth, Permission::CampaignsSend, &manager, &context).await?;
-        let outcome =
-            clients::reinvite_all(&platform, auth.principal().scope(), &allowed.actor, &context.origin).await?;
+        let outcome = petbridge_domain::campaigns::reinvite::reinvite_all(
+            &platform,
+            auth.principal().scope(),
+            &allowed.actor,
+            &context.origin,
+        )
+        .await?;
         Ok(Json(ReinviteResult { invited: outcome.invited, next_allowed_on: outcome.next_allowed_on }))
     }
 

@@ -304,7 +304,9 @@ impl Deliverer {
     /// Why a delivery must not be sent now, checked at send time: the
     /// recipient's choice may have changed since it was queued.
     async fn skip_reason(&self, row: &delivery::Model, channel: Channel) -> DomainResult<Option<SendOutcome>> {
-        if channel == Channel::Sms && texting::is_opted_out(&self.platform, row.practice_id, &row.recipient).await? {
+        if channel == Channel::Sms
+            && texting::opt_outs::is_opted_out(&self.platform, row.practice_id, &row.recipient).await?
+        {
             return Ok(Some(SendOutcome::Skipped { reason: "the number opted out of texts (STOP)".into() }));
         }
         if channel == Channel::Push
@@ -323,7 +325,7 @@ impl Deliverer {
                 tracing::info!(delivery_id = %row.id, forgotten, "push service says the device is gone; dropped it");
             }
             Channel::Sms => {
-                texting::opt_out(&self.platform, row.practice_id, &row.recipient, "provider").await?;
+                texting::opt_outs::opt_out(&self.platform, row.practice_id, &row.recipient, "provider").await?;
                 tracing::info!(delivery_id = %row.id, "the provider says the number opted out; no more texts to it");
             }
             Channel::Email => {}

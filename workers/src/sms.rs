@@ -14,7 +14,7 @@ use petbridge_domain::{
     Code, Platform,
     db::entities::delivery,
     ports::{DeliveryProvider, SendOutcome},
-    texting::{self, Inbound, StatusReport},
+    texting::{self, keywords::Inbound, reports::StatusReport},
 };
 use poem::{
     EndpointExt, IntoResponse, Request, Response, Route, handler,
@@ -69,7 +69,7 @@ pub fn classify(status: u16, body: &Value, retry_after: Option<u64>) -> SendOutc
         body["message"].as_str().unwrap_or("no message")
     );
     match (status, code.as_deref()) {
-        (_, Some(texting::OPTED_OUT_ERROR)) => SendOutcome::Unreachable { error },
+        (_, Some(texting::opt_outs::OPTED_OUT_ERROR)) => SendOutcome::Unreachable { error },
         (429, _) | (_, Some("20429")) | (500..=599, _) | (401, _) => SendOutcome::Retry { error, retry_after },
         _ => SendOutcome::Invalid { error },
     }
@@ -211,7 +211,7 @@ async fn inbound_hook(
         to: to.to_owned(),
         body: param(&params, "Body").unwrap_or_default().to_owned(),
     };
-    match texting::receive(&platform, inbound).await {
+    match texting::keywords::receive(&platform, inbound).await {
         Ok(outcome) => {
             tracing::info!(?outcome, "inbound text");
             twiml()
@@ -238,7 +238,7 @@ async fn status_hook(
         status: status.to_owned(),
         error_code: param(&params, "ErrorCode").filter(|c| !c.is_empty()).map(str::to_owned),
     };
-    match texting::report(&platform, report).await {
+    match texting::reports::report(&platform, report).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(err) => petbridge_http::ApiError::from(err).into_response(),
     }

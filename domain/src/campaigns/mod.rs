@@ -2,6 +2,8 @@
 //! blasts to every app user, and Reinvite All. Asking for one records it;
 //! the job queues its deliveries once, in the transaction that marks it done.
 
+pub mod reinvite;
+
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::Expr,
@@ -13,7 +15,6 @@ use crate::{
     activity::{self, Entry},
     db::entities::{campaign, owner_account},
     deliveries::outbox::{self, Purpose, PushMessage},
-    households::clients,
     practices,
 };
 
@@ -122,7 +123,7 @@ pub async fn run_due(platform: &Platform) -> DomainResult<u32> {
 async fn run(conn: &impl ConnectionTrait, platform: &Platform, campaign: &campaign::Model) -> DomainResult<u32> {
     let practice = practices::get(platform, Scope { practice_id: campaign.practice_id }).await?;
     match campaign.kind.as_str() {
-        clients::REINVITE_ALL => clients::queue_reinvitations(conn, platform, &practice, campaign).await,
+        reinvite::REINVITE_ALL => reinvite::queue_reinvitations(conn, platform, &practice, campaign).await,
         BLAST => queue_blast(conn, platform, campaign).await,
         other => {
             tracing::error!(campaign_id = %campaign.id, kind = other, "unknown campaign kind; marked done unsent");

@@ -78,7 +78,7 @@ pub async fn run_due(platform: &Platform) -> DomainResult<ReminderRun> {
     let mut run = ReminderRun::default();
     for model in practice::Entity::find().all(&platform.db).await? {
         let practice = Practice::try_from(model)?;
-        if texting::next_daytime(now, &practice.time_zone) > now {
+        if texting::sending::next_daytime(now, &practice.time_zone) > now {
             continue;
         }
         run.past_due += past_due(platform, &practice, now).await?;
@@ -330,11 +330,13 @@ async fn queue(
     }
     let phone = household.phone.as_deref().and_then(|raw| Phone::parse(raw).ok());
     let reachable_by_text = match &phone {
-        Some(phone) if prefs.two_way_texts => !texting::is_opted_out(platform, practice.id, phone.as_str()).await?,
+        Some(phone) if prefs.two_way_texts => {
+            !texting::opt_outs::is_opted_out(platform, practice.id, phone.as_str()).await?
+        }
         _ => false,
     };
     if let Some(phone) = phone.filter(|_| reachable_by_text) {
-        let text = texting::NewText {
+        let text = texting::sending::NewText {
             to: phone,
             body: text.to_owned(),
             reason: reason.to_owned(),
@@ -342,7 +344,7 @@ async fn queue(
             purpose,
             client_id: Some(household.id),
         };
-        texting::enqueue(conn, platform, practice, text).await?;
+        texting::sending::enqueue(conn, platform, practice, text).await?;
         return Ok(true);
     }
     if let Some(email) = household.email.as_ref().filter(|_| prefs.email) {

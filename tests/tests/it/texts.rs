@@ -11,7 +11,7 @@ use petbridge_domain::{
     deliveries::outbox::Purpose,
     kernel::text::Phone,
     practices,
-    texting::{self, NewText},
+    texting::{self, sending::NewText},
 };
 use petbridge_tests::{TestApp, TestDatabase, fakes::FakeSms, spawn_with, test_settings};
 use sea_orm::EntityTrait;
@@ -73,7 +73,7 @@ async fn text(app: &TestApp, scope: Scope, to: &str, urgent: bool) -> Uuid {
         purpose: Purpose::Reminder,
         client_id: None,
     };
-    texting::enqueue(&app.platform.db, &app.platform, &practice, new).await.unwrap()
+    texting::sending::enqueue(&app.platform.db, &app.platform, &practice, new).await.unwrap()
 }
 
 async fn row(app: &TestApp, id: Uuid) -> delivery::Model {
@@ -89,12 +89,12 @@ async fn stop_start_and_help_arrive_signed_and_every_sender_honours_them() {
     // A forged or missing signature: 403, and nothing changes.
     assert_eq!(inbound(&app, "SM-forged", "STOP", Some("bm90IGEgc2lnbmF0dXJl")).await, 403);
     assert_eq!(inbound(&app, "SM-unsigned", "STOP", Some("")).await, 403);
-    assert!(!texting::is_opted_out(&app.platform, scope.practice_id, OWNER).await.unwrap());
+    assert!(!texting::opt_outs::is_opted_out(&app.platform, scope.practice_id, OWNER).await.unwrap());
     assert_eq!(webhook(&app, "status", &[("MessageSid", "SM1"), ("MessageStatus", "failed")], Some("x")).await, 403);
 
     // STOP, signed: every later text to that number is skipped, not sent.
     assert_eq!(inbound(&app, "SM-stop", "  stop ", None).await, 200);
-    assert!(texting::is_opted_out(&app.platform, scope.practice_id, OWNER).await.unwrap());
+    assert!(texting::opt_outs::is_opted_out(&app.platform, scope.practice_id, OWNER).await.unwrap());
     let blocked = text(&app, scope, OWNER, true).await;
     app.deliver_all().await;
     assert_eq!(row(&app, blocked).await.status, "skipped");
@@ -104,7 +104,7 @@ async fn stop_start_and_help_arrive_signed_and_every_sender_honours_them() {
     // START resumes; the STOP webhook repeated by the provider changes nothing.
     assert_eq!(inbound(&app, "SM-start", "Start", None).await, 200);
     assert_eq!(inbound(&app, "SM-stop", "STOP", None).await, 200);
-    assert!(!texting::is_opted_out(&app.platform, scope.practice_id, OWNER).await.unwrap());
+    assert!(!texting::opt_outs::is_opted_out(&app.platform, scope.practice_id, OWNER).await.unwrap());
     let resumed = text(&app, scope, OWNER, true).await;
     app.deliver_all().await;
     assert_eq!(row(&app, resumed).await.status, "sent");
@@ -136,7 +136,7 @@ async fn the_providers_opt_out_error_stops_texts_to_that_number() {
     let refused = text(&app, scope, "+13035550199", true).await;
     app.deliver_all().await;
     assert_eq!(row(&app, refused).await.status, "failed");
-    assert!(texting::is_opted_out(&app.platform, scope.practice_id, "+13035550199").await.unwrap());
+    assert!(texting::opt_outs::is_opted_out(&app.platform, scope.practice_id, "+13035550199").await.unwrap());
     let next = text(&app, scope, "+13035550199", true).await;
     app.deliver_all().await;
     assert_eq!(row(&app, next).await.status, "skipped");
