@@ -15,11 +15,11 @@ use petbridge_domain::{
 };
 use petbridge_http::{
     ApiResult, RequestContext,
-    chat::{
-        AttachmentView, ChatMessageView, ConversationView, MessagePage, NewChatMessage, NotificationPage,
-        NotificationView, ReadMark,
-    },
     pictures::{Picture, PictureUpload},
+};
+use petbridge_realtime::chat::{
+    AttachmentView, ChatMessageView, ConversationView, MessagePage, NewChatMessage, NotificationPage, NotificationView,
+    ReadMark,
 };
 use poem::web::Data;
 use poem_openapi::{

@@ -5,10 +5,8 @@
 //! keeps another site from riding a staff member's cookie.
 
 use petbridge_domain::{Code, Platform, staff::sessions};
-use petbridge_http::{
-    chat_socket::{self, Peer},
-    problem_response,
-};
+use petbridge_http::problem_response;
+use petbridge_realtime::socket::{self, Peer};
 use poem::{
     IntoResponse, Request, Response, handler,
     http::header,
@@ -49,7 +47,7 @@ pub async fn dashboard_socket(req: &Request, ws: WebSocket, platform: Data<&Plat
         Err(_) => return problem_response(Code::SessionInvalid, None),
     };
     let platform = platform.clone();
-    ws.config(chat_socket::socket_config())
-        .on_upgrade(move |socket| chat_socket::serve(socket, platform, Peer::Staff { principal, token }))
+    ws.config(socket::socket_config())
+        .on_upgrade(move |socket| socket::serve(socket, platform, Peer::Staff { principal, token }))
         .into_response()
 }

@@ -342,7 +342,7 @@ pub(crate) mod workspace {
     /// or opens a transaction for a service.
     #[test]
     fn no_crate_above_the_domain_touches_the_database() {
-        for krate in ["http", "dashboard", "mobile-api", "workers"] {
+        for krate in ["http", "realtime", "dashboard", "mobile-api", "workers"] {
             let text = sources(&[krate]);
             for needle in ["platform.db", "platform.writer", ".begin_write("] {
                 assert!(!text.contains(needle), "{krate} names {needle}: call a service instead");

@@ -3,8 +3,6 @@
 //! middleware that sets it up and bounds request bodies.
 
 pub mod api_contract;
-pub mod chat;
-pub mod chat_socket;
 pub mod context;
 pub mod pictures;
 pub mod preferences;

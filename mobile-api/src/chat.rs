@@ -15,12 +15,14 @@ use petbridge_domain::{
 };
 use petbridge_http::{
     ApiResult,
+    pictures::{Picture, PictureUpload},
+};
+use petbridge_realtime::{
     chat::{
         AttachmentView, ChatMessageView, ConversationView, MessagePage, NewChatMessage, NotificationPage,
         NotificationView, ReadMark,
     },
-    chat_socket::{self, Peer},
-    pictures::{Picture, PictureUpload},
+    socket::{self, Peer},
 };
 use poem::web::Data;
 use poem_openapi::{
@@ -234,8 +236,8 @@ pub async fn app_socket(
     match socket_tickets::redeem(&platform, &params.0.ticket).await {
         Ok(holder) => {
             let platform = platform.clone();
-            ws.config(chat_socket::socket_config())
-                .on_upgrade(move |socket| chat_socket::serve(socket, platform, Peer::Owner(holder)))
+            ws.config(socket::socket_config())
+                .on_upgrade(move |socket| socket::serve(socket, platform, Peer::Owner(holder)))
                 .into_response()
         }
         Err(err) => petbridge_http::ApiError::from(err).into_response(),

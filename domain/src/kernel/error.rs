@@ -315,8 +315,9 @@ mod tests {
     /// crate that answers requests name it (this table aside).
     #[test]
     fn every_code_is_used() {
-        let text = crate::workspace::sources(&["domain", "http", "dashboard", "mobile-api", "workers", "server"])
-            .replace(include_str!("error.rs"), "");
+        let text =
+            crate::workspace::sources(&["domain", "http", "realtime", "dashboard", "mobile-api", "workers", "server"])
+                .replace(include_str!("error.rs"), "");
         let unused: Vec<String> = Code::ALL
             .iter()
             .map(|c| format!("{c:?}"))
