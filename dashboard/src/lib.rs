@@ -1,28 +1,28 @@
 //! The practice side: the staff API (`/api/dashboard/v1`), the PMS sync API
 //! (`/api/sync/v1`), and the web dashboard's server-rendered pages.
+//!
+//! One folder per feature, named as in the domain, each with its `api.rs`
+//! (staff API operations) and `pages.rs` (pages that render); `kit` holds
+//! what they share and `routes` is the only module that mounts them.
 
-pub mod admin_api;
-mod admin_pages;
-pub mod api;
-pub mod auth;
-pub mod chat_api;
-mod chat_pages;
-mod client_pages;
-pub mod clients_api;
-pub mod household_api;
-pub mod live;
-mod loyalty_pages;
-mod owner_pages;
-pub mod pages;
-mod preference_pages;
+pub mod kit;
+pub mod routes;
+
+pub mod activity;
+pub mod campaigns;
+pub mod chat;
+pub mod deliveries;
+pub mod home;
+pub mod households;
+pub mod loyalty;
+pub mod notifications;
+pub mod owners;
+pub mod performance;
+pub mod practices;
+pub mod requests;
+pub mod selfies;
+pub mod staff;
 pub mod sync;
-
-pub use admin_api::AdminApi;
-pub use api::DashboardApi;
-pub use chat_api::ChatApi;
-pub use clients_api::ClientsApi;
-pub use household_api::HouseholdApi;
-pub use sync::SyncApi;
 
 /// The version the dashboard and sync API documents carry.
 pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");

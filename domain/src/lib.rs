@@ -313,13 +313,34 @@ pub(crate) mod workspace {
     #[test]
     fn no_crate_has_an_import_circle() {
         let mut found = Vec::new();
-        // The dashboard's page modules are split into feature folders next.
-        for krate in members().into_iter().filter(|k| k != "dashboard") {
+        for krate in members() {
             for circle in circles(&module_graph(&krate)) {
                 found.push(format!("{krate}: {}", circle.join(" → ")));
             }
         }
         assert!(found.is_empty(), "import circles: {found:#?}");
+    }
+
+    /// In the API crates a feature's modules use the shared `kit` and their
+    /// own feature only; `routes` alone names the features, to mount them.
+    #[test]
+    fn features_meet_only_in_routes() {
+        let mut crossing = Vec::new();
+        for krate in ["dashboard", "mobile-api"] {
+            for (module, named) in module_graph(krate) {
+                let own = module.split("::").next().unwrap_or_default();
+                if matches!(own, "" | "kit" | "routes") {
+                    continue;
+                }
+                for target in named {
+                    let theirs = target.split("::").next().unwrap_or_default();
+                    if theirs != own && theirs != "kit" {
+                        crossing.push(format!("{krate}: {module} uses {target}"));
+                    }
+                }
+            }
+        }
+        assert!(crossing.is_empty(), "features that name each other: {crossing:#?}");
     }
 
     /// The checker sees a circle and an upward import when there is one.

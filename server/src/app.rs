@@ -417,7 +417,7 @@ fn error_codes() -> String {
 fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoint<'static, Response> {
     let public = settings.server.public_url.trim_end_matches('/');
     let app_api = OpenApiService::new(
-        (petbridge_mobile_api::AppApi, petbridge_mobile_api::AppChatApi, petbridge_mobile_api::AppHouseholdApi),
+        petbridge_mobile_api::routes::app_api(),
         "Petbridge owner app API",
         petbridge_mobile_api::API_VERSION,
     )
@@ -427,13 +427,7 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
         ))
         .server(format!("{public}/api/app/v1"));
     let dashboard_api = OpenApiService::new(
-        (
-            petbridge_dashboard::DashboardApi,
-            petbridge_dashboard::AdminApi,
-            petbridge_dashboard::ClientsApi,
-            petbridge_dashboard::ChatApi,
-            petbridge_dashboard::HouseholdApi,
-        ),
+        petbridge_dashboard::routes::staff_api(),
         "Petbridge dashboard API",
         petbridge_dashboard::API_VERSION,
     )
@@ -448,13 +442,13 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
             + &error_codes(),
     )
     .server(format!("{public}/api/dashboard/v1"));
-    let sync_api =
-        OpenApiService::new(petbridge_dashboard::SyncApi, "Petbridge PMS sync API", petbridge_dashboard::API_VERSION)
-            .description(format!(
-                "For the sync agent that runs beside the practice management software.{}",
-                error_codes()
-            ))
-            .server(format!("{public}/api/sync/v1"));
+    let sync_api = OpenApiService::new(
+        petbridge_dashboard::routes::sync_api(),
+        "Petbridge PMS sync API",
+        petbridge_dashboard::API_VERSION,
+    )
+    .description(format!("For the sync agent that runs beside the practice management software.{}", error_codes()))
+    .server(format!("{public}/api/sync/v1"));
 
     // The documents' promises held to: body types and text before any
     // handler, and `Allow` on a 405.
@@ -462,12 +456,12 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
         .with_api("/api/app/v1", &app_api.spec(), true)
         .with_api("/api/dashboard/v1", &dashboard_api.spec(), true)
         .with_api("/api/sync/v1", &sync_api.spec(), false);
-    let route = petbridge_dashboard::pages::routes()
+    let route = petbridge_dashboard::routes::pages()
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics))
         .at("/docs", get(docs_index))
-        .at("/ws/app", get(petbridge_mobile_api::app_socket))
+        .at("/ws/app", get(petbridge_mobile_api::routes::app_socket))
         .at("/api/app/v1/openapi.json", app_api.spec_endpoint())
         .nest("/api/app/v1/docs", app_api.swagger_ui())
         .nest("/api/app/v1", app_api)

@@ -1,0 +1,4 @@
+//! The activity log.
+
+pub mod api;
+pub mod pages;

@@ -1,0 +1,3 @@
+//! Practice-wide sends.
+
+pub mod api;

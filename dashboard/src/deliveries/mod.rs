@@ -1,0 +1,4 @@
+//! Deliveries and the Outbox.
+
+pub mod api;
+pub mod pages;

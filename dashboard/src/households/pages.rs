@@ -1,0 +1,561 @@
+//! The Users list and a client's page.
+
+use askama::Template;
+use petbridge_domain::{
+    DomainError, Platform,
+    chat::conversations,
+    db::entities::{message, notification, owner_request, reward, selfie},
+    households::{
+        clients::{self, AccountStatus, Audience, ClientDetail, Invitation, ListQuery, ListRow, SortKey},
+        preferences::{self, Preferences},
+    },
+    kernel::permissions::Permission,
+    loyalty::{self, PawCard},
+    notifications::{self, NewNotification},
+    owners::accounts,
+    requests::{self, Filter, Kind, Status},
+    selfies,
+};
+use petbridge_http::RequestContext;
+use poem::{
+    IntoResponse, Response, handler,
+    web::{Data, Form, Path, Query, Redirect},
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::kit::{
+    auth::{StaffPage, url_encode},
+    chrome::{Chrome, CsrfForm, csrf_ok, people_message, refuse, render, server_error},
+};
+
+/// The Users list's sortable columns, as the page names them.
+const COLUMNS: [(&str, &str, SortKey); 6] = [
+    ("name", "Name", SortKey::Name),
+    ("email", "Email", SortKey::Email),
+    ("account_status", "Account status", SortKey::AccountStatus),
+    ("account_created", "Account created", SortKey::AccountCreated),
+    ("pet_sync_status", "Pet Sync Status", SortKey::PetSyncStatus),
+    ("past_due", "Past due", SortKey::PastDue),
+];
+
+#[derive(Deserialize, Default, Clone)]
+pub(crate) struct ListParams {
+    #[serde(default)]
+    filter: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    order: String,
+    #[serde(default)]
+    search: String,
+    after: Option<String>,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+impl ListParams {
+    fn sort_key(&self) -> SortKey {
+        COLUMNS.iter().find(|(name, _, _)| *name == self.sort).map_or(SortKey::Name, |(_, _, key)| *key)
+    }
+
+    fn query(&self) -> ListQuery {
+        ListQuery {
+            audience: if self.filter == "active" { Audience::ActiveAppUsers } else { Audience::All },
+            sort: self.sort_key(),
+            descending: self.order == "desc",
+            search: Some(self.search.clone()).filter(|s| !s.trim().is_empty()),
+            after: self.after.clone(),
+            limit: Some(50),
+        }
+    }
+
+    fn link(&self, filter: &str, sort: &str, order: &str, after: Option<&str>) -> String {
+        let mut url = format!("/dashboard/clients?filter={filter}&sort={sort}&order={order}");
+        if !self.search.is_empty() {
+            url.push_str(&format!("&search={}", url_encode(&self.search)));
+        }
+        if let Some(after) = after {
+            url.push_str(&format!("&after={}", url_encode(after)));
+        }
+        url
+    }
+}
+
+struct Header {
+    label: &'static str,
+    href: String,
+    /// `ascending`, `descending` or `none` (aria-sort).
+    sorted: &'static str,
+    key: &'static str,
+}
+
+struct Row {
+    row: ListRow,
+}
+
+impl Row {
+    fn name(&self) -> String {
+        let c = &self.row.client;
+        match (c.last_name.is_empty(), c.first_name.is_empty()) {
+            (false, false) => format!("{}, {}", c.last_name, c.first_name),
+            (false, true) => c.last_name.clone(),
+            _ => c.first_name.clone(),
+        }
+    }
+
+    fn status(&self) -> &'static str {
+        self.row.status.map_or("—", AccountStatus::label)
+    }
+
+    fn created(&self) -> String {
+        self.row.client.account_created_at.map(|at| at.format("%Y-%m-%d").to_string()).unwrap_or_default()
+    }
+
+    /// One emoji per past-due pet (by species), with its name as the tooltip.
+    fn past_due(&self) -> Vec<(&'static str, String)> {
+        self.row
+            .pets
+            .iter()
+            .filter(|p| p.past_due)
+            .map(|p| (species_emoji(p.species.as_deref()), p.name.clone()))
+            .collect()
+    }
+}
+
+fn species_emoji(species: Option<&str>) -> &'static str {
+    match species.map(str::to_lowercase).as_deref() {
+        Some(s) if s.contains("dog") || s.contains("canine") => "🐶",
+        Some(s) if s.contains("cat") || s.contains("feline") => "🐱",
+        Some(s) if s.contains("horse") || s.contains("equine") => "🐴",
+        Some(s) if s.contains("bird") || s.contains("avian") => "🐦",
+        Some(s) if s.contains("rabbit") => "🐰",
+        _ => "🐾",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "clients.html")]
+struct ClientsTemplate {
+    chrome: Chrome,
+    params: ListParams,
+    active_only: bool,
+    all_href: String,
+    active_href: String,
+    export_href: String,
+    headers: Vec<Header>,
+    rows: Vec<Row>,
+    next_href: Option<String>,
+    first_href: Option<String>,
+    can_invite: bool,
+    can_reinvite: bool,
+}
+
+/// The Users list.
+#[handler]
+pub(crate) async fn list(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    Query(params): Query<ListParams>,
+) -> poem::Result<Response> {
+    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsView).await? {
+        return Ok(refused);
+    }
+    let page = match clients::list(&platform, principal.scope(), &params.query()).await {
+        Ok(page) => page,
+        // A stale or hand-edited cursor: start over.
+        Err(DomainError::Failed(code, _)) if code.kind() == petbridge_domain::Kind::Unprocessable => {
+            return Ok(
+                Redirect::see_other(params.link(&params.filter, &params.sort, &params.order, None)).into_response()
+            );
+        }
+        Err(err) => return Err(server_error(err)),
+    };
+    let sort = params.sort_key();
+    let descending = params.order == "desc";
+    let filter = if params.filter == "active" { "active" } else { "all" };
+    let headers = COLUMNS
+        .iter()
+        .map(|(name, label, key)| {
+            let current = *key == sort;
+            let order = if current && !descending { "desc" } else { "asc" };
+            Header {
+                label,
+                key: name,
+                href: params.link(filter, name, order, None),
+                sorted: match (current, descending) {
+                    (false, _) => "none",
+                    (true, false) => "ascending",
+                    (true, true) => "descending",
+                },
+            }
+        })
+        .collect();
+    let sort_name = COLUMNS.iter().find(|(_, _, key)| *key == sort).map_or("name", |(name, _, _)| name);
+    let order = if descending { "desc" } else { "asc" };
+    let export_href = {
+        let mut url = format!(
+            "/api/dashboard/v1/clients/export.csv?filter={}&sort={sort_name}&order={order}",
+            if filter == "active" { "active_app_users" } else { "all" }
+        );
+        if !params.search.is_empty() {
+            url.push_str(&format!("&search={}", url_encode(&params.search)));
+        }
+        url
+    };
+    render(&ClientsTemplate {
+        chrome: Chrome::new(&platform, &principal, "clients").await?,
+        active_only: filter == "active",
+        all_href: params.link("all", sort_name, order, None),
+        active_href: params.link("active", sort_name, order, None),
+        export_href,
+        headers,
+        next_href: page.next.as_deref().map(|next| params.link(filter, sort_name, order, Some(next))),
+        first_href: params.after.is_some().then(|| params.link(filter, sort_name, order, None)),
+        rows: page.rows.into_iter().map(|row| Row { row }).collect(),
+        can_invite: principal.level.grants(Permission::ClientsInvite),
+        can_reinvite: principal.level.grants(Permission::CampaignsSend),
+        params,
+    })
+}
+
+fn back_to_list(done: Option<&str>, error: Option<&str>) -> Response {
+    let mut url = "/dashboard/clients?".to_owned();
+    if let Some(done) = done {
+        url.push_str(&format!("done={}", url_encode(done)));
+    }
+    if let Some(error) = error {
+        url.push_str(&format!("error={}", url_encode(error)));
+    }
+    Redirect::see_other(url).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct InviteForm {
+    csrf: String,
+    email: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+}
+
+/// Invite Client.
+#[handler]
+pub(crate) async fn invite(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Form(form): Form<InviteForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsInvite).await? {
+        return Ok(refused);
+    }
+    let invitation = Invitation { email: form.email, first_name: form.first_name, last_name: form.last_name };
+    match clients::invite(&platform, principal.scope(), &principal.actor(), &context.origin, invitation).await {
+        Ok(client) => {
+            Ok(back_to_list(Some(&format!("Invitation sent to {}.", client.email.unwrap_or_default())), None))
+        }
+        Err(err) => match people_message(&err) {
+            Some(message) => Ok(back_to_list(None, Some(&message))),
+            None => Err(server_error(err)),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "client.html")]
+struct ClientTemplate {
+    chrome: Chrome,
+    detail: ClientDetail,
+    can_edit: bool,
+    can_notify: bool,
+    can_chat: bool,
+    notice: Option<String>,
+    /// The last notifications sent, newest first.
+    notifications: Vec<notification::Model>,
+    /// The last chat messages, oldest first, with their authors' names.
+    messages: Vec<(message::Model, String)>,
+    /// The notification form's text: the past-due reminder when there is one.
+    notification_body: String,
+    /// The loyalty panel.
+    paws: PawCard,
+    /// The rewards staff may give with Manually Reward.
+    rewards: Vec<reward::Model>,
+    can_reward: bool,
+    /// Orders and appointment requests, newest first, of `pet_filter` when set.
+    requests: Vec<owner_request::Model>,
+    pet_filter: Option<Uuid>,
+    can_move_requests: bool,
+    selfies: Vec<selfie::Model>,
+    can_curate: bool,
+    preferences: Preferences,
+}
+
+impl ClientTemplate {
+    fn request_pet(&self, request: &owner_request::Model) -> String {
+        let pet = request.pet_id.and_then(|id| self.detail.pets.iter().find(|p| p.pet.id == id));
+        pet.map(|p| p.pet.name.clone()).unwrap_or_default()
+    }
+
+    fn filtered(&self, pet: &clients::PetDetail) -> bool {
+        self.pet_filter == Some(pet.pet.id)
+    }
+
+    fn taken_back(&self, entry: &petbridge_domain::db::entities::paw_entry::Model) -> bool {
+        self.paws.reversed(entry.id)
+    }
+
+    fn pending_requests(&self) -> Vec<&petbridge_domain::db::entities::reward_request::Model> {
+        self.paws.requests.iter().filter(|r| r.status == "pending").collect()
+    }
+
+    /// The steps staff may take next, with their button labels.
+    fn next_steps(&self, request: &owner_request::Model) -> Vec<(&'static str, &'static str)> {
+        match (Kind::parse(&request.kind), Status::parse(&request.status)) {
+            (Some(kind), Some(status)) => {
+                requests::next_steps(kind, status).iter().map(|s| (s.as_str(), s.label())).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn status_label(&self, request: &owner_request::Model) -> &'static str {
+        Status::parse(&request.status).map_or("—", Status::label)
+    }
+
+    fn preferred_times(&self, request: &owner_request::Model) -> String {
+        let times: Vec<String> =
+            request.preferred_times.clone().and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default();
+        times.join("; ")
+    }
+
+    /// The preference switches: field name, label, and whether it is on.
+    fn switches(&self) -> [(&'static str, &'static str, bool); 5] {
+        let p = &self.preferences;
+        [
+            ("post_visit_surveys", "Post-visit surveys", p.post_visit_surveys),
+            ("postcard_reminders", "Postcard reminders", p.postcard_reminders),
+            ("email", "Email", p.email),
+            ("two_way_texts", "Two-way texts", p.two_way_texts),
+            ("push", "Push notifications", p.push),
+        ]
+    }
+
+    fn favourites(&self) -> Vec<&selfie::Model> {
+        self.selfies.iter().filter(|s| s.hearted_at.is_some()).collect()
+    }
+
+    fn inactivated(&self) -> Vec<&clients::PetDetail> {
+        self.detail.pets.iter().filter(|p| p.pet.owner_inactive_at.is_some()).collect()
+    }
+
+    fn name(&self) -> String {
+        format!("{} {}", self.detail.client.first_name, self.detail.client.last_name).trim().to_owned()
+    }
+
+    fn status(&self) -> &'static str {
+        self.detail.status.map_or("—", AccountStatus::label)
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DetailQuery {
+    done: Option<String>,
+    /// Orders and appointments of one pet only.
+    pet: Option<String>,
+}
+
+/// View Details.
+#[handler]
+pub(crate) async fn detail(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    Path(id): Path<Uuid>,
+    Query(query): Query<DetailQuery>,
+) -> poem::Result<Response> {
+    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsView).await? {
+        return Ok(refused);
+    }
+    let detail = match clients::detail(&platform, principal.scope(), id).await {
+        Ok(detail) => detail,
+        Err(DomainError::NotFound) => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+        Err(err) => return Err(server_error(err)),
+    };
+    let scope = principal.scope();
+    let notifications = notifications::inbox(&platform, scope, id, None, 10).await.map_err(server_error)?.items;
+    let can_chat = principal.level.grants(Permission::ChatView);
+    let mut messages = Vec::new();
+    if let (true, Some(conversation)) =
+        (can_chat, conversations::existing(&platform, scope, id).await.map_err(server_error)?)
+    {
+        let mut page = conversations::history(&platform, conversation.id, None, None, 5).await.map_err(server_error)?;
+        page.items.reverse();
+        messages = page
+            .items
+            .into_iter()
+            .map(|m| {
+                let name = page.names.get(&m.id).cloned().unwrap_or_default();
+                (m, name)
+            })
+            .collect();
+    }
+    let pet_filter = query.pet.as_deref().and_then(|p| Uuid::parse_str(p).ok());
+    let filter = Filter { kind: None, pet_id: pet_filter };
+    render(&ClientTemplate {
+        chrome: Chrome::new(&platform, &principal, "clients").await?,
+        paws: loyalty::card(&platform, scope, id).await.map_err(server_error)?,
+        rewards: loyalty::catalogue(&platform, scope, false).await.map_err(server_error)?,
+        can_reward: principal.level.grants(Permission::LoyaltyManage),
+        requests: requests::of_household(&platform, scope, id, filter).await.map_err(server_error)?,
+        pet_filter,
+        can_move_requests: principal.level.grants(Permission::RequestsManage),
+        selfies: selfies::of_household(&platform, scope, id).await.map_err(server_error)?,
+        can_curate: principal.level.grants(Permission::SelfiesCurate),
+        preferences: preferences::get(&platform, scope, id).await.map_err(server_error)?,
+        can_edit: principal.level.grants(Permission::ClientsEdit),
+        can_notify: principal.level.grants(Permission::NotificationsSend),
+        can_chat,
+        notice: query.done,
+        notifications,
+        messages,
+        notification_body: detail.past_due_message.clone().unwrap_or_default(),
+        detail,
+    })
+}
+
+fn back_to_client(id: Uuid, done: &str) -> Response {
+    Redirect::see_other(format!("/dashboard/clients/{id}?done={}", url_encode(done))).into_response()
+}
+
+/// Disable or enable a client's app account.
+#[handler]
+pub(crate) async fn client_action(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Path((id, action)): Path<(Uuid, String)>,
+    Form(form): Form<CsrfForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsEdit).await? {
+        return Ok(refused);
+    }
+    let disabled = match action.as_str() {
+        "disable" => true,
+        "enable" => false,
+        _ => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+    };
+    match accounts::set_disabled(&platform, principal.scope(), &principal.actor(), &context.origin, id, disabled).await
+    {
+        Ok(()) => Ok(back_to_client(
+            id,
+            if disabled { "The app account is deactivated." } else { "The app account is active again." },
+        )),
+        Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+        Err(err) => match people_message(&err) {
+            Some(message) => Ok(back_to_client(id, &message)),
+            None => Err(server_error(err)),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NotifyForm {
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    /// A favourite selfie to show with it.
+    selfie: Option<String>,
+}
+
+/// Send notification (Contact): to the client's app inbox and devices.
+#[handler]
+pub(crate) async fn notify(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Path(id): Path<Uuid>,
+    Form(form): Form<NotifyForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::NotificationsSend).await? {
+        return Ok(refused);
+    }
+    let selfie_id = form.selfie.as_deref().filter(|s| !s.is_empty()).and_then(|s| Uuid::parse_str(s).ok());
+    let new = NewNotification { title: form.title, body: form.body, image_url: None, selfie_id };
+    match notifications::send(&platform, principal.scope(), &principal.actor(), &context.origin, id, new).await {
+        Ok(_) => Ok(back_to_client(id, "The notification is sent.")),
+        Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+        Err(err) => match people_message(&err) {
+            Some(message) => Ok(back_to_client(id, &message)),
+            None => Err(server_error(err)),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NoteForm {
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Set the personal note.
+#[handler]
+pub(crate) async fn set_note(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Path(id): Path<Uuid>,
+    Form(form): Form<NoteForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsEdit).await? {
+        return Ok(refused);
+    }
+    let (scope, actor) = (principal.scope(), principal.actor());
+    match clients::set_personal_note(&platform, scope, &actor, &context.origin, id, Some(&form.note)).await {
+        Ok(()) => Ok(back_to_client(id, "The personal note is saved.")),
+        Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+        Err(err) => match people_message(&err) {
+            Some(message) => Ok(back_to_client(id, &message)),
+            None => Err(server_error(err)),
+        },
+    }
+}
+
+/// Remove a pet from the app, or reinstate it.
+#[handler]
+pub(crate) async fn pet_action(
+    StaffPage(principal): StaffPage,
+    platform: Data<&Platform>,
+    context: Data<&RequestContext>,
+    Path((id, action)): Path<(Uuid, String)>,
+    Form(form): Form<CsrfForm>,
+) -> poem::Result<Response> {
+    csrf_ok(&principal, &form.csrf)?;
+    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsEdit).await? {
+        return Ok(refused);
+    }
+    let in_app = match action.as_str() {
+        "remove" => false,
+        "reinstate" => true,
+        _ => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+    };
+    match clients::set_pet_in_app(&platform, principal.scope(), &principal.actor(), &context.origin, id, in_app).await {
+        Ok(pet) => Ok(back_to_client(
+            pet.pet.client_id,
+            &if in_app {
+                format!("{} is back in the app.", pet.pet.name)
+            } else {
+                format!("{} is removed from the app.", pet.pet.name)
+            },
+        )),
+        Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
+        Err(err) => Err(server_error(err)),
+    }
+}

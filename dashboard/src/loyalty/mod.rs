@@ -1,0 +1,4 @@
+//! Loyalty paws and rewards.
+
+pub mod api;
+pub mod pages;

@@ -1,0 +1,3 @@
+//! One-way notifications.
+
+pub mod api;

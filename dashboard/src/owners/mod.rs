@@ -1,0 +1,3 @@
+//! Pages owners reach from an email link.
+
+pub mod pages;

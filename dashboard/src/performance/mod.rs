@@ -1,0 +1,4 @@
+//! Staff performance.
+
+pub mod api;
+pub mod pages;

@@ -1,0 +1,89 @@
+//! The practice's settings in the staff API.
+
+use petbridge_domain::{Platform, kernel::permissions::Permission, practices};
+use petbridge_http::{ApiResult, RequestContext};
+use poem::web::Data;
+use poem_openapi::{Object, OpenApi, payload::Json};
+
+use crate::kit::{
+    auth::{ManagerOverride, StaffAuth, authorize},
+    tags::Tag,
+};
+
+/// The practice's own settings.
+#[derive(Debug, Object)]
+pub struct PracticeSettingsBody {
+    /// Consecutive failed logins that lock a staff account (3 to 20).
+    pub lockout_threshold: u32,
+    /// Administrators must use two-factor login.
+    pub require_admin_two_factor: bool,
+    /// The practice's texting number (E.164), if it texts.
+    pub sms_number: Option<String>,
+    /// One loyalty paw for every this many cents invoiced; none when invoices earn no paws.
+    pub paw_per_invoiced_cents: Option<i64>,
+}
+
+/// Changes to the practice's settings; absent fields stay as they are.
+#[derive(Debug, Object)]
+pub struct PracticeSettingsChanges {
+    /// Consecutive failed logins that lock a staff account (3 to 20).
+    pub lockout_threshold: Option<u32>,
+    /// Administrators must use two-factor login.
+    pub require_admin_two_factor: Option<bool>,
+    /// The practice's texting number (E.164); an empty text removes it.
+    pub sms_number: Option<String>,
+    /// One loyalty paw for every this many cents invoiced (100 to
+    /// 1,000,000); 0 stops invoices earning paws.
+    pub paw_per_invoiced_cents: Option<i64>,
+}
+
+impl From<petbridge_domain::kernel::practice::Practice> for PracticeSettingsBody {
+    fn from(practice: petbridge_domain::kernel::practice::Practice) -> Self {
+        Self {
+            lockout_threshold: practice.settings.lockout_threshold,
+            require_admin_two_factor: practice.settings.require_admin_two_factor,
+            sms_number: practice.sms_number,
+            paw_per_invoiced_cents: practice.settings.paw_per_invoiced_cents,
+        }
+    }
+}
+
+/// This feature's operations of the staff API.
+pub struct PracticeApi;
+
+#[OpenApi]
+impl PracticeApi {
+    /// The practice's settings.
+    #[oai(path = "/practice/settings", method = "get", tag = "Tag::Users", operation_id = "getPracticeSettings")]
+    async fn practice_settings(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+    ) -> ApiResult<Json<PracticeSettingsBody>> {
+        authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
+        Ok(Json(practices::get(&platform, auth.principal().scope()).await?.into()))
+    }
+    /// Change the practice's settings.
+    #[oai(path = "/practice/settings", method = "patch", tag = "Tag::Users", operation_id = "updatePracticeSettings")]
+    async fn update_practice_settings(
+        &self,
+        auth: StaffAuth,
+        manager: ManagerOverride,
+        platform: Data<&Platform>,
+        context: Data<&RequestContext>,
+        body: Json<PracticeSettingsChanges>,
+    ) -> ApiResult<Json<PracticeSettingsBody>> {
+        let allowed = authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
+        let changes = practices::SettingsChanges {
+            lockout_threshold: body.0.lockout_threshold,
+            require_admin_two_factor: body.0.require_admin_two_factor,
+            sms_number: body.0.sms_number,
+            paw_per_invoiced_cents: body.0.paw_per_invoiced_cents,
+        };
+        practices::update_settings(&platform, auth.principal().scope(), &allowed.actor, &context.origin, changes)
+            .await?;
+        Ok(Json(practices::get(&platform, auth.principal().scope()).await?.into()))
+    }
+}

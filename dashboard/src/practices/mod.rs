@@ -1,0 +1,3 @@
+//! Practice settings.
+
+pub mod api;

@@ -1,0 +1,3 @@
+//! Orders and appointment requests.
+
+pub mod api;

@@ -1,0 +1,94 @@
+//! Where every feature is mounted: the staff API's operations and the
+//! dashboard's pages. The only module that names the features.
+
+use poem::{EndpointExt, Route, get, handler, post, web::Redirect};
+use poem_openapi::OpenApi;
+use rust_embed::RustEmbed;
+
+use crate::{
+    activity, campaigns, chat, deliveries, home, households, loyalty, notifications, owners, performance, practices,
+    requests, selfies,
+    staff::{self, sign_in},
+    sync,
+};
+
+/// The staff API (`/api/dashboard/v1`), every feature's operations.
+pub fn staff_api() -> impl OpenApi {
+    (
+        sign_in::SignInApi,
+        staff::me::MeApi,
+        staff::api::StaffApi,
+        deliveries::api::DeliveriesApi,
+        activity::api::ActivityApi,
+        performance::api::PerformanceApi,
+        practices::api::PracticeApi,
+        households::api::HouseholdsApi,
+        campaigns::api::CampaignsApi,
+        sync::api::SyncKeysApi,
+        chat::api::ChatApi,
+        notifications::api::NotificationsApi,
+        loyalty::api::LoyaltyApi,
+        requests::api::RequestsApi,
+        selfies::api::SelfiesApi,
+    )
+}
+
+/// The PMS sync API (`/api/sync/v1`).
+pub fn sync_api() -> impl OpenApi {
+    sync::agent::SyncApi
+}
+
+#[derive(RustEmbed)]
+#[folder = "assets/"]
+struct Assets;
+
+/// The dashboard's routes: `/`, `/login`, `/logout`, `/dashboard/…`, `/ws/dashboard`, `/assets/…`, and
+/// the owners' email-link pages `/app/…` and `/preferences/…`.
+pub fn pages() -> Route {
+    Route::new()
+        .at("/", get(root))
+        .at("/login", get(sign_in::login_page).post(sign_in::login_submit))
+        .at("/login/code", post(sign_in::login_code))
+        .at("/logout", post(sign_in::logout))
+        .at("/dashboard", get(home::pages::home))
+        .at("/dashboard/outbox", get(deliveries::pages::outbox_page))
+        .at("/ws/dashboard", get(chat::live::dashboard_socket))
+        .at("/app/verify-email", get(owners::pages::verify_page).post(owners::pages::verify_submit))
+        .at("/app/reset-password", get(owners::pages::reset_page).post(owners::pages::reset_submit))
+        .at("/preferences/:token", get(households::preference_pages::page).post(households::preference_pages::save))
+        .at("/media/selfies/:file", get(owners::pages::favourite_selfie))
+        .at(
+            "/preferences/:token/unsubscribe",
+            get(households::preference_pages::page).post(households::preference_pages::unsubscribe),
+        )
+        .at("/dashboard/chat", get(chat::pages::chat_page))
+        .at("/dashboard/loyalty", get(loyalty::pages::loyalty_page))
+        .at("/dashboard/clients", get(households::pages::list))
+        .at("/dashboard/clients/invite", post(households::pages::invite))
+        .at("/dashboard/clients/:id", get(households::pages::detail))
+        .at("/dashboard/clients/:id/note", post(households::pages::set_note))
+        .at("/dashboard/clients/:id/notify", post(households::pages::notify))
+        .at("/dashboard/clients/:id/:action", post(households::pages::client_action))
+        .at("/dashboard/pets/:id/:action", post(households::pages::pet_action))
+        .at("/dashboard/sync", get(sync::pages::sync_page))
+        .at("/dashboard/sync/keys", post(sync::pages::create_key))
+        .at("/dashboard/sync/keys/:id/:action", post(sync::pages::key_action))
+        .at("/dashboard/users", get(staff::pages::users).post(staff::pages::add_user))
+        .at("/dashboard/users/:id", post(staff::pages::edit_user))
+        .at("/dashboard/users/:id/:action", post(staff::pages::user_action))
+        .at("/dashboard/activity", get(activity::pages::activity_page))
+        .at("/dashboard/profile", get(staff::pages::profile).post(staff::pages::update_profile))
+        .at("/dashboard/performance", get(performance::pages::performance_page))
+        .at("/dashboard/performance/goals", post(performance::pages::set_goal))
+        .at("/dashboard/profile/password", post(staff::pages::change_password))
+        .at("/dashboard/profile/two-factor", post(staff::pages::two_factor_start))
+        .at("/dashboard/profile/two-factor/confirm", post(staff::pages::two_factor_confirm))
+        .at("/dashboard/profile/two-factor/disable", post(staff::pages::two_factor_disable))
+        .at("/dashboard/activity/export", get(activity::pages::activity_export))
+        .nest("/assets", poem::endpoint::EmbeddedFilesEndpoint::<Assets>::new().map_to_response())
+}
+
+#[handler]
+fn root() -> Redirect {
+    Redirect::see_other("/dashboard")
+}

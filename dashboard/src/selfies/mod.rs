@@ -1,0 +1,3 @@
+//! Owners' selfies.
+
+pub mod api;

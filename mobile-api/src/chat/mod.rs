@@ -1,0 +1,3 @@
+//! Chat with the practice: the conversation, its pictures and the socket ticket.
+
+pub mod api;

@@ -1,0 +1,3 @@
+//! The household: its pets, appointments and communication preferences.
+
+pub mod api;

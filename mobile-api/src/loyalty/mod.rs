@@ -1,0 +1,3 @@
+//! Loyalty paws and rewards.
+
+pub mod api;

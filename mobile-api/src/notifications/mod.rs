@@ -1,0 +1,3 @@
+//! The notifications inbox.
+
+pub mod api;

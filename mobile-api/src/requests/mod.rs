@@ -1,0 +1,3 @@
+//! Refill orders and appointment requests.
+
+pub mod api;

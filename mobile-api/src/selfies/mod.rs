@@ -1,0 +1,3 @@
+//! Selfies and the slideshow.
+
+pub mod api;
