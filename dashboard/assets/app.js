@@ -568,9 +568,15 @@ document.addEventListener("submit", async (event) => {
         kind === "number" ? Math.round(Number(field.value) * scale) : kind === "bool" ? field.value === "true" : field.value;
     }
   }
+  // A {field} in the path takes that field's value (the goal form's staff member and period).
+  const url = path.replace(/\{(\w+)\}/g, (_, name) => {
+    const value = body[name];
+    delete body[name];
+    return encodeURIComponent(value ?? "");
+  });
   for (const button of form.querySelectorAll("button")) button.disabled = true;
   const response = await withApproval((approval) =>
-    fetch(`/api/dashboard/v1${path}`, {
+    fetch(`/api/dashboard/v1${url}`, {
       method,
       headers: { "content-type": "application/json", "x-csrf-token": csrf, ...approval },
       body: JSON.stringify(body),
@@ -581,8 +587,11 @@ document.addEventListener("submit", async (event) => {
     const answer = await response.json().catch(() => ({}));
     location.href = form.dataset.go.replace("{id}", encodeURIComponent(answer.id || ""));
   } else if (response.ok) {
+    // The notice may name what the answer holds ("Added {username}.").
+    const answer = response.status === 204 ? {} : await response.json().catch(() => ({}));
+    const done = (form.dataset.done || "Saved.").replace(/\{(\w+)\}/g, (_, key) => answer[key] ?? "");
     const url = new URL(location.href);
-    url.searchParams.set("done", form.dataset.done || "Saved.");
+    url.searchParams.set("done", done);
     const section = form.closest("section[id]");
     url.hash = section ? section.id : "";
     location.href = url.toString();
@@ -591,7 +600,16 @@ document.addEventListener("submit", async (event) => {
     for (const button of form.querySelectorAll("button")) button.disabled = false;
     const problem = await response.json().catch(() => ({}));
     const code = problem.code ? problem.code.replaceAll("_", " ") : "";
-    alert(problem.detail || code || `That did not work (${response.status}).`);
+    // Said above the form, where the person is looking, until they try again.
+    let said = form.previousElementSibling;
+    if (!said || !said.matches("[data-testid=form-error]")) {
+      said = document.createElement("p");
+      said.className = "error";
+      said.setAttribute("role", "alert");
+      said.dataset.testid = "form-error";
+      form.before(said);
+    }
+    said.textContent = problem.detail || code || `That did not work (${response.status}).`;
   }
 });
 

@@ -263,6 +263,30 @@ impl TestApp {
         (status, response.text().await.expect("page body"))
     }
 
+    /// What a dashboard form marked `data-api` does: the staff API call it
+    /// makes with the page's session cookie and the CSRF token the page
+    /// carries (`csrf`). Returns status and JSON answer.
+    pub async fn page_api(
+        &self,
+        session: &str,
+        csrf: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> (u16, Value) {
+        let response = self
+            .client
+            .request(method, self.url(&format!("/api/dashboard/v1{path}")))
+            .header("cookie", format!("pb_session={session}"))
+            .header("x-csrf-token", csrf)
+            .json(&body)
+            .send()
+            .await
+            .expect("page API request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// Opens the dashboard's live socket with a session cookie and this site's Origin.
     pub async fn dashboard_socket(&self, session: &str) -> ws::WsClient {
         ws::WsClient::connect(

@@ -6,27 +6,25 @@ use petbridge_domain::{
     chat::conversations,
     db::entities::{message, notification, owner_request, reward, selfie},
     households::{
-        clients::{self, AccountStatus, Audience, ClientDetail, Invitation, ListQuery, ListRow, SortKey},
+        clients::{self, AccountStatus, Audience, ClientDetail, ListQuery, ListRow, SortKey},
         preferences::{self, Preferences},
     },
     kernel::permissions::Permission,
     loyalty::{self, PawCard},
-    notifications::{self, NewNotification},
-    owners::accounts,
+    notifications::{self},
     requests::{self, Filter, Kind, Status},
     selfies,
 };
-use petbridge_http::RequestContext;
 use poem::{
     IntoResponse, Response, handler,
-    web::{Data, Form, Path, Query, Redirect},
+    web::{Data, Path, Query, Redirect},
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::kit::{
     auth::{StaffPage, url_encode},
-    chrome::{Chrome, CsrfForm, csrf_ok, people_message, refuse, render, server_error},
+    chrome::{Chrome, refuse, render, server_error},
 };
 
 /// The Users list's sortable columns, as the page names them.
@@ -219,51 +217,6 @@ pub(crate) async fn list(
     })
 }
 
-fn back_to_list(done: Option<&str>, error: Option<&str>) -> Response {
-    let mut url = "/dashboard/clients?".to_owned();
-    if let Some(done) = done {
-        url.push_str(&format!("done={}", url_encode(done)));
-    }
-    if let Some(error) = error {
-        url.push_str(&format!("error={}", url_encode(error)));
-    }
-    Redirect::see_other(url).into_response()
-}
-
-#[derive(Deserialize)]
-pub(crate) struct InviteForm {
-    csrf: String,
-    email: String,
-    #[serde(default)]
-    first_name: String,
-    #[serde(default)]
-    last_name: String,
-}
-
-/// Invite Client.
-#[handler]
-pub(crate) async fn invite(
-    StaffPage(principal): StaffPage,
-    platform: Data<&Platform>,
-    context: Data<&RequestContext>,
-    Form(form): Form<InviteForm>,
-) -> poem::Result<Response> {
-    csrf_ok(&principal, &form.csrf)?;
-    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsInvite).await? {
-        return Ok(refused);
-    }
-    let invitation = Invitation { email: form.email, first_name: form.first_name, last_name: form.last_name };
-    match clients::invite(&platform, principal.scope(), &principal.actor(), &context.origin, invitation).await {
-        Ok(client) => {
-            Ok(back_to_list(Some(&format!("Invitation sent to {}.", client.email.unwrap_or_default())), None))
-        }
-        Err(err) => match people_message(&err) {
-            Some(message) => Ok(back_to_list(None, Some(&message))),
-            None => Err(server_error(err)),
-        },
-    }
-}
-
 #[derive(Template)]
 #[template(path = "client.html")]
 struct ClientTemplate {
@@ -423,139 +376,4 @@ pub(crate) async fn detail(
         notification_body: detail.past_due_message.clone().unwrap_or_default(),
         detail,
     })
-}
-
-fn back_to_client(id: Uuid, done: &str) -> Response {
-    Redirect::see_other(format!("/dashboard/clients/{id}?done={}", url_encode(done))).into_response()
-}
-
-/// Disable or enable a client's app account.
-#[handler]
-pub(crate) async fn client_action(
-    StaffPage(principal): StaffPage,
-    platform: Data<&Platform>,
-    context: Data<&RequestContext>,
-    Path((id, action)): Path<(Uuid, String)>,
-    Form(form): Form<CsrfForm>,
-) -> poem::Result<Response> {
-    csrf_ok(&principal, &form.csrf)?;
-    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsEdit).await? {
-        return Ok(refused);
-    }
-    let disabled = match action.as_str() {
-        "disable" => true,
-        "enable" => false,
-        _ => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
-    };
-    match accounts::set_disabled(&platform, principal.scope(), &principal.actor(), &context.origin, id, disabled).await
-    {
-        Ok(()) => Ok(back_to_client(
-            id,
-            if disabled { "The app account is deactivated." } else { "The app account is active again." },
-        )),
-        Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
-        Err(err) => match people_message(&err) {
-            Some(message) => Ok(back_to_client(id, &message)),
-            None => Err(server_error(err)),
-        },
-    }
-}
-
-#[derive(Deserialize)]
-pub(crate) struct NotifyForm {
-    csrf: String,
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    body: String,
-    /// A favourite selfie to show with it.
-    selfie: Option<String>,
-}
-
-/// Send notification (Contact): to the client's app inbox and devices.
-#[handler]
-pub(crate) async fn notify(
-    StaffPage(principal): StaffPage,
-    platform: Data<&Platform>,
-    context: Data<&RequestContext>,
-    Path(id): Path<Uuid>,
-    Form(form): Form<NotifyForm>,
-) -> poem::Result<Response> {
-    csrf_ok(&principal, &form.csrf)?;
-    if let Some(refused) = refuse(&platform, &principal, Permission::NotificationsSend).await? {
-        return Ok(refused);
-    }
-    let selfie_id = form.selfie.as_deref().filter(|s| !s.is_empty()).and_then(|s| Uuid::parse_str(s).ok());
-    let new = NewNotification { title: form.title, body: form.body, image_url: None, selfie_id };
-    match notifications::send(&platform, principal.scope(), &principal.actor(), &context.origin, id, new).await {
-        Ok(_) => Ok(back_to_client(id, "The notification is sent.")),
-        Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
-        Err(err) => match people_message(&err) {
-            Some(message) => Ok(back_to_client(id, &message)),
-            None => Err(server_error(err)),
-        },
-    }
-}
-
-#[derive(Deserialize)]
-pub(crate) struct NoteForm {
-    csrf: String,
-    #[serde(default)]
-    note: String,
-}
-
-/// Set the personal note.
-#[handler]
-pub(crate) async fn set_note(
-    StaffPage(principal): StaffPage,
-    platform: Data<&Platform>,
-    context: Data<&RequestContext>,
-    Path(id): Path<Uuid>,
-    Form(form): Form<NoteForm>,
-) -> poem::Result<Response> {
-    csrf_ok(&principal, &form.csrf)?;
-    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsEdit).await? {
-        return Ok(refused);
-    }
-    let (scope, actor) = (principal.scope(), principal.actor());
-    match clients::set_personal_note(&platform, scope, &actor, &context.origin, id, Some(&form.note)).await {
-        Ok(()) => Ok(back_to_client(id, "The personal note is saved.")),
-        Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
-        Err(err) => match people_message(&err) {
-            Some(message) => Ok(back_to_client(id, &message)),
-            None => Err(server_error(err)),
-        },
-    }
-}
-
-/// Remove a pet from the app, or reinstate it.
-#[handler]
-pub(crate) async fn pet_action(
-    StaffPage(principal): StaffPage,
-    platform: Data<&Platform>,
-    context: Data<&RequestContext>,
-    Path((id, action)): Path<(Uuid, String)>,
-    Form(form): Form<CsrfForm>,
-) -> poem::Result<Response> {
-    csrf_ok(&principal, &form.csrf)?;
-    if let Some(refused) = refuse(&platform, &principal, Permission::ClientsEdit).await? {
-        return Ok(refused);
-    }
-    let in_app = match action.as_str() {
-        "remove" => false,
-        "reinstate" => true,
-        _ => return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
-    };
-    match clients::set_pet_in_app(&platform, principal.scope(), &principal.actor(), &context.origin, id, in_app).await {
-        Ok(pet) => Ok(back_to_client(
-            pet.pet.client_id,
-            &if in_app {
-                format!("{} is back in the app.", pet.pet.name)
-            } else {
-                format!("{} is removed from the app.", pet.pet.name)
-            },
-        )),
-        Err(DomainError::NotFound) => Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND)),
-        Err(err) => Err(server_error(err)),
-    }
 }

@@ -9,22 +9,22 @@ use petbridge_domain::{
         permissions::{Permission, SecurityLevel},
     },
     staff::{
-        accounts::{self, NewStaff},
+        accounts::{self},
         two_factor,
     },
 };
 use petbridge_http::RequestContext;
 use poem::{
-    IntoResponse, Response, handler,
+    Response, handler,
     http::StatusCode,
-    web::{Data, Form, Path, Query, Redirect},
+    web::{Data, Form, Query},
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::kit::{
-    auth::{StaffPage, url_encode},
-    chrome::{Chrome, CsrfForm, DoneQuery, csrf_ok, people_message, refuse, render, server_error},
+    auth::StaffPage,
+    chrome::{Chrome, DoneQuery, csrf_ok, people_message, refuse, render, server_error},
 };
 
 /// A row of View All Users as the page shows it.
@@ -59,36 +59,6 @@ struct UsersTemplate {
     levels: [SecurityLevel; 3],
     self_id: Uuid,
     notice: Option<String>,
-    error: Option<String>,
-}
-
-async fn users_page(
-    platform: &Platform,
-    principal: &StaffPrincipal,
-    notice: Option<String>,
-    error: Option<String>,
-) -> poem::Result<Response> {
-    let rows = accounts::list_with_attempts(platform, principal.scope()).await.map_err(server_error)?;
-    let failed = error.is_some();
-    let mut response = render(&UsersTemplate {
-        chrome: Chrome::new(platform, principal, "staff").await?,
-        rows: rows
-            .into_iter()
-            .map(|r| UserView {
-                user: r.user,
-                failed_last_two_days: r.failed_last_two_days,
-                last_administrator: r.last_administrator,
-            })
-            .collect(),
-        levels: SecurityLevel::ALL,
-        self_id: principal.staff_id,
-        notice,
-        error,
-    })?;
-    if failed {
-        response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
-    }
-    Ok(response)
 }
 
 /// View All Users.
@@ -101,131 +71,21 @@ pub(crate) async fn users(
     if let Some(refused) = refuse(&platform, &principal, Permission::UsersManage).await? {
         return Ok(refused);
     }
-    users_page(&platform, &principal, query.done, None).await
-}
-
-#[derive(Deserialize)]
-pub(crate) struct NewUserForm {
-    csrf: String,
-    username: String,
-    display_name: String,
-    #[serde(default)]
-    email: String,
-    level: String,
-    password: String,
-}
-
-fn done(message: &str) -> Response {
-    Redirect::see_other(format!("/dashboard/users?done={}", url_encode(message))).into_response()
-}
-
-/// Adds a user from the form on View All Users.
-#[handler]
-pub(crate) async fn add_user(
-    StaffPage(principal): StaffPage,
-    platform: Data<&Platform>,
-    context: Data<&RequestContext>,
-    Form(form): Form<NewUserForm>,
-) -> poem::Result<Response> {
-    csrf_ok(&principal, &form.csrf)?;
-    if let Some(refused) = refuse(&platform, &principal, Permission::UsersManage).await? {
-        return Ok(refused);
-    }
-    let level = match SecurityLevel::parse(&form.level) {
-        Ok(level) => level,
-        Err(err) => return users_page(&platform, &principal, None, people_message(&err)).await,
-    };
-    let new = NewStaff {
-        username: form.username,
-        display_name: form.display_name,
-        email: Some(form.email),
-        level,
-        password: form.password,
-    };
-    match accounts::create(&platform, principal.scope(), &principal.actor(), &context.origin, new).await {
-        Ok(user) => Ok(done(&format!("Added {} ({}).", user.username, level.label()))),
-        Err(err) => match people_message(&err) {
-            Some(message) => users_page(&platform, &principal, None, Some(message)).await,
-            None => Err(server_error(err)),
-        },
-    }
-}
-
-#[derive(Deserialize)]
-pub(crate) struct EditUserForm {
-    csrf: String,
-    display_name: String,
-    #[serde(default)]
-    email: String,
-    /// Not offered for the practice's only administrator.
-    level: Option<String>,
-}
-
-/// Saves an edit from View All Users.
-#[handler]
-pub(crate) async fn edit_user(
-    StaffPage(principal): StaffPage,
-    platform: Data<&Platform>,
-    context: Data<&RequestContext>,
-    Path(id): Path<Uuid>,
-    Form(form): Form<EditUserForm>,
-) -> poem::Result<Response> {
-    csrf_ok(&principal, &form.csrf)?;
-    if let Some(refused) = refuse(&platform, &principal, Permission::UsersManage).await? {
-        return Ok(refused);
-    }
-    let result = match form.level.as_deref().map(SecurityLevel::parse).transpose() {
-        Ok(level) => {
-            let changes =
-                accounts::StaffChanges { display_name: Some(form.display_name), email: Some(form.email), level };
-            accounts::update(&platform, principal.scope(), &principal.actor(), None, &context.origin, id, changes).await
-        }
-        Err(err) => Err(err),
-    };
-    match result {
-        Ok(user) => Ok(done(&format!("Saved {}.", user.username))),
-        Err(DomainError::NotFound) => Err(poem::Error::from_status(StatusCode::NOT_FOUND)),
-        Err(err) => match people_message(&err) {
-            Some(message) => users_page(&platform, &principal, None, Some(message)).await,
-            None => Err(server_error(err)),
-        },
-    }
-}
-
-/// Lock, unlock or delete a user.
-#[handler]
-pub(crate) async fn user_action(
-    StaffPage(principal): StaffPage,
-    platform: Data<&Platform>,
-    context: Data<&RequestContext>,
-    Path((id, action)): Path<(Uuid, String)>,
-    Form(form): Form<CsrfForm>,
-) -> poem::Result<Response> {
-    csrf_ok(&principal, &form.csrf)?;
-    if let Some(refused) = refuse(&platform, &principal, Permission::UsersManage).await? {
-        return Ok(refused);
-    }
-    let (scope, actor) = (principal.scope(), principal.actor());
-    let result = match action.as_str() {
-        "lock" => accounts::lock(&platform, scope, &actor, &context.origin, id, true)
-            .await
-            .map(|u| format!("Locked {}.", u.username)),
-        "unlock" => accounts::lock(&platform, scope, &actor, &context.origin, id, false)
-            .await
-            .map(|u| format!("Unlocked {}.", u.username)),
-        "delete" => {
-            accounts::delete(&platform, scope, &actor, &context.origin, id).await.map(|()| "Deleted.".to_owned())
-        }
-        _ => Err(DomainError::NotFound),
-    };
-    match result {
-        Ok(message) => Ok(done(&message)),
-        Err(DomainError::NotFound) => Err(poem::Error::from_status(StatusCode::NOT_FOUND)),
-        Err(err) => match people_message(&err) {
-            Some(message) => users_page(&platform, &principal, None, Some(message)).await,
-            None => Err(server_error(err)),
-        },
-    }
+    let rows = accounts::list_with_attempts(&platform, principal.scope()).await.map_err(server_error)?;
+    render(&UsersTemplate {
+        chrome: Chrome::new(&platform, &principal, "staff").await?,
+        rows: rows
+            .into_iter()
+            .map(|r| UserView {
+                user: r.user,
+                failed_last_two_days: r.failed_last_two_days,
+                last_administrator: r.last_administrator,
+            })
+            .collect(),
+        levels: SecurityLevel::ALL,
+        self_id: principal.staff_id,
+        notice: query.done,
+    })
 }
 
 #[derive(Template)]
@@ -256,7 +116,9 @@ async fn profile_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> poem::Result<Response> {
-    profile_with(platform, principal, notice, error, TwoFactorStep::default()).await
+    // An enrolment begun (from this page or the API) shows its key until confirmed.
+    let setup = two_factor::pending(platform, principal).await.map_err(server_error)?;
+    profile_with(platform, principal, notice, error, TwoFactorStep { setup, ..Default::default() }).await
 }
 
 async fn profile_with(
@@ -297,84 +159,6 @@ pub(crate) async fn profile(
 }
 
 #[derive(Deserialize)]
-pub(crate) struct ProfileForm {
-    csrf: String,
-    display_name: String,
-    #[serde(default)]
-    email: String,
-}
-
-/// Saves the own display name and email.
-#[handler]
-pub(crate) async fn update_profile(
-    StaffPage(principal): StaffPage,
-    platform: Data<&Platform>,
-    context: Data<&RequestContext>,
-    Form(form): Form<ProfileForm>,
-) -> poem::Result<Response> {
-    csrf_ok(&principal, &form.csrf)?;
-    let changes =
-        accounts::StaffChanges { display_name: Some(form.display_name), email: Some(form.email), level: None };
-    let scope = principal.scope();
-    match accounts::update(&platform, scope, &principal.actor(), None, &context.origin, principal.staff_id, changes)
-        .await
-    {
-        Ok(_) => Ok(Redirect::see_other("/dashboard/profile?done=Saved.").into_response()),
-        Err(err) => match people_message(&err) {
-            Some(message) => profile_page(&platform, &principal, None, Some(message)).await,
-            None => Err(server_error(err)),
-        },
-    }
-}
-
-#[derive(Deserialize)]
-pub(crate) struct PasswordForm {
-    csrf: String,
-    current_password: String,
-    new_password: String,
-}
-
-/// Changes the own password.
-#[handler]
-pub(crate) async fn change_password(
-    StaffPage(principal): StaffPage,
-    platform: Data<&Platform>,
-    context: Data<&RequestContext>,
-    Form(form): Form<PasswordForm>,
-) -> poem::Result<Response> {
-    csrf_ok(&principal, &form.csrf)?;
-    match accounts::change_password(&platform, &principal, &context.origin, &form.current_password, &form.new_password)
-        .await
-    {
-        Ok(()) => Ok(Redirect::see_other("/dashboard/profile?done=Password%20changed.").into_response()),
-        Err(err) => match people_message(&err) {
-            Some(message) => profile_page(&platform, &principal, None, Some(message)).await,
-            None => Err(server_error(err)),
-        },
-    }
-}
-
-/// Starts two-factor enrolment: shows the key and asks for a code.
-#[handler]
-pub(crate) async fn two_factor_start(
-    StaffPage(principal): StaffPage,
-    platform: Data<&Platform>,
-    Form(form): Form<CsrfForm>,
-) -> poem::Result<Response> {
-    csrf_ok(&principal, &form.csrf)?;
-    match two_factor::begin(&platform, &principal).await {
-        Ok(setup) => {
-            profile_with(&platform, &principal, None, None, TwoFactorStep { setup: Some(setup), ..Default::default() })
-                .await
-        }
-        Err(DomainError::Failed(code, _)) if code.kind() == petbridge_domain::Kind::Conflict => {
-            profile_page(&platform, &principal, None, None).await
-        }
-        Err(err) => Err(server_error(err)),
-    }
-}
-
-#[derive(Deserialize)]
 pub(crate) struct CodeForm {
     csrf: String,
     code: String,
@@ -404,29 +188,5 @@ pub(crate) async fn two_factor_confirm(
             profile_page(&platform, &principal, None, None).await
         }
         Err(err) => Err(server_error(err)),
-    }
-}
-
-#[derive(Deserialize)]
-pub(crate) struct DisableForm {
-    csrf: String,
-    password: String,
-}
-
-/// Turns two-factor login off.
-#[handler]
-pub(crate) async fn two_factor_disable(
-    StaffPage(principal): StaffPage,
-    platform: Data<&Platform>,
-    context: Data<&RequestContext>,
-    Form(form): Form<DisableForm>,
-) -> poem::Result<Response> {
-    csrf_ok(&principal, &form.csrf)?;
-    match two_factor::disable(&platform, &principal, &context.origin, &form.password).await {
-        Ok(()) => Ok(Redirect::see_other("/dashboard/profile?done=Two-factor%20login%20is%20off.").into_response()),
-        Err(err) => match people_message(&err) {
-            Some(message) => profile_page(&platform, &principal, None, Some(message)).await,
-            None => Err(server_error(err)),
-        },
     }
 }

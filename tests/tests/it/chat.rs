@@ -536,26 +536,24 @@ async fn the_client_page_sends_a_notification_and_shows_the_history_of_both() {
             .unwrap();
         response.text().await.unwrap()
     };
+    let path = format!("/clients/{client_id}/notifications");
     let notify = |csrf: String, body: &'static str| {
-        app.client
-            .post(app.url(&format!("/dashboard/clients/{client_id}/notify")))
-            .header("cookie", &cookie)
-            .form(&[("csrf", csrf), ("title", "Maple Vets".to_owned()), ("body", body.to_owned())])
-            .send()
+        let (app, session, path) = (&app, &session, &path);
+        async move {
+            app.page_api(session, &csrf, Method::POST, path, json!({ "title": "Maple Vets", "body": body })).await.0
+        }
     };
     let html = page().await;
     assert!(html.contains("Is Mochi&#39;s food in?"), "the chat history shows the owner's message");
     assert!(html.contains("None sent."), "{html}");
     let csrf = petbridge_tests::hidden_field(&html, "csrf");
 
-    // A blank notification is refused with a message and stores nothing.
-    let refused = notify(csrf.clone(), "   ").await.unwrap();
-    assert_eq!(refused.status(), 303);
+    // A blank notification is refused and stores nothing.
+    assert_eq!(notify(csrf.clone(), "   ").await, 422);
     let (_, inbox) = app.app_call(Method::GET, "/notifications", Some(&pat), None).await;
     assert_eq!(inbox["items"].as_array().unwrap().len(), 0);
 
-    let sent = notify(csrf, "Mochi's food is ready at the desk").await.unwrap();
-    assert_eq!(sent.status(), 303);
+    assert_eq!(notify(csrf, "Mochi's food is ready at the desk").await, 201);
     let (_, inbox) = app.app_call(Method::GET, "/notifications", Some(&pat), None).await;
     assert_eq!(inbox["items"][0]["body"], "Mochi's food is ready at the desk");
     assert!(page().await.contains("Mochi&#39;s food is ready at the desk"), "the page lists what was sent");

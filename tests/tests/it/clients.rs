@@ -579,26 +579,22 @@ async fn view_details_page_shows_the_past_due_reminder_and_keeps_a_personal_note
     let html = page(format!("/dashboard/clients/{id}")).await;
     assert!(html.contains("Mochi&#39;s FVRCP booster is past due"), "{html}");
     let csrf = petbridge_tests::hidden_field(&html, "csrf");
-    let saved = app
-        .client
-        .post(app.url(&format!("/dashboard/clients/{id}/note")))
-        .header("cookie", format!("pb_session={session}"))
-        .form(&[("csrf", csrf.as_str()), ("note", "Prefers texts after 5 pm")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(saved.status(), 303);
+    let (status, _) = app
+        .page_api(
+            &session,
+            &csrf,
+            Method::PUT,
+            &format!("/clients/{id}/personal-note"),
+            json!({ "note": "Prefers texts after 5 pm" }),
+        )
+        .await;
+    assert_eq!(status, 200);
     let html = page(format!("/dashboard/clients/{id}")).await;
     assert!(html.contains("Prefers texts after 5 pm") && html.contains("data-role=\"note-icon\""), "{html}");
     let list = page("/dashboard/clients".to_owned()).await;
     assert!(list.contains("data-role=\"note-icon\""), "the list marks the note");
-    let forged = app
-        .client
-        .post(app.url(&format!("/dashboard/clients/{id}/note")))
-        .header("cookie", format!("pb_session={session}"))
-        .form(&[("csrf", "forged"), ("note", "x")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(forged.status(), 403);
+    let (forged, _) = app
+        .page_api(&session, "forged", Method::PUT, &format!("/clients/{id}/personal-note"), json!({ "note": "x" }))
+        .await;
+    assert_eq!(forged, 403);
 }
