@@ -582,7 +582,30 @@ document.addEventListener("submit", async (event) => {
       body: JSON.stringify(body),
     }),
   );
-  if (response.ok && form.dataset.go) {
+  if (response.ok && form.dataset.reveal) {
+    // A secret shown once (a new sync key, recovery codes): shown in place of
+    // the form, never put in a URL, and gone with the page.
+    const answer = await response.json().catch(() => ({}));
+    const value = answer[form.dataset.reveal];
+    const shown = document.createElement("div");
+    shown.className = "notice";
+    shown.setAttribute("role", "status");
+    shown.dataset.testid = form.dataset.revealTestid || "revealed";
+    const intro = document.createElement("p");
+    intro.textContent = form.dataset.done || "";
+    const list = document.createElement("ul");
+    list.className = "codes";
+    for (const item of Array.isArray(value) ? value : [value ?? ""]) {
+      const li = document.createElement("li");
+      const code = document.createElement("code");
+      code.textContent = item;
+      li.append(code);
+      list.append(li);
+    }
+    shown.append(intro, list);
+    form.previousElementSibling?.matches("[data-testid=form-error]") && form.previousElementSibling.remove();
+    form.replaceWith(shown);
+  } else if (response.ok && form.dataset.go) {
     // Go where the answer says (e.g. the conversation just started).
     const answer = await response.json().catch(() => ({}));
     location.href = form.dataset.go.replace("{id}", encodeURIComponent(answer.id || ""));

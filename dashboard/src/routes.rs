@@ -66,13 +66,10 @@ pub fn pages() -> Route {
         .at("/dashboard/clients", get(households::pages::list))
         .at("/dashboard/clients/:id", get(households::pages::detail))
         .at("/dashboard/sync", get(sync::pages::sync_page))
-        .at("/dashboard/sync/keys", post(sync::pages::create_key))
-        .at("/dashboard/sync/keys/:id/:action", post(sync::pages::key_action))
         .at("/dashboard/users", get(staff::pages::users))
         .at("/dashboard/activity", get(activity::pages::activity_page))
         .at("/dashboard/profile", get(staff::pages::profile))
         .at("/dashboard/performance", get(performance::pages::performance_page))
-        .at("/dashboard/profile/two-factor/confirm", post(staff::pages::two_factor_confirm))
         .at("/dashboard/activity/export", get(activity::pages::activity_export))
         .nest("/assets", poem::endpoint::EmbeddedFilesEndpoint::<Assets>::new().map_to_response())
 }

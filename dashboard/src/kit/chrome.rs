@@ -3,8 +3,8 @@
 
 use askama::Template;
 use petbridge_domain::{
-    Code, Platform,
-    kernel::{caller::StaffPrincipal, permissions::Permission, tokens},
+    Platform,
+    kernel::{caller::StaffPrincipal, permissions::Permission},
     practices,
 };
 use poem::{IntoResponse, Response, http::StatusCode, web::Html};
@@ -30,14 +30,6 @@ pub(crate) async fn refuse(
     let mut response = render(&ForbiddenTemplate { chrome: Chrome::new(platform, principal, "home").await? })?;
     response.set_status(StatusCode::FORBIDDEN);
     Ok(Some(response))
-}
-
-pub(crate) fn csrf_ok(principal: &StaffPrincipal, sent: &str) -> poem::Result<()> {
-    if tokens::same_secret(sent, &principal.csrf_token) {
-        Ok(())
-    } else {
-        Err(poem::Error::from_response(petbridge_http::problem_response(Code::CsrfFailed, None)))
-    }
 }
 
 /// A navigation entry; areas that have not shipped yet show without a link,
@@ -109,13 +101,6 @@ impl Chrome {
             dev_warning: platform.dev_delivery_warning.clone(),
         })
     }
-}
-
-/// What a page tells its user about a refused action: the service's detail,
-/// or its code's message from the one table; `None` for what is not theirs
-/// to fix (a missing record, an unexpected failure).
-pub(crate) fn people_message(err: &petbridge_domain::DomainError) -> Option<String> {
-    matches!(err, petbridge_domain::DomainError::Failed(..)).then(|| err.message())
 }
 
 pub(crate) fn server_error(err: impl std::fmt::Display) -> poem::Error {

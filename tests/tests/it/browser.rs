@@ -206,12 +206,9 @@ async fn a_staff_member_turns_on_two_factor_login_and_logs_in_with_a_code() {
     let error = browser.element("[data-testid=form-error]").await.text().await.unwrap();
     assert!(error.contains("not right"), "{error}");
     assert_eq!(browser.element("[data-testid=totp-secret]").await.text().await.unwrap(), secret, "same key to retry");
-    browser
-        .element("[data-testid=two-factor] input[name=code]")
-        .await
-        .send_keys(&totp_code(&secret, &app))
-        .await
-        .unwrap();
+    let code = browser.element("[data-testid=two-factor] input[name=code]").await;
+    code.clear().await.unwrap();
+    code.send_keys(&totp_code(&secret, &app)).await.unwrap();
     browser.element("[data-testid=two-factor] button").await.click().await.unwrap();
     browser.element("[data-testid=recovery-codes]").await;
     let codes = browser.driver.find_all(By::Css("[data-testid=recovery-codes] li")).await.unwrap();

@@ -416,6 +416,84 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
     }
 }
 
+/// Every action a dashboard page can take is a staff API operation (so the
+/// table above covers it), and no page form posts anywhere else but the
+/// sign-in cookie flows and the owners' email-link pages.
+#[tokio::test]
+async fn every_page_action_is_a_documented_staff_operation() {
+    let app = spawn_app().await;
+    let spec: Value =
+        app.client.get(app.url("/api/dashboard/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    // "PATCH /users/{id}" for each operation, path parameters as one shape.
+    let shape = |path: &str| -> String {
+        path.split('/')
+            .map(|part| if part.starts_with('{') || part.starts_with(':') { "{}" } else { part })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let mut operations = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            operations.push(format!("{} {}", method.to_uppercase(), shape(path)));
+        }
+    }
+    let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dashboard/templates");
+    let mut actions = 0;
+    for entry in std::fs::read_dir(&templates).unwrap() {
+        let path = entry.unwrap().path();
+        let html = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for (at, _) in html.match_indices("data-api=\"") {
+            let target = html[at + 10..].split('"').next().unwrap();
+            // "{% if … %}enable{% else %}disable{% endif %}" is two actions; a
+            // template expression or a form field in the path is a path parameter.
+            let mut variants = vec![target.to_owned()];
+            while let Some(at) = variants.iter().position(|v| v.contains("{% if")) {
+                let v = variants.remove(at);
+                let start = v.find("{% if").unwrap();
+                let open_end = v[start..].find("%}").unwrap() + start + 2;
+                let (choice, end) = v[open_end..].split_once("{% endif %}").unwrap();
+                let (yes, no) = choice.split_once("{% else %}").unwrap_or((choice, ""));
+                for pick in [yes, no] {
+                    variants.push(format!("{}{pick}{end}", &v[..start]));
+                }
+            }
+            for variant in variants {
+                let mut plain = String::new();
+                let mut rest = variant.as_str();
+                while let Some(open) = rest.find('{') {
+                    plain.push_str(&rest[..open]);
+                    let close = if rest[open..].starts_with("{{") {
+                        rest.find("}}").unwrap() + 2
+                    } else {
+                        rest.find('}').unwrap() + 1
+                    };
+                    plain.push_str("{}");
+                    rest = &rest[close..];
+                }
+                plain.push_str(rest);
+                let (method, path) = plain.split_once(' ').unwrap();
+                let wanted = format!("{method} {}", shape(path));
+                assert!(
+                    operations.contains(&wanted),
+                    "{name}: data-api=\"{target}\" is no staff API operation ({wanted})"
+                );
+            }
+            actions += 1;
+        }
+        for (at, _) in html.match_indices("<form method=\"post\"") {
+            let form = html[at..].split('>').next().unwrap();
+            let allowed =
+                ["action=\"/logout\"", "action=\"/login\"", "action=\"/login/code\"", "action=\"/preferences/"];
+            assert!(
+                allowed.iter().any(|a| form.contains(a)) || name == "owner_link.html",
+                "{name} posts to a page handler: {form}"
+            );
+        }
+    }
+    assert!(actions > 20, "found only {actions} page actions");
+}
+
 async fn activity(app: &TestApp, admin: &str, query: &str) -> Vec<Value> {
     let (status, page) = app.get_json(&format!("/api/dashboard/v1/activity?{query}"), admin).await;
     assert_eq!(status, 200);
