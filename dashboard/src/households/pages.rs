@@ -49,7 +49,6 @@ pub(crate) struct ListParams {
     search: String,
     after: Option<String>,
     done: Option<String>,
-    error: Option<String>,
 }
 
 impl ListParams {
