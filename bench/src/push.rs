@@ -33,7 +33,7 @@ use petbridge::{Application, Options, Settings};
 use petbridge_domain::{
     Platform, Scope,
     db::entities::delivery,
-    deliveries::outbox::{self, Channel, NewDelivery, Purpose},
+    deliveries::outbox::{self, Channel, DeliveryStatus, NewDelivery, Purpose},
     practices::{self, NewPractice},
 };
 use petbridge_tests::fakes::FakeFcm;
@@ -266,7 +266,7 @@ async fn any_queued(platform: &Platform) -> anyhow::Result<bool> {
     Ok(queued.is_some())
 }
 
-async fn rows_in(platform: &Platform, status: &str) -> anyhow::Result<u64> {
+async fn rows_in(platform: &Platform, status: DeliveryStatus) -> anyhow::Result<u64> {
     Ok(delivery::Entity::find().filter(delivery::Column::Status.eq(status)).count(&platform.db).await?)
 }
 
@@ -284,7 +284,7 @@ async fn wait_none_queued(platform: &Platform, limit: Duration) -> anyhow::Resul
 
 /// Checks that `total` more rows than `sent_before` are sent.
 async fn check_all_sent(platform: &Platform, sent_before: u64, total: u64) -> anyhow::Result<()> {
-    let sent = rows_in(platform, "sent").await? - sent_before;
+    let sent = rows_in(platform, DeliveryStatus::Sent).await? - sent_before;
     anyhow::ensure!(sent == total, "{sent} of {total} deliveries were sent");
     Ok(())
 }
@@ -354,7 +354,7 @@ impl Bench {
     /// Commits `count`, then times the workers until every row is sent.
     async fn drain(&self, providers: Providers, count: usize) -> anyhow::Result<Spent> {
         let scope = self.practice().await?;
-        let sent_before = rows_in(&self.platform, "sent").await?;
+        let sent_before = rows_in(&self.platform, DeliveryStatus::Sent).await?;
         commit(&self.platform, scope, count, 0).await?;
         let stopwatch = Stopwatch::start(self.redis_pid.as_deref());
         let (stop, handles) = self.workers(providers).await?;
@@ -365,7 +365,7 @@ impl Bench {
     /// stream workers alone (no relay running) until every row is sent.
     async fn consume(&self, providers: Providers, count: usize) -> anyhow::Result<Spent> {
         let scope = self.practice().await?;
-        let sent_before = rows_in(&self.platform, "sent").await?;
+        let sent_before = rows_in(&self.platform, DeliveryStatus::Sent).await?;
         commit(&self.platform, scope, count, 0).await?;
         let redis_url = self.settings.redis.url.as_ref().ok_or_else(|| anyhow!("the bench needs Redis"))?;
         let conn = redis::aio::ConnectionManager::new(redis::Client::open(redis_url.expose_secret())?).await?;
@@ -412,7 +412,7 @@ impl Bench {
     /// Paced commits while the workers run: commit → recorded-sent latencies (ms).
     async fn paced(&self, providers: Providers, count: usize) -> anyhow::Result<Vec<f64>> {
         let scope = self.practice().await?;
-        let sent_before = rows_in(&self.platform, "sent").await?;
+        let sent_before = rows_in(&self.platform, DeliveryStatus::Sent).await?;
         let (stop, handles) = self.workers(providers).await?;
         const BATCH: usize = 100;
         let mut committed: Vec<(DateTime<Utc>, Vec<Uuid>)> = Vec::new();

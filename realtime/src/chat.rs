@@ -102,7 +102,7 @@ impl ConversationView {
         Self {
             id: c.id,
             client_id: c.client_id,
-            status: c.status,
+            status: c.status.to_string(),
             assigned_to: c.assigned_to,
             last_seq: c.last_seq,
             owner_read_seq: c.owner_read_seq,

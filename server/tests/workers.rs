@@ -104,7 +104,11 @@ async fn workers_killed_at_random_points_lose_nothing() {
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     let unsent = || async {
-        delivery::Entity::find().filter(delivery::Column::Status.ne("sent")).count(&app.platform.db).await.unwrap()
+        delivery::Entity::find()
+            .filter(delivery::Column::Status.ne(delivery::DeliveryStatus::Sent))
+            .count(&app.platform.db)
+            .await
+            .unwrap()
     };
     while unsent().await > 0 {
         assert!(tokio::time::Instant::now() < deadline, "{} deliveries never got sent", unsent().await);
@@ -120,7 +124,7 @@ async fn workers_killed_at_random_points_lose_nothing() {
     let counts = fake.accepted_counts();
     assert_eq!(rows.len(), DELIVERIES);
     for row in &rows {
-        assert_eq!(row.status, "sent");
+        assert_eq!(row.status, delivery::DeliveryStatus::Sent);
         assert!(counts.get(&row.id.to_string()).copied().unwrap_or(0) >= 1, "{} never reached FCM", row.id);
     }
     let duplicates = accepted() - DELIVERIES;

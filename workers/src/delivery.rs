@@ -207,7 +207,7 @@ impl Deliverer {
         for ((row, attempt), status) in rows.iter().zip(&attempts).zip(&statuses) {
             by_practice.entry(row.practice_id).or_default().push(DeliveryState {
                 delivery_id: row.id,
-                status: status.as_str().to_owned(),
+                status: *status,
                 attempts: attempt.number,
             });
         }

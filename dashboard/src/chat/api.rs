@@ -7,6 +7,7 @@ use petbridge_domain::{
         attachments,
         conversations::{self, Author, ConversationChange, InboxFilter, NewMessage, Side},
     },
+    db::entities::conversation,
     kernel::{paging::page_limit, permissions::Permission},
 };
 use petbridge_http::{
@@ -50,11 +51,11 @@ pub enum ConversationStatus {
     Closed,
 }
 
-impl ConversationStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            ConversationStatus::Open => "open",
-            ConversationStatus::Closed => "closed",
+impl From<ConversationStatus> for conversation::Status {
+    fn from(status: ConversationStatus) -> Self {
+        match status {
+            ConversationStatus::Open => conversation::Status::Open,
+            ConversationStatus::Closed => conversation::Status::Closed,
         }
     }
 }
@@ -131,7 +132,7 @@ impl ChatApi {
         authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
         let principal = auth.principal();
         let filter = InboxFilter {
-            status: status.0.map(|s| s.as_str().to_owned()),
+            status: status.0.map(Into::into),
             assigned_to: matches!(assigned.0, Some(Assignee::Me)).then_some(principal.staff_id),
             unassigned: matches!(assigned.0, Some(Assignee::Nobody)),
         };
@@ -321,7 +322,7 @@ impl ChatApi {
     ) -> ApiResult<Json<ConversationView>> {
         authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
         let change = ConversationChange {
-            status: body.0.status.map(|s| s.as_str().to_owned()),
+            status: body.0.status.map(Into::into),
             assigned_to: match body.0.assigned_to {
                 MaybeUndefined::Undefined => None,
                 MaybeUndefined::Null => Some(None),

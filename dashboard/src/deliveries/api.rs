@@ -83,7 +83,7 @@ impl From<delivery::Model> for Delivery {
             subject: model.subject,
             body: model.body,
             reason: model.reason,
-            status: model.status,
+            status: model.status.to_string(),
             attempts: model.attempts,
             provider: model.provider,
             provider_id: model.provider_id,

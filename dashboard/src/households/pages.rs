@@ -4,7 +4,7 @@ use askama::Template;
 use petbridge_domain::{
     DomainError, Platform,
     chat::conversations,
-    db::entities::{message, notification, owner_request, reward, selfie},
+    db::entities::{message, notification, owner_request, pet::PmsStatus, reward, reward_request, selfie},
     households::{
         clients::{self, AccountStatus, Audience, ClientDetail, ListQuery, ListRow, SortKey},
         preferences::{self, Preferences},
@@ -12,7 +12,7 @@ use petbridge_domain::{
     kernel::permissions::Permission,
     loyalty::{self, PawCard},
     notifications::{self},
-    requests::{self, Filter, Kind, Status},
+    requests::{self, Filter, Kind},
     selfies,
 };
 use poem::{
@@ -260,21 +260,16 @@ impl ClientTemplate {
     }
 
     fn pending_requests(&self) -> Vec<&petbridge_domain::db::entities::reward_request::Model> {
-        self.paws.requests.iter().filter(|r| r.status == "pending").collect()
+        self.paws.requests.iter().filter(|r| r.status == reward_request::Status::Pending).collect()
     }
 
     /// The steps staff may take next, with their button labels.
-    fn next_steps(&self, request: &owner_request::Model) -> Vec<(&'static str, &'static str)> {
-        match (Kind::parse(&request.kind), Status::parse(&request.status)) {
-            (Some(kind), Some(status)) => {
-                requests::next_steps(kind, status).iter().map(|s| (s.as_str(), s.label())).collect()
-            }
-            _ => Vec::new(),
-        }
+    fn next_steps(&self, request: &owner_request::Model) -> Vec<(String, &'static str)> {
+        requests::next_steps(request.kind, request.status).iter().map(|s| (s.to_string(), s.label())).collect()
     }
 
     fn status_label(&self, request: &owner_request::Model) -> &'static str {
-        Status::parse(&request.status).map_or("—", Status::label)
+        request.status.label()
     }
 
     fn preferred_times(&self, request: &owner_request::Model) -> String {

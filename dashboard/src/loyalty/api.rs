@@ -70,7 +70,7 @@ impl From<reward_request::Model> for RewardRequest {
             client_id: r.client_id,
             reward_name: r.reward_name,
             paws: r.paws,
-            status: r.status,
+            status: r.status.to_string(),
             requested_by: r.requested_by,
             decided_by: r.decided_by,
             created_at: r.created_at,

@@ -1,6 +1,7 @@
 //! Refill orders and appointment requests from the app, in the staff API.
 
 use chrono::{DateTime, Utc};
+use petbridge_domain::sea_orm::ActiveEnum as _;
 use petbridge_domain::{
     Code, Platform,
     db::entities::owner_request,
@@ -62,20 +63,15 @@ pub struct OwnerRequest {
 
 impl From<owner_request::Model> for OwnerRequest {
     fn from(r: owner_request::Model) -> Self {
-        let next = match (Kind::parse(&r.kind), Status::parse(&r.status)) {
-            (Some(kind), Some(status)) => {
-                requests::next_steps(kind, status).iter().map(|s| s.as_str().to_owned()).collect()
-            }
-            _ => Vec::new(),
-        };
+        let next = requests::next_steps(r.kind, r.status).iter().map(ToString::to_string).collect();
         Self {
             preferred_times: r.preferred_times.and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default(),
             id: r.id,
             client_id: r.client_id,
-            kind: r.kind,
+            kind: r.kind.to_string(),
             pet_id: r.pet_id,
             details: r.details,
-            status: r.status,
+            status: r.status.to_string(),
             next,
             staff_note: r.staff_note,
             updated_by: r.updated_by,
@@ -139,7 +135,7 @@ impl RequestsApi {
         body: Json<RequestUpdate>,
     ) -> ApiResult<Json<OwnerRequest>> {
         let allowed = authorize(&platform, &auth, Permission::RequestsManage, &manager, &context).await?;
-        let to = Status::parse(&body.0.status).ok_or_else(|| {
+        let to = Status::try_from_value(&body.0.status).map_err(|_| {
             ApiError::from(petbridge_domain::DomainError::with(Code::InvalidStatus, "not a request status"))
         })?;
         let scope = auth.principal().scope();

@@ -100,7 +100,7 @@ pub async fn reinvite_all(
 fn reinvite_recipients(practice: &Practice, now: DateTime<Utc>) -> sea_orm::Select<client::Entity> {
     client::Entity::find()
         .filter(listed(practice, now, Audience::All))
-        .filter(client::Column::AccountStatus.is_in(["none", "invited"]))
+        .filter(client::Column::AccountStatus.is_in([client::AccountStatus::NoAccount, client::AccountStatus::Invited]))
         .filter(client::Column::Email.is_not_null())
         .filter(client::Column::PmsActive.eq(true))
 }

@@ -136,7 +136,7 @@ pub async fn for_reading(platform: &Platform, scope: Scope, client_id: Uuid) -> 
         id: conversation_id(household.id),
         practice_id: scope.practice_id,
         client_id: household.id,
-        status: "open".into(),
+        status: conversation::Status::Open,
         assigned_to: None,
         last_seq: 0,
         owner_read_seq: 0,
@@ -219,7 +219,7 @@ async fn household_conversation(
                 id: Set(conversation_id(client_id)),
                 practice_id: Set(scope.practice_id),
                 client_id: Set(client_id),
-                status: Set("open".into()),
+                status: Set(conversation::Status::Open),
                 assigned_to: Set(None),
                 last_seq: Set(0),
                 owner_read_seq: Set(0),
@@ -344,7 +344,7 @@ pub async fn append(
         .col_expr(conversation::Column::LastSeq, Expr::col(conversation::Column::LastSeq).add(1))
         .col_expr(read_column, Expr::col(conversation::Column::LastSeq).add(1))
         .col_expr(conversation::Column::LastMessageAt, Expr::value(now))
-        .col_expr(conversation::Column::Status, Expr::value("open"))
+        .col_expr(conversation::Column::Status, Expr::value(conversation::Status::Open))
         .filter(conversation::Column::Id.eq(conversation.id))
         .exec_with_returning(conn)
         .await?
@@ -369,7 +369,7 @@ pub async fn append(
     }
     .insert(conn)
     .await?;
-    let reopened = conversation.status != "open";
+    let reopened = conversation.status != conversation::Status::Open;
     Ok(Appended { message: stored, replayed: false, author_name, conversation: updated, reopened })
 }
 
@@ -607,8 +607,8 @@ pub async fn typing(platform: &Platform, conversation: &conversation::Model, sid
 /// What staff change about a conversation.
 #[derive(Debug, Clone, Default)]
 pub struct ConversationChange {
-    /// `open` or `closed`.
-    pub status: Option<String>,
+    /// Close or reopen it.
+    pub status: Option<conversation::Status>,
     /// Assign to a staff member (`Some(None)` unassigns).
     pub assigned_to: Option<Option<Uuid>>,
 }
@@ -623,9 +623,6 @@ pub async fn update(
     let conversation = get(platform, scope, conversation_id).await?;
     let mut row: conversation::ActiveModel = conversation.into();
     if let Some(status) = change.status {
-        if status != "open" && status != "closed" {
-            return Err(DomainError::with(Code::InvalidStatus, "a conversation is open or closed"));
-        }
         row.status = Set(status);
     }
     if let Some(assignee) = change.assigned_to {
@@ -649,8 +646,8 @@ pub async fn update(
 /// Which conversations the inbox lists.
 #[derive(Debug, Clone, Default)]
 pub struct InboxFilter {
-    /// `open` or `closed`; all when unset.
-    pub status: Option<String>,
+    /// Only those open, or only those closed; all when unset.
+    pub status: Option<conversation::Status>,
     /// Only those assigned to this staff member.
     pub assigned_to: Option<Uuid>,
     /// Only those assigned to nobody.
@@ -682,8 +679,8 @@ pub async fn inbox(
     let mut query = conversation::Entity::find()
         .filter(conversation::Column::PracticeId.eq(scope.practice_id))
         .filter(conversation::Column::LastMessageAt.is_not_null());
-    if let Some(status) = &filter.status {
-        query = query.filter(conversation::Column::Status.eq(status.as_str()));
+    if let Some(status) = filter.status {
+        query = query.filter(conversation::Column::Status.eq(status));
     }
     if let Some(staff_id) = filter.assigned_to {
         query = query.filter(conversation::Column::AssignedTo.eq(staff_id));

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{
     DomainResult, Platform,
-    db::entities::{conversation, message},
+    db::entities::{conversation, delivery::DeliveryStatus, message},
 };
 
 /// The version of the event frames; bumped when a field changes meaning.
@@ -110,8 +110,8 @@ pub struct ConversationState {
     pub conversation_id: Uuid,
     /// The household.
     pub client_id: Uuid,
-    /// `open` or `closed`.
-    pub status: String,
+    /// Open or closed.
+    pub status: conversation::Status,
     /// The staff member it is assigned to.
     pub assigned_to: Option<Uuid>,
     /// The last message's seq.
@@ -127,7 +127,7 @@ impl From<&conversation::Model> for ConversationState {
         Self {
             conversation_id: c.id,
             client_id: c.client_id,
-            status: c.status.clone(),
+            status: c.status,
             assigned_to: c.assigned_to,
             last_seq: c.last_seq,
             owner_read_seq: c.owner_read_seq,
@@ -141,8 +141,8 @@ impl From<&conversation::Model> for ConversationState {
 pub struct DeliveryState {
     /// The delivery.
     pub delivery_id: Uuid,
-    /// Its status (`queued`, `sent`, `failed`, `dead`, `skipped`).
-    pub status: String,
+    /// Where it stands now.
+    pub status: DeliveryStatus,
     /// Attempts made so far.
     pub attempts: i32,
 }
@@ -263,7 +263,7 @@ mod tests {
     #[test]
     fn frames_carry_version_and_type() {
         let id = Uuid::nil();
-        let state = DeliveryState { delivery_id: id, status: "sent".into(), attempts: 1 };
+        let state = DeliveryState { delivery_id: id, status: DeliveryStatus::Sent, attempts: 1 };
         let event = PracticeEvent::DeliveriesUpdated { deliveries: vec![state] };
         let (route, json) = split(&frame(&event));
         assert_eq!(route, Route { conversation_id: None, seq: 0 });

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Statement,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Statement,
     sea_query::{Expr, Func, LockBehavior, LockType, Query, SimpleExpr},
 };
 use uuid::Uuid;
@@ -18,6 +18,8 @@ use crate::{
     db::entities::{delivery, owner_account, owner_device},
     ports::SendOutcome,
 };
+
+pub use crate::db::entities::delivery::DeliveryStatus;
 
 /// How a delivery travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,34 +51,6 @@ impl Channel {
             .into_iter()
             .find(|c| c.as_str() == text)
             .ok_or_else(|| DomainError::with(Code::InvalidChannel, format!("unknown channel {text}")))
-    }
-}
-
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryStatus {
-    /// Waiting to be sent (or to be retried).
-    Queued,
-    /// Accepted by the provider.
-    Sent,
-    /// Refused for good by the provider.
-    Failed,
-    /// Gave up after too many tries.
-    Dead,
-    /// Not sent, by the recipient's choice (opted out, preferences).
-    Skipped,
-}
-
-impl DeliveryStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Queued => "queued",
-            DeliveryStatus::Sent => "sent",
-            DeliveryStatus::Failed => "failed",
-            DeliveryStatus::Dead => "dead",
-            DeliveryStatus::Skipped => "skipped",
-        }
     }
 }
 
@@ -181,7 +155,7 @@ impl NewDelivery {
             body: self.body,
             data: self.data,
             reason: self.reason,
-            status: DeliveryStatus::Queued.as_str().to_owned(),
+            status: DeliveryStatus::Queued,
             attempts: 0,
             next_attempt_at: self.not_before.map_or(now, |at| at.max(now)),
             provider: None,
@@ -357,7 +331,7 @@ pub async fn volumes(
 /// (SQLite never, PostgreSQL not in a generic plan, for a parameter).
 pub fn is_queued() -> SimpleExpr {
     use sea_orm::sea_query::ExprTrait as _;
-    Expr::col(delivery::Column::Status).eq(Expr::cust(format!("'{}'", DeliveryStatus::Queued.as_str())))
+    Expr::col(delivery::Column::Status).eq(Expr::cust(format!("'{}'", DeliveryStatus::Queued.to_value())))
 }
 
 /// `status = 'queued'` for a statement that picks its rows by id: written as
@@ -366,7 +340,8 @@ pub fn is_queued() -> SimpleExpr {
 /// statistics, may prefer that, and the walk grows with the queue).
 fn still_queued() -> SimpleExpr {
     use sea_orm::sea_query::ExprTrait as _;
-    Expr::expr(Func::coalesce([Expr::col(delivery::Column::Status), Expr::val("")])).eq(DeliveryStatus::Queued.as_str())
+    Expr::expr(Func::coalesce([Expr::col(delivery::Column::Status), Expr::val("")]))
+        .eq(DeliveryStatus::Queued.to_value())
 }
 
 /// A claimed delivery: its attempt, and the whole row as JSON built by the
@@ -679,7 +654,7 @@ pub async fn record_outcomes(platform: &Platform, attempts: &[Attempt]) -> Domai
         };
         let mut update = delivery::Entity::update_many()
             .col_expr(delivery::Column::Provider, Expr::value(attempt.provider))
-            .col_expr(delivery::Column::Status, Expr::value(attempt.status().as_str()))
+            .col_expr(delivery::Column::Status, Expr::value(attempt.status()))
             .col_expr(delivery::Column::LastError, Expr::value(error.clone()))
             .filter(delivery::Column::Id.eq(attempt.id))
             .filter(delivery::Column::Attempts.eq(attempt.number));
@@ -708,7 +683,7 @@ pub async fn record_outcomes(platform: &Platform, attempts: &[Attempt]) -> Domai
             values.push((*id).into());
             values.push((*provider_id).into());
         }
-        values.extend([provider.into(), DeliveryStatus::Sent.as_str().into(), now.into(), number.into()]);
+        values.extend([provider.into(), DeliveryStatus::Sent.into(), now.into(), number.into()]);
         statements.push(Statement::from_sql_and_values(backend, numbered(backend, &sql), values));
     }
     if statements.len() > 1 {

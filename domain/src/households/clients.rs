@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, Order, QueryFilter,
-    QueryOrder, QuerySelect, Set, Value,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, Order,
+    QueryFilter, QueryOrder, QuerySelect, Set, Value,
     sea_query::{Expr, NullOrdering},
 };
 use uuid::Uuid;
@@ -16,7 +16,11 @@ use uuid::Uuid;
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     activity::{self, Entry},
-    db::entities::{appointment, client, invoice, owner_account, pet, reminder},
+    db::entities::{
+        appointment, client, invoice, owner_account,
+        pet::{self, PmsStatus},
+        reminder,
+    },
     deliveries::outbox::{self, Channel, NewDelivery, Purpose},
     kernel::{caller::Authorized, exports::SpreadsheetCsv, paging::page_limit, practice::Practice, text::Email},
     practices,
@@ -29,37 +33,13 @@ const LISTED_MONTHS: u32 = 24;
 /// How long a pet stays in the app after the PMS marks it deceased or inactive.
 pub const PET_REMOVAL_DELAY_HOURS: i64 = 24;
 
-/// An owner's app account status, as the Users list shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountStatus {
-    /// Downloaded the app, logged in and verified the email address.
-    Verified,
-    /// Deactivated by the practice, or inactive in the PMS.
-    Disabled,
-    /// Invited by email; no account yet.
-    Invited,
-    /// Has an account whose email address is not verified (yet, or again).
-    EmailNotVerified,
-}
+pub use crate::db::entities::client::{AccountStatus, PetSyncStatus};
 
 impl AccountStatus {
-    /// Every status.
-    pub const ALL: [AccountStatus; 4] =
-        [AccountStatus::Verified, AccountStatus::Disabled, AccountStatus::Invited, AccountStatus::EmailNotVerified];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountStatus::Verified => "verified",
-            AccountStatus::Disabled => "disabled",
-            AccountStatus::Invited => "invited",
-            AccountStatus::EmailNotVerified => "email_not_verified",
-        }
-    }
-
     /// As the dashboard shows it.
     pub fn label(self) -> &'static str {
         match self {
+            AccountStatus::NoAccount => "—",
             AccountStatus::Verified => "Verified",
             AccountStatus::Disabled => "Disabled",
             AccountStatus::Invited => "Invited",
@@ -67,37 +47,14 @@ impl AccountStatus {
         }
     }
 
-    /// Reads a stored name; `none` (no account, not invited) is `None`.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    /// The status a list shows: nothing for a household with no account
+    /// and no invitation.
+    pub fn shown(self) -> Option<Self> {
+        (self != AccountStatus::NoAccount).then_some(self)
     }
-}
-
-/// Whether the app shows the owner's PMS pets, appointments and reminders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PetSyncStatus {
-    /// Verified, and the email matches a PMS client.
-    Connected,
-    /// Verified, but no PMS client has this email.
-    NoEmailMatch,
-    /// No account yet, or its email is not verified.
-    NotAvailable,
 }
 
 impl PetSyncStatus {
-    /// Every status.
-    pub const ALL: [PetSyncStatus; 3] =
-        [PetSyncStatus::Connected, PetSyncStatus::NoEmailMatch, PetSyncStatus::NotAvailable];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PetSyncStatus::Connected => "connected",
-            PetSyncStatus::NoEmailMatch => "no_email_match",
-            PetSyncStatus::NotAvailable => "not_available",
-        }
-    }
-
     /// As the dashboard shows it.
     pub fn label(self) -> &'static str {
         match self {
@@ -105,11 +62,6 @@ impl PetSyncStatus {
             PetSyncStatus::NoEmailMatch => "No email match found",
             PetSyncStatus::NotAvailable => "Not available",
         }
-    }
-
-    /// Reads a stored name.
-    pub fn parse(text: &str) -> Self {
-        Self::ALL.into_iter().find(|s| s.as_str() == text).unwrap_or(PetSyncStatus::NotAvailable)
     }
 }
 
@@ -129,9 +81,9 @@ pub(crate) fn new_row(scope: Scope, now: DateTime<Utc>) -> client::ActiveModel {
         invited_at: Set(None),
         personal_note: Set(None),
         sort_name: Set(String::new()),
-        account_status: Set("none".to_owned()),
+        account_status: Set(AccountStatus::NoAccount),
         account_created_at: Set(None),
-        pet_sync_status: Set(PetSyncStatus::NotAvailable.as_str().to_owned()),
+        pet_sync_status: Set(PetSyncStatus::NotAvailable),
         earliest_due_on: Set(None),
         last_activity_on: Set(None),
         search_text: Set(String::new()),
@@ -209,7 +161,7 @@ pub fn pet_in_app(pet: &pet::Model, now: DateTime<Utc>) -> bool {
     match pet.status_changed_at {
         None => true,
         Some(changed) => {
-            pet.pms_status == "active"
+            pet.pms_status == PmsStatus::Active
                 || pet.reinstated_at.is_some_and(|at| at >= changed)
                 || now < changed + Duration::hours(PET_REMOVAL_DELAY_HOURS)
         }
@@ -263,7 +215,7 @@ pub(crate) async fn refresh_listings(
             for row in reminder::Entity::find()
                 .filter(reminder::Column::PracticeId.eq(scope.practice_id))
                 .filter(reminder::Column::ClientPmsId.is_in(pms_ids.clone()))
-                .filter(reminder::Column::Status.eq("pending"))
+                .filter(reminder::Column::Status.eq(reminder::Status::Pending))
                 .all(conn)
                 .await?
             {
@@ -302,11 +254,10 @@ pub(crate) async fn refresh_listings(
             let pet_names: Vec<&str> = household.iter().map(|p| p.name.as_str()).collect();
             let search_text = search_text(&row, account.map(|a| a.email.as_str()), &pet_names);
             let sort = sort_name(&row.first_name, &row.last_name);
-            let status_name = status.map_or("none", AccountStatus::as_str);
             let unchanged = row.sort_name == sort
-                && row.account_status == status_name
+                && row.account_status == status
                 && row.account_created_at == account_created_at
-                && row.pet_sync_status == pet_sync.as_str()
+                && row.pet_sync_status == pet_sync
                 && row.earliest_due_on == earliest_due_on
                 && row.last_activity_on == last_activity_on
                 && row.search_text == search_text;
@@ -315,9 +266,9 @@ pub(crate) async fn refresh_listings(
             }
             let mut active = row.into_active_model();
             active.sort_name = Set(sort);
-            active.account_status = Set(status_name.to_owned());
+            active.account_status = Set(status);
             active.account_created_at = Set(account_created_at);
-            active.pet_sync_status = Set(pet_sync.as_str().to_owned());
+            active.pet_sync_status = Set(pet_sync);
             active.earliest_due_on = Set(earliest_due_on);
             active.last_activity_on = Set(last_activity_on);
             active.search_text = Set(search_text);
@@ -327,14 +278,15 @@ pub(crate) async fn refresh_listings(
     Ok(())
 }
 
-fn account_status(row: &client::Model, account: Option<&owner_account::Model>) -> Option<AccountStatus> {
+fn account_status(row: &client::Model, account: Option<&owner_account::Model>) -> AccountStatus {
     let inactive_in_pms = row.pms_updated_at.is_some() && !row.pms_active;
     match account {
-        Some(a) if a.disabled_at.is_some() || inactive_in_pms => Some(AccountStatus::Disabled),
-        Some(a) if a.email_verified_at.is_some() => Some(AccountStatus::Verified),
-        Some(_) => Some(AccountStatus::EmailNotVerified),
-        None if inactive_in_pms && row.invited_at.is_some() => Some(AccountStatus::Disabled),
-        None => row.invited_at.map(|_| AccountStatus::Invited),
+        Some(a) if a.disabled_at.is_some() || inactive_in_pms => AccountStatus::Disabled,
+        Some(a) if a.email_verified_at.is_some() => AccountStatus::Verified,
+        Some(_) => AccountStatus::EmailNotVerified,
+        None if inactive_in_pms && row.invited_at.is_some() => AccountStatus::Disabled,
+        None if row.invited_at.is_some() => AccountStatus::Invited,
+        None => AccountStatus::NoAccount,
     }
 }
 
@@ -396,9 +348,9 @@ impl SortKey {
         match self {
             SortKey::Name => Some(row.sort_name.clone()),
             SortKey::Email => row.email.clone(),
-            SortKey::AccountStatus => Some(row.account_status.clone()),
+            SortKey::AccountStatus => Some(row.account_status.to_value()),
             SortKey::AccountCreated => row.account_created_at.map(|at| at.to_rfc3339()),
-            SortKey::PetSyncStatus => Some(row.pet_sync_status.clone()),
+            SortKey::PetSyncStatus => Some(row.pet_sync_status.to_value()),
             SortKey::PastDue => row.earliest_due_on.map(|d| d.to_string()),
         }
     }
@@ -511,13 +463,13 @@ fn search_term(raw: &str) -> Option<String> {
 pub(crate) fn listed(practice: &Practice, now: DateTime<Utc>, audience: Audience) -> Condition {
     let scope = Condition::all().add(client::Column::PracticeId.eq(practice.id));
     match audience {
-        Audience::ActiveAppUsers => scope.add(client::Column::AccountStatus.eq(AccountStatus::Verified.as_str())),
+        Audience::ActiveAppUsers => scope.add(client::Column::AccountStatus.eq(AccountStatus::Verified)),
         Audience::All => {
             let today = practice.today(now);
             let cutoff = today.checked_sub_months(Months::new(LISTED_MONTHS)).unwrap_or(today);
             scope.add(
                 Condition::any()
-                    .add(client::Column::AccountStatus.ne("none"))
+                    .add(client::Column::AccountStatus.ne(AccountStatus::NoAccount))
                     .add(client::Column::LastActivityOn.gte(cutoff)),
             )
         }
@@ -632,7 +584,7 @@ async fn with_pets(
                     .column(reminder::Column::PetPmsId)
                     .filter(reminder::Column::PracticeId.eq(practice.id))
                     .filter(reminder::Column::ClientPmsId.is_in(due_ids))
-                    .filter(reminder::Column::Status.eq("pending"))
+                    .filter(reminder::Column::Status.eq(reminder::Status::Pending))
                     .filter(reminder::Column::DueOn.lt(today))
                     .into_tuple::<String>()
                     .all(conn)
@@ -642,8 +594,8 @@ async fn with_pets(
         for client in chunk {
             let household = pets.remove(&client.id).unwrap_or_default();
             rows.push(ListRow {
-                status: AccountStatus::parse(&client.account_status),
-                pet_sync: PetSyncStatus::parse(&client.pet_sync_status),
+                status: client.account_status.shown(),
+                pet_sync: client.pet_sync_status,
                 pets: household
                     .into_iter()
                     .filter(|p| pet_in_app(p, now))
@@ -776,7 +728,7 @@ pub async fn household_pets(
             reminder::Entity::find()
                 .filter(reminder::Column::PracticeId.eq(scope.practice_id))
                 .filter(reminder::Column::ClientPmsId.eq(id.as_str()))
-                .filter(reminder::Column::Status.eq("pending"))
+                .filter(reminder::Column::Status.eq(reminder::Status::Pending))
                 .order_by_asc(reminder::Column::DueOn)
                 .all(conn)
                 .await?
@@ -842,8 +794,8 @@ pub async fn detail(platform: &Platform, scope: Scope, id: Uuid) -> DomainResult
         )
     });
     Ok(ClientDetail {
-        status: AccountStatus::parse(&client.account_status),
-        pet_sync: PetSyncStatus::parse(&client.pet_sync_status),
+        status: client.account_status.shown(),
+        pet_sync: client.pet_sync_status,
         appointments: upcoming_appointments(platform, scope, &client, now).await?,
         client,
         account,

@@ -219,7 +219,7 @@ pub async fn consents(platform: &Platform, client_ids: &[Uuid]) -> DomainResult<
         for household in households {
             let consent = Consent {
                 preferences: preferences.get(&household.id).copied().unwrap_or_default(),
-                disabled: household.account_status == crate::households::clients::AccountStatus::Disabled.as_str(),
+                disabled: household.account_status == crate::households::clients::AccountStatus::Disabled,
             };
             out.insert(household.id, consent);
         }

@@ -13,8 +13,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Duration;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -55,27 +55,7 @@ impl EntryKind {
     }
 }
 
-/// Where a reward request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestStatus {
-    /// Asked for in the app; its paws are held.
-    Pending,
-    /// Given.
-    Approved,
-    /// Refused; its paws came back.
-    Declined,
-}
-
-impl RequestStatus {
-    /// Its stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Declined => "declined",
-        }
-    }
-}
+pub use crate::db::entities::reward_request::Status as RequestStatus;
 
 /// The most paws one entry may add.
 pub const MAX_PAWS_PER_ENTRY: i32 = 100;
@@ -134,7 +114,7 @@ pub struct PendingRequest {
 pub async fn pending_requests(platform: &Platform, scope: Scope) -> DomainResult<Vec<PendingRequest>> {
     let requests = reward_request::Entity::find()
         .filter(reward_request::Column::PracticeId.eq(scope.practice_id))
-        .filter(reward_request::Column::Status.eq(RequestStatus::Pending.as_str()))
+        .filter(reward_request::Column::Status.eq(RequestStatus::Pending))
         .order_by_asc(reward_request::Column::CreatedAt)
         .limit(500)
         .all(&platform.db)
@@ -519,7 +499,7 @@ async fn make_reward_request(
         reward_id: Set(Some(reward.id)),
         reward_name: Set(reward.name.clone()),
         paws: Set(reward.paws_needed),
-        status: Set(RequestStatus::Pending.as_str().to_owned()),
+        status: Set(RequestStatus::Pending),
         requested_by: Set("owner".into()),
         decided_by: Set(None),
         decided_at: Set(None),
@@ -593,7 +573,7 @@ pub async fn manual_reward(
         reward_id: Set(reward_id),
         reward_name: Set(name.clone()),
         paws: Set(paws),
-        status: Set(RequestStatus::Approved.as_str().to_owned()),
+        status: Set(RequestStatus::Approved),
         requested_by: Set(actor.name.clone()),
         decided_by: Set(Some(actor.name.clone())),
         decided_at: Set(Some(now)),
@@ -649,11 +629,11 @@ pub async fn decide(
     let status = if approve { RequestStatus::Approved } else { RequestStatus::Declined };
     let now = platform.clock.now();
     let decided = reward_request::Entity::update_many()
-        .col_expr(reward_request::Column::Status, Expr::value(status.as_str()))
+        .col_expr(reward_request::Column::Status, Expr::value(status))
         .col_expr(reward_request::Column::DecidedBy, Expr::value(actor.name.clone()))
         .col_expr(reward_request::Column::DecidedAt, Expr::value(now))
         .filter(reward_request::Column::Id.eq(request.id))
-        .filter(reward_request::Column::Status.eq(RequestStatus::Pending.as_str()))
+        .filter(reward_request::Column::Status.eq(RequestStatus::Pending))
         .exec_with_returning(&txn)
         .await?
         .pop()
@@ -681,7 +661,7 @@ pub async fn decide(
         )
     };
     let note = NewNotification { title: practice.name, body, image_url: None, selfie_id: None };
-    let reason = format!("reward request {} by {}", status.as_str(), actor.name);
+    let reason = format!("reward request {} by {}", status.to_value(), actor.name);
     notifications::deliver(&txn, platform, scope, request.client_id, &note, actor.id, reason).await?;
     let action = if approve { "loyalty.reward_approved" } else { "loyalty.reward_declined" };
     let log = Entry::new(action, actor, origin)

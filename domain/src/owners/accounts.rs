@@ -1051,7 +1051,7 @@ pub async fn add_pet(platform: &Platform, principal: &OwnerPrincipal, new: NewPe
         breed: Set(clean(new.breed)),
         sex: Set(clean(new.sex)),
         date_of_birth: Set(new.date_of_birth),
-        pms_status: Set("active".to_owned()),
+        pms_status: Set(pet::PmsStatus::Active),
         status_changed_at: Set(None),
         removed_at: Set(None),
         reinstated_at: Set(None),

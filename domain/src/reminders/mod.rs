@@ -101,7 +101,7 @@ async fn past_due(platform: &Platform, practice: &Practice, now: DateTime<Utc>) 
     let today = practice.today(now);
     let due = reminder::Entity::find()
         .filter(reminder::Column::PracticeId.eq(practice.id))
-        .filter(reminder::Column::Status.eq("pending"))
+        .filter(reminder::Column::Status.eq(reminder::Status::Pending))
         .filter(reminder::Column::DueOn.lt(today))
         .filter(reminder::Column::DueOn.gte(today - Duration::days(PAST_DUE_WINDOW_DAYS)))
         .filter(reminder::Column::Id.not_in_subquery(noticed(Subject::PastDue)))
@@ -123,7 +123,9 @@ async fn past_due(platform: &Platform, practice: &Practice, now: DateTime<Utc>) 
     let pets = pets_by_pms_id(platform, practice, due.iter().map(|r| r.pet_pms_id.clone()).collect()).await?;
     let mut lines: BTreeMap<String, Vec<(Uuid, String)>> = BTreeMap::new();
     for reminder in &due {
-        let Some(pet) = pets.get(&reminder.pet_pms_id).filter(|pet| pet.pms_status == "active") else { continue };
+        let Some(pet) = pets.get(&reminder.pet_pms_id).filter(|pet| pet.pms_status == pet::PmsStatus::Active) else {
+            continue;
+        };
         let is_booked = booked.iter().any(|a| {
             a.client_pms_id == reminder.client_pms_id
                 && a.pet_pms_id.as_deref().is_none_or(|id| id == reminder.pet_pms_id)
@@ -163,7 +165,7 @@ async fn upcoming_appointments(platform: &Platform, practice: &Practice, now: Da
 async fn surveys(platform: &Platform, practice: &Practice, now: DateTime<Utc>) -> DomainResult<u32> {
     let visited = appointment::Entity::find()
         .filter(appointment::Column::PracticeId.eq(practice.id))
-        .filter(appointment::Column::Status.eq("completed"))
+        .filter(appointment::Column::Status.eq(appointment::Status::Completed))
         .filter(appointment::Column::StartsAt.lte(now - Duration::hours(SURVEY_AFTER_HOURS)))
         .filter(appointment::Column::StartsAt.gt(now - Duration::hours(SURVEY_WINDOW_HOURS)))
         .filter(appointment::Column::Id.not_in_subquery(noticed(Subject::Survey)))

@@ -9,8 +9,8 @@
 //! request's id, so a retried call makes nothing twice.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -22,29 +22,9 @@ use crate::{
     practices,
 };
 
-/// What an owner asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A food or medication refill.
-    Order,
-    /// A visit.
-    Appointment,
-}
+pub use crate::db::entities::owner_request::{Kind, Status};
 
 impl Kind {
-    /// Its stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Order => "order",
-            Self::Appointment => "appointment",
-        }
-    }
-
-    /// The stored name read back.
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Order, Self::Appointment].into_iter().find(|k| k.as_str() == text)
-    }
-
     fn noun(self) -> &'static str {
         match self {
             Self::Order => "order",
@@ -53,55 +33,7 @@ impl Kind {
     }
 }
 
-/// Where a request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Made in the app; nobody has looked yet.
-    Requested,
-    /// An order the practice will fill.
-    Accepted,
-    /// An appointment the practice booked.
-    Confirmed,
-    /// An order waiting to be picked up.
-    Ready,
-    /// Done.
-    Completed,
-    /// The practice said no.
-    Declined,
-    /// The owner withdrew it.
-    Cancelled,
-}
-
 impl Status {
-    /// Every status.
-    pub const ALL: [Status; 7] = [
-        Self::Requested,
-        Self::Accepted,
-        Self::Confirmed,
-        Self::Ready,
-        Self::Completed,
-        Self::Declined,
-        Self::Cancelled,
-    ];
-
-    /// Its stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Requested => "requested",
-            Self::Accepted => "accepted",
-            Self::Confirmed => "confirmed",
-            Self::Ready => "ready",
-            Self::Completed => "completed",
-            Self::Declined => "declined",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    /// The stored name read back.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
     /// How it reads on the dashboard.
     pub fn label(self) -> &'static str {
         match self {
@@ -178,10 +110,10 @@ pub async fn make(platform: &Platform, scope: Scope, client_id: Uuid, new: NewRe
         practice_id: Set(scope.practice_id),
         client_id: Set(client_id),
         pet_id: Set(new.pet_id),
-        kind: Set(new.kind.as_str().to_owned()),
+        kind: Set(new.kind),
         details: Set(details),
         preferred_times: Set((new.kind == Kind::Appointment).then(|| serde_json::json!(times))),
-        status: Set(Status::Requested.as_str().to_owned()),
+        status: Set(Status::Requested),
         staff_note: Set(None),
         updated_by: Set(Some("owner".into())),
         created_at: Set(now),
@@ -192,7 +124,7 @@ pub async fn make(platform: &Platform, scope: Scope, client_id: Uuid, new: NewRe
         // A retry (racing the original or not): the original stands.
         Err(err) if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
             match owner_request::Entity::find_by_id(id).one(&platform.db).await? {
-                Some(existing) if existing.client_id == client_id && existing.kind == new.kind.as_str() => {
+                Some(existing) if existing.client_id == client_id && existing.kind == new.kind => {
                     Ok(Made { request: existing, replayed: true })
                 }
                 _ => Err(Code::IdInUse.into()),
@@ -232,7 +164,7 @@ pub async fn of_household(
         .filter(owner_request::Column::ClientId.eq(client_id))
         .filter(owner_request::Column::PracticeId.eq(scope.practice_id));
     if let Some(kind) = filter.kind {
-        query = query.filter(owner_request::Column::Kind.eq(kind.as_str()));
+        query = query.filter(owner_request::Column::Kind.eq(kind));
     }
     if let Some(pet_id) = filter.pet_id {
         query = query.filter(owner_request::Column::PetId.eq(pet_id));
@@ -260,13 +192,13 @@ pub async fn cancel(
         .one(&txn)
         .await?
         .ok_or(DomainError::NotFound)?;
-    match Status::parse(&found.status) {
-        Some(Status::Cancelled) => return Ok(found),
-        Some(Status::Requested | Status::Confirmed) => {}
+    match found.status {
+        Status::Cancelled => return Ok(found),
+        Status::Requested | Status::Confirmed => {}
         _ => return Err(Code::CannotCancel.into()),
     }
     let mut active = found.into_active_model();
-    active.status = Set(Status::Cancelled.as_str().to_owned());
+    active.status = Set(Status::Cancelled);
     active.updated_by = Set(Some("owner".into()));
     active.updated_at = Set(platform.clock.now());
     let row = active.update(&txn).await?;
@@ -297,20 +229,20 @@ pub async fn advance(
         .one(&txn)
         .await?
         .ok_or(DomainError::NotFound)?;
-    let kind = Kind::parse(&found.kind).ok_or_else(|| DomainError::Unexpected("unknown request kind".into()))?;
-    let from = Status::parse(&found.status).ok_or_else(|| DomainError::Unexpected("unknown request status".into()))?;
+    let kind = found.kind;
+    let from = found.status;
     if from == to {
         return Ok(found);
     }
     if !next_steps(kind, from).contains(&to) {
         return Err(DomainError::with(
             Code::InvalidTransition,
-            format!("a {} that is {} cannot become {}", kind.noun(), from.as_str(), to.as_str()),
+            format!("a {} that is {} cannot become {}", kind.noun(), from.to_value(), to.to_value()),
         ));
     }
     let (client_id, details) = (found.client_id, found.details.clone());
     let mut active = found.into_active_model();
-    active.status = Set(to.as_str().to_owned());
+    active.status = Set(to);
     active.staff_note = Set(note.clone());
     active.updated_by = Set(Some(actor.name.clone()));
     active.updated_at = Set(platform.clock.now());
@@ -335,10 +267,10 @@ pub async fn advance(
     }
     let body: String = body.chars().take(2_000).collect();
     let message = NewNotification { title: practice.name, body, image_url: None, selfie_id: None };
-    let reason = format!("{} {} by {}", kind.noun(), to.as_str(), actor.name);
+    let reason = format!("{} {} by {}", kind.noun(), to.to_value(), actor.name);
     notifications::deliver(&txn, platform, scope, client_id, &message, actor.id, reason).await?;
     let log = Entry::new("request.updated", actor, origin).target("client", client_id).detail(
-        serde_json::json!({ "request_id": row.id, "kind": kind.as_str(), "from": from.as_str(), "to": to.as_str() }),
+        serde_json::json!({ "request_id": row.id, "kind": kind.to_value(), "from": from.to_value(), "to": to.to_value() }),
     );
     activity::record(&txn, platform, scope, log).await?;
     txn.commit().await?;
@@ -358,9 +290,6 @@ mod tests {
         for settled in [Status::Completed, Status::Declined, Status::Cancelled] {
             assert!(next_steps(Kind::Order, settled).is_empty());
             assert!(next_steps(Kind::Appointment, settled).is_empty());
-        }
-        for status in Status::ALL {
-            assert_eq!(Status::parse(status.as_str()), Some(status));
         }
     }
 }

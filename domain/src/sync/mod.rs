@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    Set, TryIntoModel,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set, TryIntoModel,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -20,7 +20,11 @@ use uuid::Uuid;
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     activity::{self, Entry},
-    db::entities::{appointment, client, invoice, invoice_line, owner_account, pet, reminder, sync_batch, sync_key},
+    db::entities::{
+        appointment, client, invoice, invoice_line, owner_account,
+        pet::{self, PmsStatus},
+        reminder, sync_batch, sync_key,
+    },
     households::clients,
     kernel::{
         text::{Email, Phone},
@@ -344,13 +348,10 @@ fn text(raw: Option<&str>, max: usize, field: &str) -> Result<Option<String>, Re
     }
 }
 
-fn one_of(value: &str, allowed: &[&'static str], field: &str) -> Result<String, Rejection> {
-    let value = value.trim().to_lowercase();
-    allowed
-        .iter()
-        .find(|a| **a == value)
-        .map(|a| (*a).to_owned())
-        .ok_or_else(|| reject(Code::InvalidStatus, format!("{field} must be one of {}", allowed.join(", "))))
+/// A stored status from the PMS's word for it, in any case.
+fn one_of<S: ActiveEnum<Value = String>>(value: &str, field: &str) -> Result<S, Rejection> {
+    S::try_from_value(&value.trim().to_lowercase())
+        .map_err(|_| reject(Code::InvalidStatus, format!("{field} must be one of {}", S::values().join(", "))))
 }
 
 /// Mutable state while one batch applies.
@@ -870,7 +871,7 @@ struct ParsedPet {
     breed: Option<String>,
     sex: Option<String>,
     date_of_birth: Option<NaiveDate>,
-    status: String,
+    status: PmsStatus,
 }
 
 fn parse_pet(record: &PetRecord) -> Result<ParsedPet, Rejection> {
@@ -883,7 +884,7 @@ fn parse_pet(record: &PetRecord) -> Result<ParsedPet, Rejection> {
         breed: text(record.breed.as_deref(), 100, "breed")?,
         sex: text(record.sex.as_deref(), 30, "sex")?,
         date_of_birth: record.date_of_birth,
-        status: one_of(&record.status, &["active", "inactive", "deceased"], "status")?,
+        status: one_of(&record.status, "status")?,
     })
 }
 
@@ -905,8 +906,8 @@ impl ParsedPet {
     }
 
     fn write(&self, row: &mut pet::ActiveModel, owner: Uuid, before: Option<&pet::Model>, now: DateTime<Utc>) {
-        let was_active = before.is_none_or(|b| b.pms_status == "active");
-        if self.status == "active" {
+        let was_active = before.is_none_or(|b| b.pms_status == PmsStatus::Active);
+        if self.status == PmsStatus::Active {
             row.status_changed_at = Set(None);
         } else if was_active || before.is_some_and(|b| b.pms_status != self.status) {
             // The PMS's own time of the change: replays and reordering agree.
@@ -920,7 +921,7 @@ impl ParsedPet {
         row.breed = Set(self.breed.clone());
         row.sex = Set(self.sex.clone());
         row.date_of_birth = Set(self.date_of_birth);
-        row.pms_status = Set(self.status.clone());
+        row.pms_status = Set(self.status);
         row.updated_at = Set(now);
     }
 }
@@ -935,7 +936,7 @@ fn parse_appointment(scope: Scope, record: &AppointmentRecord) -> Result<appoint
         pet_pms_id: record.pet_pms_id.as_deref().map(pms_id).transpose()?,
         starts_at: stored_time(record.starts_at),
         reason: text(record.reason.as_deref(), 200, "reason")?,
-        status: one_of(&record.status, &["scheduled", "completed", "cancelled"], "status")?,
+        status: one_of(&record.status, "status")?,
     })
 }
 
@@ -950,7 +951,7 @@ fn parse_reminder(scope: Scope, record: &ReminderRecord) -> Result<reminder::Mod
         service: text(Some(&record.service), 200, "service")?
             .ok_or_else(|| reject(Code::MissingService, "a reminder names its service"))?,
         due_on: record.due_on,
-        status: one_of(&record.status, &["pending", "completed", "cancelled"], "status")?,
+        status: one_of(&record.status, "status")?,
     })
 }
 

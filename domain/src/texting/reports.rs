@@ -41,7 +41,7 @@ pub async fn report(platform: &Platform, report: StatusReport) -> DomainResult<b
         let error =
             format!("provider reports {}: error {}", report.status, report.error_code.as_deref().unwrap_or("none"));
         update = update
-            .col_expr(delivery::Column::Status, Expr::value(outbox::DeliveryStatus::Failed.as_str()))
+            .col_expr(delivery::Column::Status, Expr::value(outbox::DeliveryStatus::Failed))
             .col_expr(delivery::Column::LastError, Expr::value(error));
     }
     update.exec(&txn).await?;

@@ -52,7 +52,7 @@ impl From<reward_request::Model> for RewardRequest {
             id: r.id,
             reward_name: r.reward_name,
             paws: r.paws,
-            status: r.status,
+            status: r.status.to_string(),
             created_at: r.created_at,
             decided_at: r.decided_at,
         }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use petbridge_domain::{
     Platform,
-    households::clients::{AccountStatus, PetSyncStatus},
+    households::clients::AccountStatus,
     owners::accounts::{self, SignUp as OwnerSignUp, Tokens},
     practices,
 };
@@ -295,8 +295,8 @@ impl AccountsApi {
             email: me.account.email,
             first_name: me.client.first_name,
             last_name: me.client.last_name,
-            status: status.as_str().to_owned(),
-            pet_sync_status: PetSyncStatus::parse(&me.client.pet_sync_status).as_str().to_owned(),
+            status: status.to_string(),
+            pet_sync_status: me.client.pet_sync_status.to_string(),
             created_at: me.account.created_at,
         }))
     }

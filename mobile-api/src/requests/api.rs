@@ -50,10 +50,10 @@ impl From<owner_request::Model> for OwnerRequest {
         Self {
             preferred_times: r.preferred_times.and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default(),
             id: r.id,
-            kind: r.kind,
+            kind: r.kind.to_string(),
             pet_id: r.pet_id,
             details: r.details,
-            status: r.status,
+            status: r.status.to_string(),
             practice_note: r.staff_note,
             created_at: r.created_at,
             updated_at: r.updated_at,

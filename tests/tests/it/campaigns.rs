@@ -2,6 +2,7 @@
 //! message-center blasts and the reminder jobs, checked at send time.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use petbridge_domain::db::entities::delivery::DeliveryStatus;
 use petbridge_domain::db::entities::{client, delivery};
 use petbridge_tests::{TestApp, spawn_app};
 use reqwest::Method;
@@ -108,12 +109,12 @@ async fn a_blast_reaches_active_app_users_at_its_time_and_every_skip_says_why() 
         let row = rows.into_iter().find(|d| d.purpose == "blast").expect("a blast delivery");
         (row.status, row.last_error.unwrap_or_default())
     };
-    assert_eq!(fate(app.deliveries_to("device-active").await).0, "sent");
+    assert_eq!(fate(app.deliveries_to("device-active").await).0, DeliveryStatus::Sent);
     let (status, why) = fate(app.deliveries_to("device-off").await);
-    assert_eq!(status, "skipped");
+    assert_eq!(status, DeliveryStatus::Skipped);
     assert!(why.contains("push notifications off"), "{why}");
     let (status, why) = fate(app.deliveries_to("device-disabled").await);
-    assert_eq!(status, "skipped");
+    assert_eq!(status, DeliveryStatus::Skipped);
     assert!(why.contains("disabled"), "{why}");
     let sent = app.deliveries_to("device-active").await.into_iter().find(|d| d.purpose == "blast").unwrap();
     assert!(sent.reason.contains("blast"), "each delivery says why it was sent: {}", sent.reason);
@@ -204,9 +205,9 @@ async fn reminders_go_once_per_household_in_daytime_and_never_for_a_booked_pet()
     app.deliver_all().await;
     let to_hana = app.deliveries_to("h1@example.com").await;
     let reminder = to_hana.iter().find(|d| d.body.contains("Bordetella")).unwrap();
-    assert_eq!(reminder.status, "skipped");
+    assert_eq!(reminder.status, DeliveryStatus::Skipped);
     assert!(reminder.last_error.as_deref().unwrap_or("").contains("reminders"), "{reminder:?}");
     let survey = to_hana.iter().find(|d| d.purpose == "survey").unwrap();
-    assert_eq!(survey.status, "sent", "surveys are still wanted");
+    assert_eq!(survey.status, DeliveryStatus::Sent, "surveys are still wanted");
     assert!(survey.body.contains("Rex's visit"), "{}", survey.body);
 }

@@ -4,6 +4,7 @@
 //! cancels; one-way notifications; and nobody reaching another household's
 //! or another practice's conversation.
 
+use petbridge_domain::db::entities::delivery::DeliveryStatus;
 use std::{collections::HashMap, time::Duration};
 
 use petbridge_domain::db::entities::delivery;
@@ -78,7 +79,7 @@ async fn owner_and_staff_chat_with_receipts_typing_resume_and_a_push_only_when_u
     app.deliver_all().await;
     let pushes = app.deliveries_to("pat-phone").await;
     assert_eq!(pushes.len(), 1);
-    assert_eq!(pushes[0].status, "skipped");
+    assert_eq!(pushes[0].status, DeliveryStatus::Skipped);
     assert_eq!(pushes[0].last_error.as_deref(), Some("read in the app before the push went out"));
     pat.close().await;
 
@@ -99,7 +100,8 @@ async fn owner_and_staff_chat_with_receipts_typing_resume_and_a_push_only_when_u
     assert_eq!(resumed, vec![3, 4, 5]);
     app.clock.advance(chrono::Duration::seconds(20));
     app.deliver_all().await;
-    let sent = app.deliveries_to("pat-phone").await.into_iter().filter(|d| d.status == "sent").count();
+    let sent =
+        app.deliveries_to("pat-phone").await.into_iter().filter(|d| d.status == delivery::DeliveryStatus::Sent).count();
     assert_eq!(sent, 3, "each unread answer became a push");
 
     // History over REST, both sides; the inbox counts what staff have not read.

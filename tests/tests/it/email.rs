@@ -2,6 +2,7 @@
 //! headers): one-click unsubscribe that updates preferences, account mail
 //! that always goes, and the server's refusals.
 
+use petbridge_domain::db::entities::delivery::DeliveryStatus;
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -92,7 +93,7 @@ async fn marketing_mail_unsubscribes_in_one_click_and_account_mail_always_goes()
     assert_eq!((outcome.sent, outcome.skipped), (0, 1));
     let rows = app.deliveries_to("ann@example.com").await;
     let skipped = rows.last().unwrap();
-    assert_eq!(skipped.status, "skipped");
+    assert_eq!(skipped.status, DeliveryStatus::Skipped);
     assert!(skipped.last_error.as_deref().unwrap_or("").contains("unsubscribed from email"), "{skipped:?}");
     assert_eq!(fake.emails().len(), before + 1);
 
@@ -127,18 +128,18 @@ async fn the_smtp_servers_refusals_fail_or_retry_as_their_codes_say() {
     invite(&app, &admin, "gone@example.com").await;
     app.deliver_all().await;
     let gone = app.deliveries_to("gone@example.com").await.pop().unwrap();
-    assert_eq!(gone.status, "failed");
+    assert_eq!(gone.status, DeliveryStatus::Failed);
     assert!(gone.last_error.as_deref().unwrap_or("").contains("550"), "{gone:?}");
 
     fake.answer_next(SmtpAnswer::Transient);
     invite(&app, &admin, "later@example.com").await;
     app.deliver_all().await;
     let waiting = app.deliveries_to("later@example.com").await.pop().unwrap();
-    assert_eq!((waiting.status.as_str(), waiting.attempts), ("queued", 1), "451 is tried again: {waiting:?}");
+    assert_eq!((waiting.status, waiting.attempts), (DeliveryStatus::Queued, 1), "451 is tried again: {waiting:?}");
     app.clock.advance(Duration::minutes(30));
     app.deliver_all().await;
     let sent = app.deliveries_to("later@example.com").await.pop().unwrap();
-    assert_eq!(sent.status, "sent");
+    assert_eq!(sent.status, DeliveryStatus::Sent);
     assert_eq!(sent.provider_id.as_deref(), Some(format!("<{}@valley.example>", sent.id).as_str()));
     assert_eq!(fake.emails().iter().filter(|e| e.envelope_to == ["later@example.com"]).count(), 1);
 }

@@ -1,3 +1,4 @@
+use petbridge_domain::db::entities::delivery::DeliveryStatus;
 use petbridge_domain::kernel::permissions::SecurityLevel;
 use petbridge_tests::spawn_app;
 
@@ -93,11 +94,11 @@ async fn only_the_latest_claim_of_a_delivery_records_how_it_went() {
     };
     outbox::record_outcomes(platform, &[answer(1, "projects/p/messages/late")]).await.unwrap();
     let row = delivery::Entity::find_by_id(id).one(&platform.db).await.unwrap().unwrap();
-    assert_eq!((row.status.as_str(), row.provider_id), ("queued", None), "the late answer changed nothing");
+    assert_eq!((row.status, row.provider_id), (DeliveryStatus::Queued, None), "the late answer changed nothing");
 
     outbox::record_outcomes(platform, &[answer(2, "projects/p/messages/2")]).await.unwrap();
     let row = delivery::Entity::find_by_id(id).one(&platform.db).await.unwrap().unwrap();
-    assert_eq!(row.status, "sent");
+    assert_eq!(row.status, DeliveryStatus::Sent);
     assert_eq!(row.provider_id.as_deref(), Some("projects/p/messages/2"));
     assert!(row.sent_at.is_some());
 }

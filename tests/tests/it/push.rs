@@ -2,6 +2,7 @@
 //! what each documented error does to the delivery and to the device, and
 //! the Redis streams path surviving a flush of Redis.
 
+use petbridge_domain::db::entities::delivery::DeliveryStatus;
 use std::{sync::Arc, time::Duration};
 
 use petbridge_domain::{
@@ -100,13 +101,13 @@ async fn fcm_errors_drop_dead_devices_dead_letter_bad_messages_and_retry_the_res
         by_token.insert(row.recipient.clone(), row);
     }
     let good = &by_token["tok-good"];
-    assert_eq!(good.status, "sent");
+    assert_eq!(good.status, DeliveryStatus::Sent);
     assert_eq!(good.provider.as_deref(), Some("fcm"));
     assert!(good.provider_id.as_deref().unwrap().starts_with("projects/petbridge-test/messages/"), "{good:?}");
-    assert_eq!(by_token["tok-uninstalled"].status, "failed");
+    assert_eq!(by_token["tok-uninstalled"].status, DeliveryStatus::Failed);
     assert!(by_token["tok-uninstalled"].last_error.as_deref().unwrap().contains("UNREGISTERED"));
-    assert_eq!(by_token["tok-garbled"].status, "failed");
-    assert_eq!(by_token["tok-payload"].status, "dead", "a payload error dead-letters the message");
+    assert_eq!(by_token["tok-garbled"].status, DeliveryStatus::Failed);
+    assert_eq!(by_token["tok-payload"].status, DeliveryStatus::Dead, "a payload error dead-letters the message");
     assert_eq!(
         device_tokens(&app, &access).await,
         vec!["tok-good".to_owned(), "tok-payload".to_owned()],
@@ -131,7 +132,7 @@ async fn fcm_errors_drop_dead_devices_dead_letter_bad_messages_and_retry_the_res
     let quota = push(&app, fixture.practice.id, quinn, None).await[0];
     app.deliver_all().await;
     let waiting = row(&app, quota).await;
-    assert_eq!(waiting.status, "queued");
+    assert_eq!(waiting.status, DeliveryStatus::Queued);
     assert!(waiting.last_error.as_deref().unwrap().contains("QUOTA_EXCEEDED"));
     // Measured from the row's own time: PostgreSQL keeps microseconds.
     assert!(waiting.next_attempt_at - waiting.created_at >= chrono::Duration::seconds(120), "{waiting:?}");
@@ -150,12 +151,12 @@ async fn fcm_errors_drop_dead_devices_dead_letter_bad_messages_and_retry_the_res
         let row = row(&app, outage).await;
         assert_eq!(row.attempts, attempt);
         if attempt < 5 {
-            assert_eq!(row.status, "queued");
+            assert_eq!(row.status, DeliveryStatus::Queued);
             let wait = row.next_attempt_at - app.clock_now();
             waits.push(wait);
             app.clock.advance(wait);
         } else {
-            assert_eq!(row.status, "dead", "given up after 5 tries");
+            assert_eq!(row.status, DeliveryStatus::Dead, "given up after 5 tries");
         }
     }
     assert!(waits.windows(2).all(|w| w[1] > w[0]), "the waits grow: {waits:?}");
@@ -214,7 +215,7 @@ async fn streams_deliver_every_push_once_and_lose_nothing_when_redis_is_flushed(
         let (stream, mut conn) = (&stream, conn.clone());
         async move {
             let due = delivery::Entity::find()
-                .filter(delivery::Column::Status.eq("queued"))
+                .filter(delivery::Column::Status.eq(delivery::DeliveryStatus::Queued))
                 .filter(delivery::Column::NextAttemptAt.lte(app_ref.clock_now()))
                 .count(&app_ref.platform.db)
                 .await
@@ -229,7 +230,14 @@ async fn streams_deliver_every_push_once_and_lose_nothing_when_redis_is_flushed(
     let db = app.platform.db.clone();
     wait_for("every delivery to be sent", || {
         let db = db.clone();
-        async move { delivery::Entity::find().filter(delivery::Column::Status.ne("sent")).count(&db).await.unwrap() == 0 }
+        async move {
+            delivery::Entity::find()
+                .filter(delivery::Column::Status.ne(delivery::DeliveryStatus::Sent))
+                .count(&db)
+                .await
+                .unwrap()
+                == 0
+        }
     })
     .await;
     shutdown.cancel();

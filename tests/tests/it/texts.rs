@@ -2,6 +2,7 @@
 //! and enforces a per-number rate): signed webhooks, STOP/START/HELP, the
 //! provider's opt-out error, status reports, quiet hours and pacing.
 
+use petbridge_domain::db::entities::delivery::DeliveryStatus;
 use std::sync::Arc;
 
 use chrono::TimeZone;
@@ -97,7 +98,7 @@ async fn stop_start_and_help_arrive_signed_and_every_sender_honours_them() {
     assert!(texting::opt_outs::is_opted_out(&app.platform, scope.practice_id, OWNER).await.unwrap());
     let blocked = text(&app, scope, OWNER, true).await;
     app.deliver_all().await;
-    assert_eq!(row(&app, blocked).await.status, "skipped");
+    assert_eq!(row(&app, blocked).await.status, DeliveryStatus::Skipped);
     assert!(row(&app, blocked).await.last_error.unwrap().contains("opted out"));
     assert!(fake.texts().is_empty(), "0 texts after STOP: {:?}", fake.texts());
 
@@ -107,7 +108,7 @@ async fn stop_start_and_help_arrive_signed_and_every_sender_honours_them() {
     assert!(!texting::opt_outs::is_opted_out(&app.platform, scope.practice_id, OWNER).await.unwrap());
     let resumed = text(&app, scope, OWNER, true).await;
     app.deliver_all().await;
-    assert_eq!(row(&app, resumed).await.status, "sent");
+    assert_eq!(row(&app, resumed).await.status, DeliveryStatus::Sent);
 
     // HELP is answered at once with the practice's information.
     assert_eq!(inbound(&app, "SM-help", "HELP", None).await, 200);
@@ -124,7 +125,7 @@ async fn stop_start_and_help_arrive_signed_and_every_sender_honours_them() {
     let report = [("MessageSid", sid.as_str()), ("MessageStatus", "undelivered"), ("ErrorCode", "30003")];
     assert_eq!(webhook(&app, "status", &report, None).await, 204);
     let reported = row(&app, resumed).await;
-    assert_eq!(reported.status, "failed");
+    assert_eq!(reported.status, DeliveryStatus::Failed);
     assert_eq!(reported.provider_status.as_deref(), Some("undelivered"));
 }
 
@@ -135,11 +136,11 @@ async fn the_providers_opt_out_error_stops_texts_to_that_number() {
     fake.answer_for("+13035550199", petbridge_tests::fakes::SmsAnswer::OptedOut);
     let refused = text(&app, scope, "+13035550199", true).await;
     app.deliver_all().await;
-    assert_eq!(row(&app, refused).await.status, "failed");
+    assert_eq!(row(&app, refused).await.status, DeliveryStatus::Failed);
     assert!(texting::opt_outs::is_opted_out(&app.platform, scope.practice_id, "+13035550199").await.unwrap());
     let next = text(&app, scope, "+13035550199", true).await;
     app.deliver_all().await;
-    assert_eq!(row(&app, next).await.status, "skipped");
+    assert_eq!(row(&app, next).await.status, DeliveryStatus::Skipped);
     assert!(fake.texts().is_empty());
 }
 
@@ -156,10 +157,10 @@ async fn a_text_due_at_half_past_nine_at_night_goes_out_at_eight_next_morning() 
     app.clock.set(local(3, 7, 59));
     app.deliver_all().await;
     assert!(fake.texts().is_empty(), "nothing at night");
-    assert_eq!(row(&app, waiting).await.status, "queued");
+    assert_eq!(row(&app, waiting).await.status, DeliveryStatus::Queued);
     app.clock.set(local(3, 8, 0));
     app.deliver_all().await;
-    assert_eq!(row(&app, waiting).await.status, "sent");
+    assert_eq!(row(&app, waiting).await.status, DeliveryStatus::Sent);
     assert_eq!(fake.texts().len(), 1);
 }
 
@@ -175,7 +176,7 @@ async fn texts_from_one_number_are_paced_so_the_provider_never_refuses_them() {
     assert_eq!(fake.refused_for_rate(), 0, "the provider never had to answer 429");
     assert_eq!(fake.texts().len(), 24);
     for id in ids {
-        assert_eq!(row(&app, id).await.status, "sent");
+        assert_eq!(row(&app, id).await.status, DeliveryStatus::Sent);
     }
 }
 

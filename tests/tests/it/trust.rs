@@ -4,6 +4,7 @@
 //! password through overrides, formulas in exports, the last administrator.
 
 use chrono::Duration;
+use petbridge_domain::db::entities::delivery::DeliveryStatus;
 use petbridge_domain::{db::entities::delivery, kernel::permissions::SecurityLevel};
 use petbridge_tests::{PASSWORD, TestApp, hidden_field, spawn_app};
 use reqwest::Method;
@@ -57,7 +58,7 @@ async fn a_staff_member_finds_no_usable_token_after_a_reset_request_and_the_owne
     }
     // Once delivered, the row keeps nothing of the secret.
     let rows = app.deliveries_to("pat@example.com").await;
-    assert!(rows.iter().all(|d| d.secret.is_none() && d.status == "sent"), "{rows:?}");
+    assert!(rows.iter().all(|d| d.secret.is_none() && d.status == delivery::DeliveryStatus::Sent), "{rows:?}");
     assert!(rows.iter().all(|d| !d.body.contains(&reset_token) && !d.data.to_string().contains(&reset_token)));
     assert_eq!(rows[0].secret.as_ref().map(|_| ()), None);
 
@@ -76,7 +77,7 @@ async fn a_sealed_delivery_that_is_not_sent_yet_keeps_its_secret_for_the_worker_
     app.sign_up("maple-vets", "pat@example.com").await;
     let rows = app.deliveries_to("pat@example.com").await;
     let queued = rows.iter().find(|d| d.data["template"] == "verify_email").unwrap();
-    assert_eq!(queued.status, "queued");
+    assert_eq!(queued.status, DeliveryStatus::Queued);
     assert!(queued.body.contains(delivery::SEALED) && !queued.body.contains("token="));
     assert!(!format!("{queued:?}").contains("token="), "the row's Debug hides the secret too");
     let link = queued.revealed().body.clone();

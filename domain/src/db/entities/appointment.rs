@@ -14,8 +14,19 @@ pub struct Model {
     pub pet_pms_id: Option<String>,
     pub starts_at: DateTimeUtc,
     pub reason: Option<String>,
-    /// `scheduled`, `completed` or `cancelled`.
-    pub status: String,
+    pub status: Status,
+}
+
+/// Where an appointment stands in the PMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum Status {
+    /// Booked and still ahead (or not yet closed).
+    Scheduled,
+    /// The visit happened.
+    Completed,
+    /// Called off.
+    Cancelled,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -25,11 +25,9 @@ pub struct Model {
     pub invited_at: Option<DateTimeUtc>,
     pub personal_note: Option<String>,
     pub sort_name: String,
-    /// `AccountStatus` as its snake_case name, `none` without account or invitation.
-    pub account_status: String,
+    pub account_status: AccountStatus,
     pub account_created_at: Option<DateTimeUtc>,
-    /// `PetSyncStatus` as its snake_case name.
-    pub pet_sync_status: String,
+    pub pet_sync_status: PetSyncStatus,
     /// The earliest due date of an open reminder (past due when before today).
     pub earliest_due_on: Option<Date>,
     /// The latest transaction: the PMS's date or the newest invoice.
@@ -37,6 +35,36 @@ pub struct Model {
     pub search_text: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// An owner's app account status, as the Users list shows it. Stored, so
+/// the list sorts and filters on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// No account and no invitation.
+    #[sea_orm(string_value = "none")]
+    NoAccount,
+    /// Invited by email; no account yet.
+    Invited,
+    /// Has an account whose email address is not verified (yet, or again).
+    EmailNotVerified,
+    /// Downloaded the app, logged in and verified the email address.
+    Verified,
+    /// Deactivated by the practice, or inactive in the PMS.
+    Disabled,
+}
+
+/// Whether the app shows the owner's PMS pets, appointments and reminders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum PetSyncStatus {
+    /// Verified, and the email matches a PMS client.
+    Connected,
+    /// Verified, but no PMS client has this email.
+    NoEmailMatch,
+    /// No account yet, or its email is not verified.
+    NotAvailable,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

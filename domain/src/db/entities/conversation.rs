@@ -9,8 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub practice_id: Uuid,
     pub client_id: Uuid,
-    /// `open` or `closed`.
-    pub status: String,
+    pub status: Status,
     /// The staff member it is assigned to.
     pub assigned_to: Option<Uuid>,
     /// The seq of its newest message (0: none yet).
@@ -21,6 +20,17 @@ pub struct Model {
     pub staff_read_seq: i64,
     pub last_message_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+}
+
+/// Whether the practice still has something to answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, serde::Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Waiting on the practice (every new message reopens it).
+    Open,
+    /// Settled by staff.
+    Closed,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

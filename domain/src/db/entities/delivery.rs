@@ -23,8 +23,7 @@ pub struct Model {
     pub data: Json,
     /// Why it was sent: the rule or person that caused it.
     pub reason: String,
-    /// `DeliveryStatus` as its snake_case name.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub provider: Option<String>,
@@ -38,6 +37,23 @@ pub struct Model {
     /// them in): the body, subject and data hold [`SEALED`] in its place.
     /// Kept only until the delivery is settled.
     pub secret: Option<Sealed>,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting to be sent (or to be retried).
+    Queued,
+    /// Accepted by the provider.
+    Sent,
+    /// Refused for good by the provider.
+    Failed,
+    /// Gave up after too many tries.
+    Dead,
+    /// Not sent, by the recipient's choice (opted out, preferences).
+    Skipped,
 }
 
 /// The stand-in for a sealed secret in everything staff can read.

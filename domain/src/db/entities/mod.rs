@@ -40,3 +40,28 @@ pub mod staff_user;
 pub mod sync_batch;
 pub mod sync_key;
 pub mod text_message;
+
+/// Stored statuses print as their stored names: the pages, logs and API
+/// answers all show the one name the column holds.
+macro_rules! shown_as_stored {
+    ($($status:ty),* $(,)?) => {$(
+        impl std::fmt::Display for $status {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&sea_orm::ActiveEnum::to_value(self))
+            }
+        }
+    )*};
+}
+
+shown_as_stored!(
+    appointment::Status,
+    client::AccountStatus,
+    client::PetSyncStatus,
+    conversation::Status,
+    delivery::DeliveryStatus,
+    owner_request::Kind,
+    owner_request::Status,
+    pet::PmsStatus,
+    reminder::Status,
+    reward_request::Status,
+);

@@ -16,7 +16,7 @@ pub struct Model {
     pub sex: Option<String>,
     pub date_of_birth: Option<Date>,
     /// `active`, `inactive` or `deceased`, as the PMS says.
-    pub pms_status: String,
+    pub pms_status: PmsStatus,
     /// When `pms_status` last changed away from `active`.
     pub status_changed_at: Option<DateTimeUtc>,
     /// Staff removed it from the app.
@@ -31,6 +31,18 @@ pub struct Model {
     pub owner_inactive_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// Where the PMS says the pet stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum PmsStatus {
+    /// A patient of the practice.
+    Active,
+    /// No longer seen (moved away, another practice).
+    Inactive,
+    /// Passed away.
+    Deceased,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,8 +13,19 @@ pub struct Model {
     pub pet_pms_id: String,
     pub service: String,
     pub due_on: Date,
-    /// `pending`, `completed` or `cancelled`.
-    pub status: String,
+    pub status: Status,
+}
+
+/// Where a health-service reminder stands in the PMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum Status {
+    /// The service is still due.
+    Pending,
+    /// The service was given.
+    Completed,
+    /// The practice dropped it.
+    Cancelled,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,13 +13,24 @@ pub struct Model {
     pub reward_id: Option<Uuid>,
     pub reward_name: String,
     pub paws: i32,
-    /// `pending`, `approved` or `declined`.
-    pub status: String,
+    pub status: Status,
     /// `owner`, or the name of the staff member who gave it.
     pub requested_by: String,
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+}
+
+/// Where a reward request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum Status {
+    /// Asked for in the app; its paws are held.
+    Pending,
+    /// Given.
+    Approved,
+    /// Refused; its paws came back.
+    Declined,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
