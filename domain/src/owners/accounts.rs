@@ -412,7 +412,6 @@ async fn take_email_token(
 /// Verifies the address a verification link was sent to (if it is still
 /// the account's address).
 pub async fn verify_email(platform: &Platform, token: &str) -> DomainResult<()> {
-    let now = platform.clock.now();
     let txn = platform.begin_write().await?;
     let (row, account) = take_email_token(&txn, platform, token, VERIFY_EMAIL).await?;
     if row.email != account.email {
@@ -421,28 +420,54 @@ pub async fn verify_email(platform: &Platform, token: &str) -> DomainResult<()> 
             "this link is for an email address the account no longer uses",
         ));
     }
+    prove_address(&txn, platform, account).await?;
+    txn.commit().await?;
+    forget_account_sessions(platform, row.account_id).await
+}
+
+/// Marks the address of the account `email` names in `scope` as proved,
+/// without a link: for the operator's demo data only (`petbridge demo`),
+/// whose owners read no mail.
+pub async fn vouch_for_address(platform: &Platform, scope: Scope, email: &str) -> DomainResult<()> {
+    let txn = platform.begin_write().await?;
+    let account = owner_account::Entity::find()
+        .filter(owner_account::Column::PracticeId.eq(scope.practice_id))
+        .filter(owner_account::Column::Email.eq(email))
+        .one(&txn)
+        .await?
+        .ok_or(Code::NotFound)?;
+    let account_id = account.id;
+    prove_address(&txn, platform, account).await?;
+    txn.commit().await?;
+    forget_account_sessions(platform, account_id).await
+}
+
+/// What a proved address brings: the account joins the practice's record
+/// of that address, earns the app-download paws and can chat.
+async fn prove_address(
+    txn: &impl ConnectionTrait,
+    platform: &Platform,
+    account: owner_account::Model,
+) -> DomainResult<()> {
     let scope = Scope { practice_id: account.practice_id };
     let mut client_id = account.client_id;
     if account.email_verified_at.is_none() {
-        // Proved: the account may now join the practice's record of its address.
-        let own = clients::get_in(&txn, scope, client_id).await?;
+        let own = clients::get_in(txn, scope, client_id).await?;
         if own.pms_id.is_none()
-            && let Some(target) = household_to_join(&txn, scope, &account.email, own.id).await?
+            && let Some(target) = household_to_join(txn, scope, &account.email, own.id).await?
         {
-            clients::merge_into(&txn, &own, &target).await?;
+            clients::merge_into(txn, &own, &target).await?;
             client_id = target.id;
         }
         let mut active = account.into_active_model();
-        active.email_verified_at = Set(Some(now));
-        active.update(&txn).await?;
-        loyalty::grant_app_download(&txn, platform, scope, client_id).await?;
+        active.email_verified_at = Set(Some(platform.clock.now()));
+        active.update(txn).await?;
+        loyalty::grant_app_download(txn, platform, scope, client_id).await?;
         // The household can chat from now on: its conversation exists, so
         // the app's reads and staff name the same one (reads make nothing).
-        conversations::of_household(&txn, platform, scope, client_id).await?;
+        conversations::of_household(txn, platform, scope, client_id).await?;
     }
-    clients::refresh_listings(&txn, platform, scope, &[client_id]).await?;
-    txn.commit().await?;
-    forget_account_sessions(platform, row.account_id).await
+    clients::refresh_listings(txn, platform, scope, &[client_id]).await
 }
 
 /// Sends a new verification link to the account's address.
