@@ -16,6 +16,6 @@ pub use settings::Settings;
 /// mimalloc for every program that links the server (the binary, the bench,
 /// the tests). Rows, stream entries and HTTP bodies are allocated on one
 /// thread and freed on another, which glibc's per-thread arenas pay for in
-/// locks and consolidation: an eighth of the delivery workers' CPU.
+/// locks and consolidation (measured in docs/BENCHMARKS.md, "Push deliveries").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

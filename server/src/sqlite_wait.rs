@@ -3,10 +3,11 @@
 //! SQLite lets one connection write at a time; the others get SQLITE_BUSY
 //! and call a busy handler. The stock one (`busy_timeout`) sleeps 1, 2, 5,
 //! 10 … 100 ms between tries, while a write here holds the lock for well
-//! under a millisecond: with a few writers in one process (the relay, the
-//! delivery workers, requests) most of their time went to those sleeps.
-//! This handler tries again after tens of microseconds, backing off to 1 ms,
-//! and gives up after about as long as the stock five-second timeout.
+//! under a millisecond, so a few writers in one process (the relay, the
+//! delivery workers, requests) would mostly sleep (docs/BENCHMARKS.md, "Push
+//! deliveries"). This handler tries again after tens of microseconds,
+//! backing off to 1 ms, and gives up after about as long as the stock
+//! five-second timeout.
 
 use std::{ffi::c_void, os::raw::c_int, time::Duration};
 
