@@ -5,9 +5,15 @@
 //! of the wrong type is a 400 that names the field. Text from people is
 //! checked too ([`check_text`]): control characters and stacks of
 //! combining marks are a 422 naming the field. A method a documented path
-//! does not take answers 405 with `Allow` listing those it does.
+//! does not take answers 405 with `Allow` listing those it does. Where
+//! answers are held to the document too (the tests, a staging server),
+//! an answer of a status its operation does not declare, or whose body
+//! breaks the declared schema, becomes a 500 that says how.
 
-use std::sync::Arc;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use petbridge_domain::{
     Code,
@@ -21,13 +27,15 @@ use serde_json::{Map, Value};
 
 use crate::problem_response;
 
-/// One documented operation: its method, path and JSON body schema.
+/// One documented operation: its method, path, JSON body schema and answers.
 struct Operation {
     method: Method,
     /// The path's segments; `None` stands for a `{parameter}`.
     segments: Vec<Option<String>>,
     /// The JSON request body's schema, when it takes one.
     schema: Option<Value>,
+    /// The answers it declares, by status: their media types and schemas.
+    answers: Map<String, Value>,
 }
 
 impl Operation {
@@ -41,6 +49,8 @@ impl Operation {
 #[derive(Clone, Default)]
 pub struct ApiContract {
     apis: Vec<Arc<Api>>,
+    /// Whether answers are held to the documents as well as requests.
+    check_answers: bool,
 }
 
 struct Api {
@@ -48,15 +58,24 @@ struct Api {
     operations: Vec<Operation>,
     /// Whether strings are checked as people's text as well as for type.
     people_text: bool,
+    /// Answer validators by schema, built when an answer first needs one.
+    validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
 
 impl ApiContract {
+    /// Holds answers to the documents too: each costs a validation, so
+    /// this is for the tests and a staging server.
+    pub fn checking_answers(mut self, check: bool) -> Self {
+        self.check_answers = check;
+        self
+    }
+
     /// Adds the API served under `prefix` (e.g. `/api/app/v1`) from its
-    /// OpenAPI document. With `people_text`, string values must also pass
-    /// [`check_text`] (the owner and staff APIs; the PMS's records are
-    /// checked record by record instead).
-    pub fn with_api(mut self, prefix: &str, spec: &str, people_text: bool) -> Self {
-        let spec: Value = serde_json::from_str(spec).unwrap_or_default();
+    /// OpenAPI 3.1 document ([`crate::documents::truthful`]). With
+    /// `people_text`, string values must also pass [`check_text`] (the
+    /// owner and staff APIs; the PMS's records are checked record by record
+    /// instead).
+    pub fn with_api(mut self, prefix: &str, spec: &Value, people_text: bool) -> Self {
         let components = spec["components"]["schemas"].as_object().cloned().unwrap_or_default();
         let mut operations = Vec::new();
         for (path, item) in spec["paths"].as_object().into_iter().flatten() {
@@ -69,22 +88,20 @@ impl ApiContract {
                 let full = format!("{}{path}", prefix.trim_end_matches('/'));
                 let segments =
                     full.split('/').map(|s| if s.starts_with('{') { None } else { Some(s.to_owned()) }).collect();
-                operations.push(Operation { method, segments, schema: json_body.cloned().map(Value::Object) });
+                let answers = operation["responses"].as_object().cloned().unwrap_or_default();
+                operations.push(Operation { method, segments, schema: json_body.cloned().map(Value::Object), answers });
             }
         }
-        self.apis.push(Arc::new(Api { components, operations, people_text }));
+        let validators = Mutex::default();
+        self.apis.push(Arc::new(Api { components, operations, people_text, validators }));
         self
     }
 
-    /// The API and body schema of the operation `method` `path` names, if it takes a JSON body.
-    fn body_schema(&self, method: &Method, path: &str) -> Option<(&Api, &Value)> {
+    /// The API and operation `method` `path` names.
+    fn operation(&self, method: &Method, path: &str) -> Option<(&Api, &Operation)> {
         let segments: Vec<&str> = path.split('/').collect();
         self.apis.iter().map(Arc::as_ref).find_map(|api| {
-            api.operations
-                .iter()
-                .find(|op| op.method == method && op.matches(&segments))
-                .and_then(|op| op.schema.as_ref())
-                .map(|schema| (api, schema))
+            api.operations.iter().find(|op| op.method == method && op.matches(&segments)).map(|op| (api, op))
         })
     }
 
@@ -135,6 +152,8 @@ impl Api {
         }
     }
 
+    /// Checks the JSON types (and people's text) only: what poem-openapi
+    /// would otherwise read wrong. The rest of the schema is its to hold.
     fn check(&self, value: &Value, schema: &Value, path: &str) -> Result<(), Misfit> {
         let schema = self.resolve(schema);
         for part in schema["allOf"].as_array().into_iter().flatten() {
@@ -143,7 +162,16 @@ impl Api {
         if value.is_null() {
             return Ok(());
         }
-        match (schema["type"].as_str(), value) {
+        // A field that may be null: `anyOf` its type and null.
+        for part in schema["anyOf"].as_array().into_iter().flatten().filter(|part| part["type"] != "null") {
+            self.check(value, part, path)?;
+        }
+        // `type` is one name, or (where null is allowed) the name and "null".
+        let declared = match &schema["type"] {
+            Value::Array(names) => names.iter().filter_map(Value::as_str).find(|name| *name != "null"),
+            name => name.as_str(),
+        };
+        match (declared, value) {
             (Some("string"), Value::String(text)) => {
                 if self.people_text
                     && let Err(problem) = check_text(text)
@@ -203,7 +231,10 @@ impl<E: Endpoint> Endpoint for ApiContractEndpoint<E> {
             .is_some_and(|ct| ct.starts_with("application/json"));
         // Kept for a 405's `Allow` (a Uri clone shares its bytes, so a request pays no copy).
         let uri = req.uri().clone();
-        if let (true, Some((api, schema))) = (json, self.contract.body_schema(req.method(), uri.path())) {
+        let method = req.method().clone();
+        let operation = self.contract.operation(&method, uri.path());
+        let body_schema = operation.and_then(|(api, op)| op.schema.as_ref().map(|schema| (api, schema)));
+        if let (true, Some((api, schema))) = (json, body_schema) {
             let bytes = req.take_body().into_bytes().await?;
             // A body that is not JSON at all is poem-openapi's to refuse.
             if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
@@ -225,6 +256,8 @@ impl<E: Endpoint> Endpoint for ApiContractEndpoint<E> {
             Ok(output) => output.into_response(),
             // The router's 405: answered here, as problem+json, to add `Allow`.
             Err(err) if err.status() == StatusCode::METHOD_NOT_ALLOWED => crate::to_problem(err).await,
+            // An error answer is held to the document like any other.
+            Err(err) if self.contract.check_answers && operation.is_some() => crate::to_problem(err).await,
             Err(err) => return Err(err),
         };
         if response.status() == StatusCode::METHOD_NOT_ALLOWED
@@ -232,6 +265,79 @@ impl<E: Endpoint> Endpoint for ApiContractEndpoint<E> {
         {
             response.headers_mut().insert(header::ALLOW, allow);
         }
+        if let (true, Some((api, op))) = (self.contract.check_answers, operation) {
+            return Ok(api.hold_answer(op, &method, uri.path(), response).await);
+        }
         Ok(response)
+    }
+}
+
+impl Api {
+    /// `response` if the document declares its status and its body fits the
+    /// declared schema; otherwise a 500 saying what does not fit.
+    async fn hold_answer(&self, op: &Operation, method: &Method, path: &str, mut response: Response) -> Response {
+        let status = response.status().as_u16().to_string();
+        let broken = |why: String| {
+            tracing::error!(%method, path, %why, "an answer breaks its API document");
+            problem_response(Code::Internal, Some(format!("{method} {path}: {why}")))
+        };
+        let Some(declared) = op.answers.get(&status) else {
+            return broken(format!("answered {status}, which its operation does not declare"));
+        };
+        let Some(media) = response.content_type().map(|ct| ct.split(';').next().unwrap_or_default().trim().to_owned())
+        else {
+            return match declared.get("content") {
+                Some(_) => broken(format!("answered {status} with no body type, where the document declares one")),
+                None => response,
+            };
+        };
+        let declared_as = |kind: &String| kind.split(';').next().unwrap_or_default().trim() == media;
+        let content = declared["content"].as_object().into_iter().flatten();
+        let Some(schema) =
+            content.into_iter().find(|(kind, _)| declared_as(kind)).map(|(_, content)| &content["schema"])
+        else {
+            return broken(format!("answered {status} as {media}, which the document does not declare"));
+        };
+        if !media.ends_with("json") {
+            return response;
+        }
+        let bytes = match response.take_body().into_bytes().await {
+            Ok(bytes) => bytes,
+            Err(err) => return broken(format!("the body could not be read: {err}")),
+        };
+        let body: Value = match serde_json::from_slice(&bytes) {
+            Ok(body) => body,
+            Err(err) => return broken(format!("the body is not JSON: {err}")),
+        };
+        let validator = match self.validator(schema) {
+            Ok(validator) => validator,
+            Err(why) => return broken(why),
+        };
+        let misfits: Vec<String> =
+            validator.iter_errors(&body).map(|error| format!("{} at `{}`", error, error.instance_path())).collect();
+        if !misfits.is_empty() {
+            return broken(format!("the {status} body breaks its schema: {}", misfits.join("; ")));
+        }
+        response.set_body(bytes);
+        response
+    }
+
+    /// A validator for `schema` with the document's components beside it,
+    /// which its `$ref`s name.
+    fn validator(&self, schema: &Value) -> Result<Arc<jsonschema::Validator>, String> {
+        let key = schema.to_string();
+        let mut validators = self.validators.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(found) = validators.get(&key) {
+            return Ok(found.clone());
+        }
+        let root = serde_json::json!({ "components": { "schemas": self.components }, "allOf": [schema] });
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&root)
+            .map_err(|err| format!("the document's schema does not compile: {err}"))?;
+        let validator = Arc::new(validator);
+        validators.insert(key, validator.clone());
+        Ok(validator)
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod api_contract;
 pub mod context;
+pub mod documents;
 pub mod pictures;
 pub mod preferences;
 pub mod problem;

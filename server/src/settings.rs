@@ -55,6 +55,9 @@ pub struct ServerSettings {
     pub shutdown_grace_seconds: u64,
     /// `plain` or `json`.
     pub log_format: String,
+    /// Hold every API answer to its document: an answer that breaks it
+    /// becomes a 500 saying how (the tests, a staging server).
+    pub check_answers: bool,
 }
 
 /// Database settings.

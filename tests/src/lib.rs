@@ -68,6 +68,8 @@ pub async fn test_settings(database: &TestDatabase) -> Settings {
     settings.server.host = "127.0.0.1".into();
     settings.server.port = 0;
     settings.server.shutdown_grace_seconds = 10;
+    // Every answer the suite sees is held to its API document.
+    settings.server.check_answers = true;
     settings.database.url = SecretString::from(database.url.clone());
     settings.database.max_connections = 5;
     settings.redis.url = redis_url().map(SecretString::from);

@@ -10,6 +10,7 @@ mod chat;
 mod clients;
 mod email;
 mod errors;
+mod generated_clients;
 mod health;
 mod household;
 mod live;
