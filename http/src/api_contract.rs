@@ -8,7 +8,9 @@
 //! does not take answers 405 with `Allow` listing those it does. Where
 //! answers are held to the document too (the tests, a staging server),
 //! an answer of a status its operation does not declare, or whose body
-//! breaks the declared schema, becomes a 500 that says how.
+//! breaks the declared schema, becomes a 500 that says how; so does a
+//! success answered to a body that breaks a limit the document states
+//! (the services enforce each one, so none may be accepted).
 
 use std::{
     collections::HashMap,
@@ -234,6 +236,9 @@ impl<E: Endpoint> Endpoint for ApiContractEndpoint<E> {
         let method = req.method().clone();
         let operation = self.contract.operation(&method, uri.path());
         let body_schema = operation.and_then(|(api, op)| op.schema.as_ref().map(|schema| (api, schema)));
+        // Where answers are held, so are the limits a body breaks: the
+        // services enforce them, so such a body must not be accepted.
+        let mut broken_limits = None;
         if let (true, Some((api, schema))) = (json, body_schema) {
             let bytes = req.take_body().into_bytes().await?;
             // A body that is not JSON at all is poem-openapi's to refuse.
@@ -248,6 +253,9 @@ impl<E: Endpoint> Endpoint for ApiContractEndpoint<E> {
                         let detail = format!("`{field}` {}", problem.explanation());
                         return Ok(problem_response(problem.code(), Some(detail)));
                     }
+                }
+                if self.contract.check_answers {
+                    broken_limits = api.misfits(schema, &value).ok().filter(|misfits| !misfits.is_empty());
                 }
             }
             req.set_body(bytes);
@@ -264,6 +272,11 @@ impl<E: Endpoint> Endpoint for ApiContractEndpoint<E> {
             && let Some(allow) = self.contract.allowed(uri.path()).and_then(|a| HeaderValue::from_str(&a).ok())
         {
             response.headers_mut().insert(header::ALLOW, allow);
+        }
+        if let Some(misfits) = broken_limits.filter(|_| response.status().is_success()) {
+            let why = format!("accepted a body that breaks its schema: {misfits}");
+            tracing::error!(%method, path = uri.path(), %why, "an answer breaks its API document");
+            return Ok(problem_response(Code::Internal, Some(format!("{method} {}: {why}", uri.path()))));
         }
         if let (true, Some((api, op))) = (self.contract.check_answers, operation) {
             return Ok(api.hold_answer(op, &method, uri.path(), response).await);
@@ -309,17 +322,23 @@ impl Api {
             Ok(body) => body,
             Err(err) => return broken(format!("the body is not JSON: {err}")),
         };
-        let validator = match self.validator(schema) {
-            Ok(validator) => validator,
+        match self.misfits(schema, &body) {
             Err(why) => return broken(why),
-        };
-        let misfits: Vec<String> =
-            validator.iter_errors(&body).map(|error| format!("{} at `{}`", error, error.instance_path())).collect();
-        if !misfits.is_empty() {
-            return broken(format!("the {status} body breaks its schema: {}", misfits.join("; ")));
+            Ok(misfits) if !misfits.is_empty() => {
+                return broken(format!("the {status} body breaks its schema: {misfits}"));
+            }
+            Ok(_) => {}
         }
         response.set_body(bytes);
         response
+    }
+
+    /// How `value` breaks `schema`, said for people; empty when it fits.
+    fn misfits(&self, schema: &Value, value: &Value) -> Result<String, String> {
+        let validator = self.validator(schema)?;
+        let misfits: Vec<String> =
+            validator.iter_errors(value).map(|error| format!("{} at `{}`", error, error.instance_path())).collect();
+        Ok(misfits.join("; "))
     }
 
     /// A validator for `schema` with the document's components beside it,
@@ -339,5 +358,49 @@ impl Api {
         let validator = Arc::new(validator);
         validators.insert(key, validator.clone());
         Ok(validator)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem::{EndpointExt, Route};
+    use poem_openapi::{Object, OpenApi, OpenApiService, payload::Json};
+    use serde_json::json;
+
+    use super::*;
+    use crate::{documents::truthful, fields::Text};
+
+    #[derive(Object)]
+    struct Note {
+        text: Text<0, 3>,
+    }
+
+    struct Notes;
+
+    #[OpenApi]
+    impl Notes {
+        /// States a limit and, wrongly, takes any note.
+        #[oai(path = "/notes", method = "post")]
+        async fn take(&self, _note: Json<Note>) {}
+    }
+
+    async fn post(text: &str, check_answers: bool) -> StatusCode {
+        let service = OpenApiService::new(Notes, "notes", "1");
+        let document = truthful(&service.spec(), false);
+        let contract = ApiContract::default().checking_answers(check_answers).with_api("/", &document, true);
+        let app = Route::new().nest("/", service).with(contract);
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(poem::http::Uri::from_static("/notes"))
+            .content_type("application/json")
+            .body(json!({ "text": text }).to_string());
+        app.call(request).await.map_or_else(|err| err.status(), |response| response.status())
+    }
+
+    #[tokio::test]
+    async fn a_body_past_a_stated_limit_must_not_be_accepted_where_answers_are_held() {
+        assert_eq!(post("abc", true).await, StatusCode::OK);
+        assert_eq!(post("abcd", true).await, StatusCode::INTERNAL_SERVER_ERROR, "the document lied");
+        assert_eq!(post("abcd", false).await, StatusCode::OK, "a live server is not held to it");
     }
 }

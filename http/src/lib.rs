@@ -5,6 +5,7 @@
 pub mod api_contract;
 pub mod context;
 pub mod documents;
+pub mod fields;
 pub mod pictures;
 pub mod preferences;
 pub mod problem;

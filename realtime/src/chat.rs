@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use petbridge_domain::chat::conversations;
 use petbridge_domain::db::entities::{attachment, conversation, message, notification};
+use petbridge_http::fields::{Stored, Text};
 use poem_openapi::Object;
 use uuid::Uuid;
 
@@ -79,8 +81,8 @@ pub struct ConversationView {
     pub id: Uuid,
     /// The household.
     pub client_id: Uuid,
-    /// `open` or `closed` (a new message reopens it).
-    pub status: String,
+    /// Open or closed (a new message reopens it).
+    pub status: Stored<conversation::Status>,
     /// The staff member it is assigned to.
     pub assigned_to: Option<Uuid>,
     /// The last message's seq (0 before the first).
@@ -102,7 +104,7 @@ impl ConversationView {
         Self {
             id: c.id,
             client_id: c.client_id,
-            status: c.status.to_string(),
+            status: c.status.into(),
             assigned_to: c.assigned_to,
             last_seq: c.last_seq,
             owner_read_seq: c.owner_read_seq,
@@ -122,7 +124,7 @@ pub struct NewChatMessage {
     pub client_message_id: String,
     /// The text (up to 4,000 characters; may be empty with a picture).
     #[oai(default)]
-    pub body: String,
+    pub body: Text<0, { conversations::MAX_BODY_CHARS }>,
     /// A picture uploaded to the conversation beforehand.
     pub attachment_id: Option<Uuid>,
 }

@@ -8,7 +8,7 @@ use petbridge_domain::{
     db::entities::campaign,
     kernel::permissions::Permission,
 };
-use petbridge_http::{ApiResult, RequestContext};
+use petbridge_http::{ApiResult, RequestContext, fields::Text};
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 use uuid::Uuid;
@@ -21,10 +21,10 @@ use crate::kit::{
 /// A blast to send.
 #[derive(Debug, Object)]
 pub struct NewBlastBody {
-    /// The notification's title (up to 100 characters).
-    pub title: String,
-    /// Its text (up to 1,000 characters).
-    pub body: String,
+    /// The notification's title.
+    pub title: Text<1, { campaigns::MAX_TITLE_CHARS }>,
+    /// Its text.
+    pub body: Text<1, { campaigns::MAX_BODY_CHARS }>,
     /// When to send it; absent sends it at once.
     pub send_at: Option<DateTime<Utc>>,
 }
@@ -122,7 +122,8 @@ impl CampaignsApi {
         body: Json<NewBlastBody>,
     ) -> ApiResult<BlastCreated> {
         let allowed = authorize(&platform, &auth, Permission::CampaignsSend, &manager, &context).await?;
-        let new = NewBlast { title: body.0.title, body: body.0.body, send_at: body.0.send_at };
+        let new =
+            NewBlast { title: body.0.title.into_inner(), body: body.0.body.into_inner(), send_at: body.0.send_at };
         let blast =
             campaigns::schedule_blast(&platform, auth.principal().scope(), &allowed.actor, &context.origin, new)
                 .await?;

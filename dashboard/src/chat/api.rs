@@ -12,6 +12,7 @@ use petbridge_domain::{
 };
 use petbridge_http::{
     ApiResult, RequestContext,
+    fields::Stored,
     pictures::{Picture, PictureUpload},
 };
 use petbridge_realtime::chat::{
@@ -41,25 +42,6 @@ pub enum Assignee {
     Nobody,
 }
 
-/// Which conversations by status.
-#[derive(Debug, Clone, Copy, Enum)]
-#[oai(rename_all = "snake_case")]
-pub enum ConversationStatus {
-    /// Open.
-    Open,
-    /// Closed.
-    Closed,
-}
-
-impl From<ConversationStatus> for conversation::Status {
-    fn from(status: ConversationStatus) -> Self {
-        match status {
-            ConversationStatus::Open => conversation::Status::Open,
-            ConversationStatus::Closed => conversation::Status::Closed,
-        }
-    }
-}
-
 /// One line of the inbox.
 #[derive(Debug, Object)]
 pub struct InboxItem {
@@ -86,7 +68,7 @@ pub struct InboxPage {
 #[derive(Debug, Object)]
 pub struct ConversationPatch {
     /// Close or reopen it.
-    pub status: Option<ConversationStatus>,
+    pub status: Option<Stored<conversation::Status>>,
     /// Assign it to a staff member; `null` unassigns it.
     pub assigned_to: MaybeUndefined<Uuid>,
 }
@@ -124,7 +106,7 @@ impl ChatApi {
         manager: ManagerOverride,
         platform: Data<&Platform>,
         context: Data<&RequestContext>,
-        status: Query<Option<ConversationStatus>>,
+        status: Query<Option<Stored<conversation::Status>>>,
         assigned: Query<Option<Assignee>>,
         after: Query<Option<String>>,
         limit: Query<Option<u32>>,
@@ -132,7 +114,7 @@ impl ChatApi {
         authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
         let principal = auth.principal();
         let filter = InboxFilter {
-            status: status.0.map(Into::into),
+            status: status.0.map(|s| s.0),
             assigned_to: matches!(assigned.0, Some(Assignee::Me)).then_some(principal.staff_id),
             unassigned: matches!(assigned.0, Some(Assignee::Nobody)),
         };
@@ -236,7 +218,7 @@ impl ChatApi {
             author: Author::Staff(principal.staff_id),
             channel: "app",
             client_message_id: Some(body.0.client_message_id),
-            body: body.0.body,
+            body: body.0.body.into_inner(),
             attachment_id: body.0.attachment_id,
         };
         let appended = conversations::send(&platform, principal.scope(), conversation.client_id, new).await?;
@@ -322,7 +304,7 @@ impl ChatApi {
     ) -> ApiResult<Json<ConversationView>> {
         authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
         let change = ConversationChange {
-            status: body.0.status.map(Into::into),
+            status: body.0.status.map(|s| s.0),
             assigned_to: match body.0.assigned_to {
                 MaybeUndefined::Undefined => None,
                 MaybeUndefined::Null => Some(None),

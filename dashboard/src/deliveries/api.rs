@@ -3,11 +3,11 @@
 use chrono::{DateTime, Duration, Utc};
 use petbridge_domain::{
     Code, Cursor, Platform,
-    db::entities::delivery,
+    db::entities::delivery::{self, DeliveryStatus},
     deliveries::outbox,
     kernel::{paging::page_limit, permissions::Permission},
 };
-use petbridge_http::{ApiResult, RequestContext};
+use petbridge_http::{ApiResult, RequestContext, fields::Stored};
 use poem::web::Data;
 use poem_openapi::{
     Object, OpenApi,
@@ -26,8 +26,8 @@ use crate::kit::{
 pub struct VolumeRow {
     /// `push`, `sms` or `email`.
     pub channel: String,
-    /// `queued`, `sent`, `failed` or `dead`.
-    pub status: String,
+    /// Where it stands.
+    pub status: Stored<DeliveryStatus>,
     /// How many.
     pub count: i64,
 }
@@ -58,8 +58,8 @@ pub struct Delivery {
     pub body: String,
     /// Why it was sent.
     pub reason: String,
-    /// `queued`, `sent`, `failed` or `dead`.
-    pub status: String,
+    /// Where it stands.
+    pub status: Stored<DeliveryStatus>,
     /// Attempts made.
     pub attempts: i32,
     /// Who sent it (`dev` for the development provider).
@@ -83,7 +83,7 @@ impl From<delivery::Model> for Delivery {
             subject: model.subject,
             body: model.body,
             reason: model.reason,
-            status: model.status.to_string(),
+            status: model.status.into(),
             attempts: model.attempts,
             provider: model.provider,
             provider_id: model.provider_id,
@@ -132,7 +132,10 @@ impl DeliveriesApi {
         Ok(Json(DeliveryVolumes {
             from,
             until,
-            rows: rows.into_iter().map(|(channel, status, count)| VolumeRow { channel, status, count }).collect(),
+            rows: rows
+                .into_iter()
+                .map(|(channel, status, count)| VolumeRow { channel, status: status.into(), count })
+                .collect(),
         }))
     }
     /// The practice's outgoing deliveries, newest first.

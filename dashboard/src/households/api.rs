@@ -5,17 +5,24 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
     Platform,
-    db::entities::appointment,
+    db::entities::{appointment, pet::PmsStatus},
     households::{
-        clients::{self, Audience, ClientDetail, Invitation, ListQuery, ListRow, PetDetail, SortKey},
+        clients::{
+            self, AccountStatus, Audience, ClientDetail, Invitation, ListQuery, ListRow, PetDetail, PetSyncStatus,
+            SortKey,
+        },
         pets,
         preferences::{self, ChangedBy},
     },
-    kernel::permissions::Permission,
+    kernel::{
+        permissions::Permission,
+        text::{MAX_NAME_CHARS, Phone},
+    },
     owners::accounts,
 };
 use petbridge_http::{
     ApiResult, RequestContext,
+    fields::{EmailAddress, Limited, Matching, Stored, Text},
     preferences::{CommunicationPreferences, PreferencesChange},
 };
 use poem::web::Data;
@@ -102,11 +109,11 @@ pub struct ClientRow {
     /// Phone (E.164).
     pub phone: Option<String>,
     /// `verified`, `disabled`, `invited` or `email_not_verified`; absent without account or invitation.
-    pub account_status: Option<String>,
+    pub account_status: Option<Stored<AccountStatus>>,
     /// When the account was created or the client invited.
     pub account_created_at: Option<DateTime<Utc>>,
     /// `connected`, `no_email_match` or `not_available`.
-    pub pet_sync_status: String,
+    pub pet_sync_status: Stored<PetSyncStatus>,
     /// Whether any pet is past due (the list shows a check mark otherwise).
     pub past_due: bool,
     /// The household's pets in the app.
@@ -125,9 +132,9 @@ impl From<ListRow> for ClientRow {
             last_name: row.client.last_name,
             email: row.client.email,
             phone: row.client.phone,
-            account_status: row.status.map(|s| s.to_string()),
+            account_status: row.status.map(Stored),
             account_created_at: row.client.account_created_at,
-            pet_sync_status: row.pet_sync.to_string(),
+            pet_sync_status: row.pet_sync.into(),
             past_due,
             pets: row
                 .pets
@@ -173,7 +180,7 @@ pub struct PetCard {
     /// Date of birth.
     pub date_of_birth: Option<NaiveDate>,
     /// `active`, `inactive` or `deceased` in the PMS.
-    pub pms_status: String,
+    pub pms_status: Stored<PmsStatus>,
     /// Added by the owner in the app (not from the PMS).
     pub added_by_owner: bool,
     /// Whether the app shows it now.
@@ -195,7 +202,7 @@ fn pet_card(detail: PetDetail, today: NaiveDate) -> PetCard {
         species: detail.pet.species,
         breed: detail.pet.breed,
         date_of_birth: detail.pet.date_of_birth,
-        pms_status: detail.pet.pms_status.to_string(),
+        pms_status: detail.pet.pms_status.into(),
         added_by_owner: detail.pet.added_by_owner,
         in_app: detail.in_app,
         owner_notes: detail.pet.owner_notes,
@@ -244,11 +251,11 @@ pub struct ClientDetails {
     /// Phone.
     pub phone: Option<String>,
     /// Account status (see the Users list).
-    pub account_status: Option<String>,
+    pub account_status: Option<Stored<AccountStatus>>,
     /// Account created.
     pub account_created_at: Option<DateTime<Utc>>,
     /// Pet Sync Status.
-    pub pet_sync_status: String,
+    pub pet_sync_status: Stored<PetSyncStatus>,
     /// Active in the PMS.
     pub pms_active: bool,
     /// Pets.
@@ -272,9 +279,9 @@ impl From<ClientDetail> for ClientDetails {
             email: detail.client.email,
             app_email: detail.account.map(|a| a.email),
             phone: detail.client.phone,
-            account_status: detail.status.map(|s| s.to_string()),
+            account_status: detail.status.map(Stored),
             account_created_at: detail.client.account_created_at,
-            pet_sync_status: detail.pet_sync.to_string(),
+            pet_sync_status: detail.pet_sync.into(),
             pms_active: detail.client.pms_active,
             pets: detail.pets.into_iter().map(|p| pet_card(p, today)).collect(),
             appointments: detail.appointments.into_iter().map(Appointment::from).collect(),
@@ -288,7 +295,7 @@ impl From<ClientDetail> for ClientDetails {
 #[derive(Debug, Object)]
 pub struct NewInvitation {
     /// Their email.
-    pub email: String,
+    pub email: Limited<String, EmailAddress>,
     /// First name (needed when no client has this email yet).
     #[oai(default)]
     pub first_name: String,
@@ -302,20 +309,20 @@ pub struct NewInvitation {
 #[derive(Debug, Object)]
 pub struct ClientUpdate {
     /// First name.
-    pub first_name: Option<String>,
+    pub first_name: Option<Text<0, { MAX_NAME_CHARS }>>,
     /// Last name.
-    pub last_name: Option<String>,
+    pub last_name: Option<Text<0, { MAX_NAME_CHARS }>>,
     /// Email; an app account's login changes too and must be verified again.
-    pub email: Option<String>,
+    pub email: Option<Limited<String, EmailAddress>>,
     /// Phone, which connects the texting profile; empty removes it.
-    pub phone: Option<String>,
+    pub phone: Option<Limited<String, Matching<Phone>>>,
 }
 
 /// A personal note to set.
 #[derive(Debug, Object)]
 pub struct PersonalNote {
-    /// The note (up to 2,000 characters); absent or empty removes it.
-    pub note: Option<String>,
+    /// The note; absent or empty removes it.
+    pub note: Option<Text<0, { clients::NOTE_MAX_CHARS }>>,
 }
 
 /// Created.
@@ -453,8 +460,12 @@ impl HouseholdsApi {
         let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
         let scope = auth.principal().scope();
         let b = body.0;
-        let edit =
-            accounts::OwnerEdit { first_name: b.first_name, last_name: b.last_name, email: b.email, phone: b.phone };
+        let edit = accounts::OwnerEdit {
+            first_name: b.first_name.map(Limited::into_inner),
+            last_name: b.last_name.map(Limited::into_inner),
+            email: b.email.map(Limited::into_inner),
+            phone: b.phone.map(Limited::into_inner),
+        };
         accounts::edit_by_staff(&platform, scope, &allowed.actor, &context.origin, id.0, edit).await?;
         Ok(Json(clients::detail(&platform, scope, id.0).await?.into()))
     }
@@ -470,7 +481,8 @@ impl HouseholdsApi {
     ) -> ApiResult<InvitationCreated> {
         let allowed = authorize(&platform, &auth, Permission::ClientsInvite, &manager, &context).await?;
         let scope = auth.principal().scope();
-        let invitation = Invitation { email: body.0.email, first_name: body.0.first_name, last_name: body.0.last_name };
+        let invitation =
+            Invitation { email: body.0.email.into_inner(), first_name: body.0.first_name, last_name: body.0.last_name };
         let client = clients::invite(&platform, scope, &allowed.actor, &context.origin, invitation).await?;
         Ok(InvitationCreated::Created(Json(clients::detail(&platform, scope, client.id).await?.into())))
     }
@@ -556,8 +568,15 @@ impl HouseholdsApi {
     ) -> ApiResult<Json<ClientDetails>> {
         let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
         let scope = auth.principal().scope();
-        clients::set_personal_note(&platform, scope, &allowed.actor, &context.origin, id.0, body.0.note.as_deref())
-            .await?;
+        clients::set_personal_note(
+            &platform,
+            scope,
+            &allowed.actor,
+            &context.origin,
+            id.0,
+            body.0.note.as_deref().map(String::as_str),
+        )
+        .await?;
         Ok(Json(clients::detail(&platform, scope, id.0).await?.into()))
     }
     /// Remove a pet from the app at once (e.g. after a euthanasia).

@@ -4,10 +4,13 @@ use chrono::{DateTime, Utc};
 use petbridge_domain::{
     Code, Platform,
     db::entities::{paw_entry, reward, reward_request},
-    kernel::permissions::Permission,
+    kernel::{permissions::Permission, text::MAX_NAME_CHARS},
     loyalty::{self, ManualReward, RewardChange},
 };
-use petbridge_http::{ApiError, ApiResult, RequestContext};
+use petbridge_http::{
+    ApiError, ApiResult, RequestContext,
+    fields::{Between, Limited, Stored, Text},
+};
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi,
@@ -51,8 +54,8 @@ pub struct RewardRequest {
     pub reward_name: String,
     /// Paws it took.
     pub paws: i32,
-    /// `pending`, `approved` or `declined`.
-    pub status: String,
+    /// Whether it is decided.
+    pub status: Stored<reward_request::Status>,
     /// `owner` (the app), or the staff member who gave it.
     pub requested_by: String,
     /// Who decided.
@@ -70,7 +73,7 @@ impl From<reward_request::Model> for RewardRequest {
             client_id: r.client_id,
             reward_name: r.reward_name,
             paws: r.paws,
-            status: r.status.to_string(),
+            status: r.status.into(),
             requested_by: r.requested_by,
             decided_by: r.decided_by,
             created_at: r.created_at,
@@ -93,16 +96,25 @@ pub struct Loyalty {
 /// Add Paw.
 #[derive(Debug, Object)]
 pub struct NewPaws {
-    /// How many (1 to 100).
+    /// How many.
     #[oai(default = "one")]
-    pub paws: i32,
+    pub paws: PawsAdded,
     /// What for (shown to the owner).
-    pub reason: Option<String>,
+    pub reason: Option<Text<0, { loyalty::MAX_REASON_CHARS }>>,
 }
 
-fn one() -> i32 {
-    1
+/// Paws added at a time.
+type PawsAdded = Limited<i32, Between<1, { loyalty::MAX_PAWS_PER_ENTRY as i64 }>>;
+
+fn one() -> PawsAdded {
+    1.into()
 }
+
+/// A reward's name.
+type RewardName = Text<1, { MAX_NAME_CHARS }>;
+
+/// The paws a reward takes.
+type PawsNeeded = Limited<i32, Between<1, { loyalty::MAX_PAWS_NEEDED as i64 }>>;
 
 /// Manually Reward: a catalogue reward, or one named here with its paws.
 #[derive(Debug, Object)]
@@ -154,19 +166,19 @@ impl From<reward::Model> for Reward {
 /// A new reward.
 #[derive(Debug, Object)]
 pub struct NewReward {
-    /// Name (1 to 100 characters).
-    pub name: String,
-    /// Paws it takes (1 to 10,000).
-    pub paws_needed: i32,
+    /// Name.
+    pub name: RewardName,
+    /// Paws it takes.
+    pub paws_needed: PawsNeeded,
 }
 
 /// A change to a reward; fields left out stay.
 #[derive(Debug, Object)]
 pub struct RewardUpdate {
     /// Name.
-    pub name: Option<String>,
+    pub name: Option<RewardName>,
     /// Paws it takes.
-    pub paws_needed: Option<i32>,
+    pub paws_needed: Option<PawsNeeded>,
     /// Stop offering it (`true`) or offer it again (`false`).
     pub retired: Option<bool>,
 }
@@ -250,8 +262,8 @@ impl LoyaltyApi {
             &allowed.actor,
             &context.origin,
             id.0,
-            body.0.paws,
-            body.0.reason.as_deref(),
+            body.0.paws.into_inner(),
+            body.0.reason.as_deref().map(String::as_str),
         )
         .await?;
         Ok(EntryCreated::Created(Json(entry(added, false))))
@@ -361,9 +373,15 @@ impl LoyaltyApi {
     ) -> ApiResult<RewardCreated> {
         let allowed = authorize(&platform, &auth, Permission::RewardsManage, &manager, &context).await?;
         let scope = auth.principal().scope();
-        let made =
-            loyalty::create_reward(&platform, scope, &allowed.actor, &context.origin, &body.0.name, body.0.paws_needed)
-                .await?;
+        let made = loyalty::create_reward(
+            &platform,
+            scope,
+            &allowed.actor,
+            &context.origin,
+            &body.0.name,
+            *body.0.paws_needed,
+        )
+        .await?;
         Ok(RewardCreated::Created(Json(made.into())))
     }
     /// Rename, reprice, retire or offer again a reward.
@@ -378,7 +396,11 @@ impl LoyaltyApi {
         body: Json<RewardUpdate>,
     ) -> ApiResult<Json<Reward>> {
         let allowed = authorize(&platform, &auth, Permission::RewardsManage, &manager, &context).await?;
-        let change = RewardChange { name: body.0.name, paws_needed: body.0.paws_needed, retired: body.0.retired };
+        let change = RewardChange {
+            name: body.0.name.map(Limited::into_inner),
+            paws_needed: body.0.paws_needed.map(Limited::into_inner),
+            retired: body.0.retired,
+        };
         let scope = auth.principal().scope();
         Ok(Json(loyalty::update_reward(&platform, scope, &allowed.actor, &context.origin, id.0, change).await?.into()))
     }

@@ -5,7 +5,7 @@ use petbridge_domain::{
     kernel::{paging::page_limit, permissions::Permission},
     notifications::{self, NewNotification},
 };
-use petbridge_http::{ApiResult, RequestContext};
+use petbridge_http::{ApiResult, RequestContext, fields::Text};
 use petbridge_realtime::chat::{NotificationPage, NotificationView};
 use poem::web::Data;
 use poem_openapi::{
@@ -23,10 +23,10 @@ use crate::kit::{
 /// A notification to send.
 #[derive(Debug, Object)]
 pub struct NotificationBody {
-    /// Its title (1 to 120 characters).
-    pub title: String,
-    /// Its text (1 to 2,000 characters).
-    pub body: String,
+    /// Its title.
+    pub title: Text<1, { notifications::MAX_TITLE_CHARS }>,
+    /// Its text.
+    pub body: Text<1, { notifications::MAX_BODY_CHARS }>,
     /// A picture to show with it (an https URL)…
     pub image_url: Option<String>,
     /// …or one of the household's favourite (hearted) selfies.
@@ -64,8 +64,8 @@ impl NotificationsApi {
     ) -> ApiResult<NotificationSent> {
         let allowed = authorize(&platform, &auth, Permission::NotificationsSend, &manager, &context).await?;
         let new = NewNotification {
-            title: body.0.title,
-            body: body.0.body,
+            title: body.0.title.into_inner(),
+            body: body.0.body.into_inner(),
             image_url: body.0.image_url,
             selfie_id: body.0.selfie_id,
         };

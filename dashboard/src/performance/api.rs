@@ -5,7 +5,10 @@ use petbridge_domain::{
     kernel::permissions::Permission,
     performance::{self, Period, StaffPerformance},
 };
-use petbridge_http::{ApiResult, RequestContext};
+use petbridge_http::{
+    ApiResult, RequestContext,
+    fields::{Between, Limited},
+};
 use poem::web::Data;
 use poem_openapi::{Enum, Object, OpenApi, param::Path, payload::Json};
 use uuid::Uuid;
@@ -45,7 +48,7 @@ impl From<GoalPeriod> for Period {
 #[derive(Debug, Object)]
 pub struct Goal {
     /// Plan points per period; 0 removes the goal.
-    pub points: i32,
+    pub points: Limited<i32, Between<0, { performance::MAX_GOAL_POINTS as i64 }>>,
 }
 
 /// Points earned in the current period against the goal.
@@ -127,7 +130,7 @@ impl PerformanceApi {
     ) -> ApiResult<Done> {
         let allowed = authorize(&platform, &auth, Permission::PerformanceManage, &manager, &context).await?;
         let scope = auth.principal().scope();
-        performance::set_goal(&platform, scope, &allowed.actor, &context.origin, id.0, period.0.into(), body.points)
+        performance::set_goal(&platform, scope, &allowed.actor, &context.origin, id.0, period.0.into(), *body.points)
             .await?;
         Ok(Done::NoContent)
     }

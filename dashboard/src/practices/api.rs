@@ -1,7 +1,14 @@
 //! The practice's settings in the staff API.
 
-use petbridge_domain::{Platform, kernel::permissions::Permission, practices};
-use petbridge_http::{ApiResult, RequestContext};
+use petbridge_domain::{
+    Platform,
+    kernel::{permissions::Permission, text::Phone},
+    practices,
+};
+use petbridge_http::{
+    ApiResult, RequestContext,
+    fields::{Between, Limited, Matching},
+};
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, payload::Json};
 
@@ -26,15 +33,20 @@ pub struct PracticeSettingsBody {
 /// Changes to the practice's settings; absent fields stay as they are.
 #[derive(Debug, Object)]
 pub struct PracticeSettingsChanges {
-    /// Consecutive failed logins that lock a staff account (3 to 20).
-    pub lockout_threshold: Option<u32>,
+    /// Consecutive failed logins that lock a staff account.
+    pub lockout_threshold: Option<
+        Limited<
+            u32,
+            Between<{ *practices::LOCKOUT_THRESHOLDS.start() as i64 }, { *practices::LOCKOUT_THRESHOLDS.end() as i64 }>,
+        >,
+    >,
     /// Administrators must use two-factor login.
     pub require_admin_two_factor: Option<bool>,
     /// The practice's texting number (E.164); an empty text removes it.
-    pub sms_number: Option<String>,
-    /// One loyalty paw for every this many cents invoiced (100 to
-    /// 1,000,000); 0 stops invoices earning paws.
-    pub paw_per_invoiced_cents: Option<i64>,
+    pub sms_number: Option<Limited<String, Matching<Phone>>>,
+    /// One loyalty paw for every this many cents invoiced (from 100); 0
+    /// stops invoices earning paws.
+    pub paw_per_invoiced_cents: Option<Limited<i64, Between<0, { practices::MAX_CENTS_PER_PAW }>>>,
 }
 
 impl From<petbridge_domain::kernel::practice::Practice> for PracticeSettingsBody {
@@ -77,10 +89,10 @@ impl PracticeApi {
     ) -> ApiResult<Json<PracticeSettingsBody>> {
         let allowed = authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
         let changes = practices::SettingsChanges {
-            lockout_threshold: body.0.lockout_threshold,
+            lockout_threshold: body.0.lockout_threshold.map(Limited::into_inner),
             require_admin_two_factor: body.0.require_admin_two_factor,
-            sms_number: body.0.sms_number,
-            paw_per_invoiced_cents: body.0.paw_per_invoiced_cents,
+            sms_number: body.0.sms_number.map(Limited::into_inner),
+            paw_per_invoiced_cents: body.0.paw_per_invoiced_cents.map(Limited::into_inner),
         };
         practices::update_settings(&platform, auth.principal().scope(), &allowed.actor, &context.origin, changes)
             .await?;

@@ -8,10 +8,13 @@ use petbridge_domain::{
     kernel::permissions::Permission,
     requests::{self, Filter, Kind, Status},
 };
-use petbridge_http::{ApiError, ApiResult, RequestContext};
+use petbridge_http::{
+    ApiError, ApiResult, RequestContext,
+    fields::{Limited, Names, Stored, Text},
+};
 use poem::web::Data;
 use poem_openapi::{
-    Enum, Object, OpenApi,
+    Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
@@ -22,16 +25,6 @@ use crate::kit::{
     tags::Tag,
 };
 
-/// Which requests.
-#[derive(Debug, Clone, Copy, Enum)]
-#[oai(rename_all = "snake_case")]
-pub enum RequestKind {
-    /// Orders (refills).
-    Order,
-    /// Appointment requests.
-    Appointment,
-}
-
 /// An order or appointment request.
 #[derive(Debug, Object)]
 pub struct OwnerRequest {
@@ -39,16 +32,16 @@ pub struct OwnerRequest {
     pub id: Uuid,
     /// The household.
     pub client_id: Uuid,
-    /// `order` or `appointment`.
-    pub kind: String,
+    /// An order (a refill) or an appointment request.
+    pub kind: Stored<Kind>,
     /// The pet.
     pub pet_id: Option<Uuid>,
     /// What is ordered, or the reason for the visit.
     pub details: String,
     /// Appointment requests: the times the owner prefers.
     pub preferred_times: Vec<String>,
-    /// `requested`, `accepted`, `confirmed`, `ready`, `completed`, `declined` or `cancelled`.
-    pub status: String,
+    /// Where it stands.
+    pub status: Stored<Status>,
     /// The steps it may take next.
     pub next: Vec<String>,
     /// The note sent with the last step.
@@ -68,10 +61,10 @@ impl From<owner_request::Model> for OwnerRequest {
             preferred_times: r.preferred_times.and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default(),
             id: r.id,
             client_id: r.client_id,
-            kind: r.kind.to_string(),
+            kind: r.kind.into(),
             pet_id: r.pet_id,
             details: r.details,
-            status: r.status.to_string(),
+            status: r.status.into(),
             next,
             staff_note: r.staff_note,
             updated_by: r.updated_by,
@@ -86,9 +79,9 @@ impl From<owner_request::Model> for OwnerRequest {
 pub struct RequestUpdate {
     /// The step: `accepted`, `ready`, `completed` or `declined` for an
     /// order; `confirmed`, `completed` or `declined` for an appointment.
-    pub status: String,
+    pub status: Limited<String, Names<Status>>,
     /// A note for the owner, sent with the notification.
-    pub note: Option<String>,
+    pub note: Option<Text<0, { requests::MAX_NOTE_CHARS }>>,
 }
 
 /// This feature's operations of the staff API.
@@ -109,15 +102,12 @@ impl RequestsApi {
         /// Only those for this pet.
         pet_id: Query<Option<Uuid>>,
         /// Only orders, or only appointment requests.
-        kind: Query<Option<RequestKind>>,
+        kind: Query<Option<Stored<Kind>>>,
     ) -> ApiResult<Json<Vec<OwnerRequest>>> {
         authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
         let scope = auth.principal().scope();
         petbridge_domain::households::clients::get(&platform, scope, id.0).await?;
-        let kind = kind.0.map(|k| match k {
-            RequestKind::Order => Kind::Order,
-            RequestKind::Appointment => Kind::Appointment,
-        });
+        let kind = kind.0.map(|k| k.0);
         let list = requests::of_household(&platform, scope, id.0, Filter { kind, pet_id: pet_id.0 }).await?;
         Ok(Json(list.into_iter().map(OwnerRequest::from).collect()))
     }
@@ -139,7 +129,7 @@ impl RequestsApi {
             ApiError::from(petbridge_domain::DomainError::with(Code::InvalidStatus, "not a request status"))
         })?;
         let scope = auth.principal().scope();
-        let note = body.0.note.as_deref();
+        let note = body.0.note.as_deref().map(String::as_str);
         Ok(Json(requests::advance(&platform, scope, &allowed.actor, &context.origin, id.0, to, note).await?.into()))
     }
 }

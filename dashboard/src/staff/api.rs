@@ -5,10 +5,17 @@ use chrono::{DateTime, Utc};
 use petbridge_domain::{
     Code, Platform,
     db::entities::staff_user,
-    kernel::permissions::{Permission, SecurityLevel},
+    kernel::{
+        permissions::{Permission, SecurityLevel},
+        text::{Email, MAX_NAME_CHARS, Username},
+    },
     staff::accounts::{self, NewStaff, StaffChanges, UserRow},
 };
-use petbridge_http::{ApiError, ApiResult, RequestContext, pictures::Picture};
+use petbridge_http::{
+    ApiError, ApiResult, RequestContext,
+    fields::{Limited, Matching, Text},
+    pictures::Picture,
+};
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, payload::Json};
 use uuid::Uuid;
@@ -86,12 +93,12 @@ impl From<UserRow> for UserAccount {
 /// A new staff account.
 #[derive(Debug, Object)]
 pub struct NewUser {
-    /// Login name (3–64 letters, digits, `.`, `_`, `-`).
-    pub username: String,
+    /// Login name (3–64 letters, digits, `.`, `_`, `-`; compared without case).
+    pub username: Limited<String, Matching<Username>>,
     /// Name shown in the dashboard.
-    pub display_name: String,
-    /// Email for account notices.
-    pub email: Option<String>,
+    pub display_name: DisplayName,
+    /// Email for account notices; empty means none.
+    pub email: Option<Text<0, { Email::MAX_CHARS }>>,
     /// Security level.
     pub level: Level,
     /// Initial password.
@@ -99,13 +106,16 @@ pub struct NewUser {
     pub password: String,
 }
 
+/// The name a staff member is shown by.
+pub type DisplayName = Text<1, { MAX_NAME_CHARS }>;
+
 /// Changes to a staff account; absent fields stay as they are.
 #[derive(Debug, Object)]
 pub struct UserChanges {
     /// New display name.
-    pub display_name: Option<String>,
+    pub display_name: Option<DisplayName>,
     /// New email; empty removes it.
-    pub email: Option<String>,
+    pub email: Option<Text<0, { Email::MAX_CHARS }>>,
     /// New security level.
     pub level: Option<Level>,
 }
@@ -194,9 +204,9 @@ impl StaffApi {
             &allowed.actor,
             &context.origin,
             NewStaff {
-                username: body.username,
-                display_name: body.display_name,
-                email: body.email,
+                username: body.username.into_inner(),
+                display_name: body.display_name.into_inner(),
+                email: body.email.map(Limited::into_inner),
                 level: body.level.into(),
                 password: body.password,
             },
@@ -218,8 +228,8 @@ impl StaffApi {
         let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
         let scope = auth.principal().scope();
         let changes = StaffChanges {
-            display_name: body.0.display_name,
-            email: body.0.email,
+            display_name: body.0.display_name.map(Limited::into_inner),
+            email: body.0.email.map(Limited::into_inner),
             level: body.0.level.map(SecurityLevel::from),
         };
         accounts::update(&platform, scope, &allowed.actor, allowed.approver.as_ref(), &context.origin, id.0, changes)

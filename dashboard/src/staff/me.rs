@@ -3,14 +3,20 @@
 
 use petbridge_domain::{
     Platform,
-    kernel::permissions::Permission,
+    kernel::{permissions::Permission, text::Email},
     practices,
     staff::{
         accounts::{self, StaffChanges},
         two_factor,
     },
 };
-use petbridge_http::{ApiResult, RequestContext, pictures::PictureUpload};
+use petbridge_http::{
+    ApiResult, RequestContext,
+    fields::{Limited, Text},
+    pictures::PictureUpload,
+};
+
+use super::api::DisplayName;
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, payload::Json};
 use uuid::Uuid;
@@ -82,9 +88,9 @@ pub struct PasswordConfirmation {
 #[derive(Debug, Object)]
 pub struct ProfileChanges {
     /// New display name.
-    pub display_name: Option<String>,
+    pub display_name: Option<DisplayName>,
     /// New email; empty removes it.
-    pub email: Option<String>,
+    pub email: Option<Text<0, { Email::MAX_CHARS }>>,
 }
 
 /// A password change.
@@ -167,7 +173,11 @@ impl MeApi {
     ) -> ApiResult<Json<StaffMember>> {
         let allowed = authorize(&platform, &auth, Permission::ProfileUpdateOwn, &manager, &context).await?;
         let principal = auth.principal();
-        let changes = StaffChanges { display_name: body.0.display_name, email: body.0.email, level: None };
+        let changes = StaffChanges {
+            display_name: body.0.display_name.map(Limited::into_inner),
+            email: body.0.email.map(Limited::into_inner),
+            level: None,
+        };
         let user = accounts::update(
             &platform,
             principal.scope(),

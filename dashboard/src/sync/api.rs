@@ -2,8 +2,13 @@
 //! batches.
 
 use chrono::{DateTime, Utc};
-use petbridge_domain::{Platform, db::entities::sync_key, kernel::permissions::Permission, sync};
-use petbridge_http::{ApiResult, RequestContext};
+use petbridge_domain::{
+    Platform,
+    db::entities::sync_key,
+    kernel::{permissions::Permission, text::MAX_NAME_CHARS},
+    sync,
+};
+use petbridge_http::{ApiResult, RequestContext, fields::Text};
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use uuid::Uuid;
@@ -60,7 +65,7 @@ pub struct CreatedSyncKey {
 #[derive(Debug, Object)]
 pub struct NewSyncKey {
     /// A name to tell keys apart.
-    pub name: String,
+    pub name: Text<1, { MAX_NAME_CHARS }>,
 }
 
 /// Created.

@@ -32,6 +32,12 @@ pub struct NewBlast {
     pub send_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// The longest blast title…
+pub const MAX_TITLE_CHARS: usize = 100;
+
+/// …and text.
+pub const MAX_BODY_CHARS: usize = 1_000;
+
 /// Records a blast to every active app user of the practice; the campaigns
 /// job sends it at `send_at`.
 pub async fn schedule_blast(
@@ -43,10 +49,10 @@ pub async fn schedule_blast(
 ) -> DomainResult<campaign::Model> {
     let title = new.title.trim().to_owned();
     let body = new.body.trim().to_owned();
-    if title.is_empty() || title.chars().count() > 100 {
+    if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
         return Err(DomainError::with(Code::InvalidTitle, "give a title of 1 to 100 characters"));
     }
-    if body.is_empty() || body.chars().count() > 1000 {
+    if body.is_empty() || body.chars().count() > MAX_BODY_CHARS {
         return Err(DomainError::with(Code::InvalidBody, "give a message of 1 to 1,000 characters"));
     }
     let now = platform.clock.now();

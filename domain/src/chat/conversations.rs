@@ -31,7 +31,7 @@ pub const RESUME_LIMIT: u64 = 500;
 pub const OFFLINE_PUSH_DELAY: Duration = Duration::seconds(15);
 
 /// The most characters a message holds.
-const MAX_BODY_CHARS: usize = 4_000;
+pub const MAX_BODY_CHARS: usize = 4_000;
 
 /// Which side of a conversation someone is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

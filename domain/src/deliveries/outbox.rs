@@ -308,7 +308,7 @@ pub async fn volumes(
     scope: Scope,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
-) -> DomainResult<Vec<(String, String, i64)>> {
+) -> DomainResult<Vec<(String, DeliveryStatus, i64)>> {
     Ok(delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Channel)

@@ -956,7 +956,7 @@ pub async fn set_pet_in_app(
 }
 
 /// The longest personal note.
-const NOTE_MAX_CHARS: usize = 2_000;
+pub const NOTE_MAX_CHARS: usize = 2_000;
 
 /// Sets (or, with nothing, removes) the practice's personal note about a
 /// client: internal, never shown to the owner, marked wherever they appear.

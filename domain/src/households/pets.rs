@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
+use crate::kernel::text::MAX_NAME_CHARS;
 use crate::{
     Code, DomainError, DomainResult, Platform, Scope,
     db::entities::{client, pet},
@@ -52,10 +53,16 @@ async fn household_pet(platform: &Platform, scope: Scope, client_id: Uuid, pet_i
         .ok_or(DomainError::NotFound)
 }
 
+/// The longest notes an owner keeps on a pet.
+pub const MAX_NOTES_CHARS: usize = 2_000;
+
+/// The longest reason an owner gives for marking a pet inactive.
+pub const MAX_INACTIVE_REASON_CHARS: usize = 500;
+
 fn short_text(value: Option<String>, code: Code, what: &str) -> DomainResult<Option<String>> {
     match value.map(|v| v.trim().to_owned()) {
-        Some(v) if v.chars().count() > 100 => {
-            Err(DomainError::with(code, format!("{what} has at most 100 characters")))
+        Some(v) if v.chars().count() > MAX_NAME_CHARS => {
+            Err(DomainError::with(code, format!("{what} has at most {MAX_NAME_CHARS} characters")))
         }
         Some(v) if v.is_empty() => Ok(None),
         other => Ok(other),
@@ -75,13 +82,16 @@ pub async fn edit(
         return Err(DomainError::from(Code::ManagedByPractice));
     }
     if let Some(name) = &change.name
-        && !(1..=100).contains(&name.trim().chars().count())
+        && !(1..=MAX_NAME_CHARS).contains(&name.trim().chars().count())
     {
         return Err(DomainError::with(Code::InvalidName, "a pet's name has 1 to 100 characters"));
     }
     let notes = match change.notes.map(|n| n.trim().to_owned()) {
-        Some(n) if n.chars().count() > 2_000 => {
-            return Err(DomainError::with(Code::InvalidNotes, "notes have at most 2,000 characters"));
+        Some(n) if n.chars().count() > MAX_NOTES_CHARS => {
+            return Err(DomainError::with(
+                Code::InvalidNotes,
+                format!("notes have at most {MAX_NOTES_CHARS} characters"),
+            ));
         }
         Some(n) => Some((!n.is_empty()).then_some(n)),
         None => None,
@@ -131,8 +141,11 @@ pub async fn set_inactive(
     reason: Option<&str>,
 ) -> DomainResult<pet::Model> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-        return Err(DomainError::with(Code::InvalidReason, "a reason has at most 500 characters"));
+    if reason.as_ref().is_some_and(|r| r.chars().count() > MAX_INACTIVE_REASON_CHARS) {
+        return Err(DomainError::with(
+            Code::InvalidReason,
+            format!("a reason has at most {MAX_INACTIVE_REASON_CHARS} characters"),
+        ));
     }
     let found = household_pet(platform, scope, client_id, pet_id).await?;
     let mut active = found.into_active_model();

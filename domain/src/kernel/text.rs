@@ -2,12 +2,18 @@
 
 use crate::{Code, DomainError, DomainResult};
 
+/// The most characters a name has: a person's, a pet's, a reward's, a key's.
+pub const MAX_NAME_CHARS: usize = 100;
+
 /// A staff user name: 3 to 64 characters of letters, digits, `.`, `_`, `-`,
 /// compared case-insensitively (stored lower-case).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl Username {
+    /// What [`Username::parse`] takes, as a regular expression (the API documents state it).
+    pub const PATTERN: &'static str = r"^\s*[A-Za-z0-9._-]{3,64}\s*$";
+
     /// Parses and normalises a user name.
     pub fn parse(raw: &str) -> DomainResult<Self> {
         let name = raw.trim().to_lowercase();
@@ -33,6 +39,9 @@ impl Username {
 pub struct Email(String);
 
 impl Email {
+    /// The longest address, in bytes (RFC 5321's path limit less its brackets).
+    pub const MAX_CHARS: usize = 254;
+
     /// Parses an address; the domain part is lower-cased.
     pub fn parse(raw: &str) -> DomainResult<Self> {
         let raw = raw.trim();
@@ -43,7 +52,7 @@ impl Email {
         if local.is_empty()
             || local.contains('@')
             || !domain_ok
-            || raw.len() > 254
+            || raw.len() > Self::MAX_CHARS
             || raw.chars().any(|c| c.is_whitespace() || c.is_control())
         {
             return Err(invalid());
@@ -63,6 +72,9 @@ impl Email {
 pub struct Phone(String);
 
 impl Phone {
+    /// The characters [`Phone::parse`] reads, as a regular expression (the API documents state it).
+    pub const PATTERN: &'static str = r"^\s*\+?[0-9 ().-]*\s*$";
+
     /// Parses a number written with spaces, dashes, dots or brackets.
     pub fn parse(raw: &str) -> DomainResult<Self> {
         let raw = raw.trim();

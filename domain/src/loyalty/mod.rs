@@ -19,6 +19,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::kernel::text::MAX_NAME_CHARS;
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     activity::{self, Entry},
@@ -59,6 +60,12 @@ pub use crate::db::entities::reward_request::Status as RequestStatus;
 
 /// The most paws one entry may add.
 pub const MAX_PAWS_PER_ENTRY: i32 = 100;
+
+/// The most paws a reward may cost.
+pub const MAX_PAWS_NEEDED: i32 = 10_000;
+
+/// The longest reason given with paws.
+pub const MAX_REASON_CHARS: usize = 200;
 /// The paws the download-the-app entry gives.
 pub const APP_DOWNLOAD_PAWS: i32 = 1;
 const APP_DOWNLOAD_KEY: &str = "app_download";
@@ -218,8 +225,11 @@ fn clash(err: DbErr, code: Code) -> DomainError {
 
 fn reason_text(reason: Option<&str>, default: &str) -> DomainResult<String> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty()).unwrap_or(default);
-    if reason.chars().count() > 200 {
-        return Err(DomainError::with(Code::InvalidReason, "a reason has at most 200 characters"));
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(DomainError::with(
+            Code::InvalidReason,
+            format!("a reason has at most {MAX_REASON_CHARS} characters"),
+        ));
     }
     Ok(reason.to_owned())
 }
@@ -352,10 +362,10 @@ pub async fn catalogue(platform: &Platform, scope: Scope, with_retired: bool) ->
 }
 
 fn check_reward(name: &str, paws_needed: i32) -> DomainResult<()> {
-    if !(1..=100).contains(&name.trim().chars().count()) {
+    if !(1..=MAX_NAME_CHARS).contains(&name.trim().chars().count()) {
         return Err(DomainError::with(Code::InvalidName, "a reward's name has 1 to 100 characters"));
     }
-    if !(1..=10_000).contains(&paws_needed) {
+    if !(1..=MAX_PAWS_NEEDED).contains(&paws_needed) {
         return Err(DomainError::with(Code::InvalidPaws, "a reward needs 1 to 10,000 paws"));
     }
     Ok(())

@@ -16,6 +16,12 @@ use crate::{
     selfies,
 };
 
+/// The longest notification title…
+pub const MAX_TITLE_CHARS: usize = 120;
+
+/// …and text.
+pub const MAX_BODY_CHARS: usize = 2_000;
+
 /// A notification to send.
 #[derive(Debug, Clone)]
 pub struct NewNotification {
@@ -34,7 +40,7 @@ impl NewNotification {
     fn check(&self) -> DomainResult<()> {
         let title = self.title.trim().chars().count();
         let body = self.body.trim().chars().count();
-        if !(1..=120).contains(&title) || !(1..=2_000).contains(&body) {
+        if !(1..=MAX_TITLE_CHARS).contains(&title) || !(1..=MAX_BODY_CHARS).contains(&body) {
             return Err(DomainError::with(
                 Code::InvalidNotification,
                 "a notification has a title of 1 to 120 characters and a text of 1 to 2,000",

@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::kernel::text::MAX_NAME_CHARS;
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     activity::{self, Entry},
@@ -867,8 +868,8 @@ pub async fn edit_by_staff(
 ) -> DomainResult<()> {
     let name = |value: Option<String>| -> DomainResult<Option<String>> {
         match value.map(|v| v.trim().to_owned()) {
-            Some(v) if v.chars().count() > 100 => {
-                Err(DomainError::with(Code::InvalidName, "a name has at most 100 characters"))
+            Some(v) if v.chars().count() > MAX_NAME_CHARS => {
+                Err(DomainError::with(Code::InvalidName, format!("a name has at most {MAX_NAME_CHARS} characters")))
             }
             other => Ok(other),
         }
@@ -1057,7 +1058,7 @@ pub struct NewPet {
 pub async fn add_pet(platform: &Platform, principal: &OwnerPrincipal, new: NewPet) -> DomainResult<pet::Model> {
     principal.require_verified()?;
     let name: String = new.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(DomainError::with(Code::InvalidName, "a pet's name has 1 to 100 characters"));
     }
     let clean = |v: Option<String>| v.map(|t| t.trim().chars().take(100).collect::<String>()).filter(|t| !t.is_empty());

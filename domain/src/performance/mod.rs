@@ -146,6 +146,9 @@ pub async fn award_plan_points(
     Ok(())
 }
 
+/// The largest goal.
+pub const MAX_GOAL_POINTS: i32 = 1_000_000;
+
 /// Sets (or with 0 points, removes) a staff member's goal for a period.
 pub async fn set_goal(
     platform: &Platform,
@@ -156,7 +159,7 @@ pub async fn set_goal(
     period: Period,
     points: i32,
 ) -> DomainResult<()> {
-    if !(0..=1_000_000).contains(&points) {
+    if !(0..=MAX_GOAL_POINTS).contains(&points) {
         return Err(DomainError::with(Code::InvalidGoal, "a goal is 0 to 1,000,000 points"));
     }
     let user = accounts::get(platform, scope, staff_id).await?;

@@ -110,6 +110,12 @@ pub async fn sole(platform: &Platform) -> DomainResult<Option<Practice>> {
     Ok(None)
 }
 
+/// The failed logins that may lock an account, as a practice sets them.
+pub const LOCKOUT_THRESHOLDS: std::ops::RangeInclusive<u32> = 3..=20;
+
+/// The most cents invoiced a paw may take.
+pub const MAX_CENTS_PER_PAW: i64 = 1_000_000;
+
 /// Changes to a practice's settings; absent fields stay as they are.
 #[derive(Debug, Clone, Default)]
 pub struct SettingsChanges {
@@ -134,7 +140,7 @@ pub async fn update_settings(
     use sea_orm::sea_query::Expr;
     let mut settings = get(platform, scope).await?.settings;
     if let Some(threshold) = changes.lockout_threshold {
-        if !(3..=20).contains(&threshold) {
+        if !LOCKOUT_THRESHOLDS.contains(&threshold) {
             return Err(DomainError::with(
                 Code::InvalidLockoutThreshold,
                 "the lockout threshold is 3 to 20 failed logins",
@@ -148,7 +154,7 @@ pub async fn update_settings(
     match changes.paw_per_invoiced_cents {
         None => {}
         Some(0) => settings.paw_per_invoiced_cents = None,
-        Some(cents @ 100..=1_000_000) => settings.paw_per_invoiced_cents = Some(cents),
+        Some(cents @ 100..=MAX_CENTS_PER_PAW) => settings.paw_per_invoiced_cents = Some(cents),
         Some(_) => {
             return Err(DomainError::with(
                 Code::InvalidPawRule,

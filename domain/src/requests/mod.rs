@@ -85,16 +85,28 @@ pub struct Made {
     pub replayed: bool,
 }
 
+/// The longest order or appointment reason.
+pub const MAX_DETAILS_CHARS: usize = 1_000;
+
+/// The most preferred times an appointment request gives…
+pub const MAX_PREFERRED_TIMES: usize = 5;
+
+/// …and the longest of them.
+pub const MAX_TIME_CHARS: usize = 100;
+
+/// The longest note the practice sends with a step.
+pub const MAX_NOTE_CHARS: usize = 1_000;
+
 /// The owner makes a request.
 pub async fn make(platform: &Platform, scope: Scope, client_id: Uuid, new: NewRequest) -> DomainResult<Made> {
     let details = new.details.trim().to_owned();
-    if !(1..=1_000).contains(&details.chars().count()) {
+    if !(1..=MAX_DETAILS_CHARS).contains(&details.chars().count()) {
         let what = if new.kind == Kind::Order { "an order says what is wanted" } else { "a request gives a reason" };
         return Err(DomainError::with(Code::InvalidDetails, format!("{what} in 1 to 1,000 characters")));
     }
     let times: Vec<String> =
         new.preferred_times.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
-    if times.len() > 5 || times.iter().any(|t| t.chars().count() > 100) {
+    if times.len() > MAX_PREFERRED_TIMES || times.iter().any(|t| t.chars().count() > MAX_TIME_CHARS) {
         return Err(DomainError::with(Code::InvalidPreferredTimes, "up to 5 preferred times of 100 characters each"));
     }
     if new.kind == Kind::Appointment && new.pet_id.is_none() {
@@ -219,7 +231,7 @@ pub async fn advance(
     note: Option<&str>,
 ) -> DomainResult<owner_request::Model> {
     let note = note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
-    if note.as_ref().is_some_and(|n| n.chars().count() > 1_000) {
+    if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
         return Err(DomainError::with(Code::InvalidNote, "a note has at most 1,000 characters"));
     }
     let practice = practices::get(platform, scope).await?;

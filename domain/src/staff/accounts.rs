@@ -6,6 +6,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::kernel::text::MAX_NAME_CHARS;
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     activity::{self, Entry},
@@ -55,7 +56,7 @@ pub async fn create(
 ) -> DomainResult<staff_user::Model> {
     let username = Username::parse(&new.username)?;
     let display_name = new.display_name.trim().to_owned();
-    if display_name.is_empty() || display_name.chars().count() > 100 {
+    if display_name.is_empty() || display_name.chars().count() > MAX_NAME_CHARS {
         return Err(DomainError::with(Code::InvalidDisplayName, "a display name has 1 to 100 characters"));
     }
     let email = new.email.as_deref().filter(|e| !e.trim().is_empty()).map(Email::parse).transpose()?;
@@ -551,7 +552,7 @@ pub async fn update(
     let mut detail = serde_json::Map::new();
     if let Some(name) = &changes.display_name {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
             return Err(DomainError::with(Code::InvalidDisplayName, "a display name has 1 to 100 characters"));
         }
         update = update.col_expr(staff_user::Column::DisplayName, Expr::value(name));

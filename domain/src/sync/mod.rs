@@ -17,6 +17,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::kernel::text::MAX_NAME_CHARS;
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
     activity::{self, Entry},
@@ -1130,7 +1131,7 @@ async fn insert_key(
     name: &str,
 ) -> DomainResult<NewKey> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(DomainError::with(Code::InvalidName, "a key name has 1 to 100 characters"));
     }
     let secret = format!("{KEY_PREFIX}{}", tokens::random_token()?);

@@ -140,7 +140,7 @@ impl ChatApi {
             author: Author::Owner,
             channel: "app",
             client_message_id: Some(body.0.client_message_id),
-            body: body.0.body,
+            body: body.0.body.into_inner(),
             attachment_id: body.0.attachment_id,
         };
         let appended = conversations::send(&platform, auth.0.scope(), household.id, new).await?;

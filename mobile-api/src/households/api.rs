@@ -9,10 +9,12 @@ use petbridge_domain::{
         pets::{self, PetChange},
         preferences::{self, ChangedBy},
     },
+    kernel::text::MAX_NAME_CHARS,
     owners::accounts::{self, NewPet as NewOwnerPet},
 };
 use petbridge_http::{
     ApiResult,
+    fields::{Limited, Text},
     preferences::{CommunicationPreferences, PreferencesChange},
 };
 use poem::web::Data;
@@ -30,17 +32,17 @@ use crate::kit::{
 #[derive(Debug, Object)]
 pub struct PetUpdate {
     /// Name.
-    pub name: Option<String>,
+    pub name: Option<Text<1, { MAX_NAME_CHARS }>>,
     /// Species.
-    pub species: Option<String>,
+    pub species: Option<Text<0, { MAX_NAME_CHARS }>>,
     /// Breed.
-    pub breed: Option<String>,
+    pub breed: Option<Text<0, { MAX_NAME_CHARS }>>,
     /// Sex.
-    pub sex: Option<String>,
+    pub sex: Option<Text<0, { MAX_NAME_CHARS }>>,
     /// Date of birth.
     pub date_of_birth: Option<NaiveDate>,
     /// Notes about the pet for the practice (empty removes them).
-    pub notes: Option<String>,
+    pub notes: Option<Text<0, { pets::MAX_NOTES_CHARS }>>,
 }
 
 /// Marks a pet inactive.
@@ -48,7 +50,7 @@ pub struct PetUpdate {
 pub struct PetInactivation {
     /// Why, in the owner's words (it passed away, ran away, was rehomed…).
     #[oai(default)]
-    pub reason: String,
+    pub reason: Text<0, { pets::MAX_INACTIVE_REASON_CHARS }>,
 }
 
 async fn pet_view(
@@ -173,12 +175,12 @@ impl HouseholdApi {
         let household = household_id(&platform, &auth).await?;
         let b = body.0;
         let change = PetChange {
-            name: b.name,
-            species: b.species,
-            breed: b.breed,
-            sex: b.sex,
+            name: b.name.map(Limited::into_inner),
+            species: b.species.map(Limited::into_inner),
+            breed: b.breed.map(Limited::into_inner),
+            sex: b.sex.map(Limited::into_inner),
             date_of_birth: b.date_of_birth,
-            notes: b.notes,
+            notes: b.notes.map(Limited::into_inner),
         };
         let row = pets::edit(&platform, auth.0.scope(), household, id.0, change).await?;
         Ok(Json(pet_view(&platform, &auth, row).await?))
@@ -194,7 +196,8 @@ impl HouseholdApi {
         body: Json<PetInactivation>,
     ) -> ApiResult<Json<Pet>> {
         let household = household_id(&platform, &auth).await?;
-        let row = pets::set_inactive(&platform, auth.0.scope(), household, id.0, true, Some(&body.0.reason)).await?;
+        let row =
+            pets::set_inactive(&platform, auth.0.scope(), household, id.0, true, Some(body.0.reason.as_str())).await?;
         Ok(Json(pet_view(&platform, &auth, row).await?))
     }
     /// Mark a pet active again.

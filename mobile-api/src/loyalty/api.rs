@@ -6,7 +6,7 @@ use petbridge_domain::{
     db::entities::{paw_entry, reward, reward_request},
     loyalty,
 };
-use petbridge_http::ApiResult;
+use petbridge_http::{ApiResult, fields::Stored};
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 use uuid::Uuid;
@@ -38,8 +38,8 @@ pub struct RewardRequest {
     pub reward_name: String,
     /// Paws it took (given back if declined).
     pub paws: i32,
-    /// `pending`, `approved` or `declined`.
-    pub status: String,
+    /// Whether the practice has decided.
+    pub status: Stored<reward_request::Status>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// When the practice decided.
@@ -52,7 +52,7 @@ impl From<reward_request::Model> for RewardRequest {
             id: r.id,
             reward_name: r.reward_name,
             paws: r.paws,
-            status: r.status.to_string(),
+            status: r.status.into(),
             created_at: r.created_at,
             decided_at: r.decided_at,
         }

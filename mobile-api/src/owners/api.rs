@@ -5,11 +5,14 @@
 use chrono::{DateTime, Utc};
 use petbridge_domain::{
     Platform,
-    households::clients::AccountStatus,
+    households::clients::{AccountStatus, PetSyncStatus},
     owners::accounts::{self, SignUp as OwnerSignUp, Tokens},
     practices,
 };
-use petbridge_http::{ApiError, ApiResult, RequestContext};
+use petbridge_http::{
+    ApiError, ApiResult, RequestContext,
+    fields::{EmailAddress, Limited, Stored},
+};
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use uuid::Uuid;
@@ -36,7 +39,7 @@ pub struct SignUp {
     /// practice's client with this email and sees that household; until
     /// then it sees only what it adds itself. An earlier sign-up with this
     /// address that never proved it is replaced.
-    pub email: String,
+    pub email: Limited<String, EmailAddress>,
     /// At least 10 characters and not easy to guess.
     #[oai(validator(max_length = 256))]
     pub password: String,
@@ -122,7 +125,7 @@ pub struct ResetConfirm {
 #[derive(Debug, Object)]
 pub struct EmailChange {
     /// The new address; it must be verified again.
-    pub email: String,
+    pub email: Limited<String, EmailAddress>,
     /// The current password.
     #[oai(validator(max_length = 256))]
     pub password: String,
@@ -148,9 +151,9 @@ pub struct Account {
     /// Last name.
     pub last_name: String,
     /// `verified` or `email_not_verified` (most features need a verified email).
-    pub status: String,
+    pub status: Stored<AccountStatus>,
     /// `connected` (the app shows the practice's records), `no_email_match` or `not_available`.
-    pub pet_sync_status: String,
+    pub pet_sync_status: Stored<PetSyncStatus>,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
@@ -220,7 +223,7 @@ impl AccountsApi {
             &context.origin,
             OwnerSignUp {
                 practice: body.practice,
-                email: body.email,
+                email: body.email.into_inner(),
                 password: body.password,
                 first_name: body.first_name,
                 last_name: body.last_name,
@@ -295,8 +298,8 @@ impl AccountsApi {
             email: me.account.email,
             first_name: me.client.first_name,
             last_name: me.client.last_name,
-            status: status.to_string(),
-            pet_sync_status: me.client.pet_sync_status.to_string(),
+            status: status.into(),
+            pet_sync_status: me.client.pet_sync_status.into(),
             created_at: me.account.created_at,
         }))
     }

@@ -4,9 +4,12 @@ use chrono::{DateTime, Utc};
 use petbridge_domain::{
     Platform,
     db::entities::owner_request,
-    requests::{self, Filter, Kind, NewRequest},
+    requests::{self, Filter, Kind, NewRequest, Status},
 };
-use petbridge_http::ApiResult;
+use petbridge_http::{
+    ApiResult,
+    fields::{Items, Limited, Stored, Text},
+};
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -25,8 +28,8 @@ use crate::kit::{
 pub struct OwnerRequest {
     /// Id.
     pub id: Uuid,
-    /// `order` or `appointment`.
-    pub kind: String,
+    /// An order (a refill) or an appointment request.
+    pub kind: Stored<Kind>,
     /// The pet it is for.
     pub pet_id: Option<Uuid>,
     /// What is ordered, or the reason for the visit.
@@ -36,7 +39,7 @@ pub struct OwnerRequest {
     /// Orders: requested → accepted → ready → completed; appointment
     /// requests: requested → confirmed → completed; either may be
     /// `declined` by the practice or `cancelled` by the owner.
-    pub status: String,
+    pub status: Stored<Status>,
     /// What the practice said with its last step.
     pub practice_note: Option<String>,
     /// Made.
@@ -50,10 +53,10 @@ impl From<owner_request::Model> for OwnerRequest {
         Self {
             preferred_times: r.preferred_times.and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default(),
             id: r.id,
-            kind: r.kind.to_string(),
+            kind: r.kind.into(),
             pet_id: r.pet_id,
             details: r.details,
-            status: r.status.to_string(),
+            status: r.status.into(),
             practice_note: r.staff_note,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -65,7 +68,7 @@ impl From<owner_request::Model> for OwnerRequest {
 #[derive(Debug, Object)]
 pub struct NewOrder {
     /// What is wanted (e.g. "Hill's k/d 8.5 lb bag", "Apoquel refill").
-    pub details: String,
+    pub details: Text<1, { requests::MAX_DETAILS_CHARS }>,
     /// The pet it is for.
     pub pet_id: Option<Uuid>,
     /// An id the app makes: sending it again returns the same order.
@@ -78,10 +81,10 @@ pub struct NewAppointmentRequest {
     /// The pet it is for.
     pub pet_id: Uuid,
     /// Why.
-    pub reason: String,
-    /// Up to 5 times that suit, as the owner writes them ("Tue morning").
+    pub reason: Text<1, { requests::MAX_DETAILS_CHARS }>,
+    /// Times that suit, as the owner writes them ("Tue morning").
     #[oai(default)]
-    pub preferred_times: Vec<String>,
+    pub preferred_times: Limited<Vec<Text<0, { requests::MAX_TIME_CHARS }>>, Items<{ requests::MAX_PREFERRED_TIMES }>>,
     /// An id the app makes: sending it again returns the same request.
     pub id: Option<Uuid>,
 }
@@ -136,7 +139,7 @@ impl RequestsApi {
             id: b.id,
             kind: Kind::Order,
             pet_id: b.pet_id,
-            details: b.details,
+            details: b.details.into_inner(),
             preferred_times: Vec::new(),
         };
         Ok(requests::make(&platform, auth.0.scope(), household, new).await?.into())
@@ -155,8 +158,8 @@ impl RequestsApi {
             id: b.id,
             kind: Kind::Appointment,
             pet_id: Some(b.pet_id),
-            details: b.reason,
-            preferred_times: b.preferred_times,
+            details: b.reason.into_inner(),
+            preferred_times: b.preferred_times.into_inner().into_iter().map(Limited::into_inner).collect(),
         };
         Ok(requests::make(&platform, auth.0.scope(), household, new).await?.into())
     }

@@ -1,5 +1,6 @@
 use petbridge_tests::spawn_app;
-use serde_json::Value;
+use reqwest::Method;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn health_readiness_and_metrics_answer() {
@@ -83,9 +84,79 @@ async fn every_api_serves_a_valid_openapi_3_1_document_with_problem_errors() {
         }
         let docs = app.client.get(app.url(&format!("/api/{api}/v1/docs/"))).send().await.unwrap();
         assert_eq!(docs.status(), 200, "{api} interactive docs");
+        let page = docs.text().await.unwrap();
+        assert!(page.contains(r#""openapi": "3.1.0""#), "{api}: the interactive docs show another document");
     }
     let index = app.client.get(app.url("/docs")).send().await.unwrap().text().await.unwrap();
     for api in ["app", "dashboard", "sync"] {
         assert!(index.contains(&format!("/api/{api}/v1/docs")), "/docs links the {api} docs");
     }
+}
+
+async fn document(app: &petbridge_tests::TestApp, api: &str) -> Value {
+    app.client.get(app.url(&format!("/api/{api}/v1/openapi.json"))).send().await.unwrap().json().await.unwrap()
+}
+
+/// A property of a component schema, as the document states it.
+fn property<'a>(document: &'a Value, schema: &str, name: &str) -> &'a Value {
+    let found = &document["components"]["schemas"][schema]["properties"][name];
+    assert!(found.is_object(), "{schema}.{name} is not in the document");
+    found
+}
+
+#[tokio::test]
+async fn the_documents_state_the_limits_the_services_enforce() {
+    use petbridge_domain::{
+        chat::conversations,
+        kernel::text,
+        loyalty, notifications, practices, requests,
+        requests::Status,
+        sea_orm::{ActiveEnum, Iterable},
+    };
+    let app = spawn_app().await;
+    let (owner_api, staff_api) = (document(&app, "app").await, document(&app, "dashboard").await);
+
+    let body = property(&owner_api, "NewChatMessage", "body");
+    assert_eq!(body["maxLength"], conversations::MAX_BODY_CHARS, "a chat message's length");
+    let times = property(&owner_api, "NewAppointmentRequest", "preferred_times");
+    assert_eq!(
+        (&times["maxItems"], &times["items"]["maxLength"]),
+        (&json!(requests::MAX_PREFERRED_TIMES), &json!(requests::MAX_TIME_CHARS))
+    );
+    assert_eq!(property(&owner_api, "SignUp", "email")["format"], "email");
+
+    let title = property(&staff_api, "NotificationBody", "title");
+    assert_eq!((&title["minLength"], &title["maxLength"]), (&json!(1), &json!(notifications::MAX_TITLE_CHARS)));
+    let paws = property(&staff_api, "NewPaws", "paws");
+    assert_eq!((&paws["minimum"], &paws["maximum"]), (&json!(1.0), &json!(f64::from(loyalty::MAX_PAWS_PER_ENTRY))));
+    let threshold = property(&staff_api, "PracticeSettingsChanges", "lockout_threshold");
+    assert_eq!(threshold["maximum"], json!(f64::from(*practices::LOCKOUT_THRESHOLDS.end())));
+    assert_eq!(property(&staff_api, "NewUser", "username")["pattern"], text::Username::PATTERN);
+    assert_eq!(property(&staff_api, "ClientUpdate", "phone")["pattern"], text::Phone::PATTERN);
+
+    // Stored statuses are enums: one component each, with every stored name.
+    let names: Vec<Value> = Status::iter().map(|s| json!(s.to_value())).collect();
+    assert_eq!(staff_api["components"]["schemas"]["RequestStatus"]["enum"], json!(names));
+    assert_eq!(property(&staff_api, "OwnerRequest", "status")["$ref"], "#/components/schemas/RequestStatus");
+    assert_eq!(property(&staff_api, "RequestUpdate", "status")["enum"], json!(names), "the step a request takes");
+    let account = property(&staff_api, "ClientRow", "account_status");
+    assert_eq!(account["anyOf"], json!([{ "$ref": "#/components/schemas/AccountStatus" }, { "type": "null" }]));
+    assert_eq!(property(&owner_api, "ConversationView", "status")["$ref"], "#/components/schemas/ConversationStatus");
+}
+
+#[tokio::test]
+async fn a_stated_limit_is_enforced_at_the_limit_and_one_past_it() {
+    use petbridge_domain::chat::conversations::MAX_BODY_CHARS;
+    let app = spawn_app().await;
+    app.practice("maple-vets").await;
+    let owner = app.verified_owner("maple-vets", "pat@example.com").await;
+    let send = |id: &str, length: usize| {
+        let body = json!({ "client_message_id": id, "body": "x".repeat(length) });
+        app.app_call(Method::POST, "/conversation/messages", Some(&owner), Some(body))
+    };
+    let (status, refused) = send("long", MAX_BODY_CHARS + 1).await;
+    assert_eq!((status, refused["code"].clone()), (422, json!("invalid_message")));
+    let (status, sent) = send("longest", MAX_BODY_CHARS).await;
+    assert_eq!(status, 201, "{sent}");
+    assert_eq!(sent["body"].as_str().map(str::len), Some(MAX_BODY_CHARS));
 }

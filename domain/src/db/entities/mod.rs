@@ -41,27 +41,45 @@ pub mod sync_batch;
 pub mod sync_key;
 pub mod text_message;
 
+/// A stored status or kind, as the API documents name it: each variant is
+/// its stored name, and the API answers and reads those names.
+pub trait StoredEnum:
+    sea_orm::ActiveEnum<Value = String> + sea_orm::Iterable + std::fmt::Display + Copy + Send + Sync + 'static
+{
+    /// Its schema's name in the API documents.
+    const SCHEMA: &'static str;
+
+    /// The variant stored as `name`, if one is.
+    fn named(name: &str) -> Option<Self> {
+        Self::try_from_value(&name.to_owned()).ok()
+    }
+}
+
 /// Stored statuses print as their stored names: the pages, logs and API
 /// answers all show the one name the column holds.
-macro_rules! shown_as_stored {
-    ($($status:ty),* $(,)?) => {$(
+macro_rules! stored_enum {
+    ($($status:ty => $schema:literal),* $(,)?) => {$(
         impl std::fmt::Display for $status {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&sea_orm::ActiveEnum::to_value(self))
             }
         }
+
+        impl StoredEnum for $status {
+            const SCHEMA: &'static str = $schema;
+        }
     )*};
 }
 
-shown_as_stored!(
-    appointment::Status,
-    client::AccountStatus,
-    client::PetSyncStatus,
-    conversation::Status,
-    delivery::DeliveryStatus,
-    owner_request::Kind,
-    owner_request::Status,
-    pet::PmsStatus,
-    reminder::Status,
-    reward_request::Status,
+stored_enum!(
+    appointment::Status => "AppointmentStatus",
+    client::AccountStatus => "AccountStatus",
+    client::PetSyncStatus => "PetSyncStatus",
+    conversation::Status => "ConversationStatus",
+    delivery::DeliveryStatus => "DeliveryStatus",
+    owner_request::Kind => "RequestKind",
+    owner_request::Status => "RequestStatus",
+    pet::PmsStatus => "PmsStatus",
+    reminder::Status => "ReminderStatus",
+    reward_request::Status => "RewardRequestStatus",
 );
