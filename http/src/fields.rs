@@ -79,6 +79,21 @@ impl<E: StoredEnum> Limit for Names<E> {
     }
 }
 
+/// A fixed list of names, for [`OneOf`].
+pub trait Choices: Send + Sync + 'static {
+    /// The names.
+    const NAMES: &'static [&'static str];
+}
+
+/// One of the names `C` lists.
+pub struct OneOf<C>(PhantomData<C>);
+
+impl<C: Choices> Limit for OneOf<C> {
+    fn state(schema: &mut MetaSchema) {
+        schema.enum_items = C::NAMES.iter().map(|name| Value::String((*name).to_owned())).collect();
+    }
+}
+
 /// A pattern the text matches (ECMA-262, as JSON Schema reads it).
 pub trait Pattern: Send + Sync + 'static {
     /// The regular expression.

@@ -7,7 +7,10 @@ use petbridge_domain::{
     Platform,
     sync::{self, Batch, BatchReport, KindCounts, RecordError, Source},
 };
-use petbridge_http::{ApiError, ApiResult};
+use petbridge_http::{
+    ApiError, ApiResult,
+    fields::{Items, Limited},
+};
 use poem::{Request, http::StatusCode, web::Data};
 use poem_openapi::{Object, OpenApi, SecurityScheme, auth::Bearer, payload::Json};
 use uuid::Uuid;
@@ -164,24 +167,29 @@ pub struct InvoiceRecord {
     pub lines: Vec<InvoiceLineRecord>,
 }
 
-/// A batch of records; any list may be absent. Up to 10,000 records.
+/// The records of one kind in a batch. A batch carries at most
+/// [`sync::MAX_BATCH_RECORDS`] records of all kinds together; each list's
+/// limit says the same of it alone.
+type Records<T> = Limited<Vec<T>, Items<{ sync::MAX_BATCH_RECORDS }>>;
+
+/// A batch of records; any list may be absent.
 #[derive(Debug, Object)]
 pub struct SyncBatch {
     /// Clients.
     #[oai(default)]
-    pub clients: Vec<ClientRecord>,
+    pub clients: Records<ClientRecord>,
     /// Pets.
     #[oai(default)]
-    pub pets: Vec<PetRecord>,
+    pub pets: Records<PetRecord>,
     /// Appointments.
     #[oai(default)]
-    pub appointments: Vec<AppointmentRecord>,
+    pub appointments: Records<AppointmentRecord>,
     /// Health-service reminders.
     #[oai(default)]
-    pub reminders: Vec<ReminderRecord>,
+    pub reminders: Records<ReminderRecord>,
     /// Invoices.
     #[oai(default)]
-    pub invoices: Vec<InvoiceRecord>,
+    pub invoices: Records<InvoiceRecord>,
 }
 
 impl From<SyncBatch> for Batch {
@@ -189,6 +197,7 @@ impl From<SyncBatch> for Batch {
         Batch {
             clients: batch
                 .clients
+                .into_inner()
                 .into_iter()
                 .map(|r| sync::ClientRecord {
                     pms_id: r.pms_id,
@@ -203,6 +212,7 @@ impl From<SyncBatch> for Batch {
                 .collect(),
             pets: batch
                 .pets
+                .into_inner()
                 .into_iter()
                 .map(|r| sync::PetRecord {
                     pms_id: r.pms_id,
@@ -218,6 +228,7 @@ impl From<SyncBatch> for Batch {
                 .collect(),
             appointments: batch
                 .appointments
+                .into_inner()
                 .into_iter()
                 .map(|r| sync::AppointmentRecord {
                     pms_id: r.pms_id,
@@ -231,6 +242,7 @@ impl From<SyncBatch> for Batch {
                 .collect(),
             reminders: batch
                 .reminders
+                .into_inner()
                 .into_iter()
                 .map(|r| sync::ReminderRecord {
                     pms_id: r.pms_id,
@@ -244,6 +256,7 @@ impl From<SyncBatch> for Batch {
                 .collect(),
             invoices: batch
                 .invoices
+                .into_inner()
                 .into_iter()
                 .map(|r| sync::InvoiceRecord {
                     pms_id: r.pms_id,

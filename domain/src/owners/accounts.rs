@@ -960,6 +960,12 @@ pub async fn me(platform: &Platform, principal: &OwnerPrincipal) -> DomainResult
 /// What kind of identifier an app registers for push.
 pub const DEVICE_KINDS: [&str; 2] = ["fcm_token", "fid"];
 
+/// The systems an app registers devices from (read without case).
+pub const DEVICE_PLATFORMS: [&str; 2] = ["ios", "android"];
+
+/// The longest push identifier, in bytes.
+pub const MAX_DEVICE_TOKEN_BYTES: usize = 4096;
+
 /// Registers a push identifier for this device (moving it here if another
 /// account had it: a device has one owner at a time). `kind` is
 /// `fcm_token` (an FCM registration token) or `fid` (a Firebase
@@ -975,13 +981,14 @@ pub async fn register_device(
         return Err(DomainError::with(Code::InvalidDeviceKind, "kind is fcm_token or fid"));
     };
     let token = token.trim();
-    if token.is_empty() || token.len() > 4096 {
-        return Err(DomainError::with(Code::InvalidDeviceToken, "a device token has 1 to 4096 characters"));
+    if token.is_empty() || token.len() > MAX_DEVICE_TOKEN_BYTES {
+        return Err(DomainError::with(
+            Code::InvalidDeviceToken,
+            format!("a device token has 1 to {MAX_DEVICE_TOKEN_BYTES} characters"),
+        ));
     }
-    let os = match os.trim().to_lowercase().as_str() {
-        "ios" => "ios",
-        "android" => "android",
-        _ => return Err(DomainError::with(Code::InvalidPlatform, "platform is ios or android")),
+    let Some(os) = DEVICE_PLATFORMS.into_iter().find(|known| known.eq_ignore_ascii_case(os.trim())) else {
+        return Err(DomainError::with(Code::InvalidPlatform, "platform is ios or android"));
     };
     let txn = platform.begin_write().await?;
     owner_device::Entity::delete_many().filter(owner_device::Column::Token.eq(token)).exec(&txn).await?;

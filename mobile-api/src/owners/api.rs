@@ -11,7 +11,7 @@ use petbridge_domain::{
 };
 use petbridge_http::{
     ApiError, ApiResult, RequestContext,
-    fields::{EmailAddress, Limited, Stored},
+    fields::{Choices, EmailAddress, Limited, OneOf, Stored, Text},
 };
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
@@ -163,16 +163,30 @@ pub struct Account {
 pub struct Device {
     /// The identifier push is sent to: an FCM registration token, or a
     /// Firebase installation id when `kind` is `fid`.
-    pub token: String,
-    /// `ios` or `android`.
-    pub platform: String,
-    /// `fcm_token` (the default) or `fid`.
+    pub token: Text<1, { accounts::MAX_DEVICE_TOKEN_BYTES }>,
+    /// The device's system.
+    pub platform: Limited<String, OneOf<Platforms>>,
+    /// An FCM registration token (the default) or a Firebase installation id.
     #[oai(default = "default_device_kind")]
-    pub kind: String,
+    pub kind: Limited<String, OneOf<DeviceKinds>>,
 }
 
-fn default_device_kind() -> String {
-    "fcm_token".to_owned()
+/// What [`accounts::register_device`] takes as a device's system.
+pub struct Platforms;
+
+impl Choices for Platforms {
+    const NAMES: &'static [&'static str] = &accounts::DEVICE_PLATFORMS;
+}
+
+/// What [`accounts::register_device`] takes as a device's kind.
+pub struct DeviceKinds;
+
+impl Choices for DeviceKinds {
+    const NAMES: &'static [&'static str] = &accounts::DEVICE_KINDS;
+}
+
+fn default_device_kind() -> Limited<String, OneOf<DeviceKinds>> {
+    accounts::DEVICE_KINDS[0].to_owned().into()
 }
 
 /// Accepted.
@@ -330,7 +344,12 @@ impl AccountsApi {
     #[oai(path = "/devices", method = "get", tag = "Tag::Account", operation_id = "listDevices")]
     async fn devices(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<Device>>> {
         let devices = accounts::devices(&platform, &auth.0).await?;
-        Ok(Json(devices.into_iter().map(|d| Device { token: d.token, platform: d.platform, kind: d.kind }).collect()))
+        Ok(Json(
+            devices
+                .into_iter()
+                .map(|d| Device { token: d.token.into(), platform: d.platform.into(), kind: d.kind.into() })
+                .collect(),
+        ))
     }
     /// Register this device's push token (dropped again at logout).
     #[oai(path = "/devices", method = "post", tag = "Tag::Account", operation_id = "registerDevice")]

@@ -109,9 +109,12 @@ async fn the_documents_state_the_limits_the_services_enforce() {
     use petbridge_domain::{
         chat::conversations,
         kernel::text,
-        loyalty, notifications, practices, requests,
+        loyalty, notifications,
+        owners::accounts,
+        practices, requests,
         requests::Status,
         sea_orm::{ActiveEnum, Iterable},
+        sync,
     };
     let app = spawn_app().await;
     let (owner_api, staff_api) = (document(&app, "app").await, document(&app, "dashboard").await);
@@ -124,6 +127,9 @@ async fn the_documents_state_the_limits_the_services_enforce() {
         (&json!(requests::MAX_PREFERRED_TIMES), &json!(requests::MAX_TIME_CHARS))
     );
     assert_eq!(property(&owner_api, "SignUp", "email")["format"], "email");
+    assert_eq!(property(&owner_api, "Device", "platform")["enum"], json!(accounts::DEVICE_PLATFORMS));
+    let records = property(&document(&app, "sync").await, "SyncBatch", "clients")["maxItems"].clone();
+    assert_eq!(records, json!(sync::MAX_BATCH_RECORDS));
 
     let title = property(&staff_api, "NotificationBody", "title");
     assert_eq!((&title["minLength"], &title["maxLength"]), (&json!(1), &json!(notifications::MAX_TITLE_CHARS)));
