@@ -18,6 +18,7 @@ use std::{net::SocketAddr, sync::Arc};
 use petbridge::{Application, Options, Settings};
 use petbridge_domain::{
     Actor, Origin, Platform, Scope,
+    db::entities::delivery,
     kernel::{permissions::SecurityLevel, practice::Practice},
     ports::TestClock,
     practices::{self, NewPractice},
@@ -54,6 +55,11 @@ pub struct TestApp {
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _database: Arc<TestDatabase>,
+}
+
+/// `minutes` after `base`, as the APIs write times (RFC 3339).
+pub fn at(base: chrono::DateTime<chrono::Utc>, minutes: i64) -> String {
+    (base + chrono::Duration::minutes(minutes)).to_rfc3339()
 }
 
 /// Installs the TLS provider once per test process.
@@ -212,16 +218,38 @@ impl TestApp {
 
     /// Logs in through the API and returns the bearer token.
     pub async fn login(&self, practice: &str, username: &str) -> String {
-        let response = self
-            .client
-            .post(self.url("/api/dashboard/v1/auth/login"))
-            .json(&serde_json::json!({ "practice": practice, "username": username, "password": PASSWORD }))
-            .send()
-            .await
-            .expect("login request");
-        assert_eq!(response.status(), 200, "login of {username}@{practice}");
-        let body: Value = response.json().await.expect("login body");
+        let (status, body) = self.login_attempt(practice, username, PASSWORD).await;
+        assert_eq!(status, 200, "login of {username}@{practice}: {body}");
         body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Tries a staff login through the API; returns status and JSON body (or Null).
+    pub async fn login_attempt(&self, practice: &str, username: &str, password: &str) -> (u16, Value) {
+        let body = serde_json::json!({ "practice": practice, "username": username, "password": password });
+        let response =
+            self.client.post(self.url("/api/dashboard/v1/auth/login")).json(&body).send().await.expect("login");
+        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The code an authenticator app holding `secret` shows now (by the server's clock).
+    pub fn totp_code(&self, secret: &str) -> String {
+        let secret = totp_rs::Secret::try_from_base32(secret).expect("a base32 secret");
+        let totp = totp_rs::Builder::new().with_secret(secret).with_account_name("test").build().expect("totp");
+        totp.generate(u64::try_from(self.clock_now().timestamp()).expect("after 1970")).to_string()
+    }
+
+    /// A delivery by id.
+    pub async fn delivery(&self, id: uuid::Uuid) -> delivery::Model {
+        use sea_orm::EntityTrait;
+        delivery::Entity::find_by_id(id).one(&self.platform.db).await.expect("read").expect("the delivery")
+    }
+
+    /// A second server instance on this one's database and Redis key
+    /// prefix, as a deployment runs several.
+    pub async fn second_instance(&self) -> TestApp {
+        let mut settings = test_settings(&self.database()).await;
+        settings.redis.key_prefix = self.settings.redis.key_prefix.clone();
+        spawn_with(settings, self.database()).await
     }
 
     /// Fills in and posts the login page with `client` (which keeps the
@@ -384,6 +412,11 @@ impl TestApp {
             let status = response.status().as_u16();
             (status, response.json().await.unwrap_or(Value::Null))
         }
+    }
+
+    /// Posts to the staff API with a bearer token; returns status and JSON body (or Null).
+    pub async fn staff_post(&self, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.staff_call(token, reqwest::Method::POST, path, body).await
     }
 
     /// Signs an owner up with [`PASSWORD`]; returns the token pair.

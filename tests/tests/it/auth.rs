@@ -1,18 +1,7 @@
 use chrono::Duration;
 use petbridge_domain::kernel::permissions::SecurityLevel;
 use petbridge_tests::{PASSWORD, hidden_field, spawn_app};
-use serde_json::{Value, json};
-
-async fn login_status(app: &petbridge_tests::TestApp, practice: &str, user: &str, password: &str) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url("/api/dashboard/v1/auth/login"))
-        .json(&json!({ "practice": practice, "username": user, "password": password }))
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
+use serde_json::Value;
 
 #[tokio::test]
 async fn login_gives_a_token_that_reads_own_practice_and_wrong_details_all_look_alike() {
@@ -27,9 +16,9 @@ async fn login_gives_a_token_that_reads_own_practice_and_wrong_details_all_look_
     assert_eq!(me["staff"]["username"], "admin");
     assert_eq!(me["staff"]["level"], "administrator");
 
-    let wrong_password = login_status(&app, "maple-vets", "admin", "not the password at all").await;
-    let unknown_user = login_status(&app, "maple-vets", "nobody", PASSWORD).await;
-    let unknown_practice = login_status(&app, "no-such-practice", "admin", PASSWORD).await;
+    let wrong_password = app.login_attempt("maple-vets", "admin", "not the password at all").await;
+    let unknown_user = app.login_attempt("maple-vets", "nobody", PASSWORD).await;
+    let unknown_practice = app.login_attempt("no-such-practice", "admin", PASSWORD).await;
     for (status, body) in [&wrong_password, &unknown_user, &unknown_practice] {
         assert_eq!(*status, 401);
         assert_eq!(body["code"], "invalid_credentials");

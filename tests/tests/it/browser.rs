@@ -171,15 +171,6 @@ async fn an_administrator_adds_users_sees_a_lockout_unlocks_it_and_reads_the_log
     browser.close().await;
 }
 
-fn totp_code(secret: &str, app: &petbridge_tests::TestApp) -> String {
-    let totp = totp_rs::Builder::new()
-        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
-        .with_account_name("test")
-        .build()
-        .unwrap();
-    totp.generate(u64::try_from(app.clock_now().timestamp()).unwrap()).to_string()
-}
-
 #[tokio::test]
 async fn a_staff_member_turns_on_two_factor_login_and_logs_in_with_a_code() {
     let Some(browser) = Browser::start().await else { return };
@@ -208,7 +199,7 @@ async fn a_staff_member_turns_on_two_factor_login_and_logs_in_with_a_code() {
     assert_eq!(browser.element("[data-testid=totp-secret]").await.text().await.unwrap(), secret, "same key to retry");
     let code = browser.element("[data-testid=two-factor] input[name=code]").await;
     code.clear().await.unwrap();
-    code.send_keys(&totp_code(&secret, &app)).await.unwrap();
+    code.send_keys(&app.totp_code(&secret)).await.unwrap();
     browser.element("[data-testid=two-factor] button").await.click().await.unwrap();
     browser.element("[data-testid=recovery-codes]").await;
     let codes = browser.driver.find_all(By::Css("[data-testid=recovery-codes] li")).await.unwrap();
@@ -217,7 +208,7 @@ async fn a_staff_member_turns_on_two_factor_login_and_logs_in_with_a_code() {
 
     log_in(&browser, &app, "tnguyen", petbridge_tests::PASSWORD).await;
     app.clock.advance(chrono::Duration::seconds(30));
-    browser.element("input[name=code]").await.send_keys(&totp_code(&secret, &app)).await.unwrap();
+    browser.element("input[name=code]").await.send_keys(&app.totp_code(&secret)).await.unwrap();
     browser.element("button[type=submit]").await.click().await.unwrap();
     assert_eq!(
         browser.element("[data-testid=practice-name]").await.text().await.unwrap(),

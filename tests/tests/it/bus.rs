@@ -1,16 +1,13 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use petbridge_tests::{services::require_redis, spawn_app, spawn_with, test_settings};
+use petbridge_tests::{services::require_redis, spawn_app};
 
 #[tokio::test]
 async fn the_bus_carries_events_between_two_server_instances() {
     let Some(_) = require_redis() else { return };
     let first = spawn_app().await;
-    let mut settings = test_settings(&first.database()).await;
-    // Same deployment: same database and key prefix.
-    settings.redis.key_prefix = first.settings.redis.key_prefix.clone();
-    let second = spawn_with(settings, first.database()).await;
+    let second = first.second_instance().await;
 
     let mut on_second = second.platform.bus.subscribe("practice:demo", petbridge_domain::ports::bus::BUSY_TOPIC);
     let mut on_first = first.platform.bus.subscribe("practice:demo", petbridge_domain::ports::bus::BUSY_TOPIC);
@@ -33,9 +30,7 @@ async fn the_bus_carries_events_between_two_server_instances() {
 async fn a_logout_on_one_instance_ends_the_session_on_the_other_at_once() {
     let Some(_) = require_redis() else { return };
     let first = spawn_app().await;
-    let mut settings = test_settings(&first.database()).await;
-    settings.redis.key_prefix = first.settings.redis.key_prefix.clone();
-    let second = spawn_with(settings, first.database()).await;
+    let second = first.second_instance().await;
     first.practice("maple-vets").await;
 
     let token = first.login("maple-vets", "admin").await;

@@ -1,10 +1,10 @@
 //! Communication preferences (one record for the app and the dashboard),
 //! message-center blasts and the reminder jobs, checked at send time.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{Duration, TimeZone, Utc};
 use petbridge_domain::db::entities::delivery::DeliveryStatus;
 use petbridge_domain::db::entities::{client, delivery};
-use petbridge_tests::{TestApp, spawn_app};
+use petbridge_tests::{TestApp, at, spawn_app};
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
@@ -125,10 +125,6 @@ async fn a_blast_reaches_active_app_users_at_its_time_and_every_skip_says_why() 
     assert!(campaigns[0]["done_at"].is_string());
 }
 
-fn at(time: DateTime<Utc>) -> String {
-    time.to_rfc3339()
-}
-
 #[tokio::test]
 async fn reminders_go_once_per_household_in_daytime_and_never_for_a_booked_pet() {
     let app = spawn_app().await;
@@ -137,7 +133,7 @@ async fn reminders_go_once_per_household_in_daytime_and_never_for_a_booked_pet()
     app.clock.set(evening);
     let fixture = app.practice("remind-vets").await;
     let key = app.sync_key(&fixture.practice).await;
-    let stamp = at(evening - Duration::hours(1));
+    let stamp = at(evening - Duration::hours(1), 0);
     let day = |d: u32| format!("2026-11-{d:02}");
     let batch = json!({
         "clients": [
@@ -160,9 +156,9 @@ async fn reminders_go_once_per_household_in_daytime_and_never_for_a_booked_pet()
         ],
         "appointments": [
             // Kit's exam is booked: no past-due reminder for it.
-            { "pms_id": "A1", "updated_at": stamp, "client_pms_id": "H3", "pet_pms_id": "P4", "starts_at": at(evening + Duration::days(8)), "reason": "Exam" },
+            { "pms_id": "A1", "updated_at": stamp, "client_pms_id": "H3", "pet_pms_id": "P4", "starts_at": at(evening + Duration::days(8), 0), "reason": "Exam" },
             // Tom comes tomorrow afternoon: an appointment reminder, and his FVRCP is booked too.
-            { "pms_id": "A2", "updated_at": stamp, "client_pms_id": "H2", "pet_pms_id": "P3", "starts_at": at(evening + Duration::hours(15)), "reason": "Vaccines" }
+            { "pms_id": "A2", "updated_at": stamp, "client_pms_id": "H2", "pet_pms_id": "P3", "starts_at": at(evening + Duration::hours(15), 0), "reason": "Vaccines" }
         ]
     });
     let (status, outcome) = app.sync(&key, &batch).await;
@@ -194,10 +190,10 @@ async fn reminders_go_once_per_household_in_daytime_and_never_for_a_booked_pet()
     let hana = household_by_pms_id(&app, "H1").await;
     let path = format!("/clients/{hana}/preferences");
     app.staff_call(&admin, Method::PATCH, &path, Some(json!({ "postcard_reminders": false }))).await;
-    let later = at(app.clock_now());
+    let later = at(app.clock_now(), 0);
     let more = json!({
         "reminders": [{ "pms_id": "R6", "updated_at": later, "client_pms_id": "H1", "pet_pms_id": "P2", "service": "Bordetella", "due_on": "2026-12-02" }],
-        "appointments": [{ "pms_id": "A3", "updated_at": later, "client_pms_id": "H1", "pet_pms_id": "P1", "starts_at": at(app.clock_now() - Duration::hours(3)), "status": "completed", "reason": "Exam" }]
+        "appointments": [{ "pms_id": "A3", "updated_at": later, "client_pms_id": "H1", "pet_pms_id": "P1", "starts_at": at(app.clock_now() - Duration::hours(3), 0), "status": "completed", "reason": "Exam" }]
     });
     assert_eq!(app.sync(&key, &more).await.0, 200);
     let run = app.run_jobs().await.reminders;

@@ -8,18 +8,10 @@ use petbridge_domain::db::entities::delivery::DeliveryStatus;
 use std::{collections::HashMap, time::Duration};
 
 use petbridge_domain::db::entities::delivery;
-use petbridge_tests::{TestApp, services::require_redis, spawn_app, spawn_with, test_settings, ws::WsClient};
+use petbridge_tests::{TestApp, services::require_redis, spawn_app, ws::WsClient};
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-
-async fn staff_post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let response =
-        app.client.post(app.url(&format!("/api/dashboard/v1{path}"))).bearer_auth(token).json(&body).send().await;
-    let response = response.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 /// A message frame's seq.
 fn seq(frame: &Value) -> i64 {
@@ -87,7 +79,8 @@ async fn owner_and_staff_chat_with_receipts_typing_resume_and_a_push_only_when_u
     let token = app.login("maple-vets", "admin").await;
     for n in 0..3 {
         let body = json!({ "client_message_id": format!("rest-{n}"), "body": format!("Answer {n}") });
-        let (status, _) = staff_post(&app, &token, &format!("/conversations/{conversation_id}/messages"), body).await;
+        let (status, _) =
+            app.staff_post(&token, &format!("/conversations/{conversation_id}/messages"), Some(body)).await;
         assert_eq!(status, 201);
     }
     let mut pat = app.app_socket(&owner).await;
@@ -241,13 +234,13 @@ async fn nobody_reaches_another_households_or_another_practices_conversation() {
     let (_, sams) = app.app_call(Method::GET, "/conversation", Some(&sam), None).await;
     let sams_id = sams["id"].as_str().unwrap().to_owned();
     let maple = app.login("maple-vets", "admin").await;
-    let (status, _) = staff_post(
-        &app,
-        &maple,
-        &format!("/conversations/{sams_id}/messages"),
-        json!({ "client_message_id": "a", "body": "Hi Sam" }),
-    )
-    .await;
+    let (status, _) = app
+        .staff_post(
+            &maple,
+            &format!("/conversations/{sams_id}/messages"),
+            Some(json!({ "client_message_id": "a", "body": "Hi Sam" })),
+        )
+        .await;
     assert_eq!(status, 201);
 
     // Pat names Sam's conversation: not found, and nothing of Sam's comes to Pat.
@@ -267,15 +260,15 @@ async fn nobody_reaches_another_households_or_another_practices_conversation() {
     let oak = app.login("oak-vets", "admin").await;
     assert_eq!(app.get_json(&format!("/api/dashboard/v1/conversations/{sams_id}"), &oak).await.0, 404);
     assert_eq!(app.get_json(&format!("/api/dashboard/v1/conversations/{sams_id}/messages"), &oak).await.0, 404);
-    let (status, _) = staff_post(
-        &app,
-        &oak,
-        &format!("/conversations/{sams_id}/messages"),
-        json!({ "client_message_id": "b", "body": "Hi" }),
-    )
-    .await;
+    let (status, _) = app
+        .staff_post(
+            &oak,
+            &format!("/conversations/{sams_id}/messages"),
+            Some(json!({ "client_message_id": "b", "body": "Hi" })),
+        )
+        .await;
     assert_eq!(status, 404);
-    let (status, _) = staff_post(&app, &oak, &format!("/conversations/{sams_id}/read"), json!({ "seq": 1 })).await;
+    let (status, _) = app.staff_post(&oak, &format!("/conversations/{sams_id}/read"), Some(json!({ "seq": 1 }))).await;
     assert_eq!(status, 404);
     let (_, oak_inbox) = app.get_json("/api/dashboard/v1/conversations", &oak).await;
     assert_eq!(oak_inbox["items"].as_array().unwrap().len(), 0);
@@ -292,9 +285,10 @@ async fn nobody_reaches_another_households_or_another_practices_conversation() {
     // Notifications: Sam's inbox only; another practice cannot send or list them.
     let sam_client = app.owner_account("sam@example.com").await.client_id;
     let note = json!({ "title": "Lab results", "body": "Mochi's bloodwork is normal." });
-    let (status, sent) = staff_post(&app, &maple, &format!("/clients/{sam_client}/notifications"), note.clone()).await;
+    let (status, sent) =
+        app.staff_post(&maple, &format!("/clients/{sam_client}/notifications"), Some(note.clone())).await;
     assert_eq!(status, 201);
-    assert_eq!(staff_post(&app, &oak, &format!("/clients/{sam_client}/notifications"), note).await.0, 404);
+    assert_eq!(app.staff_post(&oak, &format!("/clients/{sam_client}/notifications"), Some(note)).await.0, 404);
     assert_eq!(app.get_json(&format!("/api/dashboard/v1/clients/{sam_client}/notifications"), &oak).await.0, 404);
     let (_, inbox) = app.app_call(Method::GET, "/notifications", Some(&sam), None).await;
     assert_eq!(inbox["items"][0]["title"], "Lab results");
@@ -487,9 +481,7 @@ async fn fifty_owners_and_five_staff_with_cuts_see_every_message_once_in_order()
 async fn two_instances_carry_chat_both_ways_through_redis() {
     let Some(_) = require_redis() else { return };
     let first = spawn_app().await;
-    let mut settings = test_settings(&first.database()).await;
-    settings.redis.key_prefix = first.settings.redis.key_prefix.clone();
-    let second = spawn_with(settings, first.database()).await;
+    let second = first.second_instance().await;
     first.practice("maple-vets").await;
     let owner = first.verified_owner("maple-vets", "pat@example.com").await;
     let mut pat = first.app_socket(&owner).await;

@@ -1,14 +1,10 @@
 //! Clients and owner accounts: the Users list rules and statuses, owner
 //! sign-up, verification, tokens, reset, deletion, pets in the app.
 
-use chrono::{DateTime, Duration, Months, Utc};
-use petbridge_tests::{PASSWORD, TestApp, spawn_app};
+use chrono::{Duration, Months};
+use petbridge_tests::{PASSWORD, TestApp, at, spawn_app};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-fn at(base: DateTime<Utc>, minutes: i64) -> String {
-    (base + Duration::minutes(minutes)).to_rfc3339()
-}
 
 /// The Users-list row of the client with `email`, if listed.
 async fn row(app: &TestApp, token: &str, email: &str) -> Option<Value> {
@@ -20,14 +16,6 @@ async fn row(app: &TestApp, token: &str, email: &str) -> Option<Value> {
 async fn statuses(app: &TestApp, token: &str, email: &str) -> (Value, Value) {
     let row = row(app, token, email).await.unwrap_or_else(|| panic!("{email} is not listed"));
     (row["account_status"].clone(), row["pet_sync_status"].clone())
-}
-
-async fn staff_post(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> reqwest::Response {
-    let mut request = app.client.post(app.url(&format!("/api/dashboard/v1{path}"))).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
 }
 
 #[tokio::test]
@@ -54,18 +42,12 @@ async fn every_account_status_and_pet_sync_status_is_reached() {
     // A PMS client with no account: no status yet, pets not available.
     assert_eq!(statuses(&app, &admin, "sam@example.com").await, (Value::Null, json!("not_available")));
     // Inactive in the PMS and invited: Disabled.
-    let invited = staff_post(&app, &admin, "/clients/invitations", Some(json!({ "email": "ina@example.com" }))).await;
-    assert_eq!(invited.status(), 201);
+    let (status, _) = app.staff_post(&admin, "/clients/invitations", Some(json!({ "email": "ina@example.com" }))).await;
+    assert_eq!(status, 201);
     assert_eq!(statuses(&app, &admin, "ina@example.com").await.0, "disabled");
     // Invited.
-    let response = staff_post(
-        &app,
-        &admin,
-        "/clients/invitations",
-        Some(json!({ "email": "new@example.com", "first_name": "Nia", "last_name": "New" })),
-    )
-    .await;
-    assert_eq!(response.status(), 201);
+    let invitation = json!({ "email": "new@example.com", "first_name": "Nia", "last_name": "New" });
+    assert_eq!(app.staff_post(&admin, "/clients/invitations", Some(invitation)).await.0, 201);
     assert_eq!(statuses(&app, &admin, "new@example.com").await, (json!("invited"), json!("not_available")));
     let (_, invitation) = app.get_json("/api/dashboard/v1/deliveries", &admin).await;
     assert!(invitation.to_string().contains("new@example.com"), "the invitation is in the outbox");
@@ -152,12 +134,12 @@ async fn every_account_status_and_pet_sync_status_is_reached() {
 
     // Deactivated by the practice: Disabled; no login; its tokens stop.
     let sam_id = sam["id"].as_str().unwrap();
-    assert_eq!(staff_post(&app, &admin, &format!("/clients/{sam_id}/disable"), None).await.status(), 204);
+    assert_eq!(app.staff_post(&admin, &format!("/clients/{sam_id}/disable"), None).await.0, 204);
     assert_eq!(statuses(&app, &admin, "sam@example.com").await.0, "disabled");
     let (status, problem) = app.owner_login("statuses", "sam@example.com").await;
     assert_eq!((status, problem["code"].as_str()), (401, Some("account_disabled")));
     assert_eq!(app.app_call(Method::GET, "/me", Some(&access), None).await.0, 401);
-    assert_eq!(staff_post(&app, &admin, &format!("/clients/{sam_id}/enable"), None).await.status(), 204);
+    assert_eq!(app.staff_post(&admin, &format!("/clients/{sam_id}/enable"), None).await.0, 204);
     assert_eq!(app.owner_login("statuses", "sam@example.com").await.0, 200);
 }
 
@@ -382,13 +364,11 @@ async fn listing_rules_merges_and_pets_leaving_the_app() {
     // The practice reinstates it; and removes another at once.
     let admin = app.login("rules", "admin").await;
     let pepper_id = pepper["id"].as_str().unwrap();
-    let response = staff_post(&app, &admin, &format!("/pets/{pepper_id}/reinstate"), None).await;
-    assert_eq!(response.status(), 200);
+    assert_eq!(app.staff_post(&admin, &format!("/pets/{pepper_id}/reinstate"), None).await.0, 200);
     let (_, pets) = app.app_call(Method::GET, "/pets", Some(&access), None).await;
     assert!(names(&pets).contains(&"PEPPER".to_owned()), "{pets}");
     let salt = pets.as_array().unwrap().iter().find(|p| p["added_by_owner"] == false && p["name"] == "Salt").unwrap();
-    let response = staff_post(&app, &admin, &format!("/pets/{}/remove", salt["id"].as_str().unwrap()), None).await;
-    let card: Value = response.json().await.unwrap();
+    let (_, card) = app.staff_post(&admin, &format!("/pets/{}/remove", salt["id"].as_str().unwrap()), None).await;
     assert_eq!(card["in_app"], false);
     let (_, pets) = app.app_call(Method::GET, "/pets", Some(&access), None).await;
     assert_eq!(names(&pets), ["PEPPER", "Salt"], "{pets}");
@@ -396,7 +376,7 @@ async fn listing_rules_merges_and_pets_leaving_the_app() {
     // Another practice's staff and another owner get 404.
     app.practice("elsewhere").await;
     let stranger = app.login("elsewhere", "admin").await;
-    assert_eq!(staff_post(&app, &stranger, &format!("/pets/{pepper_id}/remove"), None).await.status(), 404);
+    assert_eq!(app.staff_post(&stranger, &format!("/pets/{pepper_id}/remove"), None).await.0, 404);
     let other = app.sign_up("rules", "someone.else@example.com").await;
     let other_access = other["access_token"].as_str().unwrap();
     let response =
@@ -420,9 +400,8 @@ async fn reinvite_all_goes_once_per_calendar_month() {
     app.sync(&key, &json!({ "clients": clients })).await;
     app.verified_owner("reinvite", "v0@example.com").await;
 
-    let response = staff_post(&app, &manager, "/clients/reinvite-all", None).await;
-    assert_eq!(response.status(), 200);
-    let outcome: Value = response.json().await.unwrap();
+    let (status, outcome) = app.staff_post(&manager, "/clients/reinvite-all", None).await;
+    assert_eq!(status, 200);
     assert_eq!(outcome["invited"], 4, "everyone but the app user");
     // The campaigns job sends it.
     assert_eq!(app.run_jobs().await.campaigns, 1);
@@ -432,9 +411,8 @@ async fn reinvite_all_goes_once_per_calendar_month() {
     assert_eq!(invitations.len(), 1);
     assert_eq!(invitations[0].purpose, "invitation");
 
-    let response = staff_post(&app, &manager, "/clients/reinvite-all", None).await;
-    assert_eq!(response.status(), 409);
-    let problem: Value = response.json().await.unwrap();
+    let (status, problem) = app.staff_post(&manager, "/clients/reinvite-all", None).await;
+    assert_eq!(status, 409);
     assert_eq!(problem["code"], "reinvite_already_sent");
     let next = outcome["next_allowed_on"].as_str().unwrap();
     assert!(problem["detail"].as_str().unwrap().contains(next), "{problem}");
@@ -444,13 +422,13 @@ async fn reinvite_all_goes_once_per_calendar_month() {
     let next_start = next.and_hms_opt(12, 0, 0).unwrap().and_utc();
     app.clock.advance(next_start - app.clock_now());
     let manager = app.login("reinvite", "mgr").await;
-    assert_eq!(staff_post(&app, &manager, "/clients/reinvite-all", None).await.status(), 200);
+    assert_eq!(app.staff_post(&manager, "/clients/reinvite-all", None).await.0, 200);
 
     let staff = {
         app.staff(&fixture.practice, "desk", petbridge_domain::kernel::permissions::SecurityLevel::Staff).await;
         app.login("reinvite", "desk").await
     };
-    assert_eq!(staff_post(&app, &staff, "/clients/reinvite-all", None).await.status(), 403);
+    assert_eq!(app.staff_post(&staff, "/clients/reinvite-all", None).await.0, 403);
 }
 
 #[tokio::test]

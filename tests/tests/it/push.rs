@@ -69,10 +69,6 @@ async fn push(app: &TestApp, practice_id: Uuid, account_id: Uuid, image: Option<
     .unwrap()
 }
 
-async fn row(app: &TestApp, id: Uuid) -> delivery::Model {
-    delivery::Entity::find_by_id(id).one(&app.platform.db).await.unwrap().unwrap()
-}
-
 async fn device_tokens(app: &TestApp, access: &str) -> Vec<String> {
     let (status, devices) = app.app_call(Method::GET, "/devices", Some(access), None).await;
     assert_eq!(status, 200);
@@ -97,7 +93,7 @@ async fn fcm_errors_drop_dead_devices_dead_letter_bad_messages_and_retry_the_res
 
     let mut by_token = std::collections::HashMap::new();
     for id in &ids {
-        let row = row(&app, *id).await;
+        let row = app.delivery(*id).await;
         by_token.insert(row.recipient.clone(), row);
     }
     let good = &by_token["tok-good"];
@@ -131,7 +127,7 @@ async fn fcm_errors_drop_dead_devices_dead_letter_bad_messages_and_retry_the_res
     fake.answer_next([FcmAnswer::Quota { retry_after: 120 }]);
     let quota = push(&app, fixture.practice.id, quinn, None).await[0];
     app.deliver_all().await;
-    let waiting = row(&app, quota).await;
+    let waiting = app.delivery(quota).await;
     assert_eq!(waiting.status, DeliveryStatus::Queued);
     assert!(waiting.last_error.as_deref().unwrap().contains("QUOTA_EXCEEDED"));
     // Measured from the row's own time: PostgreSQL keeps microseconds.
@@ -140,7 +136,7 @@ async fn fcm_errors_drop_dead_devices_dead_letter_bad_messages_and_retry_the_res
     assert_eq!(app.deliver_all().await.sent, 0, "not before Retry-After");
     app.clock.advance(chrono::Duration::seconds(2));
     assert_eq!(app.deliver_all().await.sent, 1);
-    assert_eq!(row(&app, quota).await.attempts, 2);
+    assert_eq!(app.delivery(quota).await.attempts, 2);
 
     // 5xx five times: backed off longer each time, then dead.
     fake.answer_next(std::iter::repeat_n(FcmAnswer::Unavailable, 5));
@@ -148,7 +144,7 @@ async fn fcm_errors_drop_dead_devices_dead_letter_bad_messages_and_retry_the_res
     let mut waits = Vec::new();
     for attempt in 1..=5 {
         app.deliver_all().await;
-        let row = row(&app, outage).await;
+        let row = app.delivery(outage).await;
         assert_eq!(row.attempts, attempt);
         if attempt < 5 {
             assert_eq!(row.status, DeliveryStatus::Queued);

@@ -541,11 +541,6 @@ async fn a_manager_override_lets_staff_do_one_thing_and_is_logged_with_both_name
     assert!(by_manager.iter().any(|e| e["action"] == "auth.override"), "filtering by approver finds it");
 }
 
-async fn login_status(app: &TestApp, user: &str, password: &str) -> u16 {
-    let body = json!({ "practice": "maple-vets", "username": user, "password": password });
-    app.client.post(app.url("/api/dashboard/v1/auth/login")).json(&body).send().await.unwrap().status().as_u16()
-}
-
 #[tokio::test]
 async fn five_failures_lock_an_account_until_an_administrator_unlocks_it() {
     let app = spawn_app().await;
@@ -554,9 +549,13 @@ async fn five_failures_lock_an_account_until_an_administrator_unlocks_it() {
     let earlier = app.login("maple-vets", "drsmith").await;
 
     for _ in 0..5 {
-        assert_eq!(login_status(&app, "drsmith", "wrong wrong wrong").await, 401);
+        assert_eq!(app.login_attempt("maple-vets", "drsmith", "wrong wrong wrong").await.0, 401);
     }
-    assert_eq!(login_status(&app, "drsmith", PASSWORD).await, 401, "locked: the right password no longer works");
+    assert_eq!(
+        app.login_attempt("maple-vets", "drsmith", PASSWORD).await.0,
+        401,
+        "locked: the right password no longer works"
+    );
     assert_eq!(app.get_json("/api/dashboard/v1/me", &earlier).await.0, 401, "locking ended the open session");
 
     let admin = app.login("maple-vets", "admin").await;
@@ -578,7 +577,7 @@ async fn five_failures_lock_an_account_until_an_administrator_unlocks_it() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["locked"], false);
-    assert_eq!(login_status(&app, "drsmith", PASSWORD).await, 200);
+    assert_eq!(app.login_attempt("maple-vets", "drsmith", PASSWORD).await.0, 200);
 
     // Two days later the failures no longer count.
     app.clock.advance(chrono::Duration::hours(49));
@@ -619,7 +618,7 @@ async fn one_address_is_throttled_before_it_can_lock_every_account() {
     let app = spawn_with(settings, database).await;
     app.practice("maple-vets").await;
     for user in ["a-user", "b-user", "c-user"] {
-        assert_eq!(login_status(&app, user, "guess guess guess").await, 401);
+        assert_eq!(app.login_attempt("maple-vets", user, "guess guess guess").await.0, 401);
     }
     let response = app
         .client
@@ -659,6 +658,6 @@ async fn changing_ones_password_checks_it_and_ends_the_other_sessions() {
     assert_eq!(change(PASSWORD, "lantern meadow copper violin").send().await.unwrap().status(), 204);
     assert_eq!(app.get_json("/api/dashboard/v1/me", &here).await.0, 200, "this session goes on");
     assert_eq!(app.get_json("/api/dashboard/v1/me", &elsewhere).await.0, 401, "the other one ended");
-    assert_eq!(login_status(&app, "drsmith", PASSWORD).await, 401);
-    assert_eq!(login_status(&app, "drsmith", "lantern meadow copper violin").await, 200);
+    assert_eq!(app.login_attempt("maple-vets", "drsmith", PASSWORD).await.0, 401);
+    assert_eq!(app.login_attempt("maple-vets", "drsmith", "lantern meadow copper violin").await.0, 200);
 }

@@ -6,13 +6,9 @@ use petbridge_domain::{
     db::entities::{appointment, client, invoice, invoice_line, pet, reminder},
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder},
 };
-use petbridge_tests::{TestApp, spawn_app};
+use petbridge_tests::{TestApp, at, spawn_app};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-fn at(base: DateTime<Utc>, minutes: i64) -> String {
-    (base + Duration::minutes(minutes)).to_rfc3339()
-}
 
 fn day(base: DateTime<Utc>, days: i64) -> NaiveDate {
     (base + Duration::days(days)).date_naive()

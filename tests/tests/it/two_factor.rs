@@ -2,13 +2,6 @@ use chrono::Duration;
 use petbridge_domain::kernel::permissions::SecurityLevel;
 use petbridge_tests::{PASSWORD, TestApp, spawn_app};
 use serde_json::{Value, json};
-use totp_rs::{Builder, Secret};
-
-fn code_at(secret: &str, app: &TestApp) -> String {
-    let totp =
-        Builder::new().with_secret(Secret::try_from_base32(secret).unwrap()).with_account_name("test").build().unwrap();
-    totp.generate(u64::try_from(app.clock_now().timestamp()).unwrap()).to_string()
-}
 
 async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
     let mut request = app.client.post(app.url(&format!("/api/dashboard/v1{path}"))).json(&body);
@@ -46,7 +39,7 @@ async fn two_factor_login_with_app_codes_and_one_time_recovery_codes() {
     let (status, body) = post(&app, "/me/two-factor/confirm", Some(&token), json!({ "code": "000000" })).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("wrong_code")));
     let (status, body) =
-        post(&app, "/me/two-factor/confirm", Some(&token), json!({ "code": code_at(&secret, &app) })).await;
+        post(&app, "/me/two-factor/confirm", Some(&token), json!({ "code": app.totp_code(&secret) })).await;
     assert_eq!(status, 200);
     let recovery: Vec<String> =
         body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
@@ -59,11 +52,11 @@ async fn two_factor_login_with_app_codes_and_one_time_recovery_codes() {
     assert_eq!(app.get_json("/api/dashboard/v1/me", &pending).await.0, 401);
     // The code that confirmed enrolment cannot be replayed.
     let (status, body) =
-        post(&app, "/auth/second-factor", None, json!({ "token": pending, "code": code_at(&secret, &app) })).await;
+        post(&app, "/auth/second-factor", None, json!({ "token": pending, "code": app.totp_code(&secret) })).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("invalid_code")));
     app.clock.advance(Duration::seconds(30));
     let (status, done) =
-        post(&app, "/auth/second-factor", None, json!({ "token": pending, "code": code_at(&secret, &app) })).await;
+        post(&app, "/auth/second-factor", None, json!({ "token": pending, "code": app.totp_code(&secret) })).await;
     assert_eq!(status, 200);
     assert_eq!(done["second_factor_required"], false);
     assert_eq!(app.get_json("/api/dashboard/v1/me", &pending).await.0, 200);
@@ -85,7 +78,7 @@ async fn two_factor_login_with_app_codes_and_one_time_recovery_codes() {
     }
     app.clock.advance(Duration::seconds(30));
     let (status, _) =
-        post(&app, "/auth/second-factor", None, json!({ "token": fourth["token"], "code": code_at(&secret, &app) }))
+        post(&app, "/auth/second-factor", None, json!({ "token": fourth["token"], "code": app.totp_code(&secret) }))
             .await;
     assert_eq!(status, 401);
 
@@ -122,7 +115,7 @@ async fn a_practice_can_require_two_factor_login_of_its_administrators() {
     assert_eq!((status, body["code"].as_str()), (403, Some("two_factor_setup_required")));
     assert_eq!(app.get_json("/api/dashboard/v1/me", &other).await.0, 200);
     let (_, setup) = post(&app, "/me/two-factor", Some(&other), json!({})).await;
-    let code = code_at(setup["secret"].as_str().unwrap(), &app);
+    let code = app.totp_code(setup["secret"].as_str().unwrap());
     assert_eq!(post(&app, "/me/two-factor/confirm", Some(&other), json!({ "code": code })).await.0, 200);
     assert_eq!(app.get_json("/api/dashboard/v1/users", &other).await.0, 200, "set up: free to go on");
 
