@@ -14,7 +14,10 @@ use std::{borrow::Cow, fmt, marker::PhantomData, ops::Deref};
 
 use petbridge_domain::{
     db::entities::StoredEnum,
-    kernel::text::{Email, Phone, Username},
+    kernel::{
+        paging::MAX_PAGE_SIZE,
+        text::{Email, Phone, Username},
+    },
 };
 use poem_openapi::{
     registry::{MetaSchema, MetaSchemaRef, Registry},
@@ -211,6 +214,16 @@ impl<T: ParseFromJSON, L: Limit> ParseFromJSON for Limited<T, L> {
         T::parse_from_json(value).map(Self::from).map_err(ParseError::propagate)
     }
 }
+
+impl<T: ParseFromParameter, L: Limit> ParseFromParameter for Limited<T, L> {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        T::parse_from_parameter(value).map(Self::from).map_err(ParseError::propagate)
+    }
+}
+
+/// How many items a page of a list holds (the service answers
+/// `invalid_limit` outside these).
+pub type PageSize = Limited<u32, Between<1, { MAX_PAGE_SIZE as i64 }>>;
 
 impl<T: ToJSON, L: Limit> ToJSON for Limited<T, L> {
     fn to_json(&self) -> Option<Value> {

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use petbridge_domain::chat::conversations;
 use petbridge_domain::db::entities::{attachment, conversation, message, notification};
+use petbridge_domain::{DomainResult, Platform, chat::conversations, kernel::paging::page_limit};
 use petbridge_http::fields::{Stored, Text};
 use poem_openapi::Object;
 use uuid::Uuid;
@@ -72,6 +72,20 @@ pub struct MessagePage {
     pub items: Vec<ChatMessageView>,
     /// Pass as `before_seq` (or `after_seq`, as asked) for the next page; none on the last.
     pub next_seq: Option<i64>,
+}
+
+impl MessagePage {
+    /// A page of `conversation_id`'s history, as both APIs read it.
+    pub async fn read(
+        platform: &Platform,
+        conversation_id: Uuid,
+        before_seq: Option<i64>,
+        after_seq: Option<i64>,
+        limit: Option<u32>,
+    ) -> DomainResult<Self> {
+        let page = conversations::history(platform, conversation_id, before_seq, after_seq, page_limit(limit)?).await?;
+        Ok(Self { next_seq: page.next_seq, items: ChatMessageView::list(page.items, &page.names) })
+    }
 }
 
 /// A conversation with the practice.

@@ -6,7 +6,7 @@ use petbridge_domain::{
     db::entities::activity,
     kernel::{paging::page_limit, permissions::Permission},
 };
-use petbridge_http::{ApiResult, RequestContext};
+use petbridge_http::{ApiResult, RequestContext, fields::PageSize};
 use poem::web::Data;
 use poem_openapi::{
     Object, OpenApi,
@@ -106,13 +106,19 @@ impl ActivityApi {
         /// The `next` of the previous page.
         after: Query<Option<String>>,
         /// Items per page, 1 to 200 (default 50).
-        limit: Query<Option<u32>>,
+        limit: Query<Option<PageSize>>,
     ) -> ApiResult<Json<ActivityPage>> {
         authorize(&platform, &auth, Permission::ActivityLogView, &manager, &context).await?;
         let filter = activity_filter(action.0, actor.0, from.0, until.0);
         let after = after.0.as_deref().map(Cursor::decode).transpose()?;
-        let page =
-            activity_log::list(&platform, auth.principal().scope(), &filter, after, page_limit(limit.0)?).await?;
+        let page = activity_log::list(
+            &platform,
+            auth.principal().scope(),
+            &filter,
+            after,
+            page_limit(limit.0.as_deref().copied())?,
+        )
+        .await?;
         Ok(Json(ActivityPage {
             items: page.items.into_iter().map(ActivityEntry::from).collect(),
             next: page.next.map(|c| c.encode()),

@@ -12,7 +12,7 @@ use petbridge_domain::{
 };
 use petbridge_http::{
     ApiResult, RequestContext,
-    fields::Stored,
+    fields::{PageSize, Stored},
     pictures::{Picture, PictureUpload},
 };
 use petbridge_realtime::chat::{
@@ -109,7 +109,7 @@ impl ChatApi {
         status: Query<Option<Stored<conversation::Status>>>,
         assigned: Query<Option<Assignee>>,
         after: Query<Option<String>>,
-        limit: Query<Option<u32>>,
+        limit: Query<Option<PageSize>>,
     ) -> ApiResult<Json<InboxPage>> {
         authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
         let principal = auth.principal();
@@ -119,7 +119,14 @@ impl ChatApi {
             unassigned: matches!(assigned.0, Some(Assignee::Nobody)),
         };
         let after = after.0.as_deref().map(Cursor::decode).transpose()?;
-        let page = conversations::inbox(&platform, principal.scope(), &filter, after, page_limit(limit.0)?).await?;
+        let page = conversations::inbox(
+            &platform,
+            principal.scope(),
+            &filter,
+            after,
+            page_limit(limit.0.as_deref().copied())?,
+        )
+        .await?;
         let last_messages: Vec<_> = page.items.iter().filter_map(|entry| entry.last_message.clone()).collect();
         let names = conversations::author_names(&platform, &last_messages).await?;
         Ok(Json(InboxPage {
@@ -185,13 +192,12 @@ impl ChatApi {
         id: Path<Uuid>,
         before_seq: Query<Option<i64>>,
         after_seq: Query<Option<i64>>,
-        limit: Query<Option<u32>>,
+        limit: Query<Option<PageSize>>,
     ) -> ApiResult<Json<MessagePage>> {
         authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
         let conversation = conversations::get(&platform, auth.principal().scope(), id.0).await?;
-        let page =
-            conversations::history(&platform, conversation.id, before_seq.0, after_seq.0, page_limit(limit.0)?).await?;
-        Ok(Json(MessagePage { next_seq: page.next_seq, items: ChatMessageView::list(page.items, &page.names) }))
+        let limit = limit.0.as_deref().copied();
+        Ok(Json(MessagePage::read(&platform, conversation.id, before_seq.0, after_seq.0, limit).await?))
     }
     /// Answer in a conversation. Retrying with the same `client_message_id`
     /// returns the stored message (200). An owner who has not read it within

@@ -7,7 +7,10 @@ use petbridge_domain::{
     deliveries::outbox,
     kernel::{paging::page_limit, permissions::Permission},
 };
-use petbridge_http::{ApiResult, RequestContext, fields::Stored};
+use petbridge_http::{
+    ApiResult, RequestContext,
+    fields::{PageSize, Stored},
+};
 use poem::web::Data;
 use poem_openapi::{
     Object, OpenApi,
@@ -147,10 +150,11 @@ impl DeliveriesApi {
         /// The `next` of the previous page.
         after: Query<Option<String>>,
         /// Items per page, 1 to 200 (default 50).
-        limit: Query<Option<u32>>,
+        limit: Query<Option<PageSize>>,
     ) -> ApiResult<Json<DeliveryPage>> {
         let after = after.0.as_deref().map(Cursor::decode).transpose()?;
-        let page = outbox::list(&platform, auth.principal().scope(), after, page_limit(limit.0)?).await?;
+        let page =
+            outbox::list(&platform, auth.principal().scope(), after, page_limit(limit.0.as_deref().copied())?).await?;
         Ok(Json(DeliveryPage {
             items: page.items.into_iter().map(Delivery::from).collect(),
             next: page.next.map(|c| c.encode()),

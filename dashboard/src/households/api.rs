@@ -22,7 +22,7 @@ use petbridge_domain::{
 };
 use petbridge_http::{
     ApiResult, RequestContext,
-    fields::{EmailAddress, Limited, Matching, Stored, Text},
+    fields::{EmailAddress, Limited, Matching, PageSize, Stored, Text},
     preferences::{CommunicationPreferences, PreferencesChange},
 };
 use poem::web::Data;
@@ -406,10 +406,10 @@ impl HouseholdsApi {
         /// The `next` of the previous page.
         after: Query<Option<String>>,
         /// Rows per page, 1–200 (default 50).
-        limit: Query<Option<u32>>,
+        limit: Query<Option<PageSize>>,
     ) -> ApiResult<Json<ClientPage>> {
         authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
-        let query = list_query(filter.0, sort.0, order.0, search.0, after.0, limit.0);
+        let query = list_query(filter.0, sort.0, order.0, search.0, after.0, limit.0.as_deref().copied());
         let page = clients::list(&platform, auth.principal().scope(), &query).await?;
         Ok(Json(ClientPage { items: page.rows.into_iter().map(ClientRow::from).collect(), next: page.next }))
     }

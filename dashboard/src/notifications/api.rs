@@ -5,7 +5,10 @@ use petbridge_domain::{
     kernel::{paging::page_limit, permissions::Permission},
     notifications::{self, NewNotification},
 };
-use petbridge_http::{ApiResult, RequestContext, fields::Text};
+use petbridge_http::{
+    ApiResult, RequestContext,
+    fields::{PageSize, Text},
+};
 use petbridge_realtime::chat::{NotificationPage, NotificationView};
 use poem::web::Data;
 use poem_openapi::{
@@ -89,11 +92,18 @@ impl NotificationsApi {
         context: Data<&RequestContext>,
         id: Path<Uuid>,
         after: Query<Option<String>>,
-        limit: Query<Option<u32>>,
+        limit: Query<Option<PageSize>>,
     ) -> ApiResult<Json<NotificationPage>> {
         authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
         let after = after.0.as_deref().map(Cursor::decode).transpose()?;
-        let page = notifications::inbox(&platform, auth.principal().scope(), id.0, after, page_limit(limit.0)?).await?;
+        let page = notifications::inbox(
+            &platform,
+            auth.principal().scope(),
+            id.0,
+            after,
+            page_limit(limit.0.as_deref().copied())?,
+        )
+        .await?;
         Ok(Json(NotificationPage {
             items: page.items.into_iter().map(NotificationView::from).collect(),
             next: page.next.map(|c| c.encode()),

@@ -123,26 +123,9 @@ pub async fn list(
     if let Some(until) = filter.until {
         query = query.filter(activity::Column::OccurredAt.lt(until));
     }
-    if let Some(cursor) = after {
-        query = query.filter(
-            activity::Column::OccurredAt
-                .lt(cursor.created_at)
-                .or(activity::Column::OccurredAt.eq(cursor.created_at).and(activity::Column::Id.lt(cursor.id))),
-        );
-    }
-    let mut items = query
-        .order_by_desc(activity::Column::OccurredAt)
-        .order_by_desc(activity::Column::Id)
-        .limit(limit + 1)
-        .all(&platform.db)
-        .await?;
-    let next = if items.len() as u64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|last| crate::Cursor { created_at: last.occurred_at, id: last.id })
-    } else {
-        None
-    };
-    Ok(crate::Page { items, next })
+    let keyset = (activity::Column::OccurredAt, activity::Column::Id);
+    let key = |row: &activity::Model| Some(crate::Cursor { created_at: row.occurred_at, id: row.id });
+    crate::db::paging::newest_first(&platform.db, query, keyset, after, limit, key).await
 }
 
 /// Every entry matching `filter`, as CSV (oldest last, like the list). The

@@ -688,24 +688,10 @@ pub async fn inbox(
     if filter.unassigned {
         query = query.filter(conversation::Column::AssignedTo.is_null());
     }
-    if let Some(cursor) = after {
-        query =
-            query.filter(conversation::Column::LastMessageAt.lt(cursor.created_at).or(
-                conversation::Column::LastMessageAt.eq(cursor.created_at).and(conversation::Column::Id.lt(cursor.id)),
-            ));
-    }
-    let mut rows = query
-        .order_by_desc(conversation::Column::LastMessageAt)
-        .order_by_desc(conversation::Column::Id)
-        .limit(limit + 1)
-        .all(&platform.db)
-        .await?;
-    let next = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().and_then(|c| c.last_message_at.map(|at| Cursor { created_at: at, id: c.id }))
-    } else {
-        None
-    };
+    let keyset = (conversation::Column::LastMessageAt, conversation::Column::Id);
+    let key = |c: &conversation::Model| c.last_message_at.map(|at| Cursor { created_at: at, id: c.id });
+    let Page { items: rows, next } =
+        crate::db::paging::newest_first(&platform.db, query, keyset, after, limit, key).await?;
     let clients: HashMap<Uuid, client::Model> = client::Entity::find()
         .filter(client::Column::Id.is_in(rows.iter().map(|c| c.client_id)))
         .all(&platform.db)

@@ -254,29 +254,10 @@ pub async fn list(
     after: Option<Cursor>,
     limit: u64,
 ) -> DomainResult<Page<delivery::Model>> {
-    // Scoped here: ExprTrait's `min`/`max` shadow `Ord`'s on integers.
-    use sea_orm::sea_query::ExprTrait as _;
-    let mut query = delivery::Entity::find().filter(delivery::Column::PracticeId.eq(scope.practice_id));
-    if let Some(cursor) = after {
-        query = query.filter(
-            delivery::Column::CreatedAt
-                .lt(cursor.created_at)
-                .or(delivery::Column::CreatedAt.eq(cursor.created_at).and(delivery::Column::Id.lt(cursor.id))),
-        );
-    }
-    let mut items = query
-        .order_by_desc(delivery::Column::CreatedAt)
-        .order_by_desc(delivery::Column::Id)
-        .limit(limit + 1)
-        .all(&platform.db)
-        .await?;
-    let next = if items.len() as u64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|last| Cursor { created_at: last.created_at, id: last.id })
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    let query = delivery::Entity::find().filter(delivery::Column::PracticeId.eq(scope.practice_id));
+    let keyset = (delivery::Column::CreatedAt, delivery::Column::Id);
+    let key = |row: &delivery::Model| Some(Cursor { created_at: row.created_at, id: row.id });
+    crate::db::paging::newest_first(&platform.db, query, keyset, after, limit, key).await
 }
 
 /// One delivery of the caller's practice.

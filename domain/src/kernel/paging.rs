@@ -35,12 +35,15 @@ impl Cursor {
     }
 }
 
-/// How many items a list returns: 50 unless asked, 1 to 200.
+/// The most items a page may hold.
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+/// How many items a list returns: 50 unless asked, 1 to [`MAX_PAGE_SIZE`].
 pub fn page_limit(requested: Option<u32>) -> DomainResult<u64> {
     match requested {
         None => Ok(50),
-        Some(n @ 1..=200) => Ok(u64::from(n)),
-        Some(_) => Err(DomainError::with(Code::InvalidLimit, "limit must be between 1 and 200")),
+        Some(n @ 1..=MAX_PAGE_SIZE) => Ok(u64::from(n)),
+        Some(_) => Err(DomainError::with(Code::InvalidLimit, format!("limit must be between 1 and {MAX_PAGE_SIZE}"))),
     }
 }
 

@@ -2,7 +2,7 @@
 //! "Contact" in the dashboard): kept in the household's inbox, which the app
 //! lists and marks read, and pushed to each of its devices.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::{
@@ -153,36 +153,18 @@ pub async fn inbox(
     after: Option<Cursor>,
     limit: u64,
 ) -> DomainResult<Page<notification::Model>> {
-    use sea_orm::sea_query::ExprTrait as _;
     // Another practice's household: 404, like every lookup outside the scope.
     client::Entity::find_by_id(client_id)
         .filter(client::Column::PracticeId.eq(scope.practice_id))
         .one(&platform.db)
         .await?
         .ok_or(DomainError::NotFound)?;
-    let mut query = notification::Entity::find()
+    let query = notification::Entity::find()
         .filter(notification::Column::PracticeId.eq(scope.practice_id))
         .filter(notification::Column::ClientId.eq(client_id));
-    if let Some(cursor) = after {
-        query = query.filter(
-            notification::Column::CreatedAt
-                .lt(cursor.created_at)
-                .or(notification::Column::CreatedAt.eq(cursor.created_at).and(notification::Column::Id.lt(cursor.id))),
-        );
-    }
-    let mut items = query
-        .order_by_desc(notification::Column::CreatedAt)
-        .order_by_desc(notification::Column::Id)
-        .limit(limit + 1)
-        .all(&platform.db)
-        .await?;
-    let next = if items.len() as u64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|last| Cursor { created_at: last.created_at, id: last.id })
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    let keyset = (notification::Column::CreatedAt, notification::Column::Id);
+    let key = |row: &notification::Model| Some(Cursor { created_at: row.created_at, id: row.id });
+    crate::db::paging::newest_first(&platform.db, query, keyset, after, limit, key).await
 }
 
 /// The household's own view of its notifications: a favourite selfie's

@@ -8,11 +8,11 @@ use petbridge_domain::{
         attachments,
         conversations::{self, Author, NewMessage, Side},
     },
-    kernel::paging::page_limit,
     owners::{accounts, socket_tickets},
 };
 use petbridge_http::{
     ApiResult,
+    fields::PageSize,
     pictures::{Picture, PictureUpload},
 };
 use petbridge_realtime::{
@@ -121,14 +121,13 @@ impl ChatApi {
         platform: Data<&Platform>,
         before_seq: Query<Option<i64>>,
         after_seq: Query<Option<i64>>,
-        limit: Query<Option<u32>>,
+        limit: Query<Option<PageSize>>,
     ) -> ApiResult<Json<MessagePage>> {
         auth.0.require_verified()?;
         let household = accounts::household(&platform, &auth.0).await?;
         let conversation = conversations::for_reading(&platform, auth.0.scope(), household.id).await?;
-        let page =
-            conversations::history(&platform, conversation.id, before_seq.0, after_seq.0, page_limit(limit.0)?).await?;
-        Ok(Json(MessagePage { next_seq: page.next_seq, items: ChatMessageView::list(page.items, &page.names) }))
+        let limit = limit.0.as_deref().copied();
+        Ok(Json(MessagePage::read(&platform, conversation.id, before_seq.0, after_seq.0, limit).await?))
     }
     /// Send a message to the practice. Retrying with the same
     /// `client_message_id` returns the stored message (200) instead of a second.

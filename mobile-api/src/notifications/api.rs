@@ -1,7 +1,7 @@
 //! The notifications inbox in the app API.
 
 use petbridge_domain::{Cursor, Platform, kernel::paging::page_limit, notifications, owners::accounts};
-use petbridge_http::ApiResult;
+use petbridge_http::{ApiResult, fields::PageSize};
 use petbridge_realtime::chat::{NotificationPage, NotificationView};
 use poem::web::Data;
 use poem_openapi::{
@@ -25,12 +25,19 @@ impl NotificationsApi {
         auth: OwnerAuth,
         platform: Data<&Platform>,
         after: Query<Option<String>>,
-        limit: Query<Option<u32>>,
+        limit: Query<Option<PageSize>>,
     ) -> ApiResult<Json<NotificationPage>> {
         auth.0.require_verified()?;
         let household = accounts::household(&platform, &auth.0).await?;
         let after = after.0.as_deref().map(Cursor::decode).transpose()?;
-        let page = notifications::inbox(&platform, auth.0.scope(), household.id, after, page_limit(limit.0)?).await?;
+        let page = notifications::inbox(
+            &platform,
+            auth.0.scope(),
+            household.id,
+            after,
+            page_limit(limit.0.as_deref().copied())?,
+        )
+        .await?;
         let items = notifications::for_owner(&platform, page.items).await?;
         Ok(Json(NotificationPage {
             items: items.into_iter().map(NotificationView::from).collect(),

@@ -108,7 +108,7 @@ fn property<'a>(document: &'a Value, schema: &str, name: &str) -> &'a Value {
 async fn the_documents_state_the_limits_the_services_enforce() {
     use petbridge_domain::{
         chat::conversations,
-        kernel::text,
+        kernel::{paging, text},
         loyalty, notifications,
         owners::accounts,
         practices, requests,
@@ -128,6 +128,9 @@ async fn the_documents_state_the_limits_the_services_enforce() {
     );
     assert_eq!(property(&owner_api, "SignUp", "email")["format"], "email");
     assert_eq!(property(&owner_api, "Device", "platform")["enum"], json!(accounts::DEVICE_PLATFORMS));
+    let parameters = owner_api["paths"]["/notifications"]["get"]["parameters"].as_array().unwrap();
+    let limit = parameters.iter().find(|p| p["name"] == "limit").expect("a limit parameter");
+    assert_eq!(limit["schema"]["maximum"], json!(f64::from(paging::MAX_PAGE_SIZE)), "a page's size");
     let records = property(&document(&app, "sync").await, "SyncBatch", "clients")["maxItems"].clone();
     assert_eq!(records, json!(sync::MAX_BATCH_RECORDS));
 
