@@ -60,17 +60,21 @@ async fn another_practices_records_answer_404() {
 }
 
 #[tokio::test]
-async fn logout_and_idle_time_end_sessions() {
+async fn logout_ends_the_session() {
     let app = spawn_app().await;
     app.practice("maple-vets").await;
-
     let token = app.login("maple-vets", "admin").await;
     let response = app.client.post(app.url("/api/dashboard/v1/auth/logout")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(response.status(), 204);
     let (status, body) = app.get_json("/api/dashboard/v1/me", &token).await;
     assert_eq!(status, 401);
     assert_eq!(body["code"], "session_invalid");
+}
 
+#[tokio::test]
+async fn a_session_idle_too_long_ends_and_each_use_restarts_the_wait() {
+    let app = spawn_app().await;
+    app.practice("maple-vets").await;
     let token = app.login("maple-vets", "admin").await;
     app.clock.advance(Duration::minutes(90));
     assert_eq!(app.get_json("/api/dashboard/v1/me", &token).await.0, 200, "used within the idle limit");
@@ -78,7 +82,12 @@ async fn logout_and_idle_time_end_sessions() {
     assert_eq!(app.get_json("/api/dashboard/v1/me", &token).await.0, 200, "each use restarts the idle limit");
     app.clock.advance(Duration::minutes(121));
     assert_eq!(app.get_json("/api/dashboard/v1/me", &token).await.0, 401, "idle too long");
+}
 
+#[tokio::test]
+async fn a_session_in_constant_use_still_ends_at_the_absolute_limit() {
+    let app = spawn_app().await;
+    app.practice("maple-vets").await;
     let token = app.login("maple-vets", "admin").await;
     for _ in 0..8 {
         app.clock.advance(Duration::minutes(100));

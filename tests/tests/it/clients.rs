@@ -206,81 +206,69 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_login() {
     assert_eq!(app.app_call(Method::POST, "/devices", fifth["access_token"].as_str(), Some(bad)).await.0, 422);
 }
 
-#[tokio::test]
-async fn password_reset_and_account_deletion() {
-    let app = spawn_app().await;
-    let fixture = app.practice("resets").await;
-    let admin = app.login("resets", "admin").await;
-    let tokens = app.sign_up("resets", "forgetful@example.com").await;
+fn reset_asked_for(email: &str) -> Value {
+    json!({ "practice": "resets", "email": email })
+}
 
-    // Asking is answered the same for unknown addresses.
-    let ask = |email: &str| json!({ "practice": "resets", "email": email });
-    assert_eq!(app.app_call(Method::POST, "/auth/password-reset", None, Some(ask("nobody@example.com"))).await.0, 202);
-    assert_eq!(
-        app.app_call(Method::POST, "/auth/password-reset", None, Some(ask("forgetful@example.com"))).await.0,
-        202
-    );
+#[tokio::test]
+async fn a_password_reset_link_sets_a_strong_password_once_and_ends_every_login() {
+    let app = spawn_app().await;
+    app.practice("resets").await;
+    let tokens = app.sign_up("resets", "forgetful@example.com").await;
+    let ask = |email: &str| app.app_call(Method::POST, "/auth/password-reset", None, Some(reset_asked_for(email)));
+    assert_eq!(ask("nobody@example.com").await.0, 202, "unknown addresses are answered the same");
+    assert_eq!(ask("forgetful@example.com").await.0, 202);
     let token = app.emailed_token("forgetful@example.com", "reset_password").await;
-    let weak = json!({ "token": token, "password": "password1" });
-    let (status, problem) = app.app_call(Method::POST, "/auth/password-reset/confirm", None, Some(weak)).await;
+    let confirm = |password: &str| {
+        let body = json!({ "token": token, "password": password });
+        app.app_call(Method::POST, "/auth/password-reset/confirm", None, Some(body))
+    };
+    let (status, problem) = confirm("password1").await;
     assert_eq!((status, problem["code"].as_str()), (422, Some("weak_password")));
     let new_password = "a brand new passphrase for the app";
-    let reset = json!({ "token": token, "password": new_password });
-    assert_eq!(app.app_call(Method::POST, "/auth/password-reset/confirm", None, Some(reset.clone())).await.0, 204);
-    assert_eq!(
-        app.app_call(Method::POST, "/auth/password-reset/confirm", None, Some(reset)).await.0,
-        422,
-        "a link works once"
-    );
+    assert_eq!(confirm(new_password).await.0, 204);
+    assert_eq!(confirm(new_password).await.0, 422, "a link works once");
     assert_eq!(app.app_call(Method::GET, "/me", tokens["access_token"].as_str(), None).await.0, 401, "logins end");
     let login = json!({ "practice": "resets", "email": "forgetful@example.com", "password": new_password });
-    let (status, fresh) = app.app_call(Method::POST, "/auth/login", None, Some(login)).await;
-    assert_eq!(status, 200);
+    assert_eq!(app.app_call(Method::POST, "/auth/login", None, Some(login)).await.0, 200);
+}
 
-    // The emailed page does the same for people without the app open.
-    app.clock.advance(Duration::seconds(1));
-    app.app_call(Method::POST, "/auth/password-reset", None, Some(ask("forgetful@example.com"))).await;
+#[tokio::test]
+async fn the_emailed_reset_page_works_without_the_app() {
+    let app = spawn_app().await;
+    app.practice("resets").await;
+    app.sign_up("resets", "forgetful@example.com").await;
+    let asked = Some(reset_asked_for("forgetful@example.com"));
+    assert_eq!(app.app_call(Method::POST, "/auth/password-reset", None, asked).await.0, 202);
     let token = app.emailed_token("forgetful@example.com", "reset_password").await;
-    let page = app
-        .client
-        .get(app.url(&format!("/app/reset-password?token={token}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(page.contains("Choose a new password"));
-    let done = app
-        .client
-        .post(app.url("/app/reset-password"))
-        .form(&[("token", token.as_str()), ("password", "yet another long passphrase here")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.client.get(app.url(&format!("/app/reset-password?token={token}"))).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("Choose a new password"));
+    let new_password = "yet another long passphrase here";
+    let form = [("token", token.as_str()), ("password", new_password)];
+    let done = app.client.post(app.url("/app/reset-password")).form(&form).send().await.unwrap();
+    let done = done.text().await.unwrap();
     assert!(done.contains("Your password is changed"), "{done}");
+    let login = json!({ "practice": "resets", "email": "forgetful@example.com", "password": new_password });
+    assert_eq!(app.app_call(Method::POST, "/auth/login", None, Some(login)).await.0, 200);
+}
 
-    // Deletion: the account and the app-only household go; the log keeps that it happened.
-    let (_, fresh) = {
-        let login = json!({ "practice": "resets", "email": "forgetful@example.com", "password": "yet another long passphrase here" });
-        let _ = fresh;
-        app.app_call(Method::POST, "/auth/login", None, Some(login)).await
-    };
-    let access = fresh["access_token"].as_str().unwrap();
+#[tokio::test]
+async fn deleting_an_account_takes_its_password_and_leaves_only_an_anonymous_log_line() {
+    let app = spawn_app().await;
+    app.practice("resets").await;
+    let admin = app.login("resets", "admin").await;
+    let tokens = app.sign_up("resets", "forgetful@example.com").await;
+    let access = tokens["access_token"].as_str().unwrap();
     assert!(row(&app, &admin, "forgetful@example.com").await.is_some());
     let wrong = json!({ "password": "not my password at all" });
     assert_eq!(app.app_call(Method::POST, "/me/deletion", Some(access), Some(wrong)).await.0, 401);
-    let right = json!({ "password": "yet another long passphrase here" });
+    let right = json!({ "password": PASSWORD });
     assert_eq!(app.app_call(Method::POST, "/me/deletion", Some(access), Some(right)).await.0, 204);
     assert!(row(&app, &admin, "forgetful@example.com").await.is_none(), "deleted accounts leave the list");
     assert_eq!(app.owner_login("resets", "forgetful@example.com").await.0, 401);
     let (_, log) = app.get_json("/api/dashboard/v1/activity?action=owner.account_deleted", &admin).await;
     assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
     assert!(!log.to_string().contains("forgetful"), "no personal data stays on the log");
-    let _ = fixture;
 }
 
 #[tokio::test]

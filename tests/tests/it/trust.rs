@@ -351,15 +351,18 @@ async fn the_practice_always_keeps_an_unlocked_administrator() {
     assert_eq!((status, body["code"].as_str()), (409, Some("last_administrator")));
 }
 
+fn one_client(app: &TestApp) -> Value {
+    json!({ "clients": [{ "pms_id": "C1", "updated_at": at(app.clock_now(), 0), "first_name": "Cleo", "last_name": "Client", "last_transaction_on": app.clock_now().date_naive() }] })
+}
+
 #[tokio::test]
-async fn opening_the_chat_page_for_a_client_creates_nothing_and_sync_key_rotation_swaps_in_one_step() {
+async fn opening_the_chat_page_for_a_client_creates_nothing() {
     use petbridge_domain::db::entities::conversation;
     use sea_orm::{EntityTrait, PaginatorTrait};
     let app = spawn_app().await;
     let fixture = app.practice("maple-vets").await;
     let key = app.sync_key(&fixture.practice).await;
-    let batch = json!({ "clients": [{ "pms_id": "C1", "updated_at": at(app.clock_now(), 0), "first_name": "Cleo", "last_name": "Client", "last_transaction_on": app.clock_now().date_naive() }] });
-    assert_eq!(app.sync(&key, &batch).await.0, 200);
+    assert_eq!(app.sync(&key, &one_client(&app)).await.0, 200);
     let admin = app.login("maple-vets", "admin").await;
     let (_, list) = app.get_json("/api/dashboard/v1/clients", &admin).await;
     let client_id = list["items"][0]["id"].as_str().unwrap().to_owned();
@@ -374,11 +377,18 @@ async fn opening_the_chat_page_for_a_client_creates_nothing_and_sync_key_rotatio
     assert_eq!(opened.status(), 303);
     assert_eq!(opened.headers()["location"], format!("/dashboard/clients/{client_id}#contact").as_str());
     assert_eq!(conversation::Entity::find().count(&app.platform.db).await.unwrap(), 0, "a GET made a conversation");
+}
 
-    // Rotation: the new key works and the old one does not, from the same moment.
+#[tokio::test]
+async fn a_rotated_sync_key_works_and_the_old_one_stops_from_the_same_moment() {
+    let app = spawn_app().await;
+    let fixture = app.practice("maple-vets").await;
+    let key = app.sync_key(&fixture.practice).await;
+    let batch = one_client(&app);
+    let admin = app.login("maple-vets", "admin").await;
     let (_, keys) = app.get_json("/api/dashboard/v1/sync/keys", &admin).await;
     let id = keys[0]["id"].as_str().unwrap().to_owned();
-    let (status, rotated) = app.staff_call(&admin, Method::POST, format!("/sync/keys/{id}/rotate"), None).await;
+    let (status, rotated) = app.staff_post(&admin, &format!("/sync/keys/{id}/rotate"), None).await;
     assert_eq!(status, 201, "{rotated}");
     assert_eq!(app.sync(&key, &batch).await.0, 401);
     assert_eq!(app.sync(rotated["secret"].as_str().unwrap(), &batch).await.0, 200);
