@@ -9,6 +9,7 @@ pub mod fields;
 pub mod pictures;
 pub mod preferences;
 pub mod problem;
+pub mod reminders;
 
 pub use api_contract::ApiContract;
 pub use context::{BodyLimit, Observe, RequestContext};

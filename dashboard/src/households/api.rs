@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
     Platform,
-    db::entities::{appointment, pet::PmsStatus},
+    db::entities::{appointment, client, pet::PmsStatus},
     households::{
         clients::{
             self, AccountStatus, Audience, ClientDetail, Invitation, ListQuery, ListRow, PetDetail, PetSyncStatus,
@@ -24,6 +24,7 @@ use petbridge_http::{
     ApiResult, RequestContext,
     fields::{EmailAddress, Limited, Matching, PageSize, Stored, Text},
     preferences::{CommunicationPreferences, PreferencesChange},
+    reminders::Reminder,
 };
 use poem::web::Data;
 use poem_openapi::{
@@ -93,9 +94,10 @@ pub struct ListedPet {
     pub past_due: bool,
 }
 
-/// One row of the Users list.
+/// Who a client is and where their app account stands: what the Users
+/// list and View Details both show.
 #[derive(Debug, Object)]
-pub struct ClientRow {
+pub struct ClientSummary {
     /// Id.
     pub id: Uuid,
     /// The PMS's id; absent for households added by an invitation or an app sign-up.
@@ -104,16 +106,40 @@ pub struct ClientRow {
     pub first_name: String,
     /// Last name.
     pub last_name: String,
-    /// Email.
+    /// Email in the PMS (or given at invitation).
     pub email: Option<String>,
     /// Phone (E.164).
     pub phone: Option<String>,
-    /// `verified`, `disabled`, `invited` or `email_not_verified`; absent without account or invitation.
+    /// The app account's status; absent without account or invitation.
     pub account_status: Option<Stored<AccountStatus>>,
     /// When the account was created or the client invited.
     pub account_created_at: Option<DateTime<Utc>>,
-    /// `connected`, `no_email_match` or `not_available`.
+    /// Whether the app shows the household's PMS records.
     pub pet_sync_status: Stored<PetSyncStatus>,
+}
+
+impl ClientSummary {
+    fn of(client: &client::Model, status: Option<AccountStatus>, pet_sync: PetSyncStatus) -> Self {
+        Self {
+            id: client.id,
+            pms_id: client.pms_id.clone(),
+            first_name: client.first_name.clone(),
+            last_name: client.last_name.clone(),
+            email: client.email.clone(),
+            phone: client.phone.clone(),
+            account_status: status.map(Stored),
+            account_created_at: client.account_created_at,
+            pet_sync_status: pet_sync.into(),
+        }
+    }
+}
+
+/// One row of the Users list.
+#[derive(Debug, Object)]
+pub struct ClientRow {
+    /// The client.
+    #[oai(flatten)]
+    pub client: ClientSummary,
     /// Whether any pet is past due (the list shows a check mark otherwise).
     pub past_due: bool,
     /// The household's pets in the app.
@@ -126,15 +152,7 @@ impl From<ListRow> for ClientRow {
     fn from(row: ListRow) -> Self {
         let past_due = row.past_due();
         Self {
-            id: row.client.id,
-            pms_id: row.client.pms_id,
-            first_name: row.client.first_name,
-            last_name: row.client.last_name,
-            email: row.client.email,
-            phone: row.client.phone,
-            account_status: row.status.map(Stored),
-            account_created_at: row.client.account_created_at,
-            pet_sync_status: row.pet_sync.into(),
+            client: ClientSummary::of(&row.client, row.status, row.pet_sync),
             past_due,
             pets: row
                 .pets
@@ -153,17 +171,6 @@ pub struct ClientPage {
     pub items: Vec<ClientRow>,
     /// Pass as `after` for the next page; absent on the last one.
     pub next: Option<String>,
-}
-
-/// A health-service reminder.
-#[derive(Debug, Object)]
-pub struct Reminder {
-    /// The service.
-    pub service: String,
-    /// When it is due.
-    pub due_on: NaiveDate,
-    /// Whether that day has passed.
-    pub past_due: bool,
 }
 
 /// A pet on View Details.
@@ -208,11 +215,7 @@ fn pet_card(detail: PetDetail, today: NaiveDate) -> PetCard {
         owner_notes: detail.pet.owner_notes,
         owner_inactive_at: detail.pet.owner_inactive_at,
         owner_inactive_reason: detail.pet.owner_inactive_reason,
-        reminders: detail
-            .reminders
-            .into_iter()
-            .map(|r| Reminder { past_due: r.due_on < today, service: r.service, due_on: r.due_on })
-            .collect(),
+        reminders: Reminder::all_on(detail.reminders, today),
     }
 }
 
@@ -236,26 +239,11 @@ impl From<appointment::Model> for Appointment {
 /// View Details: one client with pets, reminders and appointments.
 #[derive(Debug, Object)]
 pub struct ClientDetails {
-    /// Id.
-    pub id: Uuid,
-    /// The PMS's id.
-    pub pms_id: Option<String>,
-    /// First name.
-    pub first_name: String,
-    /// Last name.
-    pub last_name: String,
-    /// Email in the PMS (or given at invitation).
-    pub email: Option<String>,
+    /// The client.
+    #[oai(flatten)]
+    pub client: ClientSummary,
     /// The app account's email, when it has one.
     pub app_email: Option<String>,
-    /// Phone.
-    pub phone: Option<String>,
-    /// Account status (see the Users list).
-    pub account_status: Option<Stored<AccountStatus>>,
-    /// Account created.
-    pub account_created_at: Option<DateTime<Utc>>,
-    /// Pet Sync Status.
-    pub pet_sync_status: Stored<PetSyncStatus>,
     /// Active in the PMS.
     pub pms_active: bool,
     /// Pets.
@@ -272,16 +260,8 @@ impl From<ClientDetail> for ClientDetails {
     fn from(detail: ClientDetail) -> Self {
         let today = detail.today;
         Self {
-            id: detail.client.id,
-            pms_id: detail.client.pms_id,
-            first_name: detail.client.first_name,
-            last_name: detail.client.last_name,
-            email: detail.client.email,
+            client: ClientSummary::of(&detail.client, detail.status, detail.pet_sync),
             app_email: detail.account.map(|a| a.email),
-            phone: detail.client.phone,
-            account_status: detail.status.map(Stored),
-            account_created_at: detail.client.account_created_at,
-            pet_sync_status: detail.pet_sync.into(),
             pms_active: detail.client.pms_active,
             pets: detail.pets.into_iter().map(|p| pet_card(p, today)).collect(),
             appointments: detail.appointments.into_iter().map(Appointment::from).collect(),

@@ -16,6 +16,7 @@ use petbridge_http::{
     ApiResult,
     fields::{Limited, Text},
     preferences::{CommunicationPreferences, PreferencesChange},
+    reminders::Reminder,
 };
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
@@ -63,17 +64,6 @@ async fn pet_view(
     Ok(pet(detail.unwrap_or(PetDetail { pet: row, in_app: true, reminders: Vec::new() }), today))
 }
 
-/// A health-service reminder.
-#[derive(Debug, Object)]
-pub struct Reminder {
-    /// The service, e.g. "Rabies vaccine".
-    pub service: String,
-    /// When it is due.
-    pub due_on: NaiveDate,
-    /// Whether that day has passed.
-    pub past_due: bool,
-}
-
 /// A pet.
 #[derive(Debug, Object)]
 pub struct Pet {
@@ -116,11 +106,7 @@ pub(crate) fn pet(detail: PetDetail, today: NaiveDate) -> Pet {
         sex: detail.pet.sex,
         date_of_birth: detail.pet.date_of_birth,
         added_by_owner: detail.pet.added_by_owner,
-        reminders: detail
-            .reminders
-            .into_iter()
-            .map(|r| Reminder { past_due: r.due_on < today, service: r.service, due_on: r.due_on })
-            .collect(),
+        reminders: Reminder::all_on(detail.reminders, today),
     }
 }
 
