@@ -8,13 +8,13 @@ use petbridge_domain::{
     db::entities::campaign,
     kernel::permissions::Permission,
 };
-use petbridge_http::{ApiResult, RequestContext, fields::Text};
+use petbridge_http::{ApiResult, fields::Text};
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 use uuid::Uuid;
 
 use crate::kit::{
-    auth::{ManagerOverride, StaffAuth, authorize},
+    auth::{StaffAuth, authorize},
     tags::Tag,
 };
 
@@ -93,19 +93,13 @@ impl CampaignsApi {
     /// Reinvite All: invites everyone listed who has not downloaded the app.
     /// Once per calendar month per practice; otherwise 409 `reinvite_already_sent`.
     #[oai(path = "/clients/reinvite-all", method = "post", tag = "Tag::Clients", operation_id = "reinviteAllClients")]
-    async fn reinvite_all(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-    ) -> ApiResult<Json<ReinviteResult>> {
-        let allowed = authorize(&platform, &auth, Permission::CampaignsSend, &manager, &context).await?;
+    async fn reinvite_all(&self, auth: StaffAuth, platform: Data<&Platform>) -> ApiResult<Json<ReinviteResult>> {
+        let allowed = authorize(&platform, &auth, Permission::CampaignsSend).await?;
         let outcome = petbridge_domain::campaigns::reinvite::reinvite_all(
             &platform,
             auth.principal().scope(),
             &allowed.actor,
-            &context.origin,
+            auth.origin(),
         )
         .await?;
         Ok(Json(ReinviteResult { invited: outcome.invited, next_allowed_on: outcome.next_allowed_on }))
@@ -116,29 +110,20 @@ impl CampaignsApi {
     async fn send_blast(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         body: Json<NewBlastBody>,
     ) -> ApiResult<BlastCreated> {
-        let allowed = authorize(&platform, &auth, Permission::CampaignsSend, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::CampaignsSend).await?;
         let new =
             NewBlast { title: body.0.title.into_inner(), body: body.0.body.into_inner(), send_at: body.0.send_at };
         let blast =
-            campaigns::schedule_blast(&platform, auth.principal().scope(), &allowed.actor, &context.origin, new)
-                .await?;
+            campaigns::schedule_blast(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), new).await?;
         Ok(BlastCreated::Created(Json(blast.into())))
     }
     /// The practice's campaigns (blasts and Reinvite All), newest first.
     #[oai(path = "/campaigns", method = "get", tag = "Tag::Campaigns", operation_id = "listCampaigns")]
-    async fn list_campaigns(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-    ) -> ApiResult<Json<Vec<CampaignInfo>>> {
-        authorize(&platform, &auth, Permission::OutboxView, &manager, &context).await?;
+    async fn list_campaigns(&self, auth: StaffAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<CampaignInfo>>> {
+        authorize(&platform, &auth, Permission::OutboxView).await?;
         let rows = campaigns::list(&platform, auth.principal().scope(), 100).await?;
         Ok(Json(rows.into_iter().map(CampaignInfo::from).collect()))
     }

@@ -11,7 +11,7 @@ use petbridge_domain::{
     kernel::{paging::page_limit, permissions::Permission},
 };
 use petbridge_http::{
-    ApiResult, RequestContext,
+    ApiResult,
     fields::{PageSize, Stored},
     pictures::{Picture, PictureUpload},
 };
@@ -28,7 +28,7 @@ use poem_openapi::{
 use uuid::Uuid;
 
 use crate::kit::{
-    auth::{ManagerOverride, StaffAuth, authorize},
+    auth::{StaffAuth, authorize},
     tags::Tag,
 };
 
@@ -99,19 +99,16 @@ pub struct ChatApi;
 impl ChatApi {
     /// The practice's inbox: conversations with messages, latest first, with unread counts.
     #[oai(path = "/conversations", method = "get", tag = "Tag::Chat", operation_id = "listConversations")]
-    #[allow(clippy::too_many_arguments)]
     async fn inbox(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         status: Query<Option<Stored<conversation::Status>>>,
         assigned: Query<Option<Assignee>>,
         after: Query<Option<String>>,
         limit: Query<Option<PageSize>>,
     ) -> ApiResult<Json<InboxPage>> {
-        authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ChatView).await?;
         let principal = auth.principal();
         let filter = InboxFilter {
             status: status.0.map(|s| s.0),
@@ -151,12 +148,10 @@ impl ChatApi {
     async fn start(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
     ) -> ApiResult<Json<ConversationView>> {
-        authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ChatView).await?;
         let conversation = conversations::open(&platform, auth.principal().scope(), id.0).await?;
         Ok(Json(ConversationView::new(conversation, true)))
     }
@@ -165,12 +160,10 @@ impl ChatApi {
     async fn get(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
     ) -> ApiResult<Json<ConversationView>> {
-        authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ChatView).await?;
         let conversation = conversations::get(&platform, auth.principal().scope(), id.0).await?;
         Ok(Json(ConversationView::new(conversation, true)))
     }
@@ -182,19 +175,16 @@ impl ChatApi {
         tag = "Tag::Chat",
         operation_id = "listConversationMessages"
     )]
-    #[allow(clippy::too_many_arguments)]
     async fn messages(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         before_seq: Query<Option<i64>>,
         after_seq: Query<Option<i64>>,
         limit: Query<Option<PageSize>>,
     ) -> ApiResult<Json<MessagePage>> {
-        authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ChatView).await?;
         let conversation = conversations::get(&platform, auth.principal().scope(), id.0).await?;
         let limit = limit.0.as_deref().copied();
         Ok(Json(MessagePage::read(&platform, conversation.id, before_seq.0, after_seq.0, limit).await?))
@@ -211,13 +201,11 @@ impl ChatApi {
     async fn send(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: Json<NewChatMessage>,
     ) -> ApiResult<Sent> {
-        authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ChatView).await?;
         let principal = auth.principal();
         let conversation = conversations::get(&platform, principal.scope(), id.0).await?;
         let new = NewMessage {
@@ -242,13 +230,11 @@ impl ChatApi {
     async fn upload(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: PictureUpload,
     ) -> ApiResult<Uploaded> {
-        authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ChatView).await?;
         let principal = auth.principal();
         let conversation = conversations::get(&platform, principal.scope(), id.0).await?;
         let author = Author::Staff(principal.staff_id);
@@ -266,13 +252,11 @@ impl ChatApi {
     async fn attachment(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         attachment_id: Path<Uuid>,
     ) -> ApiResult<Picture> {
-        authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ChatView).await?;
         let (_, bytes) = attachments::fetch(&platform, auth.principal().scope(), id.0, attachment_id.0).await?;
         Ok(Picture::private(bytes, 86_400))
     }
@@ -286,13 +270,11 @@ impl ChatApi {
     async fn read(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: Json<ReadMark>,
     ) -> ApiResult<Json<ConversationView>> {
-        authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ChatView).await?;
         let scope = auth.principal().scope();
         let conversation = conversations::mark_read(&platform, scope, id.0, Side::Staff, body.0.seq).await?;
         Ok(Json(ConversationView::new(conversation, true)))
@@ -302,13 +284,11 @@ impl ChatApi {
     async fn update(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: Json<ConversationPatch>,
     ) -> ApiResult<Json<ConversationView>> {
-        authorize(&platform, &auth, Permission::ChatView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ChatView).await?;
         let change = ConversationChange {
             status: body.0.status.map(|s| s.0),
             assigned_to: match body.0.assigned_to {

@@ -21,7 +21,7 @@ use petbridge_domain::{
     owners::accounts,
 };
 use petbridge_http::{
-    ApiResult, RequestContext,
+    ApiResult,
     fields::{EmailAddress, Limited, Matching, PageSize, Stored, Text},
     preferences::{CommunicationPreferences, PreferencesChange},
     reminders::Reminder,
@@ -35,7 +35,7 @@ use poem_openapi::{
 use uuid::Uuid;
 
 use crate::kit::{
-    auth::{ManagerOverride, StaffAuth, authorize},
+    auth::{StaffAuth, authorize},
     responses::{Csv, Done},
     tags::Tag,
 };
@@ -368,13 +368,11 @@ impl HouseholdsApi {
     /// The Users list, one page at a time.
     #[oai(path = "/clients", method = "get", tag = "Tag::Clients", operation_id = "listClients")]
     // poem-openapi takes one argument per query parameter.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments, reason = "one per query parameter the list takes")]
     async fn list_clients(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         /// `all` (default) or `active_app_users`.
         filter: Query<Option<ClientFilter>>,
         /// The column to sort by (default `name`).
@@ -388,28 +386,25 @@ impl HouseholdsApi {
         /// Rows per page, 1–200 (default 50).
         limit: Query<Option<PageSize>>,
     ) -> ApiResult<Json<ClientPage>> {
-        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ClientsView).await?;
         let query = list_query(filter.0, sort.0, order.0, search.0, after.0, limit.0.as_deref().copied());
         let page = clients::list(&platform, auth.principal().scope(), &query).await?;
         Ok(Json(ClientPage { items: page.rows.into_iter().map(ClientRow::from).collect(), next: page.next }))
     }
     /// The whole Users list (same filter, search and sort) as CSV.
     #[oai(path = "/clients/export.csv", method = "get", tag = "Tag::Clients", operation_id = "exportClients")]
-    #[allow(clippy::too_many_arguments)]
     async fn export_clients(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         filter: Query<Option<ClientFilter>>,
         sort: Query<Option<ClientSort>>,
         order: Query<Option<SortOrder>>,
         search: Query<Option<String>>,
     ) -> ApiResult<Csv> {
-        let who = authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+        let who = authorize(&platform, &auth, Permission::ClientsView).await?;
         let query = list_query(filter.0, sort.0, order.0, search.0, None, None);
-        let csv = clients::export_csv(&platform, auth.principal().scope(), &who, &context.origin, &query).await?;
+        let csv = clients::export_csv(&platform, auth.principal().scope(), &who, auth.origin(), &query).await?;
         Ok(Csv::Ok(PlainText(csv), "attachment; filename=\"users.csv\"".to_owned()))
     }
     /// View Details: pets, reminders, appointments and a pre-loaded past-due reminder.
@@ -417,12 +412,10 @@ impl HouseholdsApi {
     async fn get_client(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
     ) -> ApiResult<Json<ClientDetails>> {
-        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ClientsView).await?;
         Ok(Json(clients::detail(&platform, auth.principal().scope(), id.0).await?.into()))
     }
     /// Edit the owner's name, email and phone (a new email on an app account
@@ -431,13 +424,11 @@ impl HouseholdsApi {
     async fn update_client(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: Json<ClientUpdate>,
     ) -> ApiResult<Json<ClientDetails>> {
-        let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::ClientsEdit).await?;
         let scope = auth.principal().scope();
         let b = body.0;
         let edit = accounts::OwnerEdit {
@@ -446,7 +437,7 @@ impl HouseholdsApi {
             email: b.email.map(Limited::into_inner),
             phone: b.phone.map(Limited::into_inner),
         };
-        accounts::edit_by_staff(&platform, scope, &allowed.actor, &context.origin, id.0, edit).await?;
+        accounts::edit_by_staff(&platform, scope, &allowed.actor, auth.origin(), id.0, edit).await?;
         Ok(Json(clients::detail(&platform, scope, id.0).await?.into()))
     }
     /// Invite Client: emails an app invitation and adds the client to the list if needed.
@@ -454,16 +445,14 @@ impl HouseholdsApi {
     async fn invite_client(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         body: Json<NewInvitation>,
     ) -> ApiResult<InvitationCreated> {
-        let allowed = authorize(&platform, &auth, Permission::ClientsInvite, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::ClientsInvite).await?;
         let scope = auth.principal().scope();
         let invitation =
             Invitation { email: body.0.email.into_inner(), first_name: body.0.first_name, last_name: body.0.last_name };
-        let client = clients::invite(&platform, scope, &allowed.actor, &context.origin, invitation).await?;
+        let client = clients::invite(&platform, scope, &allowed.actor, auth.origin(), invitation).await?;
         Ok(InvitationCreated::Created(Json(clients::detail(&platform, scope, client.id).await?.into())))
     }
     /// A client's communication preferences (the same record the owner changes in the app).
@@ -476,12 +465,10 @@ impl HouseholdsApi {
     async fn get_preferences(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
     ) -> ApiResult<Json<CommunicationPreferences>> {
-        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ClientsView).await?;
         Ok(Json(preferences::get(&platform, auth.principal().scope(), id.0).await?.into()))
     }
     /// Change a client's communication preferences; every sender honours them from the next delivery.
@@ -494,45 +481,27 @@ impl HouseholdsApi {
     async fn update_preferences(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: Json<PreferencesChange>,
     ) -> ApiResult<Json<CommunicationPreferences>> {
-        let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
-        let by = ChangedBy::Staff(&allowed.actor, &context.origin);
+        let allowed = authorize(&platform, &auth, Permission::ClientsEdit).await?;
+        let by = ChangedBy::Staff(&allowed.actor, auth.origin());
         let scope = auth.principal().scope();
         Ok(Json(preferences::update(&platform, scope, id.0, body.0.into(), by).await?.into()))
     }
     /// Deactivate a client's app account: no login, no push, no blasts.
     #[oai(path = "/clients/:id/disable", method = "post", tag = "Tag::Clients", operation_id = "disableClient")]
-    async fn disable_client(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-        id: Path<Uuid>,
-    ) -> ApiResult<Done> {
-        let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
-        accounts::set_disabled(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0, true)
-            .await?;
+    async fn disable_client(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Done> {
+        let allowed = authorize(&platform, &auth, Permission::ClientsEdit).await?;
+        accounts::set_disabled(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), id.0, true).await?;
         Ok(Done::NoContent)
     }
     /// Reactivate a client's app account.
     #[oai(path = "/clients/:id/enable", method = "post", tag = "Tag::Clients", operation_id = "enableClient")]
-    async fn enable_client(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-        id: Path<Uuid>,
-    ) -> ApiResult<Done> {
-        let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
-        accounts::set_disabled(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0, false)
-            .await?;
+    async fn enable_client(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Done> {
+        let allowed = authorize(&platform, &auth, Permission::ClientsEdit).await?;
+        accounts::set_disabled(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), id.0, false).await?;
         Ok(Done::NoContent)
     }
     /// Set or remove the practice's personal note about a client.
@@ -540,19 +509,17 @@ impl HouseholdsApi {
     async fn set_note(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: Json<PersonalNote>,
     ) -> ApiResult<Json<ClientDetails>> {
-        let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::ClientsEdit).await?;
         let scope = auth.principal().scope();
         clients::set_personal_note(
             &platform,
             scope,
             &allowed.actor,
-            &context.origin,
+            auth.origin(),
             id.0,
             body.0.note.as_deref().map(String::as_str),
         )
@@ -561,39 +528,24 @@ impl HouseholdsApi {
     }
     /// Remove a pet from the app at once (e.g. after a euthanasia).
     #[oai(path = "/pets/:id/remove", method = "post", tag = "Tag::Clients", operation_id = "removePetFromApp")]
-    async fn remove_pet(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-        id: Path<Uuid>,
-    ) -> ApiResult<Json<PetCard>> {
-        self.pet_in_app(auth, manager, platform, context, id.0, false).await
+    async fn remove_pet(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Json<PetCard>> {
+        self.pet_in_app(auth, platform, id.0, false).await
     }
     /// Bring a pet back into the app (also one the PMS marked deceased or inactive).
     #[oai(path = "/pets/:id/reinstate", method = "post", tag = "Tag::Clients", operation_id = "reinstatePet")]
     async fn reinstate_pet(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
     ) -> ApiResult<Json<PetCard>> {
-        self.pet_in_app(auth, manager, platform, context, id.0, true).await
+        self.pet_in_app(auth, platform, id.0, true).await
     }
     /// Inactivated Pets: pets owners marked inactive in the app, most recent
     /// first, so the practice can reach out.
     #[oai(path = "/inactivated-pets", method = "get", tag = "Tag::Household", operation_id = "listInactivatedPets")]
-    async fn inactivated(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-    ) -> ApiResult<Json<Vec<InactivatedPet>>> {
-        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+    async fn inactivated(&self, auth: StaffAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<InactivatedPet>>> {
+        authorize(&platform, &auth, Permission::ClientsView).await?;
         let list = pets::inactivated(&platform, auth.principal().scope(), None).await?;
         Ok(Json(
             list.into_iter()
@@ -615,15 +567,13 @@ impl HouseholdsApi {
     async fn pet_in_app(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Uuid,
         in_app: bool,
     ) -> ApiResult<Json<PetCard>> {
-        let allowed = authorize(&platform, &auth, Permission::ClientsEdit, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::ClientsEdit).await?;
         let scope = auth.principal().scope();
-        let detail = clients::set_pet_in_app(&platform, scope, &allowed.actor, &context.origin, id, in_app).await?;
+        let detail = clients::set_pet_in_app(&platform, scope, &allowed.actor, auth.origin(), id, in_app).await?;
         let today = petbridge_domain::practices::get(&platform, scope).await?.today(platform.clock.now());
         Ok(Json(pet_card(detail, today)))
     }

@@ -2,7 +2,7 @@
 //! session cookie (the dashboard in a browser, with a CSRF token on writes).
 
 use petbridge_domain::{
-    Code, Platform,
+    Code, Origin, Platform,
     kernel::{
         caller::{Authorized, StaffPrincipal},
         permissions::Permission,
@@ -49,14 +49,16 @@ const SETUP_ALLOWED: [&str; 4] = [
     "/api/dashboard/v1/auth/logout",
 ];
 
-/// A signed-in staff member, by token or by cookie. A request that sends an
-/// `Authorization` header is judged by it alone, so each client sees the
-/// error of the scheme it used (`session_invalid`, `csrf_failed`).
-pub enum StaffAuth {
-    /// By bearer token.
-    Bearer(StaffBearer),
-    /// By session cookie.
-    Cookie(StaffCookie),
+/// A signed-in staff member, by token or by cookie, with the manager
+/// override the request carries, if any (see [`OVERRIDE_USERNAME`]): who
+/// acts, and who vouches for it, come in together and are checked together
+/// ([`authorize`]). A request that sends an `Authorization` header is judged
+/// by it alone, so each client sees the error of the scheme it used
+/// (`session_invalid`, `csrf_failed`).
+pub struct StaffAuth {
+    principal: StaffPrincipal,
+    manager: Option<Override>,
+    origin: Origin,
 }
 
 impl<'a> ApiExtractor<'a> for StaffAuth {
@@ -79,14 +81,19 @@ impl<'a> ApiExtractor<'a> for StaffAuth {
         body: &mut RequestBody,
         _options: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let auth = if req.headers().contains_key(header::AUTHORIZATION) {
-            StaffAuth::Bearer(StaffBearer::from_request(req, body, ExtractParamOptions::default()).await?)
+        let principal = if req.headers().contains_key(header::AUTHORIZATION) {
+            StaffBearer::from_request(req, body, ExtractParamOptions::default()).await?.0
         } else if cookie_value(req, SESSION_COOKIE).is_some() {
-            StaffAuth::Cookie(StaffCookie::from_request(req, body, ExtractParamOptions::default()).await?)
+            StaffCookie::from_request(req, body, ExtractParamOptions::default()).await?.0
         } else {
             return Err(unauthorized(Code::Unauthorized));
         };
-        if auth.principal().two_factor_setup_required && !SETUP_ALLOWED.contains(&req.original_uri().path()) {
+        let origin = req
+            .data::<RequestContext>()
+            .map(|context| context.origin.clone())
+            .ok_or_else(|| poem::Error::from_string("request context missing", StatusCode::INTERNAL_SERVER_ERROR))?;
+        let auth = StaffAuth { principal, manager: manager_override(req), origin };
+        if auth.principal.two_factor_setup_required && !SETUP_ALLOWED.contains(&req.original_uri().path()) {
             return Err(poem::Error::from_response(problem_response(
                 Code::TwoFactorSetupRequired,
                 Some("this practice requires two-factor login for administrators: set it up first".to_owned()),
@@ -99,9 +106,12 @@ impl<'a> ApiExtractor<'a> for StaffAuth {
 impl StaffAuth {
     /// The staff member behind the request.
     pub fn principal(&self) -> &StaffPrincipal {
-        match self {
-            StaffAuth::Bearer(StaffBearer(p)) | StaffAuth::Cookie(StaffCookie(p)) => p,
-        }
+        &self.principal
+    }
+
+    /// Where the request came from, for the activity log.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
     }
 }
 
@@ -209,36 +219,26 @@ pub fn private_page(mut response: Response) -> Response {
     response
 }
 
-/// A manager override sent with a request: the `X-Override-Username` and
-/// `X-Override-Password` headers (and `X-Override-Code` for a manager who
-/// uses a second factor) carry a manager's credentials for this one action,
-/// so a staff member's screen needs no new login.
-pub struct ManagerOverride(pub Option<Override>);
-
-/// The override headers' names.
+/// The headers of a manager override: `X-Override-Username` and
+/// `X-Override-Password` (and `X-Override-Code` for a manager who uses a
+/// second factor) carry a manager's credentials for this one action, so a
+/// staff member's screen needs no new login.
 pub const OVERRIDE_USERNAME: &str = "x-override-username";
 /// See [`OVERRIDE_USERNAME`].
 pub const OVERRIDE_PASSWORD: &str = "x-override-password";
 /// See [`OVERRIDE_USERNAME`].
 pub const OVERRIDE_CODE: &str = "x-override-code";
 
-impl<'a> FromRequest<'a> for ManagerOverride {
-    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        Ok(ManagerOverride(match (header(OVERRIDE_USERNAME), header(OVERRIDE_PASSWORD)) {
-            (Some(username), Some(password)) => Some(Override { username, password, code: header(OVERRIDE_CODE) }),
-            _ => None,
-        }))
+/// The manager override `req` carries, if it has both name and password.
+fn manager_override(req: &Request) -> Option<Override> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    match (header(OVERRIDE_USERNAME), header(OVERRIDE_PASSWORD)) {
+        (Some(username), Some(password)) => Some(Override { username, password, code: header(OVERRIDE_CODE) }),
+        _ => None,
     }
 }
 
 /// Checks a permission for the caller (with their override, if any).
-pub async fn authorize(
-    platform: &Platform,
-    auth: &StaffAuth,
-    permission: Permission,
-    manager: &ManagerOverride,
-    context: &RequestContext,
-) -> Result<Authorized, ApiError> {
-    Ok(access::authorize(platform, auth.principal(), permission, manager.0.as_ref(), &context.origin).await?)
+pub async fn authorize(platform: &Platform, auth: &StaffAuth, permission: Permission) -> Result<Authorized, ApiError> {
+    Ok(access::authorize(platform, &auth.principal, permission, auth.manager.as_ref(), &auth.origin).await?)
 }

@@ -8,7 +8,7 @@ use petbridge_domain::{
     loyalty::{self, ManualReward, RewardChange},
 };
 use petbridge_http::{
-    ApiError, ApiResult, RequestContext,
+    ApiError, ApiResult,
     fields::{Between, Limited, Stored, Text},
 };
 use poem::web::Data;
@@ -20,7 +20,7 @@ use poem_openapi::{
 use uuid::Uuid;
 
 use crate::kit::{
-    auth::{ManagerOverride, StaffAuth, authorize},
+    auth::{StaffAuth, authorize},
     tags::Tag,
 };
 
@@ -226,15 +226,8 @@ pub struct LoyaltyApi;
 impl LoyaltyApi {
     /// A household's loyalty panel: balance, paw history and reward requests.
     #[oai(path = "/clients/:id/loyalty", method = "get", tag = "Tag::Loyalty", operation_id = "getClientLoyalty")]
-    async fn loyalty(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-        id: Path<Uuid>,
-    ) -> ApiResult<Json<Loyalty>> {
-        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+    async fn loyalty(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Json<Loyalty>> {
+        authorize(&platform, &auth, Permission::ClientsView).await?;
         let card = loyalty::card(&platform, auth.principal().scope(), id.0).await?;
         let history = card.entries.iter().map(|e| entry(e.clone(), card.reversed(e.id))).collect();
         Ok(Json(Loyalty {
@@ -248,19 +241,17 @@ impl LoyaltyApi {
     async fn add_paws(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: Json<NewPaws>,
     ) -> ApiResult<EntryCreated> {
-        let allowed = authorize(&platform, &auth, Permission::LoyaltyManage, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::LoyaltyManage).await?;
         let scope = auth.principal().scope();
         let added = loyalty::add_paws(
             &platform,
             scope,
             &allowed.actor,
-            &context.origin,
+            auth.origin(),
             id.0,
             body.0.paws.into_inner(),
             body.0.reason.as_deref().map(String::as_str),
@@ -271,17 +262,9 @@ impl LoyaltyApi {
     /// The Oops stamp: take back paws given by mistake (409
     /// `paws_already_spent` or `already_reversed`).
     #[oai(path = "/paw-entries/:id/oops", method = "post", tag = "Tag::Loyalty", operation_id = "oopsPaw")]
-    async fn oops(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-        id: Path<Uuid>,
-    ) -> ApiResult<EntryCreated> {
-        let allowed = authorize(&platform, &auth, Permission::LoyaltyManage, &manager, &context).await?;
-        let reversal =
-            loyalty::oops(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0).await?;
+    async fn oops(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<EntryCreated> {
+        let allowed = authorize(&platform, &auth, Permission::LoyaltyManage).await?;
+        let reversal = loyalty::oops(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), id.0).await?;
         Ok(EntryCreated::Created(Json(entry(reversal, false))))
     }
     /// Manually Reward: redeem paws for the owner without a request from the app.
@@ -289,13 +272,11 @@ impl LoyaltyApi {
     async fn manual_reward(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: Json<NewManualReward>,
     ) -> ApiResult<RewardGiven> {
-        let allowed = authorize(&platform, &auth, Permission::LoyaltyManage, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::LoyaltyManage).await?;
         let what = match (body.0.reward_id, body.0.name, body.0.paws) {
             (Some(reward_id), None, None) => ManualReward::Catalogue(reward_id),
             (None, Some(name), Some(paws)) => ManualReward::Named { name, paws },
@@ -307,7 +288,7 @@ impl LoyaltyApi {
             }
         };
         let scope = auth.principal().scope();
-        let given = loyalty::manual_reward(&platform, scope, &allowed.actor, &context.origin, id.0, what).await?;
+        let given = loyalty::manual_reward(&platform, scope, &allowed.actor, auth.origin(), id.0, what).await?;
         Ok(RewardGiven::Created(Json(given.into())))
     }
     /// Approve or decline a reward request made in the app; the owner is
@@ -321,27 +302,19 @@ impl LoyaltyApi {
     async fn decide(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: Json<RewardDecision>,
     ) -> ApiResult<Json<RewardRequest>> {
-        let allowed = authorize(&platform, &auth, Permission::LoyaltyManage, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::LoyaltyManage).await?;
         let approve = matches!(body.0.decision, Decision::Approve);
         let scope = auth.principal().scope();
-        Ok(Json(loyalty::decide(&platform, scope, &allowed.actor, &context.origin, id.0, approve).await?.into()))
+        Ok(Json(loyalty::decide(&platform, scope, &allowed.actor, auth.origin(), id.0, approve).await?.into()))
     }
     /// The practice's reward requests waiting for a decision, oldest first.
     #[oai(path = "/reward-requests", method = "get", tag = "Tag::Loyalty", operation_id = "listPendingRewardRequests")]
-    async fn pending(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-    ) -> ApiResult<Json<Vec<RewardRequest>>> {
-        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+    async fn pending(&self, auth: StaffAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<RewardRequest>>> {
+        authorize(&platform, &auth, Permission::ClientsView).await?;
         let pending = loyalty::pending_requests(&platform, auth.principal().scope()).await?;
         Ok(Json(pending.into_iter().map(|p| RewardRequest::from(p.request)).collect()))
     }
@@ -350,14 +323,12 @@ impl LoyaltyApi {
     async fn rewards(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         /// Include rewards no longer offered.
         #[oai(default)]
         retired: Query<bool>,
     ) -> ApiResult<Json<Vec<Reward>>> {
-        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ClientsView).await?;
         let list = loyalty::catalogue(&platform, auth.principal().scope(), retired.0).await?;
         Ok(Json(list.into_iter().map(Reward::from).collect()))
     }
@@ -366,22 +337,14 @@ impl LoyaltyApi {
     async fn create_reward(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         body: Json<NewReward>,
     ) -> ApiResult<RewardCreated> {
-        let allowed = authorize(&platform, &auth, Permission::RewardsManage, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::RewardsManage).await?;
         let scope = auth.principal().scope();
-        let made = loyalty::create_reward(
-            &platform,
-            scope,
-            &allowed.actor,
-            &context.origin,
-            &body.0.name,
-            *body.0.paws_needed,
-        )
-        .await?;
+        let made =
+            loyalty::create_reward(&platform, scope, &allowed.actor, auth.origin(), &body.0.name, *body.0.paws_needed)
+                .await?;
         Ok(RewardCreated::Created(Json(made.into())))
     }
     /// Rename, reprice, retire or offer again a reward.
@@ -389,19 +352,17 @@ impl LoyaltyApi {
     async fn update_reward(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: Json<RewardUpdate>,
     ) -> ApiResult<Json<Reward>> {
-        let allowed = authorize(&platform, &auth, Permission::RewardsManage, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::RewardsManage).await?;
         let change = RewardChange {
             name: body.0.name.map(Limited::into_inner),
             paws_needed: body.0.paws_needed.map(Limited::into_inner),
             retired: body.0.retired,
         };
         let scope = auth.principal().scope();
-        Ok(Json(loyalty::update_reward(&platform, scope, &allowed.actor, &context.origin, id.0, change).await?.into()))
+        Ok(Json(loyalty::update_reward(&platform, scope, &allowed.actor, auth.origin(), id.0, change).await?.into()))
     }
 }

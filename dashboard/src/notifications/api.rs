@@ -6,7 +6,7 @@ use petbridge_domain::{
     notifications::{self, NewNotification},
 };
 use petbridge_http::{
-    ApiResult, RequestContext,
+    ApiResult,
     fields::{PageSize, Text},
 };
 use petbridge_realtime::chat::{NotificationPage, NotificationView};
@@ -19,7 +19,7 @@ use poem_openapi::{
 use uuid::Uuid;
 
 use crate::kit::{
-    auth::{ManagerOverride, StaffAuth, authorize},
+    auth::{StaffAuth, authorize},
     tags::Tag,
 };
 
@@ -59,13 +59,11 @@ impl NotificationsApi {
     async fn notify(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: Json<NotificationBody>,
     ) -> ApiResult<NotificationSent> {
-        let allowed = authorize(&platform, &auth, Permission::NotificationsSend, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::NotificationsSend).await?;
         let new = NewNotification {
             title: body.0.title.into_inner(),
             body: body.0.body.into_inner(),
@@ -73,7 +71,7 @@ impl NotificationsApi {
             selfie_id: body.0.selfie_id,
         };
         let scope = auth.principal().scope();
-        let sent = notifications::send(&platform, scope, &allowed.actor, &context.origin, id.0, new).await?;
+        let sent = notifications::send(&platform, scope, &allowed.actor, auth.origin(), id.0, new).await?;
         Ok(NotificationSent::Created(Json(sent.into())))
     }
     /// The notifications sent to a client, newest first.
@@ -83,18 +81,15 @@ impl NotificationsApi {
         tag = "Tag::Notifications",
         operation_id = "listClientNotifications"
     )]
-    #[allow(clippy::too_many_arguments)]
     async fn client_notifications(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         after: Query<Option<String>>,
         limit: Query<Option<PageSize>>,
     ) -> ApiResult<Json<NotificationPage>> {
-        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ClientsView).await?;
         let after = after.0.as_deref().map(Cursor::decode).transpose()?;
         let page = notifications::inbox(
             &platform,

@@ -6,7 +6,7 @@ use petbridge_domain::{
     performance::{self, Period, StaffPerformance},
 };
 use petbridge_http::{
-    ApiResult, RequestContext,
+    ApiResult,
     fields::{Between, Limited},
 };
 use poem::web::Data;
@@ -14,7 +14,7 @@ use poem_openapi::{Enum, Object, OpenApi, param::Path, payload::Json};
 use uuid::Uuid;
 
 use crate::kit::{
-    auth::{ManagerOverride, StaffAuth, authorize},
+    auth::{StaffAuth, authorize},
     responses::Done,
     tags::Tag,
 };
@@ -104,33 +104,24 @@ pub struct PerformanceApi;
 impl PerformanceApi {
     /// Plan points earned against goals, for everyone.
     #[oai(path = "/performance", method = "get", tag = "Tag::Performance", operation_id = "listPerformance")]
-    async fn list_performance(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-    ) -> ApiResult<Json<Vec<Performance>>> {
-        authorize(&platform, &auth, Permission::PerformanceManage, &manager, &context).await?;
+    async fn list_performance(&self, auth: StaffAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<Performance>>> {
+        authorize(&platform, &auth, Permission::PerformanceManage).await?;
         let rows = performance::report(&platform, auth.principal().scope()).await?;
         Ok(Json(rows.into_iter().map(Performance::from).collect()))
     }
     /// Set a staff member's goal for a period.
     #[oai(path = "/users/:id/goals/:period", method = "put", tag = "Tag::Performance", operation_id = "setGoal")]
-    #[allow(clippy::too_many_arguments)]
     async fn set_goal(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         period: Path<GoalPeriod>,
         body: Json<Goal>,
     ) -> ApiResult<Done> {
-        let allowed = authorize(&platform, &auth, Permission::PerformanceManage, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::PerformanceManage).await?;
         let scope = auth.principal().scope();
-        performance::set_goal(&platform, scope, &allowed.actor, &context.origin, id.0, period.0.into(), *body.points)
+        performance::set_goal(&platform, scope, &allowed.actor, auth.origin(), id.0, period.0.into(), *body.points)
             .await?;
         Ok(Done::NoContent)
     }

@@ -6,14 +6,14 @@ use petbridge_domain::{
     practices,
 };
 use petbridge_http::{
-    ApiResult, RequestContext,
+    ApiResult,
     fields::{Between, Limited, Matching},
 };
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, payload::Json};
 
 use crate::kit::{
-    auth::{ManagerOverride, StaffAuth, authorize},
+    auth::{StaffAuth, authorize},
     tags::Tag,
 };
 
@@ -70,11 +70,9 @@ impl PracticeApi {
     async fn practice_settings(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
     ) -> ApiResult<Json<PracticeSettingsBody>> {
-        authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::AdminTools).await?;
         Ok(Json(practices::get(&platform, auth.principal().scope()).await?.into()))
     }
     /// Change the practice's settings.
@@ -82,20 +80,17 @@ impl PracticeApi {
     async fn update_practice_settings(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         body: Json<PracticeSettingsChanges>,
     ) -> ApiResult<Json<PracticeSettingsBody>> {
-        let allowed = authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::AdminTools).await?;
         let changes = practices::SettingsChanges {
             lockout_threshold: body.0.lockout_threshold.map(Limited::into_inner),
             require_admin_two_factor: body.0.require_admin_two_factor,
             sms_number: body.0.sms_number.map(Limited::into_inner),
             paw_per_invoiced_cents: body.0.paw_per_invoiced_cents.map(Limited::into_inner),
         };
-        practices::update_settings(&platform, auth.principal().scope(), &allowed.actor, &context.origin, changes)
-            .await?;
+        practices::update_settings(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), changes).await?;
         Ok(Json(practices::get(&platform, auth.principal().scope()).await?.into()))
     }
 }

@@ -9,7 +9,7 @@ use petbridge_domain::{
     requests::{self, Filter, Kind, Status},
 };
 use petbridge_http::{
-    ApiError, ApiResult, RequestContext,
+    ApiError, ApiResult,
     fields::{Limited, Names, Stored, Text},
 };
 use poem::web::Data;
@@ -21,7 +21,7 @@ use poem_openapi::{
 use uuid::Uuid;
 
 use crate::kit::{
-    auth::{ManagerOverride, StaffAuth, authorize},
+    auth::{StaffAuth, authorize},
     tags::Tag,
 };
 
@@ -91,20 +91,17 @@ pub struct RequestsApi;
 impl RequestsApi {
     /// A household's orders and appointment requests, newest first.
     #[oai(path = "/clients/:id/requests", method = "get", tag = "Tag::Requests", operation_id = "listClientRequests")]
-    #[allow(clippy::too_many_arguments)]
     async fn requests(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         /// Only those for this pet.
         pet_id: Query<Option<Uuid>>,
         /// Only orders, or only appointment requests.
         kind: Query<Option<Stored<Kind>>>,
     ) -> ApiResult<Json<Vec<OwnerRequest>>> {
-        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ClientsView).await?;
         let scope = auth.principal().scope();
         petbridge_domain::households::clients::get(&platform, scope, id.0).await?;
         let kind = kind.0.map(|k| k.0);
@@ -118,18 +115,16 @@ impl RequestsApi {
     async fn update_request(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: Json<RequestUpdate>,
     ) -> ApiResult<Json<OwnerRequest>> {
-        let allowed = authorize(&platform, &auth, Permission::RequestsManage, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::RequestsManage).await?;
         let to = Status::try_from_value(&body.0.status).map_err(|_| {
             ApiError::from(petbridge_domain::DomainError::with(Code::InvalidStatus, "not a request status"))
         })?;
         let scope = auth.principal().scope();
         let note = body.0.note.as_deref().map(String::as_str);
-        Ok(Json(requests::advance(&platform, scope, &allowed.actor, &context.origin, id.0, to, note).await?.into()))
+        Ok(Json(requests::advance(&platform, scope, &allowed.actor, auth.origin(), id.0, to, note).await?.into()))
     }
 }

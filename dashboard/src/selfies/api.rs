@@ -7,13 +7,13 @@ use petbridge_domain::{
     kernel::permissions::Permission,
     selfies::{self, Marks, Size},
 };
-use petbridge_http::{ApiResult, RequestContext, pictures::Picture};
+use petbridge_http::{ApiResult, pictures::Picture};
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
 use uuid::Uuid;
 
 use crate::kit::{
-    auth::{ManagerOverride, StaffAuth, authorize},
+    auth::{StaffAuth, authorize},
     tags::Tag,
 };
 
@@ -78,12 +78,10 @@ impl SelfiesApi {
     async fn selfies(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
     ) -> ApiResult<Json<Vec<Selfie>>> {
-        authorize(&platform, &auth, Permission::ClientsView, &manager, &context).await?;
+        authorize(&platform, &auth, Permission::ClientsView).await?;
         let scope = auth.principal().scope();
         petbridge_domain::households::clients::get(&platform, scope, id.0).await?;
         let list = selfies::of_household(&platform, scope, id.0).await?;
@@ -91,15 +89,8 @@ impl SelfiesApi {
     }
     /// A selfie's photo.
     #[oai(path = "/selfies/:id/photo", method = "get", tag = "Tag::Household", operation_id = "getClientSelfiePhoto")]
-    async fn selfie_photo(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-        id: Path<Uuid>,
-    ) -> ApiResult<Picture> {
-        self.picture(&auth, &manager, &platform, &context, id.0, Size::Full).await
+    async fn selfie_photo(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Picture> {
+        self.picture(&auth, &platform, id.0, Size::Full).await
     }
     /// A selfie's square thumbnail.
     #[oai(
@@ -108,15 +99,8 @@ impl SelfiesApi {
         tag = "Tag::Household",
         operation_id = "getClientSelfieThumbnail"
     )]
-    async fn selfie_thumbnail(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-        id: Path<Uuid>,
-    ) -> ApiResult<Picture> {
-        self.picture(&auth, &manager, &platform, &context, id.0, Size::Thumbnail).await
+    async fn selfie_thumbnail(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Picture> {
+        self.picture(&auth, &platform, id.0, Size::Thumbnail).await
     }
     /// Star a selfie for the owner's home-screen slideshow, or heart it as a
     /// favourite for push notifications (or take either off).
@@ -124,30 +108,20 @@ impl SelfiesApi {
     async fn update_selfie(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: Json<SelfieUpdate>,
     ) -> ApiResult<Json<Selfie>> {
-        let allowed = authorize(&platform, &auth, Permission::SelfiesCurate, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::SelfiesCurate).await?;
         let marks = Marks { starred: body.0.starred, hearted: body.0.hearted };
         let scope = auth.principal().scope();
-        Ok(Json(selfies::mark(&platform, scope, &allowed.actor, &context.origin, id.0, marks).await?.into()))
+        Ok(Json(selfies::mark(&platform, scope, &allowed.actor, auth.origin(), id.0, marks).await?.into()))
     }
 }
 
 impl SelfiesApi {
-    async fn picture(
-        &self,
-        auth: &StaffAuth,
-        manager: &ManagerOverride,
-        platform: &Platform,
-        context: &RequestContext,
-        id: Uuid,
-        size: Size,
-    ) -> ApiResult<Picture> {
-        authorize(platform, auth, Permission::ClientsView, manager, context).await?;
+    async fn picture(&self, auth: &StaffAuth, platform: &Platform, id: Uuid, size: Size) -> ApiResult<Picture> {
+        authorize(platform, auth, Permission::ClientsView).await?;
         let found = selfies::get(platform, auth.principal().scope(), None, id).await?;
         Ok(Picture::private(selfies::picture(platform, &found, size).await?, 3_600))
     }

@@ -12,7 +12,7 @@ use petbridge_domain::{
     staff::accounts::{self, NewStaff, StaffChanges, UserRow},
 };
 use petbridge_http::{
-    ApiError, ApiResult, RequestContext,
+    ApiError, ApiResult,
     fields::{Limited, Matching, Text},
     pictures::Picture,
 };
@@ -21,7 +21,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, payload::Jso
 use uuid::Uuid;
 
 use crate::kit::{
-    auth::{ManagerOverride, StaffAuth, authorize},
+    auth::{StaffAuth, authorize},
     responses::Done,
     tags::Tag,
 };
@@ -174,35 +174,22 @@ pub struct StaffApi;
 impl StaffApi {
     /// View All Users: every staff account, alphabetical by user name.
     #[oai(path = "/users", method = "get", tag = "Tag::Users", operation_id = "listUsers")]
-    async fn list_users(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-    ) -> ApiResult<Json<Vec<UserAccount>>> {
-        authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
+    async fn list_users(&self, auth: StaffAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<UserAccount>>> {
+        authorize(&platform, &auth, Permission::UsersManage).await?;
         let rows = accounts::list_with_attempts(&platform, auth.principal().scope()).await?;
         Ok(Json(rows.into_iter().map(UserAccount::from).collect()))
     }
     /// Add a staff account.
     #[oai(path = "/users", method = "post", tag = "Tag::Users", operation_id = "createUser")]
-    async fn create_user(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-        body: Json<NewUser>,
-    ) -> ApiResult<Created> {
-        let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
+    async fn create_user(&self, auth: StaffAuth, platform: Data<&Platform>, body: Json<NewUser>) -> ApiResult<Created> {
+        let allowed = authorize(&platform, &auth, Permission::UsersManage).await?;
         let scope = auth.principal().scope();
         let body = body.0;
         let user = accounts::create(
             &platform,
             scope,
             &allowed.actor,
-            &context.origin,
+            auth.origin(),
             NewStaff {
                 username: body.username.into_inner(),
                 display_name: body.display_name.into_inner(),
@@ -219,20 +206,18 @@ impl StaffApi {
     async fn update_user(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: Json<UserChanges>,
     ) -> ApiResult<Json<UserAccount>> {
-        let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::UsersManage).await?;
         let scope = auth.principal().scope();
         let changes = StaffChanges {
             display_name: body.0.display_name.map(Limited::into_inner),
             email: body.0.email.map(Limited::into_inner),
             level: body.0.level.map(SecurityLevel::from),
         };
-        accounts::update(&platform, scope, &allowed.actor, allowed.approver.as_ref(), &context.origin, id.0, changes)
+        accounts::update(&platform, scope, &allowed.actor, allowed.approver.as_ref(), auth.origin(), id.0, changes)
             .await?;
         Ok(Json(account(&platform, scope, id.0).await?))
     }
@@ -241,18 +226,16 @@ impl StaffApi {
     async fn set_user_picture(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
         body: petbridge_http::pictures::PictureUpload,
     ) -> ApiResult<Done> {
-        let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::UsersManage).await?;
         accounts::set_picture(
             &platform,
             auth.principal().scope(),
             &allowed.actor,
-            &context.origin,
+            auth.origin(),
             id.0,
             body.into_bytes(),
         )
@@ -264,14 +247,12 @@ impl StaffApi {
     async fn lock_user(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
     ) -> ApiResult<Json<UserAccount>> {
-        let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::UsersManage).await?;
         let scope = auth.principal().scope();
-        accounts::lock(&platform, scope, &allowed.actor, &context.origin, id.0, true).await?;
+        accounts::lock(&platform, scope, &allowed.actor, auth.origin(), id.0, true).await?;
         Ok(Json(account(&platform, scope, id.0).await?))
     }
     /// Unlock an account (and clear its failed-login count).
@@ -279,28 +260,19 @@ impl StaffApi {
     async fn unlock_user(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         id: Path<Uuid>,
     ) -> ApiResult<Json<UserAccount>> {
-        let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::UsersManage).await?;
         let scope = auth.principal().scope();
-        accounts::lock(&platform, scope, &allowed.actor, &context.origin, id.0, false).await?;
+        accounts::lock(&platform, scope, &allowed.actor, auth.origin(), id.0, false).await?;
         Ok(Json(account(&platform, scope, id.0).await?))
     }
     /// Delete an account; its name stays on the activity log.
     #[oai(path = "/users/:id", method = "delete", tag = "Tag::Users", operation_id = "deleteUser")]
-    async fn delete_user(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-        id: Path<Uuid>,
-    ) -> ApiResult<Done> {
-        let allowed = authorize(&platform, &auth, Permission::UsersManage, &manager, &context).await?;
-        accounts::delete(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0).await?;
+    async fn delete_user(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Done> {
+        let allowed = authorize(&platform, &auth, Permission::UsersManage).await?;
+        accounts::delete(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), id.0).await?;
         Ok(Done::NoContent)
     }
     /// A colleague's profile picture.

@@ -11,7 +11,7 @@ use petbridge_domain::{
     },
 };
 use petbridge_http::{
-    ApiResult, RequestContext,
+    ApiResult,
     fields::{Limited, Text},
     pictures::PictureUpload,
 };
@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use crate::{
     kit::{
-        auth::{ManagerOverride, StaffAuth, authorize},
+        auth::{StaffAuth, authorize},
         responses::Done,
         tags::Tag,
     },
@@ -123,10 +123,9 @@ impl MeApi {
         &self,
         auth: StaffAuth,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         body: Json<Code>,
     ) -> ApiResult<Json<RecoveryCodes>> {
-        let codes = two_factor::confirm(&platform, auth.principal(), &context.origin, &body.code).await?;
+        let codes = two_factor::confirm(&platform, auth.principal(), auth.origin(), &body.code).await?;
         Ok(Json(RecoveryCodes { recovery_codes: codes }))
     }
     /// Turn two-factor login off (needs the password).
@@ -135,10 +134,9 @@ impl MeApi {
         &self,
         auth: StaffAuth,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         body: Json<PasswordConfirmation>,
     ) -> ApiResult<Done> {
-        two_factor::disable(&platform, auth.principal(), &context.origin, &body.password).await?;
+        two_factor::disable(&platform, auth.principal(), auth.origin(), &body.password).await?;
         Ok(Done::NoContent)
     }
     /// The signed-in staff member and their practice.
@@ -166,12 +164,10 @@ impl MeApi {
     async fn update_me(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         body: Json<ProfileChanges>,
     ) -> ApiResult<Json<StaffMember>> {
-        let allowed = authorize(&platform, &auth, Permission::ProfileUpdateOwn, &manager, &context).await?;
+        let allowed = authorize(&platform, &auth, Permission::ProfileUpdateOwn).await?;
         let principal = auth.principal();
         let changes = StaffChanges {
             display_name: body.0.display_name.map(Limited::into_inner),
@@ -183,7 +179,7 @@ impl MeApi {
             principal.scope(),
             &allowed.actor,
             None,
-            &context.origin,
+            auth.origin(),
             principal.staff_id,
             changes,
         )
@@ -196,13 +192,12 @@ impl MeApi {
         &self,
         auth: StaffAuth,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         body: Json<PasswordChange>,
     ) -> ApiResult<Done> {
         accounts::change_password(
             &platform,
             auth.principal(),
-            &context.origin,
+            auth.origin(),
             &body.current_password,
             &body.new_password,
         )
@@ -211,19 +206,13 @@ impl MeApi {
     }
     /// Set the caller's own profile picture (resized to a 256 px square).
     #[oai(path = "/me/picture", method = "put", tag = "Tag::Me", operation_id = "setMyPicture")]
-    async fn set_my_picture(
-        &self,
-        auth: StaffAuth,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-        body: PictureUpload,
-    ) -> ApiResult<Done> {
+    async fn set_my_picture(&self, auth: StaffAuth, platform: Data<&Platform>, body: PictureUpload) -> ApiResult<Done> {
         let principal = auth.principal();
         accounts::set_picture(
             &platform,
             principal.scope(),
             &principal.actor(),
-            &context.origin,
+            auth.origin(),
             principal.staff_id,
             body.into_bytes(),
         )

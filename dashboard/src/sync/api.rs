@@ -8,14 +8,14 @@ use petbridge_domain::{
     kernel::{permissions::Permission, text::MAX_NAME_CHARS},
     sync,
 };
-use petbridge_http::{ApiResult, RequestContext, fields::Text};
+use petbridge_http::{ApiResult, fields::Text};
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use uuid::Uuid;
 
 use crate::{
     kit::{
-        auth::{ManagerOverride, StaffAuth, authorize},
+        auth::{StaffAuth, authorize},
         responses::Done,
         tags::Tag,
     },
@@ -83,14 +83,8 @@ pub struct SyncKeysApi;
 impl SyncKeysApi {
     /// The PMS sync's API keys.
     #[oai(path = "/sync/keys", method = "get", tag = "Tag::Sync", operation_id = "listSyncKeys")]
-    async fn list_keys(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-    ) -> ApiResult<Json<Vec<SyncKeyInfo>>> {
-        authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
+    async fn list_keys(&self, auth: StaffAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<SyncKeyInfo>>> {
+        authorize(&platform, &auth, Permission::AdminTools).await?;
         let keys = sync::keys(&platform, auth.principal().scope()).await?;
         Ok(Json(keys.into_iter().map(SyncKeyInfo::from).collect()))
     }
@@ -99,54 +93,32 @@ impl SyncKeysApi {
     async fn create_key(
         &self,
         auth: StaffAuth,
-        manager: ManagerOverride,
         platform: Data<&Platform>,
-        context: Data<&RequestContext>,
         body: Json<NewSyncKey>,
     ) -> ApiResult<KeyCreated> {
-        let allowed = authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
-        let new = sync::create_key(&platform, auth.principal().scope(), &allowed.actor, &context.origin, &body.0.name)
-            .await?;
+        let allowed = authorize(&platform, &auth, Permission::AdminTools).await?;
+        let new =
+            sync::create_key(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), &body.0.name).await?;
         Ok(KeyCreated::Created(Json(CreatedSyncKey { key: new.key.into(), secret: new.secret })))
     }
     /// Replace a key by a new one with the same name; the old one stops working.
     #[oai(path = "/sync/keys/:id/rotate", method = "post", tag = "Tag::Sync", operation_id = "rotateSyncKey")]
-    async fn rotate_key(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-        id: Path<Uuid>,
-    ) -> ApiResult<KeyCreated> {
-        let allowed = authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
-        let new = sync::rotate_key(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0).await?;
+    async fn rotate_key(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<KeyCreated> {
+        let allowed = authorize(&platform, &auth, Permission::AdminTools).await?;
+        let new = sync::rotate_key(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), id.0).await?;
         Ok(KeyCreated::Created(Json(CreatedSyncKey { key: new.key.into(), secret: new.secret })))
     }
     /// Revoke a key at once.
     #[oai(path = "/sync/keys/:id", method = "delete", tag = "Tag::Sync", operation_id = "revokeSyncKey")]
-    async fn revoke_key(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-        id: Path<Uuid>,
-    ) -> ApiResult<Done> {
-        let allowed = authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
-        sync::revoke_key(&platform, auth.principal().scope(), &allowed.actor, &context.origin, id.0).await?;
+    async fn revoke_key(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Done> {
+        let allowed = authorize(&platform, &auth, Permission::AdminTools).await?;
+        sync::revoke_key(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), id.0).await?;
         Ok(Done::NoContent)
     }
     /// The latest sync batches with their counts and rejected records.
     #[oai(path = "/sync/batches", method = "get", tag = "Tag::Sync", operation_id = "listSyncBatches")]
-    async fn list_batches(
-        &self,
-        auth: StaffAuth,
-        manager: ManagerOverride,
-        platform: Data<&Platform>,
-        context: Data<&RequestContext>,
-    ) -> ApiResult<Json<Vec<BatchResult>>> {
-        authorize(&platform, &auth, Permission::AdminTools, &manager, &context).await?;
+    async fn list_batches(&self, auth: StaffAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<BatchResult>>> {
+        authorize(&platform, &auth, Permission::AdminTools).await?;
         let batches = sync::batches(&platform, auth.principal().scope(), 100).await?;
         Ok(Json(batches.into_iter().map(BatchResult::from).collect()))
     }

@@ -523,6 +523,7 @@ async fn a_manager_override_lets_staff_do_one_thing_and_is_logged_with_both_name
     };
     let response = with("manager", PASSWORD).send().await.unwrap();
     assert_eq!(response.status(), 200);
+    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
     let report: Value = response.json().await.unwrap();
     assert_eq!(report["rows"][0]["channel"], "email", "the account emails count: {report}");
 
@@ -536,6 +537,7 @@ async fn a_manager_override_lets_staff_do_one_thing_and_is_logged_with_both_name
     assert_eq!(approved[0]["actor"], "frontdesk");
     assert_eq!(approved[0]["approver"], "manager");
     assert_eq!(approved[0]["detail"]["permission"], "reports.most");
+    assert_eq!(approved[0]["request_id"], request_id.as_str(), "the log finds the request");
     assert_eq!(overrides.iter().filter(|e| e["action"] == "auth.override_refused").count(), 2);
     let by_manager = activity(&app, &admin, "actor=manager").await;
     assert!(by_manager.iter().any(|e| e["action"] == "auth.override"), "filtering by approver finds it");
