@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use petbridge_domain::db::entities::{attachment, conversation, message, notification};
 use petbridge_domain::{DomainResult, Platform, chat::conversations, kernel::paging::page_limit};
 use petbridge_http::fields::{Stored, Text};
-use poem_openapi::Object;
+use poem_openapi::{ApiResponse, Object, payload::Json};
 use uuid::Uuid;
 
 /// A chat message.
@@ -224,4 +224,30 @@ pub struct NotificationPage {
     pub items: Vec<NotificationView>,
     /// Pass as `after` for the next page; none on the last.
     pub next: Option<String>,
+}
+
+/// A stored message, as sending one answers it.
+#[derive(ApiResponse)]
+pub enum Sent {
+    /// Stored now.
+    #[oai(status = 201)]
+    Created(Json<ChatMessageView>),
+    /// Stored before under the same `client_message_id`: the original.
+    #[oai(status = 200)]
+    Replayed(Json<ChatMessageView>),
+}
+
+impl Sent {
+    /// The answer for `message`, stored now or (`replayed`) before.
+    pub fn of(message: ChatMessageView, replayed: bool) -> Self {
+        if replayed { Self::Replayed(Json(message)) } else { Self::Created(Json(message)) }
+    }
+}
+
+/// A stored picture, as uploading one answers it.
+#[derive(ApiResponse)]
+pub enum Uploaded {
+    /// Send it with a message by its id.
+    #[oai(status = 201)]
+    Created(Json<AttachmentView>),
 }

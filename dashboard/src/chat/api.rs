@@ -16,11 +16,11 @@ use petbridge_http::{
     pictures::{Picture, PictureUpload},
 };
 use petbridge_realtime::chat::{
-    AttachmentView, ChatMessageView, ConversationView, MessagePage, NewChatMessage, ReadMark,
+    ChatMessageView, ConversationView, MessagePage, NewChatMessage, ReadMark, Sent, Uploaded,
 };
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi,
+    Enum, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
     types::MaybeUndefined,
@@ -71,25 +71,6 @@ pub struct ConversationPatch {
     pub status: Option<Stored<conversation::Status>>,
     /// Assign it to a staff member; `null` unassigns it.
     pub assigned_to: MaybeUndefined<Uuid>,
-}
-
-/// A stored message.
-#[derive(ApiResponse)]
-enum Sent {
-    /// Stored now.
-    #[oai(status = 201)]
-    Created(Json<ChatMessageView>),
-    /// Stored before under the same `client_message_id`: the original.
-    #[oai(status = 200)]
-    Replayed(Json<ChatMessageView>),
-}
-
-/// A stored picture.
-#[derive(ApiResponse)]
-enum Uploaded {
-    /// Send it with a message by its id.
-    #[oai(status = 201)]
-    Created(Json<AttachmentView>),
 }
 
 /// This feature's operations of the staff API.
@@ -217,7 +198,7 @@ impl ChatApi {
         };
         let appended = conversations::send(&platform, principal.scope(), conversation.client_id, new).await?;
         let view = ChatMessageView::new(appended.message, appended.author_name);
-        Ok(if appended.replayed { Sent::Replayed(Json(view)) } else { Sent::Created(Json(view)) })
+        Ok(Sent::of(view, appended.replayed))
     }
     /// Upload a picture (JPEG, PNG or WebP, checked from the bytes) to send
     /// in a conversation. It is stored re-encoded, without EXIF or GPS data.

@@ -16,7 +16,7 @@ use petbridge_http::{
     pictures::{Picture, PictureUpload},
 };
 use petbridge_realtime::{
-    chat::{AttachmentView, ChatMessageView, ConversationView, MessagePage, NewChatMessage, ReadMark},
+    chat::{ChatMessageView, ConversationView, MessagePage, NewChatMessage, ReadMark, Sent, Uploaded},
     socket::{self, Peer},
 };
 use poem::web::Data;
@@ -36,25 +36,6 @@ pub struct SocketTicket {
     pub ticket: String,
     /// Unused by then, it no longer works.
     pub expires_at: DateTime<Utc>,
-}
-
-/// A stored message.
-#[derive(ApiResponse)]
-enum Sent {
-    /// Stored now.
-    #[oai(status = 201)]
-    Created(Json<ChatMessageView>),
-    /// Stored before under the same `client_message_id`: the original.
-    #[oai(status = 200)]
-    Replayed(Json<ChatMessageView>),
-}
-
-/// A stored picture.
-#[derive(ApiResponse)]
-enum Uploaded {
-    /// Send it with a message by its id.
-    #[oai(status = 201)]
-    Created(Json<AttachmentView>),
 }
 
 /// A new ticket.
@@ -144,7 +125,7 @@ impl ChatApi {
         };
         let appended = conversations::send(&platform, auth.0.scope(), household.id, new).await?;
         let view = ChatMessageView::new(appended.message, appended.author_name);
-        Ok(if appended.replayed { Sent::Replayed(Json(view)) } else { Sent::Created(Json(view)) })
+        Ok(Sent::of(view, appended.replayed))
     }
     /// Upload a picture (JPEG, PNG or WebP, checked from the bytes) to send
     /// with a message. It is stored re-encoded, without EXIF or GPS data.
