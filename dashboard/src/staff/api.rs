@@ -250,10 +250,7 @@ impl StaffApi {
         platform: Data<&Platform>,
         id: Path<Uuid>,
     ) -> ApiResult<Json<UserAccount>> {
-        let allowed = authorize(&platform, &auth, Permission::UsersManage).await?;
-        let scope = auth.principal().scope();
-        accounts::lock(&platform, scope, &allowed.actor, auth.origin(), id.0, true).await?;
-        Ok(Json(account(&platform, scope, id.0).await?))
+        set_locked(&auth, &platform, id.0, true).await
     }
     /// Unlock an account (and clear its failed-login count).
     #[oai(path = "/users/:id/unlock", method = "post", tag = "Tag::Users", operation_id = "unlockUser")]
@@ -263,10 +260,7 @@ impl StaffApi {
         platform: Data<&Platform>,
         id: Path<Uuid>,
     ) -> ApiResult<Json<UserAccount>> {
-        let allowed = authorize(&platform, &auth, Permission::UsersManage).await?;
-        let scope = auth.principal().scope();
-        accounts::lock(&platform, scope, &allowed.actor, auth.origin(), id.0, false).await?;
-        Ok(Json(account(&platform, scope, id.0).await?))
+        set_locked(&auth, &platform, id.0, false).await
     }
     /// Delete an account; its name stays on the activity log.
     #[oai(path = "/users/:id", method = "delete", tag = "Tag::Users", operation_id = "deleteUser")]
@@ -291,4 +285,12 @@ impl StaffApi {
     ) -> ApiResult<Json<StaffMember>> {
         Ok(Json(accounts::get(&platform, auth.principal().scope(), id.0).await?.into()))
     }
+}
+
+/// Locks or unlocks a staff account; answers it as it now stands.
+async fn set_locked(auth: &StaffAuth, platform: &Platform, id: Uuid, locked: bool) -> ApiResult<Json<UserAccount>> {
+    let allowed = authorize(platform, auth, Permission::UsersManage).await?;
+    let scope = auth.principal().scope();
+    accounts::lock(platform, scope, &allowed.actor, auth.origin(), id, locked).await?;
+    Ok(Json(account(platform, scope, id).await?))
 }
