@@ -4,7 +4,7 @@
 //!
 //! A [`Limited`] field is read as its plain type: the service that takes it
 //! checks the limit and refuses with its own code (`invalid_name`,
-//! `message_too_long`, …), as it does for the pages and the sync. The type
+//! `invalid_message`, …), as it does for the pages and the sync. The type
 //! only states the limit, from the service's own constant, so a generated
 //! client knows it. Where answers are held to the documents (the tests), a
 //! request that breaks a stated limit and is still accepted fails loudly
