@@ -44,34 +44,30 @@ impl<'a> Entry<'a> {
         self.approver = approver;
         self
     }
-}
 
-/// Appends one entry, on `conn` (usually the caller's transaction).
-pub async fn record(
-    conn: &impl ConnectionTrait,
-    platform: &Platform,
-    scope: Scope,
-    entry: Entry<'_>,
-) -> DomainResult<()> {
-    let (target_type, target_id) = entry.target.map_or((None, None), |(kind, id)| (Some(kind.to_owned()), Some(id)));
-    activity::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        practice_id: Set(scope.practice_id),
-        occurred_at: Set(platform.clock.now()),
-        actor_id: Set(entry.actor.id),
-        actor_name: Set(entry.actor.name.clone()),
-        action: Set(entry.action.to_owned()),
-        target_type: Set(target_type),
-        target_id: Set(target_id),
-        detail: Set(entry.detail),
-        request_id: Set(entry.origin.request_id.clone()),
-        ip: Set(entry.origin.ip.clone()),
-        approver_id: Set(entry.approver.and_then(|a| a.id)),
-        approver_name: Set(entry.approver.map(|a| a.name.clone())),
+    /// Appends the entry to `scope`'s log, on `conn` (usually the caller's
+    /// transaction, so the entry stands or falls with what it records).
+    pub async fn record(self, conn: &impl ConnectionTrait, platform: &Platform, scope: Scope) -> DomainResult<()> {
+        let (target_type, target_id) = self.target.map_or((None, None), |(kind, id)| (Some(kind.to_owned()), Some(id)));
+        activity::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            practice_id: Set(scope.practice_id),
+            occurred_at: Set(platform.clock.now()),
+            actor_id: Set(self.actor.id),
+            actor_name: Set(self.actor.name.clone()),
+            action: Set(self.action.to_owned()),
+            target_type: Set(target_type),
+            target_id: Set(target_id),
+            detail: Set(self.detail),
+            request_id: Set(self.origin.request_id.clone()),
+            ip: Set(self.origin.ip.clone()),
+            approver_id: Set(self.approver.and_then(|a| a.id)),
+            approver_name: Set(self.approver.map(|a| a.name.clone())),
+        }
+        .insert(conn)
+        .await?;
+        Ok(())
     }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 /// The newest entries of a practice.
@@ -183,5 +179,5 @@ pub async fn record_export(
     action: &'static str,
 ) -> DomainResult<()> {
     let entry = Entry::new(action, &who.actor, origin).approved_by(who.approver.as_ref());
-    record(&platform.db, platform, scope, entry).await
+    entry.record(&platform.db, platform, scope).await
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
-    activity::{self, Entry},
+    activity::Entry,
     db::entities::{campaign, owner_account},
     deliveries::outbox::{self, Purpose, PushMessage},
     practices,
@@ -74,7 +74,7 @@ pub async fn schedule_blast(
     }
     .insert(&txn)
     .await?;
-    activity::record(&txn, platform, scope, Entry::new("campaign.blast", actor, origin).target("campaign", id)).await?;
+    Entry::new("campaign.blast", actor, origin).target("campaign", id).record(&txn, platform, scope).await?;
     txn.commit().await?;
     Ok(blast)
 }

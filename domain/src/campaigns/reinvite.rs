@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
-    activity::{self, Entry},
+    activity::Entry,
     db::entities::{campaign, client},
     households::clients::{Audience, CHUNK, listed, queue_invitation, refresh_listings},
     kernel::practice::Practice,
@@ -84,13 +84,10 @@ pub async fn reinvite_all(
     if claimed.is_err() {
         return Err(already());
     }
-    activity::record(
-        &txn,
-        platform,
-        scope,
-        Entry::new("client.reinvite_all", actor, origin).detail(serde_json::json!({ "invited": invited })),
-    )
-    .await?;
+    Entry::new("client.reinvite_all", actor, origin)
+        .detail(serde_json::json!({ "invited": invited }))
+        .record(&txn, platform, scope)
+        .await?;
     txn.commit().await?;
     Ok(ReinviteOutcome { invited, next_allowed_on })
 }

@@ -910,8 +910,7 @@ pub async fn invite(
         }
     };
     queue_invitation(&txn, platform, scope, &practice, &client, &email, format!("invited by {}", actor.name)).await?;
-    activity::record(&txn, platform, scope, Entry::new("client.invite", actor, origin).target("client", client.id))
-        .await?;
+    Entry::new("client.invite", actor, origin).target("client", client.id).record(&txn, platform, scope).await?;
     refresh_listings(&txn, platform, scope, &[client.id]).await?;
     txn.commit().await?;
     get(platform, scope, client.id).await
@@ -944,7 +943,7 @@ pub async fn set_pet_in_app(
     active.updated_at = Set(now);
     let row = active.update(&txn).await?;
     let action = if in_app { "pet.reinstate" } else { "pet.remove_from_app" };
-    activity::record(&txn, platform, scope, Entry::new(action, actor, origin).target("pet", pet_id)).await?;
+    Entry::new(action, actor, origin).target("pet", pet_id).record(&txn, platform, scope).await?;
     refresh_listings(&txn, platform, scope, &[client_id]).await?;
     txn.commit().await?;
     let client = get(platform, scope, client_id).await?;
@@ -980,7 +979,7 @@ pub async fn set_personal_note(
     active.update(&txn).await?;
     // The log says that the note changed, not what it says.
     let action = if note.is_some() { "client.note_set" } else { "client.note_removed" };
-    activity::record(&txn, platform, scope, Entry::new(action, actor, origin).target("client", id)).await?;
+    Entry::new(action, actor, origin).target("client", id).record(&txn, platform, scope).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{
     Actor, DomainError, DomainResult, Origin, Platform, Scope,
-    activity::{self, Entry},
+    activity::Entry,
     db::entities::{client, communication_preference},
     deliveries::outbox::{Channel, Purpose},
 };
@@ -156,7 +156,7 @@ pub async fn update(
         let entry = Entry::new("client.preferences", actor, origin)
             .target("client", client_id)
             .detail(serde_json::json!({ "before": old, "after": new }));
-        activity::record(&txn, platform, scope, entry).await?;
+        entry.record(&txn, platform, scope).await?;
     }
     txn.commit().await?;
     Ok(new)

@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::kernel::text::MAX_NAME_CHARS;
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
-    activity::{self, Entry},
+    activity::Entry,
     chat::conversations,
     db::entities::{client, invoice, owner_account, paw_card, paw_entry, practice, reward, reward_request},
     households::clients,
@@ -265,7 +265,7 @@ pub async fn add_paws(
     let log = Entry::new("loyalty.paws_added", actor, origin)
         .target("client", client_id)
         .detail(serde_json::json!({ "paws": paws, "entry_id": entry.id }));
-    activity::record(&txn, platform, scope, log).await?;
+    log.record(&txn, platform, scope).await?;
     txn.commit().await?;
     Ok(entry)
 }
@@ -347,7 +347,7 @@ pub async fn oops(
     let log = Entry::new("loyalty.oops", actor, origin)
         .target("client", given.client_id)
         .detail(serde_json::json!({ "paws": given.paws, "entry_id": given.id }));
-    activity::record(&txn, platform, scope, log).await?;
+    log.record(&txn, platform, scope).await?;
     txn.commit().await?;
     Ok(reversal)
 }
@@ -394,7 +394,7 @@ pub async fn create_reward(
     let log = Entry::new("rewards.created", actor, origin)
         .target("reward", row.id)
         .detail(serde_json::json!({ "name": row.name, "paws_needed": paws_needed }));
-    activity::record(&txn, platform, scope, log).await?;
+    log.record(&txn, platform, scope).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -431,7 +431,7 @@ pub async fn update_reward(
     let log = Entry::new("rewards.updated", actor, origin).target("reward", row.id).detail(serde_json::json!({
         "name": row.name, "paws_needed": row.paws_needed, "retired": row.retired_at.is_some()
     }));
-    activity::record(&txn, platform, scope, log).await?;
+    log.record(&txn, platform, scope).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -612,7 +612,7 @@ pub async fn manual_reward(
     let log = Entry::new("loyalty.manual_reward", actor, origin)
         .target("client", client_id)
         .detail(serde_json::json!({ "reward": name, "paws": paws, "request_id": request.id }));
-    activity::record(&txn, platform, scope, log).await?;
+    log.record(&txn, platform, scope).await?;
     txn.commit().await?;
     Ok(request)
 }
@@ -677,7 +677,7 @@ pub async fn decide(
     let log = Entry::new(action, actor, origin)
         .target("client", request.client_id)
         .detail(serde_json::json!({ "request_id": request.id, "reward": request.reward_name, "paws": request.paws }));
-    activity::record(&txn, platform, scope, log).await?;
+    log.record(&txn, platform, scope).await?;
     txn.commit().await?;
     Ok(decided)
 }

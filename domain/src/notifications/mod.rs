@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     Actor, Code, Cursor, DomainError, DomainResult, Origin, Page, Platform, Scope,
-    activity::{self, Entry},
+    activity::Entry,
     db::entities::{client, delivery::SEALED, notification, owner_account},
     deliveries::{
         links,
@@ -85,7 +85,7 @@ pub async fn send(
     let entry = Entry::new("client.notified", actor, origin)
         .target("client", household.id)
         .detail(serde_json::json!({ "notification_id": stored.id, "title": stored.title }));
-    activity::record(&txn, platform, scope, entry).await?;
+    entry.record(&txn, platform, scope).await?;
     txn.commit().await?;
     Ok(stored)
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::kernel::text::MAX_NAME_CHARS;
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
-    activity::{self, Entry},
+    activity::Entry,
     chat::conversations,
     db::entities::{
         client, delivery::SEALED, owner_account, owner_device, owner_email_token, owner_refresh_token, owner_session,
@@ -291,7 +291,7 @@ pub async fn sign_up(platform: &Platform, origin: &Origin, new: SignUp) -> Domai
         let entry = Entry::new("owner.account_retired", &system, origin)
             .target("owner_account", existing.id)
             .detail(serde_json::json!({ "reason": "a new sign-up with the address it never verified" }));
-        activity::record(&txn, platform, scope, entry).await?;
+        entry.record(&txn, platform, scope).await?;
     }
     let household = own_household(&txn, scope, &email, &new.first_name, &new.last_name, now).await?;
     let account = owner_account::ActiveModel {
@@ -797,14 +797,10 @@ pub async fn delete_account(
     let scope = principal.scope();
     let txn = platform.begin_write().await?;
     let sessions = remove_account(&txn, platform, scope, &current).await?;
-    activity::record(
-        &txn,
-        platform,
-        scope,
-        Entry::new("owner.account_deleted", &Actor::system("owner request"), origin)
-            .target("owner_account", current.id),
-    )
-    .await?;
+    Entry::new("owner.account_deleted", &Actor::system("owner request"), origin)
+        .target("owner_account", current.id)
+        .record(&txn, platform, scope)
+        .await?;
     txn.commit().await?;
     forget_sessions(platform, sessions).await;
     Ok(())
@@ -835,7 +831,7 @@ pub async fn set_disabled(
         revoke_account_sessions(&txn, platform, account_id).await?;
     }
     let action = if disabled { "client.disable" } else { "client.enable" };
-    activity::record(&txn, platform, scope, Entry::new(action, actor, origin).target("client", client_id)).await?;
+    Entry::new(action, actor, origin).target("client", client_id).record(&txn, platform, scope).await?;
     clients::refresh_listings(&txn, platform, scope, &[client_id]).await?;
     txn.commit().await?;
     forget_account_sessions(platform, account_id).await
@@ -925,7 +921,7 @@ pub async fn edit_by_staff(
     let entry = Entry::new("client.edited", actor, origin)
         .target("client", client_id)
         .detail(serde_json::json!({ "changed": changed }));
-    activity::record(&txn, platform, scope, entry).await?;
+    entry.record(&txn, platform, scope).await?;
     clients::refresh_listings(&txn, platform, scope, &[client_id]).await?;
     txn.commit().await?;
     match moved_account {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
-    activity::{self, Entry},
+    activity::Entry,
     db::entities::{performance_goal, plan_point_award},
     practices,
     staff::accounts,
@@ -184,15 +184,11 @@ pub async fn set_goal(
         .insert(&txn)
         .await?;
     }
-    activity::record(
-        &txn,
-        platform,
-        scope,
-        Entry::new("performance.goal_set", actor, origin)
-            .target("staff_user", user.id)
-            .detail(serde_json::json!({ "username": user.username, "period": period.as_str(), "points": points })),
-    )
-    .await?;
+    Entry::new("performance.goal_set", actor, origin)
+        .target("staff_user", user.id)
+        .detail(serde_json::json!({ "username": user.username, "period": period.as_str(), "points": points }))
+        .record(&txn, platform, scope)
+        .await?;
     txn.commit().await?;
     Ok(())
 }

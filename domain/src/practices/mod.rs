@@ -187,13 +187,10 @@ pub async fn update_settings(
         update = update.col_expr(practice::Column::SmsNumber, Expr::value(number));
     }
     update.filter(practice::Column::Id.eq(scope.practice_id)).exec(&txn).await?;
-    crate::activity::record(
-        &txn,
-        platform,
-        scope,
-        crate::activity::Entry::new("practice.settings_update", actor, origin).detail(json),
-    )
-    .await?;
+    crate::activity::Entry::new("practice.settings_update", actor, origin)
+        .detail(json)
+        .record(&txn, platform, scope)
+        .await?;
     txn.commit().await?;
     platform.invalidate(Invalidation::Practice(scope.practice_id)).await;
     // Sessions carry what the settings demand of them.

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
-    activity::{self, Entry},
+    activity::Entry,
     db::entities::{owner_request, pet},
     notifications::{self, NewNotification},
     practices,
@@ -284,7 +284,7 @@ pub async fn advance(
     let log = Entry::new("request.updated", actor, origin).target("client", client_id).detail(
         serde_json::json!({ "request_id": row.id, "kind": kind.to_value(), "from": from.to_value(), "to": to.to_value() }),
     );
-    activity::record(&txn, platform, scope, log).await?;
+    log.record(&txn, platform, scope).await?;
     txn.commit().await?;
     Ok(row)
 }

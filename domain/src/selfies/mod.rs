@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
-    activity::{self, Entry},
+    activity::Entry,
     db::entities::{pet, selfie},
     deliveries::links::{self, LinkPurpose},
     kernel::images,
@@ -184,7 +184,7 @@ pub async fn mark(
     let log = Entry::new("selfie.marked", actor, origin).target("client", client_id).detail(serde_json::json!({
         "selfie_id": row.id, "starred": row.starred_at.is_some(), "hearted": row.hearted_at.is_some()
     }));
-    activity::record(&txn, platform, scope, log).await?;
+    log.record(&txn, platform, scope).await?;
     txn.commit().await?;
     Ok(row)
 }

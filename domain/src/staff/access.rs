@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform,
-    activity::{self, Entry},
+    activity::Entry,
     db::entities::staff_user,
     kernel::{
         caller::{Authorized, StaffPrincipal},
@@ -83,7 +83,7 @@ pub async fn authorize(
     let Some(approver) = approver else {
         accounts::record_attempt(&txn, practice.id, None, tried.clone(), origin, false, platform.clock.now()).await?;
         let entry = refused(serde_json::json!({ "permission": permission.name(), "approver_username": tried }));
-        activity::record(&txn, platform, scope, entry).await?;
+        entry.record(&txn, platform, scope).await?;
         txn.commit().await?;
         return Err(REFUSED);
     };
@@ -115,20 +115,16 @@ pub async fn authorize(
     let holds = SecurityLevel::parse(&approver.level).is_ok_and(|level| level.grants(permission));
     if !holds {
         // Their own credentials, but not the level: refused alike, not counted as a guess.
-        activity::record(&txn, platform, scope, refused(detail).target("staff_user", approver.id)).await?;
+        refused(detail).target("staff_user", approver.id).record(&txn, platform, scope).await?;
         txn.commit().await?;
         return Err(REFUSED);
     }
     let approver = Actor { id: Some(approver.id), name: approver.username };
-    activity::record(
-        &txn,
-        platform,
-        scope,
-        Entry::new("auth.override", &actor, origin)
-            .detail(serde_json::json!({ "permission": permission.name() }))
-            .approved_by(Some(&approver)),
-    )
-    .await?;
+    Entry::new("auth.override", &actor, origin)
+        .detail(serde_json::json!({ "permission": permission.name() }))
+        .approved_by(Some(&approver))
+        .record(&txn, platform, scope)
+        .await?;
     txn.commit().await?;
     Ok(Authorized { actor, approver: Some(approver) })
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::kernel::text::MAX_NAME_CHARS;
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
-    activity::{self, Entry},
+    activity::Entry,
     db::entities::{login_attempt, session, staff_user},
     deliveries::outbox::{self, Channel, NewDelivery},
     kernel::{
@@ -90,15 +90,11 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    activity::record(
-        &txn,
-        platform,
-        scope,
-        Entry::new("staff.create", actor, origin)
-            .target("staff_user", model.id)
-            .detail(serde_json::json!({ "username": model.username, "level": model.level })),
-    )
-    .await?;
+    Entry::new("staff.create", actor, origin)
+        .target("staff_user", model.id)
+        .detail(serde_json::json!({ "username": model.username, "level": model.level }))
+        .record(&txn, platform, scope)
+        .await?;
     if let Some(email) = email {
         outbox::enqueue(
             &txn,
@@ -221,14 +217,10 @@ pub async fn log_in(
     let Some(staff) = staff else {
         // Logged like any failure, which also keeps this path's work (and so
         // its time) the same as a wrong password's.
-        activity::record(
-            &txn,
-            platform,
-            scope,
-            Entry::new("auth.login_failed", &Actor::system("login"), origin)
-                .detail(serde_json::json!({ "unknown_username": login_attempt_name })),
-        )
-        .await?;
+        Entry::new("auth.login_failed", &Actor::system("login"), origin)
+            .detail(serde_json::json!({ "unknown_username": login_attempt_name }))
+            .record(&txn, platform, scope)
+            .await?;
         txn.commit().await?;
         return Err(rejected());
     };
@@ -259,7 +251,7 @@ pub async fn log_in(
     update.exec(&txn).await?;
     let session = sessions::open(&txn, platform, &staff, origin, user_agent, second_factor_required).await?;
     let action = if second_factor_required { "auth.password_accepted" } else { "auth.login" };
-    activity::record(&txn, platform, scope, Entry::new(action, &actor, origin).target("staff_user", staff.id)).await?;
+    Entry::new(action, &actor, origin).target("staff_user", staff.id).record(&txn, platform, scope).await?;
     txn.commit().await?;
     Ok(LoggedIn { session, staff, second_factor_required })
 }
@@ -282,20 +274,16 @@ pub(crate) async fn count_failure(
         .filter(staff_user::Column::Id.eq(staff.id))
         .exec(conn)
         .await?;
-    activity::record(conn, platform, scope, failed).await?;
+    failed.record(conn, platform, scope).await?;
     let failures = u32::try_from(staff.consecutive_failures + 1).unwrap_or(0);
     let lock_now = staff.locked_at.is_none() && failures >= practice.settings.lockout_threshold;
     if lock_now {
         set_lock(conn, platform, staff.id, true).await?;
-        activity::record(
-            conn,
-            platform,
-            scope,
-            Entry::new("staff.lock", &Actor::system("lockout"), origin)
-                .target("staff_user", staff.id)
-                .detail(serde_json::json!({ "username": staff.username, "consecutive_failures": failures })),
-        )
-        .await?;
+        Entry::new("staff.lock", &Actor::system("lockout"), origin)
+            .target("staff_user", staff.id)
+            .detail(serde_json::json!({ "username": staff.username, "consecutive_failures": failures }))
+            .record(conn, platform, scope)
+            .await?;
     }
     Ok(lock_now)
 }
@@ -348,13 +336,10 @@ pub async fn log_out(
 ) -> DomainResult<()> {
     let txn = platform.begin_write().await?;
     sessions::revoke(&txn, platform, principal.session_id).await?;
-    activity::record(
-        &txn,
-        platform,
-        principal.scope(),
-        Entry::new("auth.logout", &principal.actor(), origin).target("staff_user", principal.staff_id),
-    )
-    .await?;
+    Entry::new("auth.logout", &principal.actor(), origin)
+        .target("staff_user", principal.staff_id)
+        .record(&txn, platform, principal.scope())
+        .await?;
     txn.commit().await?;
     platform.invalidate(Invalidation::Session(principal.token_hash.clone())).await;
     Ok(())
@@ -391,13 +376,10 @@ pub async fn change_password(
         .filter(session::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
-    activity::record(
-        &txn,
-        platform,
-        scope,
-        Entry::new("staff.password_change", &principal.actor(), origin).target("staff_user", user.id),
-    )
-    .await?;
+    Entry::new("staff.password_change", &principal.actor(), origin)
+        .target("staff_user", user.id)
+        .record(&txn, platform, scope)
+        .await?;
     txn.commit().await?;
     platform.invalidate(Invalidation::AllSessions).await;
     Ok(())
@@ -428,13 +410,7 @@ pub async fn set_picture(
         .filter(staff_user::Column::Id.eq(user.id))
         .exec(&txn)
         .await?;
-    activity::record(
-        &txn,
-        platform,
-        scope,
-        Entry::new("staff.picture_set", actor, origin).target("staff_user", user.id),
-    )
-    .await?;
+    Entry::new("staff.picture_set", actor, origin).target("staff_user", user.id).record(&txn, platform, scope).await?;
     txn.commit().await?;
     if let Some(old) = user.picture_key {
         // The row no longer points at it; a failure here only leaves a stray file.
@@ -572,16 +548,12 @@ pub async fn update(
         keep_an_administrator(&txn, &get_in(&txn, scope, id).await?).await?;
     }
     update.exec(&txn).await?;
-    activity::record(
-        &txn,
-        platform,
-        scope,
-        Entry::new("staff.update", actor, origin)
-            .target("staff_user", id)
-            .detail(serde_json::Value::Object(detail))
-            .approved_by(approver),
-    )
-    .await?;
+    Entry::new("staff.update", actor, origin)
+        .target("staff_user", id)
+        .detail(serde_json::Value::Object(detail))
+        .approved_by(approver)
+        .record(&txn, platform, scope)
+        .await?;
     txn.commit().await?;
     if changes.level.is_some() {
         // Sessions carry the level: let them re-read it.
@@ -609,15 +581,11 @@ pub async fn lock(
     }
     set_lock(&txn, platform, user.id, locked).await?;
     let action = if locked { "staff.lock" } else { "staff.unlock" };
-    activity::record(
-        &txn,
-        platform,
-        scope,
-        Entry::new(action, actor, origin)
-            .target("staff_user", id)
-            .detail(serde_json::json!({ "username": user.username })),
-    )
-    .await?;
+    Entry::new(action, actor, origin)
+        .target("staff_user", id)
+        .detail(serde_json::json!({ "username": user.username }))
+        .record(&txn, platform, scope)
+        .await?;
     txn.commit().await?;
     platform.invalidate(Invalidation::AllSessions).await;
     get(platform, scope, id).await
@@ -640,15 +608,11 @@ pub async fn delete(platform: &Platform, scope: Scope, actor: &Actor, origin: &O
         .exec(&txn)
         .await?;
     sessions::revoke_all(&txn, platform, user.id).await?;
-    activity::record(
-        &txn,
-        platform,
-        scope,
-        Entry::new("staff.delete", actor, origin)
-            .target("staff_user", id)
-            .detail(serde_json::json!({ "username": user.username, "display_name": user.display_name })),
-    )
-    .await?;
+    Entry::new("staff.delete", actor, origin)
+        .target("staff_user", id)
+        .detail(serde_json::json!({ "username": user.username, "display_name": user.display_name }))
+        .record(&txn, platform, scope)
+        .await?;
     txn.commit().await?;
     platform.invalidate(Invalidation::AllSessions).await;
     Ok(())

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     Code, DomainError, DomainResult, Origin, Platform,
-    activity::{self, Entry},
+    activity::Entry,
     db::entities::{recovery_code, session, staff_user},
     kernel::{caller::StaffPrincipal, passwords::Verified, tokens},
     ports::caches::Invalidation,
@@ -120,13 +120,10 @@ pub async fn confirm(
         .await?;
         codes.push(code);
     }
-    activity::record(
-        &txn,
-        platform,
-        principal.scope(),
-        Entry::new("staff.two_factor_enabled", &principal.actor(), origin).target("staff_user", user.id),
-    )
-    .await?;
+    Entry::new("staff.two_factor_enabled", &principal.actor(), origin)
+        .target("staff_user", user.id)
+        .record(&txn, platform, principal.scope())
+        .await?;
     txn.commit().await?;
     platform.invalidate(Invalidation::AllSessions).await;
     Ok(codes)
@@ -152,13 +149,10 @@ pub async fn disable(
         .exec(&txn)
         .await?;
     recovery_code::Entity::delete_many().filter(recovery_code::Column::StaffUserId.eq(user.id)).exec(&txn).await?;
-    activity::record(
-        &txn,
-        platform,
-        principal.scope(),
-        Entry::new("staff.two_factor_disabled", &principal.actor(), origin).target("staff_user", user.id),
-    )
-    .await?;
+    Entry::new("staff.two_factor_disabled", &principal.actor(), origin)
+        .target("staff_user", user.id)
+        .record(&txn, platform, principal.scope())
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -216,13 +210,10 @@ pub async fn complete_login(platform: &Platform, token: &str, code: &str, origin
             update = update.col_expr(session::Column::RevokedAt, Expr::value(now));
         }
         update.exec(&txn).await?;
-        activity::record(
-            &txn,
-            platform,
-            scope,
-            Entry::new("auth.second_factor_failed", &actor, origin).target("staff_user", user.id),
-        )
-        .await?;
+        Entry::new("auth.second_factor_failed", &actor, origin)
+            .target("staff_user", user.id)
+            .record(&txn, platform, scope)
+            .await?;
         txn.commit().await?;
         return Err(rejected());
     }
@@ -237,15 +228,11 @@ pub async fn complete_login(platform: &Platform, token: &str, code: &str, origin
         .filter(staff_user::Column::Id.eq(user.id))
         .exec(&txn)
         .await?;
-    activity::record(
-        &txn,
-        platform,
-        scope,
-        Entry::new("auth.login", &actor, origin)
-            .target("staff_user", user.id)
-            .detail(serde_json::json!({ "second_factor": accepted })),
-    )
-    .await?;
+    Entry::new("auth.login", &actor, origin)
+        .target("staff_user", user.id)
+        .detail(serde_json::json!({ "second_factor": accepted }))
+        .record(&txn, platform, scope)
+        .await?;
     txn.commit().await?;
     platform.invalidate(Invalidation::Session(pending.token_hash.clone())).await;
     Ok(NewSession { token: token.to_owned(), csrf_token: pending.csrf_token, expires_at: pending.expires_at })

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::kernel::text::MAX_NAME_CHARS;
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
-    activity::{self, Entry},
+    activity::Entry,
     db::entities::{
         appointment, client, invoice, invoice_line, owner_account,
         pet::{self, PmsStatus},
@@ -1147,15 +1147,11 @@ async fn insert_key(
     }
     .insert(conn)
     .await?;
-    activity::record(
-        conn,
-        platform,
-        scope,
-        Entry::new("sync_key.create", actor, origin)
-            .target("sync_key", key.id)
-            .detail(serde_json::json!({ "name": key.name })),
-    )
-    .await?;
+    Entry::new("sync_key.create", actor, origin)
+        .target("sync_key", key.id)
+        .detail(serde_json::json!({ "name": key.name }))
+        .record(conn, platform, scope)
+        .await?;
     Ok(NewKey { key, secret })
 }
 
@@ -1188,8 +1184,7 @@ pub async fn revoke_key(
     let mut active = key.into_active_model();
     active.revoked_at = Set(Some(platform.clock.now()));
     active.update(&txn).await?;
-    activity::record(&txn, platform, scope, Entry::new("sync_key.revoke", actor, origin).target("sync_key", id))
-        .await?;
+    Entry::new("sync_key.revoke", actor, origin).target("sync_key", id).record(&txn, platform, scope).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -1217,7 +1212,7 @@ pub async fn rotate_key(
     let entry = Entry::new("sync_key.revoke", actor, origin)
         .target("sync_key", id)
         .detail(serde_json::json!({ "replaced_by": new.key.id }));
-    activity::record(&txn, platform, scope, entry).await?;
+    entry.record(&txn, platform, scope).await?;
     txn.commit().await?;
     Ok(new)
 }
