@@ -8,7 +8,7 @@ use petbridge_domain::{
     Actor, Origin, Scope,
     kernel::permissions::SecurityLevel,
     practices::{self, NewPractice},
-    staff::accounts::{self as staff, NewStaff},
+    staff::accounts::{self as staff, LoggedIn, NewStaff},
 };
 use poem_openapi::{Object, OpenApi, OpenApiService, payload::Json};
 use secrecy::SecretString;
@@ -53,6 +53,17 @@ pub async fn serve_bare(port: u16) -> anyhow::Result<()> {
 /// Petbridge as configured for production on the embedded defaults (info
 /// logs included), with one practice and a signed-in administrator.
 pub async fn serve_petbridge(port: u16, dir: &Path) -> anyhow::Result<()> {
+    let (app, admin) = bench_application(port, dir).await?;
+    println!("TOKEN {}", admin.session.token);
+    std::io::stdout().flush()?;
+    tokio::spawn(stop_signal(app.shutdown_token()));
+    app.run_until_stopped().await
+}
+
+/// The application every Petbridge bench server runs: a fresh SQLite
+/// database in `dir`, no embedded workers, the practice `bench` and its
+/// administrator `bench`, signed in.
+async fn bench_application(port: u16, dir: &Path) -> anyhow::Result<(Application, LoggedIn)> {
     petbridge::telemetry::init_logs("plain");
     let mut settings = Settings::defaults()?;
     settings.server.port = port;
@@ -61,16 +72,15 @@ pub async fn serve_petbridge(port: u16, dir: &Path) -> anyhow::Result<()> {
     settings.workers.embedded = false;
     settings.bootstrap.demo_practice = false;
     let app = Application::build(settings, Options::default()).await?;
-    let platform = app.platform.clone();
+    let platform = &app.platform;
     let practice = practices::create(
-        &platform,
+        platform,
         NewPractice { slug: "bench".into(), name: "Demo Animal Hospital".into(), time_zone: "America/Chicago".into() },
     )
     .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let password = "correct horse battery staple";
+    .map_err(failed)?;
     staff::create(
-        &platform,
+        platform,
         Scope { practice_id: practice.id },
         &Actor::system("bench"),
         &Origin::default(),
@@ -79,18 +89,20 @@ pub async fn serve_petbridge(port: u16, dir: &Path) -> anyhow::Result<()> {
             display_name: "Bench Admin".into(),
             email: None,
             level: SecurityLevel::Administrator,
-            password: password.into(),
+            password: PASSWORD.into(),
         },
     )
     .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let login = staff::log_in(&platform, "bench", "bench", password, &Origin::default(), None)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("TOKEN {}", login.session.token);
-    std::io::stdout().flush()?;
-    tokio::spawn(stop_signal(app.shutdown_token()));
-    app.run_until_stopped().await
+    .map_err(failed)?;
+    let admin = staff::log_in(platform, "bench", "bench", PASSWORD, &Origin::default(), None).await.map_err(failed)?;
+    Ok((app, admin))
+}
+
+/// Every bench account's password.
+const PASSWORD: &str = "correct horse battery staple";
+
+fn failed(e: petbridge_domain::DomainError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
 }
 
 /// The bare baseline for chat: a tokio-tungstenite server that sends every
@@ -161,46 +173,15 @@ pub async fn serve_petbridge_chat(port: u16, dir: &Path) -> anyhow::Result<()> {
     };
     use sea_orm::{EntityTrait, QueryFilter, sea_query::Expr};
 
-    petbridge::telemetry::init_logs("plain");
-    let mut settings = Settings::defaults()?;
-    settings.server.port = port;
-    settings.database.url = SecretString::from(format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()));
-    settings.storage.local_dir = dir.join("files").display().to_string();
-    settings.workers.embedded = false;
-    settings.bootstrap.demo_practice = false;
-    let app = Application::build(settings, Options::default()).await?;
+    let (app, admin) = bench_application(port, dir).await?;
     let platform = app.platform.clone();
-    let failed = |e: petbridge_domain::DomainError| anyhow::anyhow!("{e}");
-    let practice = practices::create(
-        &platform,
-        NewPractice { slug: "bench".into(), name: "Demo Animal Hospital".into(), time_zone: "America/Chicago".into() },
-    )
-    .await
-    .map_err(failed)?;
-    let password = "correct horse battery staple";
-    staff::create(
-        &platform,
-        Scope { practice_id: practice.id },
-        &Actor::system("bench"),
-        &Origin::default(),
-        NewStaff {
-            username: "bench".into(),
-            display_name: "Bench Admin".into(),
-            email: None,
-            level: SecurityLevel::Administrator,
-            password: password.into(),
-        },
-    )
-    .await
-    .map_err(failed)?;
-    let login = staff::log_in(&platform, "bench", "bench", password, &Origin::default(), None).await.map_err(failed)?;
     let owner = owners::sign_up(
         &platform,
         &Origin::default(),
         SignUp {
             practice: "bench".into(),
             email: "owner@bench.test".into(),
-            password: password.into(),
+            password: PASSWORD.into(),
             first_name: "Pat".into(),
             last_name: "Owner".into(),
         },
@@ -212,7 +193,7 @@ pub async fn serve_petbridge_chat(port: u16, dir: &Path) -> anyhow::Result<()> {
         .filter(sea_orm::ColumnTrait::eq(&owner_account::Column::Email, "owner@bench.test"))
         .exec(&platform.db)
         .await?;
-    println!("READY {} {}", login.session.token, owner.access_token);
+    println!("READY {} {}", admin.session.token, owner.access_token);
     std::io::stdout().flush()?;
     tokio::spawn(stop_signal(app.shutdown_token()));
     app.run_until_stopped().await
