@@ -17,7 +17,7 @@ use petbridge_domain::{
     texting::{self, keywords::Inbound, reports::StatusReport},
 };
 use poem::{
-    EndpointExt, IntoResponse, Request, Response, Route, handler,
+    EndpointExt, FromRequest, IntoResponse, Request, RequestBody, Response, Route, handler,
     http::StatusCode,
     post,
     web::{Data, Form},
@@ -172,10 +172,6 @@ pub fn hooks(config: SmsHooks) -> impl poem::Endpoint<Output = Response> {
         .map_to_response()
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-}
-
 fn refused() -> Response {
     petbridge_http::problem_response(Code::InvalidSignature, Some("the webhook signature does not match".into()))
 }
@@ -190,58 +186,57 @@ fn twiml() -> Response {
     Response::builder().content_type("text/xml").body("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>")
 }
 
-#[handler]
-async fn inbound_hook(
-    request: &Request,
-    Form(params): Form<Vec<(String, String)>>,
-    hooks: Data<&Arc<SmsHooks>>,
-    platform: Data<&Platform>,
-) -> Response {
-    if !hooks.verified(request, &params) {
-        return refused();
+/// A webhook's form parameters, once its signature proves the provider
+/// sent them; any other request is refused before it is read further.
+struct SignedForm(Vec<(String, String)>);
+
+impl<'a> FromRequest<'a> for SignedForm {
+    async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let Form(params) = Form::<Vec<(String, String)>>::from_request(req, body).await?;
+        let hooks = req.data::<Arc<SmsHooks>>().ok_or_else(|| poem::Error::from_response(refused()))?;
+        if hooks.verified(req, &params) { Ok(SignedForm(params)) } else { Err(poem::Error::from_response(refused())) }
     }
-    let (Some(sid), Some(from), Some(to)) =
-        (param(&params, "MessageSid"), param(&params, "From"), param(&params, "To"))
-    else {
+}
+
+impl SignedForm {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The answer to a webhook whose effect `result` is.
+fn answer<T>(result: petbridge_domain::DomainResult<T>, done: impl FnOnce(T) -> Response) -> Response {
+    result.map_or_else(|err| petbridge_http::ApiError::from(err).into_response(), done)
+}
+
+#[handler]
+async fn inbound_hook(form: SignedForm, platform: Data<&Platform>) -> Response {
+    let (Some(sid), Some(from), Some(to)) = (form.get("MessageSid"), form.get("From"), form.get("To")) else {
         return missing("MessageSid, From and To");
     };
     let inbound = Inbound {
         sid: sid.to_owned(),
         from: from.to_owned(),
         to: to.to_owned(),
-        body: param(&params, "Body").unwrap_or_default().to_owned(),
+        body: form.get("Body").unwrap_or_default().to_owned(),
     };
-    match texting::keywords::receive(&platform, inbound).await {
-        Ok(outcome) => {
-            tracing::info!(?outcome, "inbound text");
-            twiml()
-        }
-        Err(err) => petbridge_http::ApiError::from(err).into_response(),
-    }
+    answer(texting::keywords::receive(&platform, inbound).await, |outcome| {
+        tracing::info!(?outcome, "inbound text");
+        twiml()
+    })
 }
 
 #[handler]
-async fn status_hook(
-    request: &Request,
-    Form(params): Form<Vec<(String, String)>>,
-    hooks: Data<&Arc<SmsHooks>>,
-    platform: Data<&Platform>,
-) -> Response {
-    if !hooks.verified(request, &params) {
-        return refused();
-    }
-    let (Some(sid), Some(status)) = (param(&params, "MessageSid"), param(&params, "MessageStatus")) else {
+async fn status_hook(form: SignedForm, platform: Data<&Platform>) -> Response {
+    let (Some(sid), Some(status)) = (form.get("MessageSid"), form.get("MessageStatus")) else {
         return missing("MessageSid and MessageStatus");
     };
     let report = StatusReport {
         sid: sid.to_owned(),
         status: status.to_owned(),
-        error_code: param(&params, "ErrorCode").filter(|c| !c.is_empty()).map(str::to_owned),
+        error_code: form.get("ErrorCode").filter(|c| !c.is_empty()).map(str::to_owned),
     };
-    match texting::reports::report(&platform, report).await {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(err) => petbridge_http::ApiError::from(err).into_response(),
-    }
+    answer(texting::reports::report(&platform, report).await, |_| StatusCode::NO_CONTENT.into_response())
 }
 
 #[cfg(test)]
