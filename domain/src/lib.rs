@@ -13,7 +13,7 @@
 //! 4. One folder per feature, each using only features before it:
 //!    `activity`, `practices`, `deliveries`, `staff`, `households`, `chat`,
 //!    `texting`, `selfies`, `notifications`, `loyalty`, `requests`,
-//!    `campaigns`, `reminders`, `performance`, `sync`, `owners`.
+//!    `campaigns`, `reminders`, `performance`, `plans`, `sync`, `owners`.
 
 pub mod kernel;
 
@@ -30,6 +30,7 @@ pub mod loyalty;
 pub mod notifications;
 pub mod owners;
 pub mod performance;
+pub mod plans;
 pub mod practices;
 pub mod reminders;
 pub mod requests;
@@ -64,6 +65,7 @@ const LAYERS: &[&str] = &[
     "campaigns",
     "reminders",
     "performance",
+    "plans",
     "sync",
     "owners",
 ];
