@@ -543,6 +543,62 @@ async function withApproval(send) {
   return response;
 }
 
+// The JSON body a data-api form's fields make, and its CSRF token. Fields
+// inside a data-list="name" element go to that list instead: an object per
+// data-row, whose empty fields are left out (an empty "per term" is unlimited).
+function formBody(form) {
+  const body = {};
+  let csrf = "";
+  const read = (field, into, skipEmpty) => {
+    if (field.type === "checkbox") {
+      into[field.name] = field.checked;
+    } else if (field.value === "" && field.dataset.empty === "null") {
+      // An emptied optional field says "none" (no age limit, no discount).
+      if (!skipEmpty) into[field.name] = null;
+    } else if (skipEmpty ? field.value.trim() !== "" : field.value !== "" || (field.defaultValue || "") !== "") {
+      // Emptied fields are sent (to remove what they held); untouched empty ones are not.
+      const kind = field.dataset.type || field.type;
+      // data-scale turns what people type (dollars) into what the API takes (cents).
+      const scale = Number(field.dataset.scale || 1);
+      into[field.name] =
+        kind === "number"
+          ? Math.round(Number(field.value) * scale)
+          : kind === "bool"
+            ? field.value === "true"
+            : kind === "words"
+              ? field.value.split(/[\s,]+/).filter(Boolean)
+              : field.value;
+    }
+  };
+  for (const field of form.querySelectorAll("input[name], select[name], textarea[name]")) {
+    if (field.closest("[data-list]")) continue;
+    if (field.name === "csrf") csrf = field.value;
+    else read(field, body, false);
+  }
+  for (const list of form.querySelectorAll("[data-list]")) {
+    body[list.dataset.list] = [...list.querySelectorAll("[data-row]")].map((row) => {
+      const item = {};
+      for (const field of row.querySelectorAll("input[name], select[name], textarea[name]")) read(field, item, true);
+      return item;
+    });
+  }
+  return { body, csrf };
+}
+
+// A data-add-row button adds a row to its form's list from the list's
+// <template>; a data-remove-row button takes its row away.
+document.addEventListener("click", (event) => {
+  const add = event.target.closest("[data-add-row]");
+  if (add) {
+    const list = add.closest("form").querySelector(`[data-list="${add.dataset.addRow}"]`);
+    const row = list.querySelector("template").content.firstElementChild.cloneNode(true);
+    (list.tBodies[0] || list).append(row);
+    row.querySelector("input")?.focus();
+  }
+  const remove = event.target.closest("[data-remove-row]");
+  if (remove) remove.closest("[data-row]").remove();
+});
+
 // Forms marked data-api="METHOD /path" go to the staff API as JSON (the
 // session cookie plus the page's CSRF token); the page then reloads with the
 // form's data-done notice, or says what the API refused.
@@ -552,22 +608,7 @@ document.addEventListener("submit", async (event) => {
   if (!target || event.defaultPrevented) return;
   event.preventDefault();
   const [method, path] = target.split(" ");
-  const body = {};
-  let csrf = "";
-  for (const field of form.querySelectorAll("input[name], select[name], textarea[name]")) {
-    if (field.name === "csrf") {
-      csrf = field.value;
-    } else if (field.type === "checkbox") {
-      body[field.name] = field.checked;
-    } else if (field.value !== "" || (field.defaultValue || "") !== "") {
-      // Emptied fields are sent (to remove what they held); untouched empty ones are not.
-      const kind = field.dataset.type || field.type;
-      // data-scale turns what people type (dollars) into what the API takes (cents).
-      const scale = Number(field.dataset.scale || 1);
-      body[field.name] =
-        kind === "number" ? Math.round(Number(field.value) * scale) : kind === "bool" ? field.value === "true" : field.value;
-    }
-  }
+  const { body, csrf } = formBody(form);
   // A {field} in the path takes that field's value (the goal form's staff member and period).
   const url = path.replace(/\{(\w+)\}/g, (_, name) => {
     const value = body[name];

@@ -18,6 +18,7 @@ pub mod loyalty;
 pub mod notifications;
 pub mod owners;
 pub mod performance;
+pub mod plans;
 pub mod practices;
 pub mod requests;
 pub mod selfies;

@@ -6,8 +6,8 @@ use poem_openapi::OpenApi;
 use rust_embed::RustEmbed;
 
 use crate::{
-    activity, campaigns, chat, deliveries, home, households, loyalty, notifications, owners, performance, practices,
-    requests, selfies,
+    activity, campaigns, chat, deliveries, home, households, loyalty, notifications, owners, performance, plans,
+    practices, requests, selfies,
     staff::{self, sign_in},
     sync,
 };
@@ -29,7 +29,7 @@ pub fn staff_api() -> impl OpenApi {
         notifications::api::NotificationsApi,
         loyalty::api::LoyaltyApi,
         requests::api::RequestsApi,
-        selfies::api::SelfiesApi,
+        (selfies::api::SelfiesApi, plans::api::PlansApi),
     )
 }
 
@@ -63,6 +63,7 @@ pub fn pages() -> Route {
         )
         .at("/dashboard/chat", get(chat::pages::chat_page))
         .at("/dashboard/loyalty", get(loyalty::pages::loyalty_page))
+        .at("/dashboard/plans", get(plans::pages::plans_page))
         .at("/dashboard/clients", get(households::pages::list))
         .at("/dashboard/clients/:id", get(households::pages::detail))
         .at("/dashboard/sync", get(sync::pages::sync_page))

@@ -52,7 +52,12 @@ const NAV: [NavItem; 13] = [
         href: Some("/dashboard/loyalty"),
         needs: Some(Permission::ClientsView),
     },
-    NavItem { key: "plans", label: "Wellness plans", href: None, needs: None },
+    NavItem {
+        key: "plans",
+        label: "Wellness plans",
+        href: Some("/dashboard/plans"),
+        needs: Some(Permission::PlansView),
+    },
     NavItem { key: "reports", label: "Reports", href: None, needs: Some(Permission::ReportsMost) },
     NavItem { key: "outbox", label: "Outbox", href: Some("/dashboard/outbox"), needs: Some(Permission::OutboxView) },
     NavItem { key: "staff", label: "Staff", href: Some("/dashboard/users"), needs: Some(Permission::UsersManage) },

@@ -37,4 +37,6 @@ pub(crate) enum Tag {
     Requests,
     /// Selfies owners sent, and pets they marked inactive.
     Household,
+    /// Wellness plans: the practice's plan templates and their versions.
+    Plans,
 }

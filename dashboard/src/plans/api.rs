@@ -1,0 +1,346 @@
+//! Wellness-plan templates in the staff API: what the practice sells, each
+//! save a new version that plans sold before it never see.
+
+use chrono::{DateTime, Utc};
+use petbridge_domain::{
+    Platform,
+    db::entities::{plan_template_item, plan_template_version},
+    kernel::{permissions::Permission, text::MAX_NAME_CHARS},
+    plans::templates::{self as plan_templates, ItemDraft, Template, TemplateDraft},
+};
+use petbridge_http::{
+    ApiResult,
+    fields::{Between, Items, Limited, Text},
+};
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, param::Query, payload::Json};
+use uuid::Uuid;
+
+use crate::kit::{
+    auth::{StaffAuth, authorize},
+    tags::Tag,
+};
+
+/// An amount of money in cents.
+type Cents = Limited<i64, Between<0, { plan_templates::MAX_PRICE_CENTS }>>;
+/// An age in whole months.
+type Months = Limited<i32, Between<0, { plan_templates::MAX_AGE_MONTHS as i64 }>>;
+/// A WP item code.
+type ItemCode = Text<3, { plan_templates::MAX_ITEM_CODE_CHARS }>;
+
+/// An item a plan covers.
+#[derive(Debug, Object)]
+pub struct PlanItem {
+    /// Id of the item in this version.
+    pub id: Uuid,
+    /// What it is.
+    pub description: String,
+    /// The WP code the PMS bills it under.
+    pub code: String,
+    /// Other WP codes that count as this item.
+    pub alternate_codes: Vec<String>,
+    /// Allowed per term; absent for unlimited.
+    pub quantity: Option<i32>,
+    /// What it costs outside a plan, in cents.
+    pub retail_price_cents: i64,
+}
+
+impl From<plan_template_item::Model> for PlanItem {
+    fn from(item: plan_template_item::Model) -> Self {
+        Self {
+            alternate_codes: item.alternates().map(str::to_owned).collect(),
+            id: item.id,
+            description: item.description,
+            code: item.code,
+            quantity: item.quantity,
+            retail_price_cents: item.retail_price_cents,
+        }
+    }
+}
+
+/// What one version of a template sells; money is in cents.
+#[derive(Debug, Object)]
+pub struct PlanTerms {
+    /// The name owners see.
+    pub name: String,
+    /// The species it is for (lower case); absent for any.
+    pub species: Option<String>,
+    /// The youngest a pet may be at enrolment, in months.
+    pub min_age_months: i32,
+    /// The oldest, in months; absent for no limit.
+    pub max_age_months: Option<i32>,
+    /// How long a plan runs, in months.
+    pub term_months: i32,
+    /// The template a plan renews into at the end of its term.
+    pub renews_into_id: Option<Uuid>,
+    /// The monthly instalment.
+    pub monthly_price_cents: i64,
+    /// The price paid in full at enrolment.
+    pub paid_in_full_price_cents: i64,
+    /// The enrolment fee.
+    pub initial_fee_cents: i64,
+    /// Percent off items that are not on the plan, while it runs.
+    pub non_plan_discount_percent: Option<i32>,
+    /// The plan's own text in its healthcare agreement.
+    pub agreement_text: String,
+}
+
+impl From<plan_template_version::Model> for PlanTerms {
+    fn from(v: plan_template_version::Model) -> Self {
+        Self {
+            name: v.name,
+            species: v.species,
+            min_age_months: v.min_age_months,
+            max_age_months: v.max_age_months,
+            term_months: v.term_months,
+            renews_into_id: v.renews_into_id,
+            monthly_price_cents: v.monthly_price_cents,
+            paid_in_full_price_cents: v.paid_in_full_price_cents,
+            initial_fee_cents: v.initial_fee_cents,
+            non_plan_discount_percent: v.non_plan_discount_percent,
+            agreement_text: v.agreement_text,
+        }
+    }
+}
+
+/// A plan template at the version sold now.
+#[derive(Debug, Object)]
+pub struct PlanTemplate {
+    /// Id.
+    pub id: Uuid,
+    /// The practice's code for it.
+    pub code: String,
+    /// The version sold now (1 for a new template; each save adds one).
+    pub version: i32,
+    /// That version's terms.
+    #[oai(flatten)]
+    pub terms: PlanTerms,
+    /// What it covers, in order.
+    pub items: Vec<PlanItem>,
+    /// When it stopped being sold; absent while it is offered.
+    pub retired_at: Option<DateTime<Utc>>,
+    /// When the version sold now was saved…
+    pub revised_at: DateTime<Utc>,
+    /// …and by whom.
+    pub revised_by: String,
+}
+
+impl From<Template> for PlanTemplate {
+    fn from(t: Template) -> Self {
+        Self {
+            id: t.template.id,
+            code: t.template.code,
+            version: t.version.version,
+            retired_at: t.template.retired_at,
+            revised_at: t.version.created_at,
+            revised_by: t.version.created_by.clone(),
+            terms: t.version.into(),
+            items: t.items.into_iter().map(PlanItem::from).collect(),
+        }
+    }
+}
+
+/// A saved version of a template.
+#[derive(Debug, Object)]
+pub struct PlanTemplateVersion {
+    /// Its number.
+    pub version: i32,
+    /// Its terms.
+    #[oai(flatten)]
+    pub terms: PlanTerms,
+    /// When it was saved…
+    pub saved_at: DateTime<Utc>,
+    /// …and by whom.
+    pub saved_by: String,
+}
+
+impl From<plan_template_version::Model> for PlanTemplateVersion {
+    fn from(v: plan_template_version::Model) -> Self {
+        Self { version: v.version, saved_at: v.created_at, saved_by: v.created_by.clone(), terms: v.into() }
+    }
+}
+
+/// An item as written in a template.
+#[derive(Debug, Object)]
+pub struct PlanItemDraft {
+    /// What it is, e.g. "Rabies vaccine".
+    pub description: Text<1, { plan_templates::MAX_DESCRIPTION_CHARS }>,
+    /// The WP code the PMS bills it under (e.g. `WP101`; upper-cased).
+    pub code: ItemCode,
+    /// Other WP codes that count as this item.
+    #[oai(default)]
+    pub alternate_codes: Limited<Vec<ItemCode>, Items<{ plan_templates::MAX_ALTERNATE_CODES }>>,
+    /// Allowed per term; absent for unlimited.
+    pub quantity: Option<Limited<i32, Between<1, { plan_templates::MAX_ITEM_QUANTITY as i64 }>>>,
+    /// What it costs outside a plan, in cents.
+    pub retail_price_cents: Cents,
+}
+
+/// A template as written: a new one, or the next version of one.
+#[derive(Debug, Object)]
+pub struct PlanTemplateDraft {
+    /// The practice's code for it: letters, digits and dashes (upper-cased).
+    pub code: Text<1, { plan_templates::MAX_CODE_CHARS }>,
+    /// The name owners see.
+    pub name: Text<1, { MAX_NAME_CHARS }>,
+    /// The species it is for (e.g. `dog`); absent for any.
+    pub species: Option<Text<0, { plan_templates::MAX_SPECIES_CHARS }>>,
+    /// The youngest a pet may be at enrolment, in months (default 0).
+    #[oai(default)]
+    pub min_age_months: Months,
+    /// The oldest, in months; absent for no limit.
+    pub max_age_months: Option<Months>,
+    /// How long a plan runs, in months (default 12).
+    #[oai(default = "twelve_months")]
+    pub term_months: Limited<i32, Between<1, { plan_templates::MAX_TERM_MONTHS as i64 }>>,
+    /// The template a plan renews into (puppy → adult); itself or absent for the same.
+    pub renews_into_id: Option<Uuid>,
+    /// The monthly instalment.
+    pub monthly_price_cents: Cents,
+    /// The price paid in full at enrolment.
+    pub paid_in_full_price_cents: Cents,
+    /// The enrolment fee.
+    #[oai(default)]
+    pub initial_fee_cents: Cents,
+    /// Percent off items not on the plan, while it runs.
+    pub non_plan_discount_percent: Option<Limited<i32, Between<0, 100>>>,
+    /// The plan's own text in its healthcare agreement.
+    pub agreement_text: Text<1, { plan_templates::MAX_AGREEMENT_CHARS }>,
+    /// What it covers, in the order shown.
+    pub items: Limited<Vec<PlanItemDraft>, Items<{ plan_templates::MAX_ITEMS }>>,
+}
+
+fn twelve_months() -> Limited<i32, Between<1, { plan_templates::MAX_TERM_MONTHS as i64 }>> {
+    plan_templates::DEFAULT_TERM_MONTHS.into()
+}
+
+impl From<PlanTemplateDraft> for TemplateDraft {
+    fn from(d: PlanTemplateDraft) -> Self {
+        Self {
+            code: d.code.into_inner(),
+            name: d.name.into_inner(),
+            species: d.species.map(Limited::into_inner),
+            min_age_months: *d.min_age_months,
+            max_age_months: d.max_age_months.map(Limited::into_inner),
+            term_months: *d.term_months,
+            renews_into_id: d.renews_into_id,
+            monthly_price_cents: *d.monthly_price_cents,
+            paid_in_full_price_cents: *d.paid_in_full_price_cents,
+            initial_fee_cents: *d.initial_fee_cents,
+            non_plan_discount_percent: d.non_plan_discount_percent.map(Limited::into_inner),
+            agreement_text: d.agreement_text.into_inner(),
+            items: d
+                .items
+                .into_inner()
+                .into_iter()
+                .map(|i| ItemDraft {
+                    description: i.description.into_inner(),
+                    code: i.code.into_inner(),
+                    alternate_codes: i.alternate_codes.into_inner().into_iter().map(Limited::into_inner).collect(),
+                    quantity: i.quantity.map(Limited::into_inner),
+                    retail_price_cents: *i.retail_price_cents,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Whether a template is sold.
+#[derive(Debug, Object)]
+pub struct PlanTemplateOffer {
+    /// True stops selling it (plans sold on it go on); false sells it again.
+    pub retired: bool,
+}
+
+/// A template added.
+#[derive(ApiResponse)]
+enum TemplateCreated {
+    /// Added at version 1.
+    #[oai(status = 201)]
+    Created(Json<PlanTemplate>),
+}
+
+/// This feature's operations of the staff API.
+pub struct PlansApi;
+
+#[OpenApi]
+impl PlansApi {
+    /// The practice's plan templates at the versions sold now, by code.
+    #[oai(path = "/plan-templates", method = "get", tag = "Tag::Plans", operation_id = "listPlanTemplates")]
+    async fn list(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        /// Include templates no longer sold.
+        #[oai(default)]
+        retired: Query<bool>,
+    ) -> ApiResult<Json<Vec<PlanTemplate>>> {
+        authorize(&platform, &auth, Permission::PlansView).await?;
+        let list = plan_templates::list(&platform, auth.principal().scope(), retired.0).await?;
+        Ok(Json(list.into_iter().map(PlanTemplate::from).collect()))
+    }
+    /// One plan template at the version sold now.
+    #[oai(path = "/plan-templates/:id", method = "get", tag = "Tag::Plans", operation_id = "getPlanTemplate")]
+    async fn get(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Json<PlanTemplate>> {
+        authorize(&platform, &auth, Permission::PlansView).await?;
+        Ok(Json(plan_templates::get(&platform, auth.principal().scope(), id.0).await?.into()))
+    }
+    /// Every saved version of a template, newest first.
+    #[oai(
+        path = "/plan-templates/:id/versions",
+        method = "get",
+        tag = "Tag::Plans",
+        operation_id = "listPlanTemplateVersions"
+    )]
+    async fn versions(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<Vec<PlanTemplateVersion>>> {
+        authorize(&platform, &auth, Permission::PlansView).await?;
+        let versions = plan_templates::versions(&platform, auth.principal().scope(), id.0).await?;
+        Ok(Json(versions.into_iter().map(PlanTemplateVersion::from).collect()))
+    }
+    /// Add a plan template (409 `plan_code_taken` when its code is in use).
+    #[oai(path = "/plan-templates", method = "post", tag = "Tag::Plans", operation_id = "createPlanTemplate")]
+    async fn create(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        body: Json<PlanTemplateDraft>,
+    ) -> ApiResult<TemplateCreated> {
+        let who = authorize(&platform, &auth, Permission::ItemsManage).await?;
+        let scope = auth.principal().scope();
+        let made = plan_templates::create(&platform, scope, &who, auth.origin(), body.0.into()).await?;
+        Ok(TemplateCreated::Created(Json(made.into())))
+    }
+    /// Save a template's next version: plans sold before keep the version
+    /// they were sold on.
+    #[oai(path = "/plan-templates/:id", method = "put", tag = "Tag::Plans", operation_id = "revisePlanTemplate")]
+    async fn revise(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<PlanTemplateDraft>,
+    ) -> ApiResult<Json<PlanTemplate>> {
+        let who = authorize(&platform, &auth, Permission::ItemsManage).await?;
+        let scope = auth.principal().scope();
+        Ok(Json(plan_templates::revise(&platform, scope, &who, auth.origin(), id.0, body.0.into()).await?.into()))
+    }
+    /// Stop selling a template, or sell it again.
+    #[oai(path = "/plan-templates/:id", method = "patch", tag = "Tag::Plans", operation_id = "offerPlanTemplate")]
+    async fn offer(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<PlanTemplateOffer>,
+    ) -> ApiResult<Json<PlanTemplate>> {
+        let who = authorize(&platform, &auth, Permission::ItemsManage).await?;
+        let scope = auth.principal().scope();
+        let changed = plan_templates::set_retired(&platform, scope, &who, auth.origin(), id.0, body.0.retired).await?;
+        Ok(Json(changed.into()))
+    }
+}

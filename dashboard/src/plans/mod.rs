@@ -1,0 +1,4 @@
+//! Wellness plans: the practice's plan templates.
+
+pub mod api;
+pub mod pages;
