@@ -17,6 +17,7 @@ mod live;
 mod outbox;
 mod performance;
 mod pictures;
+mod plans;
 mod push;
 mod security;
 mod shutdown;

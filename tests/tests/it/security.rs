@@ -81,6 +81,12 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("rotateSyncKey", Some(SecurityLevel::Administrator)),
     ("revokeSyncKey", Some(SecurityLevel::Administrator)),
     ("listSyncBatches", Some(SecurityLevel::Administrator)),
+    ("listPlanTemplates", Some(SecurityLevel::Staff)),
+    ("getPlanTemplate", Some(SecurityLevel::Staff)),
+    ("listPlanTemplateVersions", Some(SecurityLevel::Staff)),
+    ("createPlanTemplate", Some(SecurityLevel::Administrator)),
+    ("revisePlanTemplate", Some(SecurityLevel::Administrator)),
+    ("offerPlanTemplate", Some(SecurityLevel::Administrator)),
 ];
 
 /// Records of the practice the operations act on.
@@ -104,6 +110,7 @@ struct Household {
     reward: String,
     request: String,
     selfie: String,
+    plan_template: String,
 }
 
 /// How to call an operation: method, path and body, given a fresh staff
@@ -112,7 +119,7 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
     let get = |path: String| (Method::GET, path, None);
     let (target, delivery, client, pet, key) = (&ids.target, &ids.delivery, &ids.client, &ids.pet, &ids.key);
     let (conversation, attachment) = (&ids.conversation, &ids.attachment);
-    let Household { paw_entry, reward_request, reward, request, selfie } = &ids.household;
+    let Household { paw_entry, reward_request, reward, request, selfie, plan_template } = &ids.household;
     match operation {
         "getMe" => get("/me".into()),
         "updateMe" => (Method::PATCH, "/me".into(), Some(json!({ "display_name": "Still Me" }))),
@@ -236,6 +243,16 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
         "rotateSyncKey" => (Method::POST, format!("/sync/keys/{key}/rotate"), None),
         "revokeSyncKey" => (Method::DELETE, format!("/sync/keys/{key}"), None),
         "listSyncBatches" => get("/sync/batches".into()),
+        "listPlanTemplates" => get("/plan-templates".into()),
+        "getPlanTemplate" => get(format!("/plan-templates/{plan_template}")),
+        "listPlanTemplateVersions" => get(format!("/plan-templates/{plan_template}/versions")),
+        "createPlanTemplate" => (Method::POST, "/plan-templates".into(), Some(plan_template_draft(&format!("T{n}")))),
+        "revisePlanTemplate" => {
+            (Method::PUT, format!("/plan-templates/{plan_template}"), Some(plan_template_draft("TABLE")))
+        }
+        "offerPlanTemplate" => {
+            (Method::PATCH, format!("/plan-templates/{plan_template}"), Some(json!({ "retired": n.is_multiple_of(2) })))
+        }
         other => panic!("no request for {other}"),
     }
 }
@@ -286,13 +303,25 @@ async fn household_records(app: &TestApp, admin: &str, owner: &str, client: &str
         .await
         .unwrap();
     assert_eq!(uploaded.status(), 201);
+    let template = staff(Method::POST, "/plan-templates".into(), plan_template_draft("TABLE")).await;
+    assert_eq!(template.status(), 201);
     Household {
+        plan_template: template.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned(),
         paw_entry,
         reward_request: asked["id"].as_str().unwrap().to_owned(),
         reward,
         request: order["id"].as_str().unwrap().to_owned(),
         selfie: uploaded.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned(),
     }
+}
+
+/// A plan template the table writes, with one item.
+fn plan_template_draft(code: &str) -> Value {
+    json!({
+        "code": code, "name": "Table Plan", "monthly_price_cents": 2_500, "paid_in_full_price_cents": 27_000,
+        "agreement_text": "This plan is not insurance.",
+        "items": [{ "description": "Exam", "code": "WP100", "retail_price_cents": 6_000 }]
+    })
 }
 
 async fn call(app: &TestApp, token: &str, (method, path, body): (Method, String, Option<Value>)) -> reqwest::Response {
