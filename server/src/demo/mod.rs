@@ -3,6 +3,8 @@
 //! agent uses, and some app accounts in every state, so the Users list looks
 //! like a real practice's. The same run twice leaves the same practice.
 
+mod plans;
+
 use anyhow::anyhow;
 use chrono::{Duration, Months};
 use petbridge_domain::{
@@ -234,6 +236,7 @@ pub async fn fill(platform: &Platform, practice: &Practice) -> anyhow::Result<us
         sign_up(platform, practice, &format!("new.owner{n}@example.com"), (first, "Newcomer"), &password, true).await?;
     }
     owner_app(platform, scope).await?;
+    plans::catalogue(platform, scope).await?;
     Ok(households)
 }
 

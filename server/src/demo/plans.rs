@@ -1,0 +1,159 @@
+//! The demo practice's wellness-plan catalogue: a puppy plan that renews
+//! into the adult dog plan, a senior dog plan, and the same for cats, with
+//! the WP codes a practice's PMS would bill their items under.
+
+use petbridge_domain::{
+    Actor, Origin, Platform, Scope,
+    kernel::caller::Authorized,
+    plans::templates::{self as plan_templates, ItemDraft, TemplateDraft},
+};
+use uuid::Uuid;
+
+/// An item: description, WP code, allowed per term (none: unlimited), retail cents.
+type Item = (&'static str, &'static str, Option<i32>, i64);
+
+struct Plan {
+    code: &'static str,
+    name: &'static str,
+    species: &'static str,
+    ages: (i32, Option<i32>),
+    /// Monthly, paid in full and initial fee, in cents.
+    prices: (i64, i64, i64),
+    items: &'static [Item],
+    /// The code of the plan it renews into; none for itself.
+    renews_into: Option<&'static str>,
+}
+
+const EXAM: Item = ("Wellness exam", "WP100", Some(3), 6_500);
+const FECAL: Item = ("Fecal exam", "WP140", Some(2), 4_200);
+const NAILS: Item = ("Nail trim", "WP190", None, 1_800);
+
+/// Adult plans first: the young ones renew into them.
+const CATALOGUE: [Plan; 5] = [
+    Plan {
+        code: "ADULT-DOG",
+        name: "Adult Dog Wellness",
+        species: "dog",
+        ages: (12, Some(95)),
+        prices: (3_499, 38_900, 4_900),
+        items: &[
+            EXAM,
+            ("Rabies vaccine", "WP120", Some(1), 3_500),
+            ("DHPP booster", "WP110", Some(1), 3_800),
+            ("Heartworm test", "WP130", Some(1), 5_200),
+            FECAL,
+            NAILS,
+        ],
+        renews_into: None,
+    },
+    Plan {
+        code: "PUPPY",
+        name: "Puppy Start",
+        species: "dog",
+        ages: (0, Some(11)),
+        prices: (3_999, 44_900, 4_900),
+        items: &[
+            ("Wellness exam", "WP100", Some(4), 6_500),
+            ("DHPP series", "WP110", Some(3), 3_800),
+            ("Rabies vaccine", "WP120", Some(1), 3_500),
+            ("Deworming", "WP150", Some(3), 1_900),
+            FECAL,
+            ("Spay or neuter", "WP300", Some(1), 42_000),
+            NAILS,
+        ],
+        renews_into: Some("ADULT-DOG"),
+    },
+    Plan {
+        code: "SENIOR-DOG",
+        name: "Senior Dog Care",
+        species: "dog",
+        ages: (96, None),
+        prices: (4_999, 55_900, 4_900),
+        items: &[
+            EXAM,
+            ("Senior blood panel", "WP200", Some(2), 14_500),
+            ("Urinalysis", "WP210", Some(1), 6_800),
+            ("Chest radiographs", "WP220", Some(1), 21_000),
+            ("Rabies vaccine", "WP120", Some(1), 3_500),
+            NAILS,
+        ],
+        renews_into: None,
+    },
+    Plan {
+        code: "ADULT-CAT",
+        name: "Adult Cat Wellness",
+        species: "cat",
+        ages: (12, None),
+        prices: (2_999, 33_900, 4_900),
+        items: &[
+            EXAM,
+            ("FVRCP booster", "WP115", Some(1), 3_600),
+            ("Rabies vaccine (feline)", "WP125", Some(1), 3_500),
+            FECAL,
+            NAILS,
+        ],
+        renews_into: None,
+    },
+    Plan {
+        code: "KITTEN",
+        name: "Kitten Start",
+        species: "cat",
+        ages: (0, Some(11)),
+        prices: (3_499, 38_900, 4_900),
+        items: &[
+            ("Wellness exam", "WP100", Some(4), 6_500),
+            ("FVRCP series", "WP115", Some(3), 3_600),
+            ("FeLV/FIV test", "WP160", Some(1), 4_800),
+            ("Deworming", "WP150", Some(3), 1_900),
+            ("Spay or neuter", "WP300", Some(1), 36_000),
+        ],
+        renews_into: Some("ADULT-CAT"),
+    },
+];
+
+const AGREEMENT: &str = "This wellness plan is not insurance. It covers the listed services for the term, \
+paid monthly or in full; the enrolment fee is not refundable. Cancelling early settles what the practice's \
+cancellation policy says.";
+
+/// Adds the catalogue unless the practice has plan templates already, so a
+/// second run adds nothing.
+pub(super) async fn catalogue(platform: &Platform, scope: Scope) -> anyhow::Result<()> {
+    if !plan_templates::list(platform, scope, true).await.map_err(super::fail)?.is_empty() {
+        return Ok(());
+    }
+    let who = Authorized { actor: Actor::system("demo"), approver: None };
+    let mut added: Vec<(&str, Uuid)> = Vec::new();
+    for plan in &CATALOGUE {
+        let renews_into_id =
+            plan.renews_into.and_then(|code| added.iter().find(|(c, _)| *c == code).map(|(_, id)| *id));
+        let draft = TemplateDraft {
+            code: plan.code.to_owned(),
+            name: plan.name.to_owned(),
+            species: Some(plan.species.to_owned()),
+            min_age_months: plan.ages.0,
+            max_age_months: plan.ages.1,
+            term_months: plan_templates::DEFAULT_TERM_MONTHS,
+            renews_into_id,
+            monthly_price_cents: plan.prices.0,
+            paid_in_full_price_cents: plan.prices.1,
+            initial_fee_cents: plan.prices.2,
+            non_plan_discount_percent: Some(10),
+            agreement_text: AGREEMENT.to_owned(),
+            items: plan
+                .items
+                .iter()
+                .map(|&(description, code, quantity, retail_price_cents)| ItemDraft {
+                    description: description.to_owned(),
+                    code: code.to_owned(),
+                    alternate_codes: Vec::new(),
+                    quantity,
+                    retail_price_cents,
+                })
+                .collect(),
+        };
+        let made =
+            plan_templates::create(platform, scope, &who, &Origin::default(), draft).await.map_err(super::fail)?;
+        added.push((plan.code, made.template.id));
+    }
+    Ok(())
+}
