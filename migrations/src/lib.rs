@@ -22,6 +22,7 @@ mod m20261202_000014_relay_claims;
 mod m20261203_000015_queued_due;
 mod m20261204_000016_sealed_secrets;
 mod m20261207_000017_plan_templates;
+mod m20261207_000018_plans;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_queued_due::Migration),
             Box::new(m20261204_000016_sealed_secrets::Migration),
             Box::new(m20261207_000017_plan_templates::Migration),
+            Box::new(m20261207_000018_plans::Migration),
         ]
     }
 }

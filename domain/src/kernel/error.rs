@@ -135,6 +135,7 @@ codes! {
     PawsAlreadySpent = "paws_already_spent", Conflict, "These paws were spent already.";
     PracticeCodeTaken = "practice_code_taken", Conflict, "That practice code is taken.";
     PlanCodeTaken = "plan_code_taken", Conflict, "Another plan template of the practice has that code.";
+    PlanInProgress = "plan_in_progress", Conflict, "The pet has a plan in progress already.";
     ReinviteAlreadySent = "reinvite_already_sent", Conflict, "Reinvite All was sent this month already.";
     SmsNumberTaken = "sms_number_taken", Conflict, "Another practice texts from that number.";
     TooManySelfies = "too_many_selfies", Conflict, "The household has as many selfies as it may keep; delete some first.";
@@ -187,6 +188,7 @@ codes! {
     InvalidRecord = "invalid_record", Unprocessable, "The record breaks a rule.";
     InvalidStatus = "invalid_status", Unprocessable, "There is no such status.";
     InvalidStorageKey = "invalid_storage_key", Unprocessable, "That is not a stored file's key.";
+    InvalidStartDate = "invalid_start_date", Unprocessable, "A plan starts today or within the next 90 days.";
     InvalidTerm = "invalid_term", Unprocessable, "A term is 1 to 60 months.";
     InvalidTimeZone = "invalid_time_zone", Unprocessable, "That is not an IANA time zone.";
     InvalidTitle = "invalid_title", Unprocessable, "A title is empty or too long.";
@@ -200,6 +202,9 @@ codes! {
     NoteTooLong = "note_too_long", Unprocessable, "A note has at most 2,000 characters.";
     OnePicture = "one_picture", Unprocessable, "A notification shows one picture: a URL or a selfie.";
     PetRequired = "pet_required", Unprocessable, "Name the pet.";
+    PaymentMethodRequired = "payment_method_required", Unprocessable, "The client has no payment method on file: enrolling without one needs a manager.";
+    PlanDoesNotFit = "plan_does_not_fit", Unprocessable, "The pet's species or age is not what this plan is for.";
+    PlanNotSold = "plan_not_sold", Unprocessable, "That plan template is no longer sold.";
     SelfieNotFavourite = "selfie_not_favourite", Unprocessable, "Heart the selfie before attaching it.";
     TooManyLines = "too_many_lines", Unprocessable, "An invoice has too many lines.";
     UnknownAttachment = "unknown_attachment", Unprocessable, "That picture is not one of this conversation's.";

@@ -258,7 +258,8 @@ pub async fn set_retired(
     Ok(current)
 }
 
-async fn find(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<plan_template::Model> {
+/// A template of the practice, on `conn`.
+pub(crate) async fn find(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<plan_template::Model> {
     plan_template::Entity::find_by_id(id)
         .filter(plan_template::Column::PracticeId.eq(scope.practice_id))
         .one(conn)
@@ -266,7 +267,8 @@ async fn find(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResu
         .ok_or(DomainError::NotFound)
 }
 
-async fn at_version(
+/// A template as it stood at `version`, on `conn`.
+pub(crate) async fn at_version(
     conn: &impl ConnectionTrait,
     template: plan_template::Model,
     version: i32,
@@ -277,11 +279,7 @@ async fn at_version(
         .one(conn)
         .await?
         .ok_or(DomainError::NotFound)?;
-    let items = plan_template_item::Entity::find()
-        .filter(plan_template_item::Column::VersionId.eq(version.id))
-        .order_by_asc(plan_template_item::Column::Position)
-        .all(conn)
-        .await?;
+    let items = items_of(conn, version.id).await?;
     Ok(Template { template, version, items })
 }
 
@@ -329,12 +327,20 @@ async fn write_version(
         })
         .collect();
     plan_template_item::Entity::insert_many(rows).exec(conn).await?;
-    let items = plan_template_item::Entity::find()
-        .filter(plan_template_item::Column::VersionId.eq(version.id))
+    let items = items_of(conn, version.id).await?;
+    Ok(Template { template, version, items })
+}
+
+/// A version's items, in order.
+pub(crate) async fn items_of(
+    conn: &impl ConnectionTrait,
+    version_id: Uuid,
+) -> DomainResult<Vec<plan_template_item::Model>> {
+    Ok(plan_template_item::Entity::find()
+        .filter(plan_template_item::Column::VersionId.eq(version_id))
         .order_by_asc(plan_template_item::Column::Position)
         .all(conn)
-        .await?;
-    Ok(Template { template, version, items })
+        .await?)
 }
 
 fn code_taken(err: DbErr) -> DomainError {

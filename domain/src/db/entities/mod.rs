@@ -25,6 +25,8 @@ pub mod paw_card;
 pub mod paw_entry;
 pub mod performance_goal;
 pub mod pet;
+pub mod plan;
+pub mod plan_payment;
 pub mod plan_point_award;
 pub mod plan_template;
 pub mod plan_template_item;
@@ -83,6 +85,11 @@ stored_enum!(
     owner_request::Kind => "RequestKind",
     owner_request::Status => "RequestStatus",
     pet::PmsStatus => "PmsStatus",
+    plan::Billing => "PlanBilling",
+    plan::Renewal => "PlanRenewal",
+    plan::Status => "PlanStatus",
+    plan_payment::PaymentKind => "PaymentKind",
+    plan_payment::PaymentStatus => "PaymentStatus",
     reminder::Status => "ReminderStatus",
     reward_request::Status => "RewardRequestStatus",
 );

@@ -1,0 +1,82 @@
+use sea_orm::entity::prelude::*;
+
+/// A wellness plan: a pet enrolled on one version of a template.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "plans")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub practice_id: Uuid,
+    pub client_id: Uuid,
+    pub pet_id: Uuid,
+    pub template_id: Uuid,
+    /// The template version it was sold on (its items, prices and agreement).
+    pub version_id: Uuid,
+    pub status: Status,
+    pub renewal: Renewal,
+    pub billing: Billing,
+    pub starts_on: Date,
+    /// The term's last day.
+    pub ends_on: Date,
+    /// The enrolment fee charged (0 when waived).
+    pub initial_fee_cents: i64,
+    pub fee_waived: bool,
+    /// Enrolled without a payment method (a manager's choice).
+    pub payment_method_skipped: bool,
+    /// The staff member who enrolled it (plan points go to them).
+    pub enrolled_by_id: Option<Uuid>,
+    pub enrolled_by: String,
+    /// The manager whose override allowed a gated option.
+    pub approved_by: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+/// Where a plan stands (PLANS.md A4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum Status {
+    /// Sold, starting on a later day.
+    Pending,
+    /// Running.
+    Active,
+    /// Charges stopped by a manager.
+    OnHold,
+    /// A payment failed and is not yet made good.
+    PastDue,
+    /// Its term ended.
+    Completed,
+    /// Cancelled: read-only.
+    Cancelled,
+}
+
+impl Status {
+    /// The statuses of a plan in progress: a pet has at most one.
+    pub const IN_PROGRESS: [Status; 4] = [Status::Pending, Status::Active, Status::OnHold, Status::PastDue];
+}
+
+/// What happens at the end of the term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum Renewal {
+    /// Renews into the template's renews-into plan by itself.
+    Auto,
+    /// Renewed by staff.
+    Manual,
+    /// Ends with its term.
+    DoNotRenew,
+}
+
+/// How a plan is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum Billing {
+    /// An instalment a month through the term.
+    Monthly,
+    /// The whole term at enrolment.
+    PaidInFull,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,63 @@
+use sea_orm::entity::prelude::*;
+
+/// One payment of a plan's schedule (PLANS.md B1, B2).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "plan_payments")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub practice_id: Uuid,
+    pub plan_id: Uuid,
+    /// 1, 2, … in the schedule's order.
+    pub number: i32,
+    pub kind: PaymentKind,
+    pub due_on: Date,
+    pub amount_cents: i64,
+    pub status: PaymentStatus,
+    /// When it was paid, cancelled or refunded.
+    pub settled_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+}
+
+/// What a payment is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum PaymentKind {
+    /// The initial charge: the enrolment fee and the first instalment (or the paid-in-full price).
+    Initial,
+    /// A monthly instalment.
+    Instalment,
+    /// Added later (a card fee, a returned payment, a plan change).
+    Supplemental,
+}
+
+/// Where a payment stands (PLANS.md B2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// Due on its day.
+    Scheduled,
+    /// Being charged.
+    Processing,
+    /// Charged.
+    Paid,
+    /// The charge was declined.
+    Failed,
+    /// Failed and not made good by its retries.
+    PastDue,
+    /// Paid another way (at the front desk).
+    PaidExternal,
+    /// Not owed any more (final).
+    Cancelled,
+    /// Paid back.
+    Refunded,
+    /// Partly paid back.
+    PartiallyRefunded,
+    /// Disputed with the card issuer.
+    Disputed,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,483 @@
+//! Enrolment (PLANS.md A2, A3): a pet joins a plan on the version its
+//! template sells now, with the payment schedule it owes. The options a
+//! staff member may not choose alone (waive the fee, paid in full, no
+//! payment method, no electronic initial charge) each name the permission
+//! they need, and the caller is checked for all of them before anything is
+//! written.
+
+use chrono::{Months, NaiveDate};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use uuid::Uuid;
+
+use crate::{
+    Code, DomainError, DomainResult, Origin, Platform, Scope,
+    activity::Entry,
+    db::entities::{
+        pet,
+        plan::{self, Billing, Renewal, Status},
+        plan_payment::{self, PaymentKind, PaymentStatus},
+        plan_template_item, plan_template_version,
+    },
+    households::clients,
+    kernel::{caller::Authorized, permissions::Permission},
+    plans::templates,
+    practices,
+};
+
+/// How far ahead a plan may be sold to start.
+pub const MAX_DAYS_AHEAD: u64 = 90;
+
+/// What staff choose when they enrol a pet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    /// The pet, of the client enrolling.
+    pub pet_id: Uuid,
+    /// The template; the plan is sold on its current version.
+    pub template_id: Uuid,
+    /// Monthly or paid in full.
+    pub billing: Billing,
+    /// The first day; today when absent, a later day makes the plan pending.
+    pub starts_on: Option<NaiveDate>,
+    /// What happens at the end of the term.
+    pub renewal: Renewal,
+    /// No enrolment fee.
+    pub waive_initial_fee: bool,
+    /// No payment method on file: the payments are collected by hand.
+    pub skip_payment_method: bool,
+    /// The initial charge is taken at the desk, not electronically.
+    pub skip_initial_charge: bool,
+}
+
+impl Enrolment {
+    /// Every permission these choices need: adding a plan, and each gated
+    /// option chosen (seed 000).
+    pub fn permissions(&self) -> Vec<Permission> {
+        let mut needed = vec![Permission::PlansAdd];
+        let gated = [
+            (self.waive_initial_fee, Permission::PlansWaiveInitialFee),
+            (self.billing == Billing::PaidInFull, Permission::PlansMarkPaidInFull),
+            (self.skip_payment_method, Permission::PlansSkipPaymentMethod),
+            (self.skip_initial_charge, Permission::PlansSkipInitialCharge),
+        ];
+        needed.extend(gated.into_iter().filter(|(chosen, _)| *chosen).map(|(_, permission)| permission));
+        needed
+    }
+}
+
+/// A payment the schedule will hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    /// What it is for.
+    pub kind: PaymentKind,
+    /// Its day.
+    pub due_on: NaiveDate,
+    /// Its amount.
+    pub amount_cents: i64,
+}
+
+/// What an enrolment costs: the initial charge and the schedule after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quote {
+    /// The enrolment fee charged (0 when waived).
+    pub initial_fee_cents: i64,
+    /// The first day.
+    pub starts_on: NaiveDate,
+    /// The term's last day.
+    pub ends_on: NaiveDate,
+    /// Every payment, the initial charge first.
+    pub schedule: Vec<Due>,
+}
+
+impl Quote {
+    /// The initial charge: the fee and the first instalment, or the fee and
+    /// the paid-in-full price.
+    pub fn initial_charge_cents(&self) -> i64 {
+        self.schedule.first().map_or(0, |d| d.amount_cents)
+    }
+
+    /// What the whole term costs.
+    pub fn total_cents(&self) -> i64 {
+        self.schedule.iter().map(|d| d.amount_cents).sum()
+    }
+}
+
+/// The price of `version` sold from `starts_on`: pure arithmetic, so the
+/// page can show it before anyone commits to it.
+pub fn quote(
+    version: &plan_template_version::Model,
+    billing: Billing,
+    waive_initial_fee: bool,
+    starts_on: NaiveDate,
+) -> DomainResult<Quote> {
+    let term = u32::try_from(version.term_months).map_err(|_| DomainError::from(Code::InvalidTerm))?;
+    let month = |n: u32| starts_on.checked_add_months(Months::new(n)).ok_or(DomainError::from(Code::InvalidStartDate));
+    let ends_on = month(term)?.pred_opt().ok_or(DomainError::from(Code::InvalidStartDate))?;
+    let fee = if waive_initial_fee { 0 } else { version.initial_fee_cents };
+    let schedule = match billing {
+        Billing::PaidInFull => vec![Due {
+            kind: PaymentKind::Initial,
+            due_on: starts_on,
+            amount_cents: fee + version.paid_in_full_price_cents,
+        }],
+        Billing::Monthly => {
+            let mut schedule = vec![Due {
+                kind: PaymentKind::Initial,
+                due_on: starts_on,
+                amount_cents: fee + version.monthly_price_cents,
+            }];
+            for n in 1..term {
+                schedule.push(Due {
+                    kind: PaymentKind::Instalment,
+                    due_on: month(n)?,
+                    amount_cents: version.monthly_price_cents,
+                });
+            }
+            schedule
+        }
+    };
+    Ok(Quote { initial_fee_cents: fee, starts_on, ends_on, schedule })
+}
+
+/// A plan with what it was sold on and what it owes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanRecord {
+    /// The plan.
+    pub plan: plan::Model,
+    /// Its template's code.
+    pub template_code: String,
+    /// The version it was sold on.
+    pub version: plan_template_version::Model,
+    /// That version's items.
+    pub items: Vec<plan_template_item::Model>,
+    /// The pet's name.
+    pub pet_name: String,
+    /// The schedule, in order.
+    pub payments: Vec<plan_payment::Model>,
+}
+
+impl PlanRecord {
+    /// The next payment still to be made.
+    pub fn next_payment(&self) -> Option<&plan_payment::Model> {
+        self.payments.iter().find(|p| matches!(p.status, PaymentStatus::Scheduled | PaymentStatus::Failed))
+    }
+}
+
+/// Enrols a pet of `client_id`. `who` must hold every permission of
+/// [`Enrolment::permissions`]: the API checks them, with the override, first.
+pub async fn enrol(
+    platform: &Platform,
+    scope: Scope,
+    who: &Authorized,
+    origin: &Origin,
+    client_id: Uuid,
+    enrolment: Enrolment,
+) -> DomainResult<PlanRecord> {
+    let (today, starts_on) = first_day(platform, scope, enrolment.starts_on).await?;
+    if !enrolment.skip_payment_method {
+        // Cards are saved through the payment gateway's own fields (PLANS.md
+        // B4); a client without one on file is enrolled only without it.
+        return Err(DomainError::with(
+            Code::PaymentMethodRequired,
+            "the client has no payment method on file: enrolling without one needs a manager",
+        ));
+    }
+    let txn = platform.begin_write().await?;
+    clients::get_in(&txn, scope, client_id).await?;
+    let pet = pet::Entity::find_by_id(enrolment.pet_id)
+        .filter(pet::Column::PracticeId.eq(scope.practice_id))
+        .filter(pet::Column::ClientId.eq(client_id))
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let template = templates::find(&txn, scope, enrolment.template_id).await?;
+    let sold = templates::at_version(&txn, template.clone(), template.current_version).await?;
+    still_sold(&sold)?;
+    fits(&pet, &sold.version, starts_on)?;
+    let in_progress = plan::Entity::find()
+        .filter(plan::Column::PetId.eq(pet.id))
+        .filter(plan::Column::Status.is_in(Status::IN_PROGRESS))
+        .one(&txn)
+        .await?;
+    if in_progress.is_some() {
+        return Err(DomainError::with(Code::PlanInProgress, format!("{} already has a plan in progress", pet.name)));
+    }
+    let quote = quote(&sold.version, enrolment.billing, enrolment.waive_initial_fee, starts_on)?;
+    let now = platform.clock.now();
+    let plan = plan::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        practice_id: Set(scope.practice_id),
+        client_id: Set(client_id),
+        pet_id: Set(pet.id),
+        template_id: Set(sold.template.id),
+        version_id: Set(sold.version.id),
+        status: Set(if starts_on > today { Status::Pending } else { Status::Active }),
+        renewal: Set(enrolment.renewal),
+        billing: Set(enrolment.billing),
+        starts_on: Set(quote.starts_on),
+        ends_on: Set(quote.ends_on),
+        initial_fee_cents: Set(quote.initial_fee_cents),
+        fee_waived: Set(enrolment.waive_initial_fee),
+        payment_method_skipped: Set(enrolment.skip_payment_method),
+        enrolled_by_id: Set(who.actor.id),
+        enrolled_by: Set(who.actor.name.clone()),
+        approved_by: Set(who.approver.as_ref().map(|a| a.name.clone())),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let rows: Vec<plan_payment::ActiveModel> = quote
+        .schedule
+        .iter()
+        .zip(1..)
+        .map(|(due, number)| {
+            // An initial charge taken at the desk is paid by the time the plan is.
+            let at_desk = number == 1 && enrolment.skip_initial_charge;
+            plan_payment::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                practice_id: Set(scope.practice_id),
+                plan_id: Set(plan.id),
+                number: Set(number),
+                kind: Set(due.kind),
+                due_on: Set(due.due_on),
+                amount_cents: Set(due.amount_cents),
+                status: Set(if at_desk { PaymentStatus::PaidExternal } else { PaymentStatus::Scheduled }),
+                settled_at: Set(at_desk.then_some(now)),
+                created_at: Set(now),
+            }
+        })
+        .collect();
+    plan_payment::Entity::insert_many(rows).exec(&txn).await?;
+    Entry::new("plan.enrol", &who.actor, origin)
+        .approved_by(who.approver.as_ref())
+        .target("plan", plan.id)
+        .detail(serde_json::json!({
+            "pet": pet.name, "template": sold.template.code, "version": sold.version.version,
+            "billing": plan.billing.to_string(), "initial_charge_cents": quote.initial_charge_cents(),
+            "fee_waived": enrolment.waive_initial_fee, "payment_method_skipped": enrolment.skip_payment_method,
+            "initial_charge_skipped": enrolment.skip_initial_charge,
+        }))
+        .record(&txn, platform, scope)
+        .await?;
+    let record = load(&txn, plan).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// What enrolling on template `id`'s current version would cost.
+pub async fn quote_for(
+    platform: &Platform,
+    scope: Scope,
+    id: Uuid,
+    billing: Billing,
+    waive_initial_fee: bool,
+    starts_on: Option<NaiveDate>,
+) -> DomainResult<Quote> {
+    let (_, starts_on) = first_day(platform, scope, starts_on).await?;
+    let sold = templates::get(platform, scope, id).await?;
+    still_sold(&sold)?;
+    quote(&sold.version, billing, waive_initial_fee, starts_on)
+}
+
+/// Today in the practice, and the plan's first day: today, or a day up to
+/// [`MAX_DAYS_AHEAD`] later.
+async fn first_day(
+    platform: &Platform,
+    scope: Scope,
+    asked: Option<NaiveDate>,
+) -> DomainResult<(NaiveDate, NaiveDate)> {
+    let today = practices::get(platform, scope).await?.today(platform.clock.now());
+    let starts_on = asked.unwrap_or(today);
+    if starts_on < today || starts_on > today + chrono::Days::new(MAX_DAYS_AHEAD) {
+        return Err(DomainError::with(Code::InvalidStartDate, "a plan starts today or within the next 90 days"));
+    }
+    Ok((today, starts_on))
+}
+
+fn still_sold(sold: &templates::Template) -> DomainResult<()> {
+    if sold.template.retired_at.is_some() {
+        return Err(DomainError::with(Code::PlanNotSold, "this plan template is no longer sold"));
+    }
+    Ok(())
+}
+
+/// Whether the pet may be sold this version: its species, and its age on the first day.
+fn fits(pet: &pet::Model, version: &plan_template_version::Model, starts_on: NaiveDate) -> DomainResult<()> {
+    if pet.pms_status != pet::PmsStatus::Active {
+        return Err(DomainError::with(
+            Code::PlanDoesNotFit,
+            format!("{} is {} in the practice's records", pet.name, pet.pms_status),
+        ));
+    }
+    if let Some(species) = &version.species
+        && pet.species.as_deref().map(normal_species).as_deref() != Some(species.as_str())
+    {
+        return Err(DomainError::with(
+            Code::PlanDoesNotFit,
+            format!(
+                "{} is for the species {species}; {} is {}",
+                version.name,
+                pet.name,
+                pet.species.as_deref().unwrap_or("of no recorded species")
+            ),
+        ));
+    }
+    let ages_matter = version.min_age_months > 0 || version.max_age_months.is_some();
+    if !ages_matter {
+        return Ok(());
+    }
+    let Some(born) = pet.date_of_birth else {
+        return Err(DomainError::with(
+            Code::PlanDoesNotFit,
+            format!("{} has no date of birth, and {} is for an age band", pet.name, version.name),
+        ));
+    };
+    let months = i32::try_from(starts_on.years_since(born).unwrap_or(0) * 12).unwrap_or(i32::MAX)
+        + months_past_birthday(born, starts_on);
+    let fits = months >= version.min_age_months && version.max_age_months.is_none_or(|max| months <= max);
+    if fits {
+        Ok(())
+    } else {
+        Err(DomainError::with(
+            Code::PlanDoesNotFit,
+            format!("{} is {months} months old on the first day; {} is for its age band only", pet.name, version.name),
+        ))
+    }
+}
+
+/// Whole months since the last birthday before `on`.
+fn months_past_birthday(born: NaiveDate, on: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    let mut months = on.month0() as i32 - born.month0() as i32;
+    if on.day() < born.day() {
+        months -= 1;
+    }
+    months.rem_euclid(12)
+}
+
+/// The PMS's word for a species in the form templates use.
+fn normal_species(raw: &str) -> String {
+    match raw.trim().to_lowercase().as_str() {
+        "canine" | "k9" => "dog".to_owned(),
+        "feline" => "cat".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// The plans of one client, newest first.
+pub async fn of_client(platform: &Platform, scope: Scope, client_id: Uuid) -> DomainResult<Vec<PlanRecord>> {
+    clients::get(platform, scope, client_id).await?;
+    let plans = plan::Entity::find()
+        .filter(plan::Column::PracticeId.eq(scope.practice_id))
+        .filter(plan::Column::ClientId.eq(client_id))
+        .order_by_desc(plan::Column::CreatedAt)
+        .all(&platform.db)
+        .await?;
+    let mut records = Vec::with_capacity(plans.len());
+    for plan in plans {
+        records.push(load(&platform.db, plan).await?);
+    }
+    Ok(records)
+}
+
+/// One plan of the practice.
+pub async fn get(platform: &Platform, scope: Scope, id: Uuid) -> DomainResult<PlanRecord> {
+    let plan = plan::Entity::find_by_id(id)
+        .filter(plan::Column::PracticeId.eq(scope.practice_id))
+        .one(&platform.db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    load(&platform.db, plan).await
+}
+
+async fn load(conn: &impl ConnectionTrait, plan: plan::Model) -> DomainResult<PlanRecord> {
+    let version =
+        plan_template_version::Entity::find_by_id(plan.version_id).one(conn).await?.ok_or(DomainError::NotFound)?;
+    let template = templates::find(conn, Scope { practice_id: plan.practice_id }, plan.template_id).await?;
+    let items = templates::items_of(conn, version.id).await?;
+    let pet_name = pet::Entity::find_by_id(plan.pet_id).one(conn).await?.map(|p| p.name).unwrap_or_default();
+    let payments = plan_payment::Entity::find()
+        .filter(plan_payment::Column::PlanId.eq(plan.id))
+        .order_by_asc(plan_payment::Column::Number)
+        .all(conn)
+        .await?;
+    Ok(PlanRecord { plan, template_code: template.code, version, items, pet_name, payments })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(term_months: i32) -> plan_template_version::Model {
+        plan_template_version::Model {
+            id: Uuid::nil(),
+            template_id: Uuid::nil(),
+            version: 1,
+            name: "Puppy".into(),
+            species: Some("dog".into()),
+            min_age_months: 0,
+            max_age_months: Some(11),
+            term_months,
+            renews_into_id: None,
+            monthly_price_cents: 3_999,
+            paid_in_full_price_cents: 44_900,
+            initial_fee_cents: 4_900,
+            non_plan_discount_percent: None,
+            agreement_text: "x".into(),
+            created_by: "t".into(),
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_monthly_plan_owes_the_fee_with_its_first_instalment_then_one_a_month() {
+        let q = quote(&version(12), Billing::Monthly, false, day(2026, 1, 31)).unwrap();
+        assert_eq!(q.initial_charge_cents(), 4_900 + 3_999);
+        assert_eq!(q.schedule.len(), 12);
+        assert_eq!(q.schedule[1].due_on, day(2026, 2, 28), "the 31st falls on the month's last day");
+        assert_eq!(q.schedule[11].due_on, day(2026, 12, 31));
+        assert_eq!(q.ends_on, day(2027, 1, 30));
+        assert_eq!(q.total_cents(), 4_900 + 12 * 3_999);
+    }
+
+    #[test]
+    fn paid_in_full_is_one_payment_and_a_waived_fee_is_nothing() {
+        let q = quote(&version(12), Billing::PaidInFull, true, day(2026, 3, 1)).unwrap();
+        assert_eq!((q.schedule.len(), q.initial_charge_cents(), q.initial_fee_cents), (1, 44_900, 0));
+    }
+
+    #[test]
+    fn ages_count_whole_months_on_the_first_day() {
+        assert_eq!(months_past_birthday(day(2025, 11, 15), day(2026, 3, 14)), 3);
+        assert_eq!(months_past_birthday(day(2025, 11, 15), day(2026, 3, 15)), 4);
+        let pet = |born: NaiveDate, species: &str| pet::Model {
+            id: Uuid::nil(),
+            practice_id: Uuid::nil(),
+            client_id: Uuid::nil(),
+            pms_id: None,
+            pms_updated_at: None,
+            name: "Bella".into(),
+            species: Some(species.into()),
+            breed: None,
+            sex: None,
+            date_of_birth: Some(born),
+            pms_status: pet::PmsStatus::Active,
+            status_changed_at: None,
+            removed_at: None,
+            reinstated_at: None,
+            added_by_owner: false,
+            owner_notes: None,
+            owner_inactive_at: None,
+            owner_inactive_reason: None,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        let start = day(2026, 6, 1);
+        assert!(fits(&pet(day(2025, 7, 1), "Canine"), &version(12), start).is_ok(), "11 months, a canine is a dog");
+        assert!(fits(&pet(day(2025, 6, 1), "Dog"), &version(12), start).is_err(), "12 months is past the band");
+        assert!(fits(&pet(day(2026, 1, 1), "Cat"), &version(12), start).is_err(), "a cat on a dog plan");
+    }
+}
