@@ -7,6 +7,7 @@ pub mod context;
 pub mod documents;
 pub mod fields;
 pub mod pictures;
+pub mod plans;
 pub mod preferences;
 pub mod problem;
 pub mod reminders;

@@ -12,6 +12,10 @@ use petbridge_domain::{
     kernel::permissions::Permission,
     loyalty::{self, PawCard},
     notifications::{self},
+    plans::{
+        enrolment::{self, PlanRecord},
+        templates::{self as plan_templates, Template as SoldTemplate},
+    },
     requests::{self, Filter, Kind},
     selfies,
 };
@@ -243,9 +247,21 @@ struct ClientTemplate {
     selfies: Vec<selfie::Model>,
     can_curate: bool,
     preferences: Preferences,
+    /// The household's wellness plans, newest first, when the level may see them.
+    plans: Vec<PlanRecord>,
+    /// The templates sold now, for the enrol form.
+    sold: Vec<SoldTemplate>,
+    can_view_plans: bool,
+    /// Whether the signed-in level may choose the gated enrolment options alone.
+    can_choose_gated: bool,
 }
 
 impl ClientTemplate {
+    /// Cents as dollars: `4299` → `$42.99`.
+    fn money(&self, cents: &i64) -> String {
+        format!("${}.{:02}", cents / 100, cents % 100)
+    }
+
     fn request_pet(&self, request: &owner_request::Model) -> String {
         let pet = request.pet_id.and_then(|id| self.detail.pets.iter().find(|p| p.pet.id == id));
         pet.map(|p| p.pet.name.clone()).unwrap_or_default()
@@ -348,6 +364,7 @@ pub(crate) async fn detail(
             })
             .collect();
     }
+    let can_view_plans = principal.level.grants(Permission::PlansView);
     let pet_filter = query.pet.as_deref().and_then(|p| Uuid::parse_str(p).ok());
     let filter = Filter { kind: None, pet_id: pet_filter };
     render(&ClientTemplate {
@@ -361,6 +378,18 @@ pub(crate) async fn detail(
         selfies: selfies::of_household(&platform, scope, id).await.map_err(server_error)?,
         can_curate: principal.level.grants(Permission::SelfiesCurate),
         preferences: preferences::get(&platform, scope, id).await.map_err(server_error)?,
+        plans: if can_view_plans {
+            enrolment::of_client(&platform, scope, id).await.map_err(server_error)?
+        } else {
+            Vec::new()
+        },
+        sold: if can_view_plans {
+            plan_templates::list(&platform, scope, false).await.map_err(server_error)?
+        } else {
+            Vec::new()
+        },
+        can_view_plans,
+        can_choose_gated: principal.level.grants(Permission::PlansWaiveInitialFee),
         can_edit: principal.level.grants(Permission::ClientsEdit),
         can_notify: principal.level.grants(Permission::NotificationsSend),
         can_chat,

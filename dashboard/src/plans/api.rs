@@ -1,16 +1,24 @@
 //! Wellness-plan templates in the staff API: what the practice sells, each
 //! save a new version that plans sold before it never see.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
     Platform,
-    db::entities::{plan_template_item, plan_template_version},
+    db::entities::{
+        plan::{Billing, Renewal, Status},
+        plan_payment::{self, PaymentKind, PaymentStatus},
+        plan_template_item, plan_template_version,
+    },
     kernel::{permissions::Permission, text::MAX_NAME_CHARS},
-    plans::templates::{self as plan_templates, ItemDraft, Template, TemplateDraft},
+    plans::{
+        enrolment::{self, Enrolment, PlanRecord, Quote},
+        templates::{self as plan_templates, ItemDraft, Template, TemplateDraft},
+    },
 };
 use petbridge_http::{
     ApiResult,
-    fields::{Between, Items, Limited, Text},
+    fields::{Between, Items, Limited, Stored, Text},
+    plans::PlanItemBalance,
 };
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, param::Query, payload::Json};
@@ -260,6 +268,220 @@ enum TemplateCreated {
     Created(Json<PlanTemplate>),
 }
 
+/// A payment of a plan's schedule.
+#[derive(Debug, Object)]
+pub struct PlanPayment {
+    /// 1, 2, … in the schedule's order.
+    pub number: i32,
+    /// `initial` (the fee and the first instalment, or the paid-in-full price), `instalment` or `supplemental`.
+    pub kind: Stored<PaymentKind>,
+    /// Its day.
+    pub due_on: NaiveDate,
+    /// Its amount in cents.
+    pub amount_cents: i64,
+    /// Where it stands.
+    pub status: Stored<PaymentStatus>,
+    /// When it was paid, cancelled or refunded.
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+impl From<plan_payment::Model> for PlanPayment {
+    fn from(p: plan_payment::Model) -> Self {
+        Self {
+            number: p.number,
+            kind: p.kind.into(),
+            due_on: p.due_on,
+            amount_cents: p.amount_cents,
+            status: p.status.into(),
+            settled_at: p.settled_at,
+        }
+    }
+}
+
+/// A pet's wellness plan, with its items and payments.
+#[derive(Debug, Object)]
+pub struct Plan {
+    /// Id.
+    pub id: Uuid,
+    /// The household.
+    pub client_id: Uuid,
+    /// The pet.
+    pub pet_id: Uuid,
+    /// The pet's name.
+    pub pet_name: String,
+    /// The template…
+    pub template_id: Uuid,
+    /// …its code…
+    pub template_code: String,
+    /// …and the version the plan was sold on.
+    pub version: i32,
+    /// The plan's name as sold.
+    pub name: String,
+    /// Where it stands.
+    pub status: Stored<Status>,
+    /// What happens at the end of the term.
+    pub renewal: Stored<Renewal>,
+    /// Monthly or paid in full.
+    pub billing: Stored<Billing>,
+    /// The first day.
+    pub starts_on: NaiveDate,
+    /// The term's last day.
+    pub ends_on: NaiveDate,
+    /// The enrolment fee charged, in cents.
+    pub initial_fee_cents: i64,
+    /// The fee was waived.
+    pub fee_waived: bool,
+    /// Enrolled without a payment method.
+    pub payment_method_skipped: bool,
+    /// Who enrolled it…
+    pub enrolled_by: String,
+    /// …and the manager who approved a gated option, if one did.
+    pub approved_by: Option<String>,
+    /// The items with what is left of each.
+    pub items: Vec<PlanItemBalance>,
+    /// The schedule.
+    pub payments: Vec<PlanPayment>,
+    /// The number of the next payment still to be made.
+    pub next_payment: Option<i32>,
+    /// When it was sold.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<PlanRecord> for Plan {
+    fn from(r: PlanRecord) -> Self {
+        let next_payment = r.next_payment().map(|p| p.number);
+        let p = r.plan;
+        Self {
+            id: p.id,
+            client_id: p.client_id,
+            pet_id: p.pet_id,
+            pet_name: r.pet_name,
+            template_id: p.template_id,
+            template_code: r.template_code,
+            version: r.version.version,
+            name: r.version.name,
+            status: p.status.into(),
+            renewal: p.renewal.into(),
+            billing: p.billing.into(),
+            starts_on: p.starts_on,
+            ends_on: p.ends_on,
+            initial_fee_cents: p.initial_fee_cents,
+            fee_waived: p.fee_waived,
+            payment_method_skipped: p.payment_method_skipped,
+            enrolled_by: p.enrolled_by,
+            approved_by: p.approved_by,
+            items: PlanItemBalance::all(r.items),
+            payments: r.payments.into_iter().map(PlanPayment::from).collect(),
+            next_payment,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// Enrol a pet: the options past "add a plan" need a manager (seed 000).
+#[derive(Debug, Object)]
+pub struct NewPlan {
+    /// The pet, of this client.
+    pub pet_id: Uuid,
+    /// The template; the plan is sold on the version it sells now.
+    pub template_id: Uuid,
+    /// `monthly` (default) or `paid_in_full` (a manager's choice).
+    pub billing: Option<Stored<Billing>>,
+    /// The first day: today (default) or up to 90 days ahead, which makes the plan pending.
+    pub starts_on: Option<NaiveDate>,
+    /// `auto` (default), `manual` or `do_not_renew`.
+    pub renewal: Option<Stored<Renewal>>,
+    /// Waive the enrolment fee (a manager's choice).
+    #[oai(default)]
+    pub waive_initial_fee: bool,
+    /// Enrol without a payment method (a manager's choice).
+    #[oai(default)]
+    pub skip_payment_method: bool,
+    /// Take the initial charge at the desk instead of electronically (a manager's choice).
+    #[oai(default)]
+    pub skip_initial_charge: bool,
+}
+
+impl NewPlan {
+    fn enrolment(self) -> Enrolment {
+        Enrolment {
+            pet_id: self.pet_id,
+            template_id: self.template_id,
+            billing: self.billing.map_or(Billing::Monthly, |b| b.0),
+            starts_on: self.starts_on,
+            renewal: self.renewal.map_or(Renewal::Auto, |r| r.0),
+            waive_initial_fee: self.waive_initial_fee,
+            skip_payment_method: self.skip_payment_method,
+            skip_initial_charge: self.skip_initial_charge,
+        }
+    }
+}
+
+/// What an enrolment would cost.
+#[derive(Debug, Object)]
+pub struct PlanQuote {
+    /// The enrolment fee (0 when waived).
+    pub initial_fee_cents: i64,
+    /// Charged at enrolment: the fee and the first instalment, or the fee and the paid-in-full price.
+    pub initial_charge_cents: i64,
+    /// The whole term.
+    pub total_cents: i64,
+    /// The first day…
+    pub starts_on: NaiveDate,
+    /// …and the last.
+    pub ends_on: NaiveDate,
+    /// Each payment's day and amount, the initial charge first.
+    pub schedule: Vec<QuotedPayment>,
+}
+
+/// A payment a quote foresees.
+#[derive(Debug, Object)]
+pub struct QuotedPayment {
+    /// What it is for.
+    pub kind: Stored<PaymentKind>,
+    /// Its day.
+    pub due_on: NaiveDate,
+    /// Its amount in cents.
+    pub amount_cents: i64,
+}
+
+impl From<Quote> for PlanQuote {
+    fn from(q: Quote) -> Self {
+        Self {
+            initial_fee_cents: q.initial_fee_cents,
+            initial_charge_cents: q.initial_charge_cents(),
+            total_cents: q.total_cents(),
+            starts_on: q.starts_on,
+            ends_on: q.ends_on,
+            schedule: q
+                .schedule
+                .into_iter()
+                .map(|d| QuotedPayment { kind: d.kind.into(), due_on: d.due_on, amount_cents: d.amount_cents })
+                .collect(),
+        }
+    }
+}
+
+/// The choices a quote prices.
+#[derive(Debug, Object)]
+pub struct QuoteRequest {
+    /// `monthly` (default) or `paid_in_full`.
+    pub billing: Option<Stored<Billing>>,
+    /// Without the enrolment fee.
+    #[oai(default)]
+    pub waive_initial_fee: bool,
+    /// The first day (default today).
+    pub starts_on: Option<NaiveDate>,
+}
+
+/// A pet enrolled.
+#[derive(ApiResponse)]
+enum PlanCreated {
+    /// Enrolled.
+    #[oai(status = 201)]
+    Created(Json<Plan>),
+}
+
 /// This feature's operations of the staff API.
 pub struct PlansApi;
 
@@ -342,5 +564,59 @@ impl PlansApi {
         let scope = auth.principal().scope();
         let changed = plan_templates::set_retired(&platform, scope, &who, auth.origin(), id.0, body.0.retired).await?;
         Ok(Json(changed.into()))
+    }
+    /// What enrolling on a template's current version would cost.
+    #[oai(path = "/plan-templates/:id/quote", method = "post", tag = "Tag::Plans", operation_id = "quotePlan")]
+    async fn quote(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<QuoteRequest>,
+    ) -> ApiResult<Json<PlanQuote>> {
+        authorize(&platform, &auth, Permission::PlansView).await?;
+        let scope = auth.principal().scope();
+        let billing = body.0.billing.map_or(Billing::Monthly, |b| b.0);
+        let quote =
+            enrolment::quote_for(&platform, scope, id.0, billing, body.0.waive_initial_fee, body.0.starts_on).await?;
+        Ok(Json(quote.into()))
+    }
+    /// Enrol a pet of this client. Waiving the fee, paid in full, no payment
+    /// method and no electronic initial charge each need a manager, logged
+    /// in or approving in place.
+    #[oai(path = "/clients/:id/plans", method = "post", tag = "Tag::Plans", operation_id = "enrolPet")]
+    async fn enrol(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<NewPlan>,
+    ) -> ApiResult<PlanCreated> {
+        let enrolment = body.0.enrolment();
+        // The strictest permission the choices need: whoever holds it holds the rest.
+        let needed =
+            enrolment.permissions().into_iter().max_by_key(|p| p.minimum_level()).unwrap_or(Permission::PlansAdd);
+        let who = authorize(&platform, &auth, needed).await?;
+        let scope = auth.principal().scope();
+        let plan = enrolment::enrol(&platform, scope, &who, auth.origin(), id.0, enrolment).await?;
+        Ok(PlanCreated::Created(Json(plan.into())))
+    }
+    /// A client's plans, newest first.
+    #[oai(path = "/clients/:id/plans", method = "get", tag = "Tag::Plans", operation_id = "listClientPlans")]
+    async fn client_plans(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<Vec<Plan>>> {
+        authorize(&platform, &auth, Permission::PlansView).await?;
+        let plans = enrolment::of_client(&platform, auth.principal().scope(), id.0).await?;
+        Ok(Json(plans.into_iter().map(Plan::from).collect()))
+    }
+    /// One plan: its items, what is left of them, and its payments.
+    #[oai(path = "/plans/:id", method = "get", tag = "Tag::Plans", operation_id = "getPlan")]
+    async fn plan(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Json<Plan>> {
+        authorize(&platform, &auth, Permission::PlansView).await?;
+        Ok(Json(enrolment::get(&platform, auth.principal().scope(), id.0).await?.into()))
     }
 }
