@@ -11,6 +11,7 @@ pub mod households;
 pub mod loyalty;
 pub mod notifications;
 pub mod owners;
+pub mod plans;
 pub mod requests;
 pub mod selfies;
 

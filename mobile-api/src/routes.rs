@@ -3,7 +3,7 @@
 
 use poem_openapi::OpenApi;
 
-use crate::{chat, households, loyalty, notifications, owners, requests, selfies};
+use crate::{chat, households, loyalty, notifications, owners, plans, requests, selfies};
 
 /// The app API (`/api/app/v1`), every feature's operations.
 pub fn app_api() -> impl OpenApi {
@@ -15,6 +15,7 @@ pub fn app_api() -> impl OpenApi {
         requests::api::RequestsApi,
         chat::api::ChatApi,
         notifications::api::NotificationsApi,
+        plans::api::PlansApi,
     )
 }
 

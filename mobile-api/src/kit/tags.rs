@@ -17,6 +17,8 @@ pub(crate) enum Tag {
     Rewards,
     /// Orders (refills) and appointment requests.
     Requests,
+    /// The household's wellness plans.
+    Plans,
     /// Before login: the practice the app is branded for.
     Practice,
     /// Sign-up, login, tokens, email verification, password reset.

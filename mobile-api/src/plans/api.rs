@@ -1,0 +1,84 @@
+//! The household's wellness plans in the app API: what each pet's plan
+//! covers, what is left of it, and the next payment.
+
+use chrono::NaiveDate;
+use petbridge_domain::{
+    Platform,
+    db::entities::plan::{Billing, Status},
+    plans::enrolment::{self, PlanRecord},
+};
+use petbridge_http::{ApiResult, fields::Stored, plans::PlanItemBalance};
+use poem::web::Data;
+use poem_openapi::{Object, OpenApi, payload::Json};
+use uuid::Uuid;
+
+use crate::kit::{
+    auth::{OwnerAuth, household_id},
+    tags::Tag,
+};
+
+/// A payment still to be made.
+#[derive(Debug, Object)]
+pub struct NextPayment {
+    /// Its day.
+    pub due_on: NaiveDate,
+    /// Its amount in cents.
+    pub amount_cents: i64,
+}
+
+/// A pet's wellness plan.
+#[derive(Debug, Object)]
+pub struct Plan {
+    /// Id.
+    pub id: Uuid,
+    /// The pet.
+    pub pet_id: Uuid,
+    /// The pet's name.
+    pub pet_name: String,
+    /// The plan's name.
+    pub name: String,
+    /// Where it stands.
+    pub status: Stored<Status>,
+    /// Monthly or paid in full.
+    pub billing: Stored<Billing>,
+    /// The first day.
+    pub starts_on: NaiveDate,
+    /// The term's last day.
+    pub ends_on: NaiveDate,
+    /// What the plan covers and what is left of each this term.
+    pub items: Vec<PlanItemBalance>,
+    /// The next payment; absent when nothing more is owed.
+    pub next_payment: Option<NextPayment>,
+}
+
+impl From<PlanRecord> for Plan {
+    fn from(r: PlanRecord) -> Self {
+        let next_payment = r.next_payment().map(|p| NextPayment { due_on: p.due_on, amount_cents: p.amount_cents });
+        Self {
+            id: r.plan.id,
+            pet_id: r.plan.pet_id,
+            pet_name: r.pet_name,
+            name: r.version.name,
+            status: r.plan.status.into(),
+            billing: r.plan.billing.into(),
+            starts_on: r.plan.starts_on,
+            ends_on: r.plan.ends_on,
+            items: PlanItemBalance::all(r.items),
+            next_payment,
+        }
+    }
+}
+
+/// This feature's operations of the app API.
+pub struct PlansApi;
+
+#[OpenApi]
+impl PlansApi {
+    /// The household's wellness plans, newest first.
+    #[oai(path = "/plans", method = "get", tag = "Tag::Plans", operation_id = "listPlans")]
+    async fn plans(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<Plan>>> {
+        let household = household_id(&platform, &auth).await?;
+        let plans = enrolment::of_client(&platform, auth.0.scope(), household).await?;
+        Ok(Json(plans.into_iter().map(Plan::from).collect()))
+    }
+}

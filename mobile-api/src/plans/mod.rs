@@ -1,0 +1,3 @@
+//! The household's wellness plans in the app.
+
+pub mod api;
