@@ -641,3 +641,88 @@ async fn a_manager_approves_a_staff_members_reinvite_all_in_place_and_the_log_na
     assert!(campaigns.to_string().contains("reinvite_all"), "{campaigns}");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_administrator_adds_a_plan_and_a_manager_approves_a_staff_members_enrolment_in_place() {
+    use serde_json::json;
+    let Some(browser) = Browser::start().await else { return };
+    let app = petbridge_tests::spawn_app().await;
+    let fixture = app.practice("plan-vets").await;
+    let level = petbridge_domain::kernel::permissions::SecurityLevel::Manager;
+    app.staff(&fixture.practice, "manager", level).await;
+    app.staff(&fixture.practice, "frontdesk", petbridge_domain::kernel::permissions::SecurityLevel::Staff).await;
+    let key = app.sync_key(&fixture.practice).await;
+    let now = app.clock_now();
+    let born = (now - chrono::Duration::days(100)).date_naive();
+    let batch = json!({
+        "clients": [{ "pms_id": "C1", "updated_at": now.to_rfc3339(), "first_name": "Ann", "last_name": "Jones", "last_transaction_on": now.date_naive() }],
+        "pets": [{ "pms_id": "P1", "updated_at": now.to_rfc3339(), "client_pms_id": "C1", "name": "Bella", "species": "Dog", "date_of_birth": born }]
+    });
+    assert_eq!(app.sync(&key, &batch).await.0, 200);
+
+    log_in(&browser, &app, "admin", petbridge_tests::PASSWORD).await;
+    browser.element("[data-testid=signed-in-as]").await;
+    browser.driver.goto(app.url("/dashboard/plans")).await.unwrap();
+    let form = "form[data-testid=add-plan-template]";
+    for (field, value) in [
+        ("code", "puppy"),
+        ("name", "Puppy Plan"),
+        ("species", "dog"),
+        ("max_age_months", "12"),
+        ("monthly_price_cents", "39.99"),
+        ("paid_in_full_price_cents", "449"),
+        ("agreement_text", "This plan is not insurance."),
+    ] {
+        let input = browser.element(&format!("{form} [name={field}]")).await;
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+    click(&browser, &format!("{form} [data-add-row=items]")).await;
+    let rows = browser.driver.find_all(By::Css(format!("{form} tr[data-row]"))).await.unwrap();
+    assert_eq!(rows.len(), 2, "a second item row");
+    for (row, values) in rows.iter().zip([
+        [("description", "Wellness exam"), ("code", "WP100"), ("quantity", "3"), ("retail_price_cents", "65")],
+        [
+            ("description", "DA2PP vaccine"),
+            ("code", "WP110"),
+            ("alternate_codes", "WP110B, WP110C"),
+            ("retail_price_cents", "38.50"),
+        ],
+    ]) {
+        for (field, value) in values {
+            row.find(By::Css(format!("[name={field}]"))).await.unwrap().send_keys(value).await.unwrap();
+        }
+    }
+    click(&browser, &format!("{form} button[type=submit]")).await;
+    notice(&browser, "Plan PUPPY is added.").await;
+    let admin = app.login("plan-vets", "admin").await;
+    let (_, templates) = app.get_json("/api/dashboard/v1/plan-templates", &admin).await;
+    let template = &templates[0];
+    assert_eq!(
+        (template["monthly_price_cents"].as_i64(), template["max_age_months"].as_i64()),
+        (Some(3_999), Some(12))
+    );
+    assert_eq!(template["items"][1]["alternate_codes"], json!(["WP110B", "WP110C"]));
+    assert_eq!(
+        (template["items"][1]["quantity"].clone(), template["items"][1]["retail_price_cents"].as_i64()),
+        (json!(null), Some(3_850))
+    );
+
+    click(&browser, "[data-testid=logout]").await;
+    log_in(&browser, &app, "frontdesk", petbridge_tests::PASSWORD).await;
+    browser.element("[data-testid=signed-in-as]").await;
+    let (_, listed) = app.get_json("/api/dashboard/v1/clients", &admin).await;
+    let client = listed["items"][0]["id"].as_str().unwrap().to_owned();
+    browser.driver.goto(app.url(&format!("/dashboard/clients/{client}"))).await.unwrap();
+    click(&browser, "form[data-testid=enrol] input[name=skip_payment_method]").await;
+    click(&browser, "form[data-testid=enrol] button[type=submit]").await;
+    let dialog = browser.element("dialog[data-testid=override]").await;
+    dialog.find(By::Css("input[name=username]")).await.unwrap().send_keys("manager").await.unwrap();
+    dialog.find(By::Css("input[name=password]")).await.unwrap().send_keys(petbridge_tests::PASSWORD).await.unwrap();
+    dialog.find(By::Css("button[value=approve]")).await.unwrap().click().await.unwrap();
+    notice(&browser, "Bella is enrolled in Puppy Plan.").await;
+    shows(&browser, "[data-testid=plans]", "approved by manager").await;
+    // No enrolment fee was set: the initial charge is the first instalment.
+    shows(&browser, "[data-testid=plan-payments]", "$39.99").await;
+    browser.close().await;
+}

@@ -150,3 +150,199 @@ async fn the_wellness_plans_page_lists_templates_and_retiring_one_keeps_it_liste
         .await;
     assert_eq!((status, refused["code"].as_str()), (403, Some("forbidden")));
 }
+
+/// A practice with the puppy template and a household with a puppy
+/// (`Bella`, 4 months on the test clock's day) and a cat (`Tom`).
+struct Household {
+    client: String,
+    puppy: String,
+    cat: String,
+    template: String,
+}
+
+async fn household(app: &TestApp, fixture: &petbridge_tests::PracticeFixture, admin: &str) -> Household {
+    let now = app.clock_now();
+    let born = (now - chrono::Duration::days(125)).date_naive();
+    let key = app.sync_key(&fixture.practice).await;
+    let batch = json!({
+        "clients": [{ "pms_id": "C1", "updated_at": now.to_rfc3339(), "first_name": "Ann", "last_name": "Jones", "last_transaction_on": now.date_naive() }],
+        "pets": [
+            { "pms_id": "P1", "updated_at": now.to_rfc3339(), "client_pms_id": "C1", "name": "Bella", "species": "Canine", "date_of_birth": born },
+            { "pms_id": "P2", "updated_at": now.to_rfc3339(), "client_pms_id": "C1", "name": "Tom", "species": "Cat", "date_of_birth": born }
+        ]
+    });
+    assert_eq!(app.sync(&key, &batch).await.0, 200);
+    let (_, listed) = app.get_json("/api/dashboard/v1/clients", admin).await;
+    let row = &listed["items"][0];
+    let pet = |name: &str| {
+        row["pets"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()["id"].as_str().unwrap().to_owned()
+    };
+    Household {
+        client: row["id"].as_str().unwrap().to_owned(),
+        puppy: pet("Bella"),
+        cat: pet("Tom"),
+        template: create(app, admin, puppy()).await["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn gated_enrolment_options_need_a_manager_logged_in_or_approving_in_place() {
+    let app = spawn_app().await;
+    let fixture = app.practice("maple-vets").await;
+    app.staff(&fixture.practice, "frontdesk", SecurityLevel::Staff).await;
+    app.staff(&fixture.practice, "manager", SecurityLevel::Manager).await;
+    let admin = app.login("maple-vets", "admin").await;
+    let home = household(&app, &fixture, &admin).await;
+    let staff = app.login("maple-vets", "frontdesk").await;
+    let path = format!("/api/dashboard/v1/clients/{}/plans", home.client);
+    let enrol = |token: String, body: Value, approver: Option<&'static str>| {
+        let mut request = app.client.post(app.url(&path)).bearer_auth(token).json(&body);
+        if let Some(approver) = approver {
+            request = request
+                .header("x-override-username", approver)
+                .header("x-override-password", petbridge_tests::PASSWORD);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let plain = json!({ "pet_id": home.puppy, "template_id": home.template });
+    let (status, refused) = enrol(staff.clone(), plain, None).await;
+    assert_eq!((status, refused["code"].as_str()), (422, Some("payment_method_required")));
+    for gated in ["skip_payment_method", "waive_initial_fee", "skip_initial_charge"] {
+        let mut body = json!({ "pet_id": home.puppy, "template_id": home.template, "skip_payment_method": true });
+        body[gated] = json!(true);
+        let (status, refused) = enrol(staff.clone(), body, None).await;
+        assert_eq!((status, refused["code"].as_str()), (403, Some("forbidden")), "{gated} alone");
+    }
+    let paid_in_full = json!({ "pet_id": home.puppy, "template_id": home.template, "skip_payment_method": true, "billing": "paid_in_full" });
+    let (status, refused) = enrol(staff.clone(), paid_in_full.clone(), None).await;
+    assert_eq!((status, refused["code"].as_str()), (403, Some("forbidden")), "paid in full alone");
+    let (_, none) = app.get_json(&path, &admin).await;
+    assert_eq!(none, json!([]), "a refused enrolment writes nothing");
+
+    let (status, plan) = enrol(staff.clone(), paid_in_full, Some("manager")).await;
+    assert_eq!(status, 201, "{plan}");
+    assert_eq!((plan["enrolled_by"].as_str(), plan["approved_by"].as_str()), (Some("frontdesk"), Some("manager")));
+    assert_eq!(plan["payments"].as_array().unwrap().len(), 1);
+    assert_eq!(plan["payments"][0]["amount_cents"], 4_900 + 44_900, "the fee and the paid-in-full price");
+    assert_eq!((plan["status"].as_str(), plan["billing"].as_str()), (Some("active"), Some("paid_in_full")));
+    assert_eq!(
+        plan["items"][0],
+        json!({ "item_id": plan["items"][0]["item_id"], "description": "Wellness exam", "code": "WP100", "allowed": 3, "used": 0, "remaining": 3 })
+    );
+
+    let (_, activity) = app.get_json("/api/dashboard/v1/activity?action=plan.enrol", &admin).await;
+    let entry = &activity["items"][0];
+    assert_eq!((entry["actor"].as_str(), entry["approver"].as_str()), (Some("frontdesk"), Some("manager")), "{entry}");
+}
+
+#[tokio::test]
+async fn a_monthly_plan_schedules_the_fee_with_the_first_instalment_and_one_a_month() {
+    let app = spawn_app().await;
+    let fixture = app.practice("maple-vets").await;
+    app.staff(&fixture.practice, "manager", SecurityLevel::Manager).await;
+    let admin = app.login("maple-vets", "admin").await;
+    let home = household(&app, &fixture, &admin).await;
+    let manager = app.login("maple-vets", "manager").await;
+    let today = app.clock_now().date_naive();
+    let body = json!({ "pet_id": home.puppy, "template_id": home.template, "skip_payment_method": true, "skip_initial_charge": true });
+    let (status, plan) = app.staff_post(&manager, &format!("/clients/{}/plans", home.client), Some(body)).await;
+    assert_eq!(status, 201, "{plan}");
+    let payments = plan["payments"].as_array().unwrap();
+    assert_eq!(payments.len(), 12);
+    assert_eq!(
+        (payments[0]["amount_cents"].as_i64(), payments[0]["status"].as_str()),
+        (Some(4_900 + 3_999), Some("paid_external"))
+    );
+    assert!(payments[1..].iter().all(|p| p["amount_cents"] == 3_999 && p["status"] == "scheduled"));
+    assert_eq!(payments[1]["due_on"], json!(today.checked_add_months(chrono::Months::new(1)).unwrap()));
+    assert_eq!(plan["next_payment"], 2);
+
+    let (status, twice) = app
+        .staff_post(
+            &manager,
+            &format!("/clients/{}/plans", home.client),
+            Some(json!({ "pet_id": home.puppy, "template_id": home.template, "skip_payment_method": true })),
+        )
+        .await;
+    assert_eq!((status, twice["code"].as_str()), (409, Some("plan_in_progress")));
+    let (status, cat) = app
+        .staff_post(
+            &manager,
+            &format!("/clients/{}/plans", home.client),
+            Some(json!({ "pet_id": home.cat, "template_id": home.template, "skip_payment_method": true })),
+        )
+        .await;
+    assert_eq!((status, cat["code"].as_str()), (422, Some("plan_does_not_fit")), "{cat}");
+    let later = today + chrono::Days::new(120);
+    let (status, far) = app
+        .staff_post(&manager, &format!("/clients/{}/plans", home.client), Some(json!({ "pet_id": home.cat, "template_id": home.template, "skip_payment_method": true, "starts_on": later })))
+        .await;
+    assert_eq!((status, far["code"].as_str()), (422, Some("invalid_start_date")));
+
+    let (status, quote) = app
+        .staff_post(
+            &manager,
+            &format!("/plan-templates/{}/quote", home.template),
+            Some(json!({ "billing": "monthly" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{quote}");
+    assert_eq!(
+        (quote["initial_charge_cents"].as_i64(), quote["total_cents"].as_i64()),
+        (Some(4_900 + 3_999), Some(4_900 + 12 * 3_999))
+    );
+
+    let id = plan["id"].as_str().unwrap();
+    let (status, read) = app.get_json(&format!("/api/dashboard/v1/plans/{id}"), &manager).await;
+    assert_eq!((status, read["pet_name"].as_str()), (200, Some("Bella")));
+    app.practice("oak-vets").await;
+    let oak = app.login("oak-vets", "admin").await;
+    assert_eq!(app.get_json(&format!("/api/dashboard/v1/plans/{id}"), &oak).await.0, 404);
+    assert_eq!(app.get_json(&format!("/api/dashboard/v1/clients/{}/plans", home.client), &oak).await.0, 404);
+    let (status, _) = app
+        .staff_post(
+            &oak,
+            &format!("/clients/{}/plans", home.client),
+            Some(json!({ "pet_id": home.cat, "template_id": home.template, "skip_payment_method": true })),
+        )
+        .await;
+    assert_eq!(status, 404, "enrolling another practice's client");
+
+    let session = app.page_login("maple-vets", "manager").await;
+    let (status, html) = app.page(&session, &format!("/dashboard/clients/{}", home.client)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-testid=\"plans\"") && html.contains("Puppy Plan"), "the plan shows on the client page");
+    assert!(html.contains("$88.99") && html.contains("paid_external"), "with its schedule");
+}
+
+#[tokio::test]
+async fn the_app_shows_the_households_plans_and_nothing_of_another() {
+    let app = spawn_app().await;
+    let fixture = app.practice("maple-vets").await;
+    let admin = app.login("maple-vets", "admin").await;
+    let home = household(&app, &fixture, &admin).await;
+    let body = json!({ "pet_id": home.puppy, "template_id": home.template, "skip_payment_method": true });
+    let (status, _) = app.staff_post(&admin, &format!("/clients/{}/plans", home.client), Some(body)).await;
+    assert_eq!(status, 201);
+
+    let stranger = app.verified_owner("maple-vets", "stranger@example.com").await;
+    let (status, none) = app.app_call(Method::GET, "/plans", Some(&stranger), None).await;
+    assert_eq!((status, none), (200, json!([])), "another household sees none of it");
+
+    // Ann signs up in the app; the PMS then sends her address, and her app
+    // account joins her PMS household.
+    let owner = app.verified_owner("maple-vets", "ann@example.com").await;
+    let key = app.sync_key(&fixture.practice).await;
+    let now = app.clock_now();
+    let email = json!({ "clients": [{ "pms_id": "C1", "updated_at": (now + chrono::Duration::minutes(1)).to_rfc3339(), "first_name": "Ann", "last_name": "Jones", "email": "ann@example.com", "last_transaction_on": now.date_naive() }] });
+    assert_eq!(app.sync(&key, &email).await.0, 200);
+    let (status, plans) = app.app_call(Method::GET, "/plans", Some(&owner), None).await;
+    assert_eq!(status, 200, "{plans}");
+    let plan = &plans[0];
+    assert_eq!((plan["pet_name"].as_str(), plan["name"].as_str()), (Some("Bella"), Some("Puppy Plan")));
+    assert_eq!(plan["items"][0]["remaining"], 3);
+    assert_eq!(plan["next_payment"]["amount_cents"], 4_900 + 3_999);
+}

@@ -87,6 +87,11 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("createPlanTemplate", Some(SecurityLevel::Administrator)),
     ("revisePlanTemplate", Some(SecurityLevel::Administrator)),
     ("offerPlanTemplate", Some(SecurityLevel::Administrator)),
+    ("quotePlan", Some(SecurityLevel::Staff)),
+    // Without a payment method on file, enrolling needs one of the gated options.
+    ("enrolPet", Some(SecurityLevel::Manager)),
+    ("listClientPlans", Some(SecurityLevel::Staff)),
+    ("getPlan", Some(SecurityLevel::Staff)),
 ];
 
 /// Records of the practice the operations act on.
@@ -111,6 +116,9 @@ struct Household {
     request: String,
     selfie: String,
     plan_template: String,
+    /// A template no table operation retires, and a plan sold on it.
+    enrol_template: String,
+    plan: String,
 }
 
 /// How to call an operation: method, path and body, given a fresh staff
@@ -119,7 +127,8 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
     let get = |path: String| (Method::GET, path, None);
     let (target, delivery, client, pet, key) = (&ids.target, &ids.delivery, &ids.client, &ids.pet, &ids.key);
     let (conversation, attachment) = (&ids.conversation, &ids.attachment);
-    let Household { paw_entry, reward_request, reward, request, selfie, plan_template } = &ids.household;
+    let Household { paw_entry, reward_request, reward, request, selfie, plan_template, enrol_template, plan } =
+        &ids.household;
     match operation {
         "getMe" => get("/me".into()),
         "updateMe" => (Method::PATCH, "/me".into(), Some(json!({ "display_name": "Still Me" }))),
@@ -253,6 +262,14 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
         "offerPlanTemplate" => {
             (Method::PATCH, format!("/plan-templates/{plan_template}"), Some(json!({ "retired": n.is_multiple_of(2) })))
         }
+        "quotePlan" => (Method::POST, format!("/plan-templates/{enrol_template}/quote"), Some(json!({}))),
+        "enrolPet" => (
+            Method::POST,
+            format!("/clients/{client}/plans"),
+            Some(json!({ "pet_id": pet, "template_id": enrol_template, "skip_payment_method": true })),
+        ),
+        "listClientPlans" => get(format!("/clients/{client}/plans")),
+        "getPlan" => get(format!("/plans/{plan}")),
         other => panic!("no request for {other}"),
     }
 }
@@ -305,7 +322,16 @@ async fn household_records(app: &TestApp, admin: &str, owner: &str, client: &str
     assert_eq!(uploaded.status(), 201);
     let template = staff(Method::POST, "/plan-templates".into(), plan_template_draft("TABLE")).await;
     assert_eq!(template.status(), 201);
+    let enrol_template = staff(Method::POST, "/plan-templates".into(), plan_template_draft("ENROL")).await;
+    let enrol_template = enrol_template.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let (_, listed) = app.get_json(&format!("/api/dashboard/v1/clients/{client}"), admin).await;
+    let pet = listed["pets"][0]["id"].as_str().unwrap().to_owned();
+    let body = json!({ "pet_id": pet, "template_id": enrol_template, "skip_payment_method": true });
+    let enrolled = staff(Method::POST, format!("/clients/{client}/plans"), body).await;
+    assert_eq!(enrolled.status(), 201);
     Household {
+        plan: enrolled.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned(),
+        enrol_template,
         plan_template: template.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned(),
         paw_entry,
         reward_request: asked["id"].as_str().unwrap().to_owned(),
@@ -430,7 +456,9 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
                         // Once a month: the second level to try meets the first one's run.
                         || (*operation == "reinviteAllClients" && status == 409)
                         // Once only: the first level to try took the paw back or decided.
-                        || (matches!(*operation, "oopsPaw" | "decideRewardRequest") && status == 409),
+                        || (matches!(*operation, "oopsPaw" | "decideRewardRequest") && status == 409)
+                        // One plan in progress per pet: the table's pet has one.
+                        || (*operation == "enrolPet" && status == 409),
                     "{} calling {operation}: {status} {}",
                     level.as_str(),
                     response.text().await.unwrap()
