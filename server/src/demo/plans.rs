@@ -3,11 +3,22 @@
 //! the WP codes a practice's PMS would bill their items under.
 
 use petbridge_domain::{
-    Actor, Origin, Platform, Scope,
+    Actor, Code, DomainError, Origin, Platform, Scope,
+    db::entities::{
+        pet,
+        plan::{Billing, Renewal},
+    },
     kernel::caller::Authorized,
-    plans::templates::{self as plan_templates, ItemDraft, TemplateDraft},
+    plans::{
+        enrolment::{self, Enrolment},
+        templates::{self as plan_templates, ItemDraft, TemplateDraft},
+    },
+    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder},
 };
 use uuid::Uuid;
+
+/// How many demo pets get a plan.
+const ENROLLED: usize = 36;
 
 /// An item: description, WP code, allowed per term (none: unlimited), retail cents.
 type Item = (&'static str, &'static str, Option<i32>, i64);
@@ -115,8 +126,9 @@ const AGREEMENT: &str = "This wellness plan is not insurance. It covers the list
 paid monthly or in full; the enrolment fee is not refundable. Cancelling early settles what the practice's \
 cancellation policy says.";
 
-/// Adds the catalogue unless the practice has plan templates already, so a
-/// second run adds nothing.
+/// Adds the catalogue and enrols a few dozen pets in the plan that fits
+/// them, unless the practice has plan templates already, so a second run
+/// adds nothing.
 pub(super) async fn catalogue(platform: &Platform, scope: Scope) -> anyhow::Result<()> {
     if !plan_templates::list(platform, scope, true).await.map_err(super::fail)?.is_empty() {
         return Ok(());
@@ -154,6 +166,50 @@ pub(super) async fn catalogue(platform: &Platform, scope: Scope) -> anyhow::Resu
         let made =
             plan_templates::create(platform, scope, &who, &Origin::default(), draft).await.map_err(super::fail)?;
         added.push((plan.code, made.template.id));
+    }
+    enrol_some(platform, scope, &who, &added).await
+}
+
+/// Enrols the first [`ENROLLED`] dogs and cats with a date of birth in the
+/// plan their species and age fit, monthly or (every fourth) paid in full.
+async fn enrol_some(
+    platform: &Platform,
+    scope: Scope,
+    who: &Authorized,
+    templates: &[(&str, Uuid)],
+) -> anyhow::Result<()> {
+    let pets = pet::Entity::find()
+        .filter(pet::Column::PracticeId.eq(scope.practice_id))
+        .filter(pet::Column::DateOfBirth.is_not_null())
+        .filter(pet::Column::PmsStatus.eq(pet::PmsStatus::Active))
+        .order_by_asc(pet::Column::Name)
+        .all(&platform.db)
+        .await?;
+    let mut enrolled = 0;
+    for (n, pet) in pets.iter().enumerate() {
+        if enrolled == ENROLLED {
+            break;
+        }
+        for (_, template_id) in templates {
+            let enrolment = Enrolment {
+                pet_id: pet.id,
+                template_id: *template_id,
+                billing: if n % 4 == 3 { Billing::PaidInFull } else { Billing::Monthly },
+                starts_on: None,
+                renewal: Renewal::Auto,
+                waive_initial_fee: n % 5 == 4,
+                skip_payment_method: true,
+                skip_initial_charge: true,
+            };
+            match enrolment::enrol(platform, scope, who, &Origin::default(), pet.client_id, enrolment).await {
+                Ok(_) => {
+                    enrolled += 1;
+                    break;
+                }
+                Err(DomainError::Failed(Code::PlanDoesNotFit, _)) => {}
+                Err(err) => return Err(super::fail(err)),
+            }
+        }
     }
     Ok(())
 }
