@@ -23,6 +23,7 @@ mod m20261203_000015_queued_due;
 mod m20261204_000016_sealed_secrets;
 mod m20261207_000017_plan_templates;
 mod m20261207_000018_plans;
+mod m20261207_000019_plan_lifecycle;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000016_sealed_secrets::Migration),
             Box::new(m20261207_000017_plan_templates::Migration),
             Box::new(m20261207_000018_plans::Migration),
+            Box::new(m20261207_000019_plan_lifecycle::Migration),
         ]
     }
 }

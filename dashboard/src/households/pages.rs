@@ -4,7 +4,9 @@ use askama::Template;
 use petbridge_domain::{
     DomainError, Platform,
     chat::conversations,
-    db::entities::{message, notification, owner_request, pet::PmsStatus, reward, reward_request, selfie},
+    db::entities::{
+        activity, message, notification, owner_request, pet::PmsStatus, plan::Status, reward, reward_request, selfie,
+    },
     households::{
         clients::{self, AccountStatus, Audience, ClientDetail, ListQuery, ListRow, SortKey},
         preferences::{self, Preferences},
@@ -14,8 +16,10 @@ use petbridge_domain::{
     notifications::{self},
     plans::{
         enrolment::{self, PlanRecord},
+        lifecycle::{self, CancelPreview},
         templates::{self as plan_templates, Template as SoldTemplate},
     },
+    practices,
     requests::{self, Filter, Kind},
     selfies,
 };
@@ -254,12 +258,62 @@ struct ClientTemplate {
     can_view_plans: bool,
     /// Whether the signed-in level may choose the gated enrolment options alone.
     can_choose_gated: bool,
+    /// Whether it may hold, change and cancel plans alone.
+    can_manage_plans: bool,
+    /// Whether it may edit and delete notes.
+    can_edit_notes: bool,
+    /// What cancelling each open plan would do, by plan.
+    previews: Vec<(Uuid, CancelPreview)>,
 }
 
 impl ClientTemplate {
     /// Cents as dollars: `4299` → `$42.99`.
     fn money(&self, cents: &i64) -> String {
-        format!("${}.{:02}", cents / 100, cents % 100)
+        let sign = if *cents < 0 { "−" } else { "" };
+        format!("{sign}${}.{:02}", cents.abs() / 100, cents.abs() % 100)
+    }
+
+    /// Whether a plan can still be held, changed or cancelled.
+    fn plan_open(&self, record: &PlanRecord) -> bool {
+        !matches!(record.plan.status, Status::Cancelled | Status::Completed)
+    }
+
+    fn preview(&self, plan_id: &Uuid) -> Option<&CancelPreview> {
+        self.previews.iter().find(|(id, _)| id == plan_id).map(|(_, preview)| preview)
+    }
+
+    /// The templates a plan may change to: sold now, of its term, not its own version.
+    fn changes_for(&self, record: &PlanRecord) -> Vec<&SoldTemplate> {
+        self.sold
+            .iter()
+            .filter(|t| t.version.term_months == record.version.term_months && t.version.id != record.version.id)
+            .collect()
+    }
+
+    /// One step of a plan's history in words.
+    fn event(&self, entry: &activity::Model) -> String {
+        let facts = entry.detail.clone().unwrap_or_default();
+        let text = |key: &str| facts.get(key).and_then(|v| v.as_str()).unwrap_or_default().replace('_', " ");
+        let cents = |key: &str| self.money(&facts.get(key).and_then(serde_json::Value::as_i64).unwrap_or(0));
+        match entry.action.as_str() {
+            "plan.enrol" => format!("Enrolled, initial charge {}", cents("initial_charge_cents")),
+            "plan.hold" => format!("Put on hold ({})", text("reason")),
+            "plan.release" => format!("Released; missed payments: {}", text("missed")),
+            "plan.change" => {
+                let name = |side: &str| facts[side]["name"].as_str().unwrap_or_default().to_owned();
+                format!(
+                    "Changed from {} to {}, a difference of {}",
+                    name("from"),
+                    name("to"),
+                    cents("difference_cents")
+                )
+            }
+            "plan.cancel" => format!("Cancelled ({}), {} owed", text("reason"), cents("owed_cents")),
+            "plan.note_add" => "Note added".to_owned(),
+            "plan.note_edit" => "Note edited".to_owned(),
+            "plan.note_delete" => format!("Note deleted: “{}”", text("said")),
+            other => other.to_owned(),
+        }
     }
 
     fn request_pet(&self, request: &owner_request::Model) -> String {
@@ -365,6 +419,11 @@ pub(crate) async fn detail(
             .collect();
     }
     let can_view_plans = principal.level.grants(Permission::PlansView);
+    let plans = if can_view_plans {
+        enrolment::of_client(&platform, scope, id).await.map_err(server_error)?
+    } else {
+        Vec::new()
+    };
     let pet_filter = query.pet.as_deref().and_then(|p| Uuid::parse_str(p).ok());
     let filter = Filter { kind: None, pet_id: pet_filter };
     render(&ClientTemplate {
@@ -378,17 +437,27 @@ pub(crate) async fn detail(
         selfies: selfies::of_household(&platform, scope, id).await.map_err(server_error)?,
         can_curate: principal.level.grants(Permission::SelfiesCurate),
         preferences: preferences::get(&platform, scope, id).await.map_err(server_error)?,
-        plans: if can_view_plans {
-            enrolment::of_client(&platform, scope, id).await.map_err(server_error)?
-        } else {
-            Vec::new()
-        },
         sold: if can_view_plans {
             plan_templates::list(&platform, scope, false).await.map_err(server_error)?
         } else {
             Vec::new()
         },
+        previews: if can_view_plans {
+            let policy = practices::get(&platform, scope).await.map_err(server_error)?.settings.plan_cancellation;
+            plans
+                .iter()
+                .filter_map(|r| {
+                    let preview = lifecycle::cancellation(policy, &r.plan, &r.payments, 0, None).ok()?;
+                    Some((r.plan.id, preview))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        plans,
         can_view_plans,
+        can_manage_plans: principal.level.grants(Permission::PlansHold),
+        can_edit_notes: principal.level.grants(Permission::NotesEdit),
         can_choose_gated: principal.level.grants(Permission::PlansWaiveInitialFee),
         can_edit: principal.level.grants(Permission::ClientsEdit),
         can_notify: principal.level.grants(Permission::NotificationsSend),

@@ -5,13 +5,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
     Platform,
     db::entities::{
-        plan::{Billing, Renewal, Status},
+        activity,
+        plan::{Billing, HoldReason, Renewal, Status},
+        plan_note,
         plan_payment::{self, PaymentKind, PaymentStatus},
         plan_template_item, plan_template_version,
     },
-    kernel::{permissions::Permission, text::MAX_NAME_CHARS},
+    kernel::{permissions::Permission, practice::CancellationPolicy, text::MAX_NAME_CHARS},
     plans::{
         enrolment::{self, Enrolment, PlanRecord, Quote},
+        lifecycle::{self, CancelPreview, Cancellation, Missed, Refund},
+        notes::{self, MAX_NOTE_CHARS},
         templates::{self as plan_templates, ItemDraft, Template, TemplateDraft},
     },
 };
@@ -21,11 +25,12 @@ use petbridge_http::{
     plans::PlanItemBalance,
 };
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, param::Query, payload::Json};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
 use uuid::Uuid;
 
 use crate::kit::{
     auth::{StaffAuth, authorize},
+    responses::Done,
     tags::Tag,
 };
 
@@ -273,7 +278,8 @@ enum TemplateCreated {
 pub struct PlanPayment {
     /// 1, 2, … in the schedule's order.
     pub number: i32,
-    /// `initial` (the fee and the first instalment, or the paid-in-full price), `instalment` or `supplemental`.
+    /// `initial` (the fee and the first instalment, or the paid-in-full price), `instalment`,
+    /// `supplemental` or `cancellation` (what is owed when a plan is cancelled).
     pub kind: Stored<PaymentKind>,
     /// Its day.
     pub due_on: NaiveDate,
@@ -283,11 +289,14 @@ pub struct PlanPayment {
     pub status: Stored<PaymentStatus>,
     /// When it was paid, cancelled or refunded.
     pub settled_at: Option<DateTime<Utc>>,
+    /// What of it was paid back, in cents.
+    pub refunded_cents: i64,
 }
 
 impl From<plan_payment::Model> for PlanPayment {
     fn from(p: plan_payment::Model) -> Self {
         Self {
+            refunded_cents: p.refunded_cents,
             number: p.number,
             kind: p.kind.into(),
             due_on: p.due_on,
@@ -339,12 +348,84 @@ pub struct Plan {
     pub approved_by: Option<String>,
     /// The items with what is left of each.
     pub items: Vec<PlanItemBalance>,
-    /// The schedule.
+    /// The schedule, by due day.
     pub payments: Vec<PlanPayment>,
     /// The number of the next payment still to be made.
     pub next_payment: Option<i32>,
     /// When it was sold.
     pub created_at: DateTime<Utc>,
+    /// Why it is on hold, while it is.
+    pub hold_reason: Option<Stored<HoldReason>>,
+    /// The day the hold began: payments due from it on were missed.
+    pub held_on: Option<NaiveDate>,
+    /// Missed payments a release cancelled, in cents.
+    pub forgiven_cents: i64,
+    /// When a manager cancelled it…
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// …and why.
+    pub cancel_reason: Option<String>,
+    /// Staff notes, oldest first.
+    pub notes: Vec<PlanNote>,
+    /// Every change, oldest first.
+    pub history: Vec<PlanEvent>,
+}
+
+/// A staff note on a plan.
+#[derive(Debug, Object)]
+pub struct PlanNote {
+    /// Id.
+    pub id: Uuid,
+    /// What it says.
+    pub body: String,
+    /// Who wrote it…
+    pub author: String,
+    /// …and when.
+    pub created_at: DateTime<Utc>,
+    /// The administrator who last edited it…
+    pub edited_by: Option<String>,
+    /// …and when.
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+impl From<plan_note::Model> for PlanNote {
+    fn from(n: plan_note::Model) -> Self {
+        Self {
+            id: n.id,
+            body: n.body,
+            author: n.author,
+            created_at: n.created_at,
+            edited_by: n.edited_by,
+            edited_at: n.edited_at,
+        }
+    }
+}
+
+/// One step of a plan's history.
+#[derive(Debug, Object)]
+pub struct PlanEvent {
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// What: `plan.enrol`, `plan.hold`, `plan.release`, `plan.change`, `plan.cancel`,
+    /// `plan.note_add`, `plan.note_edit`, `plan.note_delete`.
+    pub action: String,
+    /// Who (a user name, or the system).
+    pub actor: String,
+    /// The manager who approved it in place.
+    pub approver: Option<String>,
+    /// What changed.
+    pub detail: Option<serde_json::Value>,
+}
+
+impl From<activity::Model> for PlanEvent {
+    fn from(e: activity::Model) -> Self {
+        Self {
+            occurred_at: e.occurred_at,
+            action: e.action,
+            actor: e.actor_name,
+            approver: e.approver_name,
+            detail: e.detail,
+        }
+    }
 }
 
 impl From<PlanRecord> for Plan {
@@ -374,6 +455,13 @@ impl From<PlanRecord> for Plan {
             payments: r.payments.into_iter().map(PlanPayment::from).collect(),
             next_payment,
             created_at: p.created_at,
+            hold_reason: p.hold_reason.map(Into::into),
+            held_on: p.held_on,
+            forgiven_cents: p.forgiven_cents,
+            cancelled_at: p.cancelled_at,
+            cancel_reason: p.cancel_reason,
+            notes: r.notes.into_iter().map(PlanNote::from).collect(),
+            history: r.history.into_iter().map(PlanEvent::from).collect(),
         }
     }
 }
@@ -480,6 +568,113 @@ enum PlanCreated {
     /// Enrolled.
     #[oai(status = 201)]
     Created(Json<Plan>),
+}
+
+/// Put a plan on hold.
+#[derive(Debug, Object)]
+pub struct PlanHold {
+    /// `financial`, `expired_card`, `incomplete_account`, `missing_documents`, `deceased_pet` or `other`.
+    pub reason: Stored<HoldReason>,
+    /// More about it (required with `other`).
+    pub note: Option<Text<0, { lifecycle::MAX_REASON_CHARS }>>,
+}
+
+/// What a release does with the payments that fell due during the hold.
+#[derive(Debug, Clone, Copy, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum MissedPayments {
+    /// Charge them now: they are due today.
+    Charge,
+    /// Move them past the term, a month apart.
+    MoveAfterTerm,
+    /// Cancel them: the owner no longer owes them.
+    Cancel,
+}
+
+/// Release a plan from its hold.
+#[derive(Debug, Object)]
+pub struct PlanRelease {
+    /// What to do with the payments that fell due during the hold.
+    pub missed: MissedPayments,
+}
+
+/// Change a plan to another template.
+#[derive(Debug, Object)]
+pub struct PlanChange {
+    /// The template whose current version the plan moves to (same term).
+    pub template_id: Uuid,
+}
+
+/// What was paid beyond what is owed.
+#[derive(Debug, Clone, Copy, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum RefundChoice {
+    /// Paid back outside Petbridge: the payments are recorded as refunded.
+    Elsewhere,
+    /// The practice keeps it.
+    Keep,
+}
+
+/// Cancel a plan.
+#[derive(Debug, Object)]
+pub struct PlanCancellation {
+    /// Why (required).
+    pub reason: Text<1, { lifecycle::MAX_REASON_CHARS }>,
+    /// The figure owed in cents, in place of the policy's (required when the policy is `manager_figure`).
+    pub owed_cents: Option<Cents>,
+    /// Required when the owner paid more than is owed.
+    pub refund: Option<RefundChoice>,
+}
+
+/// What cancelling a plan would do, with its working.
+#[derive(Debug, Object)]
+pub struct PlanCancelPreview {
+    /// The practice's policy.
+    pub policy: Stored<CancellationPolicy>,
+    /// Collected so far, less refunds, in cents.
+    pub collected_cents: i64,
+    /// Still owed on the schedule: every such payment is cancelled.
+    pub unpaid_cents: i64,
+    /// The retail value of the items used.
+    pub used_retail_cents: i64,
+    /// The enrolment fee, received with the plan.
+    pub initial_fee_cents: i64,
+    /// What the owner owes: one payment due today.
+    pub owed_cents: i64,
+    /// What the owner paid beyond what is owed.
+    pub refund_due_cents: i64,
+    /// Each step of the sum, in words.
+    pub working: Vec<String>,
+}
+
+impl From<CancelPreview> for PlanCancelPreview {
+    fn from(p: CancelPreview) -> Self {
+        Self {
+            policy: p.policy.into(),
+            collected_cents: p.collected_cents,
+            unpaid_cents: p.unpaid_cents,
+            used_retail_cents: p.used_retail_cents,
+            initial_fee_cents: p.initial_fee_cents,
+            owed_cents: p.owed_cents,
+            refund_due_cents: p.refund_due_cents,
+            working: p.working,
+        }
+    }
+}
+
+/// A note's text.
+#[derive(Debug, Object)]
+pub struct PlanNoteBody {
+    /// What it says.
+    pub body: Text<1, MAX_NOTE_CHARS>,
+}
+
+/// A note added.
+#[derive(ApiResponse)]
+enum NoteCreated {
+    /// Added.
+    #[oai(status = 201)]
+    Created(Json<PlanNote>),
 }
 
 /// This feature's operations of the staff API.
@@ -618,5 +813,139 @@ impl PlansApi {
     async fn plan(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Json<Plan>> {
         authorize(&platform, &auth, Permission::PlansView).await?;
         Ok(Json(enrolment::get(&platform, auth.principal().scope(), id.0).await?.into()))
+    }
+    /// Put a plan on hold: its payments stop until a manager releases it.
+    #[oai(path = "/plans/:id/hold", method = "post", tag = "Tag::Plans", operation_id = "holdPlan")]
+    async fn hold(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<PlanHold>,
+    ) -> ApiResult<Json<Plan>> {
+        let who = authorize(&platform, &auth, Permission::PlansHold).await?;
+        let note = body.0.note.map(Limited::into_inner);
+        let plan = lifecycle::hold(
+            &platform,
+            auth.principal().scope(),
+            &who,
+            auth.origin(),
+            id.0,
+            body.0.reason.0,
+            note.as_deref(),
+        )
+        .await?;
+        Ok(Json(plan.into()))
+    }
+    /// Release a plan from its hold: charge the payments missed meanwhile,
+    /// move them past the term, or cancel them.
+    #[oai(path = "/plans/:id/release", method = "post", tag = "Tag::Plans", operation_id = "releasePlan")]
+    async fn release(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<PlanRelease>,
+    ) -> ApiResult<Json<Plan>> {
+        let who = authorize(&platform, &auth, Permission::PlansHold).await?;
+        let missed = match body.0.missed {
+            MissedPayments::Charge => Missed::Charge,
+            MissedPayments::MoveAfterTerm => Missed::MoveAfterTerm,
+            MissedPayments::Cancel => Missed::Cancel,
+        };
+        let plan = lifecycle::release(&platform, auth.principal().scope(), &who, auth.origin(), id.0, missed).await?;
+        Ok(Json(plan.into()))
+    }
+    /// Change a plan to another template of the same term: the start day
+    /// stays and the difference is spread over the payments still scheduled.
+    #[oai(path = "/plans/:id/change", method = "post", tag = "Tag::Plans", operation_id = "changePlan")]
+    async fn change(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<PlanChange>,
+    ) -> ApiResult<Json<Plan>> {
+        let who = authorize(&platform, &auth, Permission::PlansChange).await?;
+        let scope = auth.principal().scope();
+        Ok(Json(lifecycle::change(&platform, scope, &who, auth.origin(), id.0, body.0.template_id).await?.into()))
+    }
+    /// What cancelling a plan would do under the practice's policy (or with
+    /// the manager's figure), with its working.
+    #[oai(
+        path = "/plans/:id/cancellation",
+        method = "get",
+        tag = "Tag::Plans",
+        operation_id = "previewPlanCancellation"
+    )]
+    async fn preview_cancel(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        /// The figure owed in cents, in place of the policy's.
+        owed_cents: Query<Option<Cents>>,
+    ) -> ApiResult<Json<PlanCancelPreview>> {
+        // Arithmetic on what the plan view shows already: whoever sees plans may see it.
+        authorize(&platform, &auth, Permission::PlansView).await?;
+        let figure = owed_cents.0.map(Limited::into_inner);
+        Ok(Json(lifecycle::preview_cancel(&platform, auth.principal().scope(), id.0, figure).await?.into()))
+    }
+    /// Cancel a plan: every payment still owed is cancelled, and what the
+    /// practice's policy says is owed becomes one payment due today.
+    #[oai(path = "/plans/:id/cancel", method = "post", tag = "Tag::Plans", operation_id = "cancelPlan")]
+    async fn cancel(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<PlanCancellation>,
+    ) -> ApiResult<Json<Plan>> {
+        let who = authorize(&platform, &auth, Permission::PlansCancel).await?;
+        let body = body.0;
+        let request = Cancellation {
+            reason: body.reason.into_inner(),
+            owed_cents: body.owed_cents.map(Limited::into_inner),
+            refund: body.refund.map(|r| match r {
+                RefundChoice::Elsewhere => Refund::Elsewhere,
+                RefundChoice::Keep => Refund::Keep,
+            }),
+        };
+        Ok(Json(
+            lifecycle::cancel(&platform, auth.principal().scope(), &who, auth.origin(), id.0, request).await?.into(),
+        ))
+    }
+    /// Add a note to a plan.
+    #[oai(path = "/plans/:id/notes", method = "post", tag = "Tag::Plans", operation_id = "addPlanNote")]
+    async fn add_note(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<PlanNoteBody>,
+    ) -> ApiResult<NoteCreated> {
+        let who = authorize(&platform, &auth, Permission::NotesAdd).await?;
+        let note = notes::add(&platform, auth.principal().scope(), &who, auth.origin(), id.0, &body.0.body).await?;
+        Ok(NoteCreated::Created(Json(note.into())))
+    }
+    /// Rewrite a note (administrators).
+    #[oai(path = "/plan-notes/:id", method = "patch", tag = "Tag::Plans", operation_id = "editPlanNote")]
+    async fn edit_note(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<PlanNoteBody>,
+    ) -> ApiResult<Json<PlanNote>> {
+        let who = authorize(&platform, &auth, Permission::NotesEdit).await?;
+        let note = notes::edit(&platform, auth.principal().scope(), &who, auth.origin(), id.0, &body.0.body).await?;
+        Ok(Json(note.into()))
+    }
+    /// Delete a note (administrators); the plan's history keeps what it said.
+    #[oai(path = "/plan-notes/:id", method = "delete", tag = "Tag::Plans", operation_id = "deletePlanNote")]
+    async fn delete_note(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Done> {
+        let who = authorize(&platform, &auth, Permission::NotesEdit).await?;
+        notes::delete(&platform, auth.principal().scope(), &who, auth.origin(), id.0).await?;
+        Ok(Done::NoContent)
     }
 }

@@ -2,12 +2,12 @@
 
 use petbridge_domain::{
     Platform,
-    kernel::{permissions::Permission, text::Phone},
+    kernel::{permissions::Permission, practice::CancellationPolicy, text::Phone},
     practices,
 };
 use petbridge_http::{
     ApiResult,
-    fields::{Between, Limited, Matching},
+    fields::{Between, Limited, Matching, Stored},
 };
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, payload::Json};
@@ -28,6 +28,10 @@ pub struct PracticeSettingsBody {
     pub sms_number: Option<String>,
     /// One loyalty paw for every this many cents invoiced; none when invoices earn no paws.
     pub paw_per_invoiced_cents: Option<i64>,
+    /// What an owner owes when a plan is cancelled: `remaining_payments`, `usage_less_paid`
+    /// (the items used and the enrolment fee less what was paid; an overpayment is refunded),
+    /// `lesser`, `nothing` or `manager_figure`.
+    pub plan_cancellation: Stored<CancellationPolicy>,
 }
 
 /// Changes to the practice's settings; absent fields stay as they are.
@@ -47,6 +51,8 @@ pub struct PracticeSettingsChanges {
     /// One loyalty paw for every this many cents invoiced (from 100); 0
     /// stops invoices earning paws.
     pub paw_per_invoiced_cents: Option<Limited<i64, Between<0, { practices::MAX_CENTS_PER_PAW }>>>,
+    /// What an owner owes when a plan is cancelled.
+    pub plan_cancellation: Option<Stored<CancellationPolicy>>,
 }
 
 impl From<petbridge_domain::kernel::practice::Practice> for PracticeSettingsBody {
@@ -56,6 +62,7 @@ impl From<petbridge_domain::kernel::practice::Practice> for PracticeSettingsBody
             require_admin_two_factor: practice.settings.require_admin_two_factor,
             sms_number: practice.sms_number,
             paw_per_invoiced_cents: practice.settings.paw_per_invoiced_cents,
+            plan_cancellation: practice.settings.plan_cancellation.into(),
         }
     }
 }
@@ -89,6 +96,7 @@ impl PracticeApi {
             require_admin_two_factor: body.0.require_admin_two_factor,
             sms_number: body.0.sms_number.map(Limited::into_inner),
             paw_per_invoiced_cents: body.0.paw_per_invoiced_cents.map(Limited::into_inner),
+            plan_cancellation: body.0.plan_cancellation.map(|p| p.0),
         };
         practices::update_settings(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), changes).await?;
         Ok(Json(practices::get(&platform, auth.principal().scope()).await?.into()))

@@ -50,7 +50,8 @@ impl<'a> Entry<'a> {
     pub async fn record(self, conn: &impl ConnectionTrait, platform: &Platform, scope: Scope) -> DomainResult<()> {
         let (target_type, target_id) = self.target.map_or((None, None), |(kind, id)| (Some(kind.to_owned()), Some(id)));
         activity::ActiveModel {
-            id: Set(Uuid::new_v4()),
+            // Time-ordered, so entries written at one instant keep their order.
+            id: Set(Uuid::now_v7()),
             practice_id: Set(scope.practice_id),
             occurred_at: Set(platform.clock.now()),
             actor_id: Set(self.actor.id),
@@ -78,6 +79,23 @@ pub async fn recent(platform: &Platform, scope: Scope, limit: u64) -> DomainResu
         .order_by_desc(activity::Column::Id)
         .limit(limit)
         .all(&platform.db)
+        .await?)
+}
+
+/// Every entry about one record (`kind`, `id`), oldest first: its history.
+pub async fn about(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    kind: &str,
+    id: Uuid,
+) -> DomainResult<Vec<activity::Model>> {
+    Ok(activity::Entity::find()
+        .filter(activity::Column::PracticeId.eq(scope.practice_id))
+        .filter(activity::Column::TargetType.eq(kind))
+        .filter(activity::Column::TargetId.eq(id.to_string()))
+        .order_by_asc(activity::Column::OccurredAt)
+        .order_by_asc(activity::Column::Id)
+        .all(conn)
         .await?)
 }
 

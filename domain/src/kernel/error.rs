@@ -136,6 +136,10 @@ codes! {
     PracticeCodeTaken = "practice_code_taken", Conflict, "That practice code is taken.";
     PlanCodeTaken = "plan_code_taken", Conflict, "Another plan template of the practice has that code.";
     PlanInProgress = "plan_in_progress", Conflict, "The pet has a plan in progress already.";
+    PlanCancelled = "plan_cancelled", Conflict, "The plan is cancelled: it is read-only.";
+    PlanOnHold = "plan_on_hold", Conflict, "The plan is on hold already.";
+    PlanNotOnHold = "plan_not_on_hold", Conflict, "The plan is not on hold.";
+    PlanEnded = "plan_ended", Conflict, "The plan's term is over.";
     ReinviteAlreadySent = "reinvite_already_sent", Conflict, "Reinvite All was sent this month already.";
     SmsNumberTaken = "sms_number_taken", Conflict, "Another practice texts from that number.";
     TooManySelfies = "too_many_selfies", Conflict, "The household has as many selfies as it may keep; delete some first.";
@@ -205,6 +209,12 @@ codes! {
     PaymentMethodRequired = "payment_method_required", Unprocessable, "The client has no payment method on file: enrolling without one needs a manager.";
     PlanDoesNotFit = "plan_does_not_fit", Unprocessable, "The pet's species or age is not what this plan is for.";
     PlanNotSold = "plan_not_sold", Unprocessable, "That plan template is no longer sold.";
+    PlanUnchanged = "plan_unchanged", Unprocessable, "The plan is on that template's current version already.";
+    PlanTermDiffers = "plan_term_differs", Unprocessable, "A plan changes to a template of the same term.";
+    ChangeNeedsRefund = "change_needs_refund", Unprocessable, "The new plan costs less than has been paid: cancel the plan and refund instead.";
+    ReasonRequired = "reason_required", Unprocessable, "Give a reason of 1 to 500 characters.";
+    RefundChoiceRequired = "refund_choice_required", Unprocessable, "The owner paid more than is owed: say whether it was refunded elsewhere or kept.";
+    OwedFigureRequired = "owed_figure_required", Unprocessable, "The practice's policy asks the manager for the figure owed.";
     SelfieNotFavourite = "selfie_not_favourite", Unprocessable, "Heart the selfie before attaching it.";
     TooManyLines = "too_many_lines", Unprocessable, "An invoice has too many lines.";
     UnknownAttachment = "unknown_attachment", Unprocessable, "That picture is not one of this conversation's.";

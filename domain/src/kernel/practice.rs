@@ -1,6 +1,7 @@
 //! A practice as every service sees it: the tenant's name, time zone and
 //! settings.
 
+use sea_orm::sea_query::StringLen;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -16,12 +17,38 @@ pub struct PracticeSettings {
     /// One loyalty paw for every this many cents invoiced (synced invoices
     /// of app households); none: invoices earn no paws.
     pub paw_per_invoiced_cents: Option<i64>,
+    /// What an owner owes when a manager cancels a plan (PLANS.md A9).
+    pub plan_cancellation: CancellationPolicy,
 }
 
 impl Default for PracticeSettings {
     fn default() -> Self {
-        Self { lockout_threshold: 5, require_admin_two_factor: false, paw_per_invoiced_cents: None }
+        Self {
+            lockout_threshold: 5,
+            require_admin_two_factor: false,
+            paw_per_invoiced_cents: None,
+            plan_cancellation: CancellationPolicy::UsageLessPaid,
+        }
     }
+}
+
+/// What an owner owes when a plan is cancelled (PLANS.md A9). The
+/// enrolment fee counts as received with the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sea_orm::EnumIter, sea_orm::DeriveActiveEnum)]
+#[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum CancellationPolicy {
+    /// Every payment still scheduled.
+    RemainingPayments,
+    /// The retail value of the items used and the fee, less what was paid
+    /// (never below 0); what was paid beyond them is refunded.
+    UsageLessPaid,
+    /// The lesser of the two above.
+    Lesser,
+    /// Nothing more.
+    Nothing,
+    /// A figure the cancelling manager gives, with the reason.
+    ManagerFigure,
 }
 
 /// A practice as services hand it out.

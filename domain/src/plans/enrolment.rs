@@ -13,14 +13,15 @@ use crate::{
     Code, DomainError, DomainResult, Origin, Platform, Scope,
     activity::Entry,
     db::entities::{
-        pet,
+        activity, pet,
         plan::{self, Billing, Renewal, Status},
+        plan_note,
         plan_payment::{self, PaymentKind, PaymentStatus},
         plan_template_item, plan_template_version,
     },
     households::clients,
     kernel::{caller::Authorized, permissions::Permission},
-    plans::templates,
+    plans::{notes, templates},
     practices,
 };
 
@@ -138,8 +139,8 @@ pub fn quote(
     Ok(Quote { initial_fee_cents: fee, starts_on, ends_on, schedule })
 }
 
-/// A plan with what it was sold on and what it owes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A plan with what it was sold on, what it owes, its notes and its history.
+#[derive(Debug, Clone, PartialEq)]
 pub struct PlanRecord {
     /// The plan.
     pub plan: plan::Model,
@@ -151,8 +152,12 @@ pub struct PlanRecord {
     pub items: Vec<plan_template_item::Model>,
     /// The pet's name.
     pub pet_name: String,
-    /// The schedule, in order.
+    /// The schedule, by due day.
     pub payments: Vec<plan_payment::Model>,
+    /// Staff notes, oldest first.
+    pub notes: Vec<plan_note::Model>,
+    /// Every change, oldest first: the activity entries about the plan.
+    pub history: Vec<activity::Model>,
 }
 
 impl PlanRecord {
@@ -222,6 +227,8 @@ pub async fn enrol(
         enrolled_by: Set(who.actor.name.clone()),
         approved_by: Set(who.approver.as_ref().map(|a| a.name.clone())),
         created_at: Set(now),
+        forgiven_cents: Set(0),
+        ..Default::default()
     }
     .insert(&txn)
     .await?;
@@ -243,6 +250,7 @@ pub async fn enrol(
                 status: Set(if at_desk { PaymentStatus::PaidExternal } else { PaymentStatus::Scheduled }),
                 settled_at: Set(at_desk.then_some(now)),
                 created_at: Set(now),
+                refunded_cents: Set(0),
             }
         })
         .collect();
@@ -293,7 +301,7 @@ async fn first_day(
     Ok((today, starts_on))
 }
 
-fn still_sold(sold: &templates::Template) -> DomainResult<()> {
+pub(crate) fn still_sold(sold: &templates::Template) -> DomainResult<()> {
     if sold.template.retired_at.is_some() {
         return Err(DomainError::with(Code::PlanNotSold, "this plan template is no longer sold"));
     }
@@ -301,7 +309,7 @@ fn still_sold(sold: &templates::Template) -> DomainResult<()> {
 }
 
 /// Whether the pet may be sold this version: its species, and its age on the first day.
-fn fits(pet: &pet::Model, version: &plan_template_version::Model, starts_on: NaiveDate) -> DomainResult<()> {
+pub(crate) fn fits(pet: &pet::Model, version: &plan_template_version::Model, starts_on: NaiveDate) -> DomainResult<()> {
     if pet.pms_status != pet::PmsStatus::Active {
         return Err(DomainError::with(
             Code::PlanDoesNotFit,
@@ -389,18 +397,22 @@ pub async fn get(platform: &Platform, scope: Scope, id: Uuid) -> DomainResult<Pl
     load(&platform.db, plan).await
 }
 
-async fn load(conn: &impl ConnectionTrait, plan: plan::Model) -> DomainResult<PlanRecord> {
+pub(crate) async fn load(conn: &impl ConnectionTrait, plan: plan::Model) -> DomainResult<PlanRecord> {
     let version =
         plan_template_version::Entity::find_by_id(plan.version_id).one(conn).await?.ok_or(DomainError::NotFound)?;
-    let template = templates::find(conn, Scope { practice_id: plan.practice_id }, plan.template_id).await?;
+    let scope = Scope { practice_id: plan.practice_id };
+    let template = templates::find(conn, scope, plan.template_id).await?;
     let items = templates::items_of(conn, version.id).await?;
     let pet_name = pet::Entity::find_by_id(plan.pet_id).one(conn).await?.map(|p| p.name).unwrap_or_default();
     let payments = plan_payment::Entity::find()
         .filter(plan_payment::Column::PlanId.eq(plan.id))
+        .order_by_asc(plan_payment::Column::DueOn)
         .order_by_asc(plan_payment::Column::Number)
         .all(conn)
         .await?;
-    Ok(PlanRecord { plan, template_code: template.code, version, items, pet_name, payments })
+    let notes = notes::of_plan(conn, plan.id).await?;
+    let history = crate::activity::about(conn, scope, "plan", plan.id).await?;
+    Ok(PlanRecord { plan, template_code: template.code, version, items, pet_name, payments, notes, history })
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
 //! Wellness plans (PLANS.md §A): the practice's plan templates with their
-//! versioned items, and (to come) the plans sold on them.
+//! versioned items, the plans sold on them, what managers do to a plan
+//! after (hold, release, change, cancel), and staff notes.
 
 pub mod enrolment;
+pub mod lifecycle;
+pub mod notes;
 pub mod templates;

@@ -127,6 +127,8 @@ pub struct SettingsChanges {
     pub sms_number: Option<String>,
     /// One paw for every this many cents invoiced ($1 to $10,000); 0 turns it off.
     pub paw_per_invoiced_cents: Option<i64>,
+    /// What an owner owes when a plan is cancelled.
+    pub plan_cancellation: Option<crate::kernel::practice::CancellationPolicy>,
 }
 
 /// Updates the caller's practice settings, and logs it.
@@ -150,6 +152,9 @@ pub async fn update_settings(
     }
     if let Some(required) = changes.require_admin_two_factor {
         settings.require_admin_two_factor = required;
+    }
+    if let Some(policy) = changes.plan_cancellation {
+        settings.plan_cancellation = policy;
     }
     match changes.paw_per_invoiced_cents {
         None => {}

@@ -31,6 +31,8 @@ use crate::{
         text::{Email, Phone},
         tokens,
     },
+    plans::lifecycle,
+    practices,
 };
 
 /// Rows read or written per statement (well under SQLite's parameter limit).
@@ -366,6 +368,8 @@ struct Apply<'a, C> {
     touched: HashSet<Uuid>,
     /// …and by PMS id (records that link by PMS id).
     touched_pms: HashSet<String>,
+    /// Pets the PMS now records as deceased: their plans go on hold.
+    died: Vec<Uuid>,
 }
 
 impl<C: ConnectionTrait> Apply<'_, C> {
@@ -534,6 +538,9 @@ impl<C: ConnectionTrait> Apply<'_, C> {
                         if let Some(twin) = twin {
                             notes = notes.or(twin.owner_notes.clone());
                             pet::Entity::delete_by_id(twin.id).exec(self.conn).await?;
+                        }
+                        if parsed.status == PmsStatus::Deceased && row.pms_status != PmsStatus::Deceased {
+                            self.died.push(row.id);
                         }
                         let mut active = row.clone().into_active_model();
                         active.owner_notes = Set(notes);
@@ -1022,6 +1029,7 @@ pub async fn apply(platform: &Platform, scope: Scope, source: Source, batch: &Ba
         errors: Vec::new(),
         touched: HashSet::new(),
         touched_pms: HashSet::new(),
+        died: Vec::new(),
     };
     // Owners first, so pets find them; pets before the records naming them.
     run.clients(&batch.clients).await?;
@@ -1029,7 +1037,13 @@ pub async fn apply(platform: &Platform, scope: Scope, source: Source, batch: &Ba
     run.counts.appointments = run.linked("appointments", &batch.appointments, |r| &r.pms_id, parse_appointment).await?;
     run.counts.reminders = run.linked("reminders", &batch.reminders, |r| &r.pms_id, parse_reminder).await?;
     run.invoices(&batch.invoices).await?;
-    let Apply { counts, errors, mut touched, touched_pms, .. } = run;
+    let Apply { counts, errors, mut touched, touched_pms, died, .. } = run;
+    if !died.is_empty() {
+        let today = practices::get(platform, scope).await?.today(now);
+        for pet_id in died {
+            lifecycle::hold_for_deceased_pet(&txn, platform, scope, pet_id, today).await?;
+        }
+    }
     let pms_ids: Vec<String> = touched_pms.into_iter().collect();
     for chunk in pms_ids.chunks(CHUNK) {
         let ids = client::Entity::find()

@@ -17,6 +17,8 @@ mod live;
 mod outbox;
 mod performance;
 mod pictures;
+mod plan_lifecycle;
+mod plan_properties;
 mod plans;
 mod push;
 mod security;

@@ -5,7 +5,7 @@ use petbridge_tests::{TestApp, spawn_app};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-fn puppy() -> Value {
+pub(crate) fn puppy() -> Value {
     json!({
         "code": "puppy", "name": "Puppy Plan", "species": "Dog", "min_age_months": 0, "max_age_months": 12,
         "monthly_price_cents": 3_999, "paid_in_full_price_cents": 44_900, "initial_fee_cents": 4_900,
@@ -18,7 +18,7 @@ fn puppy() -> Value {
     })
 }
 
-async fn create(app: &TestApp, token: &str, draft: Value) -> Value {
+pub(crate) async fn create(app: &TestApp, token: &str, draft: Value) -> Value {
     let (status, made) = app.staff_post(token, "/plan-templates", Some(draft)).await;
     assert_eq!(status, 201, "{made}");
     made
@@ -153,14 +153,14 @@ async fn the_wellness_plans_page_lists_templates_and_retiring_one_keeps_it_liste
 
 /// A practice with the puppy template and a household with a puppy
 /// (`Bella`, 4 months on the test clock's day) and a cat (`Tom`).
-struct Household {
-    client: String,
-    puppy: String,
-    cat: String,
-    template: String,
+pub(crate) struct Household {
+    pub(crate) client: String,
+    pub(crate) puppy: String,
+    pub(crate) cat: String,
+    pub(crate) template: String,
 }
 
-async fn household(app: &TestApp, fixture: &petbridge_tests::PracticeFixture, admin: &str) -> Household {
+pub(crate) async fn household(app: &TestApp, fixture: &petbridge_tests::PracticeFixture, admin: &str) -> Household {
     let now = app.clock_now();
     let born = (now - chrono::Duration::days(125)).date_naive();
     let key = app.sync_key(&fixture.practice).await;

@@ -92,6 +92,14 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("enrolPet", Some(SecurityLevel::Manager)),
     ("listClientPlans", Some(SecurityLevel::Staff)),
     ("getPlan", Some(SecurityLevel::Staff)),
+    ("holdPlan", Some(SecurityLevel::Manager)),
+    ("releasePlan", Some(SecurityLevel::Manager)),
+    ("changePlan", Some(SecurityLevel::Manager)),
+    ("previewPlanCancellation", Some(SecurityLevel::Staff)),
+    ("cancelPlan", Some(SecurityLevel::Manager)),
+    ("addPlanNote", Some(SecurityLevel::Staff)),
+    ("editPlanNote", Some(SecurityLevel::Administrator)),
+    ("deletePlanNote", Some(SecurityLevel::Administrator)),
 ];
 
 /// Records of the practice the operations act on.
@@ -119,6 +127,11 @@ struct Household {
     /// A template no table operation retires, and a plan sold on it.
     enrol_template: String,
     plan: String,
+    /// A template of the same term to change the plan to.
+    change_template: String,
+    /// A second pet's plan, for the cancellation.
+    cancel_plan: String,
+    plan_note: String,
 }
 
 /// How to call an operation: method, path and body, given a fresh staff
@@ -127,8 +140,19 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
     let get = |path: String| (Method::GET, path, None);
     let (target, delivery, client, pet, key) = (&ids.target, &ids.delivery, &ids.client, &ids.pet, &ids.key);
     let (conversation, attachment) = (&ids.conversation, &ids.attachment);
-    let Household { paw_entry, reward_request, reward, request, selfie, plan_template, enrol_template, plan } =
-        &ids.household;
+    let Household {
+        paw_entry,
+        reward_request,
+        reward,
+        request,
+        selfie,
+        plan_template,
+        enrol_template,
+        plan,
+        change_template,
+        cancel_plan,
+        plan_note,
+    } = &ids.household;
     match operation {
         "getMe" => get("/me".into()),
         "updateMe" => (Method::PATCH, "/me".into(), Some(json!({ "display_name": "Still Me" }))),
@@ -270,6 +294,20 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
         ),
         "listClientPlans" => get(format!("/clients/{client}/plans")),
         "getPlan" => get(format!("/plans/{plan}")),
+        "holdPlan" => (Method::POST, format!("/plans/{plan}/hold"), Some(json!({ "reason": "financial" }))),
+        "releasePlan" => (Method::POST, format!("/plans/{plan}/release"), Some(json!({ "missed": "charge" }))),
+        "changePlan" => {
+            (Method::POST, format!("/plans/{plan}/change"), Some(json!({ "template_id": change_template })))
+        }
+        "previewPlanCancellation" => get(format!("/plans/{plan}/cancellation")),
+        "cancelPlan" => (
+            Method::POST,
+            format!("/plans/{cancel_plan}/cancel"),
+            Some(json!({ "reason": "table", "refund": "keep", "owed_cents": 0 })),
+        ),
+        "addPlanNote" => (Method::POST, format!("/plans/{plan}/notes"), Some(json!({ "body": "A table note" }))),
+        "editPlanNote" => (Method::PATCH, format!("/plan-notes/{plan_note}"), Some(json!({ "body": "Edited" }))),
+        "deletePlanNote" => (Method::DELETE, format!("/plan-notes/{plan_note}"), None),
         other => panic!("no request for {other}"),
     }
 }
@@ -324,13 +362,27 @@ async fn household_records(app: &TestApp, admin: &str, owner: &str, client: &str
     assert_eq!(template.status(), 201);
     let enrol_template = staff(Method::POST, "/plan-templates".into(), plan_template_draft("ENROL")).await;
     let enrol_template = enrol_template.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let change_template = staff(Method::POST, "/plan-templates".into(), plan_template_draft("CHANGE")).await;
+    let change_template = change_template.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     let (_, listed) = app.get_json(&format!("/api/dashboard/v1/clients/{client}"), admin).await;
-    let pet = listed["pets"][0]["id"].as_str().unwrap().to_owned();
-    let body = json!({ "pet_id": pet, "template_id": enrol_template, "skip_payment_method": true });
-    let enrolled = staff(Method::POST, format!("/clients/{client}/plans"), body).await;
-    assert_eq!(enrolled.status(), 201);
+    let pet = |name: &str| {
+        let pets = listed["pets"].as_array().unwrap();
+        pets.iter().find(|p| p["name"] == name).unwrap()["id"].as_str().unwrap().to_owned()
+    };
+    let mut plans = Vec::new();
+    for name in ["Tabby", "Tiger"] {
+        let body = json!({ "pet_id": pet(name), "template_id": enrol_template, "skip_payment_method": true });
+        let enrolled = staff(Method::POST, format!("/clients/{client}/plans"), body).await;
+        assert_eq!(enrolled.status(), 201);
+        plans.push(enrolled.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    let note = staff(Method::POST, format!("/plans/{}/notes", plans[0]), json!({ "body": "Table note" })).await;
+    assert_eq!(note.status(), 201);
     Household {
-        plan: enrolled.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned(),
+        plan_note: note.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned(),
+        change_template,
+        cancel_plan: plans.pop().unwrap(),
+        plan: plans.pop().unwrap(),
         enrol_template,
         plan_template: template.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned(),
         paw_entry,
@@ -383,7 +435,10 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
     let sync_key = app.sync_key(&fixture.practice).await;
     let batch = json!({
         "clients": [{ "pms_id": "T1", "updated_at": now.to_rfc3339(), "last_name": "Table", "email": "table@example.com", "last_transaction_on": now.date_naive() }],
-        "pets": [{ "pms_id": "TP1", "updated_at": now.to_rfc3339(), "client_pms_id": "T1", "name": "Tabby" }]
+        "pets": [
+            { "pms_id": "TP1", "updated_at": now.to_rfc3339(), "client_pms_id": "T1", "name": "Tabby" },
+            { "pms_id": "TP2", "updated_at": now.to_rfc3339(), "client_pms_id": "T1", "name": "Tiger" }
+        ]
     });
     assert_eq!(app.sync(&sync_key, &batch).await.0, 200);
     let owner = app.sign_up("maple-vets", "table@example.com").await["access_token"].as_str().unwrap().to_owned();
@@ -458,7 +513,10 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
                         // Once only: the first level to try took the paw back or decided.
                         || (matches!(*operation, "oopsPaw" | "decideRewardRequest") && status == 409)
                         // One plan in progress per pet: the table's pet has one.
-                        || (*operation == "enrolPet" && status == 409),
+                        || (*operation == "enrolPet" && status == 409)
+                        // The first level to try held, cancelled or changed the plan already.
+                        || (matches!(*operation, "holdPlan" | "cancelPlan") && status == 409)
+                        || (*operation == "changePlan" && status == 422),
                     "{} calling {operation}: {status} {}",
                     level.as_str(),
                     response.text().await.unwrap()

@@ -26,6 +26,7 @@ pub mod paw_entry;
 pub mod performance_goal;
 pub mod pet;
 pub mod plan;
+pub mod plan_note;
 pub mod plan_payment;
 pub mod plan_point_award;
 pub mod plan_template;
@@ -82,10 +83,12 @@ stored_enum!(
     client::PetSyncStatus => "PetSyncStatus",
     conversation::Status => "ConversationStatus",
     delivery::DeliveryStatus => "DeliveryStatus",
+    crate::kernel::practice::CancellationPolicy => "CancellationPolicy",
     owner_request::Kind => "RequestKind",
     owner_request::Status => "RequestStatus",
     pet::PmsStatus => "PmsStatus",
     plan::Billing => "PlanBilling",
+    plan::HoldReason => "HoldReason",
     plan::Renewal => "PlanRenewal",
     plan::Status => "PlanStatus",
     plan_payment::PaymentKind => "PaymentKind",

@@ -29,6 +29,15 @@ pub struct Model {
     /// The manager whose override allowed a gated option.
     pub approved_by: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Why it is on hold, while it is.
+    pub hold_reason: Option<HoldReason>,
+    /// The practice's day the hold began: payments due from it on were missed.
+    pub held_on: Option<Date>,
+    /// Missed payments a release cancelled: no longer owed.
+    pub forgiven_cents: i64,
+    pub cancelled_at: Option<DateTimeUtc>,
+    /// The manager's reason for cancelling.
+    pub cancel_reason: Option<String>,
 }
 
 /// Where a plan stands (PLANS.md A4).
@@ -52,6 +61,24 @@ pub enum Status {
 impl Status {
     /// The statuses of a plan in progress: a pet has at most one.
     pub const IN_PROGRESS: [Status; 4] = [Status::Pending, Status::Active, Status::OnHold, Status::PastDue];
+}
+
+/// Why a manager put a plan on hold (PLANS.md A7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum HoldReason {
+    /// The owner cannot pay for now.
+    Financial,
+    /// The card on file has expired.
+    ExpiredCard,
+    /// The owner's account is not complete.
+    IncompleteAccount,
+    /// Documents are missing.
+    MissingDocuments,
+    /// The pet died (the PMS sync holds its plan by itself).
+    DeceasedPet,
+    /// Another reason, said in the note.
+    Other,
 }
 
 /// What happens at the end of the term.

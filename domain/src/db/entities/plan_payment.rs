@@ -8,7 +8,7 @@ pub struct Model {
     pub id: Uuid,
     pub practice_id: Uuid,
     pub plan_id: Uuid,
-    /// 1, 2, … in the schedule's order.
+    /// 1, 2, … in the order the payments were scheduled.
     pub number: i32,
     pub kind: PaymentKind,
     pub due_on: Date,
@@ -17,6 +17,27 @@ pub struct Model {
     /// When it was paid, cancelled or refunded.
     pub settled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// What of it was paid back.
+    pub refunded_cents: i64,
+}
+
+impl Model {
+    /// Whether it is still owed: scheduled, or failed and not yet made good.
+    pub fn unpaid(&self) -> bool {
+        matches!(self.status, PaymentStatus::Scheduled | PaymentStatus::Failed | PaymentStatus::PastDue)
+    }
+
+    /// What the practice kept of it: its amount once collected, less refunds.
+    pub fn collected_cents(&self) -> i64 {
+        match self.status {
+            PaymentStatus::Paid
+            | PaymentStatus::PaidExternal
+            | PaymentStatus::Refunded
+            | PaymentStatus::PartiallyRefunded
+            | PaymentStatus::Disputed => self.amount_cents - self.refunded_cents,
+            _ => 0,
+        }
+    }
 }
 
 /// What a payment is for.
@@ -29,6 +50,8 @@ pub enum PaymentKind {
     Instalment,
     /// Added later (a card fee, a returned payment, a plan change).
     Supplemental,
+    /// What the practice's policy says is owed when a plan is cancelled.
+    Cancellation,
 }
 
 /// Where a payment stands (PLANS.md B2).
