@@ -545,7 +545,8 @@ async function withApproval(send) {
 
 // The JSON body a data-api form's fields make, and its CSRF token. Fields
 // inside a data-list="name" element go to that list instead: an object per
-// data-row, whose empty fields are left out (an empty "per term" is unlimited).
+// data-row, whose empty fields are left out (an empty "per term" is unlimited);
+// a form's data-nest="name" puts the whole body under that name.
 function formBody(form) {
   const body = {};
   let csrf = "";
@@ -582,7 +583,8 @@ function formBody(form) {
       return item;
     });
   }
-  return { body, csrf };
+  // data-nest="name" sends the fields as one object under that name (the plan points).
+  return { body: form.dataset.nest ? { [form.dataset.nest]: body } : body, csrf };
 }
 
 // A data-add-row button adds a row to its form's list from the list's

@@ -1,7 +1,8 @@
-//! What a plan goes through after enrolment (PLANS.md A7–A10): holds and
+//! What a plan goes through after enrolment (PLANS.md A7–A11): holds and
 //! cancellations kept on the plan, what a release forgave, payments
-//! refunded elsewhere, staff notes, and an index so a plan's history reads
-//! its activity entries without scanning the practice's log.
+//! refunded elsewhere, staff notes, the plan each award of plan points was
+//! for (so a cancellation can take them back), and an index so a plan's
+//! history reads its activity entries without scanning the practice's log.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -37,6 +38,12 @@ enum PlanNotes {
     CreatedAt,
     EditedBy,
     EditedAt,
+}
+
+#[derive(DeriveIden)]
+enum PlanPointAwards {
+    Table,
+    PlanId,
 }
 
 #[derive(DeriveIden)]
@@ -99,6 +106,20 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .alter_table(
+                Table::alter().table(PlanPointAwards::Table).add_column(uuid_null(PlanPointAwards::PlanId)).to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("plan_point_awards_plan")
+                    .table(PlanPointAwards::Table)
+                    .col(PlanPointAwards::PlanId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_index(
                 Index::create()
                     .name("activity_log_target")
@@ -112,6 +133,12 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_index(Index::drop().name("activity_log_target").table(ActivityLog::Table).to_owned()).await?;
+        manager
+            .drop_index(Index::drop().name("plan_point_awards_plan").table(PlanPointAwards::Table).to_owned())
+            .await?;
+        manager
+            .alter_table(Table::alter().table(PlanPointAwards::Table).drop_column(PlanPointAwards::PlanId).to_owned())
+            .await?;
         manager.drop_table(Table::drop().table(PlanNotes::Table).to_owned()).await?;
         manager
             .alter_table(Table::alter().table(PlanPayments::Table).drop_column(PlanPayments::RefundedCents).to_owned())

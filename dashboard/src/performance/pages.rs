@@ -18,6 +18,8 @@ struct PerformanceTemplate {
     chrome: Chrome,
     time_zone: String,
     rows: Vec<performance::StaffPerformance>,
+    /// What each sale earns.
+    points: petbridge_domain::kernel::practice::PlanPoints,
     notice: Option<String>,
 }
 
@@ -37,6 +39,7 @@ pub(crate) async fn performance_page(
         chrome: Chrome::new(&platform, &principal, "performance").await?,
         time_zone: practice.time_zone.name().to_owned(),
         rows,
+        points: practice.settings.plan_points,
         notice: query.done,
     })
 }

@@ -8,6 +8,7 @@ use petbridge_domain::{
     db::entities::plan_template_item,
     kernel::permissions::Permission,
     plans::templates::{self as plan_templates, Template as PlanTemplate},
+    practices,
 };
 use poem::{
     Response, handler,
@@ -162,6 +163,24 @@ struct PlansTemplate {
     rows: Vec<Row>,
     can_manage: bool,
     blank: Form,
+    /// The practice's cancellation policy, by its stored name.
+    cancellation: String,
+}
+
+impl PlansTemplate {
+    /// The policies a practice chooses from, with what each means.
+    fn policies(&self) -> [(&'static str, &'static str); 5] {
+        [
+            (
+                "usage_less_paid",
+                "The items used and the enrolment fee, less what was paid (an overpayment is refunded)",
+            ),
+            ("remaining_payments", "Every payment still scheduled"),
+            ("lesser", "The lesser of those two"),
+            ("nothing", "Nothing more"),
+            ("manager_figure", "A figure the cancelling manager gives"),
+        ]
+    }
 }
 
 #[derive(Deserialize)]
@@ -186,5 +205,11 @@ pub(crate) async fn plans_page(
         rows: templates.into_iter().map(Row::new).collect(),
         can_manage: principal.level.grants(Permission::ItemsManage),
         blank: Form::blank(),
+        cancellation: practices::get(&platform, principal.scope())
+            .await
+            .map_err(server_error)?
+            .settings
+            .plan_cancellation
+            .to_string(),
     })
 }

@@ -2,7 +2,11 @@
 
 use petbridge_domain::{
     Platform,
-    kernel::{permissions::Permission, practice::CancellationPolicy, text::Phone},
+    kernel::{
+        permissions::Permission,
+        practice::{CancellationPolicy, PlanPoints},
+        text::Phone,
+    },
     practices,
 };
 use petbridge_http::{
@@ -32,6 +36,42 @@ pub struct PracticeSettingsBody {
     /// (the items used and the enrolment fee less what was paid; an overpayment is refunded),
     /// `lesser`, `nothing` or `manager_figure`.
     pub plan_cancellation: Stored<CancellationPolicy>,
+    /// The plan points staff earn.
+    pub plan_points: PlanPointsBody,
+}
+
+/// The plan points a practice's staff earn: each sale's points go to the
+/// staff member who made it.
+#[derive(Debug, Object)]
+pub struct PlanPointsBody {
+    /// For enrolling a pet.
+    pub enrolment: Points,
+    /// More, when the household has another pet's plan in progress.
+    pub multi_pet: Points,
+    /// For changing a plan to a dearer one.
+    pub upgrade: Points,
+    /// A plan cancelled within this many days of its sale takes its points back.
+    pub reversal_days: Limited<i32, Between<0, { practices::MAX_REVERSAL_DAYS as i64 }>>,
+}
+
+/// Points one sale earns.
+type Points = Limited<i32, Between<0, { practices::MAX_PLAN_POINTS as i64 }>>;
+
+impl From<PlanPoints> for PlanPointsBody {
+    fn from(p: PlanPoints) -> Self {
+        Self {
+            enrolment: p.enrolment.into(),
+            multi_pet: p.multi_pet.into(),
+            upgrade: p.upgrade.into(),
+            reversal_days: p.reversal_days.into(),
+        }
+    }
+}
+
+impl From<PlanPointsBody> for PlanPoints {
+    fn from(p: PlanPointsBody) -> Self {
+        Self { enrolment: *p.enrolment, multi_pet: *p.multi_pet, upgrade: *p.upgrade, reversal_days: *p.reversal_days }
+    }
 }
 
 /// Changes to the practice's settings; absent fields stay as they are.
@@ -53,6 +93,8 @@ pub struct PracticeSettingsChanges {
     pub paw_per_invoiced_cents: Option<Limited<i64, Between<0, { practices::MAX_CENTS_PER_PAW }>>>,
     /// What an owner owes when a plan is cancelled.
     pub plan_cancellation: Option<Stored<CancellationPolicy>>,
+    /// The plan points staff earn (all four together).
+    pub plan_points: Option<PlanPointsBody>,
 }
 
 impl From<petbridge_domain::kernel::practice::Practice> for PracticeSettingsBody {
@@ -63,6 +105,7 @@ impl From<petbridge_domain::kernel::practice::Practice> for PracticeSettingsBody
             sms_number: practice.sms_number,
             paw_per_invoiced_cents: practice.settings.paw_per_invoiced_cents,
             plan_cancellation: practice.settings.plan_cancellation.into(),
+            plan_points: practice.settings.plan_points.into(),
         }
     }
 }
@@ -97,6 +140,7 @@ impl PracticeApi {
             sms_number: body.0.sms_number.map(Limited::into_inner),
             paw_per_invoiced_cents: body.0.paw_per_invoiced_cents.map(Limited::into_inner),
             plan_cancellation: body.0.plan_cancellation.map(|p| p.0),
+            plan_points: body.0.plan_points.map(PlanPoints::from),
         };
         practices::update_settings(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), changes).await?;
         Ok(Json(practices::get(&platform, auth.principal().scope()).await?.into()))

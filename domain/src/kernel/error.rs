@@ -229,6 +229,7 @@ codes! {
     InvalidTransition = "invalid_transition", Unprocessable, "The request cannot move to that step from where it is.";
     BatchTooLarge = "batch_too_large", Unprocessable, "A sync batch holds at most 10,000 records.";
     InvalidLockoutThreshold = "invalid_lockout_threshold", Unprocessable, "The lockout threshold is 3 to 20 failed logins.";
+    InvalidPlanPoints = "invalid_plan_points", Unprocessable, "Plan points are 0 to 1,000 a sale, taken back within 0 to 365 days.";
     InvalidPawRule = "invalid_paw_rule", Unprocessable, "One paw for every 1 cent to 10,000 dollars of an invoice, or none.";
     InvalidPracticeCode = "invalid_practice_code", Unprocessable, "A practice code has 3 to 64 lower-case letters, digits and '-'.";
     InvalidSpecies = "invalid_species", Unprocessable, "A species has at most 100 characters.";

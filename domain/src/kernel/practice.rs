@@ -19,6 +19,28 @@ pub struct PracticeSettings {
     pub paw_per_invoiced_cents: Option<i64>,
     /// What an owner owes when a manager cancels a plan (PLANS.md A9).
     pub plan_cancellation: CancellationPolicy,
+    /// The plan points staff earn (PLANS.md A11).
+    pub plan_points: PlanPoints,
+}
+
+/// The plan points a practice's staff earn, set by administrators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlanPoints {
+    /// For enrolling a pet.
+    pub enrolment: i32,
+    /// More, when the household has another pet's plan in progress.
+    pub multi_pet: i32,
+    /// For changing a plan to a dearer one.
+    pub upgrade: i32,
+    /// A plan cancelled within this many days of its sale takes its points back.
+    pub reversal_days: i32,
+}
+
+impl Default for PlanPoints {
+    fn default() -> Self {
+        Self { enrolment: 10, multi_pet: 5, upgrade: 5, reversal_days: 30 }
+    }
 }
 
 impl Default for PracticeSettings {
@@ -28,6 +50,7 @@ impl Default for PracticeSettings {
             require_admin_two_factor: false,
             paw_per_invoiced_cents: None,
             plan_cancellation: CancellationPolicy::UsageLessPaid,
+            plan_points: PlanPoints::default(),
         }
     }
 }

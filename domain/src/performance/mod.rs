@@ -120,14 +120,15 @@ impl Standing {
     }
 }
 
-/// Awards plan points to a staff member, on `conn` (the enrolment's
-/// transaction). The one way points are earned.
+/// Awards plan points to a staff member for `plan`, on `conn` (the
+/// enrolment's transaction). The one way points are earned; negative points
+/// take them back.
 pub async fn award_plan_points(
     conn: &impl ConnectionTrait,
     platform: &Platform,
     scope: Scope,
     staff_id: Uuid,
-    points: i32,
+    (points, plan): (i32, Option<Uuid>),
     reason: &str,
 ) -> DomainResult<()> {
     if points == 0 {
@@ -140,10 +141,41 @@ pub async fn award_plan_points(
         points: Set(points),
         reason: Set(reason.to_owned()),
         awarded_at: Set(platform.clock.now()),
+        plan_id: Set(plan),
     }
     .insert(conn)
     .await?;
     Ok(())
+}
+
+/// Takes back every point `plan` earned, on `conn` (the cancellation's
+/// transaction), staff member by staff member.
+pub async fn take_back_plan_points(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    scope: Scope,
+    plan: Uuid,
+    reason: &str,
+) -> DomainResult<i64> {
+    let sums: Vec<(Uuid, Option<i64>)> = plan_point_award::Entity::find()
+        .select_only()
+        .column(plan_point_award::Column::StaffUserId)
+        .column_as(plan_point_award::Column::Points.sum(), "earned")
+        .filter(plan_point_award::Column::PracticeId.eq(scope.practice_id))
+        .filter(plan_point_award::Column::PlanId.eq(plan))
+        .group_by(plan_point_award::Column::StaffUserId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut taken = 0;
+    for (staff, earned) in sums {
+        let earned = i32::try_from(earned.unwrap_or(0)).unwrap_or(0);
+        if earned > 0 {
+            award_plan_points(conn, platform, scope, staff, (-earned, Some(plan)), reason).await?;
+            taken += i64::from(earned);
+        }
+    }
+    Ok(taken)
 }
 
 /// The largest goal.

@@ -6,7 +6,9 @@
 //! written.
 
 use chrono::{Months, NaiveDate};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -21,6 +23,7 @@ use crate::{
     },
     households::clients,
     kernel::{caller::Authorized, permissions::Permission},
+    performance::award_plan_points,
     plans::{notes, templates},
     practices,
 };
@@ -178,6 +181,7 @@ pub async fn enrol(
     enrolment: Enrolment,
 ) -> DomainResult<PlanRecord> {
     let (today, starts_on) = first_day(platform, scope, enrolment.starts_on).await?;
+    let points = practices::get(platform, scope).await?.settings.plan_points;
     if !enrolment.skip_payment_method {
         // Cards are saved through the payment gateway's own fields (PLANS.md
         // B4); a client without one on file is enrolled only without it.
@@ -255,6 +259,20 @@ pub async fn enrol(
         })
         .collect();
     plan_payment::Entity::insert_many(rows).exec(&txn).await?;
+    if let Some(staff) = who.actor.id {
+        let sold_as = format!("enrolled {} in {}", pet.name, sold.version.name);
+        award_plan_points(&txn, platform, scope, staff, (points.enrolment, Some(plan.id)), &sold_as).await?;
+        let household_plans = plan::Entity::find()
+            .filter(plan::Column::ClientId.eq(client_id))
+            .filter(plan::Column::PetId.ne(pet.id))
+            .filter(plan::Column::Status.is_in(Status::IN_PROGRESS))
+            .count(&txn)
+            .await?;
+        if household_plans > 0 {
+            let reason = format!("multi-pet enrolment: {sold_as}");
+            award_plan_points(&txn, platform, scope, staff, (points.multi_pet, Some(plan.id)), &reason).await?;
+        }
+    }
     Entry::new("plan.enrol", &who.actor, origin)
         .approved_by(who.approver.as_ref())
         .target("plan", plan.id)

@@ -21,6 +21,7 @@ use crate::{
         plan_template_version,
     },
     kernel::{caller::Authorized, practice::CancellationPolicy},
+    performance,
     plans::{
         enrolment::{self, PlanRecord},
         templates,
@@ -321,6 +322,13 @@ pub async fn change(
             adjusted.push(serde_json::json!({ "number": payment.number, "by_cents": share }));
         }
     }
+    if difference > 0
+        && let Some(staff) = who.actor.id
+    {
+        let points = practices::get(platform, scope).await?.settings.plan_points.upgrade;
+        let reason = format!("upgraded {} to {}", pet.name, sold.version.name);
+        performance::award_plan_points(&txn, platform, scope, staff, (points, Some(plan.id)), &reason).await?;
+    }
     let mut changed: plan::ActiveModel = plan.into();
     changed.template_id = Set(sold.template.id);
     changed.version_id = Set(sold.version.id);
@@ -406,6 +414,14 @@ pub async fn cancel(
     if refunded {
         refund_newest_first(&txn, &payments, preview.refund_due_cents, now).await?;
     }
+    // Points for a sale that did not last are taken back.
+    let reversal_days = i64::from(practice.settings.plan_points.reversal_days);
+    let points_taken_back = if now - plan.created_at <= chrono::Duration::days(reversal_days) {
+        let reason = format!("plan cancelled within {reversal_days} days of its sale");
+        performance::take_back_plan_points(&txn, platform, scope, plan.id, &reason).await?
+    } else {
+        0
+    };
     let mut closed: plan::ActiveModel = plan.into();
     closed.status = Set(Status::Cancelled);
     closed.cancelled_at = Set(Some(now));
@@ -423,6 +439,7 @@ pub async fn cancel(
             "refund_due_cents": preview.refund_due_cents,
             "refunded_elsewhere": refunded,
             "cancelled_payments": cancelled,
+            "points_taken_back": points_taken_back,
             "working": preview.working,
         }))
         .record(&txn, platform, scope)

@@ -129,7 +129,14 @@ pub struct SettingsChanges {
     pub paw_per_invoiced_cents: Option<i64>,
     /// What an owner owes when a plan is cancelled.
     pub plan_cancellation: Option<crate::kernel::practice::CancellationPolicy>,
+    /// The plan points staff earn.
+    pub plan_points: Option<crate::kernel::practice::PlanPoints>,
 }
+
+/// The most plan points one sale earns.
+pub const MAX_PLAN_POINTS: i32 = 1_000;
+/// The longest a cancellation may look back to take points back.
+pub const MAX_REVERSAL_DAYS: i32 = 365;
 
 /// Updates the caller's practice settings, and logs it.
 pub async fn update_settings(
@@ -155,6 +162,18 @@ pub async fn update_settings(
     }
     if let Some(policy) = changes.plan_cancellation {
         settings.plan_cancellation = policy;
+    }
+    if let Some(points) = changes.plan_points {
+        let each = [points.enrolment, points.multi_pet, points.upgrade];
+        if !each.iter().all(|p| (0..=MAX_PLAN_POINTS).contains(p))
+            || !(0..=MAX_REVERSAL_DAYS).contains(&points.reversal_days)
+        {
+            return Err(DomainError::with(
+                Code::InvalidPlanPoints,
+                "plan points are 0 to 1,000 a sale, taken back within 0 to 365 days",
+            ));
+        }
+        settings.plan_points = points;
     }
     match changes.paw_per_invoiced_cents {
         None => {}

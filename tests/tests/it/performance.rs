@@ -32,7 +32,7 @@ async fn points_awarded_by_enrolments_count_against_goals_per_period() {
     let award = |points: i32| {
         let platform = app.platform.clone();
         async move {
-            award_plan_points(&platform.db, &platform, scope, tech, points, "enrolled Bella in Puppy Plan")
+            award_plan_points(&platform.db, &platform, scope, tech, (points, None), "enrolled Bella in Puppy Plan")
                 .await
                 .unwrap()
         }

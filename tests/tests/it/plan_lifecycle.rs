@@ -412,3 +412,94 @@ async fn a_pet_the_pms_records_as_deceased_has_its_plan_put_on_hold_by_the_sync(
     let (_, again) = app.get_json(&format!("/api/dashboard/v1/plans/{id}"), &admin).await;
     assert_eq!(again["history"].as_array().unwrap().len(), read["history"].as_array().unwrap().len());
 }
+
+/// What `username` earned this year, from the Performance report.
+async fn year_points(app: &TestApp, admin: &str, username: &str) -> i64 {
+    let (_, rows) = app.get_json("/api/dashboard/v1/performance", admin).await;
+    let row = rows.as_array().unwrap().iter().find(|r| r["username"] == username).unwrap();
+    row["periods"].as_array().unwrap().iter().find(|p| p["period"] == "year").unwrap()["earned"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn plan_points_go_to_the_seller_with_more_for_another_pet_and_a_quick_cancellation_takes_them_back() {
+    use chrono::TimeZone;
+    let app = petbridge_tests::spawn_app().await;
+    // Tuesday 3 March 2026 in Denver: the year's window holds every step below.
+    app.clock.set(chrono::Utc.with_ymd_and_hms(2026, 3, 3, 19, 0, 0).unwrap());
+    let fixture = app.practice("maple-vets").await;
+    app.staff(&fixture.practice, "frontdesk", SecurityLevel::Staff).await;
+    app.staff(&fixture.practice, "manager", SecurityLevel::Manager).await;
+    let admin = app.login("maple-vets", "admin").await;
+    let home = household(&app, &fixture, &admin).await;
+    let points = json!({ "enrolment": 10, "multi_pet": 5, "upgrade": 3, "reversal_days": 30 });
+    let (status, refused) = app
+        .staff_call(
+            &admin,
+            Method::PATCH,
+            "/practice/settings",
+            Some(json!({ "plan_points": { "enrolment": 5000, "multi_pet": 0, "upgrade": 0, "reversal_days": 0 } })),
+        )
+        .await;
+    assert_eq!((status, refused["code"].as_str()), (422, Some("invalid_plan_points")));
+    let (status, saved) =
+        app.staff_call(&admin, Method::PATCH, "/practice/settings", Some(json!({ "plan_points": points }))).await;
+    assert_eq!((status, saved["plan_points"].clone()), (200, points));
+    let mut kitten = puppy();
+    kitten["code"] = json!("kitten");
+    kitten["species"] = json!("cat");
+    let kitten = create(&app, &admin, kitten).await["id"].as_str().unwrap().to_owned();
+    let mut plus = puppy();
+    plus["code"] = json!("puppy-plus");
+    plus["monthly_price_cents"] = json!(4_999);
+    let plus = create(&app, &admin, plus).await["id"].as_str().unwrap().to_owned();
+
+    // The front desk enrols both pets, a manager approving in place: the seller earns the points.
+    let staff = app.login("maple-vets", "frontdesk").await;
+    let enrol_by_staff = |pet: &str, template: &str| {
+        let request = app
+            .client
+            .post(app.url(&format!("/api/dashboard/v1/clients/{}/plans", home.client)))
+            .bearer_auth(&staff)
+            .header("x-override-username", "manager")
+            .header("x-override-password", petbridge_tests::PASSWORD)
+            .json(&json!({ "pet_id": pet, "template_id": template, "skip_payment_method": true }));
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 201);
+            response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let bella = enrol_by_staff(&home.puppy, &home.template).await;
+    assert_eq!(year_points(&app, &admin, "frontdesk").await, 10);
+    let tom = enrol_by_staff(&home.cat, &kitten).await;
+    assert_eq!(year_points(&app, &admin, "frontdesk").await, 10 + 10 + 5, "Tom is the household's second plan");
+    let session = app.page_login("maple-vets", "admin").await;
+    let (_, page) = app.page(&session, "/dashboard/performance").await;
+    assert!(page.contains("25 <small class=\"muted\">no goal</small>"), "the Performance page shows the points");
+
+    let manager = app.login("maple-vets", "manager").await;
+    let (status, _) =
+        app.staff_post(&manager, &format!("/plans/{bella}/change"), Some(json!({ "template_id": plus }))).await;
+    assert_eq!(status, 200);
+    assert_eq!(year_points(&app, &admin, "manager").await, 3, "the upgrade's points go to the manager who made it");
+
+    // Tom's plan is cancelled within 30 days: its 15 points go back.
+    let (status, cancelled) = app
+        .staff_post(
+            &manager,
+            &format!("/plans/{tom}/cancel"),
+            Some(json!({ "reason": "changed their mind", "refund": "keep" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["history"].as_array().unwrap().last().unwrap()["detail"]["points_taken_back"], 15);
+    assert_eq!(year_points(&app, &admin, "frontdesk").await, 10);
+
+    // Bella's, cancelled after 31 days, keeps them.
+    app.clock.advance(Duration::days(31));
+    let manager = app.login("maple-vets", "manager").await;
+    let admin = app.login("maple-vets", "admin").await;
+    app.staff_post(&manager, &format!("/plans/{bella}/cancel"), Some(json!({ "reason": "moved", "refund": "keep" })))
+        .await;
+    assert_eq!((year_points(&app, &admin, "frontdesk").await, year_points(&app, &admin, "manager").await), (10, 3));
+}

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// Plan points earned by a staff member (an enrolment, say).
+/// Plan points earned by a staff member (an enrolment, say), or taken back
+/// (negative).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "plan_point_awards")]
 pub struct Model {
@@ -12,6 +13,8 @@ pub struct Model {
     /// What earned them, e.g. "enrolled Bella in Puppy Plan".
     pub reason: String,
     pub awarded_at: DateTimeUtc,
+    /// The plan that earned them (or whose cancellation took them back).
+    pub plan_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
