@@ -24,6 +24,7 @@ mod m20261204_000016_sealed_secrets;
 mod m20261207_000017_plan_templates;
 mod m20261207_000018_plans;
 mod m20261207_000019_plan_lifecycle;
+mod m20261207_000020_plan_renewals;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_plan_templates::Migration),
             Box::new(m20261207_000018_plans::Migration),
             Box::new(m20261207_000019_plan_lifecycle::Migration),
+            Box::new(m20261207_000020_plan_renewals::Migration),
         ]
     }
 }

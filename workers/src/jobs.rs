@@ -1,12 +1,12 @@
 //! Timed jobs: campaigns that are due (blasts, Reinvite All), the
-//! reminders (past-due services, appointments, surveys), and paws earned
-//! from synced invoices. Every worker
+//! reminders (past-due services, appointments, surveys), paws earned
+//! from synced invoices, and plans started, completed and renewed. Every worker
 //! process runs them; each send is claimed in the database, so running
 //! them in several processes at once sends nothing twice.
 
 use std::time::Duration;
 
-use petbridge_domain::{DomainResult, Platform, campaigns, loyalty, reminders};
+use petbridge_domain::{DomainResult, Platform, campaigns, loyalty, plans::renewals, reminders};
 use tokio_util::sync::CancellationToken;
 
 /// What one run of the jobs did.
@@ -18,6 +18,8 @@ pub struct JobRun {
     pub reminders: reminders::ReminderRun,
     /// Paws earned from (or taken back with) synced invoices.
     pub invoice_paws: loyalty::InvoicePaws,
+    /// Plans started, completed and renewed.
+    pub renewals: renewals::RenewalRun,
 }
 
 /// Runs the timed jobs.
@@ -37,7 +39,8 @@ impl Jobs {
         let campaigns = campaigns::run_due(&self.platform).await?;
         let reminders = reminders::run_due(&self.platform).await?;
         let invoice_paws = loyalty::run_invoice_rule(&self.platform).await?;
-        Ok(JobRun { campaigns, reminders, invoice_paws })
+        let renewals = renewals::run_due(&self.platform).await?;
+        Ok(JobRun { campaigns, reminders, invoice_paws, renewals })
     }
 
     /// Runs the jobs every `interval` until `shutdown`.

@@ -278,6 +278,15 @@ impl ClientTemplate {
         !matches!(record.plan.status, Status::Cancelled | Status::Completed)
     }
 
+    fn is_pending(&self, record: &PlanRecord) -> bool {
+        record.plan.status == Status::Pending
+    }
+
+    /// Whether another plan of the household renews this one.
+    fn renewed(&self, record: &PlanRecord) -> bool {
+        self.plans.iter().any(|p| p.plan.renews_plan_id == Some(record.plan.id))
+    }
+
     fn preview(&self, plan_id: &Uuid) -> Option<&CancelPreview> {
         self.previews.iter().find(|(id, _)| id == plan_id).map(|(_, preview)| preview)
     }
@@ -309,6 +318,13 @@ impl ClientTemplate {
                 )
             }
             "plan.cancel" => format!("Cancelled ({}), {} owed", text("reason"), cents("owed_cents")),
+            "plan.renewal_prepared" => format!("Renewal prepared: {} from {}", text("name"), text("starts_on")),
+            "plan.renew" => format!("Sold as the renewal of the last plan, {}", cents("total_cents")),
+            "plan.renewal_blocked" => format!("Automatic renewal blocked: {}", text("why")),
+            "plan.renewal_notice" => format!("Owner told of the renewal by {}", text("channel")),
+            "plan.renewal_configure" => format!("Renewal set to {}", text("renewal")),
+            "plan.activate" => "Started".to_owned(),
+            "plan.complete" => "Term completed".to_owned(),
             "plan.note_add" => "Note added".to_owned(),
             "plan.note_edit" => "Note edited".to_owned(),
             "plan.note_delete" => format!("Note deleted: “{}”", text("said")),

@@ -16,6 +16,7 @@ use petbridge_domain::{
         enrolment::{self, Enrolment, PlanRecord, Quote},
         lifecycle::{self, CancelPreview, Cancellation, Missed, Refund},
         notes::{self, MAX_NOTE_CHARS},
+        renewals::{self, RenewalTerms},
         templates::{self as plan_templates, ItemDraft, Template, TemplateDraft},
     },
 };
@@ -364,6 +365,12 @@ pub struct Plan {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// …and why.
     pub cancel_reason: Option<String>,
+    /// The plan this one renews.
+    pub renews_plan_id: Option<Uuid>,
+    /// Why its automatic renewal was blocked (a manager configures it).
+    pub renewal_blocked: Option<String>,
+    /// When its owner was told it renews.
+    pub renewal_notice_at: Option<DateTime<Utc>>,
     /// Staff notes, oldest first.
     pub notes: Vec<PlanNote>,
     /// Every change, oldest first.
@@ -460,6 +467,9 @@ impl From<PlanRecord> for Plan {
             forgiven_cents: p.forgiven_cents,
             cancelled_at: p.cancelled_at,
             cancel_reason: p.cancel_reason,
+            renews_plan_id: p.renews_plan_id,
+            renewal_blocked: p.renewal_blocked,
+            renewal_notice_at: p.renewal_notice_at,
             notes: r.notes.into_iter().map(PlanNote::from).collect(),
             history: r.history.into_iter().map(PlanEvent::from).collect(),
         }
@@ -659,6 +669,40 @@ impl From<CancelPreview> for PlanCancelPreview {
             refund_due_cents: p.refund_due_cents,
             working: p.working,
         }
+    }
+}
+
+/// What a renewal is sold as; absent fields keep the renewed plan's.
+#[derive(Debug, Object)]
+pub struct NewRenewal {
+    /// The template (default: the one the plan renews into, or its own).
+    pub template_id: Option<Uuid>,
+    /// `monthly` or `paid_in_full`: billing changes only at renewal.
+    pub billing: Option<Stored<Billing>>,
+}
+
+/// How a plan renews.
+#[derive(Debug, Object)]
+pub struct RenewalChanges {
+    /// `auto`, `manual` or `do_not_renew`; setting it clears a blocked renewal for the job to try again.
+    pub renewal: Option<Stored<Renewal>>,
+    /// For a renewal not yet started or paid: the template it is sold on.
+    pub template_id: Option<Uuid>,
+    /// For a renewal not yet started or paid: `monthly` or `paid_in_full`.
+    pub billing: Option<Stored<Billing>>,
+}
+
+impl NewRenewal {
+    fn terms(&self) -> RenewalTerms {
+        RenewalTerms { template_id: self.template_id, billing: self.billing.as_ref().map(|b| b.0) }
+    }
+}
+
+/// The permission a renewal's billing needs: paid in full is its own.
+fn renewal_permission(billing: Option<&Stored<Billing>>) -> Permission {
+    match billing.map(|b| b.0) {
+        Some(Billing::PaidInFull) => Permission::RenewalsMarkPaidInFull,
+        _ => Permission::RenewalsConfigure,
     }
 }
 
@@ -947,5 +991,42 @@ impl PlansApi {
         let who = authorize(&platform, &auth, Permission::NotesEdit).await?;
         notes::delete(&platform, auth.principal().scope(), &who, auth.origin(), id.0).await?;
         Ok(Done::NoContent)
+    }
+    /// Renew a plan now: the renewal starts the day after its term, on the
+    /// template it renews into (or another), without an enrolment fee.
+    #[oai(path = "/plans/:id/renew", method = "post", tag = "Tag::Plans", operation_id = "renewPlan")]
+    async fn renew(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<NewRenewal>,
+    ) -> ApiResult<PlanCreated> {
+        let who = authorize(&platform, &auth, renewal_permission(body.0.billing.as_ref())).await?;
+        let scope = auth.principal().scope();
+        let renewal = renewals::renew(&platform, scope, &who, auth.origin(), id.0, body.0.terms()).await?;
+        Ok(PlanCreated::Created(Json(renewal.into())))
+    }
+    /// Set how a plan renews, or configure a renewal not yet started or paid.
+    #[oai(path = "/plans/:id/renewal", method = "patch", tag = "Tag::Plans", operation_id = "configureRenewal")]
+    async fn configure_renewal(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<RenewalChanges>,
+    ) -> ApiResult<Json<Plan>> {
+        let body = body.0;
+        let who = authorize(&platform, &auth, renewal_permission(body.billing.as_ref())).await?;
+        let terms = RenewalTerms { template_id: body.template_id, billing: body.billing.map(|b| b.0) };
+        let mode = body.renewal.map(|r| r.0);
+        let scope = auth.principal().scope();
+        Ok(Json(renewals::configure(&platform, scope, &who, auth.origin(), id.0, mode, terms).await?.into()))
+    }
+    /// Start a pending plan today: a renewal started early completes the plan it renews.
+    #[oai(path = "/plans/:id/activate", method = "post", tag = "Tag::Plans", operation_id = "activatePlan")]
+    async fn activate(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Json<Plan>> {
+        let who = authorize(&platform, &auth, Permission::RenewalsActivate).await?;
+        Ok(Json(renewals::activate(&platform, auth.principal().scope(), &who, auth.origin(), id.0).await?.into()))
     }
 }

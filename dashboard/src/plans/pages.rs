@@ -165,6 +165,8 @@ struct PlansTemplate {
     blank: Form,
     /// The practice's cancellation policy, by its stored name.
     cancellation: String,
+    /// Its renewal rules.
+    renewals: petbridge_domain::kernel::practice::RenewalSettings,
 }
 
 impl PlansTemplate {
@@ -199,17 +201,14 @@ pub(crate) async fn plans_page(
         return Ok(refused);
     }
     let templates = plan_templates::list(&platform, principal.scope(), true).await.map_err(server_error)?;
+    let settings = practices::get(&platform, principal.scope()).await.map_err(server_error)?.settings;
     render(&PlansTemplate {
         chrome: Chrome::new(&platform, &principal, "plans").await?,
         notice: query.done,
         rows: templates.into_iter().map(Row::new).collect(),
         can_manage: principal.level.grants(Permission::ItemsManage),
         blank: Form::blank(),
-        cancellation: practices::get(&platform, principal.scope())
-            .await
-            .map_err(server_error)?
-            .settings
-            .plan_cancellation
-            .to_string(),
+        cancellation: settings.plan_cancellation.to_string(),
+        renewals: settings.renewals,
     })
 }

@@ -4,7 +4,7 @@ use petbridge_domain::{
     Platform,
     kernel::{
         permissions::Permission,
-        practice::{CancellationPolicy, PlanPoints},
+        practice::{CancellationPolicy, PlanPoints, RenewalSettings},
         text::Phone,
     },
     practices,
@@ -38,6 +38,45 @@ pub struct PracticeSettingsBody {
     pub plan_cancellation: Stored<CancellationPolicy>,
     /// The plan points staff earn.
     pub plan_points: PlanPointsBody,
+    /// When and whether plans renew by themselves.
+    pub renewals: RenewalRules,
+}
+
+/// When renewals are prepared, and what stops an automatic one.
+#[derive(Debug, Object)]
+pub struct RenewalRules {
+    /// A renewal is prepared this many days before the term ends.
+    pub prepare_days_before:
+        Limited<i32, Between<{ *practices::PREPARE_DAYS.start() as i64 }, { *practices::PREPARE_DAYS.end() as i64 }>>,
+    /// No automatic renewal while a payment is failed or past due.
+    pub block_with_balance_due: bool,
+    /// No automatic renewal after this many failed payments (0: never for that).
+    pub block_after_failed_payments: Limited<i32, Between<0, { practices::MAX_FAILED_PAYMENTS as i64 }>>,
+    /// Owners of a plan of a year or more are told this many days before it renews.
+    pub notice_days_before:
+        Limited<i32, Between<{ *practices::NOTICE_DAYS.start() as i64 }, { *practices::NOTICE_DAYS.end() as i64 }>>,
+}
+
+impl From<RenewalSettings> for RenewalRules {
+    fn from(r: RenewalSettings) -> Self {
+        Self {
+            prepare_days_before: r.prepare_days_before.into(),
+            block_with_balance_due: r.block_with_balance_due,
+            block_after_failed_payments: r.block_after_failed_payments.into(),
+            notice_days_before: r.notice_days_before.into(),
+        }
+    }
+}
+
+impl From<RenewalRules> for RenewalSettings {
+    fn from(r: RenewalRules) -> Self {
+        Self {
+            prepare_days_before: *r.prepare_days_before,
+            block_with_balance_due: r.block_with_balance_due,
+            block_after_failed_payments: *r.block_after_failed_payments,
+            notice_days_before: *r.notice_days_before,
+        }
+    }
 }
 
 /// The plan points a practice's staff earn: each sale's points go to the
@@ -95,6 +134,8 @@ pub struct PracticeSettingsChanges {
     pub plan_cancellation: Option<Stored<CancellationPolicy>>,
     /// The plan points staff earn (all four together).
     pub plan_points: Option<PlanPointsBody>,
+    /// The renewal rules (all four together).
+    pub renewals: Option<RenewalRules>,
 }
 
 impl From<petbridge_domain::kernel::practice::Practice> for PracticeSettingsBody {
@@ -106,6 +147,7 @@ impl From<petbridge_domain::kernel::practice::Practice> for PracticeSettingsBody
             paw_per_invoiced_cents: practice.settings.paw_per_invoiced_cents,
             plan_cancellation: practice.settings.plan_cancellation.into(),
             plan_points: practice.settings.plan_points.into(),
+            renewals: practice.settings.renewals.into(),
         }
     }
 }
@@ -141,6 +183,7 @@ impl PracticeApi {
             paw_per_invoiced_cents: body.0.paw_per_invoiced_cents.map(Limited::into_inner),
             plan_cancellation: body.0.plan_cancellation.map(|p| p.0),
             plan_points: body.0.plan_points.map(PlanPoints::from),
+            renewals: body.0.renewals.map(RenewalSettings::from),
         };
         practices::update_settings(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), changes).await?;
         Ok(Json(practices::get(&platform, auth.principal().scope()).await?.into()))

@@ -140,6 +140,9 @@ codes! {
     PlanOnHold = "plan_on_hold", Conflict, "The plan is on hold already.";
     PlanNotOnHold = "plan_not_on_hold", Conflict, "The plan is not on hold.";
     PlanEnded = "plan_ended", Conflict, "The plan's term is over.";
+    RenewalExists = "renewal_exists", Conflict, "The plan has a renewal already: configure that one.";
+    RenewalHasPayment = "renewal_has_payment", Conflict, "The renewal has a payment already: change it as a plan instead.";
+    NotPending = "not_pending", Conflict, "The plan has started already.";
     ReinviteAlreadySent = "reinvite_already_sent", Conflict, "Reinvite All was sent this month already.";
     SmsNumberTaken = "sms_number_taken", Conflict, "Another practice texts from that number.";
     TooManySelfies = "too_many_selfies", Conflict, "The household has as many selfies as it may keep; delete some first.";
@@ -209,6 +212,7 @@ codes! {
     PaymentMethodRequired = "payment_method_required", Unprocessable, "The client has no payment method on file: enrolling without one needs a manager.";
     PlanDoesNotFit = "plan_does_not_fit", Unprocessable, "The pet's species or age is not what this plan is for.";
     PlanNotSold = "plan_not_sold", Unprocessable, "That plan template is no longer sold.";
+    NotARenewal = "not_a_renewal", Unprocessable, "Only a renewal not yet started is configured.";
     PlanUnchanged = "plan_unchanged", Unprocessable, "The plan is on that template's current version already.";
     PlanTermDiffers = "plan_term_differs", Unprocessable, "A plan changes to a template of the same term.";
     ChangeNeedsRefund = "change_needs_refund", Unprocessable, "The new plan costs less than has been paid: cancel the plan and refund instead.";
@@ -229,6 +233,7 @@ codes! {
     InvalidTransition = "invalid_transition", Unprocessable, "The request cannot move to that step from where it is.";
     BatchTooLarge = "batch_too_large", Unprocessable, "A sync batch holds at most 10,000 records.";
     InvalidLockoutThreshold = "invalid_lockout_threshold", Unprocessable, "The lockout threshold is 3 to 20 failed logins.";
+    InvalidRenewalRules = "invalid_renewal_rules", Unprocessable, "Renewals are prepared 1 to 120 days ahead, blocked after 0 to 12 failed payments, and owners told 15 to 45 days ahead.";
     InvalidPlanPoints = "invalid_plan_points", Unprocessable, "Plan points are 0 to 1,000 a sale, taken back within 0 to 365 days.";
     InvalidPawRule = "invalid_paw_rule", Unprocessable, "One paw for every 1 cent to 10,000 dollars of an invoice, or none.";
     InvalidPracticeCode = "invalid_practice_code", Unprocessable, "A practice code has 3 to 64 lower-case letters, digits and '-'.";

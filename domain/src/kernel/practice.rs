@@ -21,6 +21,34 @@ pub struct PracticeSettings {
     pub plan_cancellation: CancellationPolicy,
     /// The plan points staff earn (PLANS.md A11).
     pub plan_points: PlanPoints,
+    /// When and whether plans renew by themselves (PLANS.md A5, A6).
+    pub renewals: RenewalSettings,
+}
+
+/// When renewals are prepared, and what stops one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RenewalSettings {
+    /// A renewal is prepared this many days before the term's end.
+    pub prepare_days_before: i32,
+    /// No automatic renewal while a payment is failed or past due.
+    pub block_with_balance_due: bool,
+    /// No automatic renewal after this many failed payments (0: never blocked for it).
+    pub block_after_failed_payments: i32,
+    /// Owners of a plan of a year or more are told this many days before
+    /// it renews (15 to 45, as automatic-renewal laws ask).
+    pub notice_days_before: i32,
+}
+
+impl Default for RenewalSettings {
+    fn default() -> Self {
+        Self {
+            prepare_days_before: 60,
+            block_with_balance_due: true,
+            block_after_failed_payments: 3,
+            notice_days_before: 30,
+        }
+    }
 }
 
 /// The plan points a practice's staff earn, set by administrators.
@@ -51,6 +79,7 @@ impl Default for PracticeSettings {
             paw_per_invoiced_cents: None,
             plan_cancellation: CancellationPolicy::UsageLessPaid,
             plan_points: PlanPoints::default(),
+            renewals: RenewalSettings::default(),
         }
     }
 }

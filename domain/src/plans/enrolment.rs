@@ -170,6 +170,42 @@ impl PlanRecord {
     }
 }
 
+/// Writes a plan's schedule: `dues` in order, the first one collected at
+/// the desk when `paid_at_desk` says when.
+pub(crate) async fn insert_schedule(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    plan_id: Uuid,
+    dues: &[Due],
+    paid_at_desk: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> DomainResult<()> {
+    let rows: Vec<plan_payment::ActiveModel> = dues
+        .iter()
+        .zip(1..)
+        .map(|(due, number)| {
+            let settled_at = paid_at_desk.filter(|_| number == 1);
+            plan_payment::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                practice_id: Set(scope.practice_id),
+                plan_id: Set(plan_id),
+                number: Set(number),
+                kind: Set(due.kind),
+                due_on: Set(due.due_on),
+                amount_cents: Set(due.amount_cents),
+                status: Set(if settled_at.is_some() { PaymentStatus::PaidExternal } else { PaymentStatus::Scheduled }),
+                settled_at: Set(settled_at),
+                created_at: Set(now),
+                refunded_cents: Set(0),
+            }
+        })
+        .collect();
+    if !rows.is_empty() {
+        plan_payment::Entity::insert_many(rows).exec(conn).await?;
+    }
+    Ok(())
+}
+
 /// Enrols a pet of `client_id`. `who` must hold every permission of
 /// [`Enrolment::permissions`]: the API checks them, with the override, first.
 pub async fn enrol(
@@ -236,29 +272,9 @@ pub async fn enrol(
     }
     .insert(&txn)
     .await?;
-    let rows: Vec<plan_payment::ActiveModel> = quote
-        .schedule
-        .iter()
-        .zip(1..)
-        .map(|(due, number)| {
-            // An initial charge taken at the desk is paid by the time the plan is.
-            let at_desk = number == 1 && enrolment.skip_initial_charge;
-            plan_payment::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                practice_id: Set(scope.practice_id),
-                plan_id: Set(plan.id),
-                number: Set(number),
-                kind: Set(due.kind),
-                due_on: Set(due.due_on),
-                amount_cents: Set(due.amount_cents),
-                status: Set(if at_desk { PaymentStatus::PaidExternal } else { PaymentStatus::Scheduled }),
-                settled_at: Set(at_desk.then_some(now)),
-                created_at: Set(now),
-                refunded_cents: Set(0),
-            }
-        })
-        .collect();
-    plan_payment::Entity::insert_many(rows).exec(&txn).await?;
+    // An initial charge taken at the desk is paid by the time the plan is.
+    let at_desk = enrolment.skip_initial_charge.then_some(now);
+    insert_schedule(&txn, scope, plan.id, &quote.schedule, at_desk, now).await?;
     if let Some(staff) = who.actor.id {
         let sold_as = format!("enrolled {} in {}", pet.name, sold.version.name);
         award_plan_points(&txn, platform, scope, staff, (points.enrolment, Some(plan.id)), &sold_as).await?;

@@ -131,7 +131,16 @@ pub struct SettingsChanges {
     pub plan_cancellation: Option<crate::kernel::practice::CancellationPolicy>,
     /// The plan points staff earn.
     pub plan_points: Option<crate::kernel::practice::PlanPoints>,
+    /// When and whether plans renew by themselves.
+    pub renewals: Option<crate::kernel::practice::RenewalSettings>,
 }
+
+/// How early a renewal may be prepared, in days before the term ends.
+pub const PREPARE_DAYS: std::ops::RangeInclusive<i32> = 1..=120;
+/// How many failed payments may block a renewal (0: none do).
+pub const MAX_FAILED_PAYMENTS: i32 = 12;
+/// When owners are told of a renewal, in days before it (automatic-renewal laws).
+pub const NOTICE_DAYS: std::ops::RangeInclusive<i32> = 15..=45;
 
 /// The most plan points one sale earns.
 pub const MAX_PLAN_POINTS: i32 = 1_000;
@@ -174,6 +183,18 @@ pub async fn update_settings(
             ));
         }
         settings.plan_points = points;
+    }
+    if let Some(rules) = changes.renewals {
+        let fits = PREPARE_DAYS.contains(&rules.prepare_days_before)
+            && (0..=MAX_FAILED_PAYMENTS).contains(&rules.block_after_failed_payments)
+            && NOTICE_DAYS.contains(&rules.notice_days_before);
+        if !fits {
+            return Err(DomainError::with(
+                Code::InvalidRenewalRules,
+                "renewals are prepared 1 to 120 days ahead, blocked after 0 to 12 failed payments, told 15 to 45 days ahead",
+            ));
+        }
+        settings.renewals = rules;
     }
     match changes.paw_per_invoiced_cents {
         None => {}

@@ -19,6 +19,7 @@ mod performance;
 mod pictures;
 mod plan_lifecycle;
 mod plan_properties;
+mod plan_renewals;
 mod plans;
 mod push;
 mod security;

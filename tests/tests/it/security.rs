@@ -100,6 +100,9 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("addPlanNote", Some(SecurityLevel::Staff)),
     ("editPlanNote", Some(SecurityLevel::Administrator)),
     ("deletePlanNote", Some(SecurityLevel::Administrator)),
+    ("renewPlan", Some(SecurityLevel::Manager)),
+    ("configureRenewal", Some(SecurityLevel::Manager)),
+    ("activatePlan", Some(SecurityLevel::Manager)),
 ];
 
 /// Records of the practice the operations act on.
@@ -308,6 +311,9 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
         "addPlanNote" => (Method::POST, format!("/plans/{plan}/notes"), Some(json!({ "body": "A table note" }))),
         "editPlanNote" => (Method::PATCH, format!("/plan-notes/{plan_note}"), Some(json!({ "body": "Edited" }))),
         "deletePlanNote" => (Method::DELETE, format!("/plan-notes/{plan_note}"), None),
+        "renewPlan" => (Method::POST, format!("/plans/{plan}/renew"), Some(json!({}))),
+        "configureRenewal" => (Method::PATCH, format!("/plans/{plan}/renewal"), Some(json!({ "renewal": "auto" }))),
+        "activatePlan" => (Method::POST, format!("/plans/{plan}/activate"), None),
         other => panic!("no request for {other}"),
     }
 }
@@ -515,7 +521,9 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
                         // One plan in progress per pet: the table's pet has one.
                         || (*operation == "enrolPet" && status == 409)
                         // The first level to try held, cancelled or changed the plan already.
-                        || (matches!(*operation, "holdPlan" | "cancelPlan") && status == 409)
+                        || (matches!(*operation, "holdPlan" | "cancelPlan" | "renewPlan") && status == 409)
+                        // The table's plan has started: activating it is refused, not forbidden.
+                        || (*operation == "activatePlan" && status == 409)
                         || (*operation == "changePlan" && status == 422),
                     "{} calling {operation}: {status} {}",
                     level.as_str(),

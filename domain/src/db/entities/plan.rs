@@ -38,6 +38,12 @@ pub struct Model {
     pub cancelled_at: Option<DateTimeUtc>,
     /// The manager's reason for cancelling.
     pub cancel_reason: Option<String>,
+    /// The plan this one renews (unique: a plan renews once).
+    pub renews_plan_id: Option<Uuid>,
+    /// Why this plan's automatic renewal was blocked, if it was.
+    pub renewal_blocked: Option<String>,
+    /// When the owner was told this renewal is coming (automatic-renewal laws).
+    pub renewal_notice_at: Option<DateTimeUtc>,
 }
 
 /// Where a plan stands (PLANS.md A4).
