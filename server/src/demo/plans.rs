@@ -6,11 +6,13 @@ use petbridge_domain::{
     Actor, Code, DomainError, Origin, Platform, Scope,
     db::entities::{
         pet,
-        plan::{Billing, Renewal},
+        plan::{Billing, HoldReason, Renewal},
+        staff_user,
     },
     kernel::caller::Authorized,
     plans::{
         enrolment::{self, Enrolment},
+        lifecycle, notes,
         templates::{self as plan_templates, ItemDraft, TemplateDraft},
     },
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder},
@@ -167,7 +169,17 @@ pub(super) async fn catalogue(platform: &Platform, scope: Scope) -> anyhow::Resu
             plan_templates::create(platform, scope, &who, &Origin::default(), draft).await.map_err(super::fail)?;
         added.push((plan.code, made.template.id));
     }
-    enrol_some(platform, scope, &who, &added).await
+    // The sales are the first staff member's, so the Performance page shows points.
+    let seller = staff_user::Entity::find()
+        .filter(staff_user::Column::PracticeId.eq(scope.practice_id))
+        .order_by_asc(staff_user::Column::CreatedAt)
+        .one(&platform.db)
+        .await?;
+    let seller = match seller {
+        Some(user) => Authorized { actor: Actor { id: Some(user.id), name: user.username }, approver: None },
+        None => who,
+    };
+    enrol_some(platform, scope, &seller, &added).await
 }
 
 /// Enrols the first [`ENROLLED`] dogs and cats with a date of birth in the
@@ -202,8 +214,20 @@ async fn enrol_some(
                 skip_initial_charge: true,
             };
             match enrolment::enrol(platform, scope, who, &Origin::default(), pet.client_id, enrolment).await {
-                Ok(_) => {
+                Ok(record) => {
                     enrolled += 1;
+                    let id = record.plan.id;
+                    // A few plans with a note, and a couple on hold, as a practice's would be.
+                    if enrolled % 7 == 0 {
+                        let note = "Owner asked for exam reminders by text.";
+                        notes::add(platform, scope, who, &Origin::default(), id, note).await.map_err(super::fail)?;
+                    }
+                    if enrolled % 13 == 0 {
+                        let reason = Some("Card expired; owner will call with a new one.");
+                        lifecycle::hold(platform, scope, who, &Origin::default(), id, HoldReason::ExpiredCard, reason)
+                            .await
+                            .map_err(super::fail)?;
+                    }
                     break;
                 }
                 Err(DomainError::Failed(Code::PlanDoesNotFit, _)) => {}
