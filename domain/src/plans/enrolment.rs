@@ -170,6 +170,28 @@ impl PlanRecord {
     }
 }
 
+/// How every step on a plan ends: its activity entry by `who` (with the
+/// approving manager), then the plan as the answer, committed together.
+pub(crate) async fn finish(
+    txn: sea_orm::DatabaseTransaction,
+    platform: &Platform,
+    scope: Scope,
+    (who, origin): (&Authorized, &Origin),
+    action: &'static str,
+    plan: plan::Model,
+    detail: serde_json::Value,
+) -> DomainResult<PlanRecord> {
+    Entry::new(action, &who.actor, origin)
+        .approved_by(who.approver.as_ref())
+        .target("plan", plan.id)
+        .detail(detail)
+        .record(&txn, platform, scope)
+        .await?;
+    let record = load(&txn, plan).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
 /// Writes a plan's schedule: `dues` in order, the first one collected at
 /// the desk when `paid_at_desk` says when.
 pub(crate) async fn insert_schedule(
@@ -289,20 +311,13 @@ pub async fn enrol(
             award_plan_points(&txn, platform, scope, staff, (points.multi_pet, Some(plan.id)), &reason).await?;
         }
     }
-    Entry::new("plan.enrol", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
-        .target("plan", plan.id)
-        .detail(serde_json::json!({
-            "pet": pet.name, "template": sold.template.code, "version": sold.version.version,
-            "billing": plan.billing.to_string(), "initial_charge_cents": quote.initial_charge_cents(),
-            "fee_waived": enrolment.waive_initial_fee, "payment_method_skipped": enrolment.skip_payment_method,
-            "initial_charge_skipped": enrolment.skip_initial_charge,
-        }))
-        .record(&txn, platform, scope)
-        .await?;
-    let record = load(&txn, plan).await?;
-    txn.commit().await?;
-    Ok(record)
+    let detail = serde_json::json!({
+        "pet": pet.name, "template": sold.template.code, "version": sold.version.version,
+        "billing": plan.billing.to_string(), "initial_charge_cents": quote.initial_charge_cents(),
+        "fee_waived": enrolment.waive_initial_fee, "payment_method_skipped": enrolment.skip_payment_method,
+        "initial_charge_skipped": enrolment.skip_initial_charge,
+    });
+    finish(txn, platform, scope, (who, origin), "plan.enrol", plan, detail).await
 }
 
 /// What enrolling on template `id`'s current version would cost.
@@ -423,12 +438,26 @@ pub async fn of_client(platform: &Platform, scope: Scope, client_id: Uuid) -> Do
 
 /// One plan of the practice.
 pub async fn get(platform: &Platform, scope: Scope, id: Uuid) -> DomainResult<PlanRecord> {
-    let plan = plan::Entity::find_by_id(id)
+    load(&platform.db, find(&platform.db, scope, id).await?).await
+}
+
+/// Plan `id` of the practice, or not found.
+pub(crate) async fn find(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<plan::Model> {
+    plan::Entity::find_by_id(id)
         .filter(plan::Column::PracticeId.eq(scope.practice_id))
-        .one(&platform.db)
+        .one(conn)
         .await?
-        .ok_or(DomainError::NotFound)?;
-    load(&platform.db, plan).await
+        .ok_or(DomainError::NotFound)
+}
+
+/// A plan's payments by due day.
+pub(crate) async fn payments_of(conn: &impl ConnectionTrait, plan_id: Uuid) -> DomainResult<Vec<plan_payment::Model>> {
+    Ok(plan_payment::Entity::find()
+        .filter(plan_payment::Column::PlanId.eq(plan_id))
+        .order_by_asc(plan_payment::Column::DueOn)
+        .order_by_asc(plan_payment::Column::Number)
+        .all(conn)
+        .await?)
 }
 
 pub(crate) async fn load(conn: &impl ConnectionTrait, plan: plan::Model) -> DomainResult<PlanRecord> {
@@ -438,12 +467,7 @@ pub(crate) async fn load(conn: &impl ConnectionTrait, plan: plan::Model) -> Doma
     let template = templates::find(conn, scope, plan.template_id).await?;
     let items = templates::items_of(conn, version.id).await?;
     let pet_name = pet::Entity::find_by_id(plan.pet_id).one(conn).await?.map(|p| p.name).unwrap_or_default();
-    let payments = plan_payment::Entity::find()
-        .filter(plan_payment::Column::PlanId.eq(plan.id))
-        .order_by_asc(plan_payment::Column::DueOn)
-        .order_by_asc(plan_payment::Column::Number)
-        .all(conn)
-        .await?;
+    let payments = payments_of(conn, plan.id).await?;
     let notes = notes::of_plan(conn, plan.id).await?;
     let history = crate::activity::about(conn, scope, "plan", plan.id).await?;
     Ok(PlanRecord { plan, template_code: template.code, version, items, pet_name, payments, notes, history })

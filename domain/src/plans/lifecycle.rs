@@ -6,9 +6,7 @@
 //! (after a cancellation, what the practice's policy says).
 
 use chrono::{Months, NaiveDate};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::{
@@ -115,9 +113,9 @@ pub async fn hold(
     }
     let today = today(platform, scope).await?;
     let txn = platform.begin_write().await?;
-    let plan = find(&txn, scope, id).await?;
+    let plan = enrolment::find(&txn, scope, id).await?;
     put_on_hold(&txn, platform, scope, (&who.actor, who.approver.as_ref()), origin, plan, today, reason, note).await?;
-    let record = enrolment::load(&txn, find(&txn, scope, id).await?).await?;
+    let record = enrolment::load(&txn, enrolment::find(&txn, scope, id).await?).await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -190,12 +188,12 @@ pub async fn release(
     let today = today(platform, scope).await?;
     let now = platform.clock.now();
     let txn = platform.begin_write().await?;
-    let plan = find(&txn, scope, id).await?;
+    let plan = enrolment::find(&txn, scope, id).await?;
     writable(&plan)?;
     let (Status::OnHold, Some(held_on)) = (plan.status, plan.held_on) else {
         return Err(DomainError::from(Code::PlanNotOnHold));
     };
-    let payments = payments_of(&txn, plan.id).await?;
+    let payments = enrolment::payments_of(&txn, plan.id).await?;
     let fell_due: Vec<&plan_payment::Model> = payments
         .iter()
         .filter(|p| p.status == PaymentStatus::Scheduled && p.due_on >= held_on && p.due_on <= today)
@@ -237,20 +235,21 @@ pub async fn release(
     released.held_on = Set(None);
     released.forgiven_cents = Set(forgiven);
     let plan = released.update(&txn).await?;
-    Entry::new("plan.release", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
-        .target("plan", plan.id)
-        .detail(serde_json::json!({
+    enrolment::finish(
+        txn,
+        platform,
+        scope,
+        (who, origin),
+        "plan.release",
+        plan,
+        serde_json::json!({
             "missed": missed.as_str(),
             "payments": fell_due.iter().map(|p| p.number).collect::<Vec<_>>(),
             "missed_cents": missed_cents,
             "held_since": held_on,
-        }))
-        .record(&txn, platform, scope)
-        .await?;
-    let record = enrolment::load(&txn, plan).await?;
-    txn.commit().await?;
-    Ok(record)
+        }),
+    )
+    .await
 }
 
 /// Changes plan `id` to the current version of template `template_id`
@@ -268,7 +267,7 @@ pub async fn change(
     let today = today(platform, scope).await?;
     let now = platform.clock.now();
     let txn = platform.begin_write().await?;
-    let plan = find(&txn, scope, id).await?;
+    let plan = enrolment::find(&txn, scope, id).await?;
     writable(&plan)?;
     let old =
         plan_template_version::Entity::find_by_id(plan.version_id).one(&txn).await?.ok_or(DomainError::NotFound)?;
@@ -290,7 +289,7 @@ pub async fn change(
     let pet = pet::Entity::find_by_id(plan.pet_id).one(&txn).await?.ok_or(DomainError::NotFound)?;
     enrolment::fits(&pet, &sold.version, today.max(plan.starts_on))?;
     let difference = term_price(&sold.version, plan.billing) - term_price(&old, plan.billing);
-    let payments = payments_of(&txn, plan.id).await?;
+    let payments = enrolment::payments_of(&txn, plan.id).await?;
     let scheduled: Vec<&plan_payment::Model> =
         payments.iter().filter(|p| p.status == PaymentStatus::Scheduled).collect();
     let mut adjusted = Vec::new();
@@ -334,21 +333,22 @@ pub async fn change(
     changed.version_id = Set(sold.version.id);
     let plan = changed.update(&txn).await?;
     let from = templates::find(&txn, scope, old.template_id).await?;
-    Entry::new("plan.change", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
-        .target("plan", plan.id)
-        .detail(serde_json::json!({
+    enrolment::finish(
+        txn,
+        platform,
+        scope,
+        (who, origin),
+        "plan.change",
+        plan,
+        serde_json::json!({
             "from": { "template": from.code, "version": old.version, "name": old.name },
             "to": { "template": sold.template.code, "version": sold.version.version, "name": sold.version.name },
             "difference_cents": difference,
             "spread": adjusted,
             "supplemental_payment": supplemental,
-        }))
-        .record(&txn, platform, scope)
-        .await?;
-    let record = enrolment::load(&txn, plan).await?;
-    txn.commit().await?;
-    Ok(record)
+        }),
+    )
+    .await
 }
 
 /// What cancelling plan `id` would do under the practice's policy, or with
@@ -360,9 +360,9 @@ pub async fn preview_cancel(
     figure: Option<i64>,
 ) -> DomainResult<CancelPreview> {
     let policy = practices::get(platform, scope).await?.settings.plan_cancellation;
-    let plan = find(&platform.db, scope, id).await?;
+    let plan = enrolment::find(&platform.db, scope, id).await?;
     writable(&plan)?;
-    let payments = payments_of(&platform.db, plan.id).await?;
+    let payments = enrolment::payments_of(&platform.db, plan.id).await?;
     cancellation(policy, &plan, &payments, 0, figure)
 }
 
@@ -385,9 +385,9 @@ pub async fn cancel(
     let today = practice.today(platform.clock.now());
     let now = platform.clock.now();
     let txn = platform.begin_write().await?;
-    let plan = find(&txn, scope, id).await?;
+    let plan = enrolment::find(&txn, scope, id).await?;
     writable(&plan)?;
-    let payments = payments_of(&txn, plan.id).await?;
+    let payments = enrolment::payments_of(&txn, plan.id).await?;
     let preview = cancellation(practice.settings.plan_cancellation, &plan, &payments, 0, request.owed_cents)?;
     if preview.refund_due_cents > 0 && request.refund.is_none() {
         return Err(DomainError::with(
@@ -429,10 +429,14 @@ pub async fn cancel(
     closed.hold_reason = Set(None);
     closed.held_on = Set(None);
     let plan = closed.update(&txn).await?;
-    Entry::new("plan.cancel", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
-        .target("plan", plan.id)
-        .detail(serde_json::json!({
+    enrolment::finish(
+        txn,
+        platform,
+        scope,
+        (who, origin),
+        "plan.cancel",
+        plan,
+        serde_json::json!({
             "reason": reason,
             "policy": preview.policy.to_string(),
             "owed_cents": preview.owed_cents,
@@ -441,12 +445,9 @@ pub async fn cancel(
             "cancelled_payments": cancelled,
             "points_taken_back": points_taken_back,
             "working": preview.working,
-        }))
-        .record(&txn, platform, scope)
-        .await?;
-    let record = enrolment::load(&txn, plan).await?;
-    txn.commit().await?;
-    Ok(record)
+        }),
+    )
+    .await
 }
 
 /// The sum a cancellation owes, pure so the preview and the cancellation
@@ -620,23 +621,6 @@ fn writable(plan: &plan::Model) -> DomainResult<()> {
 
 async fn today(platform: &Platform, scope: Scope) -> DomainResult<NaiveDate> {
     Ok(practices::get(platform, scope).await?.today(platform.clock.now()))
-}
-
-async fn find(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<plan::Model> {
-    plan::Entity::find_by_id(id)
-        .filter(plan::Column::PracticeId.eq(scope.practice_id))
-        .one(conn)
-        .await?
-        .ok_or(DomainError::NotFound)
-}
-
-async fn payments_of(conn: &impl ConnectionTrait, plan_id: Uuid) -> DomainResult<Vec<plan_payment::Model>> {
-    Ok(plan_payment::Entity::find()
-        .filter(plan_payment::Column::PlanId.eq(plan_id))
-        .order_by_asc(plan_payment::Column::DueOn)
-        .order_by_asc(plan_payment::Column::Number)
-        .all(conn)
-        .await?)
 }
 
 #[cfg(test)]

@@ -125,7 +125,7 @@ async fn run_practice(platform: &Platform, practice: &Practice, run: &mut Renewa
         if has_renewal(&txn, old.id).await? {
             continue;
         }
-        let payments = payments_of(&txn, old.id).await?;
+        let payments = enrolment::payments_of(&txn, old.id).await?;
         let safeguard = blocked_by(practice, &payments);
         let prepared = match safeguard {
             Some(why) => Err(why),
@@ -235,7 +235,7 @@ async fn notify_owner(
     }
     let household = client::Entity::find_by_id(renewal.client_id).one(conn).await?.ok_or(DomainError::NotFound)?;
     let pet_name = pet::Entity::find_by_id(renewal.pet_id).one(conn).await?.map(|p| p.name).unwrap_or_default();
-    let payments = payments_of(conn, renewal.id).await?;
+    let payments = enrolment::payments_of(conn, renewal.id).await?;
     let total: i64 = payments.iter().map(|p| p.amount_cents).sum();
     let price = match renewal.billing {
         Billing::Monthly => format!(
@@ -295,7 +295,7 @@ pub async fn renew(
 ) -> DomainResult<PlanRecord> {
     let today = practices::get(platform, scope).await?.today(platform.clock.now());
     let txn = platform.begin_write().await?;
-    let old = find(&txn, scope, id).await?;
+    let old = enrolment::find(&txn, scope, id).await?;
     if !matches!(old.status, Status::Active | Status::PastDue | Status::OnHold | Status::Pending) {
         return Err(DomainError::from(Code::PlanEnded));
     }
@@ -321,7 +321,7 @@ pub async fn configure(
 ) -> DomainResult<PlanRecord> {
     let now = platform.clock.now();
     let txn = platform.begin_write().await?;
-    let mut plan = find(&txn, scope, id).await?;
+    let mut plan = enrolment::find(&txn, scope, id).await?;
     if matches!(plan.status, Status::Cancelled | Status::Completed) {
         return Err(DomainError::from(Code::PlanEnded));
     }
@@ -336,7 +336,7 @@ pub async fn configure(
         let (Status::Pending, Some(_)) = (plan.status, plan.renews_plan_id) else {
             return Err(DomainError::with(Code::NotARenewal, "only a renewal not yet started is configured"));
         };
-        let payments = payments_of(&txn, plan.id).await?;
+        let payments = enrolment::payments_of(&txn, plan.id).await?;
         if payments.iter().any(|p| p.collected_cents() > 0) {
             return Err(DomainError::from(Code::RenewalHasPayment));
         }
@@ -358,17 +358,10 @@ pub async fn configure(
         changed.ends_on = Set(schedule.ends_on);
         plan = changed.update(&txn).await?;
     }
-    Entry::new("plan.renewal_configure", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
-        .target("plan", plan.id)
-        .detail(serde_json::json!({
-            "renewal": plan.renewal.to_string(), "billing": plan.billing.to_string(), "version": plan.version_id,
-        }))
-        .record(&txn, platform, scope)
-        .await?;
-    let record = enrolment::load(&txn, plan).await?;
-    txn.commit().await?;
-    Ok(record)
+    let detail = serde_json::json!({
+        "renewal": plan.renewal.to_string(), "billing": plan.billing.to_string(), "version": plan.version_id,
+    });
+    enrolment::finish(txn, platform, scope, (who, origin), "plan.renewal_configure", plan, detail).await
 }
 
 /// Starts a pending plan today. A renewal started early completes the plan
@@ -383,11 +376,11 @@ pub async fn activate(
     let now = platform.clock.now();
     let today = practices::get(platform, scope).await?.today(now);
     let txn = platform.begin_write().await?;
-    let plan = find(&txn, scope, id).await?;
+    let plan = enrolment::find(&txn, scope, id).await?;
     if plan.status != Status::Pending {
         return Err(DomainError::with(Code::NotPending, "only a plan that has not started is started early"));
     }
-    let payments = payments_of(&txn, plan.id).await?;
+    let payments = enrolment::payments_of(&txn, plan.id).await?;
     let version =
         plan_template_version::Entity::find_by_id(plan.version_id).one(&txn).await?.ok_or(DomainError::NotFound)?;
     let mut ends_on = plan.ends_on;
@@ -417,15 +410,16 @@ pub async fn activate(
     started.starts_on = Set(today);
     started.ends_on = Set(ends_on);
     let plan = started.update(&txn).await?;
-    Entry::new("plan.activate", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
-        .target("plan", plan.id)
-        .detail(serde_json::json!({ "starts_on": today, "early": true }))
-        .record(&txn, platform, scope)
-        .await?;
-    let record = enrolment::load(&txn, plan).await?;
-    txn.commit().await?;
-    Ok(record)
+    enrolment::finish(
+        txn,
+        platform,
+        scope,
+        (who, origin),
+        "plan.activate",
+        plan,
+        serde_json::json!({ "starts_on": today, "early": true }),
+    )
+    .await
 }
 
 /// A renewal's schedule: no enrolment fee; [beyond] paid in full is charged
@@ -517,16 +511,4 @@ async fn prepare(
 
 async fn has_renewal(conn: &impl ConnectionTrait, id: Uuid) -> DomainResult<bool> {
     Ok(plan::Entity::find().filter(plan::Column::RenewsPlanId.eq(id)).count(conn).await? > 0)
-}
-
-async fn find(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<plan::Model> {
-    plan::Entity::find_by_id(id)
-        .filter(plan::Column::PracticeId.eq(scope.practice_id))
-        .one(conn)
-        .await?
-        .ok_or(DomainError::NotFound)
-}
-
-async fn payments_of(conn: &impl ConnectionTrait, plan_id: Uuid) -> DomainResult<Vec<plan_payment::Model>> {
-    Ok(plan_payment::Entity::find().filter(plan_payment::Column::PlanId.eq(plan_id)).all(conn).await?)
 }

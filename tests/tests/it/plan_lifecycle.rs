@@ -20,6 +20,26 @@ async fn enrol(app: &TestApp, manager: &str, home: &Household, extra: Value) -> 
     plan
 }
 
+/// The household of [`household`], with a signed-in administrator, manager
+/// (`manager`) and staff member (`frontdesk`) of its practice.
+struct Team {
+    home: Household,
+    admin: String,
+    manager: String,
+    staff: String,
+}
+
+async fn team(app: &TestApp) -> Team {
+    let fixture = app.practice("maple-vets").await;
+    app.staff(&fixture.practice, "frontdesk", SecurityLevel::Staff).await;
+    app.staff(&fixture.practice, "manager", SecurityLevel::Manager).await;
+    let admin = app.login("maple-vets", "admin").await;
+    let home = household(app, &fixture, &admin).await;
+    let manager = app.login("maple-vets", "manager").await;
+    let staff = app.login("maple-vets", "frontdesk").await;
+    Team { home, admin, manager, staff }
+}
+
 fn payments(plan: &Value) -> &Vec<Value> {
     plan["payments"].as_array().unwrap()
 }
@@ -54,13 +74,7 @@ fn actions(plan: &Value) -> Vec<&str> {
 #[tokio::test]
 async fn a_manager_holds_a_plan_and_each_release_choice_does_what_it_says_with_the_missed_payments() {
     let app = petbridge_tests::spawn_app().await;
-    let fixture = app.practice("maple-vets").await;
-    app.staff(&fixture.practice, "frontdesk", SecurityLevel::Staff).await;
-    app.staff(&fixture.practice, "manager", SecurityLevel::Manager).await;
-    let admin = app.login("maple-vets", "admin").await;
-    let home = household(&app, &fixture, &admin).await;
-    let manager = app.login("maple-vets", "manager").await;
-    let staff = app.login("maple-vets", "frontdesk").await;
+    let Team { home, manager, staff, .. } = team(&app).await;
     let plan = enrol(&app, &manager, &home, json!({})).await;
     let id = plan["id"].as_str().unwrap();
     let owed = 4_900 + 12 * 3_999;
@@ -137,13 +151,7 @@ async fn a_manager_holds_a_plan_and_each_release_choice_does_what_it_says_with_t
 #[tokio::test]
 async fn a_change_spreads_the_difference_over_the_payments_still_scheduled_to_the_cent() {
     let app = petbridge_tests::spawn_app().await;
-    let fixture = app.practice("maple-vets").await;
-    app.staff(&fixture.practice, "frontdesk", SecurityLevel::Staff).await;
-    app.staff(&fixture.practice, "manager", SecurityLevel::Manager).await;
-    let admin = app.login("maple-vets", "admin").await;
-    let home = household(&app, &fixture, &admin).await;
-    let manager = app.login("maple-vets", "manager").await;
-    let staff = app.login("maple-vets", "frontdesk").await;
+    let Team { home, admin, manager, staff } = team(&app).await;
     let mut plus = puppy();
     plus["code"] = json!("puppy-plus");
     plus["name"] = json!("Puppy Plus");
@@ -231,13 +239,7 @@ async fn a_change_spreads_the_difference_over_the_payments_still_scheduled_to_th
 #[tokio::test]
 async fn a_cancellation_owes_what_the_policy_says_and_cancels_every_other_unpaid_payment() {
     let app = petbridge_tests::spawn_app().await;
-    let fixture = app.practice("maple-vets").await;
-    app.staff(&fixture.practice, "frontdesk", SecurityLevel::Staff).await;
-    app.staff(&fixture.practice, "manager", SecurityLevel::Manager).await;
-    let admin = app.login("maple-vets", "admin").await;
-    let home = household(&app, &fixture, &admin).await;
-    let manager = app.login("maple-vets", "manager").await;
-    let staff = app.login("maple-vets", "frontdesk").await;
+    let Team { home, admin, manager, staff } = team(&app).await;
 
     // The default policy: the fee and the items used, less what was paid.
     // Nothing is used yet, so the first instalment was paid beyond it.
@@ -345,13 +347,7 @@ async fn a_cancellation_owes_what_the_policy_says_and_cancels_every_other_unpaid
 #[tokio::test]
 async fn staff_add_notes_and_only_administrators_edit_or_delete_them_the_history_keeping_what_they_said() {
     let app = petbridge_tests::spawn_app().await;
-    let fixture = app.practice("maple-vets").await;
-    app.staff(&fixture.practice, "frontdesk", SecurityLevel::Staff).await;
-    app.staff(&fixture.practice, "manager", SecurityLevel::Manager).await;
-    let admin = app.login("maple-vets", "admin").await;
-    let home = household(&app, &fixture, &admin).await;
-    let manager = app.login("maple-vets", "manager").await;
-    let staff = app.login("maple-vets", "frontdesk").await;
+    let Team { home, admin, manager, staff } = team(&app).await;
     let plan = enrol(&app, &manager, &home, json!({})).await;
     let id = plan["id"].as_str().unwrap();
 
