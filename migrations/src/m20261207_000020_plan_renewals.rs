@@ -29,9 +29,7 @@ impl MigrationTrait for Migration {
             manager.alter_table(Table::alter().table(Plans::Table).add_column(&mut column).to_owned()).await?;
         }
         manager
-            .create_index(
-                Index::create().name("plans_renews").table(Plans::Table).col(Plans::RenewsPlanId).unique().to_owned(),
-            )
+            .create_index(Index::create().name("plans_renews").table(Plans::Table).col(Plans::RenewsPlanId).to_owned())
             .await
     }
 

@@ -249,7 +249,8 @@ async fn notify_owner(
     let stop_by = renewal.starts_on.pred_opt().unwrap_or(renewal.starts_on);
     let body = format!(
         "Hello {},\n\n{pet_name}'s wellness plan renews on {} as {}: {price}. The card on file is charged on each payment's day.\n\n\
-         Not what you want? Tell {} by {stop_by} (reply to this email or call us) and it will not renew; nothing is charged.\n",
+         Not what you want? Choose \"Do not renew\" under Plans in the {} app, reply to this email or call us by {stop_by}, \
+         and it will not renew; nothing is charged.\n",
         if household.first_name.is_empty() { "there" } else { &household.first_name },
         renewal.starts_on,
         version.name,
@@ -422,6 +423,59 @@ pub async fn activate(
     .await
 }
 
+/// The owner stops a plan of their household renewing (the consent the
+/// renewal notice asks for): the plan is set not to renew, and a renewal
+/// already prepared but not started is cancelled with nothing owed.
+/// `id` may name either plan.
+pub async fn stop_by_owner(platform: &Platform, scope: Scope, household: Uuid, id: Uuid) -> DomainResult<PlanRecord> {
+    let now = platform.clock.now();
+    let owner = Actor { id: None, name: "the owner, in the app".to_owned() };
+    let origin = Origin::default();
+    let txn = platform.begin_write().await?;
+    let asked = enrolment::find(&txn, scope, id).await?;
+    if asked.client_id != household {
+        return Err(DomainError::NotFound);
+    }
+    // The running plan, and its renewal if one is prepared.
+    let (running, renewal) = match asked.renews_plan_id {
+        Some(old) if asked.status == Status::Pending => (enrolment::find(&txn, scope, old).await?, Some(asked)),
+        _ => {
+            let renewal = plan::Entity::find()
+                .filter(plan::Column::RenewsPlanId.eq(asked.id))
+                .filter(plan::Column::Status.eq(Status::Pending))
+                .one(&txn)
+                .await?;
+            (asked, renewal)
+        }
+    };
+    if matches!(running.status, Status::Cancelled | Status::Completed) && renewal.is_none() {
+        return Err(DomainError::from(Code::PlanEnded));
+    }
+    if let Some(renewal) = &renewal {
+        for payment in enrolment::payments_of(&txn, renewal.id).await?.iter().filter(|p| p.unpaid()) {
+            let mut cancelled: plan_payment::ActiveModel = payment.clone().into();
+            cancelled.status = Set(PaymentStatus::Cancelled);
+            cancelled.settled_at = Set(Some(now));
+            cancelled.update(&txn).await?;
+        }
+        let mut declined: plan::ActiveModel = renewal.clone().into();
+        declined.status = Set(Status::Cancelled);
+        declined.cancelled_at = Set(Some(now));
+        declined.cancel_reason = Set(Some("the owner declined the renewal".to_owned()));
+        declined.update(&txn).await?;
+        Entry::new("plan.renewal_declined", &owner, &origin)
+            .target("plan", renewal.id)
+            .record(&txn, platform, scope)
+            .await?;
+    }
+    let mut running: plan::ActiveModel = running.into();
+    running.renewal = Set(Renewal::DoNotRenew);
+    let running = running.update(&txn).await?;
+    let detail = serde_json::json!({ "renewal": "do_not_renew", "declined": renewal.map(|r| r.id) });
+    let by_owner = Authorized { actor: owner, approver: None };
+    enrolment::finish(txn, platform, scope, (&by_owner, &origin), "plan.renewal_stopped", running, detail).await
+}
+
 /// A renewal's schedule: no enrolment fee; [beyond] paid in full is charged
 /// at once rather than on the first day, so a declined card is known while
 /// the current term still runs.
@@ -509,6 +563,19 @@ async fn prepare(
     Ok(renewal)
 }
 
+/// Whether plan `id` has a renewal that still stands (a declined one does
+/// not count). The plan's row is locked first, so two workers (or a worker
+/// and a manager) cannot both find none and both renew it.
 async fn has_renewal(conn: &impl ConnectionTrait, id: Uuid) -> DomainResult<bool> {
-    Ok(plan::Entity::find().filter(plan::Column::RenewsPlanId.eq(id)).count(conn).await? > 0)
+    plan::Entity::update_many()
+        .col_expr(plan::Column::Renewal, Expr::col(plan::Column::Renewal))
+        .filter(plan::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    let standing = plan::Entity::find()
+        .filter(plan::Column::RenewsPlanId.eq(id))
+        .filter(plan::Column::Status.ne(Status::Cancelled))
+        .count(conn)
+        .await?;
+    Ok(standing > 0)
 }

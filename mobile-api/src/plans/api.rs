@@ -1,15 +1,18 @@
 //! The household's wellness plans in the app API: what each pet's plan
-//! covers, what is left of it, and the next payment.
+//! covers, what is left of it, the next payment, and stopping a renewal.
 
 use chrono::NaiveDate;
 use petbridge_domain::{
     Platform,
-    db::entities::plan::{Billing, Status},
-    plans::enrolment::{self, PlanRecord},
+    db::entities::plan::{Billing, Renewal, Status},
+    plans::{
+        enrolment::{self, PlanRecord},
+        renewals,
+    },
 };
 use petbridge_http::{ApiResult, fields::Stored, plans::PlanItemBalance};
 use poem::web::Data;
-use poem_openapi::{Object, OpenApi, payload::Json};
+use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
 use uuid::Uuid;
 
 use crate::kit::{
@@ -45,6 +48,10 @@ pub struct Plan {
     pub starts_on: NaiveDate,
     /// The term's last day.
     pub ends_on: NaiveDate,
+    /// `auto` (renews by itself), `manual` (the practice renews it) or `do_not_renew`.
+    pub renewal: Stored<Renewal>,
+    /// The plan this one renews, when it is a renewal.
+    pub renews_plan_id: Option<Uuid>,
     /// What the plan covers and what is left of each this term.
     pub items: Vec<PlanItemBalance>,
     /// The next payment; absent when nothing more is owed.
@@ -63,6 +70,8 @@ impl From<PlanRecord> for Plan {
             billing: r.plan.billing.into(),
             starts_on: r.plan.starts_on,
             ends_on: r.plan.ends_on,
+            renewal: r.plan.renewal.into(),
+            renews_plan_id: r.plan.renews_plan_id,
             items: PlanItemBalance::all(r.items),
             next_payment,
         }
@@ -80,5 +89,12 @@ impl PlansApi {
         let household = household_id(&platform, &auth).await?;
         let plans = enrolment::of_client(&platform, auth.0.scope(), household).await?;
         Ok(Json(plans.into_iter().map(Plan::from).collect()))
+    }
+    /// Stop a plan renewing: it ends with its term, and a renewal already
+    /// prepared (this plan, or the one renewing it) is cancelled with nothing owed.
+    #[oai(path = "/plans/:id/stop-renewal", method = "post", tag = "Tag::Plans", operation_id = "stopPlanRenewal")]
+    async fn stop_renewal(&self, auth: OwnerAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Json<Plan>> {
+        let household = household_id(&platform, &auth).await?;
+        Ok(Json(renewals::stop_by_owner(&platform, auth.0.scope(), household, id.0).await?.into()))
     }
 }

@@ -242,3 +242,50 @@ async fn a_plan_whose_renewal_is_no_longer_sold_is_blocked_until_a_manager_sets_
     assert_eq!((status, set["renewal_blocked"].clone()), (200, Value::Null));
     assert_eq!(app.run_jobs().await.renewals.prepared, 1);
 }
+
+#[tokio::test]
+async fn an_owner_stops_a_renewal_in_the_app_and_another_household_cannot() {
+    let app = petbridge_tests::spawn_app().await;
+    go_to(&app, NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
+    let fixture = app.practice("maple-vets").await;
+    let admin = app.login("maple-vets", "admin").await;
+    let home = household(&app, &fixture, &admin).await;
+    adult_and_puppy(&app, &admin, &home).await;
+    let body = json!({ "pet_id": home.puppy, "template_id": home.template, "skip_payment_method": true });
+    let (_, old) = app.staff_post(&admin, &format!("/clients/{}/plans", home.client), Some(body)).await;
+    let old_id = old["id"].as_str().unwrap().to_owned();
+    let (status, renewal) = app.staff_post(&admin, &format!("/plans/{old_id}/renew"), Some(json!({}))).await;
+    assert_eq!(status, 201, "{renewal}");
+    let renewal_id = renewal["id"].as_str().unwrap().to_owned();
+
+    let owner = app.verified_owner("maple-vets", "ann@example.com").await;
+    let key = app.sync_key(&fixture.practice).await;
+    let now = app.clock_now();
+    let email = json!({ "clients": [{ "pms_id": "C1", "updated_at": (now + Duration::minutes(1)).to_rfc3339(), "first_name": "Ann", "last_name": "Jones", "email": "ann@example.com", "last_transaction_on": now.date_naive() }] });
+    assert_eq!(app.sync(&key, &email).await.0, 200);
+    let stranger = app.verified_owner("maple-vets", "stranger@example.com").await;
+    let path = format!("/plans/{renewal_id}/stop-renewal");
+    assert_eq!(app.app_call(Method::POST, &path, Some(&stranger), None).await.0, 404, "another household's plan");
+
+    let (_, listed) = app.app_call(Method::GET, "/plans", Some(&owner), None).await;
+    let shown = listed.as_array().unwrap().iter().find(|p| p["id"] == renewal_id.as_str()).unwrap();
+    assert_eq!((shown["renews_plan_id"].as_str(), shown["status"].as_str()), (Some(old_id.as_str()), Some("pending")));
+    let (status, stopped) = app.app_call(Method::POST, &path, Some(&owner), None).await;
+    assert_eq!(status, 200, "{stopped}");
+    assert_eq!((stopped["id"].as_str(), stopped["renewal"].as_str()), (Some(old_id.as_str()), Some("do_not_renew")));
+    let declined = plan(&app, &admin, &renewal_id).await;
+    assert_eq!(declined["status"], "cancelled");
+    assert!(declined["payments"].as_array().unwrap().iter().all(|p| p["status"] == "cancelled"));
+    let history = plan(&app, &admin, &old_id).await["history"].clone();
+    let last = history.as_array().unwrap().last().unwrap();
+    assert_eq!(
+        (last["action"].as_str(), last["actor"].as_str()),
+        (Some("plan.renewal_stopped"), Some("the owner, in the app"))
+    );
+    // And the job does not prepare another; should the owner change their
+    // mind, the practice renews by hand.
+    go_to(&app, day(&old["ends_on"]) - Days::new(30));
+    assert_eq!(app.run_jobs().await.renewals.prepared, 0);
+    let admin = app.login("maple-vets", "admin").await;
+    assert_eq!(app.staff_post(&admin, &format!("/plans/{old_id}/renew"), Some(json!({}))).await.0, 201);
+}

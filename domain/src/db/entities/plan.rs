@@ -38,7 +38,7 @@ pub struct Model {
     pub cancelled_at: Option<DateTimeUtc>,
     /// The manager's reason for cancelling.
     pub cancel_reason: Option<String>,
-    /// The plan this one renews (unique: a plan renews once).
+    /// The plan this one renews (a plan has one renewal that is not cancelled).
     pub renews_plan_id: Option<Uuid>,
     /// Why this plan's automatic renewal was blocked, if it was.
     pub renewal_blocked: Option<String>,
