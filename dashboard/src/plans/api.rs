@@ -518,7 +518,7 @@ impl NewPlan {
 /// What an enrolment would cost.
 #[derive(Debug, Object)]
 pub struct PlanQuote {
-    /// The enrolment fee (0 when waived).
+    /// The enrolment fee (0 when waived; less the multi-pet discount for a client's second pet).
     pub initial_fee_cents: i64,
     /// Charged at enrolment: the fee and the first instalment, or the fee and the paid-in-full price.
     pub initial_charge_cents: i64,
@@ -570,6 +570,8 @@ pub struct QuoteRequest {
     pub waive_initial_fee: bool,
     /// The first day (default today).
     pub starts_on: Option<NaiveDate>,
+    /// The client enrolling: their household's multi-pet discount comes off the fee.
+    pub client_id: Option<Uuid>,
 }
 
 /// A pet enrolled.
@@ -816,8 +818,16 @@ impl PlansApi {
         authorize(&platform, &auth, Permission::PlansView).await?;
         let scope = auth.principal().scope();
         let billing = body.0.billing.map_or(Billing::Monthly, |b| b.0);
-        let quote =
-            enrolment::quote_for(&platform, scope, id.0, billing, body.0.waive_initial_fee, body.0.starts_on).await?;
+        let quote = enrolment::quote_for(
+            &platform,
+            scope,
+            id.0,
+            billing,
+            body.0.waive_initial_fee,
+            body.0.starts_on,
+            body.0.client_id,
+        )
+        .await?;
         Ok(Json(quote.into()))
     }
     /// Enrol a pet of this client. Waiving the fee, paid in full, no payment

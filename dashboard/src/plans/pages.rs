@@ -167,6 +167,8 @@ struct PlansTemplate {
     cancellation: String,
     /// Its renewal rules.
     renewals: petbridge_domain::kernel::practice::RenewalSettings,
+    /// Its multi-pet discount in dollars, as the form shows it.
+    multi_pet_discount: String,
 }
 
 impl PlansTemplate {
@@ -210,5 +212,6 @@ pub(crate) async fn plans_page(
         blank: Form::blank(),
         cancellation: settings.plan_cancellation.to_string(),
         renewals: settings.renewals,
+        multi_pet_discount: dollars(settings.multi_pet_discount_cents),
     })
 }

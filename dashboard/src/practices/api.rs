@@ -40,6 +40,8 @@ pub struct PracticeSettingsBody {
     pub plan_points: PlanPointsBody,
     /// When and whether plans renew by themselves.
     pub renewals: RenewalRules,
+    /// Cents off the enrolment fee of a household's second and later pets in a plan.
+    pub multi_pet_discount_cents: i64,
 }
 
 /// When renewals are prepared, and what stops an automatic one.
@@ -136,6 +138,8 @@ pub struct PracticeSettingsChanges {
     pub plan_points: Option<PlanPointsBody>,
     /// The renewal rules (all four together).
     pub renewals: Option<RenewalRules>,
+    /// Cents off the enrolment fee of a household's second and later pets in a plan.
+    pub multi_pet_discount_cents: Option<Limited<i64, Between<0, { practices::MAX_MULTI_PET_DISCOUNT_CENTS }>>>,
 }
 
 impl From<petbridge_domain::kernel::practice::Practice> for PracticeSettingsBody {
@@ -148,6 +152,7 @@ impl From<petbridge_domain::kernel::practice::Practice> for PracticeSettingsBody
             plan_cancellation: practice.settings.plan_cancellation.into(),
             plan_points: practice.settings.plan_points.into(),
             renewals: practice.settings.renewals.into(),
+            multi_pet_discount_cents: practice.settings.multi_pet_discount_cents,
         }
     }
 }
@@ -184,6 +189,7 @@ impl PracticeApi {
             plan_cancellation: body.0.plan_cancellation.map(|p| p.0),
             plan_points: body.0.plan_points.map(PlanPoints::from),
             renewals: body.0.renewals.map(RenewalSettings::from),
+            multi_pet_discount_cents: body.0.multi_pet_discount_cents.map(Limited::into_inner),
         };
         practices::update_settings(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), changes).await?;
         Ok(Json(practices::get(&platform, auth.principal().scope()).await?.into()))

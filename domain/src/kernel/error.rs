@@ -234,6 +234,7 @@ codes! {
     BatchTooLarge = "batch_too_large", Unprocessable, "A sync batch holds at most 10,000 records.";
     InvalidLockoutThreshold = "invalid_lockout_threshold", Unprocessable, "The lockout threshold is 3 to 20 failed logins.";
     InvalidRenewalRules = "invalid_renewal_rules", Unprocessable, "Renewals are prepared 1 to 120 days ahead, blocked after 0 to 12 failed payments, and owners told 15 to 45 days ahead.";
+    InvalidMultiPetDiscount = "invalid_multi_pet_discount", Unprocessable, "A multi-pet discount is 0 to 100,000 cents off the enrolment fee.";
     InvalidPlanPoints = "invalid_plan_points", Unprocessable, "Plan points are 0 to 1,000 a sale, taken back within 0 to 365 days.";
     InvalidPawRule = "invalid_paw_rule", Unprocessable, "One paw for every 1 cent to 10,000 dollars of an invoice, or none.";
     InvalidPracticeCode = "invalid_practice_code", Unprocessable, "A practice code has 3 to 64 lower-case letters, digits and '-'.";

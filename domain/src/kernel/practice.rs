@@ -23,6 +23,9 @@ pub struct PracticeSettings {
     pub plan_points: PlanPoints,
     /// When and whether plans renew by themselves (PLANS.md A5, A6).
     pub renewals: RenewalSettings,
+    /// Taken off the enrolment fee of a household's second and later pets
+    /// in a plan (PLANS.md A2).
+    pub multi_pet_discount_cents: i64,
 }
 
 /// When renewals are prepared, and what stops one.
@@ -80,6 +83,7 @@ impl Default for PracticeSettings {
             plan_cancellation: CancellationPolicy::UsageLessPaid,
             plan_points: PlanPoints::default(),
             renewals: RenewalSettings::default(),
+            multi_pet_discount_cents: 0,
         }
     }
 }

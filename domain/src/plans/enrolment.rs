@@ -105,18 +105,23 @@ impl Quote {
     }
 }
 
-/// The price of `version` sold from `starts_on`: pure arithmetic, so the
-/// page can show it before anyone commits to it.
+/// The enrolment fee a sale charges: none when waived, and the practice's
+/// multi-pet discount off it when the household has another plan in progress.
+pub fn fee_for(version: &plan_template_version::Model, waived: bool, multi_pet_discount_cents: i64) -> i64 {
+    if waived { 0 } else { (version.initial_fee_cents - multi_pet_discount_cents).max(0) }
+}
+
+/// The price of `version` sold from `starts_on` with enrolment fee `fee`:
+/// pure arithmetic, so the page can show it before anyone commits to it.
 pub fn quote(
     version: &plan_template_version::Model,
     billing: Billing,
-    waive_initial_fee: bool,
+    fee: i64,
     starts_on: NaiveDate,
 ) -> DomainResult<Quote> {
     let term = u32::try_from(version.term_months).map_err(|_| DomainError::from(Code::InvalidTerm))?;
     let month = |n: u32| starts_on.checked_add_months(Months::new(n)).ok_or(DomainError::from(Code::InvalidStartDate));
     let ends_on = month(term)?.pred_opt().ok_or(DomainError::from(Code::InvalidStartDate))?;
-    let fee = if waive_initial_fee { 0 } else { version.initial_fee_cents };
     let schedule = match billing {
         Billing::PaidInFull => vec![Due {
             kind: PaymentKind::Initial,
@@ -239,7 +244,8 @@ pub async fn enrol(
     enrolment: Enrolment,
 ) -> DomainResult<PlanRecord> {
     let (today, starts_on) = first_day(platform, scope, enrolment.starts_on).await?;
-    let points = practices::get(platform, scope).await?.settings.plan_points;
+    let settings = practices::get(platform, scope).await?.settings;
+    let points = settings.plan_points;
     if !enrolment.skip_payment_method {
         // Cards are saved through the payment gateway's own fields (PLANS.md
         // B4); a client without one on file is enrolled only without it.
@@ -268,7 +274,10 @@ pub async fn enrol(
     if in_progress.is_some() {
         return Err(DomainError::with(Code::PlanInProgress, format!("{} already has a plan in progress", pet.name)));
     }
-    let quote = quote(&sold.version, enrolment.billing, enrolment.waive_initial_fee, starts_on)?;
+    let household_plans = other_plans_in_progress(&txn, client_id, Some(pet.id)).await?;
+    let discount = if household_plans > 0 { settings.multi_pet_discount_cents } else { 0 };
+    let fee = fee_for(&sold.version, enrolment.waive_initial_fee, discount);
+    let quote = quote(&sold.version, enrolment.billing, fee, starts_on)?;
     let now = platform.clock.now();
     let plan = plan::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -300,12 +309,6 @@ pub async fn enrol(
     if let Some(staff) = who.actor.id {
         let sold_as = format!("enrolled {} in {}", pet.name, sold.version.name);
         award_plan_points(&txn, platform, scope, staff, (points.enrolment, Some(plan.id)), &sold_as).await?;
-        let household_plans = plan::Entity::find()
-            .filter(plan::Column::ClientId.eq(client_id))
-            .filter(plan::Column::PetId.ne(pet.id))
-            .filter(plan::Column::Status.is_in(Status::IN_PROGRESS))
-            .count(&txn)
-            .await?;
         if household_plans > 0 {
             let reason = format!("multi-pet enrolment: {sold_as}");
             award_plan_points(&txn, platform, scope, staff, (points.multi_pet, Some(plan.id)), &reason).await?;
@@ -314,13 +317,29 @@ pub async fn enrol(
     let detail = serde_json::json!({
         "pet": pet.name, "template": sold.template.code, "version": sold.version.version,
         "billing": plan.billing.to_string(), "initial_charge_cents": quote.initial_charge_cents(),
-        "fee_waived": enrolment.waive_initial_fee, "payment_method_skipped": enrolment.skip_payment_method,
+        "fee_waived": enrolment.waive_initial_fee, "multi_pet_discount_cents": discount, "payment_method_skipped": enrolment.skip_payment_method,
         "initial_charge_skipped": enrolment.skip_initial_charge,
     });
     finish(txn, platform, scope, (who, origin), "plan.enrol", plan, detail).await
 }
 
-/// What enrolling on template `id`'s current version would cost.
+/// How many plans in progress the household has, but for pet `except`'s.
+async fn other_plans_in_progress(
+    conn: &impl ConnectionTrait,
+    client_id: Uuid,
+    except: Option<Uuid>,
+) -> DomainResult<u64> {
+    let mut query = plan::Entity::find()
+        .filter(plan::Column::ClientId.eq(client_id))
+        .filter(plan::Column::Status.is_in(Status::IN_PROGRESS));
+    if let Some(pet) = except {
+        query = query.filter(plan::Column::PetId.ne(pet));
+    }
+    Ok(query.count(conn).await?)
+}
+
+/// What enrolling on template `id`'s current version would cost; with a
+/// client, less the multi-pet discount their household would get.
 pub async fn quote_for(
     platform: &Platform,
     scope: Scope,
@@ -328,11 +347,23 @@ pub async fn quote_for(
     billing: Billing,
     waive_initial_fee: bool,
     starts_on: Option<NaiveDate>,
+    client_id: Option<Uuid>,
 ) -> DomainResult<Quote> {
     let (_, starts_on) = first_day(platform, scope, starts_on).await?;
     let sold = templates::get(platform, scope, id).await?;
     still_sold(&sold)?;
-    quote(&sold.version, billing, waive_initial_fee, starts_on)
+    let discount = match client_id {
+        Some(client_id) => {
+            clients::get(platform, scope, client_id).await?;
+            if other_plans_in_progress(&platform.db, client_id, None).await? > 0 {
+                practices::get(platform, scope).await?.settings.multi_pet_discount_cents
+            } else {
+                0
+            }
+        }
+        None => 0,
+    };
+    quote(&sold.version, billing, fee_for(&sold.version, waive_initial_fee, discount), starts_on)
 }
 
 /// Today in the practice, and the plan's first day: today, or a day up to
@@ -504,7 +535,7 @@ mod tests {
 
     #[test]
     fn a_monthly_plan_owes_the_fee_with_its_first_instalment_then_one_a_month() {
-        let q = quote(&version(12), Billing::Monthly, false, day(2026, 1, 31)).unwrap();
+        let q = quote(&version(12), Billing::Monthly, fee_for(&version(12), false, 0), day(2026, 1, 31)).unwrap();
         assert_eq!(q.initial_charge_cents(), 4_900 + 3_999);
         assert_eq!(q.schedule.len(), 12);
         assert_eq!(q.schedule[1].due_on, day(2026, 2, 28), "the 31st falls on the month's last day");
@@ -514,8 +545,14 @@ mod tests {
     }
 
     #[test]
+    fn a_multi_pet_discount_comes_off_the_fee_and_never_below_nothing() {
+        assert_eq!(fee_for(&version(12), false, 1_000), 3_900);
+        assert_eq!(fee_for(&version(12), false, 9_000), 0);
+    }
+
+    #[test]
     fn paid_in_full_is_one_payment_and_a_waived_fee_is_nothing() {
-        let q = quote(&version(12), Billing::PaidInFull, true, day(2026, 3, 1)).unwrap();
+        let q = quote(&version(12), Billing::PaidInFull, fee_for(&version(12), true, 1_000), day(2026, 3, 1)).unwrap();
         assert_eq!((q.schedule.len(), q.initial_charge_cents(), q.initial_fee_cents), (1, 44_900, 0));
     }
 

@@ -389,7 +389,7 @@ pub async fn activate(
         let schedule = if plan.renews_plan_id.is_some() {
             schedule_for(&version, plan.billing, today, today)?
         } else {
-            enrolment::quote(&version, plan.billing, plan.fee_waived, today)?
+            enrolment::quote(&version, plan.billing, plan.initial_fee_cents, today)?
         };
         plan_payment::Entity::delete_many().filter(plan_payment::Column::PlanId.eq(plan.id)).exec(&txn).await?;
         enrolment::insert_schedule(&txn, scope, plan.id, &schedule.schedule, None, now).await?;
@@ -485,7 +485,7 @@ fn schedule_for(
     starts_on: NaiveDate,
     today: NaiveDate,
 ) -> DomainResult<enrolment::Quote> {
-    let mut quote = enrolment::quote(version, billing, true, starts_on)?;
+    let mut quote = enrolment::quote(version, billing, 0, starts_on)?;
     if billing == Billing::PaidInFull
         && let Some(first) = quote.schedule.first_mut()
     {

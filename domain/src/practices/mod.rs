@@ -133,7 +133,12 @@ pub struct SettingsChanges {
     pub plan_points: Option<crate::kernel::practice::PlanPoints>,
     /// When and whether plans renew by themselves.
     pub renewals: Option<crate::kernel::practice::RenewalSettings>,
+    /// Cents off the enrolment fee of a household's second and later pets.
+    pub multi_pet_discount_cents: Option<i64>,
 }
+
+/// The largest multi-pet discount ($1,000).
+pub const MAX_MULTI_PET_DISCOUNT_CENTS: i64 = 100_000;
 
 /// How early a renewal may be prepared, in days before the term ends.
 pub const PREPARE_DAYS: std::ops::RangeInclusive<i32> = 1..=120;
@@ -195,6 +200,12 @@ pub async fn update_settings(
             ));
         }
         settings.renewals = rules;
+    }
+    if let Some(cents) = changes.multi_pet_discount_cents {
+        if !(0..=MAX_MULTI_PET_DISCOUNT_CENTS).contains(&cents) {
+            return Err(DomainError::from(Code::InvalidMultiPetDiscount));
+        }
+        settings.multi_pet_discount_cents = cents;
     }
     match changes.paw_per_invoiced_cents {
         None => {}

@@ -437,9 +437,19 @@ async fn plan_points_go_to_the_seller_with_more_for_another_pet_and_a_quick_canc
         )
         .await;
     assert_eq!((status, refused["code"].as_str()), (422, Some("invalid_plan_points")));
-    let (status, saved) =
-        app.staff_call(&admin, Method::PATCH, "/practice/settings", Some(json!({ "plan_points": points }))).await;
+    let (status, saved) = app
+        .staff_call(
+            &admin,
+            Method::PATCH,
+            "/practice/settings",
+            Some(json!({ "plan_points": points, "multi_pet_discount_cents": 1_000 })),
+        )
+        .await;
     assert_eq!((status, saved["plan_points"].clone()), (200, points));
+    let (status, refused) = app
+        .staff_call(&admin, Method::PATCH, "/practice/settings", Some(json!({ "multi_pet_discount_cents": -1 })))
+        .await;
+    assert_eq!((status, refused["code"].as_str()), (422, Some("invalid_multi_pet_discount")));
     let mut kitten = puppy();
     kitten["code"] = json!("kitten");
     kitten["species"] = json!("cat");
@@ -467,7 +477,20 @@ async fn plan_points_go_to_the_seller_with_more_for_another_pet_and_a_quick_canc
     };
     let bella = enrol_by_staff(&home.puppy, &home.template).await;
     assert_eq!(year_points(&app, &admin, "frontdesk").await, 10);
+    // The household's second pet gets the multi-pet discount off its fee, quoted first.
+    let (_, quoted) = app
+        .staff_post(&admin, &format!("/plan-templates/{kitten}/quote"), Some(json!({ "client_id": home.client })))
+        .await;
+    assert_eq!(
+        (quoted["initial_fee_cents"].as_i64(), quoted["initial_charge_cents"].as_i64()),
+        (Some(3_900), Some(3_900 + 3_999))
+    );
     let tom = enrol_by_staff(&home.cat, &kitten).await;
+    let (_, tom_plan) = app.get_json(&format!("/api/dashboard/v1/plans/{tom}"), &admin).await;
+    assert_eq!(
+        (tom_plan["initial_fee_cents"].as_i64(), tom_plan["payments"][0]["amount_cents"].as_i64()),
+        (Some(3_900), Some(3_900 + 3_999))
+    );
     assert_eq!(year_points(&app, &admin, "frontdesk").await, 10 + 10 + 5, "Tom is the household's second plan");
     let session = app.page_login("maple-vets", "admin").await;
     let (_, page) = app.page(&session, "/dashboard/performance").await;
