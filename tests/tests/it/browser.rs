@@ -643,7 +643,7 @@ async fn a_manager_approves_a_staff_members_reinvite_all_in_place_and_the_log_na
 }
 
 #[tokio::test]
-async fn an_administrator_adds_a_plan_and_a_manager_approves_a_staff_members_enrolment_in_place() {
+async fn an_administrator_adds_a_plan_and_a_manager_approves_a_staff_members_fee_waiver_and_hold_in_place() {
     use serde_json::json;
     let Some(browser) = Browser::start().await else { return };
     let app = petbridge_tests::spawn_app().await;
@@ -671,6 +671,7 @@ async fn an_administrator_adds_a_plan_and_a_manager_approves_a_staff_members_enr
         ("max_age_months", "12"),
         ("monthly_price_cents", "39.99"),
         ("paid_in_full_price_cents", "449"),
+        ("initial_fee_cents", "49"),
         ("agreement_text", "This plan is not insurance."),
     ] {
         let input = browser.element(&format!("{form} [name={field}]")).await;
@@ -715,14 +716,39 @@ async fn an_administrator_adds_a_plan_and_a_manager_approves_a_staff_members_enr
     let client = listed["items"][0]["id"].as_str().unwrap().to_owned();
     browser.driver.goto(app.url(&format!("/dashboard/clients/{client}"))).await.unwrap();
     click(&browser, "form[data-testid=enrol] input[name=skip_payment_method]").await;
+    click(&browser, "form[data-testid=enrol] input[name=waive_initial_fee]").await;
     click(&browser, "form[data-testid=enrol] button[type=submit]").await;
-    let dialog = browser.element("dialog[data-testid=override]").await;
-    dialog.find(By::Css("input[name=username]")).await.unwrap().send_keys("manager").await.unwrap();
-    dialog.find(By::Css("input[name=password]")).await.unwrap().send_keys(petbridge_tests::PASSWORD).await.unwrap();
-    dialog.find(By::Css("button[value=approve]")).await.unwrap().click().await.unwrap();
+    let approve = || async {
+        let dialog = browser.element("dialog[data-testid=override]").await;
+        dialog.find(By::Css("input[name=username]")).await.unwrap().send_keys("manager").await.unwrap();
+        dialog.find(By::Css("input[name=password]")).await.unwrap().send_keys(petbridge_tests::PASSWORD).await.unwrap();
+        dialog.find(By::Css("button[value=approve]")).await.unwrap().click().await.unwrap();
+    };
+    approve().await;
     notice(&browser, "Bella is enrolled in Puppy Plan.").await;
     shows(&browser, "[data-testid=plans]", "approved by manager").await;
-    // No enrolment fee was set: the initial charge is the first instalment.
+    shows(&browser, "[data-testid=plans]", "fee waived").await;
+    // The $49 fee was waived: the initial charge is the first instalment.
     shows(&browser, "[data-testid=plan-payments]", "$39.99").await;
+
+    // A note, then a hold the manager approves in place; both in the plan's history.
+    let note = browser.element("form[data-testid=add-note] textarea[name=body]").await;
+    note.send_keys("Owner asked to hold while they move house").await.unwrap();
+    click(&browser, "form[data-testid=add-note] button[type=submit]").await;
+    notice(&browser, "The note is added.").await;
+    shows(&browser, "[data-testid=plan-notes]", "Owner asked to hold while they move house").await;
+    click(&browser, "[data-testid=plan-actions] summary").await;
+    let reason = browser.element("form[data-testid=hold] select[name=reason]").await;
+    reason.find(By::Css("option[value=incomplete_account]")).await.unwrap().click().await.unwrap();
+    click(&browser, "form[data-testid=hold] button[type=submit]").await;
+    approve().await;
+    notice(&browser, "The plan is on hold.").await;
+    shows(&browser, "[data-testid=plan-hold]", "incomplete_account").await;
+    shows(
+        &browser,
+        "[data-testid=plan-history]",
+        "Put on hold (incomplete account), by frontdesk, approved by manager",
+    )
+    .await;
     browser.close().await;
 }
