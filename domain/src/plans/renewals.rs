@@ -12,7 +12,8 @@
 
 use chrono::{Days, NaiveDate};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    sea_query::{Expr, Query},
 };
 use uuid::Uuid;
 
@@ -118,6 +119,17 @@ async fn run_practice(platform: &Platform, practice: &Practice, run: &mut Renewa
         .filter(plan::Column::Renewal.eq(Renewal::Auto))
         .filter(plan::Column::RenewalBlocked.is_null())
         .filter(plan::Column::EndsOn.lte(horizon))
+        // Not the plans renewed already (the check under the lock below settles races).
+        .filter(
+            plan::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(plan::Column::RenewsPlanId)
+                    .from(plan::Entity)
+                    .and_where(plan::Column::RenewsPlanId.is_not_null())
+                    .and_where(plan::Column::Status.ne(Status::Cancelled))
+                    .to_owned(),
+            ),
+        )
         .all(&platform.db)
         .await?
     {
