@@ -547,11 +547,15 @@ async function withApproval(send) {
 // inside a data-list="name" element go to that list instead: an object per
 // data-row, whose empty fields are left out (an empty "per term" is unlimited);
 // a form's data-nest="name" puts the whole body under that name.
-function formBody(form) {
+function formBody(form, quoting = false) {
   const body = {};
   let csrf = "";
   const read = (field, into, skipEmpty) => {
-    if (field.type === "checkbox") {
+    if (field.type === "checkbox" && field.dataset.type === "values") {
+      // Checkboxes sharing a name make a list of the checked ones' values.
+      into[field.name] = into[field.name] || [];
+      if (field.checked) into[field.name].push(field.value);
+    } else if (field.type === "checkbox") {
       into[field.name] = field.checked;
     } else if (field.value === "" && field.dataset.empty === "null") {
       // An emptied optional field says "none" (no age limit, no discount).
@@ -573,6 +577,7 @@ function formBody(form) {
   };
   for (const field of form.querySelectorAll("input[name], select[name], textarea[name]")) {
     if (field.closest("[data-list]")) continue;
+    if (field.dataset.quoteOnly !== undefined && !quoting) continue;
     if (field.name === "csrf") csrf = field.value;
     else read(field, body, false);
   }
@@ -585,6 +590,39 @@ function formBody(form) {
   }
   // data-nest="name" sends the fields as one object under that name (the plan points).
   return { body: form.dataset.nest ? { [form.dataset.nest]: body } : body, csrf };
+}
+
+// A form with data-quote="/path/{field}" prices itself as people choose:
+// its fields (and the data-quote-only ones) go to that staff API path, and
+// the answer shows in its data-role=quote element.
+async function requote(form) {
+  const { body, csrf } = formBody(form, true);
+  const url = form.dataset.quote.replace(/\{(\w+)\}/g, (_, name) => {
+    const value = body[name];
+    delete body[name];
+    return encodeURIComponent(value ?? "");
+  });
+  delete body.pet_id;
+  delete body.renewal;
+  delete body.skip_payment_method;
+  delete body.skip_initial_charge;
+  const shown = form.querySelector("[data-role=quote]");
+  const response = await fetch(`/api/dashboard/v1${url}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-csrf-token": csrf },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({}));
+  const money = (cents) => `$${(cents / 100).toFixed(2)}`;
+  shown.textContent = response.ok
+    ? `Initial charge ${money(answer.initial_charge_cents)}` +
+      (answer.schedule.length > 1 ? `, then ${money(answer.schedule[1].amount_cents)} a month` : "") +
+      `; ${money(answer.total_cents)} in all.`
+    : answer.detail || "";
+}
+for (const form of document.querySelectorAll("form[data-quote]")) {
+  form.addEventListener("change", () => requote(form));
+  requote(form);
 }
 
 // A data-add-row button adds a row to its form's list from the list's

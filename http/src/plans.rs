@@ -19,6 +19,8 @@ pub struct PlanItemBalance {
     pub used: i32,
     /// Left this term; absent for unlimited.
     pub remaining: Option<i32>,
+    /// Chosen as an add-on at enrolment.
+    pub add_on: bool,
 }
 
 impl PlanItemBalance {
@@ -34,6 +36,7 @@ impl PlanItemBalance {
                 allowed: i.quantity,
                 used: 0,
                 remaining: i.quantity,
+                add_on: i.add_on_monthly_cents.is_some(),
             })
             .collect()
     }

@@ -25,6 +25,7 @@ mod m20261207_000017_plan_templates;
 mod m20261207_000018_plans;
 mod m20261207_000019_plan_lifecycle;
 mod m20261207_000020_plan_renewals;
+mod m20261207_000021_plan_add_ons;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_plans::Migration),
             Box::new(m20261207_000019_plan_lifecycle::Migration),
             Box::new(m20261207_000020_plan_renewals::Migration),
+            Box::new(m20261207_000021_plan_add_ons::Migration),
         ]
     }
 }

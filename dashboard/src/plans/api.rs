@@ -57,6 +57,8 @@ pub struct PlanItem {
     pub quantity: Option<i32>,
     /// What it costs outside a plan, in cents.
     pub retail_price_cents: i64,
+    /// Set for an optional add-on: what choosing it adds a month, in cents.
+    pub add_on_monthly_cents: Option<i64>,
 }
 
 impl From<plan_template_item::Model> for PlanItem {
@@ -68,6 +70,7 @@ impl From<plan_template_item::Model> for PlanItem {
             code: item.code,
             quantity: item.quantity,
             retail_price_cents: item.retail_price_cents,
+            add_on_monthly_cents: item.add_on_monthly_cents,
         }
     }
 }
@@ -188,6 +191,8 @@ pub struct PlanItemDraft {
     pub quantity: Option<Limited<i32, Between<1, { plan_templates::MAX_ITEM_QUANTITY as i64 }>>>,
     /// What it costs outside a plan, in cents.
     pub retail_price_cents: Cents,
+    /// Makes it an optional add-on, adding this many cents a month (× the term paid in full).
+    pub add_on_monthly_cents: Option<Cents>,
 }
 
 /// A template as written: a new one, or the next version of one.
@@ -253,6 +258,7 @@ impl From<PlanTemplateDraft> for TemplateDraft {
                     alternate_codes: i.alternate_codes.into_inner().into_iter().map(Limited::into_inner).collect(),
                     quantity: i.quantity.map(Limited::into_inner),
                     retail_price_cents: *i.retail_price_cents,
+                    add_on_monthly_cents: i.add_on_monthly_cents.map(Limited::into_inner),
                 })
                 .collect(),
         }
@@ -498,7 +504,13 @@ pub struct NewPlan {
     /// Take the initial charge at the desk instead of electronically (a manager's choice).
     #[oai(default)]
     pub skip_initial_charge: bool,
+    /// Add-on items of the template's current version to include.
+    #[oai(default)]
+    pub add_on_item_ids: AddOns,
 }
+
+/// The add-on items chosen.
+type AddOns = Limited<Vec<Uuid>, Items<{ plan_templates::MAX_ITEMS }>>;
 
 impl NewPlan {
     fn enrolment(self) -> Enrolment {
@@ -511,6 +523,7 @@ impl NewPlan {
             waive_initial_fee: self.waive_initial_fee,
             skip_payment_method: self.skip_payment_method,
             skip_initial_charge: self.skip_initial_charge,
+            add_on_item_ids: self.add_on_item_ids.into_inner(),
         }
     }
 }
@@ -572,6 +585,9 @@ pub struct QuoteRequest {
     pub starts_on: Option<NaiveDate>,
     /// The client enrolling: their household's multi-pet discount comes off the fee.
     pub client_id: Option<Uuid>,
+    /// Add-on items to include.
+    #[oai(default)]
+    pub add_on_item_ids: AddOns,
 }
 
 /// A pet enrolled.
@@ -825,7 +841,7 @@ impl PlansApi {
             billing,
             body.0.waive_initial_fee,
             body.0.starts_on,
-            body.0.client_id,
+            (body.0.client_id, &body.0.add_on_item_ids),
         )
         .await?;
         Ok(Json(quote.into()))

@@ -53,6 +53,8 @@ struct ItemFields {
     alternates: String,
     quantity: String,
     retail: String,
+    /// The add-on's monthly price; empty for an item always covered.
+    add_on: String,
 }
 
 impl Form {
@@ -78,6 +80,7 @@ impl Form {
                 alternates: String::new(),
                 quantity: String::new(),
                 retail: String::new(),
+                add_on: String::new(),
             }],
         }
     }
@@ -112,6 +115,7 @@ impl ItemFields {
             alternates: item.alternates().collect::<Vec<_>>().join(" "),
             quantity: item.quantity.map(|q| q.to_string()).unwrap_or_default(),
             retail: dollars(item.retail_price_cents),
+            add_on: item.add_on_monthly_cents.map(dollars).unwrap_or_default(),
         }
     }
 }

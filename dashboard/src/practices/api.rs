@@ -91,6 +91,8 @@ pub struct PlanPointsBody {
     pub multi_pet: Points,
     /// For changing a plan to a dearer one.
     pub upgrade: Points,
+    /// For each add-on item sold with a plan.
+    pub add_on: Points,
     /// A plan cancelled within this many days of its sale takes its points back.
     pub reversal_days: Limited<i32, Between<0, { practices::MAX_REVERSAL_DAYS as i64 }>>,
 }
@@ -104,6 +106,7 @@ impl From<PlanPoints> for PlanPointsBody {
             enrolment: p.enrolment.into(),
             multi_pet: p.multi_pet.into(),
             upgrade: p.upgrade.into(),
+            add_on: p.add_on.into(),
             reversal_days: p.reversal_days.into(),
         }
     }
@@ -111,7 +114,13 @@ impl From<PlanPoints> for PlanPointsBody {
 
 impl From<PlanPointsBody> for PlanPoints {
     fn from(p: PlanPointsBody) -> Self {
-        Self { enrolment: *p.enrolment, multi_pet: *p.multi_pet, upgrade: *p.upgrade, reversal_days: *p.reversal_days }
+        Self {
+            enrolment: *p.enrolment,
+            multi_pet: *p.multi_pet,
+            upgrade: *p.upgrade,
+            add_on: *p.add_on,
+            reversal_days: *p.reversal_days,
+        }
     }
 }
 

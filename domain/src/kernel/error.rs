@@ -221,6 +221,7 @@ codes! {
     OwedFigureRequired = "owed_figure_required", Unprocessable, "The practice's policy asks the manager for the figure owed.";
     SelfieNotFavourite = "selfie_not_favourite", Unprocessable, "Heart the selfie before attaching it.";
     TooManyLines = "too_many_lines", Unprocessable, "An invoice has too many lines.";
+    UnknownAddOn = "unknown_add_on", Unprocessable, "That item is not an add-on of this plan.";
     UnknownAttachment = "unknown_attachment", Unprocessable, "That picture is not one of this conversation's.";
     UnknownPet = "unknown_pet", Unprocessable, "That pet is not this household's.";
     UnknownReward = "unknown_reward", Unprocessable, "There is no such reward.";

@@ -64,13 +64,15 @@ pub struct PlanPoints {
     pub multi_pet: i32,
     /// For changing a plan to a dearer one.
     pub upgrade: i32,
+    /// For each add-on item sold with a plan.
+    pub add_on: i32,
     /// A plan cancelled within this many days of its sale takes its points back.
     pub reversal_days: i32,
 }
 
 impl Default for PlanPoints {
     fn default() -> Self {
-        Self { enrolment: 10, multi_pet: 5, upgrade: 5, reversal_days: 30 }
+        Self { enrolment: 10, multi_pet: 5, upgrade: 5, add_on: 2, reversal_days: 30 }
     }
 }
 

@@ -17,7 +17,7 @@ use crate::{
     db::entities::{
         activity, pet,
         plan::{self, Billing, Renewal, Status},
-        plan_note,
+        plan_add_on, plan_note,
         plan_payment::{self, PaymentKind, PaymentStatus},
         plan_template_item, plan_template_version,
     },
@@ -50,6 +50,8 @@ pub struct Enrolment {
     pub skip_payment_method: bool,
     /// The initial charge is taken at the desk, not electronically.
     pub skip_initial_charge: bool,
+    /// Add-on items of the version sold, chosen for this plan.
+    pub add_on_item_ids: Vec<Uuid>,
 }
 
 impl Enrolment {
@@ -111,35 +113,29 @@ pub fn fee_for(version: &plan_template_version::Model, waived: bool, multi_pet_d
     if waived { 0 } else { (version.initial_fee_cents - multi_pet_discount_cents).max(0) }
 }
 
-/// The price of `version` sold from `starts_on` with enrolment fee `fee`:
-/// pure arithmetic, so the page can show it before anyone commits to it.
+/// The price of `version` sold from `starts_on` with enrolment fee `fee`
+/// and add-ons adding `add_ons_monthly` a month: pure arithmetic, so the
+/// page can show it before anyone commits to it.
 pub fn quote(
     version: &plan_template_version::Model,
     billing: Billing,
-    fee: i64,
+    (fee, add_ons_monthly): (i64, i64),
     starts_on: NaiveDate,
 ) -> DomainResult<Quote> {
     let term = u32::try_from(version.term_months).map_err(|_| DomainError::from(Code::InvalidTerm))?;
+    let monthly = version.monthly_price_cents + add_ons_monthly;
     let month = |n: u32| starts_on.checked_add_months(Months::new(n)).ok_or(DomainError::from(Code::InvalidStartDate));
     let ends_on = month(term)?.pred_opt().ok_or(DomainError::from(Code::InvalidStartDate))?;
     let schedule = match billing {
         Billing::PaidInFull => vec![Due {
             kind: PaymentKind::Initial,
             due_on: starts_on,
-            amount_cents: fee + version.paid_in_full_price_cents,
+            amount_cents: fee + version.paid_in_full_price_cents + add_ons_monthly * i64::from(term),
         }],
         Billing::Monthly => {
-            let mut schedule = vec![Due {
-                kind: PaymentKind::Initial,
-                due_on: starts_on,
-                amount_cents: fee + version.monthly_price_cents,
-            }];
+            let mut schedule = vec![Due { kind: PaymentKind::Initial, due_on: starts_on, amount_cents: fee + monthly }];
             for n in 1..term {
-                schedule.push(Due {
-                    kind: PaymentKind::Instalment,
-                    due_on: month(n)?,
-                    amount_cents: version.monthly_price_cents,
-                });
+                schedule.push(Due { kind: PaymentKind::Instalment, due_on: month(n)?, amount_cents: monthly });
             }
             schedule
         }
@@ -156,7 +152,7 @@ pub struct PlanRecord {
     pub template_code: String,
     /// The version it was sold on.
     pub version: plan_template_version::Model,
-    /// That version's items.
+    /// What it covers: that version's items, and the add-ons chosen.
     pub items: Vec<plan_template_item::Model>,
     /// The pet's name.
     pub pet_name: String,
@@ -277,7 +273,9 @@ pub async fn enrol(
     let household_plans = other_plans_in_progress(&txn, client_id, Some(pet.id)).await?;
     let discount = if household_plans > 0 { settings.multi_pet_discount_cents } else { 0 };
     let fee = fee_for(&sold.version, enrolment.waive_initial_fee, discount);
-    let quote = quote(&sold.version, enrolment.billing, fee, starts_on)?;
+    let add_ons = chosen_add_ons(&sold.items, &enrolment.add_on_item_ids)?;
+    let add_ons_monthly: i64 = add_ons.iter().filter_map(|i| i.add_on_monthly_cents).sum();
+    let quote = quote(&sold.version, enrolment.billing, (fee, add_ons_monthly), starts_on)?;
     let now = platform.clock.now();
     let plan = plan::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -306,9 +304,23 @@ pub async fn enrol(
     // An initial charge taken at the desk is paid by the time the plan is.
     let at_desk = enrolment.skip_initial_charge.then_some(now);
     insert_schedule(&txn, scope, plan.id, &quote.schedule, at_desk, now).await?;
+    for item in &add_ons {
+        plan_add_on::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            plan_id: Set(plan.id),
+            item_id: Set(item.id),
+            monthly_cents: Set(item.add_on_monthly_cents.unwrap_or(0)),
+        }
+        .insert(&txn)
+        .await?;
+    }
     if let Some(staff) = who.actor.id {
         let sold_as = format!("enrolled {} in {}", pet.name, sold.version.name);
         award_plan_points(&txn, platform, scope, staff, (points.enrolment, Some(plan.id)), &sold_as).await?;
+        for item in &add_ons {
+            let reason = format!("add-on {} for {}", item.description, pet.name);
+            award_plan_points(&txn, platform, scope, staff, (points.add_on, Some(plan.id)), &reason).await?;
+        }
         if household_plans > 0 {
             let reason = format!("multi-pet enrolment: {sold_as}");
             award_plan_points(&txn, platform, scope, staff, (points.multi_pet, Some(plan.id)), &reason).await?;
@@ -317,10 +329,32 @@ pub async fn enrol(
     let detail = serde_json::json!({
         "pet": pet.name, "template": sold.template.code, "version": sold.version.version,
         "billing": plan.billing.to_string(), "initial_charge_cents": quote.initial_charge_cents(),
-        "fee_waived": enrolment.waive_initial_fee, "multi_pet_discount_cents": discount, "payment_method_skipped": enrolment.skip_payment_method,
+        "fee_waived": enrolment.waive_initial_fee, "multi_pet_discount_cents": discount,
+            "add_ons": add_ons.iter().map(|i| i.code.clone()).collect::<Vec<_>>(), "payment_method_skipped": enrolment.skip_payment_method,
         "initial_charge_skipped": enrolment.skip_initial_charge,
     });
     finish(txn, platform, scope, (who, origin), "plan.enrol", plan, detail).await
+}
+
+/// The add-on items of `items` that `ids` name, each once; an id that is
+/// not one of them is refused.
+fn chosen_add_ons(items: &[plan_template_item::Model], ids: &[Uuid]) -> DomainResult<Vec<plan_template_item::Model>> {
+    let mut chosen: Vec<plan_template_item::Model> = Vec::new();
+    for id in ids {
+        let Some(item) = items.iter().find(|i| i.id == *id && i.add_on_monthly_cents.is_some()) else {
+            return Err(DomainError::with(Code::UnknownAddOn, "that item is not an add-on of this plan"));
+        };
+        if !chosen.iter().any(|c| c.id == item.id) {
+            chosen.push(item.clone());
+        }
+    }
+    Ok(chosen)
+}
+
+/// What a plan's add-ons add a month.
+pub(crate) async fn add_ons_monthly(conn: &impl ConnectionTrait, plan_id: Uuid) -> DomainResult<i64> {
+    let add_ons = plan_add_on::Entity::find().filter(plan_add_on::Column::PlanId.eq(plan_id)).all(conn).await?;
+    Ok(add_ons.iter().map(|a| a.monthly_cents).sum())
 }
 
 /// How many plans in progress the household has, but for pet `except`'s.
@@ -347,7 +381,7 @@ pub async fn quote_for(
     billing: Billing,
     waive_initial_fee: bool,
     starts_on: Option<NaiveDate>,
-    client_id: Option<Uuid>,
+    (client_id, add_on_item_ids): (Option<Uuid>, &[Uuid]),
 ) -> DomainResult<Quote> {
     let (_, starts_on) = first_day(platform, scope, starts_on).await?;
     let sold = templates::get(platform, scope, id).await?;
@@ -363,7 +397,10 @@ pub async fn quote_for(
         }
         None => 0,
     };
-    quote(&sold.version, billing, fee_for(&sold.version, waive_initial_fee, discount), starts_on)
+    let add_ons_monthly: i64 =
+        chosen_add_ons(&sold.items, add_on_item_ids)?.iter().filter_map(|i| i.add_on_monthly_cents).sum();
+    let fee = fee_for(&sold.version, waive_initial_fee, discount);
+    quote(&sold.version, billing, (fee, add_ons_monthly), starts_on)
 }
 
 /// Today in the practice, and the plan's first day: today, or a day up to
@@ -496,7 +533,19 @@ pub(crate) async fn load(conn: &impl ConnectionTrait, plan: plan::Model) -> Doma
         plan_template_version::Entity::find_by_id(plan.version_id).one(conn).await?.ok_or(DomainError::NotFound)?;
     let scope = Scope { practice_id: plan.practice_id };
     let template = templates::find(conn, scope, plan.template_id).await?;
-    let items = templates::items_of(conn, version.id).await?;
+    let chosen: Vec<Uuid> = plan_add_on::Entity::find()
+        .filter(plan_add_on::Column::PlanId.eq(plan.id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|a| a.item_id)
+        .collect();
+    // The plan covers its version's items, and of the add-ons those chosen.
+    let items = templates::items_of(conn, version.id)
+        .await?
+        .into_iter()
+        .filter(|i| i.add_on_monthly_cents.is_none() || chosen.contains(&i.id))
+        .collect();
     let pet_name = pet::Entity::find_by_id(plan.pet_id).one(conn).await?.map(|p| p.name).unwrap_or_default();
     let payments = payments_of(conn, plan.id).await?;
     let notes = notes::of_plan(conn, plan.id).await?;
@@ -535,13 +584,21 @@ mod tests {
 
     #[test]
     fn a_monthly_plan_owes_the_fee_with_its_first_instalment_then_one_a_month() {
-        let q = quote(&version(12), Billing::Monthly, fee_for(&version(12), false, 0), day(2026, 1, 31)).unwrap();
+        let q = quote(&version(12), Billing::Monthly, (fee_for(&version(12), false, 0), 0), day(2026, 1, 31)).unwrap();
         assert_eq!(q.initial_charge_cents(), 4_900 + 3_999);
         assert_eq!(q.schedule.len(), 12);
         assert_eq!(q.schedule[1].due_on, day(2026, 2, 28), "the 31st falls on the month's last day");
         assert_eq!(q.schedule[11].due_on, day(2026, 12, 31));
         assert_eq!(q.ends_on, day(2027, 1, 30));
         assert_eq!(q.total_cents(), 4_900 + 12 * 3_999);
+    }
+
+    #[test]
+    fn add_ons_add_to_each_instalment_or_to_the_term_paid_in_full() {
+        let monthly = quote(&version(12), Billing::Monthly, (4_900, 500), day(2026, 1, 1)).unwrap();
+        assert_eq!((monthly.initial_charge_cents(), monthly.schedule[1].amount_cents), (4_900 + 4_499, 4_499));
+        let in_full = quote(&version(12), Billing::PaidInFull, (0, 500), day(2026, 1, 1)).unwrap();
+        assert_eq!(in_full.total_cents(), 44_900 + 12 * 500);
     }
 
     #[test]
@@ -552,7 +609,8 @@ mod tests {
 
     #[test]
     fn paid_in_full_is_one_payment_and_a_waived_fee_is_nothing() {
-        let q = quote(&version(12), Billing::PaidInFull, fee_for(&version(12), true, 1_000), day(2026, 3, 1)).unwrap();
+        let q =
+            quote(&version(12), Billing::PaidInFull, (fee_for(&version(12), true, 1_000), 0), day(2026, 3, 1)).unwrap();
         assert_eq!((q.schedule.len(), q.initial_charge_cents(), q.initial_fee_cents), (1, 44_900, 0));
     }
 

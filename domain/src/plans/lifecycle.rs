@@ -15,6 +15,7 @@ use crate::{
     db::entities::{
         pet,
         plan::{self, Billing, HoldReason, Status},
+        plan_add_on,
         plan_payment::{self, PaymentKind, PaymentStatus},
         plan_template_version,
     },
@@ -288,7 +289,9 @@ pub async fn change(
     }
     let pet = pet::Entity::find_by_id(plan.pet_id).one(&txn).await?.ok_or(DomainError::NotFound)?;
     enrolment::fits(&pet, &sold.version, today.max(plan.starts_on))?;
-    let difference = term_price(&sold.version, plan.billing) - term_price(&old, plan.billing);
+    // Add-ons are items of the old version: the change drops them, and their price with them.
+    let add_ons = enrolment::add_ons_monthly(&txn, plan.id).await? * i64::from(old.term_months);
+    let difference = term_price(&sold.version, plan.billing) - term_price(&old, plan.billing) - add_ons;
     let payments = enrolment::payments_of(&txn, plan.id).await?;
     let scheduled: Vec<&plan_payment::Model> =
         payments.iter().filter(|p| p.status == PaymentStatus::Scheduled).collect();
@@ -331,6 +334,7 @@ pub async fn change(
     let mut changed: plan::ActiveModel = plan.into();
     changed.template_id = Set(sold.template.id);
     changed.version_id = Set(sold.version.id);
+    plan_add_on::Entity::delete_many().filter(plan_add_on::Column::PlanId.eq(id)).exec(&txn).await?;
     let plan = changed.update(&txn).await?;
     let from = templates::find(&txn, scope, old.template_id).await?;
     enrolment::finish(
@@ -346,6 +350,7 @@ pub async fn change(
             "difference_cents": difference,
             "spread": adjusted,
             "supplemental_payment": supplemental,
+            "add_ons_dropped_cents": add_ons,
         }),
     )
     .await

@@ -401,7 +401,8 @@ pub async fn activate(
         let schedule = if plan.renews_plan_id.is_some() {
             schedule_for(&version, plan.billing, today, today)?
         } else {
-            enrolment::quote(&version, plan.billing, plan.initial_fee_cents, today)?
+            let add_ons = enrolment::add_ons_monthly(&txn, plan.id).await?;
+            enrolment::quote(&version, plan.billing, (plan.initial_fee_cents, add_ons), today)?
         };
         plan_payment::Entity::delete_many().filter(plan_payment::Column::PlanId.eq(plan.id)).exec(&txn).await?;
         enrolment::insert_schedule(&txn, scope, plan.id, &schedule.schedule, None, now).await?;
@@ -497,7 +498,8 @@ fn schedule_for(
     starts_on: NaiveDate,
     today: NaiveDate,
 ) -> DomainResult<enrolment::Quote> {
-    let mut quote = enrolment::quote(version, billing, 0, starts_on)?;
+    // Add-ons are items of the version they were sold with: a renewal is sold without them.
+    let mut quote = enrolment::quote(version, billing, (0, 0), starts_on)?;
     if billing == Billing::PaidInFull
         && let Some(first) = quote.schedule.first_mut()
     {

@@ -59,6 +59,8 @@ pub struct ItemDraft {
     pub quantity: Option<i32>,
     /// What it costs outside a plan.
     pub retail_price_cents: i64,
+    /// Set for an optional add-on: what choosing it adds a month.
+    pub add_on_monthly_cents: Option<i64>,
 }
 
 /// A template as staff write it: a new template, or its next version.
@@ -324,6 +326,7 @@ async fn write_version(
             alternate_codes: Set(item.alternate_codes.join(" ")),
             quantity: Set(item.quantity),
             retail_price_cents: Set(item.retail_price_cents),
+            add_on_monthly_cents: Set(item.add_on_monthly_cents),
         })
         .collect();
     plan_template_item::Entity::insert_many(rows).exec(conn).await?;
@@ -435,6 +438,9 @@ fn checked_item(number: usize, item: ItemDraft) -> DomainResult<ItemDraft> {
         ));
     }
     price("retail_price_cents", item.retail_price_cents)?;
+    if let Some(monthly) = item.add_on_monthly_cents {
+        price("add_on_monthly_cents", monthly)?;
+    }
     Ok(ItemDraft { description, code, alternate_codes, ..item })
 }
 
@@ -486,6 +492,7 @@ mod tests {
                 alternate_codes: vec!["WP101B".into()],
                 quantity: Some(1),
                 retail_price_cents: 3_500,
+                add_on_monthly_cents: None,
             }],
         }
     }

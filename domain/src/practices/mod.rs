@@ -178,7 +178,7 @@ pub async fn update_settings(
         settings.plan_cancellation = policy;
     }
     if let Some(points) = changes.plan_points {
-        let each = [points.enrolment, points.multi_pet, points.upgrade];
+        let each = [points.enrolment, points.multi_pet, points.upgrade, points.add_on];
         if !each.iter().all(|p| (0..=MAX_PLAN_POINTS).contains(p))
             || !(0..=MAX_REVERSAL_DAYS).contains(&points.reversal_days)
         {

@@ -162,6 +162,7 @@ pub(super) async fn catalogue(platform: &Platform, scope: Scope) -> anyhow::Resu
                     alternate_codes: Vec::new(),
                     quantity,
                     retail_price_cents,
+                    add_on_monthly_cents: None,
                 })
                 .collect(),
         };
@@ -212,6 +213,7 @@ async fn enrol_some(
                 waive_initial_fee: n % 5 == 4,
                 skip_payment_method: true,
                 skip_initial_charge: true,
+                add_on_item_ids: Vec::new(),
             };
             match enrolment::enrol(platform, scope, who, &Origin::default(), pet.client_id, enrolment).await {
                 Ok(record) => {

@@ -715,8 +715,11 @@ async fn an_administrator_adds_a_plan_and_a_manager_approves_a_staff_members_fee
     let (_, listed) = app.get_json("/api/dashboard/v1/clients", &admin).await;
     let client = listed["items"][0]["id"].as_str().unwrap().to_owned();
     browser.driver.goto(app.url(&format!("/dashboard/clients/{client}"))).await.unwrap();
+    // The form prices itself as choices change: the $49 fee, then waived.
+    shows(&browser, "[data-testid=enrol-quote]", "Initial charge $88.99, then $39.99 a month").await;
     click(&browser, "form[data-testid=enrol] input[name=skip_payment_method]").await;
     click(&browser, "form[data-testid=enrol] input[name=waive_initial_fee]").await;
+    shows(&browser, "[data-testid=enrol-quote]", "Initial charge $39.99, then $39.99 a month").await;
     click(&browser, "form[data-testid=enrol] button[type=submit]").await;
     let approve = || async {
         let dialog = browser.element("dialog[data-testid=override]").await;

@@ -427,13 +427,13 @@ async fn plan_points_go_to_the_seller_with_more_for_another_pet_and_a_quick_canc
     app.staff(&fixture.practice, "manager", SecurityLevel::Manager).await;
     let admin = app.login("maple-vets", "admin").await;
     let home = household(&app, &fixture, &admin).await;
-    let points = json!({ "enrolment": 10, "multi_pet": 5, "upgrade": 3, "reversal_days": 30 });
+    let points = json!({ "enrolment": 10, "multi_pet": 5, "upgrade": 3, "add_on": 2, "reversal_days": 30 });
     let (status, refused) = app
         .staff_call(
             &admin,
             Method::PATCH,
             "/practice/settings",
-            Some(json!({ "plan_points": { "enrolment": 5000, "multi_pet": 0, "upgrade": 0, "reversal_days": 0 } })),
+            Some(json!({ "plan_points": { "enrolment": 5000, "multi_pet": 0, "upgrade": 0, "add_on": 0, "reversal_days": 0 } })),
         )
         .await;
     assert_eq!((status, refused["code"].as_str()), (422, Some("invalid_plan_points")));

@@ -230,7 +230,7 @@ async fn gated_enrolment_options_need_a_manager_logged_in_or_approving_in_place(
     assert_eq!((plan["status"].as_str(), plan["billing"].as_str()), (Some("active"), Some("paid_in_full")));
     assert_eq!(
         plan["items"][0],
-        json!({ "item_id": plan["items"][0]["item_id"], "description": "Wellness exam", "code": "WP100", "allowed": 3, "used": 0, "remaining": 3 })
+        json!({ "item_id": plan["items"][0]["item_id"], "description": "Wellness exam", "code": "WP100", "allowed": 3, "used": 0, "remaining": 3, "add_on": false })
     );
 
     let (_, activity) = app.get_json("/api/dashboard/v1/activity?action=plan.enrol", &admin).await;
@@ -345,4 +345,60 @@ async fn the_app_shows_the_households_plans_and_nothing_of_another() {
     assert_eq!((plan["pet_name"].as_str(), plan["name"].as_str()), (Some("Bella"), Some("Puppy Plan")));
     assert_eq!(plan["items"][0]["remaining"], 3);
     assert_eq!(plan["next_payment"]["amount_cents"], 4_900 + 3_999);
+}
+
+#[tokio::test]
+async fn add_on_items_are_chosen_at_enrolment_priced_into_each_instalment_and_earn_their_points() {
+    let app = spawn_app().await;
+    let fixture = app.practice("maple-vets").await;
+    let admin = app.login("maple-vets", "admin").await;
+    let home = household(&app, &fixture, &admin).await;
+    let mut with_dental = puppy();
+    with_dental["items"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "description": "Dental cleaning", "code": "WP300", "quantity": 1, "retail_price_cents": 25_000, "add_on_monthly_cents": 1_250 }));
+    let (status, revised) =
+        app.staff_call(&admin, Method::PUT, format!("/plan-templates/{}", home.template), Some(with_dental)).await;
+    assert_eq!(status, 200, "{revised}");
+    let dental = revised["items"][3]["id"].as_str().unwrap().to_owned();
+    assert_eq!(revised["items"][3]["add_on_monthly_cents"], 1_250);
+    let exam = revised["items"][0]["id"].as_str().unwrap().to_owned();
+
+    let quote = |add_ons: Value| {
+        let path = format!("/plan-templates/{}/quote", home.template);
+        let admin = admin.clone();
+        let app = &app;
+        async move { app.staff_post(&admin, &path, Some(json!({ "add_on_item_ids": add_ons }))).await }
+    };
+    let (_, plain) = quote(json!([])).await;
+    let (_, priced) = quote(json!([dental])).await;
+    assert_eq!(priced["schedule"][1]["amount_cents"].as_i64(), Some(3_999 + 1_250), "the add-on reprices the quote");
+    assert_eq!(priced["total_cents"].as_i64().unwrap() - plain["total_cents"].as_i64().unwrap(), 12 * 1_250);
+    let (status, refused) = quote(json!([exam])).await;
+    assert_eq!((status, refused["code"].as_str()), (422, Some("unknown_add_on")), "a covered item is not an add-on");
+
+    let body = json!({ "pet_id": home.puppy, "template_id": home.template, "skip_payment_method": true, "add_on_item_ids": [dental] });
+    let (status, plan) = app.staff_post(&admin, &format!("/clients/{}/plans", home.client), Some(body)).await;
+    assert_eq!(status, 201, "{plan}");
+    assert_eq!(plan["payments"][0]["amount_cents"], 4_900 + 3_999 + 1_250);
+    assert_eq!(plan["payments"][11]["amount_cents"], 3_999 + 1_250);
+    let items: Vec<(&str, bool)> = plan["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["code"].as_str().unwrap(), i["add_on"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(items, [("WP100", false), ("WP110", false), ("WP190", false), ("WP300", true)]);
+    let (_, rows) = app.get_json("/api/dashboard/v1/performance", &admin).await;
+    let me = rows.as_array().unwrap().iter().find(|r| r["username"] == "admin").unwrap();
+    assert_eq!(me["periods"][0]["earned"], 10 + 2, "the enrolment's points and the add-on's");
+
+    // Without the add-on, another enrolment covers only the template's own items.
+    let cat = json!({ "pet_id": home.cat, "template_id": home.template, "skip_payment_method": true });
+    let (status, _) = app.staff_post(&admin, &format!("/clients/{}/plans", home.client), Some(cat)).await;
+    assert_eq!(status, 422, "the cat does not fit the puppy plan either way");
+    let session = app.page_login("maple-vets", "admin").await;
+    let (_, page) = app.page(&session, &format!("/dashboard/clients/{}", home.client)).await;
+    assert!(page.contains("Add Dental cleaning to Puppy Plan (+$12.50 a month)"), "the enrol form offers the add-on");
 }

@@ -26,6 +26,7 @@ pub mod paw_entry;
 pub mod performance_goal;
 pub mod pet;
 pub mod plan;
+pub mod plan_add_on;
 pub mod plan_note;
 pub mod plan_payment;
 pub mod plan_point_award;

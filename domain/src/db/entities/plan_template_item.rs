@@ -17,6 +17,8 @@ pub struct Model {
     /// Allowed per term; none for unlimited.
     pub quantity: Option<i32>,
     pub retail_price_cents: i64,
+    /// Set for an optional add-on: what it adds to the plan's price a month.
+    pub add_on_monthly_cents: Option<i64>,
 }
 
 impl Model {
