@@ -22,6 +22,7 @@ use crate::{
     kernel::{caller::Authorized, practice::CancellationPolicy},
     performance,
     plans::{
+        dollars,
         enrolment::{self, PlanRecord},
         templates,
     },
@@ -115,8 +116,9 @@ pub async fn hold(
     let today = today(platform, scope).await?;
     let txn = platform.begin_write().await?;
     let plan = enrolment::find(&txn, scope, id).await?;
-    put_on_hold(&txn, platform, scope, (&who.actor, who.approver.as_ref()), origin, plan, today, reason, note).await?;
-    let record = enrolment::load(&txn, enrolment::find(&txn, scope, id).await?).await?;
+    let who_held = (&who.actor, who.approver.as_ref());
+    let held = put_on_hold(&txn, platform, scope, who_held, origin, plan, today, reason, note).await?;
+    let record = enrolment::load(&txn, held).await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -156,7 +158,7 @@ async fn put_on_hold(
     today: NaiveDate,
     reason: HoldReason,
     note: Option<&str>,
-) -> DomainResult<()> {
+) -> DomainResult<plan::Model> {
     writable(&plan)?;
     if plan.status == Status::OnHold {
         return Err(DomainError::from(Code::PlanOnHold));
@@ -167,13 +169,14 @@ async fn put_on_hold(
     held.status = Set(Status::OnHold);
     held.hold_reason = Set(Some(reason));
     held.held_on = Set(Some(today));
-    held.update(conn).await?;
+    let held = held.update(conn).await?;
     Entry::new("plan.hold", actor, origin)
         .approved_by(approver)
         .target("plan", id)
         .detail(serde_json::json!({ "reason": reason.to_string(), "note": note, "was": before.to_string() }))
         .record(conn, platform, scope)
-        .await
+        .await?;
+    Ok(held)
 }
 
 /// Releases plan `id` from its hold, doing `missed` with the payments that
@@ -552,11 +555,6 @@ pub fn term_price(version: &plan_template_version::Model, billing: Billing) -> i
     }
 }
 
-fn dollars(cents: i64) -> String {
-    let sign = if cents < 0 { "−" } else { "" };
-    format!("{sign}${}.{:02}", cents.abs() / 100, cents.abs() % 100)
-}
-
 /// Marks collected payments refunded, newest first, until `cents` are.
 async fn refund_newest_first(
     txn: &DatabaseTransaction,
@@ -641,12 +639,5 @@ mod tests {
         for (total, parts) in [(1, 7), (-1, 7), (99_999, 11), (-12_345, 4)] {
             assert_eq!(spread(total, parts).iter().sum::<i64>(), total);
         }
-    }
-
-    #[test]
-    fn dollars_read_as_money() {
-        assert_eq!(dollars(4_900), "$49.00");
-        assert_eq!(dollars(5), "$0.05");
-        assert_eq!(dollars(-105), "−$1.05");
     }
 }

@@ -29,6 +29,7 @@ use crate::{
     deliveries::outbox::{self, Channel, NewDelivery, Purpose},
     kernel::{caller::Authorized, practice::Practice},
     plans::{
+        dollars,
         enrolment::{self, PlanRecord},
         templates,
     },
@@ -216,18 +217,15 @@ async fn moved(conn: &impl ConnectionTrait, id: Uuid, from: &[Status], to: Statu
 /// Why the practice's safeguards stop this plan renewing by itself.
 fn blocked_by(practice: &Practice, payments: &[plan_payment::Model]) -> Option<String> {
     let rules = practice.settings.renewals;
-    let failed = payments.iter().filter(|p| matches!(p.status, PaymentStatus::Failed | PaymentStatus::PastDue)).count();
+    let failed: Vec<&plan_payment::Model> =
+        payments.iter().filter(|p| matches!(p.status, PaymentStatus::Failed | PaymentStatus::PastDue)).collect();
     let limit = usize::try_from(rules.block_after_failed_payments).unwrap_or(0);
-    if limit > 0 && failed >= limit {
-        return Some(format!("{failed} failed payments (the practice renews after fewer than {limit})"));
+    if limit > 0 && failed.len() >= limit {
+        return Some(format!("{} failed payments (the practice renews after fewer than {limit})", failed.len()));
     }
-    if rules.block_with_balance_due && failed > 0 {
-        let due: i64 = payments
-            .iter()
-            .filter(|p| matches!(p.status, PaymentStatus::Failed | PaymentStatus::PastDue))
-            .map(|p| p.amount_cents)
-            .sum();
-        return Some(format!("a balance of {} cents is due", due));
+    if rules.block_with_balance_due && !failed.is_empty() {
+        let due: i64 = failed.iter().map(|p| p.amount_cents).sum();
+        return Some(format!("a balance of {due} cents is due"));
     }
     None
 }
@@ -252,11 +250,11 @@ async fn notify_owner(
     let price = match renewal.billing {
         Billing::Monthly => format!(
             "{} a month for {} months ({} in all)",
-            money(version.monthly_price_cents),
+            dollars(version.monthly_price_cents),
             version.term_months,
-            money(total)
+            dollars(total)
         ),
-        Billing::PaidInFull => format!("{}, paid in full", money(total)),
+        Billing::PaidInFull => format!("{}, paid in full", dollars(total)),
     };
     let stop_by = renewal.starts_on.pred_opt().unwrap_or(renewal.starts_on);
     let body = format!(
@@ -289,10 +287,6 @@ async fn notify_owner(
         None => "none (no email address on file)",
     };
     Ok(Some(serde_json::json!({ "channel": channel, "total_cents": total, "starts_on": renewal.starts_on })))
-}
-
-fn money(cents: i64) -> String {
-    format!("${}.{:02}", cents / 100, cents % 100)
 }
 
 /// Prepares the renewal of `old` now, by hand (a manager). The practice's

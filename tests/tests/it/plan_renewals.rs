@@ -5,7 +5,7 @@
 
 use chrono::{Days, Duration, NaiveDate, TimeZone, Utc};
 use petbridge_domain::kernel::permissions::SecurityLevel;
-use petbridge_tests::TestApp;
+use petbridge_tests::{PracticeFixture, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -45,6 +45,32 @@ async fn adult_and_puppy(app: &TestApp, admin: &str, home: &Household) -> String
     adult
 }
 
+/// On 5 January 2026: the practice, its administrator, the household and
+/// the adult dog plan its puppy plan renews into.
+struct Renewing {
+    fixture: PracticeFixture,
+    admin: String,
+    home: Household,
+    adult: String,
+}
+
+async fn renewing(app: &TestApp) -> Renewing {
+    go_to(app, NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
+    let fixture = app.practice("maple-vets").await;
+    let admin = app.login("maple-vets", "admin").await;
+    let home = household(app, &fixture, &admin).await;
+    let adult = adult_and_puppy(app, &admin, &home).await;
+    Renewing { fixture, admin, home, adult }
+}
+
+/// The PMS sends Ann's email address (so she can be told, and sign in to the app).
+async fn give_ann_her_email(app: &TestApp, fixture: &PracticeFixture) {
+    let key = app.sync_key(&fixture.practice).await;
+    let now = app.clock_now();
+    let email = json!({ "clients": [{ "pms_id": "C1", "updated_at": (now + Duration::minutes(1)).to_rfc3339(), "first_name": "Ann", "last_name": "Jones", "email": "ann@example.com", "last_transaction_on": now.date_naive() }] });
+    assert_eq!(app.sync(&key, &email).await.0, 200);
+}
+
 async fn plan(app: &TestApp, token: &str, id: &str) -> Value {
     let (status, plan) = app.get_json(&format!("/api/dashboard/v1/plans/{id}"), token).await;
     assert_eq!(status, 200, "{plan}");
@@ -54,15 +80,8 @@ async fn plan(app: &TestApp, token: &str, id: &str) -> Value {
 #[tokio::test]
 async fn a_renewal_is_prepared_sixty_days_before_the_end_the_owner_told_and_it_starts_the_day_after() {
     let app = petbridge_tests::spawn_app().await;
-    go_to(&app, NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
-    let fixture = app.practice("maple-vets").await;
-    let admin = app.login("maple-vets", "admin").await;
-    let home = household(&app, &fixture, &admin).await;
-    adult_and_puppy(&app, &admin, &home).await;
-    let key = app.sync_key(&fixture.practice).await;
-    let now = app.clock_now();
-    let email = json!({ "clients": [{ "pms_id": "C1", "updated_at": (now + Duration::minutes(1)).to_rfc3339(), "first_name": "Ann", "last_name": "Jones", "email": "ann@example.com", "last_transaction_on": now.date_naive() }] });
-    assert_eq!(app.sync(&key, &email).await.0, 200);
+    let Renewing { fixture, admin, home, .. } = renewing(&app).await;
+    give_ann_her_email(&app, &fixture).await;
     let body = json!({ "pet_id": home.puppy, "template_id": home.template, "skip_payment_method": true, "skip_initial_charge": true });
     let (status, old) = app.staff_post(&admin, &format!("/clients/{}/plans", home.client), Some(body)).await;
     assert_eq!(status, 201, "{old}");
@@ -124,13 +143,9 @@ async fn a_renewal_is_prepared_sixty_days_before_the_end_the_owner_told_and_it_s
 #[tokio::test]
 async fn safeguards_block_an_automatic_renewal_and_a_manager_renews_configures_and_starts_it_by_hand() {
     let app = petbridge_tests::spawn_app().await;
-    go_to(&app, NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
-    let fixture = app.practice("maple-vets").await;
+    let Renewing { fixture, home, adult, .. } = renewing(&app).await;
     app.staff(&fixture.practice, "frontdesk", SecurityLevel::Staff).await;
     app.staff(&fixture.practice, "manager", SecurityLevel::Manager).await;
-    let admin = app.login("maple-vets", "admin").await;
-    let home = household(&app, &fixture, &admin).await;
-    let adult = adult_and_puppy(&app, &admin, &home).await;
     let manager = app.login("maple-vets", "manager").await;
     let body = json!({ "pet_id": home.puppy, "template_id": home.template, "skip_payment_method": true, "skip_initial_charge": true });
     let (_, old) = app.staff_post(&manager, &format!("/clients/{}/plans", home.client), Some(body)).await;
@@ -217,11 +232,7 @@ async fn safeguards_block_an_automatic_renewal_and_a_manager_renews_configures_a
 #[tokio::test]
 async fn a_plan_whose_renewal_is_no_longer_sold_is_blocked_until_a_manager_sets_it_again() {
     let app = petbridge_tests::spawn_app().await;
-    go_to(&app, NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
-    let fixture = app.practice("maple-vets").await;
-    let admin = app.login("maple-vets", "admin").await;
-    let home = household(&app, &fixture, &admin).await;
-    let adult = adult_and_puppy(&app, &admin, &home).await;
+    let Renewing { admin, home, adult, .. } = renewing(&app).await;
     let body = json!({ "pet_id": home.puppy, "template_id": home.template, "skip_payment_method": true });
     let (_, old) = app.staff_post(&admin, &format!("/clients/{}/plans", home.client), Some(body)).await;
     let old_id = old["id"].as_str().unwrap().to_owned();
@@ -246,11 +257,7 @@ async fn a_plan_whose_renewal_is_no_longer_sold_is_blocked_until_a_manager_sets_
 #[tokio::test]
 async fn an_owner_stops_a_renewal_in_the_app_and_another_household_cannot() {
     let app = petbridge_tests::spawn_app().await;
-    go_to(&app, NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
-    let fixture = app.practice("maple-vets").await;
-    let admin = app.login("maple-vets", "admin").await;
-    let home = household(&app, &fixture, &admin).await;
-    adult_and_puppy(&app, &admin, &home).await;
+    let Renewing { fixture, admin, home, .. } = renewing(&app).await;
     let body = json!({ "pet_id": home.puppy, "template_id": home.template, "skip_payment_method": true });
     let (_, old) = app.staff_post(&admin, &format!("/clients/{}/plans", home.client), Some(body)).await;
     let old_id = old["id"].as_str().unwrap().to_owned();
@@ -259,10 +266,7 @@ async fn an_owner_stops_a_renewal_in_the_app_and_another_household_cannot() {
     let renewal_id = renewal["id"].as_str().unwrap().to_owned();
 
     let owner = app.verified_owner("maple-vets", "ann@example.com").await;
-    let key = app.sync_key(&fixture.practice).await;
-    let now = app.clock_now();
-    let email = json!({ "clients": [{ "pms_id": "C1", "updated_at": (now + Duration::minutes(1)).to_rfc3339(), "first_name": "Ann", "last_name": "Jones", "email": "ann@example.com", "last_transaction_on": now.date_naive() }] });
-    assert_eq!(app.sync(&key, &email).await.0, 200);
+    give_ann_her_email(&app, &fixture).await;
     let stranger = app.verified_owner("maple-vets", "stranger@example.com").await;
     let path = format!("/plans/{renewal_id}/stop-renewal");
     assert_eq!(app.app_call(Method::POST, &path, Some(&stranger), None).await.0, 404, "another household's plan");
