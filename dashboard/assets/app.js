@@ -572,7 +572,9 @@ function formBody(form, quoting = false) {
             ? field.value === "true"
             : kind === "words"
               ? field.value.split(/[\s,]+/).filter(Boolean)
-              : field.value;
+              : kind === "lines"
+                ? field.value.split("\n").map((line) => line.trim()).filter(Boolean)
+                : field.value;
     }
   };
   for (const field of form.querySelectorAll("input[name], select[name], textarea[name]")) {

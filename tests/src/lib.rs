@@ -29,7 +29,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-pub use services::{TestDatabase, redis_url};
+pub use services::{TestDatabase, poppler, redis_url};
 
 /// The password every test account gets.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -467,6 +467,10 @@ impl TestApp {
         let mut messages = Vec::new();
         let Ok(mut files) = tokio::fs::read_dir(&self.settings.workers.dev_mailbox).await else { return messages };
         while let Some(file) = files.next_entry().await.expect("mailbox") {
+            // Beside each message (`<id>.json`) lie the files it attaches.
+            if file.path().extension().is_none_or(|extension| extension != "json") {
+                continue;
+            }
             let message: Value =
                 serde_json::from_slice(&tokio::fs::read(file.path()).await.expect("a message")).expect("json");
             if message["recipient"] == recipient {

@@ -41,6 +41,30 @@ pub fn require(what: &str, value: Option<String>, how: &str) -> Option<String> {
     None
 }
 
+/// What poppler's `tool` (`pdftotext`, `pdffonts`) prints of `pdf`; `None`,
+/// after printing why, where poppler-utils is not installed (with
+/// `CI=true`, which installs it, a failure).
+pub fn poppler(tool: &str, pdf: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("document.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let mut command = std::process::Command::new(tool);
+    command.arg(&path);
+    if tool == "pdftotext" {
+        command.arg("-"); // to stdout; pdffonts prints there already
+    }
+    let output = match command.output() {
+        Ok(output) => output,
+        Err(err) if !ci() => {
+            eprintln!("skipped: needs {tool} ({err}; apt-get install poppler-utils)");
+            return None;
+        }
+        Err(err) => panic!("CI=true but {tool} is not available ({err}): apt-get install poppler-utils"),
+    };
+    assert!(output.status.success(), "{tool} failed: {}", String::from_utf8_lossy(&output.stderr));
+    Some(String::from_utf8(output.stdout).unwrap())
+}
+
 /// Redis, or a printed skip.
 pub fn require_redis() -> Option<String> {
     require("Redis", redis_url(), "set TEST_REDIS_URL=redis://127.0.0.1:6379")

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use futures_util::StreamExt;
 use petbridge_domain::{
-    DomainResult, Platform,
+    DomainError, DomainResult, Platform,
     chat::{
         conversations,
         events::{self, DeliveryState, PracticeEvent},
@@ -18,7 +18,8 @@ use petbridge_domain::{
     },
     households::preferences::{self, Consent},
     owners::accounts,
-    ports::{DeliveryProvider, DevProvider, SendOutcome},
+    plans::agreements,
+    ports::{Attachment, DeliveryProvider, DevProvider, SendOutcome},
     texting,
 };
 use tokio::sync::Semaphore;
@@ -281,7 +282,27 @@ impl Deliverer {
                 Err(err) => return ("none", SendOutcome::Retry { error: err.to_string(), retry_after: None }),
             }
         }
+        if channel == Channel::Email {
+            match self.attachments(&row).await {
+                Ok(files) if !files.is_empty() => return (provider.name(), provider.send_with(&row, &files).await),
+                Ok(_) => {}
+                Err(DomainError::NotFound) => {
+                    let error = "the agreement it attaches is not there".to_owned();
+                    return ("none", SendOutcome::Invalid { error });
+                }
+                Err(err) => return ("none", SendOutcome::Retry { error: err.to_string(), retry_after: None }),
+            }
+        }
         (provider.name(), provider.send(&row).await)
+    }
+
+    /// The files an email carries, read when it is sent (a healthcare
+    /// agreement, by the id its data names), so the outbox row stays small.
+    async fn attachments(&self, row: &delivery::Model) -> DomainResult<Vec<Attachment>> {
+        let Some(id) = row.data.get("agreement_id").and_then(|id| id.as_str()) else { return Ok(Vec::new()) };
+        let id = Uuid::parse_str(id).map_err(|_| DomainError::NotFound)?;
+        let file = agreements::attachment(&self.platform, row.practice_id, id).await?;
+        Ok(vec![Attachment { filename: file.filename, content_type: "application/pdf".to_owned(), bytes: file.pdf }])
     }
 
     /// An optional email carries links to its household's preference centre

@@ -9,14 +9,14 @@ use async_trait::async_trait;
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{
-        Mailbox,
+        Mailbox, MultiPart, SinglePart,
         header::{ContentType, HeaderName, HeaderValue},
     },
     transport::smtp::{PoolConfig, authentication::Credentials},
 };
 use petbridge_domain::{
     db::entities::delivery,
-    ports::{DeliveryProvider, SendOutcome},
+    ports::{Attachment, DeliveryProvider, SendOutcome},
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -96,7 +96,7 @@ impl EmailProvider {
         Ok(Self { transport: builder.build(), from, domain })
     }
 
-    fn message(&self, row: &delivery::Model) -> Result<(String, Message), String> {
+    fn message(&self, row: &delivery::Model, attachments: &[Attachment]) -> Result<(String, Message), String> {
         let to: Mailbox = row.recipient.parse().map_err(|err| format!("not an email address: {err}"))?;
         let message_id = format!("<{}@{}>", row.id, self.domain);
         let data = |key: &str| row.data.get(key).and_then(|value| value.as_str());
@@ -105,8 +105,7 @@ impl EmailProvider {
             .from(self.from.clone())
             .to(to)
             .subject(row.subject.clone().unwrap_or_default())
-            .message_id(Some(message_id.clone()))
-            .header(ContentType::TEXT_PLAIN);
+            .message_id(Some(message_id.clone()));
         if let Some(url) = data("unsubscribe_url") {
             builder = builder
                 .raw_header(HeaderValue::new(LIST_UNSUBSCRIBE, format!("<{url}>")))
@@ -115,7 +114,19 @@ impl EmailProvider {
         if let Some(url) = data("preferences_url") {
             body.push_str(&format!("\n--\nChoose which messages you get from us: {url}\n"));
         }
-        let message = builder.body(body).map_err(|err| format!("cannot build the email: {err}"))?;
+        let message = if attachments.is_empty() {
+            builder.header(ContentType::TEXT_PLAIN).body(body)
+        } else {
+            let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(body));
+            for file in attachments {
+                let kind = ContentType::parse(&file.content_type)
+                    .map_err(|err| format!("{} is not a MIME type: {err}", file.content_type))?;
+                parts = parts
+                    .singlepart(lettre::message::Attachment::new(file.filename.clone()).body(file.bytes.clone(), kind));
+            }
+            builder.multipart(parts)
+        }
+        .map_err(|err| format!("cannot build the email: {err}"))?;
         Ok((message_id, message))
     }
 }
@@ -127,7 +138,11 @@ impl DeliveryProvider for EmailProvider {
     }
 
     async fn send(&self, row: &delivery::Model) -> SendOutcome {
-        let (message_id, message) = match self.message(row) {
+        self.send_with(row, &[]).await
+    }
+
+    async fn send_with(&self, row: &delivery::Model, attachments: &[Attachment]) -> SendOutcome {
+        let (message_id, message) = match self.message(row, attachments) {
             Ok(built) => built,
             Err(error) => return SendOutcome::Invalid { error },
         };

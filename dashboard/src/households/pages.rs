@@ -15,8 +15,8 @@ use petbridge_domain::{
     loyalty::{self, PawCard},
     notifications::{self},
     plans::{
-        enrolment::{self, PlanRecord},
         lifecycle::{self, CancelPreview},
+        records::{self, PlanRecord},
         templates::{self as plan_templates, Template as SoldTemplate},
     },
     practices,
@@ -262,6 +262,8 @@ struct ClientTemplate {
     can_manage_plans: bool,
     /// Whether it may edit and delete notes.
     can_edit_notes: bool,
+    /// The staff member may print healthcare agreements.
+    can_print_agreements: bool,
     /// What cancelling each open plan would do, by plan.
     previews: Vec<(Uuid, CancelPreview)>,
 }
@@ -328,6 +330,7 @@ impl ClientTemplate {
             "plan.note_add" => "Note added".to_owned(),
             "plan.note_edit" => "Note edited".to_owned(),
             "plan.note_delete" => format!("Note deleted: “{}”", text("said")),
+            "plan.agreement_signed" => format!("Agreement {} signed in the app", text("reference")),
             other => other.to_owned(),
         }
     }
@@ -435,11 +438,8 @@ pub(crate) async fn detail(
             .collect();
     }
     let can_view_plans = principal.level.grants(Permission::PlansView);
-    let plans = if can_view_plans {
-        enrolment::of_client(&platform, scope, id).await.map_err(server_error)?
-    } else {
-        Vec::new()
-    };
+    let plans =
+        if can_view_plans { records::of_client(&platform, scope, id).await.map_err(server_error)? } else { Vec::new() };
     let pet_filter = query.pet.as_deref().and_then(|p| Uuid::parse_str(p).ok());
     let filter = Filter { kind: None, pet_id: pet_filter };
     render(&ClientTemplate {
@@ -474,6 +474,7 @@ pub(crate) async fn detail(
         can_view_plans,
         can_manage_plans: principal.level.grants(Permission::PlansHold),
         can_edit_notes: principal.level.grants(Permission::NotesEdit),
+        can_print_agreements: principal.level.grants(Permission::AgreementsPrint),
         can_choose_gated: principal.level.grants(Permission::PlansWaiveInitialFee),
         can_edit: principal.level.grants(Permission::ClientsEdit),
         can_notify: principal.level.grants(Permission::NotificationsSend),

@@ -13,9 +13,11 @@ use petbridge_domain::{
     },
     kernel::{permissions::Permission, practice::CancellationPolicy, text::MAX_NAME_CHARS},
     plans::{
-        enrolment::{self, Enrolment, PlanRecord, Quote},
+        agreements,
+        enrolment::{self, Enrolment, Quote},
         lifecycle::{self, CancelPreview, Cancellation, Missed, Refund},
         notes::{self, MAX_NOTE_CHARS},
+        records::{self, PlanRecord},
         renewals::{self, RenewalTerms},
         templates::{self as plan_templates, ItemDraft, Template, TemplateDraft},
     },
@@ -23,7 +25,7 @@ use petbridge_domain::{
 use petbridge_http::{
     ApiResult,
     fields::{Between, Items, Limited, Stored, Text},
-    plans::PlanItemBalance,
+    plans::{AgreementPdf, PlanAgreement, PlanItemBalance},
 };
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
@@ -381,6 +383,10 @@ pub struct Plan {
     pub notes: Vec<PlanNote>,
     /// Every change, oldest first.
     pub history: Vec<PlanEvent>,
+    /// The second owner named on the agreement.
+    pub co_owner: Option<String>,
+    /// The healthcare agreements it was issued, oldest first; the newest is in force.
+    pub agreements: Vec<PlanAgreement>,
 }
 
 /// A staff note on a plan.
@@ -419,7 +425,7 @@ pub struct PlanEvent {
     /// When.
     pub occurred_at: DateTime<Utc>,
     /// What: `plan.enrol`, `plan.hold`, `plan.release`, `plan.change`, `plan.cancel`,
-    /// `plan.note_add`, `plan.note_edit`, `plan.note_delete`.
+    /// `plan.note_add`, `plan.note_edit`, `plan.note_delete`, `plan.renew`, `plan.agreement_signed`, ….
     pub action: String,
     /// Who (a user name, or the system).
     pub actor: String,
@@ -478,6 +484,8 @@ impl From<PlanRecord> for Plan {
             renewal_notice_at: p.renewal_notice_at,
             notes: r.notes.into_iter().map(PlanNote::from).collect(),
             history: r.history.into_iter().map(PlanEvent::from).collect(),
+            co_owner: p.co_owner,
+            agreements: r.agreements.into_iter().map(PlanAgreement::from).collect(),
         }
     }
 }
@@ -507,6 +515,8 @@ pub struct NewPlan {
     /// Add-on items of the template's current version to include.
     #[oai(default)]
     pub add_on_item_ids: AddOns,
+    /// A second owner to name on the agreement (blank: none).
+    pub co_owner: Option<Text<0, { enrolment::MAX_CO_OWNER_CHARS }>>,
 }
 
 /// The add-on items chosen.
@@ -524,6 +534,7 @@ impl NewPlan {
             skip_payment_method: self.skip_payment_method,
             skip_initial_charge: self.skip_initial_charge,
             add_on_item_ids: self.add_on_item_ids.into_inner(),
+            co_owner: self.co_owner.map(Limited::into_inner),
         }
     }
 }
@@ -875,14 +886,31 @@ impl PlansApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<Vec<Plan>>> {
         authorize(&platform, &auth, Permission::PlansView).await?;
-        let plans = enrolment::of_client(&platform, auth.principal().scope(), id.0).await?;
+        let plans = records::of_client(&platform, auth.principal().scope(), id.0).await?;
         Ok(Json(plans.into_iter().map(Plan::from).collect()))
     }
     /// One plan: its items, what is left of them, and its payments.
     #[oai(path = "/plans/:id", method = "get", tag = "Tag::Plans", operation_id = "getPlan")]
     async fn plan(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Json<Plan>> {
         authorize(&platform, &auth, Permission::PlansView).await?;
-        Ok(Json(enrolment::get(&platform, auth.principal().scope(), id.0).await?.into()))
+        Ok(Json(records::get(&platform, auth.principal().scope(), id.0).await?.into()))
+    }
+    /// A healthcare agreement of a plan as a PDF, to print or save.
+    #[oai(
+        path = "/plans/:id/agreements/:agreement_id",
+        method = "get",
+        tag = "Tag::Plans",
+        operation_id = "getPlanAgreement"
+    )]
+    async fn agreement(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        agreement_id: Path<Uuid>,
+    ) -> ApiResult<AgreementPdf> {
+        authorize(&platform, &auth, Permission::AgreementsPrint).await?;
+        Ok(agreements::file(&platform, auth.principal().scope(), id.0, agreement_id.0).await?.into())
     }
     /// Put a plan on hold: its payments stop until a manager releases it.
     #[oai(path = "/plans/:id/hold", method = "post", tag = "Tag::Plans", operation_id = "holdPlan")]

@@ -173,6 +173,8 @@ struct PlansTemplate {
     renewals: petbridge_domain::kernel::practice::RenewalSettings,
     /// Its multi-pet discount in dollars, as the form shows it.
     multi_pet_discount: String,
+    /// The agreement's letterhead lines.
+    letterhead: Vec<String>,
 }
 
 impl PlansTemplate {
@@ -217,5 +219,6 @@ pub(crate) async fn plans_page(
         cancellation: settings.plan_cancellation.to_string(),
         renewals: settings.renewals,
         multi_pet_discount: dollars(settings.multi_pet_discount_cents),
+        letterhead: settings.letterhead,
     })
 }

@@ -11,7 +11,7 @@ use petbridge_domain::{
 };
 use petbridge_http::{
     ApiResult,
-    fields::{Between, Limited, Matching, Stored},
+    fields::{Between, Items, Limited, Matching, Stored, Text},
 };
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, payload::Json};
@@ -42,6 +42,8 @@ pub struct PracticeSettingsBody {
     pub renewals: RenewalRules,
     /// Cents off the enrolment fee of a household's second and later pets in a plan.
     pub multi_pet_discount_cents: i64,
+    /// The address, phone and email the healthcare agreement shows under the practice's name, one line each.
+    pub letterhead: Vec<String>,
 }
 
 /// When renewals are prepared, and what stops an automatic one.
@@ -149,7 +151,12 @@ pub struct PracticeSettingsChanges {
     pub renewals: Option<RenewalRules>,
     /// Cents off the enrolment fee of a household's second and later pets in a plan.
     pub multi_pet_discount_cents: Option<Limited<i64, Between<0, { practices::MAX_MULTI_PET_DISCOUNT_CENTS }>>>,
+    /// The agreement's letterhead: up to 4 lines (blank ones dropped) of up to 100 characters.
+    pub letterhead: Option<Letterhead>,
 }
+
+/// The lines of an agreement's letterhead.
+type Letterhead = Limited<Vec<Text<0, { practices::LETTERHEAD_LINE_CHARS }>>, Items<{ practices::LETTERHEAD_LINES }>>;
 
 impl From<petbridge_domain::kernel::practice::Practice> for PracticeSettingsBody {
     fn from(practice: petbridge_domain::kernel::practice::Practice) -> Self {
@@ -162,6 +169,7 @@ impl From<petbridge_domain::kernel::practice::Practice> for PracticeSettingsBody
             plan_points: practice.settings.plan_points.into(),
             renewals: practice.settings.renewals.into(),
             multi_pet_discount_cents: practice.settings.multi_pet_discount_cents,
+            letterhead: practice.settings.letterhead,
         }
     }
 }
@@ -199,6 +207,10 @@ impl PracticeApi {
             plan_points: body.0.plan_points.map(PlanPoints::from),
             renewals: body.0.renewals.map(RenewalSettings::from),
             multi_pet_discount_cents: body.0.multi_pet_discount_cents.map(Limited::into_inner),
+            letterhead: body
+                .0
+                .letterhead
+                .map(|lines| lines.into_inner().into_iter().map(Limited::into_inner).collect()),
         };
         practices::update_settings(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), changes).await?;
         Ok(Json(practices::get(&platform, auth.principal().scope()).await?.into()))

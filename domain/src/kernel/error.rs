@@ -143,6 +143,8 @@ codes! {
     RenewalExists = "renewal_exists", Conflict, "The plan has a renewal already: configure that one.";
     RenewalHasPayment = "renewal_has_payment", Conflict, "The renewal has a payment already: change it as a plan instead.";
     NotPending = "not_pending", Conflict, "The plan has started already.";
+    AgreementSigned = "agreement_signed", Conflict, "This agreement is signed already.";
+    AgreementSuperseded = "agreement_superseded", Conflict, "A newer agreement replaces this one: sign that one.";
     ReinviteAlreadySent = "reinvite_already_sent", Conflict, "Reinvite All was sent this month already.";
     SmsNumberTaken = "sms_number_taken", Conflict, "Another practice texts from that number.";
     TooManySelfies = "too_many_selfies", Conflict, "The household has as many selfies as it may keep; delete some first.";
@@ -209,6 +211,7 @@ codes! {
     NoteTooLong = "note_too_long", Unprocessable, "A note has at most 2,000 characters.";
     OnePicture = "one_picture", Unprocessable, "A notification shows one picture: a URL or a selfie.";
     PetRequired = "pet_required", Unprocessable, "Name the pet.";
+    SignatureRequired = "signature_required", Unprocessable, "Type your full name (up to 200 characters) to sign.";
     PaymentMethodRequired = "payment_method_required", Unprocessable, "The client has no payment method on file: enrolling without one needs a manager.";
     PlanDoesNotFit = "plan_does_not_fit", Unprocessable, "The pet's species or age is not what this plan is for.";
     PlanNotSold = "plan_not_sold", Unprocessable, "That plan template is no longer sold.";
@@ -236,6 +239,7 @@ codes! {
     InvalidLockoutThreshold = "invalid_lockout_threshold", Unprocessable, "The lockout threshold is 3 to 20 failed logins.";
     InvalidRenewalRules = "invalid_renewal_rules", Unprocessable, "Renewals are prepared 1 to 120 days ahead, blocked after 0 to 12 failed payments, and owners told 15 to 45 days ahead.";
     InvalidMultiPetDiscount = "invalid_multi_pet_discount", Unprocessable, "A multi-pet discount is 0 to 100,000 cents off the enrolment fee.";
+    InvalidLetterhead = "invalid_letterhead", Unprocessable, "A letterhead is up to 4 lines of up to 100 characters.";
     InvalidPlanPoints = "invalid_plan_points", Unprocessable, "Plan points are 0 to 1,000 a sale, taken back within 0 to 365 days.";
     InvalidPawRule = "invalid_paw_rule", Unprocessable, "One paw for every 1 cent to 10,000 dollars of an invoice, or none.";
     InvalidPracticeCode = "invalid_practice_code", Unprocessable, "A practice code has 3 to 64 lower-case letters, digits and '-'.";

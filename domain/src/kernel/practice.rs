@@ -26,6 +26,9 @@ pub struct PracticeSettings {
     /// Taken off the enrolment fee of a household's second and later pets
     /// in a plan (PLANS.md A2).
     pub multi_pet_discount_cents: i64,
+    /// The practice's address, phone and email, one line each, as its
+    /// healthcare agreements show them under its name.
+    pub letterhead: Vec<String>,
 }
 
 /// When renewals are prepared, and what stops one.
@@ -86,6 +89,7 @@ impl Default for PracticeSettings {
             plan_points: PlanPoints::default(),
             renewals: RenewalSettings::default(),
             multi_pet_discount_cents: 0,
+            letterhead: Vec::new(),
         }
     }
 }

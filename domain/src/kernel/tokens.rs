@@ -14,8 +14,13 @@ pub fn random_token() -> DomainResult<String> {
 
 /// The stored form of a token: lower-case hex SHA-256.
 pub fn token_hash(token: &str) -> String {
+    sha256_hex(token.as_bytes())
+}
+
+/// Lower-case hex SHA-256 of `bytes` (a token, a stored document).
+pub fn sha256_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(token.as_bytes());
+    let digest = Sha256::digest(bytes);
     let mut hex = String::with_capacity(64);
     for byte in digest {
         hex.push(char::from(DIGITS[usize::from(byte >> 4)]));

@@ -6,25 +6,28 @@
 //! written.
 
 use chrono::{Months, NaiveDate};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::{
     Code, DomainError, DomainResult, Origin, Platform, Scope,
     activity::Entry,
     db::entities::{
-        activity, pet,
+        pet,
         plan::{self, Billing, Renewal, Status},
-        plan_add_on, plan_note,
+        plan_add_on,
+        plan_agreement::Occasion,
         plan_payment::{self, PaymentKind, PaymentStatus},
         plan_template_item, plan_template_version,
     },
     households::clients,
     kernel::{caller::Authorized, permissions::Permission},
     performance::award_plan_points,
-    plans::{notes, templates},
+    plans::{
+        agreements,
+        records::{self, PlanRecord},
+        templates,
+    },
     practices,
 };
 
@@ -52,6 +55,8 @@ pub struct Enrolment {
     pub skip_initial_charge: bool,
     /// Add-on items of the version sold, chosen for this plan.
     pub add_on_item_ids: Vec<Uuid>,
+    /// A second owner named on the agreement, who signs it too.
+    pub co_owner: Option<String>,
 }
 
 impl Enrolment {
@@ -143,34 +148,6 @@ pub fn quote(
     Ok(Quote { initial_fee_cents: fee, starts_on, ends_on, schedule })
 }
 
-/// A plan with what it was sold on, what it owes, its notes and its history.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlanRecord {
-    /// The plan.
-    pub plan: plan::Model,
-    /// Its template's code.
-    pub template_code: String,
-    /// The version it was sold on.
-    pub version: plan_template_version::Model,
-    /// What it covers: that version's items, and the add-ons chosen.
-    pub items: Vec<plan_template_item::Model>,
-    /// The pet's name.
-    pub pet_name: String,
-    /// The schedule, by due day.
-    pub payments: Vec<plan_payment::Model>,
-    /// Staff notes, oldest first.
-    pub notes: Vec<plan_note::Model>,
-    /// Every change, oldest first: the activity entries about the plan.
-    pub history: Vec<activity::Model>,
-}
-
-impl PlanRecord {
-    /// The next payment still to be made.
-    pub fn next_payment(&self) -> Option<&plan_payment::Model> {
-        self.payments.iter().find(|p| matches!(p.status, PaymentStatus::Scheduled | PaymentStatus::Failed))
-    }
-}
-
 /// How every step on a plan ends: its activity entry by `who` (with the
 /// approving manager), then the plan as the answer, committed together.
 pub(crate) async fn finish(
@@ -188,7 +165,7 @@ pub(crate) async fn finish(
         .detail(detail)
         .record(&txn, platform, scope)
         .await?;
-    let record = load(&txn, plan).await?;
+    let record = records::load(&txn, plan).await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -250,6 +227,7 @@ pub async fn enrol(
             "the client has no payment method on file: enrolling without one needs a manager",
         ));
     }
+    let co_owner = co_owner_of(enrolment.co_owner.as_deref())?;
     let txn = platform.begin_write().await?;
     clients::get_in(&txn, scope, client_id).await?;
     let pet = pet::Entity::find_by_id(enrolment.pet_id)
@@ -297,6 +275,7 @@ pub async fn enrol(
         approved_by: Set(who.approver.as_ref().map(|a| a.name.clone())),
         created_at: Set(now),
         forgiven_cents: Set(0),
+        co_owner: Set(co_owner),
         ..Default::default()
     }
     .insert(&txn)
@@ -333,7 +312,22 @@ pub async fn enrol(
             "add_ons": add_ons.iter().map(|i| i.code.clone()).collect::<Vec<_>>(), "payment_method_skipped": enrolment.skip_payment_method,
         "initial_charge_skipped": enrolment.skip_initial_charge,
     });
+    agreements::issue(&txn, platform, &plan, Occasion::Enrolment, &who.actor).await?;
     finish(txn, platform, scope, (who, origin), "plan.enrol", plan, detail).await
+}
+
+/// The longest co-owner's name.
+pub const MAX_CO_OWNER_CHARS: usize = 100;
+
+/// A co-owner's name as the agreement shows it; blank is none.
+fn co_owner_of(given: Option<&str>) -> DomainResult<Option<String>> {
+    let name = given.map(str::trim).filter(|name| !name.is_empty());
+    match name {
+        Some(name) if name.chars().count() > MAX_CO_OWNER_CHARS || name.chars().any(char::is_control) => {
+            Err(DomainError::with(Code::FieldTooLong, "a co-owner's name has at most 100 characters, on one line"))
+        }
+        name => Ok(name.map(str::to_owned)),
+    }
 }
 
 /// The add-on items of `items` that `ids` name, each once; an id that is
@@ -486,71 +480,6 @@ fn normal_species(raw: &str) -> String {
         "feline" => "cat".to_owned(),
         other => other.to_owned(),
     }
-}
-
-/// The plans of one client, newest first.
-pub async fn of_client(platform: &Platform, scope: Scope, client_id: Uuid) -> DomainResult<Vec<PlanRecord>> {
-    clients::get(platform, scope, client_id).await?;
-    let plans = plan::Entity::find()
-        .filter(plan::Column::PracticeId.eq(scope.practice_id))
-        .filter(plan::Column::ClientId.eq(client_id))
-        .order_by_desc(plan::Column::CreatedAt)
-        .all(&platform.db)
-        .await?;
-    let mut records = Vec::with_capacity(plans.len());
-    for plan in plans {
-        records.push(load(&platform.db, plan).await?);
-    }
-    Ok(records)
-}
-
-/// One plan of the practice.
-pub async fn get(platform: &Platform, scope: Scope, id: Uuid) -> DomainResult<PlanRecord> {
-    load(&platform.db, find(&platform.db, scope, id).await?).await
-}
-
-/// Plan `id` of the practice, or not found.
-pub(crate) async fn find(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<plan::Model> {
-    plan::Entity::find_by_id(id)
-        .filter(plan::Column::PracticeId.eq(scope.practice_id))
-        .one(conn)
-        .await?
-        .ok_or(DomainError::NotFound)
-}
-
-/// A plan's payments by due day.
-pub(crate) async fn payments_of(conn: &impl ConnectionTrait, plan_id: Uuid) -> DomainResult<Vec<plan_payment::Model>> {
-    Ok(plan_payment::Entity::find()
-        .filter(plan_payment::Column::PlanId.eq(plan_id))
-        .order_by_asc(plan_payment::Column::DueOn)
-        .order_by_asc(plan_payment::Column::Number)
-        .all(conn)
-        .await?)
-}
-
-pub(crate) async fn load(conn: &impl ConnectionTrait, plan: plan::Model) -> DomainResult<PlanRecord> {
-    let version =
-        plan_template_version::Entity::find_by_id(plan.version_id).one(conn).await?.ok_or(DomainError::NotFound)?;
-    let scope = Scope { practice_id: plan.practice_id };
-    let template = templates::find(conn, scope, plan.template_id).await?;
-    let chosen: Vec<Uuid> = plan_add_on::Entity::find()
-        .filter(plan_add_on::Column::PlanId.eq(plan.id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|a| a.item_id)
-        .collect();
-    // The plan covers its version's items, and of the add-ons those chosen.
-    let items = templates::items_of(conn, version.id)
-        .await?
-        .into_iter()
-        .filter(|i| i.add_on_monthly_cents.is_none() || chosen.contains(&i.id))
-        .collect();
-    let pet_name = pet::Entity::find_by_id(plan.pet_id).one(conn).await?.map(|p| p.name).unwrap_or_default();
-    let payments = payments_of(conn, plan.id).await?;
-    let notes = notes::of_plan(conn, plan.id).await?;
-    let history = crate::activity::about(conn, scope, "plan", plan.id).await?;
-    Ok(PlanRecord { plan, template_code: template.code, version, items, pet_name, payments, notes, history })
 }
 
 #[cfg(test)]

@@ -16,14 +16,15 @@ use crate::{
         pet,
         plan::{self, Billing, HoldReason, Status},
         plan_add_on,
+        plan_agreement::Occasion,
         plan_payment::{self, PaymentKind, PaymentStatus},
         plan_template_version,
     },
     kernel::{caller::Authorized, practice::CancellationPolicy},
     performance,
     plans::{
-        dollars,
-        enrolment::{self, PlanRecord},
+        agreements, dollars, enrolment,
+        records::{self, PlanRecord},
         templates,
     },
     practices,
@@ -115,10 +116,10 @@ pub async fn hold(
     }
     let today = today(platform, scope).await?;
     let txn = platform.begin_write().await?;
-    let plan = enrolment::find(&txn, scope, id).await?;
+    let plan = records::find(&txn, scope, id).await?;
     let who_held = (&who.actor, who.approver.as_ref());
     let held = put_on_hold(&txn, platform, scope, who_held, origin, plan, today, reason, note).await?;
-    let record = enrolment::load(&txn, held).await?;
+    let record = records::load(&txn, held).await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -192,12 +193,12 @@ pub async fn release(
     let today = today(platform, scope).await?;
     let now = platform.clock.now();
     let txn = platform.begin_write().await?;
-    let plan = enrolment::find(&txn, scope, id).await?;
+    let plan = records::find(&txn, scope, id).await?;
     writable(&plan)?;
     let (Status::OnHold, Some(held_on)) = (plan.status, plan.held_on) else {
         return Err(DomainError::from(Code::PlanNotOnHold));
     };
-    let payments = enrolment::payments_of(&txn, plan.id).await?;
+    let payments = records::payments_of(&txn, plan.id).await?;
     let fell_due: Vec<&plan_payment::Model> = payments
         .iter()
         .filter(|p| p.status == PaymentStatus::Scheduled && p.due_on >= held_on && p.due_on <= today)
@@ -271,7 +272,7 @@ pub async fn change(
     let today = today(platform, scope).await?;
     let now = platform.clock.now();
     let txn = platform.begin_write().await?;
-    let plan = enrolment::find(&txn, scope, id).await?;
+    let plan = records::find(&txn, scope, id).await?;
     writable(&plan)?;
     let old =
         plan_template_version::Entity::find_by_id(plan.version_id).one(&txn).await?.ok_or(DomainError::NotFound)?;
@@ -295,7 +296,7 @@ pub async fn change(
     // Add-ons are items of the old version: the change drops them, and their price with them.
     let add_ons = enrolment::add_ons_monthly(&txn, plan.id).await? * i64::from(old.term_months);
     let difference = term_price(&sold.version, plan.billing) - term_price(&old, plan.billing) - add_ons;
-    let payments = enrolment::payments_of(&txn, plan.id).await?;
+    let payments = records::payments_of(&txn, plan.id).await?;
     let scheduled: Vec<&plan_payment::Model> =
         payments.iter().filter(|p| p.status == PaymentStatus::Scheduled).collect();
     let mut adjusted = Vec::new();
@@ -339,6 +340,7 @@ pub async fn change(
     changed.version_id = Set(sold.version.id);
     plan_add_on::Entity::delete_many().filter(plan_add_on::Column::PlanId.eq(id)).exec(&txn).await?;
     let plan = changed.update(&txn).await?;
+    agreements::issue(&txn, platform, &plan, Occasion::Change, &who.actor).await?;
     let from = templates::find(&txn, scope, old.template_id).await?;
     enrolment::finish(
         txn,
@@ -368,9 +370,9 @@ pub async fn preview_cancel(
     figure: Option<i64>,
 ) -> DomainResult<CancelPreview> {
     let policy = practices::get(platform, scope).await?.settings.plan_cancellation;
-    let plan = enrolment::find(&platform.db, scope, id).await?;
+    let plan = records::find(&platform.db, scope, id).await?;
     writable(&plan)?;
-    let payments = enrolment::payments_of(&platform.db, plan.id).await?;
+    let payments = records::payments_of(&platform.db, plan.id).await?;
     cancellation(policy, &plan, &payments, 0, figure)
 }
 
@@ -393,9 +395,9 @@ pub async fn cancel(
     let today = practice.today(platform.clock.now());
     let now = platform.clock.now();
     let txn = platform.begin_write().await?;
-    let plan = enrolment::find(&txn, scope, id).await?;
+    let plan = records::find(&txn, scope, id).await?;
     writable(&plan)?;
-    let payments = enrolment::payments_of(&txn, plan.id).await?;
+    let payments = records::payments_of(&txn, plan.id).await?;
     let preview = cancellation(practice.settings.plan_cancellation, &plan, &payments, 0, request.owed_cents)?;
     if preview.refund_due_cents > 0 && request.refund.is_none() {
         return Err(DomainError::with(

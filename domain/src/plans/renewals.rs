@@ -23,14 +23,15 @@ use crate::{
     db::entities::{
         client, pet,
         plan::{self, Billing, Renewal, Status},
+        plan_agreement::Occasion,
         plan_payment::{self, PaymentStatus},
         plan_template_version, practice,
     },
     deliveries::outbox::{self, Channel, NewDelivery, Purpose},
     kernel::{caller::Authorized, practice::Practice},
     plans::{
-        dollars,
-        enrolment::{self, PlanRecord},
+        agreements, dollars, enrolment,
+        records::{self, PlanRecord},
         templates,
     },
     practices,
@@ -138,7 +139,7 @@ async fn run_practice(platform: &Platform, practice: &Practice, run: &mut Renewa
         if has_renewal(&txn, old.id).await? {
             continue;
         }
-        let payments = enrolment::payments_of(&txn, old.id).await?;
+        let payments = records::payments_of(&txn, old.id).await?;
         let safeguard = blocked_by(practice, &payments);
         let prepared = match safeguard {
             Some(why) => Err(why),
@@ -245,7 +246,7 @@ async fn notify_owner(
     }
     let household = client::Entity::find_by_id(renewal.client_id).one(conn).await?.ok_or(DomainError::NotFound)?;
     let pet_name = pet::Entity::find_by_id(renewal.pet_id).one(conn).await?.map(|p| p.name).unwrap_or_default();
-    let payments = enrolment::payments_of(conn, renewal.id).await?;
+    let payments = records::payments_of(conn, renewal.id).await?;
     let total: i64 = payments.iter().map(|p| p.amount_cents).sum();
     let price = match renewal.billing {
         Billing::Monthly => format!(
@@ -302,7 +303,7 @@ pub async fn renew(
 ) -> DomainResult<PlanRecord> {
     let today = practices::get(platform, scope).await?.today(platform.clock.now());
     let txn = platform.begin_write().await?;
-    let old = enrolment::find(&txn, scope, id).await?;
+    let old = records::find(&txn, scope, id).await?;
     if !matches!(old.status, Status::Active | Status::PastDue | Status::OnHold | Status::Pending) {
         return Err(DomainError::from(Code::PlanEnded));
     }
@@ -310,7 +311,7 @@ pub async fn renew(
         return Err(DomainError::from(Code::RenewalExists));
     }
     let made = prepare(&txn, platform, scope, (&who.actor, who.approver.as_ref()), origin, &old, terms, today).await?;
-    let record = enrolment::load(&txn, made).await?;
+    let record = records::load(&txn, made).await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -328,7 +329,7 @@ pub async fn configure(
 ) -> DomainResult<PlanRecord> {
     let now = platform.clock.now();
     let txn = platform.begin_write().await?;
-    let mut plan = enrolment::find(&txn, scope, id).await?;
+    let mut plan = records::find(&txn, scope, id).await?;
     if matches!(plan.status, Status::Cancelled | Status::Completed) {
         return Err(DomainError::from(Code::PlanEnded));
     }
@@ -343,7 +344,7 @@ pub async fn configure(
         let (Status::Pending, Some(_)) = (plan.status, plan.renews_plan_id) else {
             return Err(DomainError::with(Code::NotARenewal, "only a renewal not yet started is configured"));
         };
-        let payments = enrolment::payments_of(&txn, plan.id).await?;
+        let payments = records::payments_of(&txn, plan.id).await?;
         if payments.iter().any(|p| p.collected_cents() > 0) {
             return Err(DomainError::from(Code::RenewalHasPayment));
         }
@@ -383,11 +384,11 @@ pub async fn activate(
     let now = platform.clock.now();
     let today = practices::get(platform, scope).await?.today(now);
     let txn = platform.begin_write().await?;
-    let plan = enrolment::find(&txn, scope, id).await?;
+    let plan = records::find(&txn, scope, id).await?;
     if plan.status != Status::Pending {
         return Err(DomainError::with(Code::NotPending, "only a plan that has not started is started early"));
     }
-    let payments = enrolment::payments_of(&txn, plan.id).await?;
+    let payments = records::payments_of(&txn, plan.id).await?;
     let version =
         plan_template_version::Entity::find_by_id(plan.version_id).one(&txn).await?.ok_or(DomainError::NotFound)?;
     let mut ends_on = plan.ends_on;
@@ -439,13 +440,13 @@ pub async fn stop_by_owner(platform: &Platform, scope: Scope, household: Uuid, i
     let owner = Actor { id: None, name: "the owner, in the app".to_owned() };
     let origin = Origin::default();
     let txn = platform.begin_write().await?;
-    let asked = enrolment::find(&txn, scope, id).await?;
+    let asked = records::find(&txn, scope, id).await?;
     if asked.client_id != household {
         return Err(DomainError::NotFound);
     }
     // The running plan, and its renewal if one is prepared.
     let (running, renewal) = match asked.renews_plan_id {
-        Some(old) if asked.status == Status::Pending => (enrolment::find(&txn, scope, old).await?, Some(asked)),
+        Some(old) if asked.status == Status::Pending => (records::find(&txn, scope, old).await?, Some(asked)),
         _ => {
             let renewal = plan::Entity::find()
                 .filter(plan::Column::RenewsPlanId.eq(asked.id))
@@ -459,7 +460,7 @@ pub async fn stop_by_owner(platform: &Platform, scope: Scope, household: Uuid, i
         return Err(DomainError::from(Code::PlanEnded));
     }
     if let Some(renewal) = &renewal {
-        for payment in enrolment::payments_of(&txn, renewal.id).await?.iter().filter(|p| p.unpaid()) {
+        for payment in records::payments_of(&txn, renewal.id).await?.iter().filter(|p| p.unpaid()) {
             let mut cancelled: plan_payment::ActiveModel = payment.clone().into();
             cancelled.status = Set(PaymentStatus::Cancelled);
             cancelled.settled_at = Set(Some(now));
@@ -546,11 +547,13 @@ async fn prepare(
         created_at: Set(now),
         forgiven_cents: Set(0),
         renews_plan_id: Set(Some(old.id)),
+        co_owner: Set(old.co_owner.clone()),
         ..Default::default()
     }
     .insert(conn)
     .await?;
     enrolment::insert_schedule(conn, scope, renewal.id, &schedule.schedule, None, now).await?;
+    agreements::issue(conn, platform, &renewal, Occasion::Renewal, actor).await?;
     let detail = serde_json::json!({
         "renewal": renewal.id, "renews": old.id, "template": sold.template.code, "version": sold.version.version,
         "name": sold.version.name, "billing": billing.to_string(), "starts_on": starts_on,

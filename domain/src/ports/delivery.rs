@@ -24,6 +24,17 @@ pub enum SendOutcome {
     Skipped { reason: String },
 }
 
+/// A file an email carries (a healthcare agreement).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The name it is saved as.
+    pub filename: String,
+    /// Its MIME type.
+    pub content_type: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
 /// Sends deliveries of one channel.
 #[async_trait]
 pub trait DeliveryProvider: Send + Sync {
@@ -31,6 +42,12 @@ pub trait DeliveryProvider: Send + Sync {
     fn name(&self) -> &'static str;
     /// One attempt to send.
     async fn send(&self, delivery: &delivery::Model) -> SendOutcome;
+    /// One attempt to send, with files attached. The outbox attaches files
+    /// to emails alone; providers of other channels send without them.
+    async fn send_with(&self, delivery: &delivery::Model, attachments: &[Attachment]) -> SendOutcome {
+        let _ = attachments;
+        self.send(delivery).await
+    }
 }
 
 /// The development provider: sends nothing. The delivery row it marks sent
@@ -49,7 +66,22 @@ impl DevProvider {
         Self { mailbox: Some(mailbox.into()) }
     }
 
-    async fn write(dir: &std::path::Path, delivery: &delivery::Model) -> std::io::Result<()> {
+    async fn write(
+        dir: &std::path::Path,
+        delivery: &delivery::Model,
+        attachments: &[Attachment],
+    ) -> std::io::Result<()> {
+        tokio::fs::create_dir_all(dir).await?;
+        let mut files = Vec::with_capacity(attachments.len());
+        for (n, file) in attachments.iter().enumerate() {
+            // Beside the message, as a mail client would save it.
+            let path = dir.join(format!("{}-{n}.bin", delivery.id));
+            tokio::fs::write(&path, &file.bytes).await?;
+            files.push(serde_json::json!({
+                "filename": file.filename, "content_type": file.content_type, "size": file.bytes.len(),
+                "sha256": crate::kernel::tokens::sha256_hex(&file.bytes), "path": path,
+            }));
+        }
         let message = serde_json::json!({
             "id": delivery.id,
             "channel": delivery.channel,
@@ -58,8 +90,8 @@ impl DevProvider {
             "body": delivery.body,
             "data": delivery.data,
             "created_at": delivery.created_at,
+            "attachments": files,
         });
-        tokio::fs::create_dir_all(dir).await?;
         let path = dir.join(format!("{}.json", delivery.id));
         tokio::fs::write(path, message.to_string()).await
     }
@@ -72,8 +104,12 @@ impl DeliveryProvider for DevProvider {
     }
 
     async fn send(&self, delivery: &delivery::Model) -> SendOutcome {
+        self.send_with(delivery, &[]).await
+    }
+
+    async fn send_with(&self, delivery: &delivery::Model, attachments: &[Attachment]) -> SendOutcome {
         if let Some(dir) = &self.mailbox
-            && let Err(err) = Self::write(dir, delivery).await
+            && let Err(err) = Self::write(dir, delivery, attachments).await
         {
             return SendOutcome::Retry { error: format!("dev mailbox {}: {err}", dir.display()), retry_after: None };
         }

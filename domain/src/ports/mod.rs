@@ -10,5 +10,5 @@ pub mod storage;
 
 pub use bus::{Bus, InProcessBus, RedisBus};
 pub use clock::{Clock, SystemClock, TestClock};
-pub use delivery::{DeliveryProvider, DevProvider, SendOutcome};
+pub use delivery::{Attachment, DeliveryProvider, DevProvider, SendOutcome};
 pub use storage::Storage;

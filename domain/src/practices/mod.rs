@@ -135,7 +135,14 @@ pub struct SettingsChanges {
     pub renewals: Option<crate::kernel::practice::RenewalSettings>,
     /// Cents off the enrolment fee of a household's second and later pets.
     pub multi_pet_discount_cents: Option<i64>,
+    /// The agreement's letterhead lines (up to 4, of up to 100 characters).
+    pub letterhead: Option<Vec<String>>,
 }
+
+/// The most lines a letterhead has, and the longest line.
+pub const LETTERHEAD_LINES: usize = 4;
+/// The longest letterhead line, in characters.
+pub const LETTERHEAD_LINE_CHARS: usize = 100;
 
 /// The largest multi-pet discount ($1,000).
 pub const MAX_MULTI_PET_DISCOUNT_CENTS: i64 = 100_000;
@@ -206,6 +213,14 @@ pub async fn update_settings(
             return Err(DomainError::from(Code::InvalidMultiPetDiscount));
         }
         settings.multi_pet_discount_cents = cents;
+    }
+    if let Some(lines) = changes.letterhead {
+        let lines: Vec<String> =
+            lines.iter().map(|line| line.trim().to_owned()).filter(|line| !line.is_empty()).collect();
+        if lines.len() > LETTERHEAD_LINES || lines.iter().any(|line| line.chars().count() > LETTERHEAD_LINE_CHARS) {
+            return Err(DomainError::from(Code::InvalidLetterhead));
+        }
+        settings.letterhead = lines;
     }
     match changes.paw_per_invoiced_cents {
         None => {}

@@ -1,16 +1,22 @@
 //! The household's wellness plans in the app API: what each pet's plan
-//! covers, what is left of it, the next payment, and stopping a renewal.
+//! covers, what is left of it, the next payment, its healthcare agreements
+//! to read and sign, and stopping a renewal.
 
 use chrono::NaiveDate;
 use petbridge_domain::{
     Platform,
     db::entities::plan::{Billing, Renewal, Status},
     plans::{
-        enrolment::{self, PlanRecord},
+        agreements::{self, MAX_SIGNATURE_CHARS, Signature},
+        records::{self, PlanRecord},
         renewals,
     },
 };
-use petbridge_http::{ApiResult, fields::Stored, plans::PlanItemBalance};
+use petbridge_http::{
+    ApiResult, RequestContext,
+    fields::{Stored, Text},
+    plans::{AgreementPdf, PlanAgreement, PlanItemBalance},
+};
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
 use uuid::Uuid;
@@ -56,6 +62,15 @@ pub struct Plan {
     pub items: Vec<PlanItemBalance>,
     /// The next payment; absent when nothing more is owed.
     pub next_payment: Option<NextPayment>,
+    /// The healthcare agreements it was issued, oldest first; the newest is in force.
+    pub agreements: Vec<PlanAgreement>,
+}
+
+/// Sign an agreement by typing one's full name.
+#[derive(Debug, Object)]
+pub struct AgreementSigning {
+    /// The owner's full name, as they sign.
+    pub typed_name: Text<1, MAX_SIGNATURE_CHARS>,
 }
 
 impl From<PlanRecord> for Plan {
@@ -74,6 +89,7 @@ impl From<PlanRecord> for Plan {
             renews_plan_id: r.plan.renews_plan_id,
             items: PlanItemBalance::all(r.items),
             next_payment,
+            agreements: r.agreements.into_iter().map(PlanAgreement::from).collect(),
         }
     }
 }
@@ -87,7 +103,7 @@ impl PlansApi {
     #[oai(path = "/plans", method = "get", tag = "Tag::Plans", operation_id = "listPlans")]
     async fn plans(&self, auth: OwnerAuth, platform: Data<&Platform>) -> ApiResult<Json<Vec<Plan>>> {
         let household = household_id(&platform, &auth).await?;
-        let plans = enrolment::of_client(&platform, auth.0.scope(), household).await?;
+        let plans = records::of_client(&platform, auth.0.scope(), household).await?;
         Ok(Json(plans.into_iter().map(Plan::from).collect()))
     }
     /// Stop a plan renewing: it ends with its term, and a renewal already
@@ -96,5 +112,52 @@ impl PlansApi {
     async fn stop_renewal(&self, auth: OwnerAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Json<Plan>> {
         let household = household_id(&platform, &auth).await?;
         Ok(Json(renewals::stop_by_owner(&platform, auth.0.scope(), household, id.0).await?.into()))
+    }
+    /// A healthcare agreement of one of the household's plans, as a PDF.
+    #[oai(
+        path = "/plans/:id/agreements/:agreement_id",
+        method = "get",
+        tag = "Tag::Plans",
+        operation_id = "getAgreement"
+    )]
+    async fn agreement(
+        &self,
+        auth: OwnerAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        agreement_id: Path<Uuid>,
+    ) -> ApiResult<AgreementPdf> {
+        let household = household_id(&platform, &auth).await?;
+        Ok(agreements::file_for_owner(&platform, auth.0.scope(), household, id.0, agreement_id.0).await?.into())
+    }
+    /// Sign the plan's agreement in force: the signing record keeps the
+    /// name typed, the time, the address and app it came from, and the
+    /// exact words agreed to, which name the PDF's SHA-256.
+    #[oai(
+        path = "/plans/:id/agreements/:agreement_id/sign",
+        method = "post",
+        tag = "Tag::Plans",
+        operation_id = "signAgreement"
+    )]
+    async fn sign(
+        &self,
+        auth: OwnerAuth,
+        platform: Data<&Platform>,
+        request: &poem::Request,
+        id: Path<Uuid>,
+        agreement_id: Path<Uuid>,
+        body: Json<AgreementSigning>,
+    ) -> ApiResult<Json<Plan>> {
+        let household = household_id(&platform, &auth).await?;
+        let user_agent = request
+            .headers()
+            .get(poem::http::header::USER_AGENT)
+            .and_then(|agent| agent.to_str().ok())
+            .map(str::to_owned);
+        // The request's context (set by the server's Observe layer) holds the client's address.
+        let address = request.data::<RequestContext>().and_then(|context| context.origin.ip.clone());
+        let signature = Signature { typed_name: body.0.typed_name.into_inner(), address, user_agent };
+        let plan = agreements::sign(&platform, auth.0.scope(), household, (id.0, agreement_id.0), signature).await?;
+        Ok(Json(plan.into()))
     }
 }

@@ -15,6 +15,7 @@ use petbridge_domain::{
         lifecycle, notes,
         templates::{self as plan_templates, ItemDraft, TemplateDraft},
     },
+    practices::{self, SettingsChanges},
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder},
 };
 use uuid::Uuid;
@@ -128,6 +129,9 @@ const AGREEMENT: &str = "This wellness plan is not insurance. It covers the list
 paid monthly or in full; the enrolment fee is not refundable. Cancelling early settles what the practice's \
 cancellation policy says.";
 
+const LETTERHEAD: [&str; 3] =
+    ["1200 Riverside Drive, Springfield, OR 97477", "(541) 555-0142", "care@demo-animal-hospital.example"];
+
 /// Adds the catalogue and enrols a few dozen pets in the plan that fits
 /// them, unless the practice has plan templates already, so a second run
 /// adds nothing.
@@ -136,6 +140,14 @@ pub(super) async fn catalogue(platform: &Platform, scope: Scope) -> anyhow::Resu
         return Ok(());
     }
     let who = Authorized { actor: Actor::system("demo"), approver: None };
+    // The letterhead its healthcare agreements print under its name.
+    let letterhead = SettingsChanges {
+        letterhead: Some(LETTERHEAD.iter().map(|line| (*line).to_owned()).collect()),
+        ..SettingsChanges::default()
+    };
+    practices::update_settings(platform, scope, &who.actor, &Origin::default(), letterhead)
+        .await
+        .map_err(super::fail)?;
     let mut added: Vec<(&str, Uuid)> = Vec::new();
     for plan in &CATALOGUE {
         let renews_into_id =
@@ -214,6 +226,7 @@ async fn enrol_some(
                 skip_payment_method: true,
                 skip_initial_charge: true,
                 add_on_item_ids: Vec::new(),
+                co_owner: (n % 6 == 1).then(|| "Sam Rivera".to_owned()),
             };
             match enrolment::enrol(platform, scope, who, &Origin::default(), pet.client_id, enrolment).await {
                 Ok(record) => {

@@ -643,7 +643,8 @@ async fn a_manager_approves_a_staff_members_reinvite_all_in_place_and_the_log_na
 }
 
 #[tokio::test]
-async fn an_administrator_adds_a_plan_and_a_manager_approves_a_staff_members_fee_waiver_and_hold_in_place() {
+async fn an_administrator_adds_a_plan_and_a_manager_approves_a_staff_members_fee_waiver_and_hold_in_place_and_the_agreement_prints()
+ {
     use serde_json::json;
     let Some(browser) = Browser::start().await else { return };
     let app = petbridge_tests::spawn_app().await;
@@ -733,6 +734,23 @@ async fn an_administrator_adds_a_plan_and_a_manager_approves_a_staff_members_fee
     shows(&browser, "[data-testid=plans]", "fee waived").await;
     // The $49 fee was waived: the initial charge is the first instalment.
     shows(&browser, "[data-testid=plan-payments]", "$39.99").await;
+    // Its healthcare agreement prints from the plan view: the link gives the
+    // staff member's session the very PDF the plan lists.
+    shows(&browser, "[data-testid=plan-agreements]", "not signed yet").await;
+    let href = browser.element("[data-testid=print-agreement]").await.attr("href").await.unwrap().unwrap();
+    let printed = browser
+        .driver
+        .execute(
+            "return fetch(arguments[0]).then(async r => { \
+               const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await r.arrayBuffer())); \
+               return [r.status, r.headers.get('content-type'), [...digest].map(b => b.toString(16).padStart(2, '0')).join('')]; })",
+            vec![serde_json::Value::String(href)],
+        )
+        .await
+        .unwrap();
+    let (_, plans) = app.get_json(&format!("/api/dashboard/v1/clients/{client}/plans"), &admin).await;
+    let listed = plans[0]["agreements"][0]["sha256"].clone();
+    assert_eq!(printed.json(), &json!([200, "application/pdf", listed]));
 
     // A note, then a hold the manager approves in place; both in the plan's history.
     let note = browser.element("form[data-testid=add-note] textarea[name=body]").await;

@@ -2,6 +2,7 @@
 //! binary, so the workspace links it once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agreement;
 mod auth;
 mod browser;
 mod bus;
@@ -17,6 +18,7 @@ mod live;
 mod outbox;
 mod performance;
 mod pictures;
+mod plan_agreements;
 mod plan_lifecycle;
 mod plan_properties;
 mod plan_renewals;

@@ -64,7 +64,7 @@ async fn renewing(app: &TestApp) -> Renewing {
 }
 
 /// The PMS sends Ann's email address (so she can be told, and sign in to the app).
-async fn give_ann_her_email(app: &TestApp, fixture: &PracticeFixture) {
+pub(crate) async fn give_ann_her_email(app: &TestApp, fixture: &PracticeFixture) {
     let key = app.sync_key(&fixture.practice).await;
     let now = app.clock_now();
     let email = json!({ "clients": [{ "pms_id": "C1", "updated_at": (now + Duration::minutes(1)).to_rfc3339(), "first_name": "Ann", "last_name": "Jones", "email": "ann@example.com", "last_transaction_on": now.date_naive() }] });

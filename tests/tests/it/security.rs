@@ -103,6 +103,7 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("renewPlan", Some(SecurityLevel::Manager)),
     ("configureRenewal", Some(SecurityLevel::Manager)),
     ("activatePlan", Some(SecurityLevel::Manager)),
+    ("getPlanAgreement", Some(SecurityLevel::Staff)),
 ];
 
 /// Records of the practice the operations act on.
@@ -130,6 +131,8 @@ struct Household {
     /// A template no table operation retires, and a plan sold on it.
     enrol_template: String,
     plan: String,
+    /// The healthcare agreement that plan was issued.
+    agreement: String,
     /// A template of the same term to change the plan to.
     change_template: String,
     /// A second pet's plan, for the cancellation.
@@ -152,6 +155,7 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
         plan_template,
         enrol_template,
         plan,
+        agreement,
         change_template,
         cancel_plan,
         plan_note,
@@ -314,6 +318,7 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
         "renewPlan" => (Method::POST, format!("/plans/{plan}/renew"), Some(json!({}))),
         "configureRenewal" => (Method::PATCH, format!("/plans/{plan}/renewal"), Some(json!({ "renewal": "auto" }))),
         "activatePlan" => (Method::POST, format!("/plans/{plan}/activate"), None),
+        "getPlanAgreement" => get(format!("/plans/{plan}/agreements/{agreement}")),
         other => panic!("no request for {other}"),
     }
 }
@@ -375,12 +380,14 @@ async fn household_records(app: &TestApp, admin: &str, owner: &str, client: &str
         let pets = listed["pets"].as_array().unwrap();
         pets.iter().find(|p| p["name"] == name).unwrap()["id"].as_str().unwrap().to_owned()
     };
-    let mut plans = Vec::new();
+    let (mut plans, mut agreements) = (Vec::new(), Vec::new());
     for name in ["Tabby", "Tiger"] {
         let body = json!({ "pet_id": pet(name), "template_id": enrol_template, "skip_payment_method": true });
         let enrolled = staff(Method::POST, format!("/clients/{client}/plans"), body).await;
         assert_eq!(enrolled.status(), 201);
-        plans.push(enrolled.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+        let enrolled = enrolled.json::<Value>().await.unwrap();
+        plans.push(enrolled["id"].as_str().unwrap().to_owned());
+        agreements.push(enrolled["agreements"][0]["id"].as_str().unwrap().to_owned());
     }
     let note = staff(Method::POST, format!("/plans/{}/notes", plans[0]), json!({ "body": "Table note" })).await;
     assert_eq!(note.status(), 201);
@@ -389,6 +396,7 @@ async fn household_records(app: &TestApp, admin: &str, owner: &str, client: &str
         change_template,
         cancel_plan: plans.pop().unwrap(),
         plan: plans.pop().unwrap(),
+        agreement: agreements.swap_remove(0),
         enrol_template,
         plan_template: template.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned(),
         paw_entry,

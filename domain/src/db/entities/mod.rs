@@ -27,6 +27,7 @@ pub mod performance_goal;
 pub mod pet;
 pub mod plan;
 pub mod plan_add_on;
+pub mod plan_agreement;
 pub mod plan_note;
 pub mod plan_payment;
 pub mod plan_point_award;
@@ -89,6 +90,7 @@ stored_enum!(
     owner_request::Status => "RequestStatus",
     pet::PmsStatus => "PmsStatus",
     plan::Billing => "PlanBilling",
+    plan_agreement::Occasion => "AgreementOccasion",
     plan::HoldReason => "HoldReason",
     plan::Renewal => "PlanRenewal",
     plan::Status => "PlanStatus",

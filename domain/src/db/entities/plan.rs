@@ -44,6 +44,8 @@ pub struct Model {
     pub renewal_blocked: Option<String>,
     /// When the owner was told this renewal is coming (automatic-renewal laws).
     pub renewal_notice_at: Option<DateTimeUtc>,
+    /// A second owner named on the agreement, who signs it too.
+    pub co_owner: Option<String>,
 }
 
 /// Where a plan stands (PLANS.md A4).
