@@ -135,8 +135,8 @@ pub enum RenderError {
     Pdf(String),
 }
 
-/// Typesets `agreement` to PDF. Slow for a request handler (tens of
-/// milliseconds and more): call it off the async threads.
+/// Typesets `agreement` to PDF: CPU work of about 20 ms a page or two, so
+/// async callers run it on a blocking thread.
 pub fn render(agreement: &Agreement) -> Result<Vec<u8>, RenderError> {
     world::render(agreement)
 }

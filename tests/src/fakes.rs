@@ -524,6 +524,66 @@ impl ReceivedEmail {
         let name = name.to_ascii_lowercase();
         self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
     }
+
+    /// The parts of a `multipart/…` message (RFC 2046), bodies base64
+    /// decoded where they say so.
+    pub fn parts(&self) -> Vec<MailPart> {
+        use base64::Engine;
+        let Some(kind) = self.header("content-type") else { return Vec::new() };
+        let Some(boundary) = kind.split(';').find_map(|p| p.trim().strip_prefix("boundary=")) else {
+            return Vec::new();
+        };
+        let delimiter = format!("--{}", boundary.trim_matches('"'));
+        let mut parts = Vec::new();
+        for chunk in self.body.split(&delimiter).skip(1) {
+            if chunk.starts_with("--") {
+                break; // the closing delimiter
+            }
+            // The body's lines end in \n here (see `parse_email`).
+            let Some((head, body)) = chunk.trim_start_matches('\n').split_once("\n\n") else { continue };
+            let part = MailPart { headers: unfold(head.split('\n')), body: Vec::new() };
+            let body = if part.header("content-transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("base64")) {
+                let text: String = body.split_whitespace().collect();
+                base64::engine::general_purpose::STANDARD.decode(text).unwrap_or_default()
+            } else {
+                body.trim_end_matches('\n').as_bytes().to_vec()
+            };
+            parts.push(MailPart { body, ..part });
+        }
+        parts
+    }
+}
+
+/// One part of a multipart email.
+#[derive(Debug, Clone)]
+pub struct MailPart {
+    /// Its headers, names lower-cased, values unfolded.
+    pub headers: Vec<(String, String)>,
+    /// Its body, decoded.
+    pub body: Vec<u8>,
+}
+
+impl MailPart {
+    /// The first header named `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Header lines as (lower-cased name, value), folded lines joined (RFC 5322 §2.2.3).
+fn unfold<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for raw in lines {
+        if raw.starts_with([' ', '\t']) {
+            if let Some((_, value)) = headers.last_mut() {
+                value.push(' ');
+                value.push_str(raw.trim());
+            }
+        } else if let Some((name, value)) = raw.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        }
+    }
+    headers
 }
 
 /// What the fake SMTP server says to the next `RCPT TO`.
@@ -708,17 +768,7 @@ async fn smtp_session(stream: tokio::net::TcpStream, state: Arc<SmtpState>) {
 
 fn parse_email(envelope_from: String, envelope_to: Vec<String>, data: &str) -> ReceivedEmail {
     let (head, body) = data.split_once("\r\n\r\n").unwrap_or((data, ""));
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for raw in head.split("\r\n") {
-        if raw.starts_with([' ', '\t']) {
-            if let Some((_, value)) = headers.last_mut() {
-                value.push(' ');
-                value.push_str(raw.trim());
-            }
-        } else if let Some((name, value)) = raw.split_once(':') {
-            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-        }
-    }
+    let headers = unfold(head.split("\r\n"));
     let quoted =
         headers.iter().any(|(n, v)| n == "content-transfer-encoding" && v.eq_ignore_ascii_case("quoted-printable"));
     let body = if quoted { unquote(body) } else { body.to_owned() };

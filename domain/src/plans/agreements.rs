@@ -56,7 +56,7 @@ pub(crate) async fn issue(
     plan: &plan::Model,
     occasion: Occasion,
     issued_by: &Actor,
-) -> DomainResult<AgreementSummary> {
+) -> DomainResult<()> {
     let scope = Scope { practice_id: plan.practice_id };
     let practice = practices::get(platform, scope).await?;
     let record = records::load(conn, plan.clone()).await?;
@@ -77,7 +77,7 @@ pub(crate) async fn issue(
     let facts = Facts { practice: &practice, record: &record, household: &household, pet: &pet, renews_into };
     let wording = compose(&facts, occasion, number, issued_on);
     let reference = wording.reference.clone();
-    // Typesetting takes a while: off the async threads, so other requests run meanwhile.
+    // Typesetting is CPU work (about 20 ms): off the async threads, so other requests run meanwhile.
     let pdf = tokio::task::spawn_blocking(move || document::render(&wording))
         .await
         .map_err(DomainError::unexpected)?
@@ -121,24 +121,7 @@ pub(crate) async fn issue(
         };
         outbox::enqueue(conn, platform, scope, new).await?;
     }
-    Ok(summary(stored))
-}
-
-fn summary(row: plan_agreement::Model) -> AgreementSummary {
-    AgreementSummary {
-        id: row.id,
-        number: row.number,
-        occasion: row.occasion,
-        reference: row.reference,
-        sha256: row.sha256,
-        issued_by: row.issued_by,
-        created_at: row.created_at,
-        signed_name: row.signed_name,
-        signed_at: row.signed_at,
-        signed_address: row.signed_address,
-        signed_user_agent: row.signed_user_agent,
-        signed_statement: row.signed_statement,
-    }
+    Ok(())
 }
 
 /// A stored agreement's PDF and the file name to save it as.
@@ -175,7 +158,6 @@ async fn file_of(
 
 /// Agreement `id` of plan `plan_id` of the practice, for staff.
 pub async fn file(platform: &Platform, scope: Scope, plan_id: Uuid, id: Uuid) -> DomainResult<AgreementFile> {
-    records::find(&platform.db, scope, plan_id).await?;
     file_of(platform, scope.practice_id, Some(plan_id), id).await
 }
 
@@ -187,7 +169,9 @@ pub async fn file_for_owner(
     plan_id: Uuid,
     id: Uuid,
 ) -> DomainResult<AgreementFile> {
-    owned(platform, scope, household, plan_id).await?;
+    if records::find(&platform.db, scope, plan_id).await?.client_id != household {
+        return Err(DomainError::NotFound);
+    }
     file_of(platform, scope.practice_id, Some(plan_id), id).await
 }
 
@@ -196,17 +180,9 @@ pub async fn attachment(platform: &Platform, practice_id: Uuid, id: Uuid) -> Dom
     file_of(platform, practice_id, None, id).await
 }
 
-async fn owned(platform: &Platform, scope: Scope, household: Uuid, plan_id: Uuid) -> DomainResult<plan::Model> {
-    let plan = records::find(&platform.db, scope, plan_id).await?;
-    if plan.client_id != household {
-        return Err(DomainError::NotFound);
-    }
-    Ok(plan)
-}
-
 /// The words an owner agrees to by signing `agreement`: they name the
 /// document by its SHA-256, so the record says which text was signed.
-pub fn statement(typed_name: &str, agreement: &AgreementSummary, pet: &str, plan: &str) -> String {
+fn statement(typed_name: &str, agreement: &AgreementSummary, pet: &str, plan: &str) -> String {
     format!(
         "I, {typed_name}, have read and agree to the healthcare agreement {} for {pet}'s {plan} (the PDF with \
          SHA-256 {}). I understand that the plan is not insurance, and I authorise the charges it lists.",

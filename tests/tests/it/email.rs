@@ -143,3 +143,33 @@ async fn the_smtp_servers_refusals_fail_or_retry_as_their_codes_say() {
     assert_eq!(sent.provider_id.as_deref(), Some(format!("<{}@valley.example>", sent.id).as_str()));
     assert_eq!(fake.emails().iter().filter(|e| e.envelope_to == ["later@example.com"]).count(), 1);
 }
+
+#[tokio::test]
+async fn a_healthcare_agreement_goes_out_as_a_pdf_attachment_byte_for_byte() {
+    let fake = FakeSmtp::start().await;
+    let app = app_with_smtp(&fake).await;
+    let fixture = app.practice("maple-vets").await;
+    let admin = app.login("maple-vets", "admin").await;
+    let home = crate::plans::household(&app, &fixture, &admin).await;
+    crate::plan_renewals::give_ann_her_email(&app, &fixture).await;
+    let body = json!({ "pet_id": home.puppy, "template_id": home.template, "skip_payment_method": true });
+    let (status, plan) = app.staff_post(&admin, &format!("/clients/{}/plans", home.client), Some(body)).await;
+    assert_eq!(status, 201, "{plan}");
+    app.deliver_all().await;
+
+    let emails = fake.emails();
+    let sent = emails
+        .iter()
+        .find(|e| e.header("subject").is_some_and(|s| s.contains("healthcare agreement")))
+        .expect("the agreement email");
+    assert!(sent.header("content-type").unwrap().starts_with("multipart/mixed"), "{:?}", sent.headers);
+    let parts = sent.parts();
+    assert!(parts[0].header("content-type").is_some_and(|t| t.starts_with("text/plain")), "the letter comes first");
+    let pdf = parts.iter().find(|p| p.header("content-type") == Some("application/pdf")).expect("a PDF part");
+    let disposition = pdf.header("content-disposition").unwrap_or_default();
+    assert!(disposition.contains("healthcare-agreement-bella-1.pdf"), "{disposition}");
+    assert!(pdf.body.starts_with(b"%PDF-"));
+    let listed = plan["agreements"][0]["sha256"].as_str().unwrap();
+    assert_eq!(petbridge_domain::kernel::tokens::sha256_hex(&pdf.body), listed, "the PDF the plan lists, intact");
+    assert!(fake.shape_errors().is_empty(), "{:?}", fake.shape_errors());
+}

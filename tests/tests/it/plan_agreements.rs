@@ -3,10 +3,10 @@
 //! its SHA-256, printed from the plan, emailed to the owner, read and
 //! signed in the app; nothing of it reaches another practice or household.
 
+use petbridge_domain::kernel::tokens::sha256_hex as sha256;
 use petbridge_tests::{TestApp, poppler};
 use reqwest::Method;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::plan_renewals::give_ann_her_email;
 use crate::plans::{Household, household, puppy};
@@ -14,10 +14,6 @@ use crate::plans::{Household, household, puppy};
 /// The words of `pdf` as pdftotext reads them, wrapped lines joined up.
 fn words(pdf: &[u8]) -> Option<String> {
     poppler("pdftotext", pdf).map(|text| text.split_whitespace().collect::<Vec<_>>().join(" "))
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Fetches `path` with `token`: status, content type and bytes.
