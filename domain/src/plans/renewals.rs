@@ -365,6 +365,8 @@ pub async fn configure(
         changed.billing = Set(billing);
         changed.ends_on = Set(schedule.ends_on);
         plan = changed.update(&txn).await?;
+        // What the owner will pay changed: they are issued the new terms.
+        agreements::issue(&txn, platform, &plan, Occasion::Change, &who.actor).await?;
     }
     let detail = serde_json::json!({
         "renewal": plan.renewal.to_string(), "billing": plan.billing.to_string(), "version": plan.version_id,
@@ -419,6 +421,8 @@ pub async fn activate(
     started.starts_on = Set(today);
     started.ends_on = Set(ends_on);
     let plan = started.update(&txn).await?;
+    // The term (and perhaps the schedule) moved: the agreement says so.
+    agreements::issue(&txn, platform, &plan, Occasion::Change, &who.actor).await?;
     enrolment::finish(
         txn,
         platform,

@@ -124,7 +124,10 @@ async fn each_enrolment_change_and_renewal_issues_an_agreement_kept_byte_for_byt
     let (_, _, changed_pdf) = fetch(&app, &path(&second), &admin).await;
     assert_eq!(sha256(&changed_pdf), second["sha256"].as_str().unwrap());
     if let Some(text) = words(&changed_pdf) {
-        assert!(text.contains("Puppy Plus (PUPPY-PLUS, version 1)") && text.contains("for a change of plan"), "{text}");
+        assert!(
+            text.contains("Puppy Plus (PUPPY-PLUS, version 1)") && text.contains("for a change to the plan"),
+            "{text}"
+        );
     }
 
     // The renewal is a plan of its own, with its own first agreement.
@@ -149,8 +152,14 @@ async fn each_enrolment_change_and_renewal_issues_an_agreement_kept_byte_for_byt
             assert!(text.contains(fact), "{fact:?} is not in the renewal's agreement:\n{text}");
         }
     }
+    // Started early, the renewal's term moves: it is issued the new dates.
+    let (status, started) =
+        app.staff_post(&admin, &format!("/plans/{}/activate", renewal["id"].as_str().unwrap()), None).await;
+    assert_eq!(status, 200, "{started}");
+    let reissued = &started["agreements"][1];
+    assert_eq!((reissued["number"].as_i64(), reissued["occasion"].as_str()), (Some(2), Some("change")));
     let sent = app.mailbox("ann@example.com").await;
-    assert_eq!(sent.iter().filter(|m| m["data"]["template"] == "plan_agreement").count(), 3, "one email each");
+    assert_eq!(sent.iter().filter(|m| m["data"]["template"] == "plan_agreement").count(), 4, "one email each");
 
     // Nobody else reaches them: another practice, or the right agreement under another plan.
     app.practice("oak-vets").await;

@@ -204,6 +204,9 @@ async fn safeguards_block_an_automatic_renewal_and_a_manager_renews_configures_a
     let payments = in_full["payments"].as_array().unwrap();
     assert_eq!((payments.len(), payments[0]["amount_cents"].as_i64()), (1, Some(44_900)));
     assert_eq!(day(&payments[0]["due_on"]), today(&app), "a paid-in-full renewal is charged at once");
+    let issued: Vec<&str> =
+        in_full["agreements"].as_array().unwrap().iter().map(|a| a["occasion"].as_str().unwrap()).collect();
+    assert_eq!(issued, ["renewal", "change"], "the owner is issued the terms they will now pay");
 
     // Started early, it completes the plan it renews.
     assert_eq!(app.staff_post(&staff, &format!("/plans/{renewal_id}/activate"), None).await.0, 403);
