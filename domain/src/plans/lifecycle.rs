@@ -190,11 +190,7 @@ pub async fn release(
     id: Uuid,
     missed: Missed,
 ) -> DomainResult<PlanRecord> {
-    let today = today(platform, scope).await?;
-    let now = platform.clock.now();
-    let txn = platform.begin_write().await?;
-    let plan = records::find(&txn, scope, id).await?;
-    writable(&plan)?;
+    let Step { txn, plan, today, now } = Step::open(platform, scope, id).await?;
     let (Status::OnHold, Some(held_on)) = (plan.status, plan.held_on) else {
         return Err(DomainError::from(Code::PlanNotOnHold));
     };
@@ -269,11 +265,7 @@ pub async fn change(
     id: Uuid,
     template_id: Uuid,
 ) -> DomainResult<PlanRecord> {
-    let today = today(platform, scope).await?;
-    let now = platform.clock.now();
-    let txn = platform.begin_write().await?;
-    let plan = records::find(&txn, scope, id).await?;
-    writable(&plan)?;
+    let Step { txn, plan, today, now } = Step::open(platform, scope, id).await?;
     let old =
         plan_template_version::Entity::find_by_id(plan.version_id).one(&txn).await?.ok_or(DomainError::NotFound)?;
     let template = templates::find(&txn, scope, template_id).await?;
@@ -391,14 +383,10 @@ pub async fn cancel(
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
         return Err(DomainError::with(Code::ReasonRequired, "give the reason for cancelling, up to 500 characters"));
     }
-    let practice = practices::get(platform, scope).await?;
-    let today = practice.today(platform.clock.now());
-    let now = platform.clock.now();
-    let txn = platform.begin_write().await?;
-    let plan = records::find(&txn, scope, id).await?;
-    writable(&plan)?;
+    let settings = practices::get(platform, scope).await?.settings;
+    let Step { txn, plan, today, now } = Step::open(platform, scope, id).await?;
     let payments = records::payments_of(&txn, plan.id).await?;
-    let preview = cancellation(practice.settings.plan_cancellation, &plan, &payments, 0, request.owed_cents)?;
+    let preview = cancellation(settings.plan_cancellation, &plan, &payments, 0, request.owed_cents)?;
     if preview.refund_due_cents > 0 && request.refund.is_none() {
         return Err(DomainError::with(
             Code::RefundChoiceRequired,
@@ -425,7 +413,7 @@ pub async fn cancel(
         refund_newest_first(&txn, &payments, preview.refund_due_cents, now).await?;
     }
     // Points for a sale that did not last are taken back.
-    let reversal_days = i64::from(practice.settings.plan_points.reversal_days);
+    let reversal_days = i64::from(settings.plan_points.reversal_days);
     let points_taken_back = if now - plan.created_at <= chrono::Duration::days(reversal_days) {
         let reason = format!("plan cancelled within {reversal_days} days of its sale");
         performance::take_back_plan_points(&txn, platform, scope, plan.id, &reason).await?
@@ -616,6 +604,26 @@ async fn insert_payment(
 }
 
 /// A cancelled plan is read-only, and one whose term ended has nothing left to change.
+/// A manager's step on a plan that is not read-only: its write
+/// transaction, the plan as read in it, and the practice's day and time.
+struct Step {
+    txn: DatabaseTransaction,
+    plan: plan::Model,
+    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Step {
+    async fn open(platform: &Platform, scope: Scope, id: Uuid) -> DomainResult<Self> {
+        let today = today(platform, scope).await?;
+        let now = platform.clock.now();
+        let txn = platform.begin_write().await?;
+        let plan = records::find(&txn, scope, id).await?;
+        writable(&plan)?;
+        Ok(Self { txn, plan, today, now })
+    }
+}
+
 fn writable(plan: &plan::Model) -> DomainResult<()> {
     match plan.status {
         Status::Cancelled => Err(DomainError::from(Code::PlanCancelled)),
