@@ -21,7 +21,7 @@ pub enum AgreementPdf {
         /// `inline`, with the file name to save it as.
         #[oai(header = "content-disposition")]
         String,
-        /// Private: only the signed-in caller may keep it.
+        /// `private, no-store`: no cache keeps a copy.
         #[oai(header = "cache-control")]
         String,
     ),
