@@ -18,7 +18,7 @@ use crate::{
         plan::{self, Billing, Renewal},
         plan_agreement::{self, Occasion},
         plan_payment::{PaymentKind, PaymentStatus},
-        plan_template,
+        plan_template, plan_template_version,
     },
     deliveries::outbox::{self, Channel, NewDelivery, Purpose},
     kernel::{
@@ -219,8 +219,11 @@ pub async fn sign(
     if agreements.last().is_some_and(|newest| newest.id != id) {
         return Err(DomainError::from(Code::AgreementSuperseded));
     }
-    let record = records::load(&txn, plan.clone()).await?;
-    let words = statement(&typed_name, agreement, &record.pet_name, &record.version.name);
+    // The names the words use; the whole plan is read once, after the signature.
+    let pet = pet::Entity::find_by_id(plan.pet_id).one(&txn).await?.ok_or(DomainError::NotFound)?;
+    let version =
+        plan_template_version::Entity::find_by_id(plan.version_id).one(&txn).await?.ok_or(DomainError::NotFound)?;
+    let words = statement(&typed_name, agreement, &pet.name, &version.name);
     let now = platform.clock.now();
     let signed = plan_agreement::ActiveModel {
         id: sea_orm::Unchanged(id),
