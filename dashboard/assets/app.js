@@ -607,6 +607,7 @@ async function requote(form) {
   delete body.pet_id;
   delete body.renewal;
   delete body.skip_payment_method;
+  delete body.payment_profile_id;
   delete body.skip_initial_charge;
   const shown = form.querySelector("[data-role=quote]");
   const response = await fetch(`/api/dashboard/v1${url}`, {
@@ -696,28 +697,111 @@ document.addEventListener("submit", async (event) => {
     // The notice may name what the answer holds ("Added {username}.").
     const answer = response.status === 204 ? {} : await response.json().catch(() => ({}));
     const done = (form.dataset.done || "Saved.").replace(/\{(\w+)\}/g, (_, key) => answer[key] ?? "");
-    const url = new URL(location.href);
-    url.searchParams.set("done", done);
-    const section = form.closest("section[id]");
-    url.hash = section ? section.id : "";
-    location.href = url.toString();
-    if (url.pathname === location.pathname && url.search === location.search) location.reload();
+    reloadWith(form, done);
   } else {
     for (const button of form.querySelectorAll("button")) button.disabled = false;
-    const problem = await response.json().catch(() => ({}));
-    const code = problem.code ? problem.code.replaceAll("_", " ") : "";
-    // Said above the form, where the person is looking, until they try again.
-    let said = form.previousElementSibling;
-    if (!said || !said.matches("[data-testid=form-error]")) {
-      said = document.createElement("p");
-      said.className = "error";
-      said.setAttribute("role", "alert");
-      said.dataset.testid = "form-error";
-      form.before(said);
-    }
-    said.textContent = problem.detail || code || `That did not work (${response.status}).`;
+    await sayRefusal(form, response);
   }
 });
+
+// Says above a form, where the person is looking, what went wrong, until
+// they try again.
+function sayAbove(form, text) {
+  let said = form.previousElementSibling;
+  if (!said || !said.matches("[data-testid=form-error]")) {
+    said = document.createElement("p");
+    said.className = "error";
+    said.setAttribute("role", "alert");
+    said.dataset.testid = "form-error";
+    form.before(said);
+  }
+  said.textContent = text;
+}
+
+// Says what an API answer refused.
+async function sayRefusal(form, response) {
+  const problem = await response.json().catch(() => ({}));
+  const code = problem.code ? problem.code.replaceAll("_", " ") : "";
+  sayAbove(form, problem.detail || code || `That did not work (${response.status}).`);
+}
+
+// Reloads the page at the form's section with `done` as its notice.
+function reloadWith(form, done) {
+  const url = new URL(location.href);
+  url.searchParams.set("done", done);
+  const section = form.closest("section[id]");
+  url.hash = section ? section.id : "";
+  location.href = url.toString();
+  if (url.pathname === location.pathname && url.search === location.search) location.reload();
+}
+
+// Cards are typed into the payment gateway's own fields (Stripe.js), never
+// into this page: the server starts a setup, the gateway's script confirms
+// it with the card, and the server reads back only the card's brand, last
+// four and expiry. data-card-setup="/clients/ID" is where the cards go.
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    if (window.Stripe) return resolve();
+    const script = document.createElement("script");
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error("The payment gateway's card fields did not load."));
+    document.head.append(script);
+  });
+}
+for (const form of document.querySelectorAll("form[data-card-setup]")) {
+  const csrf = form.querySelector("[name=csrf]").value;
+  const call = (path, body) =>
+    withApproval((approval) =>
+      fetch(`/api/dashboard/v1${form.dataset.cardSetup}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-csrf-token": csrf, ...approval },
+        body: JSON.stringify(body || {}),
+      }),
+    );
+  let setup = null;
+  let stripe = null;
+  let card = null;
+  const start = form.querySelector("[data-role=start]");
+  const save = form.querySelector("button[type=submit]");
+  start.addEventListener("click", async () => {
+    start.disabled = true;
+    const response = await call("/setup");
+    if (!response.ok) {
+      start.disabled = false;
+      return sayRefusal(form, response);
+    }
+    setup = await response.json();
+    try {
+      await loadScript(setup.script_url);
+    } catch (error) {
+      start.disabled = false;
+      return sayAbove(form, error.message);
+    }
+    stripe = window.Stripe(setup.publishable_key);
+    card = stripe.elements().create("card");
+    card.mount(form.querySelector("[data-role=card-fields]"));
+    start.hidden = true;
+    save.hidden = false;
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!setup) return;
+    save.disabled = true;
+    const confirmed = await stripe.confirmCardSetup(setup.client_secret, { payment_method: { card } });
+    if (confirmed.error) {
+      save.disabled = false;
+      return sayAbove(form, confirmed.error.message);
+    }
+    const response = await call("", { setup_intent: confirmed.setupIntent.id });
+    if (!response.ok) {
+      save.disabled = false;
+      return sayRefusal(form, response);
+    }
+    const answer = await response.json();
+    reloadWith(form, `${form.dataset.done} ${answer.card.brand} ending ${answer.card.last4}.`);
+  });
+}
 
 // A select that shows its choice at once (the pet filter of orders).
 document.addEventListener("change", (event) => {

@@ -29,7 +29,7 @@ pub fn staff_api() -> impl OpenApi {
         notifications::api::NotificationsApi,
         loyalty::api::LoyaltyApi,
         requests::api::RequestsApi,
-        (selfies::api::SelfiesApi, plans::api::PlansApi),
+        (selfies::api::SelfiesApi, plans::api::PlansApi, plans::payments::PaymentsApi),
     )
 }
 

@@ -13,7 +13,8 @@
 //! 4. One folder per feature, each using only features before it:
 //!    `activity`, `practices`, `deliveries`, `staff`, `households`, `chat`,
 //!    `texting`, `selfies`, `notifications`, `loyalty`, `requests`,
-//!    `campaigns`, `reminders`, `performance`, `plans`, `sync`, `owners`.
+//!    `campaigns`, `reminders`, `performance`, `payments`, `plans`, `sync`,
+//!    `owners`.
 
 pub mod kernel;
 
@@ -29,6 +30,7 @@ pub mod households;
 pub mod loyalty;
 pub mod notifications;
 pub mod owners;
+pub mod payments;
 pub mod performance;
 pub mod plans;
 pub mod practices;
@@ -65,6 +67,7 @@ const LAYERS: &[&str] = &[
     "campaigns",
     "reminders",
     "performance",
+    "payments",
     "plans",
     "sync",
     "owners",

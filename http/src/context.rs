@@ -4,7 +4,7 @@
 
 use std::{net::IpAddr, time::Instant};
 
-use petbridge_domain::{Code, Origin};
+use petbridge_domain::{Code, Origin, kernel::cards::contains_card_number};
 use poem::{
     Endpoint, IntoResponse, Middleware, Request, Response, Result,
     http::{HeaderValue, header},
@@ -69,8 +69,12 @@ fn area(path: &str) -> &'static str {
 const SIGNED_PATHS: [&str; 2] = ["/preferences/", "/media/selfies/"];
 
 /// A request path as logs and spans may show it: a signed token in it is
-/// replaced by `[redacted]` (query strings are never logged at all).
+/// replaced by `[redacted]`, and a path holding a card number is not shown
+/// at all (query strings are never logged).
 pub fn loggable_path(path: &str) -> String {
+    if contains_card_number(path.as_bytes()) {
+        return "[redacted: a card number]".into();
+    }
     for prefix in SIGNED_PATHS {
         if let Some(rest) = path.strip_prefix(prefix) {
             let tail = rest.find('/').map_or("", |at| &rest[at..]);
@@ -198,6 +202,58 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
                 }
             }
             None => {}
+        }
+        self.inner.call(req).await.map(IntoResponse::into_response)
+    }
+}
+
+/// Refuses, with 422 `card_number_refused`, any request whose path, query
+/// or text body holds a card number (PLANS.md B4): cards are typed into the
+/// payment gateway's own fields, so one sent here is a mistake, and it is
+/// refused before anything reads, stores or logs it. Uploads (pictures)
+/// are not text and are not read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoCardNumbers;
+
+/// The endpoint [`NoCardNumbers`] wraps.
+pub struct NoCardNumbersEndpoint<E> {
+    inner: E,
+}
+
+impl<E: Endpoint> Middleware<E> for NoCardNumbers {
+    type Output = NoCardNumbersEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        NoCardNumbersEndpoint { inner }
+    }
+}
+
+fn card_number_refused() -> Response {
+    problem_response(Code::CardNumberRefused, None)
+}
+
+impl<E: Endpoint> Endpoint for NoCardNumbersEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> Result<Response> {
+        let uri = req.uri();
+        if contains_card_number(uri.path().as_bytes())
+            || uri.query().is_some_and(|q| contains_card_number(q.as_bytes()))
+        {
+            return Ok(card_number_refused());
+        }
+        let binary = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("image/") || ct.starts_with("application/octet-stream"));
+        if !binary {
+            // The body is bounded already (BodyLimit runs first).
+            let body = req.take_body().into_bytes().await?;
+            if contains_card_number(&body) {
+                return Ok(card_number_refused());
+            }
+            req.set_body(body);
         }
         self.inner.call(req).await.map(IntoResponse::into_response)
     }

@@ -6,6 +6,7 @@ pub mod api_contract;
 pub mod context;
 pub mod documents;
 pub mod fields;
+pub mod payments;
 pub mod pictures;
 pub mod plans;
 pub mod preferences;
@@ -13,5 +14,5 @@ pub mod problem;
 pub mod reminders;
 
 pub use api_contract::ApiContract;
-pub use context::{BodyLimit, Observe, RequestContext};
+pub use context::{BodyLimit, NoCardNumbers, Observe, RequestContext};
 pub use problem::{ApiError, ApiResult, PROBLEM_JSON, Problem, problem_response, to_problem};

@@ -27,6 +27,7 @@ mod m20261207_000019_plan_lifecycle;
 mod m20261207_000020_plan_renewals;
 mod m20261207_000021_plan_add_ons;
 mod m20261207_000022_plan_agreements;
+mod m20261207_000023_payments;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_plan_renewals::Migration),
             Box::new(m20261207_000021_plan_add_ons::Migration),
             Box::new(m20261207_000022_plan_agreements::Migration),
+            Box::new(m20261207_000023_payments::Migration),
         ]
     }
 }

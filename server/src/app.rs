@@ -9,12 +9,15 @@ use petbridge_domain::{
     Code, Platform,
     kernel::{caller::SessionPolicy, passwords::Passwords, throttle::LoginThrottle},
     ports::{
-        Bus, Clock, InProcessBus, RedisBus, Storage, SystemClock,
+        Bus, Clock, InProcessBus, NoGateway, PaymentGateway, RedisBus, Storage, SystemClock,
         caches::{self, Caches},
+        payments::stripe::{StripeConfig, StripeGateway},
         storage::S3Location,
     },
 };
-use petbridge_http::{ApiContract, BodyLimit, Observe, documents::Published, problem_response, to_problem};
+use petbridge_http::{
+    ApiContract, BodyLimit, NoCardNumbers, Observe, documents::Published, problem_response, to_problem,
+};
 use petbridge_migrations::{Migrator, MigratorTrait};
 use petbridge_workers::{Providers, StreamRedis, WorkerConfig, email, fcm, sms};
 use poem::{
@@ -282,6 +285,29 @@ fn storage(settings: &Settings) -> anyhow::Result<Storage> {
     storage.map_err(|err| anyhow!("cannot set up file storage: {err}"))
 }
 
+/// The payment gateway the settings name.
+pub fn payment_gateway(settings: &Settings) -> anyhow::Result<Arc<dyn PaymentGateway>> {
+    let payments = &settings.payments;
+    match payments.provider.as_str() {
+        "none" => Ok(Arc::new(NoGateway)),
+        "stripe" => {
+            let secret_key = payments
+                .secret_key
+                .clone()
+                .ok_or_else(|| anyhow!("payments.provider is stripe but payments.secret_key is not set"))?;
+            let gateway = StripeGateway::new(StripeConfig {
+                base_url: payments.base_url.clone(),
+                secret_key,
+                publishable_key: payments.publishable_key.clone(),
+                script_url: payments.script_url.clone(),
+                timeout: Duration::from_secs(payments.timeout_seconds.max(1)),
+            })?;
+            Ok(Arc::new(gateway))
+        }
+        other => Err(anyhow!("payments.provider must be none or stripe, not {other}")),
+    }
+}
+
 /// What to warn of when channels use the development providers on a
 /// deployment that is not the embedded demo (PostgreSQL, or a public
 /// address off this machine): nothing on those channels reaches anyone.
@@ -321,6 +347,7 @@ pub async fn platform(settings: &Settings, options: &Options) -> anyhow::Result<
         clock: options.clock.clone(),
         bus: connect_bus(settings).await?,
         storage: storage(settings)?,
+        payments: payment_gateway(settings)?,
         passwords: Passwords::new(parallel).map_err(|err| anyhow!("password hasher: {err}"))?,
         sessions: SessionPolicy {
             idle: chrono::Duration::minutes(settings.sessions.idle_minutes),
@@ -485,6 +512,7 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
 
     route
         .with(contract)
+        .with(NoCardNumbers)
         .with(BodyLimit {
             max_bytes: settings.server.body_limit_bytes,
             upload_max_bytes: settings.server.upload_limit_bytes,

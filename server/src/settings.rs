@@ -28,6 +28,8 @@ pub struct Settings {
     pub sms: SmsSettings,
     /// Email.
     pub email: EmailSettings,
+    /// Card payments.
+    pub payments: PaymentSettings,
     /// Staff sessions.
     pub sessions: SessionSettings,
     /// First start.
@@ -180,6 +182,25 @@ pub struct EmailSettings {
     /// Connections kept open per process.
     pub pool_size: u32,
     /// How long one SMTP exchange may take.
+    pub timeout_seconds: u64,
+}
+
+/// Card-payment settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentSettings {
+    /// `none` (no card payments) or `stripe` (Stripe's API, or localstripe).
+    pub provider: String,
+    /// The API's base URL.
+    pub base_url: String,
+    /// The secret key (`sk_…`).
+    pub secret_key: Option<SecretString>,
+    /// The publishable key (`pk_…`) the browser's card fields start with.
+    pub publishable_key: String,
+    /// Stripe.js, which draws the card fields.
+    pub script_url: String,
+    /// The key that signs the gateway's webhooks (`whsec_…`).
+    pub webhook_secret: Option<SecretString>,
+    /// How long one request may take before it counts as unanswered.
     pub timeout_seconds: u64,
 }
 

@@ -23,12 +23,12 @@ use poem::{
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Serves `route` on a free loopback port until the returned token is cancelled.
-async fn serve(route: impl poem::Endpoint + 'static) -> (SocketAddr, CancellationToken) {
+pub(crate) async fn serve(route: impl poem::Endpoint + 'static) -> (SocketAddr, CancellationToken) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a fake");
     let address = listener.local_addr().expect("address");
     let acceptor = TcpAcceptor::from_tokio(listener).expect("acceptor");

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
+pub mod fake_stripe;
 pub mod fakes;
 pub mod pictures;
 pub mod services;
@@ -94,6 +95,15 @@ pub async fn spawn_app() -> TestApp {
     init();
     let database = Arc::new(TestDatabase::create().await);
     let settings = test_settings(&database).await;
+    spawn_with(settings, database).await
+}
+
+/// A server on its own fresh database that takes card payments through `stripe`.
+pub async fn spawn_with_stripe(stripe: &fake_stripe::FakeStripe) -> TestApp {
+    init();
+    let database = Arc::new(TestDatabase::create().await);
+    let mut settings = test_settings(&database).await;
+    stripe.configure(&mut settings);
     spawn_with(settings, database).await
 }
 

@@ -1,12 +1,13 @@
 //! Timed jobs: campaigns that are due (blasts, Reinvite All), the
 //! reminders (past-due services, appointments, surveys), paws earned
-//! from synced invoices, and plans started, completed and renewed. Every worker
-//! process runs them; each send is claimed in the database, so running
-//! them in several processes at once sends nothing twice.
+//! from synced invoices, plans started, completed and renewed, and their
+//! payments charged. Every worker process runs them; each send and each
+//! charge is claimed in the database, so running them in several processes
+//! at once sends and charges nothing twice.
 
 use std::time::Duration;
 
-use petbridge_domain::{DomainResult, Platform, campaigns, loyalty, plans::renewals, reminders};
+use petbridge_domain::{DomainResult, Platform, campaigns, loyalty, payments::charges, plans::renewals, reminders};
 use tokio_util::sync::CancellationToken;
 
 /// What one run of the jobs did.
@@ -20,6 +21,8 @@ pub struct JobRun {
     pub invoice_paws: loyalty::InvoicePaws,
     /// Plans started, completed and renewed.
     pub renewals: renewals::RenewalRun,
+    /// Payments charged, declined or still awaiting the gateway.
+    pub charges: charges::ChargeRun,
 }
 
 /// Runs the timed jobs.
@@ -40,7 +43,9 @@ impl Jobs {
         let reminders = reminders::run_due(&self.platform).await?;
         let invoice_paws = loyalty::run_invoice_rule(&self.platform).await?;
         let renewals = renewals::run_due(&self.platform).await?;
-        Ok(JobRun { campaigns, reminders, invoice_paws, renewals })
+        // After renewals: a plan that starts today is active by now.
+        let charges = charges::run_due(&self.platform).await?;
+        Ok(JobRun { campaigns, reminders, invoice_paws, renewals, charges })
     }
 
     /// Runs the jobs every `interval` until `shutdown`.

@@ -5,7 +5,11 @@ use petbridge_domain::{
     DomainError, Platform,
     chat::conversations,
     db::entities::{
-        activity, message, notification, owner_request, pet::PmsStatus, plan::Status, reward, reward_request, selfie,
+        activity, message, notification, owner_request, payment_profile,
+        pet::PmsStatus,
+        plan::Status,
+        plan_payment::{self, PaymentStatus},
+        reward, reward_request, selfie,
     },
     households::{
         clients::{self, AccountStatus, Audience, ClientDetail, ListQuery, ListRow, SortKey},
@@ -14,6 +18,7 @@ use petbridge_domain::{
     kernel::permissions::Permission,
     loyalty::{self, PawCard},
     notifications::{self},
+    payments::profiles,
     plans::{
         lifecycle::{self, CancelPreview},
         records::{self, PlanRecord},
@@ -266,6 +271,10 @@ struct ClientTemplate {
     can_print_agreements: bool,
     /// What cancelling each open plan would do, by plan.
     previews: Vec<(Uuid, CancelPreview)>,
+    /// The client's saved cards, newest first.
+    cards: Vec<payment_profile::Model>,
+    /// Whether this server saves cards (a payment gateway is set up).
+    takes_cards: bool,
 }
 
 impl ClientTemplate {
@@ -278,6 +287,11 @@ impl ClientTemplate {
     /// Whether a plan can still be held, changed or cancelled.
     fn plan_open(&self, record: &PlanRecord) -> bool {
         !matches!(record.plan.status, Status::Cancelled | Status::Completed)
+    }
+
+    /// Whether a payment may be charged now (by an administrator).
+    fn chargeable(&self, payment: &plan_payment::Model) -> bool {
+        matches!(payment.status, PaymentStatus::Scheduled | PaymentStatus::Failed | PaymentStatus::PastDue)
     }
 
     fn is_pending(&self, record: &PlanRecord) -> bool {
@@ -440,9 +454,13 @@ pub(crate) async fn detail(
     let can_view_plans = principal.level.grants(Permission::PlansView);
     let plans =
         if can_view_plans { records::of_client(&platform, scope, id).await.map_err(server_error)? } else { Vec::new() };
+    let cards =
+        if can_view_plans { profiles::list(&platform, scope, id).await.map_err(server_error)? } else { Vec::new() };
     let pet_filter = query.pet.as_deref().and_then(|p| Uuid::parse_str(p).ok());
     let filter = Filter { kind: None, pet_id: pet_filter };
     render(&ClientTemplate {
+        cards,
+        takes_cards: platform.payments.card_fields().is_some(),
         chrome: Chrome::new(&platform, &principal, "clients").await?,
         paws: loyalty::card(&platform, scope, id).await.map_err(server_error)?,
         rewards: loyalty::catalogue(&platform, scope, false).await.map_err(server_error)?,

@@ -39,4 +39,6 @@ pub(crate) enum Tag {
     Household,
     /// Wellness plans: the practice's plan templates and their versions.
     Plans,
+    /// Card payments: cards saved with the payment gateway, and charges.
+    Payments,
 }

@@ -25,6 +25,7 @@ use petbridge_domain::{
 use petbridge_http::{
     ApiResult,
     fields::{Between, Items, Limited, Stored, Text},
+    payments::{PaymentAttempt, PaymentCard},
     plans::{AgreementPdf, PlanAgreement, PlanItemBalance},
 };
 use poem::web::Data;
@@ -285,6 +286,8 @@ enum TemplateCreated {
 /// A payment of a plan's schedule.
 #[derive(Debug, Object)]
 pub struct PlanPayment {
+    /// Id.
+    pub id: Uuid,
     /// 1, 2, … in the schedule's order.
     pub number: i32,
     /// `initial` (the fee and the first instalment, or the paid-in-full price), `instalment`,
@@ -300,11 +303,18 @@ pub struct PlanPayment {
     pub settled_at: Option<DateTime<Utc>>,
     /// What of it was paid back, in cents.
     pub refunded_cents: i64,
+    /// Declined attempts since it was scheduled.
+    pub failures: i32,
+    /// The day a declined payment is tried again, while it is to be.
+    pub retry_on: Option<NaiveDate>,
 }
 
 impl From<plan_payment::Model> for PlanPayment {
     fn from(p: plan_payment::Model) -> Self {
         Self {
+            id: p.id,
+            failures: p.failures,
+            retry_on: p.retry_on,
             refunded_cents: p.refunded_cents,
             number: p.number,
             kind: p.kind.into(),
@@ -387,6 +397,12 @@ pub struct Plan {
     pub co_owner: Option<String>,
     /// The healthcare agreements it was issued, oldest first; the newest is in force.
     pub agreements: Vec<PlanAgreement>,
+    /// The saved card it charges.
+    pub card: Option<PaymentCard>,
+    /// Whether due payments are charged by themselves.
+    pub auto_charge: bool,
+    /// Every try at charging its payments, oldest first.
+    pub attempts: Vec<PaymentAttempt>,
 }
 
 /// A staff note on a plan.
@@ -486,6 +502,9 @@ impl From<PlanRecord> for Plan {
             history: r.history.into_iter().map(PlanEvent::from).collect(),
             co_owner: p.co_owner,
             agreements: r.agreements.into_iter().map(PlanAgreement::from).collect(),
+            card: r.card.map(PaymentCard::from),
+            auto_charge: p.auto_charge,
+            attempts: r.attempts.into_iter().map(PaymentAttempt::from).collect(),
         }
     }
 }
@@ -506,6 +525,8 @@ pub struct NewPlan {
     /// Waive the enrolment fee (a manager's choice).
     #[oai(default)]
     pub waive_initial_fee: bool,
+    /// The client's saved card to charge (see listPaymentCards).
+    pub payment_profile_id: Option<Uuid>,
     /// Enrol without a payment method (a manager's choice).
     #[oai(default)]
     pub skip_payment_method: bool,
@@ -531,6 +552,7 @@ impl NewPlan {
             starts_on: self.starts_on,
             renewal: self.renewal.map_or(Renewal::Auto, |r| r.0),
             waive_initial_fee: self.waive_initial_fee,
+            payment_profile_id: self.payment_profile_id,
             skip_payment_method: self.skip_payment_method,
             skip_initial_charge: self.skip_initial_charge,
             add_on_item_ids: self.add_on_item_ids.into_inner(),

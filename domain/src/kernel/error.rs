@@ -114,6 +114,7 @@ codes! {
     InvalidWebhook = "invalid_webhook", BadRequest, "The webhook lacks fields its provider always sends.";
     InvalidSignature = "invalid_signature", Forbidden, "The webhook's signature does not match.";
     TwoFactorSetupRequired = "two_factor_setup_required", Forbidden, "This practice requires two-factor login for administrators: set it up first.";
+    PaymentGatewayUnavailable = "payment_gateway_unavailable", Unavailable, "The payment gateway did not answer; the charge is retried with the same key, never taken twice.";
     NotReady = "not_ready", Unavailable, "A service this server needs is unreachable.";
     EmailNotVerified = "email_not_verified", Forbidden, "Confirm your email address first: open the link we emailed you.";
     OverrideRefused = "override_refused", Forbidden, "Not approved: the approver's details are wrong, or their level does not allow this.";
@@ -143,6 +144,7 @@ codes! {
     RenewalExists = "renewal_exists", Conflict, "The plan has a renewal already: configure that one.";
     RenewalHasPayment = "renewal_has_payment", Conflict, "The renewal has a payment already: change it as a plan instead.";
     NotPending = "not_pending", Conflict, "The plan has started already.";
+    PaymentNotChargeable = "payment_not_chargeable", Conflict, "Only a payment that is scheduled, failed or past due can be charged, and one is being charged already.";
     AgreementSigned = "agreement_signed", Conflict, "This agreement is signed already.";
     AgreementSuperseded = "agreement_superseded", Conflict, "A newer agreement replaces this one: sign that one.";
     ReinviteAlreadySent = "reinvite_already_sent", Conflict, "Reinvite All was sent this month already.";
@@ -213,6 +215,11 @@ codes! {
     PetRequired = "pet_required", Unprocessable, "Name the pet.";
     SignatureRequired = "signature_required", Unprocessable, "Type your full name (up to 200 characters) to sign.";
     PaymentMethodRequired = "payment_method_required", Unprocessable, "The client has no payment method on file: enrolling without one needs a manager.";
+    PaymentsNotConfigured = "payments_not_configured", Unprocessable, "This server takes no card payments: no payment gateway is set up.";
+    CardNotSaved = "card_not_saved", Unprocessable, "The card is not saved yet: finish entering it in the card fields.";
+    CardExpired = "card_expired", Unprocessable, "That card has expired: save a new one.";
+    CardNumberRefused = "card_number_refused", Unprocessable, "Card numbers are typed into the payment gateway's own fields, never sent to this server.";
+    GatewayRefused = "gateway_refused", Unprocessable, "The payment gateway refused the request.";
     PlanDoesNotFit = "plan_does_not_fit", Unprocessable, "The pet's species or age is not what this plan is for.";
     PlanNotSold = "plan_not_sold", Unprocessable, "That plan template is no longer sold.";
     NotARenewal = "not_a_renewal", Unprocessable, "Only a renewal not yet started is configured.";

@@ -2,6 +2,7 @@
 //! database behind them.
 
 pub mod caller;
+pub mod cards;
 pub mod error;
 pub mod exports;
 pub mod images;

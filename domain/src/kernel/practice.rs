@@ -29,6 +29,24 @@ pub struct PracticeSettings {
     /// The practice's address, phone and email, one line each, as its
     /// healthcare agreements show them under its name.
     pub letterhead: Vec<String>,
+    /// How declined card payments are tried again (PLANS.md B6).
+    pub payments: PaymentSettings,
+}
+
+/// How declined card payments are tried again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PaymentSettings {
+    /// Days after the first decline that a payment is tried again (at most
+    /// five, rising, up to 60 days); a hard decline is never tried again.
+    pub retry_days: Vec<u32>,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        // PLANS.md B6's default.
+        Self { retry_days: vec![3, 7, 14] }
+    }
 }
 
 /// When renewals are prepared, and what stops one.
@@ -90,6 +108,7 @@ impl Default for PracticeSettings {
             renewals: RenewalSettings::default(),
             multi_pet_discount_cents: 0,
             letterhead: Vec::new(),
+            payments: PaymentSettings::default(),
         }
     }
 }

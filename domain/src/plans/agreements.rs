@@ -362,9 +362,9 @@ fn compose(facts: &Facts<'_>, occasion: Occasion, number: i32, issued_on: NaiveD
         authorisation: document::Authorisation {
             amount,
             frequency,
-            // Cards are kept by the payment gateway (PLANS.md B4); until one is
-            // on file the owner writes its last digits on the printed copy.
-            card_last4: None,
+            // The card the plan charges; with none on file the owner writes
+            // its last digits on the printed copy.
+            card_last4: record.card.as_ref().filter(|c| c.removed_at.is_none()).map(|c| c.last4.clone()),
             how_to_cancel: format!(
                 "I may withdraw this authorisation by cancelling the plan with {}{reach}; what is owed then follows \
                  the cancellation terms above.",

@@ -13,7 +13,7 @@ use crate::{
     Code, DomainError, DomainResult, Origin, Platform, Scope,
     activity::Entry,
     db::entities::{
-        pet,
+        payment_profile, pet,
         plan::{self, Billing, Renewal, Status},
         plan_add_on,
         plan_agreement::Occasion,
@@ -22,6 +22,7 @@ use crate::{
     },
     households::clients,
     kernel::{caller::Authorized, permissions::Permission},
+    payments::charges,
     performance::award_plan_points,
     plans::{
         agreements,
@@ -49,6 +50,8 @@ pub struct Enrolment {
     pub renewal: Renewal,
     /// No enrolment fee.
     pub waive_initial_fee: bool,
+    /// The client's saved card the plan charges.
+    pub payment_profile_id: Option<Uuid>,
     /// No payment method on file: the payments are collected by hand.
     pub skip_payment_method: bool,
     /// The initial charge is taken at the desk, not electronically.
@@ -197,6 +200,8 @@ pub(crate) async fn insert_schedule(
                 settled_at: Set(settled_at),
                 created_at: Set(now),
                 refunded_cents: Set(0),
+                failures: Set(0),
+                retry_on: Set(None),
             }
         })
         .collect();
@@ -219,14 +224,16 @@ pub async fn enrol(
     let (today, starts_on) = first_day(platform, scope, enrolment.starts_on).await?;
     let settings = practices::get(platform, scope).await?.settings;
     let points = settings.plan_points;
-    if !enrolment.skip_payment_method {
-        // Cards are saved through the payment gateway's own fields (PLANS.md
-        // B4); a client without one on file is enrolled only without it.
-        return Err(DomainError::with(
-            Code::PaymentMethodRequired,
-            "the client has no payment method on file: enrolling without one needs a manager",
-        ));
-    }
+    let card = match (enrolment.skip_payment_method, enrolment.payment_profile_id) {
+        (true, _) => None,
+        (false, Some(id)) => Some(usable_card(platform, scope, client_id, id, today).await?),
+        (false, None) => {
+            return Err(DomainError::with(
+                Code::PaymentMethodRequired,
+                "choose one of the client's saved cards: enrolling without one needs a manager",
+            ));
+        }
+    };
     let co_owner = co_owner_of(enrolment.co_owner.as_deref())?;
     let txn = platform.begin_write().await?;
     clients::get_in(&txn, scope, client_id).await?;
@@ -276,6 +283,8 @@ pub async fn enrol(
         created_at: Set(now),
         forgiven_cents: Set(0),
         co_owner: Set(co_owner),
+        payment_profile_id: Set(card.as_ref().map(|c| c.id)),
+        auto_charge: Set(true),
         ..Default::default()
     }
     .insert(&txn)
@@ -313,7 +322,43 @@ pub async fn enrol(
         "initial_charge_skipped": enrolment.skip_initial_charge,
     });
     agreements::issue(&txn, platform, &plan, Occasion::Enrolment, &who.actor).await?;
-    finish(txn, platform, scope, (who, origin), "plan.enrol", plan, detail).await
+    let record = finish(txn, platform, scope, (who, origin), "plan.enrol", plan, detail).await?;
+    // The first charge is taken at enrolment (PLANS.md B1), once the plan
+    // is written: a decline leaves the plan with its payment failed, as
+    // any later decline would, for the card to be fixed.
+    let initial =
+        record.payments.first().filter(|p| card.is_some() && p.status == PaymentStatus::Scheduled && p.due_on <= today);
+    match initial {
+        Some(payment) => {
+            if let Err(err) = charges::charge(platform, scope, payment.id, &who.actor, origin).await {
+                // The plan stands; its payment stays owed, on the page.
+                tracing::warn!(error = %err, plan = %record.plan.id, "the initial charge could not be made");
+            }
+            records::get(platform, scope, record.plan.id).await
+        }
+        None => Ok(record),
+    }
+}
+
+/// A saved card of the client that has not expired, for a plan to charge.
+async fn usable_card(
+    platform: &Platform,
+    scope: Scope,
+    client_id: Uuid,
+    id: Uuid,
+    today: NaiveDate,
+) -> DomainResult<payment_profile::Model> {
+    let card = payment_profile::Entity::find_by_id(id)
+        .filter(payment_profile::Column::PracticeId.eq(scope.practice_id))
+        .filter(payment_profile::Column::ClientId.eq(client_id))
+        .filter(payment_profile::Column::RemovedAt.is_null())
+        .one(&platform.db)
+        .await?
+        .ok_or_else(|| DomainError::with(Code::PaymentMethodRequired, "that card is not one of this client's"))?;
+    if card.expired(today) {
+        return Err(DomainError::from(Code::CardExpired));
+    }
+    Ok(card)
 }
 
 /// The longest co-owner's name.

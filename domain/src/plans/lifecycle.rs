@@ -597,6 +597,8 @@ async fn insert_payment(
         settled_at: Set(None),
         created_at: Set(now),
         refunded_cents: Set(0),
+        failures: Set(0),
+        retry_on: Set(None),
     }
     .insert(txn)
     .await?;

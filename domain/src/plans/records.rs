@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     DomainError, DomainResult, Platform, Scope,
     db::entities::{
-        activity, pet, plan, plan_add_on,
+        activity, payment_attempt, payment_profile, pet, plan, plan_add_on,
         plan_agreement::{self, Occasion},
         plan_note,
         plan_payment::{self, PaymentStatus},
@@ -40,6 +40,10 @@ pub struct PlanRecord {
     pub history: Vec<activity::Model>,
     /// The healthcare agreements it was issued, oldest first.
     pub agreements: Vec<AgreementSummary>,
+    /// The saved card it charges, if any.
+    pub card: Option<payment_profile::Model>,
+    /// Every try at charging its payments, oldest first.
+    pub attempts: Vec<payment_attempt::Model>,
 }
 
 impl PlanRecord {
@@ -112,6 +116,15 @@ pub(crate) async fn load(conn: &impl ConnectionTrait, plan: plan::Model) -> Doma
     let notes = notes::of_plan(conn, plan.id).await?;
     let history = crate::activity::about(conn, scope, "plan", plan.id).await?;
     let agreements = agreements_of(conn, plan.id).await?;
+    let card = match plan.payment_profile_id {
+        Some(id) => payment_profile::Entity::find_by_id(id).one(conn).await?,
+        None => None,
+    };
+    let attempts = payment_attempt::Entity::find()
+        .filter(payment_attempt::Column::PaymentId.is_in(payments.iter().map(|p| p.id)))
+        .order_by_asc(payment_attempt::Column::StartedAt)
+        .all(conn)
+        .await?;
     Ok(PlanRecord {
         plan,
         template_code: template.code,
@@ -122,6 +135,8 @@ pub(crate) async fn load(conn: &impl ConnectionTrait, plan: plan::Model) -> Doma
         notes,
         history,
         agreements,
+        card,
+        attempts,
     })
 }
 
@@ -178,4 +193,14 @@ pub(crate) async fn agreements_of(conn: &impl ConnectionTrait, plan_id: Uuid) ->
         .into_model::<AgreementSummary>()
         .all(conn)
         .await?)
+}
+
+/// The plan a payment of the practice belongs to.
+pub async fn of_payment(platform: &Platform, scope: Scope, payment_id: Uuid) -> DomainResult<PlanRecord> {
+    let payment = plan_payment::Entity::find_by_id(payment_id)
+        .filter(plan_payment::Column::PracticeId.eq(scope.practice_id))
+        .one(&platform.db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    get(platform, scope, payment.plan_id).await
 }

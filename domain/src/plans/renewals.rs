@@ -552,6 +552,9 @@ async fn prepare(
         forgiven_cents: Set(0),
         renews_plan_id: Set(Some(old.id)),
         co_owner: Set(old.co_owner.clone()),
+        // The renewal charges the card the plan did.
+        payment_profile_id: Set(old.payment_profile_id),
+        auto_charge: Set(old.auto_charge),
         ..Default::default()
     }
     .insert(conn)

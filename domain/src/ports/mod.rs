@@ -5,10 +5,12 @@ pub mod bus;
 pub mod caches;
 pub mod clock;
 pub mod delivery;
+pub mod payments;
 pub mod platform;
 pub mod storage;
 
 pub use bus::{Bus, InProcessBus, RedisBus};
 pub use clock::{Clock, SystemClock, TestClock};
 pub use delivery::{Attachment, DeliveryProvider, DevProvider, SendOutcome};
+pub use payments::{NoGateway, PaymentGateway};
 pub use storage::Storage;

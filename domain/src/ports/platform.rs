@@ -8,7 +8,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use crate::{
     kernel::{caller::SessionPolicy, passwords::Passwords, throttle::LoginThrottle},
     ports::{
-        Bus, Clock, Storage,
+        Bus, Clock, PaymentGateway, Storage,
         caches::{self, Caches, Invalidation},
     },
 };
@@ -31,6 +31,8 @@ pub struct Platform {
     pub bus: Arc<dyn Bus>,
     /// Files.
     pub storage: Storage,
+    /// The payment gateway cards are saved with and charged through.
+    pub payments: Arc<dyn PaymentGateway>,
     /// Password hashing, bounded so a login flood cannot starve the server.
     pub passwords: Passwords,
     /// How long staff sessions live.
@@ -73,6 +75,7 @@ impl std::fmt::Debug for Platform {
         f.debug_struct("Platform")
             .field("bus", &self.bus.kind())
             .field("clock", &self.clock)
+            .field("payments", &self.payments.name())
             .field("sessions", &self.sessions)
             .finish_non_exhaustive()
     }

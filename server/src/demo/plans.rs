@@ -223,6 +223,7 @@ async fn enrol_some(
                 starts_on: None,
                 renewal: Renewal::Auto,
                 waive_initial_fee: n % 5 == 4,
+                payment_profile_id: None,
                 skip_payment_method: true,
                 skip_initial_charge: true,
                 add_on_item_ids: Vec::new(),

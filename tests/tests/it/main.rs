@@ -16,6 +16,7 @@ mod health;
 mod household;
 mod live;
 mod outbox;
+mod payments;
 mod performance;
 mod pictures;
 mod plan_agreements;

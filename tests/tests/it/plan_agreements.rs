@@ -12,12 +12,12 @@ use crate::plan_renewals::give_ann_her_email;
 use crate::plans::{Household, household, puppy};
 
 /// The words of `pdf` as pdftotext reads them, wrapped lines joined up.
-fn words(pdf: &[u8]) -> Option<String> {
+pub(crate) fn words(pdf: &[u8]) -> Option<String> {
     poppler("pdftotext", pdf).map(|text| text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// Fetches `path` with `token`: status, content type and bytes.
-async fn fetch(app: &TestApp, path: &str, token: &str) -> (u16, String, Vec<u8>) {
+pub(crate) async fn fetch(app: &TestApp, path: &str, token: &str) -> (u16, String, Vec<u8>) {
     let response = app.client.get(app.url(path)).bearer_auth(token).send().await.unwrap();
     let status = response.status().as_u16();
     let kind = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();

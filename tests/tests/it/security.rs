@@ -1,5 +1,7 @@
 use petbridge_domain::kernel::permissions::SecurityLevel;
-use petbridge_tests::{PASSWORD, TestApp, TestDatabase, spawn_app, spawn_with, test_settings};
+use petbridge_tests::{
+    PASSWORD, TestApp, TestDatabase, fake_stripe::FakeStripe, spawn_app, spawn_with, spawn_with_stripe, test_settings,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -104,6 +106,13 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("configureRenewal", Some(SecurityLevel::Manager)),
     ("activatePlan", Some(SecurityLevel::Manager)),
     ("getPlanAgreement", Some(SecurityLevel::Staff)),
+    ("beginCardSetup", Some(SecurityLevel::Manager)),
+    ("savePaymentCard", Some(SecurityLevel::Manager)),
+    ("listPaymentCards", Some(SecurityLevel::Staff)),
+    // Before the card is deleted and the payment charged: both need it.
+    ("choosePlanCard", Some(SecurityLevel::Manager)),
+    ("chargePayment", Some(SecurityLevel::Administrator)),
+    ("deletePaymentCard", Some(SecurityLevel::Administrator)),
 ];
 
 /// Records of the practice the operations act on.
@@ -138,6 +147,11 @@ struct Household {
     /// A second pet's plan, for the cancellation.
     cancel_plan: String,
     plan_note: String,
+    /// A card saved for the client, and the setup that saved it.
+    card: String,
+    setup_intent: String,
+    /// The plan's first payment.
+    payment: String,
 }
 
 /// How to call an operation: method, path and body, given a fresh staff
@@ -159,6 +173,9 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
         change_template,
         cancel_plan,
         plan_note,
+        card,
+        setup_intent,
+        payment,
     } = &ids.household;
     match operation {
         "getMe" => get("/me".into()),
@@ -319,6 +336,15 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
         "configureRenewal" => (Method::PATCH, format!("/plans/{plan}/renewal"), Some(json!({ "renewal": "auto" }))),
         "activatePlan" => (Method::POST, format!("/plans/{plan}/activate"), None),
         "getPlanAgreement" => get(format!("/plans/{plan}/agreements/{agreement}")),
+        "beginCardSetup" => (Method::POST, format!("/clients/{client}/payment-cards/setup"), None),
+        // The same setup again is the same card.
+        "savePaymentCard" => {
+            (Method::POST, format!("/clients/{client}/payment-cards"), Some(json!({ "setup_intent": setup_intent })))
+        }
+        "listPaymentCards" => get(format!("/clients/{client}/payment-cards")),
+        "choosePlanCard" => (Method::PUT, format!("/plans/{plan}/card"), Some(json!({ "payment_profile_id": card }))),
+        "chargePayment" => (Method::POST, format!("/plan-payments/{payment}/charge"), None),
+        "deletePaymentCard" => (Method::DELETE, format!("/payment-cards/{card}"), None),
         other => panic!("no request for {other}"),
     }
 }
@@ -345,9 +371,9 @@ fn tiny_png() -> Vec<u8> {
     out.into_inner()
 }
 
-/// A paw, a reward and a pending request for it, an order and a selfie of
-/// the client's household.
-async fn household_records(app: &TestApp, admin: &str, owner: &str, client: &str) -> Household {
+/// A paw, a reward and a pending request for it, an order, a selfie, plans
+/// and a saved card of the client's household.
+async fn household_records(app: &TestApp, stripe: &FakeStripe, admin: &str, owner: &str, client: &str) -> Household {
     let staff = |method: Method, path: String, body: Value| call(app, admin, (method, path, Some(body)));
     assert_eq!(staff(Method::POST, format!("/clients/{client}/paws"), json!({ "paws": 100 })).await.status(), 201);
     let paw = staff(Method::POST, format!("/clients/{client}/paws"), json!({ "paws": 1 })).await;
@@ -391,7 +417,13 @@ async fn household_records(app: &TestApp, admin: &str, owner: &str, client: &str
     }
     let note = staff(Method::POST, format!("/plans/{}/notes", plans[0]), json!({ "body": "Table note" })).await;
     assert_eq!(note.status(), 201);
+    let (_, plan) = app.get_json(&format!("/api/dashboard/v1/plans/{}", plans[0]), admin).await;
+    let payment = plan["payments"][0]["id"].as_str().unwrap().to_owned();
+    let (setup_intent, card) = crate::payments::save_card(app, stripe, admin, client, "pm_card_visa").await;
     Household {
+        card: card["card"]["id"].as_str().unwrap().to_owned(),
+        setup_intent,
+        payment,
         plan_note: note.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned(),
         change_template,
         cancel_plan: plans.pop().unwrap(),
@@ -430,7 +462,8 @@ async fn call(app: &TestApp, token: &str, (method, path, body): (Method, String,
 
 #[tokio::test]
 async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
-    let app = spawn_app().await;
+    let stripe = FakeStripe::start().await;
+    let app = spawn_with_stripe(&stripe).await;
     let fixture = app.practice("maple-vets").await;
     let spec: Value =
         app.client.get(app.url("/api/dashboard/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
@@ -476,7 +509,7 @@ async fn every_dashboard_operation_allows_exactly_the_levels_in_the_table() {
     )
     .await;
     let attachment = uploaded.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    let household = household_records(&app, &admin, &owner, &client).await;
+    let household = household_records(&app, &stripe, &admin, &owner, &client).await;
 
     let mut n = 0;
     for level in SecurityLevel::ALL {

@@ -9,6 +9,7 @@ pub mod client;
 pub mod communication_preference;
 pub mod conversation;
 pub mod delivery;
+pub mod gateway_event;
 pub mod invoice;
 pub mod invoice_line;
 pub mod login_attempt;
@@ -23,6 +24,8 @@ pub mod owner_request;
 pub mod owner_session;
 pub mod paw_card;
 pub mod paw_entry;
+pub mod payment_attempt;
+pub mod payment_profile;
 pub mod performance_goal;
 pub mod pet;
 pub mod plan;
@@ -87,6 +90,7 @@ stored_enum!(
     delivery::DeliveryStatus => "DeliveryStatus",
     crate::kernel::practice::CancellationPolicy => "CancellationPolicy",
     owner_request::Kind => "RequestKind",
+    payment_attempt::AttemptStatus => "AttemptStatus",
     owner_request::Status => "RequestStatus",
     pet::PmsStatus => "PmsStatus",
     plan::Billing => "PlanBilling",

@@ -46,6 +46,10 @@ pub struct Model {
     pub renewal_notice_at: Option<DateTimeUtc>,
     /// A second owner named on the agreement, who signs it too.
     pub co_owner: Option<String>,
+    /// The card its payments are charged to.
+    pub payment_profile_id: Option<Uuid>,
+    /// Whether due payments are charged by themselves (an administrator may turn it off).
+    pub auto_charge: bool,
 }
 
 /// Where a plan stands (PLANS.md A4).

@@ -19,6 +19,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// What of it was paid back.
     pub refunded_cents: i64,
+    /// Declined attempts since it was last scheduled.
+    pub failures: i32,
+    /// The practice's day its next retry is due, while one is.
+    pub retry_on: Option<Date>,
 }
 
 impl Model {

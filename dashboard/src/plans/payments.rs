@@ -1,0 +1,176 @@
+//! Card payments in the staff API (PLANS.md B3, B4): a client's cards,
+//! saved through the gateway's own card fields, the card each plan
+//! charges, and charging a payment now.
+
+use petbridge_domain::{
+    Platform,
+    kernel::permissions::Permission,
+    payments::{charges, profiles},
+    plans::records,
+};
+use petbridge_http::{
+    ApiResult,
+    fields::Text,
+    payments::{CardSetupStart, ChargeOutcomeView, PaymentCard},
+};
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
+use uuid::Uuid;
+
+use super::api::Plan;
+use crate::kit::{
+    auth::{StaffAuth, authorize},
+    responses::Done,
+    tags::Tag,
+};
+
+/// The card a setup saved.
+#[derive(Debug, Object)]
+pub struct CardSaved {
+    /// The setup the card fields confirmed (`seti_…`).
+    pub setup_intent: Text<1, 255>,
+}
+
+/// A saved card, and what saving it did.
+#[derive(Debug, Object)]
+pub struct SavedCard {
+    /// The card.
+    pub card: PaymentCard,
+    /// The client's plans that charge it from now on: those without a
+    /// usable card, or owing a declined payment.
+    pub plans: Vec<Uuid>,
+    /// What trying each payment owed again on it came to.
+    pub retried: Vec<ChargeOutcomeView>,
+}
+
+/// Saved.
+#[derive(ApiResponse)]
+pub enum CardCreated {
+    /// The card is saved.
+    #[oai(status = 201)]
+    Created(Json<SavedCard>),
+}
+
+/// The card a plan charges.
+#[derive(Debug, Object)]
+pub struct PlanCard {
+    /// One of the client's saved cards.
+    pub payment_profile_id: Uuid,
+}
+
+/// A payment charged, and the plan after it.
+#[derive(Debug, Object)]
+pub struct PaymentCharged {
+    /// How the charge came out.
+    pub outcome: ChargeOutcomeView,
+    /// The plan, with the payment and its attempt.
+    pub plan: Plan,
+}
+
+/// Card payments.
+pub struct PaymentsApi;
+
+#[OpenApi]
+impl PaymentsApi {
+    /// Start saving a card for a client: show the gateway's card fields with
+    /// what this answers, confirm the setup there, then send it to savePaymentCard.
+    /// No card number ever reaches this server.
+    #[oai(
+        path = "/clients/:id/payment-cards/setup",
+        method = "post",
+        tag = "Tag::Payments",
+        operation_id = "beginCardSetup"
+    )]
+    async fn begin_setup(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<CardSetupStart>> {
+        authorize(&platform, &auth, Permission::PaymentProfilesAdd).await?;
+        Ok(Json(profiles::begin(&platform, auth.principal().scope(), id.0).await?.into()))
+    }
+
+    /// Save the card a setup confirmed. The client's plans without a usable
+    /// card charge it from now on, and what they owe is tried on it at once.
+    #[oai(
+        path = "/clients/:id/payment-cards",
+        method = "post",
+        tag = "Tag::Payments",
+        operation_id = "savePaymentCard"
+    )]
+    async fn save(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<CardSaved>,
+    ) -> ApiResult<CardCreated> {
+        let who = authorize(&platform, &auth, Permission::PaymentProfilesAdd).await?;
+        let setup = body.0.setup_intent.into_inner();
+        let saved = profiles::save(&platform, auth.principal().scope(), &who, auth.origin(), id.0, &setup).await?;
+        Ok(CardCreated::Created(Json(SavedCard {
+            card: saved.profile.into(),
+            plans: saved.plans,
+            retried: saved.retried.into_iter().map(ChargeOutcomeView::from).collect(),
+        })))
+    }
+
+    /// A client's saved cards, newest first.
+    #[oai(
+        path = "/clients/:id/payment-cards",
+        method = "get",
+        tag = "Tag::Payments",
+        operation_id = "listPaymentCards"
+    )]
+    async fn list(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<Vec<PaymentCard>>> {
+        authorize(&platform, &auth, Permission::PlansView).await?;
+        let cards = profiles::list(&platform, auth.principal().scope(), id.0).await?;
+        Ok(Json(cards.into_iter().map(PaymentCard::from).collect()))
+    }
+
+    /// Delete a saved card: the gateway forgets it, and plans that charged
+    /// it have no card until another is chosen.
+    #[oai(path = "/payment-cards/:id", method = "delete", tag = "Tag::Payments", operation_id = "deletePaymentCard")]
+    async fn delete(&self, auth: StaffAuth, platform: Data<&Platform>, id: Path<Uuid>) -> ApiResult<Done> {
+        let who = authorize(&platform, &auth, Permission::PaymentProfilesManage).await?;
+        profiles::remove(&platform, auth.principal().scope(), &who, auth.origin(), id.0).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Choose another of the client's saved cards for a plan.
+    #[oai(path = "/plans/:id/card", method = "put", tag = "Tag::Payments", operation_id = "choosePlanCard")]
+    async fn choose(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<PlanCard>,
+    ) -> ApiResult<Json<Plan>> {
+        let who = authorize(&platform, &auth, Permission::PaymentsChooseMethod).await?;
+        let scope = auth.principal().scope();
+        profiles::choose_for_plan(&platform, scope, &who, auth.origin(), id.0, body.0.payment_profile_id).await?;
+        Ok(Json(records::get(&platform, scope, id.0).await?.into()))
+    }
+
+    /// Charge one payment now, on the plan's card: a scheduled one ahead
+    /// of its day, or a declined one again.
+    #[oai(path = "/plan-payments/:id/charge", method = "post", tag = "Tag::Payments", operation_id = "chargePayment")]
+    async fn charge(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<PaymentCharged>> {
+        let who = authorize(&platform, &auth, Permission::PaymentsCharge).await?;
+        let scope = auth.principal().scope();
+        let charged = charges::charge(&platform, scope, id.0, &who.actor, auth.origin()).await?;
+        let plan = records::of_payment(&platform, scope, id.0).await?;
+        Ok(Json(PaymentCharged { outcome: charged.into(), plan: plan.into() }))
+    }
+}

@@ -1,0 +1,327 @@
+//! Card payments through the fake Stripe API (PLANS.md B): cards saved
+//! through the gateway's own fields, the initial charge at enrolment, the
+//! schedule charged exactly once (also when the gateway's answer is lost
+//! after it charged), soft declines retried on days 3, 7 and 14, hard
+//! declines not retried, a new card retrying what is past due, and
+//! another practice's cards and payments out of reach.
+
+use chrono::{Days, NaiveDate, TimeZone, Utc};
+use petbridge_domain::kernel::permissions::SecurityLevel;
+use petbridge_tests::{
+    TestApp,
+    fake_stripe::{FakeStripe, StripeAnswer},
+    spawn_with_stripe,
+};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::plans::{Household, household};
+
+/// The practice's day now (the fixture practice is in Denver).
+fn today(app: &TestApp) -> NaiveDate {
+    app.clock_now().with_timezone(&chrono_tz::America::Denver).date_naive()
+}
+
+/// Moves the clock to noon in Denver on `day`.
+fn go_to(app: &TestApp, day: NaiveDate) {
+    let noon = chrono_tz::America::Denver.from_local_datetime(&day.and_hms_opt(12, 0, 0).unwrap()).unwrap();
+    app.clock.set(noon.with_timezone(&Utc));
+}
+
+/// Saves a card for `client` as the dashboard does: a setup from the
+/// server, confirmed in the gateway's fields with a Stripe test card, then
+/// handed back. Answers the setup's id and the saved card.
+pub(crate) async fn save_card(
+    app: &TestApp,
+    stripe: &FakeStripe,
+    token: &str,
+    client: &str,
+    test_card: &str,
+) -> (String, Value) {
+    let (status, setup) = app.staff_post(token, &format!("/clients/{client}/payment-cards/setup"), None).await;
+    assert_eq!(status, 200, "{setup}");
+    assert_eq!(setup["publishable_key"], stripe.publishable_key.as_str());
+    stripe.confirm_setup(setup["client_secret"].as_str().unwrap(), test_card).await;
+    let setup_intent = setup["setup_intent"].as_str().unwrap().to_owned();
+    let body = json!({ "setup_intent": setup_intent });
+    let (status, saved) = app.staff_post(token, &format!("/clients/{client}/payment-cards"), Some(body)).await;
+    assert_eq!(status, 201, "{saved}");
+    (setup_intent, saved)
+}
+
+/// A practice with the puppy household, its administrator and the fake gateway.
+async fn practice(stripe: &FakeStripe) -> (TestApp, String, Household) {
+    let app = spawn_with_stripe(stripe).await;
+    let fixture = app.practice("maple-vets").await;
+    app.staff(&fixture.practice, "frontdesk", SecurityLevel::Staff).await;
+    let admin = app.login("maple-vets", "admin").await;
+    let home = household(&app, &fixture, &admin).await;
+    (app, admin, home)
+}
+
+/// Enrols the puppy on the card; answers the plan.
+async fn enrol_on(app: &TestApp, token: &str, home: &Household, card: &Value, extra: Value) -> Value {
+    let mut body = json!({ "pet_id": home.puppy, "template_id": home.template, "payment_profile_id": card["id"] });
+    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
+    let (status, plan) = app.staff_post(token, &format!("/clients/{}/plans", home.client), Some(body)).await;
+    assert_eq!(status, 201, "{plan}");
+    plan
+}
+
+async fn plan(app: &TestApp, token: &str, id: &Value) -> Value {
+    let (status, plan) = app.get_json(&format!("/api/dashboard/v1/plans/{}", id.as_str().unwrap()), token).await;
+    assert_eq!(status, 200, "{plan}");
+    plan
+}
+
+fn payment(plan: &Value, number: i64) -> &Value {
+    plan["payments"].as_array().unwrap().iter().find(|p| p["number"] == number).unwrap()
+}
+
+fn day(value: &Value) -> NaiveDate {
+    value.as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_saved_card_pays_the_initial_charge_at_enrolment_and_each_due_payment_once() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let (_, saved) = save_card(&app, &stripe, &admin, &home.client, "pm_card_visa").await;
+    let card = &saved["card"];
+    assert_eq!((card["brand"].as_str(), card["last4"].as_str()), (Some("visa"), Some("4242")));
+    let (_, listed) = app.get_json(&format!("/api/dashboard/v1/clients/{}/payment-cards", home.client), &admin).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    // Staff enrol on the card without a manager: no gated option is chosen.
+    let frontdesk = app.login("maple-vets", "frontdesk").await;
+    let enrolled = enrol_on(&app, &frontdesk, &home, card, json!({})).await;
+    assert_eq!(payment(&enrolled, 1)["status"], "paid", "{enrolled}");
+    assert_eq!(enrolled["card"]["last4"], "4242");
+    assert_eq!(enrolled["status"], "active");
+    let charges = stripe.charges();
+    assert_eq!(charges.len(), 1);
+    assert_eq!(charges[0].amount, 4_900 + 3_999, "the fee and the first month");
+    let attempt = &enrolled["attempts"][0];
+    assert_eq!((attempt["status"].as_str(), attempt["started_by"].as_str()), (Some("succeeded"), Some("frontdesk")));
+    assert_eq!(charges[0].idempotency_key, attempt["id"].as_str().unwrap(), "the attempt's id is the key");
+    assert_eq!(charges[0].metadata["payment_id"], payment(&enrolled, 1)["id"].as_str().unwrap());
+    // The agreement's charge authorisation names the card.
+    let pdf_path = format!(
+        "/api/dashboard/v1/plans/{}/agreements/{}",
+        enrolled["id"].as_str().unwrap(),
+        enrolled["agreements"][0]["id"].as_str().unwrap()
+    );
+    let (status, _, pdf) = crate::plan_agreements::fetch(&app, &pdf_path, &frontdesk).await;
+    assert_eq!(status, 200);
+    let words = crate::plan_agreements::words(&pdf).expect("pdftotext (poppler-utils) reads the agreement");
+    assert!(words.contains("to the card ending in 4242"), "{words}");
+
+    // The second payment is charged on its day, once however often the job runs.
+    assert_eq!(app.run_jobs().await.charges.paid, 0, "nothing is due yet");
+    go_to(&app, day(&payment(&enrolled, 2)["due_on"]));
+    let admin = app.login("maple-vets", "admin").await;
+    assert_eq!(app.run_jobs().await.charges.paid, 1);
+    assert_eq!(app.run_jobs().await.charges.paid, 0);
+    let after = plan(&app, &admin, &enrolled["id"]).await;
+    assert_eq!(payment(&after, 2)["status"], "paid");
+    assert_eq!(payment(&after, 3)["status"], "scheduled");
+    assert_eq!(stripe.charges().len(), 2);
+    assert_eq!(stripe.charges()[1].amount, 3_999);
+    let history: Vec<&str> = after["history"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(history.iter().filter(|a| **a == "payment.charge").count(), 2, "{history:?}");
+    assert!(stripe.shape_errors().is_empty(), "{:?}", stripe.shape_errors());
+}
+
+#[tokio::test]
+async fn a_charge_whose_answer_is_lost_after_charging_is_settled_once_by_the_reconciler() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let (_, saved) = save_card(&app, &stripe, &admin, &home.client, "pm_card_visa").await;
+    // The initial charge at the desk: only the schedule goes to the gateway.
+    let enrolled = enrol_on(&app, &admin, &home, &saved["card"], json!({ "skip_initial_charge": true })).await;
+    assert_eq!(payment(&enrolled, 1)["status"], "paid_external");
+    assert!(stripe.intents().is_empty());
+
+    go_to(&app, day(&payment(&enrolled, 2)["due_on"]));
+    stripe.answer_next([StripeAnswer::TimeoutAfterCharge(std::time::Duration::from_secs(3))]);
+    let run = app.run_jobs().await.charges;
+    assert_eq!((run.paid, run.pending), (0, 1), "the answer was lost: {run:?}");
+    assert_eq!(stripe.charges().len(), 1, "the card was charged");
+    let admin = app.login("maple-vets", "admin").await;
+    let waiting = plan(&app, &admin, &enrolled["id"]).await;
+    assert_eq!(payment(&waiting, 2)["status"], "processing");
+
+    // Run again at once: the attempt is too young to reconcile, and a
+    // payment being charged is never claimed twice.
+    assert_eq!(app.run_jobs().await.charges, Default::default());
+    assert_eq!(stripe.intents().len(), 1);
+
+    app.clock.advance(chrono::Duration::minutes(5));
+    let run = app.run_jobs().await.charges;
+    assert_eq!(run.paid, 1, "{run:?}");
+    let admin = app.login("maple-vets", "admin").await;
+    let settled = plan(&app, &admin, &enrolled["id"]).await;
+    assert_eq!(payment(&settled, 2)["status"], "paid");
+    assert_eq!(stripe.charges().len(), 1, "one charge, the first call's");
+    let attempts = settled["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "one attempt, asked twice with one key");
+    assert_eq!(attempts[0]["status"], "succeeded");
+    assert_eq!(app.run_jobs().await.charges, Default::default(), "nothing is left to settle");
+}
+
+#[tokio::test]
+async fn soft_declines_are_retried_on_days_three_seven_and_fourteen_then_a_new_card_pays() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let (_, saved) =
+        save_card(&app, &stripe, &admin, &home.client, "pm_card_visa_chargeDeclinedInsufficientFunds").await;
+    let enrolled = enrol_on(&app, &admin, &home, &saved["card"], json!({})).await;
+    let first = today(&app);
+    let initial = payment(&enrolled, 1);
+    assert_eq!(initial["status"], "failed", "{enrolled}");
+    assert_eq!(initial["failures"], 1);
+    assert_eq!(day(&initial["retry_on"]), first + Days::new(3));
+    assert_eq!(enrolled["status"], "past_due");
+    assert_eq!(enrolled["attempts"][0]["decline_code"], "insufficient_funds");
+
+    assert_eq!(app.run_jobs().await.charges, Default::default(), "not before its retry day");
+    for (offset, next) in [(3, Some(7)), (7, Some(14)), (14, None)] {
+        go_to(&app, first + Days::new(offset));
+        assert_eq!(app.run_jobs().await.charges.declined, 1, "retried on day {offset}");
+        let admin = app.login("maple-vets", "admin").await;
+        let now = plan(&app, &admin, &enrolled["id"]).await;
+        let initial = payment(&now, 1);
+        match next {
+            Some(next) => {
+                assert_eq!(initial["status"], "failed");
+                assert_eq!(day(&initial["retry_on"]), first + Days::new(next), "day {offset}");
+            }
+            None => {
+                assert_eq!(initial["status"], "past_due", "three retries, then past due");
+                assert!(initial["retry_on"].is_null());
+            }
+        }
+    }
+    go_to(&app, first + Days::new(20));
+    app.run_jobs().await;
+    assert_eq!(stripe.intents().len(), 4, "the first try and three retries");
+
+    // A new card takes over the plan and pays what is past due at once.
+    let admin = app.login("maple-vets", "admin").await;
+    let (_, replaced) = save_card(&app, &stripe, &admin, &home.client, "pm_card_mastercard").await;
+    assert_eq!(replaced["plans"][0], enrolled["id"]);
+    assert_eq!(replaced["retried"][0]["result"], "paid", "{replaced}");
+    let paid = plan(&app, &admin, &enrolled["id"]).await;
+    assert_eq!(payment(&paid, 1)["status"], "paid");
+    assert_eq!(paid["status"], "active");
+    assert_eq!(paid["card"]["last4"], "4444");
+    assert_eq!(stripe.charges().len(), 1);
+}
+
+#[tokio::test]
+async fn hard_declines_are_not_retried_and_authentication_waits_for_the_owner() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let (_, stolen) = save_card(&app, &stripe, &admin, &home.client, "pm_card_visa_chargeDeclinedStolenCard").await;
+    let enrolled = enrol_on(&app, &admin, &home, &stolen["card"], json!({})).await;
+    let initial = payment(&enrolled, 1);
+    assert_eq!((initial["status"].as_str(), initial["retry_on"].as_null()), (Some("past_due"), Some(())));
+    assert_eq!(enrolled["attempts"][0]["decline_code"], "stolen_card");
+    go_to(&app, today(&app) + Days::new(14));
+    app.run_jobs().await;
+    assert_eq!(stripe.intents().len(), 1, "a stolen card is never tried again");
+
+    // An administrator charges it again by hand: the bank now wants the owner.
+    let admin = app.login("maple-vets", "admin").await;
+    stripe.answer_next([StripeAnswer::RequireAuthentication]);
+    let path = format!("/plan-payments/{}/charge", initial["id"].as_str().unwrap());
+    let (status, charged) = app.staff_post(&admin, &path, None).await;
+    assert_eq!(status, 200, "{charged}");
+    assert_eq!(charged["outcome"]["result"], "authentication_required");
+    let attempts = charged["plan"]["attempts"].as_array().unwrap();
+    assert_eq!(attempts.last().unwrap()["status"], "requires_action");
+    assert_eq!(payment(&charged["plan"], 1)["status"], "past_due");
+
+    // A paid payment is not charged again.
+    stripe.answer_next([StripeAnswer::Succeed]);
+    let (status, paid) = app.staff_post(&admin, &path, None).await;
+    assert_eq!((status, paid["outcome"]["result"].as_str()), (200, Some("paid")), "{paid}");
+    let (status, refused) = app.staff_post(&admin, &path, None).await;
+    assert_eq!((status, refused["code"].as_str()), (409, Some("payment_not_chargeable")));
+    assert_eq!(stripe.charges().len(), 1);
+}
+
+#[tokio::test]
+async fn another_practices_cards_plans_and_payments_answer_404() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let (setup_intent, saved) = save_card(&app, &stripe, &admin, &home.client, "pm_card_visa").await;
+    let enrolled = enrol_on(&app, &admin, &home, &saved["card"], json!({ "skip_initial_charge": true })).await;
+    let card = saved["card"]["id"].as_str().unwrap();
+    let payment_id = payment(&enrolled, 2)["id"].as_str().unwrap().to_owned();
+    let plan_id = enrolled["id"].as_str().unwrap();
+
+    let fixture = app.practice("birch-vets").await;
+    let other = app.login("birch-vets", "admin").await;
+    let client = &home.client;
+    for (method, path, body) in [
+        (Method::POST, format!("/clients/{client}/payment-cards/setup"), None),
+        (Method::POST, format!("/clients/{client}/payment-cards"), Some(json!({ "setup_intent": setup_intent }))),
+        (Method::GET, format!("/clients/{client}/payment-cards"), None),
+        (Method::PUT, format!("/plans/{plan_id}/card"), Some(json!({ "payment_profile_id": card }))),
+        (Method::POST, format!("/plan-payments/{payment_id}/charge"), None),
+        (Method::DELETE, format!("/payment-cards/{card}"), None),
+    ] {
+        let (status, answer) = app.staff_call(&other, method.clone(), &path, body).await;
+        assert_eq!((status, answer["code"].as_str()), (404, Some("not_found")), "{method} {path}");
+    }
+    // Nor can this practice save a setup started for another client.
+    let theirs = household(&app, &fixture, &other).await;
+    let body = json!({ "setup_intent": setup_intent });
+    let (status, _) = app.staff_post(&other, &format!("/clients/{}/payment-cards", theirs.client), Some(body)).await;
+    assert_eq!(status, 404);
+    assert!(stripe.intents().is_empty(), "nothing was charged");
+}
+
+#[tokio::test]
+async fn a_deleted_card_is_forgotten_by_the_gateway_and_no_longer_charged() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let (_, saved) = save_card(&app, &stripe, &admin, &home.client, "pm_card_visa").await;
+    let enrolled = enrol_on(&app, &admin, &home, &saved["card"], json!({ "skip_initial_charge": true })).await;
+    let card = saved["card"]["id"].as_str().unwrap();
+    let (status, _) = app.staff_call(&admin, Method::DELETE, &format!("/payment-cards/{card}"), None).await;
+    assert_eq!(status, 204);
+    let after = plan(&app, &admin, &enrolled["id"]).await;
+    assert!(after["card"].is_null(), "{after}");
+    go_to(&app, day(&payment(&enrolled, 2)["due_on"]));
+    assert_eq!(app.run_jobs().await.charges, Default::default());
+    assert!(stripe.intents().is_empty());
+    let admin = app.login("maple-vets", "admin").await;
+    let (_, listed) = app.get_json(&format!("/api/dashboard/v1/clients/{}/payment-cards", home.client), &admin).await;
+    assert!(listed.as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_request_carrying_a_card_number_is_refused_before_anything_is_written() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let note = format!("/clients/{}/personal-note", home.client);
+    for (card, written) in
+        [("4242 4242 4242 4242", "spaced"), ("4000-0566-5566-5556", "dashed"), ("378282246310005", "amex")]
+    {
+        let body = json!({ "note": format!("Pays with {card}") });
+        let (status, refused) = app.staff_call(&admin, Method::PUT, &note, Some(body)).await;
+        assert_eq!((status, refused["code"].as_str()), (422, Some("card_number_refused")), "{written}");
+    }
+    let (status, refused) = app.staff_call(&admin, Method::GET, "/clients?search=4242424242424242", None).await;
+    assert_eq!((status, refused["code"].as_str()), (422, Some("card_number_refused")), "in the query");
+    let (_, client) = app.get_json(&format!("/api/dashboard/v1/clients/{}", home.client), &admin).await;
+    assert!(!client.to_string().contains("Pays with"), "nothing was saved: {client}");
+    // Numbers that are not cards pass: a phone number, a failed Luhn check.
+    let body = json!({ "note": "Call +13035550100; ref 4242424242424241" });
+    let (status, saved) = app.staff_call(&admin, Method::PUT, &note, Some(body)).await;
+    assert!(status < 300, "{status} {saved}");
+}
