@@ -1,4 +1,5 @@
-//! The outside services a test may need: a database of its own, Redis.
+//! The outside services a test may need: a database of its own, Redis,
+//! localstripe.
 //!
 //! Without `TEST_DATABASE_URL` a test gets a temporary SQLite file. A test
 //! that needs Redis (or PostgreSQL) and finds no URL is skipped with a printed
@@ -25,6 +26,12 @@ fn non_empty(name: &str) -> Option<String> {
 /// `TEST_REDIS_URL`, if set.
 pub fn redis_url() -> Option<String> {
     non_empty("TEST_REDIS_URL")
+}
+
+/// `TEST_LOCALSTRIPE_URL`, if set: localstripe (PyPI), a stateful stand-in
+/// for Stripe's API that `.ci/run` starts on loopback.
+pub fn localstripe_url() -> Option<String> {
+    non_empty("TEST_LOCALSTRIPE_URL")
 }
 
 /// For a test that cannot run without `what`: `Some(value)`, or `None` after

@@ -260,7 +260,6 @@ async fn send(platform: &Platform, claim: Claim, by: &Actor, origin: &Origin) ->
         payment_method: claim.profile.method_ref.clone(),
         amount_cents: claim.attempt.amount_cents,
         currency: CURRENCY.into(),
-        description: format!("Wellness plan payment {}", claim.payment.number),
         metadata: vec![
             ("attempt_id".into(), claim.attempt.id.to_string()),
             ("payment_id".into(), claim.payment.id.to_string()),
@@ -276,9 +275,12 @@ async fn send(platform: &Platform, claim: Claim, by: &Actor, origin: &Origin) ->
             return Ok(Charged::Pending);
         }
         Err(GatewayError::NotConfigured) => return Err(DomainError::from(Code::PaymentsNotConfigured)),
-        Err(GatewayError::Refused { code, message }) => {
-            ChargeOutcome::Declined { intent: None, code, decline_code: None, message }
-        }
+        Err(GatewayError::Refused { code, message }) => ChargeOutcome::Declined {
+            intent: None,
+            code: dunning::GATEWAY_REFUSED.into(),
+            decline_code: None,
+            message: format!("{code}: {message}"),
+        },
     };
     settle(platform, claim.scope, claim.attempt.id, &outcome, by, origin).await
 }

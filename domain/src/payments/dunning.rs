@@ -5,8 +5,13 @@
 
 use chrono::{Days, NaiveDate};
 
+/// The reason of a charge the gateway refused as a request (a card it no
+/// longer has, a parameter it will not take): asking again will not help.
+pub const GATEWAY_REFUSED: &str = "gateway_refused";
+
 /// Decline reasons no retry can cure: the owner must give another card.
-const HARD_DECLINES: [&str; 9] = [
+const HARD_DECLINES: [&str; 10] = [
+    GATEWAY_REFUSED,
     "lost_card",
     "stolen_card",
     "expired_card",
@@ -60,5 +65,6 @@ mod tests {
         assert!(!retried("stolen_card"));
         assert!(!retried("expired_card"));
         assert!(!retried("authentication_required"), "the owner confirms it instead");
+        assert!(!retried(GATEWAY_REFUSED));
     }
 }

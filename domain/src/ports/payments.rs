@@ -77,8 +77,6 @@ pub struct ChargeRequest {
     pub amount_cents: i64,
     /// ISO 4217, lower case.
     pub currency: String,
-    /// What the owner's statement says.
-    pub description: String,
     /// Ids the gateway echoes back in webhooks (`attempt_id`, `payment_id`, `practice_id`).
     pub metadata: Vec<(String, String)>,
 }

@@ -325,3 +325,71 @@ async fn a_request_carrying_a_card_number_is_refused_before_anything_is_written(
     let (status, saved) = app.staff_call(&admin, Method::PUT, &note, Some(body)).await;
     assert!(status < 300, "{status} {saved}");
 }
+
+/// Saves a card with localstripe as its Stripe.js stand-in does: the setup
+/// confirmed with a test card and the publishable key in the form.
+async fn save_card_with_localstripe(app: &TestApp, base: &str, token: &str, client: &str, test_card: &str) -> Value {
+    let (status, setup) = app.staff_post(token, &format!("/clients/{client}/payment-cards/setup"), None).await;
+    assert_eq!(status, 200, "{setup}");
+    let setup_intent = setup["setup_intent"].as_str().unwrap();
+    let confirmed = petbridge_tests::client()
+        .post(format!("{base}/v1/setup_intents/{setup_intent}/confirm"))
+        .form(&[
+            ("payment_method", test_card),
+            ("client_secret", setup["client_secret"].as_str().unwrap()),
+            ("key", setup["publishable_key"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200, "{}", confirmed.text().await.unwrap());
+    let body = json!({ "setup_intent": setup_intent });
+    let (status, saved) = app.staff_post(token, &format!("/clients/{client}/payment-cards"), Some(body)).await;
+    assert_eq!(status, 201, "{saved}");
+    saved
+}
+
+/// End to end against localstripe: a card saved off-session through its
+/// setup flow is charged at enrolment, and `pm_card_chargeCustomerFail`
+/// saves but declines. (localstripe ignores idempotency keys, which is why
+/// the exactly-once tests use the fake above.)
+#[tokio::test]
+async fn localstripe_saves_a_card_off_session_charges_it_and_declines_a_failing_one() {
+    let Some(base) = petbridge_tests::services::require(
+        "localstripe",
+        petbridge_tests::services::localstripe_url(),
+        "set TEST_LOCALSTRIPE_URL; .ci/run starts it on http://127.0.0.1:8420",
+    ) else {
+        return;
+    };
+    petbridge_tests::init();
+    let database = std::sync::Arc::new(petbridge_tests::TestDatabase::create().await);
+    let mut settings = petbridge_tests::test_settings(&database).await;
+    settings.payments.provider = "stripe".into();
+    settings.payments.base_url = base.clone();
+    settings.payments.secret_key = Some(secrecy::SecretString::from("sk_test_petbridge".to_owned()));
+    settings.payments.publishable_key = "pk_test_petbridge".into();
+    settings.payments.script_url = format!("{base}/js.stripe.com/v3/");
+    let app = petbridge_tests::spawn_with(settings, database).await;
+    let fixture = app.practice("maple-vets").await;
+    let admin = app.login("maple-vets", "admin").await;
+    let home = household(&app, &fixture, &admin).await;
+
+    let saved = save_card_with_localstripe(&app, &base, &admin, &home.client, "pm_card_visa").await;
+    assert_eq!((saved["card"]["brand"].as_str(), saved["card"]["last4"].as_str()), (Some("visa"), Some("4242")));
+    let enrolled = enrol_on(&app, &admin, &home, &saved["card"], json!({})).await;
+    assert_eq!(payment(&enrolled, 1)["status"], "paid", "{enrolled}");
+    assert_eq!(enrolled["attempts"][0]["status"], "succeeded");
+
+    // The failing card saves (Stripe checks it only when charged), then declines.
+    let failing = save_card_with_localstripe(&app, &base, &admin, &home.client, "pm_card_chargeCustomerFail").await;
+    let second = payment(&enrolled, 2)["id"].as_str().unwrap().to_owned();
+    let path = format!("/plans/{}/card", enrolled["id"].as_str().unwrap());
+    let body = json!({ "payment_profile_id": failing["card"]["id"] });
+    assert_eq!(app.staff_call(&admin, Method::PUT, &path, Some(body)).await.0, 200);
+    let (status, charged) = app.staff_post(&admin, &format!("/plan-payments/{second}/charge"), None).await;
+    assert_eq!(status, 200, "{charged}");
+    assert_eq!(charged["outcome"]["result"], "declined", "{charged}");
+    assert_eq!(charged["outcome"]["reason"], "card_declined");
+    assert_eq!(payment(&charged["plan"], 2)["status"], "failed");
+}

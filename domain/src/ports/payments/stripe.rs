@@ -246,7 +246,6 @@ impl PaymentGateway for StripeGateway {
             ("payment_method", &request.payment_method),
             ("off_session", "true"),
             ("confirm", "true"),
-            ("description", &request.description),
         ]);
         for (key, value) in &request.metadata {
             fields.push((format!("metadata[{key}]"), value.clone()));
