@@ -65,7 +65,7 @@ pub struct PaymentAttempt {
     pub decline_code: Option<String>,
     /// The gateway's words about a failure.
     pub failure: Option<String>,
-    /// What started it: `schedule`, `owner`, or a staff member's name.
+    /// What started it: `schedule`, `the owner, in the app`, or a staff member's name.
     pub started_by: String,
     /// When it started…
     pub started_at: DateTime<Utc>,

@@ -16,6 +16,7 @@ pub fn app_api() -> impl OpenApi {
         chat::api::ChatApi,
         notifications::api::NotificationsApi,
         plans::api::PlansApi,
+        plans::payments::PaymentsApi,
     )
 }
 

@@ -19,7 +19,7 @@ use petbridge_http::{
     ApiContract, BodyLimit, NoCardNumbers, Observe, documents::Published, problem_response, to_problem,
 };
 use petbridge_migrations::{Migrator, MigratorTrait};
-use petbridge_workers::{Providers, StreamRedis, WorkerConfig, email, fcm, sms};
+use petbridge_workers::{Providers, StreamRedis, WorkerConfig, email, fcm, payment_hooks, sms};
 use poem::{
     EndpointExt, IntoResponse, Response, Server, get, handler,
     listener::TcpAcceptor,
@@ -502,6 +502,10 @@ fn routes(settings: &Settings, platform: &Platform) -> poem::endpoint::BoxEndpoi
         .at("/api/sync/v1/openapi.json", sync_doc.json_endpoint())
         .nest("/api/sync/v1/docs", sync_doc.ui_endpoint())
         .nest("/api/sync/v1", sync_api)
+        .nest(
+            "/hooks/payments",
+            payment_hooks::hooks(payment_hooks::PaymentHooks { secret: settings.payments.webhook_secret.clone() }),
+        )
         .nest(
             "/hooks/sms",
             sms::hooks(sms::SmsHooks {

@@ -90,6 +90,8 @@ pub struct FakeStripe {
     pub secret_key: String,
     /// The publishable key the "browser" confirms setups with.
     pub publishable_key: String,
+    /// The secret its webhooks are signed with.
+    pub webhook_secret: String,
     state: Arc<StripeState>,
     stop: CancellationToken,
 }
@@ -117,12 +119,16 @@ impl FakeStripe {
             .at("/v1/payment_methods/:id/detach", post(detach_method))
             .at("/v1/payment_intents", post(create_intent))
             .at("/v1/refunds", post(create_refund))
+            .at("/js/v3/", get(stripe_js))
+            // The page's card fields call the fake from the server's origin.
+            .with(poem::middleware::Cors::new())
             .data(state.clone());
         let (address, stop) = serve(route).await;
         Self {
             base: format!("http://{address}"),
             secret_key: state.secret_key.clone(),
             publishable_key: state.publishable_key.clone(),
+            webhook_secret: format!("whsec_{}", uuid::Uuid::new_v4().simple()),
             state,
             stop,
         }
@@ -137,6 +143,29 @@ impl FakeStripe {
         settings.payments.publishable_key = self.publishable_key.clone();
         settings.payments.script_url = format!("{}/js/v3/", self.base);
         settings.payments.timeout_seconds = 1;
+        settings.payments.webhook_secret = Some(secrecy::SecretString::from(self.webhook_secret.clone()));
+    }
+
+    /// An event as Stripe would send it to a webhook endpoint: its JSON and
+    /// the `Stripe-Signature` header, signed `at` with `secret`.
+    pub fn event(
+        secret: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        id: &str,
+        kind: &str,
+        object: Value,
+    ) -> (String, String) {
+        let body = json!({ "id": id, "object": "event", "type": kind, "created": at.timestamp(), "data": { "object": object } })
+            .to_string();
+        let t = at.timestamp();
+        let signature =
+            petbridge_domain::kernel::tokens::hmac_sha256_hex(secret.as_bytes(), format!("{t}.{body}").as_bytes());
+        (body, format!("t={t},v1={signature}"))
+    }
+
+    /// The PaymentIntent the fake made for `attempt_id`.
+    pub fn intent_for(&self, attempt_id: &str) -> Option<Intent> {
+        self.intents().into_iter().find(|i| i.idempotency_key == attempt_id)
     }
 
     /// Answers the next PaymentIntents with `answers`, in order (then as the card says).
@@ -254,6 +283,44 @@ fn no_such(kind: &str, id: &str) -> Response {
         &format!("No such {kind}: '{id}'"),
         json!({}),
     ))
+}
+
+/// A stand-in for Stripe.js: `Stripe(key).elements().create("card")` draws
+/// one field for a Stripe test card token (`pm_card_visa`, …), and
+/// `confirmCardSetup` confirms the setup with it, as the browser does with
+/// the real script (whose fields live in Stripe's own frame).
+const STRIPE_JS: &str = r#"(function () {
+  const base = new URL(document.currentScript.src).origin;
+  window.Stripe = function (key) {
+    return {
+      elements() {
+        return {
+          create() {
+            const input = document.createElement("input");
+            input.placeholder = "Stripe test card (pm_card_visa)";
+            input.setAttribute("data-testid", "fake-stripe-card");
+            return { mount(into) { into.append(input); }, token: () => input.value };
+          },
+        };
+      },
+      async confirmCardSetup(secret, { payment_method: { card } }) {
+        const id = secret.split("_secret_")[0];
+        const response = await fetch(`${base}/v1/setup_intents/${id}/confirm`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ payment_method: card.token(), client_secret: secret }),
+        });
+        const answer = await response.json();
+        return response.ok ? { setupIntent: answer } : { error: answer.error };
+      },
+    };
+  };
+})();
+"#;
+
+#[handler]
+fn stripe_js() -> Response {
+    Response::builder().content_type("application/javascript").body(STRIPE_JS)
 }
 
 #[handler]

@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod email;
 pub mod fcm;
 pub mod jobs;
+pub mod payment_hooks;
 pub mod sms;
 pub mod streams;
 

@@ -5,7 +5,10 @@
 use petbridge_domain::{
     Platform,
     kernel::permissions::Permission,
-    payments::{charges, profiles},
+    payments::{
+        charges,
+        profiles::{self, TakesOver},
+    },
     plans::records,
 };
 use petbridge_http::{
@@ -108,7 +111,9 @@ impl PaymentsApi {
     ) -> ApiResult<CardCreated> {
         let who = authorize(&platform, &auth, Permission::PaymentProfilesAdd).await?;
         let setup = body.0.setup_intent.into_inner();
-        let saved = profiles::save(&platform, auth.principal().scope(), &who, auth.origin(), id.0, &setup).await?;
+        let scope = auth.principal().scope();
+        let card = (id.0, setup.as_str());
+        let saved = profiles::save(&platform, scope, &who, auth.origin(), card, TakesOver::PlansWanting).await?;
         Ok(CardCreated::Created(Json(SavedCard {
             card: saved.profile.into(),
             plans: saved.plans,

@@ -37,6 +37,11 @@ impl Actor {
     pub fn system(what: &str) -> Self {
         Self { id: None, name: format!("system ({what})") }
     }
+
+    /// An owner acting in the app.
+    pub fn owner_in_app() -> Self {
+        Self { id: None, name: "the owner, in the app".to_owned() }
+    }
 }
 
 /// Permission granted: who acts, and who approved it if it took an override.

@@ -112,6 +112,7 @@ codes! {
     InvalidSyncKey = "invalid_sync_key", Unauthorized, "The sync key is not valid or was revoked.";
     TicketInvalid = "ticket_invalid", Unauthorized, "The socket ticket is not valid; ask for a new one.";
     InvalidWebhook = "invalid_webhook", BadRequest, "The webhook lacks fields its provider always sends.";
+    UnsignedWebhook = "unsigned_webhook", Unauthorized, "The webhook's signature is missing, does not match, or is more than five minutes old.";
     InvalidSignature = "invalid_signature", Forbidden, "The webhook's signature does not match.";
     TwoFactorSetupRequired = "two_factor_setup_required", Forbidden, "This practice requires two-factor login for administrators: set it up first.";
     PaymentGatewayUnavailable = "payment_gateway_unavailable", Unavailable, "The payment gateway did not answer; the charge is retried with the same key, never taken twice.";

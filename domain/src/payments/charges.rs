@@ -105,6 +105,29 @@ pub async fn charge(
     send(platform, claim, by, origin).await
 }
 
+/// An owner paying, from the app, a payment of their household that was
+/// declined: charged now on the plan's card.
+pub async fn pay_owed(platform: &Platform, scope: Scope, client_id: Uuid, payment_id: Uuid) -> DomainResult<Charged> {
+    let payment = plan_payment::Entity::find_by_id(payment_id)
+        .filter(plan_payment::Column::PracticeId.eq(scope.practice_id))
+        .one(&platform.db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let owners = plan::Entity::find_by_id(payment.plan_id)
+        .filter(plan::Column::ClientId.eq(client_id))
+        .one(&platform.db)
+        .await?;
+    if owners.is_none() {
+        return Err(DomainError::NotFound);
+    }
+    let owed = [PaymentStatus::Failed, PaymentStatus::PastDue];
+    let owner = Actor::owner_in_app();
+    let claim = claim(platform, scope, &payment, &owed, &owner.name)
+        .await?
+        .ok_or_else(|| DomainError::with(Code::PaymentNotChargeable, "only a declined payment is paid from the app"))?;
+    send(platform, claim, &owner, &Origin::default()).await
+}
+
 /// The schedule's timed job: first settles attempts left unanswered, then
 /// charges every payment due today (and every declined one due a retry)
 /// of plans with auto charge on and a card on file.
@@ -286,8 +309,9 @@ async fn send(platform: &Platform, claim: Claim, by: &Actor, origin: &Origin) ->
 }
 
 /// Writes what the gateway said of an attempt: the attempt, its payment
-/// and its plan, and the activity entry, together. An attempt settled
-/// already (by a webhook, another worker) is left as it is.
+/// and its plan, and the activity entry, together. Only forward: an
+/// attempt settled already (by a webhook, another worker) is left as it
+/// is, except that a success the gateway reports late still makes it paid.
 pub async fn settle(
     platform: &Platform,
     scope: Scope,
@@ -306,7 +330,12 @@ pub async fn settle(
         .one(&txn)
         .await?
         .ok_or(DomainError::NotFound)?;
-    if attempt.status != AttemptStatus::Processing {
+    let forward = matches!(
+        (attempt.status, outcome),
+        (AttemptStatus::Processing, _)
+            | (AttemptStatus::Failed | AttemptStatus::RequiresAction, ChargeOutcome::Succeeded { .. })
+    );
+    if !forward {
         return Ok(already(&attempt));
     }
     let payment = plan_payment::Entity::find_by_id(attempt.payment_id).one(&txn).await?.ok_or(DomainError::NotFound)?;
@@ -379,6 +408,9 @@ async fn settle_payment(
 ) -> DomainResult<()> {
     let mut changed: plan_payment::ActiveModel = payment.clone().into();
     match charged {
+        // Collected another way meanwhile, or cancelled: that stands (the
+        // charge shows on the attempt, for a refund).
+        Charged::Paid if !payment.unpaid() && payment.status != PaymentStatus::Processing => return Ok(()),
         Charged::Paid => {
             changed.status = Set(PaymentStatus::Paid);
             changed.settled_at = Set(Some(now));

@@ -4,6 +4,7 @@
 pub mod charges;
 pub mod dunning;
 pub mod profiles;
+pub mod webhooks;
 
 use crate::{Code, DomainError, ports::payments::GatewayError};
 

@@ -74,16 +74,24 @@ fn gateway_id(id: &str, prefix: &str) -> bool {
     id.len() <= 255 && id.starts_with(prefix) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// Saves the card the browser confirmed on `setup_intent`. The client's
-/// plans in progress that have no usable card, or owe a declined
-/// payment, charge it from now on, and what they owe is tried on it at once.
+/// Which of the client's plans in progress a newly saved card takes over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TakesOver {
+    /// Those with no usable card, or owing a declined payment (staff adding a card).
+    PlansWanting,
+    /// All of them (the owner replacing their card in the app).
+    AllPlans,
+}
+
+/// Saves the card the browser confirmed on `setup_intent`. The plans it
+/// `takes_over` charge it from now on, and what they owe is tried on it at once.
 pub async fn save(
     platform: &Platform,
     scope: Scope,
     who: &Authorized,
     origin: &Origin,
-    client_id: Uuid,
-    setup_intent: &str,
+    (client_id, setup_intent): (Uuid, &str),
+    takes_over: TakesOver,
 ) -> DomainResult<Saved> {
     clients::get(platform, scope, client_id).await?;
     if !gateway_id(setup_intent, "seti_") {
@@ -133,7 +141,7 @@ pub async fn save(
     if profile.expired(today) {
         return Err(DomainError::from(Code::CardExpired));
     }
-    let plans = plans_wanting_a_card(&txn, scope, client_id, profile.id, today).await?;
+    let plans = plans_taken_over(&txn, scope, (client_id, profile.id), takes_over, today).await?;
     for id in &plans {
         plan::Entity::update_many()
             .col_expr(plan::Column::PaymentProfileId, Expr::value(profile.id))
@@ -166,13 +174,14 @@ pub async fn save(
     Ok(Saved { profile, plans, retried })
 }
 
-/// The client's plans in progress that should charge `profile`: those
-/// without a card, with one removed or expired, or owing a declined payment.
-async fn plans_wanting_a_card(
+/// The client's plans in progress that should charge `profile_id` from now:
+/// all of them, or those without a card, with one removed or expired, or
+/// owing a declined payment.
+async fn plans_taken_over(
     txn: &sea_orm::DatabaseTransaction,
     scope: Scope,
-    client_id: Uuid,
-    profile_id: Uuid,
+    (client_id, profile_id): (Uuid, Uuid),
+    takes_over: TakesOver,
     today: chrono::NaiveDate,
 ) -> DomainResult<Vec<Uuid>> {
     let plans = plan::Entity::find()
@@ -184,6 +193,10 @@ async fn plans_wanting_a_card(
     let mut wanting = Vec::new();
     for plan in plans {
         if plan.payment_profile_id == Some(profile_id) {
+            continue;
+        }
+        if takes_over == TakesOver::AllPlans {
+            wanting.push(plan.id);
             continue;
         }
         let card = match plan.payment_profile_id {

@@ -441,7 +441,7 @@ pub async fn activate(
 /// `id` may name either plan.
 pub async fn stop_by_owner(platform: &Platform, scope: Scope, household: Uuid, id: Uuid) -> DomainResult<PlanRecord> {
     let now = platform.clock.now();
-    let owner = Actor { id: None, name: "the owner, in the app".to_owned() };
+    let owner = Actor::owner_in_app();
     let origin = Origin::default();
     let txn = platform.begin_write().await?;
     let asked = records::find(&txn, scope, id).await?;

@@ -19,6 +19,8 @@ pub(crate) enum Tag {
     Requests,
     /// The household's wellness plans.
     Plans,
+    /// The household's card on file, and paying what was declined.
+    Payments,
     /// Before login: the practice the app is branded for.
     Practice,
     /// Sign-up, login, tokens, email verification, password reset.

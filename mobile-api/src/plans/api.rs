@@ -2,10 +2,13 @@
 //! covers, what is left of it, the next payment, its healthcare agreements
 //! to read and sign, and stopping a renewal.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use petbridge_domain::{
     Platform,
-    db::entities::plan::{Billing, Renewal, Status},
+    db::entities::{
+        plan::{Billing, Renewal, Status},
+        plan_payment::{self, PaymentStatus},
+    },
     plans::{
         agreements::{self, MAX_SIGNATURE_CHARS, Signature},
         records::{self, PlanRecord},
@@ -15,6 +18,7 @@ use petbridge_domain::{
 use petbridge_http::{
     ApiResult, RequestContext,
     fields::{Stored, Text},
+    payments::PaymentCard,
     plans::{AgreementPdf, PlanAgreement, PlanItemBalance},
 };
 use poem::web::Data;
@@ -64,6 +68,44 @@ pub struct Plan {
     pub next_payment: Option<NextPayment>,
     /// The healthcare agreements it was issued, oldest first; the newest is in force.
     pub agreements: Vec<PlanAgreement>,
+    /// Every payment, by due day: the payment history and what is to come.
+    pub payments: Vec<AppPayment>,
+    /// The card it charges.
+    pub card: Option<PaymentCard>,
+}
+
+/// A payment of a plan, as its owner sees it.
+#[derive(Debug, Object)]
+pub struct AppPayment {
+    /// Id (to pay a declined one: payOwedPayment).
+    pub id: Uuid,
+    /// Its day.
+    pub due_on: NaiveDate,
+    /// Its amount in cents.
+    pub amount_cents: i64,
+    /// `scheduled`, `processing`, `paid`, `failed` (tried again on `retry_on`), `past_due`,
+    /// `paid_external` (paid at the practice), `cancelled`, `refunded`, `partially_refunded` or `disputed`.
+    pub status: Stored<PaymentStatus>,
+    /// When it was paid, cancelled or refunded.
+    pub settled_at: Option<DateTime<Utc>>,
+    /// The day a declined payment is tried again.
+    pub retry_on: Option<NaiveDate>,
+    /// What of it was paid back, in cents.
+    pub refunded_cents: i64,
+}
+
+impl From<plan_payment::Model> for AppPayment {
+    fn from(p: plan_payment::Model) -> Self {
+        Self {
+            id: p.id,
+            due_on: p.due_on,
+            amount_cents: p.amount_cents,
+            status: p.status.into(),
+            settled_at: p.settled_at,
+            retry_on: p.retry_on,
+            refunded_cents: p.refunded_cents,
+        }
+    }
 }
 
 /// Sign an agreement by typing one's full name.
@@ -90,6 +132,8 @@ impl From<PlanRecord> for Plan {
             items: PlanItemBalance::all(r.items),
             next_payment,
             agreements: r.agreements.into_iter().map(PlanAgreement::from).collect(),
+            payments: r.payments.into_iter().map(AppPayment::from).collect(),
+            card: r.card.filter(|c| c.removed_at.is_none()).map(PaymentCard::from),
         }
     }
 }

@@ -1,3 +1,4 @@
 //! The household's wellness plans in the app.
 
 pub mod api;
+pub mod payments;

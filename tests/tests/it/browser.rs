@@ -773,3 +773,37 @@ async fn an_administrator_adds_a_plan_and_a_manager_approves_a_staff_members_fee
     .await;
     browser.close().await;
 }
+
+/// "Add a card" on the client page: the gateway's card fields (the fake's
+/// stand-in for Stripe.js) confirm the setup, and the page lists the card.
+#[tokio::test]
+async fn a_manager_adds_a_card_through_the_gateways_fields_and_the_page_lists_it() {
+    let Some(browser) = Browser::start().await else { return };
+    let stripe = petbridge_tests::fake_stripe::FakeStripe::start().await;
+    let app = petbridge_tests::spawn_with_stripe(&stripe).await;
+    let fixture = app.practice("card-vets").await;
+    let key = app.sync_key(&fixture.practice).await;
+    let now = app.clock_now();
+    let batch = serde_json::json!({
+        "clients": [{ "pms_id": "C1", "updated_at": now.to_rfc3339(), "first_name": "Ann", "last_name": "Jones", "last_transaction_on": now.date_naive() }],
+        "pets": [{ "pms_id": "P1", "updated_at": now.to_rfc3339(), "client_pms_id": "C1", "name": "Bella", "species": "Dog" }]
+    });
+    assert_eq!(app.sync(&key, &batch).await.0, 200);
+    let admin = app.login("card-vets", "admin").await;
+    let (_, listed) = app.get_json("/api/dashboard/v1/clients", &admin).await;
+    let client = listed["items"][0]["id"].as_str().unwrap().to_owned();
+
+    log_in(&browser, &app, "admin", petbridge_tests::PASSWORD).await;
+    browser.element("[data-testid=signed-in-as]").await;
+    browser.driver.goto(app.url(&format!("/dashboard/clients/{client}"))).await.unwrap();
+    shows(&browser, "[data-testid=cards]", "No card saved.").await;
+    click(&browser, "[data-testid=add-card] [data-role=start]").await;
+    browser.element("[data-testid=fake-stripe-card]").await.send_keys("pm_card_visa").await.unwrap();
+    click(&browser, "[data-testid=add-card] button[type=submit]").await;
+    notice(&browser, "The card is saved: visa ending 4242.").await;
+    shows(&browser, "[data-testid=cards]", "visa ending 4242, expires 12/2034").await;
+    let (_, cards) = app.get_json(&format!("/api/dashboard/v1/clients/{client}/payment-cards"), &admin).await;
+    assert_eq!(cards.as_array().unwrap().len(), 1);
+    assert!(stripe.shape_errors().is_empty(), "{:?}", stripe.shape_errors());
+    browser.close().await;
+}

@@ -393,3 +393,161 @@ async fn localstripe_saves_a_card_off_session_charges_it_and_declines_a_failing_
     assert_eq!(charged["outcome"]["reason"], "card_declined");
     assert_eq!(payment(&charged["plan"], 2)["status"], "failed");
 }
+
+/// Posts a gateway event to `/hooks/payments`, signed as `signature` says.
+async fn deliver(app: &TestApp, (body, signature): (String, Option<String>)) -> (u16, Value) {
+    let mut request = app.client.post(app.url("/hooks/payments")).header("content-type", "application/json").body(body);
+    if let Some(signature) = signature {
+        request = request.header("stripe-signature", signature);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+/// The PaymentIntent of a plan's first attempt, as the gateway's events carry it.
+fn intent_object(stripe: &FakeStripe, plan: &Value, status: &str) -> Value {
+    let attempt = plan["attempts"][0]["id"].as_str().unwrap();
+    let intent = stripe.intent_for(attempt).expect("the fake made the intent");
+    json!({
+        "id": intent.id, "object": "payment_intent", "status": status, "amount": intent.amount,
+        "metadata": intent.metadata,
+        "last_payment_error": { "code": "card_declined", "decline_code": "insufficient_funds", "message": "Declined." },
+    })
+}
+
+fn charge_entries(plan: &Value) -> usize {
+    plan["history"].as_array().unwrap().iter().filter(|e| e["action"] == "payment.charge").count()
+}
+
+#[tokio::test]
+async fn a_signed_webhook_settles_a_charge_the_owner_confirmed_and_forged_stale_or_replayed_ones_change_nothing() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let (_, saved) = save_card(&app, &stripe, &admin, &home.client, "pm_card_authenticationRequired").await;
+    let enrolled = enrol_on(&app, &admin, &home, &saved["card"], json!({})).await;
+    assert_eq!(enrolled["attempts"][0]["status"], "requires_action", "{enrolled}");
+    assert_eq!(payment(&enrolled, 1)["status"], "past_due");
+    let succeeded = intent_object(&stripe, &enrolled, "succeeded");
+    let now = app.clock_now();
+    let event = |secret: &str, at, id: &str, kind: &str, object: &Value| {
+        let (body, signature) = FakeStripe::event(secret, at, id, kind, object.clone());
+        (body, Some(signature))
+    };
+
+    // Forged, stale or unsigned: refused, and nothing moves.
+    let refusals = [
+        event("whsec_someone_else", now, "evt_1", "payment_intent.succeeded", &succeeded),
+        event(
+            &stripe.webhook_secret,
+            now - chrono::Duration::minutes(6),
+            "evt_1",
+            "payment_intent.succeeded",
+            &succeeded,
+        ),
+        (event(&stripe.webhook_secret, now, "evt_1", "payment_intent.succeeded", &succeeded).0, None),
+    ];
+    for refused in refusals {
+        let (status, problem) = deliver(&app, refused).await;
+        assert_eq!((status, problem["code"].as_str()), (401, Some("unsigned_webhook")), "{problem}");
+    }
+    // A body changed after signing is forged too.
+    let (_, signature) = event(&stripe.webhook_secret, now, "evt_1", "payment_intent.succeeded", &succeeded);
+    let tampered = json!({ "id": "evt_1", "type": "payment_intent.succeeded", "data": { "object": succeeded } });
+    assert_eq!(deliver(&app, (tampered.to_string(), signature)).await.0, 401);
+    assert_eq!(payment(&plan(&app, &admin, &enrolled["id"]).await, 1)["status"], "past_due");
+
+    // The owner confirmed with their bank: the gateway says so, once.
+    let confirmed = event(&stripe.webhook_secret, now, "evt_1", "payment_intent.succeeded", &succeeded);
+    assert_eq!(deliver(&app, confirmed.clone()).await.0, 200);
+    let paid = plan(&app, &admin, &enrolled["id"]).await;
+    assert_eq!(payment(&paid, 1)["status"], "paid", "{paid}");
+    assert_eq!(paid["status"], "active");
+    assert_eq!(paid["attempts"][0]["status"], "succeeded");
+    let entries = charge_entries(&paid);
+    assert_eq!(deliver(&app, confirmed).await.0, 200, "a replay is answered");
+    assert_eq!(charge_entries(&plan(&app, &admin, &enrolled["id"]).await), entries, "and changes nothing");
+
+    // A failure reported late (a new event about the same intent) does not undo it.
+    let failed = intent_object(&stripe, &enrolled, "requires_payment_method");
+    let late = event(&stripe.webhook_secret, now, "evt_0", "payment_intent.payment_failed", &failed);
+    assert_eq!(deliver(&app, late).await.0, 200);
+    let after = plan(&app, &admin, &enrolled["id"]).await;
+    assert_eq!((payment(&after, 1)["status"].as_str(), after["status"].as_str()), (Some("paid"), Some("active")));
+    assert_eq!(charge_entries(&after), entries);
+}
+
+#[tokio::test]
+async fn a_success_reported_after_a_decline_still_ends_paid() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let (_, saved) =
+        save_card(&app, &stripe, &admin, &home.client, "pm_card_visa_chargeDeclinedInsufficientFunds").await;
+    let enrolled = enrol_on(&app, &admin, &home, &saved["card"], json!({})).await;
+    assert_eq!(payment(&enrolled, 1)["status"], "failed");
+    let now = app.clock_now();
+    let object = intent_object(&stripe, &enrolled, "succeeded");
+    let (body, signature) =
+        FakeStripe::event(&stripe.webhook_secret, now, "evt_late", "payment_intent.succeeded", object);
+    assert_eq!(deliver(&app, (body, Some(signature))).await.0, 200);
+    let paid = plan(&app, &admin, &enrolled["id"]).await;
+    assert_eq!(payment(&paid, 1)["status"], "paid", "{paid}");
+    assert!(payment(&paid, 1)["retry_on"].is_null(), "no retry is left to take");
+    assert_eq!(paid["status"], "active");
+    go_to(&app, today(&app) + Days::new(3));
+    app.run_jobs().await;
+    assert_eq!(stripe.intents().len(), 1, "the retry day passes without a charge");
+}
+
+#[tokio::test]
+async fn an_owner_sees_the_payments_pays_a_declined_one_and_replaces_the_card_in_the_app() {
+    let stripe = FakeStripe::start().await;
+    let app = spawn_with_stripe(&stripe).await;
+    let fixture = app.practice("maple-vets").await;
+    let admin = app.login("maple-vets", "admin").await;
+    let home = household(&app, &fixture, &admin).await;
+    crate::plan_renewals::give_ann_her_email(&app, &fixture).await;
+    let (_, saved) =
+        save_card(&app, &stripe, &admin, &home.client, "pm_card_visa_chargeDeclinedInsufficientFunds").await;
+    let enrolled = enrol_on(&app, &admin, &home, &saved["card"], json!({})).await;
+    let owner = app.verified_owner("maple-vets", "ann@example.com").await;
+
+    let (status, plans) = app.app_call(Method::GET, "/plans", Some(&owner), None).await;
+    assert_eq!(status, 200, "{plans}");
+    let mine = &plans[0];
+    assert_eq!(mine["card"]["last4"], "9995");
+    assert_eq!(mine["payments"].as_array().unwrap().len(), 12);
+    let first = &mine["payments"][0];
+    assert_eq!((first["status"].as_str(), first["amount_cents"].as_i64()), (Some("failed"), Some(8_899)));
+    let pay = format!("/plan-payments/{}/pay", first["id"].as_str().unwrap());
+
+    // Paying on the same card is declined again; a scheduled payment is not the owner's to pay early.
+    let (status, declined) = app.app_call(Method::POST, &pay, Some(&owner), None).await;
+    assert_eq!((status, declined["result"].as_str()), (200, Some("declined")), "{declined}");
+    let later = format!("/plan-payments/{}/pay", mine["payments"][1]["id"].as_str().unwrap());
+    let (status, refused) = app.app_call(Method::POST, &later, Some(&owner), None).await;
+    assert_eq!((status, refused["code"].as_str()), (409, Some("payment_not_chargeable")));
+
+    // A new card, through the gateway's fields, pays it.
+    let (status, setup) = app.app_call(Method::POST, "/payment-card/setup", Some(&owner), None).await;
+    assert_eq!(status, 200, "{setup}");
+    stripe.confirm_setup(setup["client_secret"].as_str().unwrap(), "pm_card_visa").await;
+    let body = json!({ "setup_intent": setup["setup_intent"] });
+    let (status, replaced) = app.app_call(Method::POST, "/payment-card", Some(&owner), Some(body)).await;
+    assert_eq!(status, 201, "{replaced}");
+    assert_eq!(replaced["retried"][0]["result"], "paid");
+    let (_, plans) = app.app_call(Method::GET, "/plans", Some(&owner), None).await;
+    assert_eq!(plans[0]["card"]["last4"], "4242");
+    assert_eq!(plans[0]["payments"][0]["status"], "paid");
+    let (status, _) = app.app_call(Method::POST, &pay, Some(&owner), None).await;
+    assert_eq!(status, 409, "paid once");
+    let staff_view = plan(&app, &admin, &enrolled["id"]).await;
+    let starters: Vec<&str> =
+        staff_view["attempts"].as_array().unwrap().iter().filter_map(|a| a["started_by"].as_str()).collect();
+    assert_eq!(starters, ["admin", "the owner, in the app", "the owner, in the app"], "{staff_view}");
+
+    // Another household's owner reaches none of it.
+    let other = app.verified_owner("maple-vets", "someone@example.com").await;
+    let (status, answer) = app.app_call(Method::POST, &pay, Some(&other), None).await;
+    assert_eq!(status, 404, "{answer}");
+    assert_eq!(stripe.charges().len(), 1);
+}
