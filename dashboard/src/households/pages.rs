@@ -5,11 +5,8 @@ use petbridge_domain::{
     DomainError, Platform,
     chat::conversations,
     db::entities::{
-        activity, message, notification, owner_request, payment_profile,
-        pet::PmsStatus,
-        plan::Status,
-        plan_payment::{self, PaymentStatus},
-        reward, reward_request, selfie,
+        activity, message, notification, owner_request, payment_profile, pet::PmsStatus, plan::Status,
+        plan_payment::PaymentStatus, reward, reward_request, selfie,
     },
     households::{
         clients::{self, AccountStatus, Audience, ClientDetail, ListQuery, ListRow, SortKey},
@@ -287,11 +284,6 @@ impl ClientTemplate {
     /// Whether a plan can still be held, changed or cancelled.
     fn plan_open(&self, record: &PlanRecord) -> bool {
         !matches!(record.plan.status, Status::Cancelled | Status::Completed)
-    }
-
-    /// Whether a payment may be charged now (by an administrator).
-    fn chargeable(&self, payment: &plan_payment::Model) -> bool {
-        matches!(payment.status, PaymentStatus::Scheduled | PaymentStatus::Failed | PaymentStatus::PastDue)
     }
 
     fn is_pending(&self, record: &PlanRecord) -> bool {

@@ -4,9 +4,10 @@
 
 use petbridge_domain::{
     Platform,
+    kernel::caller::Authorized,
     kernel::permissions::Permission,
     payments::{
-        charges,
+        actions, charges,
         profiles::{self, TakesOver},
     },
     plans::records,
@@ -59,6 +60,13 @@ pub enum CardCreated {
 pub struct PlanCard {
     /// One of the client's saved cards.
     pub payment_profile_id: Uuid,
+}
+
+/// Whether a plan's payments are charged by themselves.
+#[derive(Debug, Object)]
+pub struct AutoCharge {
+    /// On (due payments are charged on their day) or off (collected by hand).
+    pub on: bool,
 }
 
 /// A payment charged, and the plan after it.
@@ -178,4 +186,61 @@ impl PaymentsApi {
         let plan = records::of_payment(&platform, scope, id.0).await?;
         Ok(Json(PaymentCharged { outcome: charged.into(), plan: plan.into() }))
     }
+
+    /// Turn a plan's auto charge off (an administrator) or back on (whoever
+    /// may choose its card): off, its payments are collected by hand.
+    #[oai(path = "/plans/:id/auto-charge", method = "put", tag = "Tag::Payments", operation_id = "setAutoCharge")]
+    async fn auto_charge(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<AutoCharge>,
+    ) -> ApiResult<Json<Plan>> {
+        let needed = if body.0.on { Permission::PaymentsChooseMethod } else { Permission::AutoChargeDisable };
+        let who = authorize(&platform, &auth, needed).await?;
+        let scope = auth.principal().scope();
+        actions::set_auto_charge(&platform, scope, (&who, auth.origin()), id.0, body.0.on).await?;
+        Ok(Json(records::get(&platform, scope, id.0).await?.into()))
+    }
+
+    /// Mark a payment still owed as paid at the desk.
+    #[oai(
+        path = "/plan-payments/:id/paid-externally",
+        method = "post",
+        tag = "Tag::Payments",
+        operation_id = "markPaidExternally"
+    )]
+    async fn paid_externally(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<Plan>> {
+        external(&platform, &auth, id.0, true).await
+    }
+
+    /// Undo "paid at the desk": the payment is owed again, on its day.
+    #[oai(
+        path = "/plan-payments/:id/paid-externally",
+        method = "delete",
+        tag = "Tag::Payments",
+        operation_id = "undoPaidExternally"
+    )]
+    async fn undo_paid_externally(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<Plan>> {
+        external(&platform, &auth, id.0, false).await
+    }
+}
+
+/// markPaidExternally and undoPaidExternally: one permission, one step.
+async fn external(platform: &Platform, auth: &StaffAuth, payment_id: Uuid, paid: bool) -> ApiResult<Json<Plan>> {
+    let who: Authorized = authorize(platform, auth, Permission::PaymentsMarkPaidExternally).await?;
+    let scope = auth.principal().scope();
+    let plan = actions::mark_paid_externally(platform, scope, (&who, auth.origin()), payment_id, paid).await?;
+    Ok(Json(records::get(platform, scope, plan).await?.into()))
 }

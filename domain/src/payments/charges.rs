@@ -229,11 +229,7 @@ async fn claim(
     started_by: &str,
 ) -> DomainResult<Option<Claim>> {
     let txn = platform.begin_write().await?;
-    let plan = plan::Entity::find_by_id(payment.plan_id)
-        .filter(plan::Column::PracticeId.eq(scope.practice_id))
-        .one(&txn)
-        .await?
-        .ok_or(DomainError::NotFound)?;
+    let plan = super::plan_in(&txn, scope, payment.plan_id).await?;
     let profile = match plan.payment_profile_id {
         Some(id) => {
             payment_profile::Entity::find_by_id(id)
@@ -435,7 +431,7 @@ async fn settle_payment(
 
 /// A plan is past due while any of its payments is failed or past due,
 /// and active again once none is.
-async fn settle_plan(conn: &impl ConnectionTrait, plan_id: Uuid) -> DomainResult<()> {
+pub(crate) async fn settle_plan(conn: &impl ConnectionTrait, plan_id: Uuid) -> DomainResult<()> {
     let owing = plan_payment::Entity::find()
         .filter(plan_payment::Column::PlanId.eq(plan_id))
         .filter(plan_payment::Column::Status.is_in([PaymentStatus::Failed, PaymentStatus::PastDue]))

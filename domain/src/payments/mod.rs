@@ -1,12 +1,25 @@
 //! Payments through the gateway (PLANS.md §B): the cards clients save with
 //! it, charging each payment exactly once, and what a decline leads to.
 
+pub mod actions;
 pub mod charges;
 pub mod dunning;
 pub mod profiles;
 pub mod webhooks;
 
-use crate::{Code, DomainError, ports::payments::GatewayError};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::{Code, DomainError, DomainResult, Scope, db::entities::plan, ports::payments::GatewayError};
+
+/// Plan `id` of the practice, or not found.
+pub(crate) async fn plan_in(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<plan::Model> {
+    plan::Entity::find_by_id(id)
+        .filter(plan::Column::PracticeId.eq(scope.practice_id))
+        .one(conn)
+        .await?
+        .ok_or(DomainError::NotFound)
+}
 
 impl From<GatewayError> for DomainError {
     fn from(err: GatewayError) -> Self {

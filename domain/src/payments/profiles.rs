@@ -274,11 +274,7 @@ pub async fn choose_for_plan(
     profile_id: Uuid,
 ) -> DomainResult<()> {
     let txn = platform.begin_write().await?;
-    let plan = plan::Entity::find_by_id(plan_id)
-        .filter(plan::Column::PracticeId.eq(scope.practice_id))
-        .one(&txn)
-        .await?
-        .ok_or(DomainError::NotFound)?;
+    let plan = super::plan_in(&txn, scope, plan_id).await?;
     let profile = payment_profile::Entity::find_by_id(profile_id)
         .filter(payment_profile::Column::PracticeId.eq(scope.practice_id))
         .filter(payment_profile::Column::ClientId.eq(plan.client_id))

@@ -551,3 +551,50 @@ async fn an_owner_sees_the_payments_pays_a_declined_one_and_replaces_the_card_in
     assert_eq!(status, 404, "{answer}");
     assert_eq!(stripe.charges().len(), 1);
 }
+
+#[tokio::test]
+async fn a_manager_marks_a_payment_paid_at_the_desk_and_undoes_it_and_auto_charge_off_stops_the_schedule() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let (_, saved) =
+        save_card(&app, &stripe, &admin, &home.client, "pm_card_visa_chargeDeclinedInsufficientFunds").await;
+    let enrolled = enrol_on(&app, &admin, &home, &saved["card"], json!({})).await;
+    assert_eq!(enrolled["status"], "past_due");
+    let first = payment(&enrolled, 1)["id"].as_str().unwrap().to_owned();
+    let desk = format!("/plan-payments/{first}/paid-externally");
+
+    // Staff may not; the front desk's manager may.
+    let frontdesk = app.login("maple-vets", "frontdesk").await;
+    let (status, _) = app.staff_post(&frontdesk, &desk, None).await;
+    assert_eq!(status, 403);
+    let (status, paid) = app.staff_post(&admin, &desk, None).await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(
+        (payment(&paid, 1)["status"].as_str(), paid["status"].as_str()),
+        (Some("paid_external"), Some("active"))
+    );
+    let (status, again) = app.staff_post(&admin, &desk, None).await;
+    assert_eq!((status, again["code"].as_str()), (409, Some("payment_not_chargeable")));
+    let (status, undone) = app.staff_call(&admin, Method::DELETE, &desk, None).await;
+    assert_eq!(status, 200, "{undone}");
+    assert_eq!(payment(&undone, 1)["status"], "scheduled");
+    let actions: Vec<&str> =
+        undone["history"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(
+        actions.contains(&"payment.paid_externally") && actions.contains(&"payment.paid_externally_undone"),
+        "{actions:?}"
+    );
+
+    // Auto charge off: the schedule leaves the plan alone; back on, it charges.
+    let path = format!("/plans/{}/auto-charge", enrolled["id"].as_str().unwrap());
+    let (status, _) = app.staff_call(&frontdesk, Method::PUT, &path, Some(json!({ "on": false }))).await;
+    assert_eq!(status, 403, "turning it off needs an administrator");
+    let (status, off) = app.staff_call(&admin, Method::PUT, &path, Some(json!({ "on": false }))).await;
+    assert_eq!((status, off["auto_charge"].as_bool()), (200, Some(false)), "{off}");
+    let before = stripe.intents().len();
+    assert_eq!(app.run_jobs().await.charges, Default::default());
+    assert_eq!(stripe.intents().len(), before);
+    let (_, on) = app.staff_call(&admin, Method::PUT, &path, Some(json!({ "on": true }))).await;
+    assert_eq!(on["auto_charge"], true);
+    assert_eq!(app.run_jobs().await.charges.declined, 1, "the owed payment is tried again");
+}

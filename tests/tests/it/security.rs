@@ -111,6 +111,11 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("listPaymentCards", Some(SecurityLevel::Staff)),
     // Before the card is deleted and the payment charged: both need it.
     ("choosePlanCard", Some(SecurityLevel::Manager)),
+    // Turning it off needs an administrator; the table turns it off.
+    ("setAutoCharge", Some(SecurityLevel::Administrator)),
+    // Marked and undone by each level that may, before the charge.
+    ("markPaidExternally", Some(SecurityLevel::Manager)),
+    ("undoPaidExternally", Some(SecurityLevel::Manager)),
     ("chargePayment", Some(SecurityLevel::Administrator)),
     ("deletePaymentCard", Some(SecurityLevel::Administrator)),
 ];
@@ -344,6 +349,9 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
         "listPaymentCards" => get(format!("/clients/{client}/payment-cards")),
         "choosePlanCard" => (Method::PUT, format!("/plans/{plan}/card"), Some(json!({ "payment_profile_id": card }))),
         "chargePayment" => (Method::POST, format!("/plan-payments/{payment}/charge"), None),
+        "setAutoCharge" => (Method::PUT, format!("/plans/{plan}/auto-charge"), Some(json!({ "on": false }))),
+        "markPaidExternally" => (Method::POST, format!("/plan-payments/{payment}/paid-externally"), None),
+        "undoPaidExternally" => (Method::DELETE, format!("/plan-payments/{payment}/paid-externally"), None),
         "deletePaymentCard" => (Method::DELETE, format!("/payment-cards/{card}"), None),
         other => panic!("no request for {other}"),
     }
