@@ -31,8 +31,6 @@ pub struct PaymentCard {
     pub added_by: String,
     /// When.
     pub created_at: DateTime<Utc>,
-    /// When it was deleted; a plan never charges a deleted card.
-    pub removed_at: Option<DateTime<Utc>>,
 }
 
 impl From<payment_profile::Model> for PaymentCard {
@@ -45,7 +43,6 @@ impl From<payment_profile::Model> for PaymentCard {
             exp_year: p.exp_year,
             added_by: p.added_by,
             created_at: p.created_at,
-            removed_at: p.removed_at,
         }
     }
 }

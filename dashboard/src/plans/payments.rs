@@ -4,7 +4,6 @@
 
 use petbridge_domain::{
     Platform,
-    kernel::caller::Authorized,
     kernel::permissions::Permission,
     payments::{
         actions, charges,
@@ -239,7 +238,7 @@ impl PaymentsApi {
 
 /// markPaidExternally and undoPaidExternally: one permission, one step.
 async fn external(platform: &Platform, auth: &StaffAuth, payment_id: Uuid, paid: bool) -> ApiResult<Json<Plan>> {
-    let who: Authorized = authorize(platform, auth, Permission::PaymentsMarkPaidExternally).await?;
+    let who = authorize(platform, auth, Permission::PaymentsMarkPaidExternally).await?;
     let scope = auth.principal().scope();
     let plan = actions::mark_paid_externally(platform, scope, (&who, auth.origin()), payment_id, paid).await?;
     Ok(Json(records::get(platform, scope, plan).await?.into()))
