@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use petbridge_domain::{
     db::entities::{
         payment_attempt::{self, AttemptStatus},
-        payment_profile,
+        payment_profile, payment_refund,
     },
     payments::{charges::Charged, profiles::CardSetup},
 };
@@ -82,6 +82,42 @@ impl From<payment_attempt::Model> for PaymentAttempt {
             started_by: a.started_by,
             started_at: a.started_at,
             settled_at: a.settled_at,
+        }
+    }
+}
+
+/// Money paid back to a card through the gateway.
+#[derive(Debug, Object)]
+pub struct PaymentRefund {
+    /// Id: also the idempotency key the gateway was called with.
+    pub id: Uuid,
+    /// The payment paid back.
+    pub payment_id: Uuid,
+    /// In cents.
+    pub amount_cents: i64,
+    /// `processing` (no answer yet), `succeeded` or `failed`.
+    pub status: Stored<AttemptStatus>,
+    /// The gateway's words when it refused.
+    pub failure: Option<String>,
+    /// Who asked for it.
+    pub started_by: String,
+    /// When it was asked for…
+    pub started_at: DateTime<Utc>,
+    /// …and when its outcome was known.
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+impl From<payment_refund::Model> for PaymentRefund {
+    fn from(r: payment_refund::Model) -> Self {
+        Self {
+            id: r.id,
+            payment_id: r.payment_id,
+            amount_cents: r.amount_cents,
+            status: r.status.into(),
+            failure: r.failure,
+            started_by: r.started_by,
+            started_at: r.started_at,
+            settled_at: r.settled_at,
         }
     }
 }

@@ -28,6 +28,7 @@ mod m20261207_000020_plan_renewals;
 mod m20261207_000021_plan_add_ons;
 mod m20261207_000022_plan_agreements;
 mod m20261207_000023_payments;
+mod m20261207_000024_payment_changes;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_plan_add_ons::Migration),
             Box::new(m20261207_000022_plan_agreements::Migration),
             Box::new(m20261207_000023_payments::Migration),
+            Box::new(m20261207_000024_payment_changes::Migration),
         ]
     }
 }

@@ -445,6 +445,11 @@ fn detach_method(request: &Request, Path(id): Path<String>, state: Data<&Arc<Str
     Json(method.clone()).into_response()
 }
 
+/// Stripe's 503: nothing was done, ask again.
+fn unavailable() -> Response {
+    answer(stripe_error(StatusCode::SERVICE_UNAVAILABLE, "api_error", "unavailable", "Try again.", json!({})))
+}
+
 #[handler]
 async fn create_intent(request: &Request, Form(form): Form<Fields>, state: Data<&Arc<StripeState>>) -> Response {
     if let Some(refused) = unauthorized(request, &state, false) {
@@ -487,13 +492,7 @@ async fn create_intent(request: &Request, Form(form): Form<Fields>, state: Data<
         },
     };
     if behaviour == StripeAnswer::Unavailable {
-        return answer(stripe_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "api_error",
-            "unavailable",
-            "Try again.",
-            json!({}),
-        ));
+        return unavailable();
     }
     if !state.latency.is_zero() {
         tokio::time::sleep(state.latency).await;
@@ -540,8 +539,10 @@ async fn create_intent(request: &Request, Form(form): Form<Fields>, state: Data<
     answer(reply)
 }
 
+/// A refund takes the next scripted answer too: `Unavailable` refuses it
+/// before anything, `TimeoutAfterCharge` refunds and then answers late.
 #[handler]
-fn create_refund(request: &Request, Form(form): Form<Fields>, state: Data<&Arc<StripeState>>) -> Response {
+async fn create_refund(request: &Request, Form(form): Form<Fields>, state: Data<&Arc<StripeState>>) -> Response {
     if let Some(refused) = unauthorized(request, &state, false) {
         return refused;
     }
@@ -550,6 +551,13 @@ fn create_refund(request: &Request, Form(form): Form<Fields>, state: Data<&Arc<S
     };
     if let Some(first) = lock(&state.answered).get(&key).cloned() {
         return answer(first);
+    }
+    let scripted = {
+        let mut script = lock(&state.script);
+        (!script.is_empty()).then(|| script.remove(0))
+    };
+    if scripted == Some(StripeAnswer::Unavailable) {
+        return unavailable();
     }
     let intent = field(&form, "payment_intent").unwrap_or_default().to_owned();
     let charged = lock(&state.intents).iter().find(|i| i.id == intent && i.status == "succeeded").map(|i| i.amount);
@@ -571,5 +579,8 @@ fn create_refund(request: &Request, Form(form): Form<Fields>, state: Data<&Arc<S
         json!({ "id": state.next_id("re"), "object": "refund", "amount": amount, "payment_intent": intent, "status": "succeeded" }),
     );
     lock(&state.answered).insert(key, reply.clone());
+    if let Some(StripeAnswer::TimeoutAfterCharge(delay)) = scripted {
+        tokio::time::sleep(delay).await;
+    }
     answer(reply)
 }

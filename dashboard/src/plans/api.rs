@@ -8,7 +8,7 @@ use petbridge_domain::{
         activity,
         plan::{Billing, HoldReason, Renewal, Status},
         plan_note,
-        plan_payment::{self, PaymentKind, PaymentStatus},
+        plan_payment::{self, PaymentKind, PaymentStatus, SupplementalPurpose},
         plan_template_item, plan_template_version,
     },
     kernel::{permissions::Permission, practice::CancellationPolicy, text::MAX_NAME_CHARS},
@@ -25,7 +25,7 @@ use petbridge_domain::{
 use petbridge_http::{
     ApiResult,
     fields::{Between, Items, Limited, Stored, Text},
-    payments::{PaymentAttempt, PaymentCard},
+    payments::{PaymentAttempt, PaymentCard, PaymentRefund},
     plans::{AgreementPdf, PlanAgreement, PlanItemBalance},
 };
 use poem::web::Data;
@@ -307,6 +307,12 @@ pub struct PlanPayment {
     pub failures: i32,
     /// The day a declined payment is tried again, while it is to be.
     pub retry_on: Option<NaiveDate>,
+    /// What a supplemental payment is for: `nsf`, `card_fee`, `late_fee` or `other`.
+    pub purpose: Option<Stored<SupplementalPurpose>>,
+    /// Staff's words about a supplemental payment.
+    pub note: Option<String>,
+    /// The payment a supplemental one took the place of.
+    pub replaces_id: Option<Uuid>,
 }
 
 impl From<plan_payment::Model> for PlanPayment {
@@ -315,6 +321,9 @@ impl From<plan_payment::Model> for PlanPayment {
             id: p.id,
             failures: p.failures,
             retry_on: p.retry_on,
+            purpose: p.purpose.map(Stored),
+            note: p.note,
+            replaces_id: p.replaces_id,
             refunded_cents: p.refunded_cents,
             number: p.number,
             kind: p.kind.into(),
@@ -403,6 +412,8 @@ pub struct Plan {
     pub auto_charge: bool,
     /// Every try at charging its payments, oldest first.
     pub attempts: Vec<PaymentAttempt>,
+    /// Every refund to a card of its payments, oldest first.
+    pub refunds: Vec<PaymentRefund>,
 }
 
 /// A staff note on a plan.
@@ -505,6 +516,7 @@ impl From<PlanRecord> for Plan {
             card: r.card.map(PaymentCard::from),
             auto_charge: p.auto_charge,
             attempts: r.attempts.into_iter().map(PaymentAttempt::from).collect(),
+            refunds: r.refunds.into_iter().map(PaymentRefund::from).collect(),
         }
     }
 }
@@ -670,6 +682,8 @@ pub struct PlanChange {
 #[derive(Debug, Clone, Copy, Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum RefundChoice {
+    /// Paid back to the cards that paid it, through the payment gateway.
+    Card,
     /// Paid back outside Petbridge: the payments are recorded as refunded.
     Elsewhere,
     /// The practice keeps it.
@@ -1027,6 +1041,7 @@ impl PlansApi {
             reason: body.reason.into_inner(),
             owed_cents: body.owed_cents.map(Limited::into_inner),
             refund: body.refund.map(|r| match r {
+                RefundChoice::Card => Refund::Card,
                 RefundChoice::Elsewhere => Refund::Elsewhere,
                 RefundChoice::Keep => Refund::Keep,
             }),

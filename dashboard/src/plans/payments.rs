@@ -2,18 +2,21 @@
 //! saved through the gateway's own card fields, the card each plan
 //! charges, and charging a payment now.
 
+use chrono::NaiveDate;
 use petbridge_domain::{
     Platform,
+    db::entities::plan_payment::SupplementalPurpose,
     kernel::permissions::Permission,
     payments::{
-        actions, charges,
+        actions::{self, Supplemental},
+        charges,
         profiles::{self, TakesOver},
     },
     plans::records,
 };
 use petbridge_http::{
     ApiResult,
-    fields::Text,
+    fields::{Stored, Text},
     payments::{CardSetupStart, ChargeOutcomeView, PaymentCard},
 };
 use poem::web::Data;
@@ -74,6 +77,47 @@ pub struct PaymentCharged {
     /// How the charge came out.
     pub outcome: ChargeOutcomeView,
     /// The plan, with the payment and its attempt.
+    pub plan: Plan,
+}
+
+/// A payment an administrator adds to a plan.
+#[derive(Debug, Object)]
+pub struct NewSupplementalPayment {
+    /// `nsf` (a returned payment's fee), `card_fee`, `late_fee` or `other`.
+    pub purpose: Stored<SupplementalPurpose>,
+    /// Its amount in cents, 1 to 10,000,000.
+    pub amount_cents: i64,
+    /// Its day, from today to a year ahead; today when left out.
+    pub due_on: Option<NaiveDate>,
+    /// What it is for (required with `other`), up to 500 characters.
+    pub note: Option<Text<0, 500>>,
+    /// A payment still owed that this one replaces: it is cancelled (for good) in the same step.
+    pub replaces_payment_id: Option<Uuid>,
+}
+
+/// Added.
+#[derive(ApiResponse)]
+pub enum SupplementalAdded {
+    /// The plan, with the new payment last.
+    #[oai(status = 201)]
+    Created(Json<Plan>),
+}
+
+/// What one payment's charge came to.
+#[derive(Debug, Object)]
+pub struct PaymentOutcome {
+    /// The payment.
+    pub payment_id: Uuid,
+    /// How its charge came out.
+    pub outcome: ChargeOutcomeView,
+}
+
+/// The remaining payments charged, and the plan after them.
+#[derive(Debug, Object)]
+pub struct RemainingCharged {
+    /// Each payment charged, oldest first; the run stops at the first not paid.
+    pub outcomes: Vec<PaymentOutcome>,
+    /// The plan after the charges.
     pub plan: Plan,
 }
 
@@ -233,6 +277,61 @@ impl PaymentsApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<Plan>> {
         external(&platform, &auth, id.0, false).await
+    }
+
+    /// Add a supplemental payment to a plan (a returned payment's fee, a
+    /// card fee, anything else with a note), optionally in place of a
+    /// payment still owed, which is cancelled. Charged on its day like any
+    /// other when the plan charges by itself.
+    #[oai(
+        path = "/plans/:id/supplemental-payments",
+        method = "post",
+        tag = "Tag::Payments",
+        operation_id = "addSupplementalPayment"
+    )]
+    async fn add_supplemental(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+        body: Json<NewSupplementalPayment>,
+    ) -> ApiResult<SupplementalAdded> {
+        let who = authorize(&platform, &auth, Permission::PaymentsSupplemental).await?;
+        let scope = auth.principal().scope();
+        let body = body.0;
+        let supplemental = Supplemental {
+            purpose: body.purpose.0,
+            amount_cents: body.amount_cents,
+            due_on: body.due_on,
+            note: body.note.map(Text::into_inner),
+            replaces: body.replaces_payment_id,
+        };
+        actions::add_supplemental(&platform, scope, (&who, auth.origin()), id.0, supplemental).await?;
+        Ok(SupplementalAdded::Created(Json(records::get(&platform, scope, id.0).await?.into())))
+    }
+
+    /// Charge every payment a plan still owes, oldest first, now, on its
+    /// card. Stops at the first that is not paid.
+    #[oai(
+        path = "/plans/:id/charge-remaining",
+        method = "post",
+        tag = "Tag::Payments",
+        operation_id = "chargeRemainingPayments"
+    )]
+    async fn charge_remaining(
+        &self,
+        auth: StaffAuth,
+        platform: Data<&Platform>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<RemainingCharged>> {
+        let who = authorize(&platform, &auth, Permission::PaymentsCharge).await?;
+        let scope = auth.principal().scope();
+        let charged = charges::charge_remaining(&platform, scope, id.0, &who.actor, auth.origin()).await?;
+        let outcomes = charged
+            .into_iter()
+            .map(|(payment_id, outcome)| PaymentOutcome { payment_id, outcome: outcome.into() })
+            .collect();
+        Ok(Json(RemainingCharged { outcomes, plan: records::get(&platform, scope, id.0).await?.into() }))
     }
 }
 

@@ -146,6 +146,7 @@ codes! {
     RenewalHasPayment = "renewal_has_payment", Conflict, "The renewal has a payment already: change it as a plan instead.";
     NotPending = "not_pending", Conflict, "The plan has started already.";
     PaymentNotChargeable = "payment_not_chargeable", Conflict, "Only a payment that is scheduled, failed or past due can be charged, and one is being charged already.";
+    PaymentNotOwed = "payment_not_owed", Conflict, "Only a payment still owed (scheduled, failed or past due) is replaced.";
     AgreementSigned = "agreement_signed", Conflict, "This agreement is signed already.";
     AgreementSuperseded = "agreement_superseded", Conflict, "A newer agreement replaces this one: sign that one.";
     ReinviteAlreadySent = "reinvite_already_sent", Conflict, "Reinvite All was sent this month already.";
@@ -229,6 +230,8 @@ codes! {
     ChangeNeedsRefund = "change_needs_refund", Unprocessable, "The new plan costs less than has been paid: cancel the plan and refund instead.";
     ReasonRequired = "reason_required", Unprocessable, "Give a reason of 1 to 500 characters.";
     RefundChoiceRequired = "refund_choice_required", Unprocessable, "The owner paid more than is owed: say whether it was refunded elsewhere or kept.";
+    InvalidSupplemental = "invalid_supplemental", Unprocessable, "A supplemental payment is 1 to 10,000,000 cents, due from today to a year ahead, with a note of up to 500 characters (required when it is for something other).";
+    RefundBeyondCardCharges = "refund_beyond_card_charges", Unprocessable, "Only what was charged to a card through the gateway is refunded to it; record the rest as refunded at the desk.";
     OwedFigureRequired = "owed_figure_required", Unprocessable, "The practice's policy asks the manager for the figure owed.";
     SelfieNotFavourite = "selfie_not_favourite", Unprocessable, "Heart the selfie before attaching it.";
     TooManyLines = "too_many_lines", Unprocessable, "An invoice has too many lines.";

@@ -8,7 +8,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::{StreamExt, stream};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, Query},
 };
 use uuid::Uuid;
@@ -22,14 +22,10 @@ use crate::{
         plan_payment::{self, PaymentStatus},
         practice,
     },
-    payments::dunning,
+    payments::{RECONCILE_AFTER, dunning},
     ports::payments::{ChargeOutcome, ChargeRequest, GatewayError},
     practices,
 };
-
-/// An attempt the gateway has not answered for this long is asked again by
-/// the reconciler (longer than any one call may take).
-pub const RECONCILE_AFTER: chrono::Duration = chrono::Duration::minutes(2);
 
 /// Charges in flight at once in a charge run.
 const IN_FLIGHT: usize = 32;
@@ -105,6 +101,43 @@ pub async fn charge(
     send(platform, claim, by, origin).await
 }
 
+/// Charges every payment plan `plan_id` still owes, oldest first, now
+/// (an administrator's "charge remaining"). It stops at the first that is
+/// not paid: a card that refused one would refuse the rest, and each
+/// refusal counts against the practice with the card networks.
+pub async fn charge_remaining(
+    platform: &Platform,
+    scope: Scope,
+    plan_id: Uuid,
+    by: &Actor,
+    origin: &Origin,
+) -> DomainResult<Vec<(Uuid, Charged)>> {
+    let plan = super::plan_in(&platform.db, scope, plan_id).await?;
+    let chargeable = [PaymentStatus::Scheduled, PaymentStatus::Failed, PaymentStatus::PastDue];
+    let owed = plan_payment::Entity::find()
+        .filter(plan_payment::Column::PlanId.eq(plan.id))
+        .filter(plan_payment::Column::Status.is_in(chargeable))
+        .order_by_asc(plan_payment::Column::DueOn)
+        .order_by_asc(plan_payment::Column::Number)
+        .all(&platform.db)
+        .await?;
+    if owed.is_empty() {
+        return Err(DomainError::with(Code::PaymentNotChargeable, "the plan owes nothing"));
+    }
+    let mut charged = Vec::new();
+    for payment in owed {
+        // One taken by another worker meanwhile is left to it.
+        let Some(claim) = claim(platform, scope, &payment, &chargeable, &by.name).await? else { continue };
+        let outcome = send(platform, claim, by, origin).await?;
+        let paid = outcome == Charged::Paid;
+        charged.push((payment.id, outcome));
+        if !paid {
+            break;
+        }
+    }
+    Ok(charged)
+}
+
 /// An owner paying, from the app, a payment of their household that was
 /// declined: charged now on the plan's card.
 pub async fn pay_owed(platform: &Platform, scope: Scope, client_id: Uuid, payment_id: Uuid) -> DomainResult<Charged> {
@@ -128,11 +161,12 @@ pub async fn pay_owed(platform: &Platform, scope: Scope, client_id: Uuid, paymen
     send(platform, claim, &owner, &Origin::default()).await
 }
 
-/// The schedule's timed job: first settles attempts left unanswered, then
+/// The schedule's timed job: first settles attempts (and refunds) left unanswered, then
 /// charges every payment due today (and every declined one due a retry)
 /// of plans with auto charge on and a card on file.
 pub async fn run_due(platform: &Platform) -> DomainResult<ChargeRun> {
     let mut run = reconcile(platform).await?;
+    super::refunds::reconcile(platform).await?;
     let system = Actor::system("payments");
     let origin = Origin::default();
     for row in practice::Entity::find().all(&platform.db).await? {

@@ -5,12 +5,18 @@ pub mod actions;
 pub mod charges;
 pub mod dunning;
 pub mod profiles;
+pub mod refunds;
 pub mod webhooks;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{Code, DomainError, DomainResult, Scope, db::entities::plan, ports::payments::GatewayError};
+
+/// A charge or refund the gateway has not answered for this long is asked
+/// again, with the same key, by the reconciler (longer than any one call
+/// may take).
+pub const RECONCILE_AFTER: chrono::Duration = chrono::Duration::minutes(2);
 
 /// Plan `id` of the practice, or not found.
 pub(crate) async fn plan_in(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<plan::Model> {

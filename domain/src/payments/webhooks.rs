@@ -2,18 +2,21 @@
 //! header is checked (HMAC-SHA256 over `t.body` with the endpoint's secret,
 //! in constant time, at most five minutes old) before anything is read;
 //! each event is stored by its id, so a replay changes nothing; and states
-//! only move forward, since events arrive late and out of order.
+//! only move forward, since events arrive late and out of order. It
+//! follows PaymentIntents' outcomes and disputes' openings and closings.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
     Actor, Code, DomainError, DomainResult, Origin, Platform, Scope,
+    activity::Entry,
     db::entities::{
         gateway_event,
         payment_attempt::{self, AttemptStatus},
+        plan_payment::{self, PaymentStatus},
     },
     kernel::tokens::{hmac_sha256_hex, same_secret},
     payments::charges,
@@ -98,7 +101,16 @@ pub async fn receive(
     }
 }
 
-async fn apply(platform: &Platform, kind: &str, intent: &Value) -> DomainResult<Received> {
+async fn apply(platform: &Platform, kind: &str, object: &Value) -> DomainResult<Received> {
+    match kind {
+        "payment_intent.succeeded" | "payment_intent.payment_failed" => charge_event(platform, kind, object).await,
+        "charge.dispute.created" | "charge.dispute.closed" => dispute_event(platform, kind, object).await,
+        _ => Ok(Received::Ignored),
+    }
+}
+
+/// A PaymentIntent's outcome, settled on its attempt.
+async fn charge_event(platform: &Platform, kind: &str, intent: &Value) -> DomainResult<Received> {
     let outcome = match kind {
         "payment_intent.succeeded" => {
             ChargeOutcome::Succeeded { intent: intent["id"].as_str().unwrap_or_default().to_owned() }
@@ -123,6 +135,71 @@ async fn apply(platform: &Platform, kind: &str, intent: &Value) -> DomainResult<
         .await?;
     let after = payment_attempt::Entity::find_by_id(attempt.id).one(&platform.db).await?.map(|a| a.status);
     Ok(if after == Some(before) { Received::Ignored } else { Received::Applied })
+}
+
+/// A dispute the card's issuer opened or closed on a charge (B2): opened,
+/// a collected payment is `disputed`; closed won, it is collected again;
+/// closed lost, it is (or stays) disputed: the issuer took the money back.
+/// A dispute's opening that arrives after its closing changes nothing.
+async fn dispute_event(platform: &Platform, kind: &str, dispute: &Value) -> DomainResult<Received> {
+    let Some(intent) = dispute["payment_intent"].as_str() else { return Ok(Received::Ignored) };
+    let Some(attempt) = payment_attempt::Entity::find()
+        .filter(payment_attempt::Column::IntentRef.eq(intent))
+        .filter(payment_attempt::Column::Status.eq(AttemptStatus::Succeeded))
+        .one(&platform.db)
+        .await?
+    else {
+        return Ok(Received::Ignored);
+    };
+    let opened = kind == "charge.dispute.created";
+    if opened {
+        let closed_already = gateway_event::Entity::find()
+            .filter(gateway_event::Column::Kind.eq("charge.dispute.closed"))
+            .filter(gateway_event::Column::ObjectRef.eq(dispute["id"].as_str()))
+            .one(&platform.db)
+            .await?
+            .is_some();
+        if closed_already {
+            return Ok(Received::Ignored);
+        }
+    }
+    let scope = Scope { practice_id: attempt.practice_id };
+    let txn = platform.begin_write().await?;
+    let payment = plan_payment::Entity::find_by_id(attempt.payment_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let won = dispute["status"].as_str() == Some("won");
+    let (from, to, action): (&[PaymentStatus], PaymentStatus, &str) = if opened {
+        (&[PaymentStatus::Paid, PaymentStatus::PartiallyRefunded], PaymentStatus::Disputed, "payment.disputed")
+    } else if won {
+        let collected = if payment.refunded_cents > 0 { PaymentStatus::PartiallyRefunded } else { PaymentStatus::Paid };
+        (&[PaymentStatus::Disputed], collected, "payment.dispute_won")
+    } else {
+        // Lost stands even when its opening never arrived.
+        (
+            &[PaymentStatus::Paid, PaymentStatus::PartiallyRefunded, PaymentStatus::Disputed],
+            PaymentStatus::Disputed,
+            "payment.dispute_lost",
+        )
+    };
+    if !from.contains(&payment.status) {
+        return Ok(Received::Ignored);
+    }
+    let mut changed: plan_payment::ActiveModel = payment.clone().into();
+    changed.status = Set(to);
+    changed.update(&txn).await?;
+    Entry::new(action, &Actor::system("payment gateway"), &Origin::default())
+        .target("plan", payment.plan_id)
+        .detail(serde_json::json!({
+            "payment": payment.number, "amount_cents": dispute["amount"].as_i64(),
+            "reason": dispute["reason"].as_str(), "dispute": dispute["id"].as_str(),
+        }))
+        .record(&txn, platform, scope)
+        .await?;
+    txn.commit().await?;
+    Ok(Received::Applied)
 }
 
 /// The attempt a PaymentIntent was made for: by the id in its metadata,

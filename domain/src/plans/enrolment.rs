@@ -187,22 +187,20 @@ pub(crate) async fn insert_schedule(
         .iter()
         .zip(1..)
         .map(|(due, number)| {
-            let settled_at = paid_at_desk.filter(|_| number == 1);
-            plan_payment::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                practice_id: Set(scope.practice_id),
-                plan_id: Set(plan_id),
-                number: Set(number),
-                kind: Set(due.kind),
-                due_on: Set(due.due_on),
-                amount_cents: Set(due.amount_cents),
-                status: Set(if settled_at.is_some() { PaymentStatus::PaidExternal } else { PaymentStatus::Scheduled }),
-                settled_at: Set(settled_at),
-                created_at: Set(now),
-                refunded_cents: Set(0),
-                failures: Set(0),
-                retry_on: Set(None),
+            let mut row = plan_payment::scheduled(
+                scope.practice_id,
+                plan_id,
+                number,
+                due.kind,
+                due.due_on,
+                due.amount_cents,
+                now,
+            );
+            if let Some(at) = paid_at_desk.filter(|_| number == 1) {
+                row.status = Set(PaymentStatus::PaidExternal);
+                row.settled_at = Set(Some(at));
             }
+            row
         })
         .collect();
     if !rows.is_empty() {

@@ -21,6 +21,7 @@ use crate::{
         plan_template_version,
     },
     kernel::{caller::Authorized, practice::CancellationPolicy},
+    payments::refunds,
     performance,
     plans::{
         agreements, dollars, enrolment,
@@ -44,6 +45,16 @@ pub enum Missed {
     Cancel,
 }
 
+impl Refund {
+    fn as_str(self) -> &'static str {
+        match self {
+            Refund::Card => "card",
+            Refund::Elsewhere => "elsewhere",
+            Refund::Keep => "keep",
+        }
+    }
+}
+
 impl Missed {
     fn as_str(self) -> &'static str {
         match self {
@@ -57,6 +68,9 @@ impl Missed {
 /// What a cancellation does with what the owner paid beyond what is owed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refund {
+    /// Paid back through the gateway to the cards that paid it, newest
+    /// payment first; refused when the cards paid less than is due back.
+    Card,
     /// The practice paid it back outside Petbridge (cash, its own terminal):
     /// the payments are recorded as refunded.
     Elsewhere,
@@ -300,7 +314,17 @@ pub async fn change(
         if difference > 0 {
             let number = payments.iter().map(|p| p.number).max().unwrap_or(0) + 1;
             supplemental = Some(number);
-            insert_payment(&txn, scope, plan.id, number, PaymentKind::Supplemental, today, difference, now).await?;
+            plan_payment::scheduled(
+                scope.practice_id,
+                plan.id,
+                number,
+                PaymentKind::Supplemental,
+                today,
+                difference,
+                now,
+            )
+            .insert(&txn)
+            .await?;
         }
     } else {
         let shares = spread(difference, scheduled.len());
@@ -406,12 +430,29 @@ pub async fn cancel(
     }
     if preview.owed_cents > 0 {
         let number = payments.iter().map(|p| p.number).max().unwrap_or(0) + 1;
-        insert_payment(&txn, scope, plan.id, number, PaymentKind::Cancellation, today, preview.owed_cents, now).await?;
+        plan_payment::scheduled(
+            scope.practice_id,
+            plan.id,
+            number,
+            PaymentKind::Cancellation,
+            today,
+            preview.owed_cents,
+            now,
+        )
+        .insert(&txn)
+        .await?;
     }
-    let refunded = request.refund == Some(Refund::Elsewhere) && preview.refund_due_cents > 0;
-    if refunded {
-        refund_newest_first(&txn, &payments, preview.refund_due_cents, now).await?;
-    }
+    let refund = request.refund.filter(|_| preview.refund_due_cents > 0);
+    let refunds = match refund {
+        Some(Refund::Card) => {
+            refunds::claim(&txn, scope, &payments, preview.refund_due_cents, (&who.actor, now)).await?
+        }
+        Some(Refund::Elsewhere) => {
+            refund_newest_first(&txn, &payments, preview.refund_due_cents, now).await?;
+            Vec::new()
+        }
+        Some(Refund::Keep) | None => Vec::new(),
+    };
     // Points for a sale that did not last are taken back.
     let reversal_days = i64::from(settings.plan_points.reversal_days);
     let points_taken_back = if now - plan.created_at <= chrono::Duration::days(reversal_days) {
@@ -427,7 +468,7 @@ pub async fn cancel(
     closed.hold_reason = Set(None);
     closed.held_on = Set(None);
     let plan = closed.update(&txn).await?;
-    enrolment::finish(
+    let record = enrolment::finish(
         txn,
         platform,
         scope,
@@ -439,13 +480,20 @@ pub async fn cancel(
             "policy": preview.policy.to_string(),
             "owed_cents": preview.owed_cents,
             "refund_due_cents": preview.refund_due_cents,
-            "refunded_elsewhere": refunded,
+            "refund": refund.map(Refund::as_str),
             "cancelled_payments": cancelled,
             "points_taken_back": points_taken_back,
             "working": preview.working,
         }),
     )
-    .await
+    .await?;
+    if refunds.is_empty() {
+        return Ok(record);
+    }
+    // Sent once the cancellation stands; what the gateway does not answer
+    // now, the reconciler asks again.
+    refunds::send(platform, refunds, &who.actor, origin).await;
+    records::get(platform, scope, record.plan.id).await
 }
 
 /// The sum a cancellation owes, pure so the preview and the cancellation
@@ -571,37 +619,6 @@ async fn refund_newest_first(
         changed.settled_at = Set(Some(now));
         changed.update(txn).await?;
     }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments, reason = "a payment row's fields")]
-async fn insert_payment(
-    txn: &DatabaseTransaction,
-    scope: Scope,
-    plan_id: Uuid,
-    number: i32,
-    kind: PaymentKind,
-    due_on: NaiveDate,
-    amount_cents: i64,
-    now: chrono::DateTime<chrono::Utc>,
-) -> DomainResult<()> {
-    plan_payment::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        practice_id: Set(scope.practice_id),
-        plan_id: Set(plan_id),
-        number: Set(number),
-        kind: Set(kind),
-        due_on: Set(due_on),
-        amount_cents: Set(amount_cents),
-        status: Set(PaymentStatus::Scheduled),
-        settled_at: Set(None),
-        created_at: Set(now),
-        refunded_cents: Set(0),
-        failures: Set(0),
-        retry_on: Set(None),
-    }
-    .insert(txn)
-    .await?;
     Ok(())
 }
 

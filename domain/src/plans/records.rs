@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     DomainError, DomainResult, Platform, Scope,
     db::entities::{
-        activity, payment_attempt, payment_profile, pet, plan, plan_add_on,
+        activity, payment_attempt, payment_profile, payment_refund, pet, plan, plan_add_on,
         plan_agreement::{self, Occasion},
         plan_note,
         plan_payment::{self, PaymentStatus},
@@ -44,12 +44,19 @@ pub struct PlanRecord {
     pub card: Option<payment_profile::Model>,
     /// Every try at charging its payments, oldest first.
     pub attempts: Vec<payment_attempt::Model>,
+    /// Every refund to a card of its payments, oldest first.
+    pub refunds: Vec<payment_refund::Model>,
 }
 
 impl PlanRecord {
     /// The next payment still to be made.
     pub fn next_payment(&self) -> Option<&plan_payment::Model> {
         self.payments.iter().find(|p| matches!(p.status, PaymentStatus::Scheduled | PaymentStatus::Failed))
+    }
+
+    /// What it still owes, in cents: every payment scheduled, failed or past due.
+    pub fn owed_cents(&self) -> i64 {
+        self.payments.iter().filter(|p| p.unpaid()).map(|p| p.amount_cents).sum()
     }
 }
 
@@ -125,6 +132,11 @@ pub(crate) async fn load(conn: &impl ConnectionTrait, plan: plan::Model) -> Doma
         .order_by_asc(payment_attempt::Column::StartedAt)
         .all(conn)
         .await?;
+    let refunds = payment_refund::Entity::find()
+        .filter(payment_refund::Column::PaymentId.is_in(payments.iter().map(|p| p.id)))
+        .order_by_asc(payment_refund::Column::StartedAt)
+        .all(conn)
+        .await?;
     Ok(PlanRecord {
         plan,
         template_code: template.code,
@@ -137,6 +149,7 @@ pub(crate) async fn load(conn: &impl ConnectionTrait, plan: plan::Model) -> Doma
         agreements,
         card,
         attempts,
+        refunds,
     })
 }
 

@@ -354,7 +354,7 @@ async fn save_card_with_localstripe(app: &TestApp, base: &str, token: &str, clie
 /// saves but declines. (localstripe ignores idempotency keys, which is why
 /// the exactly-once tests use the fake above.)
 #[tokio::test]
-async fn localstripe_saves_a_card_off_session_charges_it_and_declines_a_failing_one() {
+async fn localstripe_saves_a_card_off_session_charges_it_declines_a_failing_one_and_refunds_part() {
     let Some(base) = petbridge_tests::services::require(
         "localstripe",
         petbridge_tests::services::localstripe_url(),
@@ -392,6 +392,15 @@ async fn localstripe_saves_a_card_off_session_charges_it_and_declines_a_failing_
     assert_eq!(charged["outcome"]["result"], "declined", "{charged}");
     assert_eq!(charged["outcome"]["reason"], "card_declined");
     assert_eq!(payment(&charged["plan"], 2)["status"], "failed");
+
+    // Cancelled, the first instalment (paid beyond what is owed) goes back to the card that paid it.
+    let body = json!({ "reason": "moving away", "refund": "card" });
+    let path = format!("/plans/{}/cancel", enrolled["id"].as_str().unwrap());
+    let (status, cancelled) = app.staff_post(&admin, &path, Some(body)).await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["refunds"][0]["status"], "succeeded", "{cancelled}");
+    let first = payment(&cancelled, 1);
+    assert_eq!((first["status"].as_str(), first["refunded_cents"].as_i64()), (Some("partially_refunded"), Some(3_999)));
 }
 
 /// Posts a gateway event to `/hooks/payments`, signed as `signature` says.
@@ -597,4 +606,153 @@ async fn a_manager_marks_a_payment_paid_at_the_desk_and_undoes_it_and_auto_charg
     let (_, on) = app.staff_call(&admin, Method::PUT, &path, Some(json!({ "on": true }))).await;
     assert_eq!(on["auto_charge"], true);
     assert_eq!(app.run_jobs().await.charges.declined, 1, "the owed payment is tried again");
+}
+
+fn actions(plan: &Value) -> Vec<String> {
+    plan["history"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str().map(str::to_owned)).collect()
+}
+
+#[tokio::test]
+async fn an_administrator_adds_a_supplemental_payment_in_place_of_one_owed_and_charges_all_remaining() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let (_, saved) = save_card(&app, &stripe, &admin, &home.client, "pm_card_visa").await;
+    let enrolled = enrol_on(&app, &admin, &home, &saved["card"], json!({})).await;
+    let id = enrolled["id"].as_str().unwrap();
+    let path = format!("/plans/{id}/supplemental-payments");
+    let third = payment(&enrolled, 3)["id"].clone();
+
+    // Bad input, a payment not owed, or too low a level: refused, nothing written.
+    let frontdesk = app.login("maple-vets", "frontdesk").await;
+    let nsf =
+        json!({ "purpose": "nsf", "amount_cents": 2_500, "replaces_payment_id": third, "note": "cheque returned" });
+    assert_eq!(app.staff_post(&frontdesk, &path, Some(nsf.clone())).await.0, 403);
+    for (body, code) in [
+        (json!({ "purpose": "other", "amount_cents": 2_500 }), "invalid_supplemental"),
+        (json!({ "purpose": "card_fee", "amount_cents": 0 }), "invalid_supplemental"),
+        (json!({ "purpose": "card_fee", "amount_cents": 300, "due_on": "2001-01-01" }), "invalid_supplemental"),
+        (
+            json!({ "purpose": "card_fee", "amount_cents": 300, "replaces_payment_id": payment(&enrolled, 1)["id"] }),
+            "payment_not_owed",
+        ),
+    ] {
+        let (status, problem) = app.staff_post(&admin, &path, Some(body.clone())).await;
+        assert_eq!(problem["code"], code, "{body}: {status} {problem}");
+    }
+    assert_eq!(plan(&app, &admin, &enrolled["id"]).await["payments"], enrolled["payments"], "nothing was written");
+
+    let (status, added) = app.staff_post(&admin, &path, Some(nsf)).await;
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(payment(&added, 3)["status"], "cancelled", "the payment it replaces is cancelled");
+    let extra = payment(&added, 13);
+    assert_eq!(
+        (extra["kind"].as_str(), extra["purpose"].as_str(), extra["amount_cents"].as_i64(), extra["status"].as_str()),
+        (Some("supplemental"), Some("nsf"), Some(2_500), Some("scheduled"))
+    );
+    assert_eq!((extra["replaces_id"].clone(), extra["note"].as_str()), (third.clone(), Some("cheque returned")));
+    assert_eq!(day(&extra["due_on"]), today(&app), "due today when no day is given");
+    let entry = added["history"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        (entry["action"].as_str(), entry["detail"]["replaces"].as_i64()),
+        (Some("payment.supplemental"), Some(3))
+    );
+
+    // Charge remaining: oldest first, stopping at the first the card refuses.
+    stripe.answer_next([StripeAnswer::Succeed, StripeAnswer::Succeed, StripeAnswer::Decline("insufficient_funds")]);
+    let (status, charged) = app.staff_post(&admin, &format!("/plans/{id}/charge-remaining"), None).await;
+    assert_eq!(status, 200, "{charged}");
+    let results: Vec<&str> =
+        charged["outcomes"].as_array().unwrap().iter().map(|o| o["outcome"]["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["paid", "paid", "declined"]);
+    let after = &charged["plan"];
+    assert_eq!(payment(after, 13)["status"], "paid", "the supplemental payment, due today, went first");
+    assert_eq!(payment(after, 2)["status"], "paid");
+    assert_eq!(payment(after, 4)["status"], "failed");
+    assert_eq!(payment(after, 5)["status"], "scheduled", "not tried after the decline");
+    assert_eq!(stripe.charges().len(), 3, "the initial charge and two more");
+    assert_eq!(stripe.intents().len(), 4);
+}
+
+#[tokio::test]
+async fn a_cancellation_refunds_the_overpaid_part_to_the_card_once_even_when_the_answer_is_lost() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let (_, saved) = save_card(&app, &stripe, &admin, &home.client, "pm_card_visa").await;
+    let enrolled = enrol_on(&app, &admin, &home, &saved["card"], json!({})).await;
+    let id = enrolled["id"].as_str().unwrap();
+    let intent = stripe.intent_for(enrolled["attempts"][0]["id"].as_str().unwrap()).unwrap().id;
+
+    // The first instalment was paid beyond what is owed; the gateway refunds it but its answer is lost.
+    stripe.answer_next([StripeAnswer::TimeoutAfterCharge(std::time::Duration::from_secs(3))]);
+    let body = json!({ "reason": "moving away", "refund": "card" });
+    let (status, cancelled) = app.staff_post(&admin, &format!("/plans/{id}/cancel"), Some(body)).await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(stripe.refunds(), [(intent.clone(), 3_999)]);
+    assert_eq!(cancelled["refunds"][0]["status"], "processing", "{cancelled}");
+    assert_eq!(payment(&cancelled, 1)["status"], "paid", "not refunded until the gateway says so");
+
+    app.clock.advance(chrono::Duration::minutes(5));
+    app.run_jobs().await;
+    let admin = app.login("maple-vets", "admin").await;
+    let refunded = plan(&app, &admin, &enrolled["id"]).await;
+    assert_eq!(refunded["refunds"][0]["status"], "succeeded", "{refunded}");
+    let first = payment(&refunded, 1);
+    assert_eq!((first["status"].as_str(), first["refunded_cents"].as_i64()), (Some("partially_refunded"), Some(3_999)));
+    assert_eq!(stripe.refunds().len(), 1, "asked again with the same key: one refund");
+    assert!(actions(&refunded).contains(&"payment.refund".to_owned()));
+    assert_eq!(app.run_jobs().await.charges, Default::default());
+    assert!(stripe.shape_errors().is_empty(), "{:?}", stripe.shape_errors());
+}
+
+#[tokio::test]
+async fn a_refund_to_the_card_is_refused_for_what_was_paid_at_the_desk() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let (_, saved) = save_card(&app, &stripe, &admin, &home.client, "pm_card_visa").await;
+    let enrolled = enrol_on(&app, &admin, &home, &saved["card"], json!({ "skip_initial_charge": true })).await;
+    let id = enrolled["id"].as_str().unwrap();
+    let body = json!({ "reason": "moving away", "refund": "card" });
+    let (status, refused) = app.staff_post(&admin, &format!("/plans/{id}/cancel"), Some(body)).await;
+    assert_eq!((status, refused["code"].as_str()), (422, Some("refund_beyond_card_charges")), "{refused}");
+    let untouched = plan(&app, &admin, &enrolled["id"]).await;
+    assert_eq!(
+        (untouched["status"].as_str(), untouched["refunds"].as_array().map(Vec::len)),
+        (Some("active"), Some(0))
+    );
+    assert!(stripe.refunds().is_empty());
+}
+
+#[tokio::test]
+async fn disputes_move_a_paid_payment_to_disputed_and_back_when_won_in_any_order() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let (_, saved) = save_card(&app, &stripe, &admin, &home.client, "pm_card_visa").await;
+    let enrolled = enrol_on(&app, &admin, &home, &saved["card"], json!({})).await;
+    let intent = stripe.intent_for(enrolled["attempts"][0]["id"].as_str().unwrap()).unwrap().id;
+    let now = app.clock_now();
+    let dispute = |event: &str, kind: &str, id: &str, status: &str| {
+        let object = json!({ "id": id, "object": "dispute", "payment_intent": intent, "amount": 8_899, "reason": "fraudulent", "status": status });
+        let (body, signature) = FakeStripe::event(&stripe.webhook_secret, now, event, kind, object);
+        (body, Some(signature))
+    };
+    let status_now = |plan: Value| payment(&plan, 1)["status"].as_str().unwrap().to_owned();
+
+    assert_eq!(deliver(&app, dispute("evt_d1", "charge.dispute.created", "dp_1", "needs_response")).await.0, 200);
+    assert_eq!(status_now(plan(&app, &admin, &enrolled["id"]).await), "disputed");
+    assert_eq!(deliver(&app, dispute("evt_d2", "charge.dispute.closed", "dp_1", "won")).await.0, 200);
+    assert_eq!(status_now(plan(&app, &admin, &enrolled["id"]).await), "paid", "won: collected again");
+
+    // A second dispute whose closing (lost) arrives before its opening.
+    assert_eq!(deliver(&app, dispute("evt_d4", "charge.dispute.closed", "dp_2", "lost")).await.0, 200);
+    assert_eq!(status_now(plan(&app, &admin, &enrolled["id"]).await), "disputed");
+    assert_eq!(deliver(&app, dispute("evt_d3", "charge.dispute.created", "dp_2", "needs_response")).await.0, 200);
+    let after = plan(&app, &admin, &enrolled["id"]).await;
+    assert_eq!(status_now(after.clone()), "disputed");
+    let disputes: Vec<String> = actions(&after).into_iter().filter(|a| a.starts_with("payment.dispute")).collect();
+    assert_eq!(
+        disputes,
+        ["payment.disputed", "payment.dispute_won", "payment.dispute_lost"],
+        "the late opening is ignored"
+    );
 }

@@ -117,6 +117,9 @@ const OPERATIONS: &[(&str, Option<SecurityLevel>)] = &[
     ("markPaidExternally", Some(SecurityLevel::Manager)),
     ("undoPaidExternally", Some(SecurityLevel::Manager)),
     ("chargePayment", Some(SecurityLevel::Administrator)),
+    ("addSupplementalPayment", Some(SecurityLevel::Administrator)),
+    // Charges what is left of the plan (the supplemental payment too).
+    ("chargeRemainingPayments", Some(SecurityLevel::Administrator)),
     ("deletePaymentCard", Some(SecurityLevel::Administrator)),
 ];
 
@@ -353,6 +356,12 @@ fn request(operation: &str, ids: &Ids, n: usize) -> (Method, String, Option<Valu
         "markPaidExternally" => (Method::POST, format!("/plan-payments/{payment}/paid-externally"), None),
         "undoPaidExternally" => (Method::DELETE, format!("/plan-payments/{payment}/paid-externally"), None),
         "deletePaymentCard" => (Method::DELETE, format!("/payment-cards/{card}"), None),
+        "addSupplementalPayment" => (
+            Method::POST,
+            format!("/plans/{plan}/supplemental-payments"),
+            Some(json!({ "purpose": "card_fee", "amount_cents": 300 })),
+        ),
+        "chargeRemainingPayments" => (Method::POST, format!("/plans/{plan}/charge-remaining"), None),
         other => panic!("no request for {other}"),
     }
 }

@@ -26,6 +26,7 @@ pub mod paw_card;
 pub mod paw_entry;
 pub mod payment_attempt;
 pub mod payment_profile;
+pub mod payment_refund;
 pub mod performance_goal;
 pub mod pet;
 pub mod plan;
@@ -100,6 +101,7 @@ stored_enum!(
     plan::Status => "PlanStatus",
     plan_payment::PaymentKind => "PaymentKind",
     plan_payment::PaymentStatus => "PaymentStatus",
+    plan_payment::SupplementalPurpose => "SupplementalPurpose",
     reminder::Status => "ReminderStatus",
     reward_request::Status => "RewardRequestStatus",
 );

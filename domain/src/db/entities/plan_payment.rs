@@ -23,6 +23,44 @@ pub struct Model {
     pub failures: i32,
     /// The practice's day its next retry is due, while one is.
     pub retry_on: Option<Date>,
+    /// What a supplemental payment is for.
+    pub purpose: Option<SupplementalPurpose>,
+    /// Staff's words about a supplemental payment.
+    pub note: Option<String>,
+    /// The payment a supplemental one took the place of (cancelled with it).
+    pub replaces_id: Option<Uuid>,
+}
+
+/// A payment of plan `plan_id`, scheduled and not yet tried: the one place
+/// that knows every column a new payment starts with.
+pub fn scheduled(
+    practice_id: Uuid,
+    plan_id: Uuid,
+    number: i32,
+    kind: PaymentKind,
+    due_on: Date,
+    amount_cents: i64,
+    now: DateTimeUtc,
+) -> ActiveModel {
+    use sea_orm::Set;
+    ActiveModel {
+        id: Set(Uuid::new_v4()),
+        practice_id: Set(practice_id),
+        plan_id: Set(plan_id),
+        number: Set(number),
+        kind: Set(kind),
+        due_on: Set(due_on),
+        amount_cents: Set(amount_cents),
+        status: Set(PaymentStatus::Scheduled),
+        settled_at: Set(None),
+        created_at: Set(now),
+        refunded_cents: Set(0),
+        failures: Set(0),
+        retry_on: Set(None),
+        purpose: Set(None),
+        note: Set(None),
+        replaces_id: Set(None),
+    }
 }
 
 impl Model {
@@ -82,6 +120,20 @@ pub enum PaymentStatus {
     PartiallyRefunded,
     /// Disputed with the card issuer.
     Disputed,
+}
+
+/// What a supplemental payment is for (PLANS.md B3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum SupplementalPurpose {
+    /// A returned payment's fee (non-sufficient funds).
+    Nsf,
+    /// A card processing fee.
+    CardFee,
+    /// The fee the practice's policy adds when a payment's last retry fails.
+    LateFee,
+    /// Anything else (the note says what).
+    Other,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
