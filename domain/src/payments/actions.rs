@@ -161,15 +161,8 @@ pub async fn add_supplemental(
         }
         None => None,
     };
-    let number = plan_payment::Entity::find()
-        .filter(plan_payment::Column::PlanId.eq(plan.id))
-        .all(&txn)
-        .await?
-        .iter()
-        .map(|p| p.number)
-        .max()
-        .unwrap_or(0)
-        + 1;
+    let payments = plan_payment::Entity::find().filter(plan_payment::Column::PlanId.eq(plan.id)).all(&txn).await?;
+    let number = plan_payment::next_number(&payments);
     let mut row = plan_payment::scheduled(
         scope.practice_id,
         plan.id,

@@ -13,8 +13,7 @@ use crate::{
     activity::Entry,
     db::entities::{
         payment_attempt::{self, AttemptStatus},
-        payment_refund,
-        plan_payment::{self, PaymentStatus},
+        payment_refund, plan_payment,
     },
     payments::RECONCILE_AFTER,
     ports::payments::{GatewayError, RefundRequest},
@@ -31,10 +30,8 @@ pub async fn claim(
     mut cents: i64,
     (by, now): (&Actor, DateTime<Utc>),
 ) -> DomainResult<Vec<payment_refund::Model>> {
-    let mut collected: Vec<&plan_payment::Model> = payments.iter().filter(|p| p.collected_cents() > 0).collect();
-    collected.sort_by_key(|p| std::cmp::Reverse((p.due_on, p.number)));
     let mut claimed = Vec::new();
-    for payment in collected {
+    for payment in plan_payment::newest_collected_first(payments) {
         if cents == 0 {
             break;
         }
@@ -150,16 +147,7 @@ async fn settle(
     let (status, action) = match &answer {
         Ok(refund_ref) => {
             changed.refund_ref = Set(Some(refund_ref.clone()));
-            let refunded = (payment.refunded_cents + refund.amount_cents).min(payment.amount_cents);
-            let mut paid_back: plan_payment::ActiveModel = payment.clone().into();
-            paid_back.refunded_cents = Set(refunded);
-            paid_back.status = Set(if refunded == payment.amount_cents {
-                PaymentStatus::Refunded
-            } else {
-                PaymentStatus::PartiallyRefunded
-            });
-            paid_back.settled_at = Set(Some(now));
-            paid_back.update(&txn).await?;
+            payment.paid_back(refund.amount_cents, now).update(&txn).await?;
             (AttemptStatus::Succeeded, "payment.refund")
         }
         Err(failure) => {

@@ -45,16 +45,6 @@ pub enum Missed {
     Cancel,
 }
 
-impl Refund {
-    fn as_str(self) -> &'static str {
-        match self {
-            Refund::Card => "card",
-            Refund::Elsewhere => "elsewhere",
-            Refund::Keep => "keep",
-        }
-    }
-}
-
 impl Missed {
     fn as_str(self) -> &'static str {
         match self {
@@ -76,6 +66,16 @@ pub enum Refund {
     Elsewhere,
     /// The practice keeps it (the manager's decision, on the log).
     Keep,
+}
+
+impl Refund {
+    fn as_str(self) -> &'static str {
+        match self {
+            Refund::Card => "card",
+            Refund::Elsewhere => "elsewhere",
+            Refund::Keep => "keep",
+        }
+    }
 }
 
 /// A manager's cancellation.
@@ -312,7 +312,7 @@ pub async fn change(
             return Err(DomainError::from(Code::ChangeNeedsRefund));
         }
         if difference > 0 {
-            let number = payments.iter().map(|p| p.number).max().unwrap_or(0) + 1;
+            let number = plan_payment::next_number(&payments);
             supplemental = Some(number);
             plan_payment::scheduled(
                 scope.practice_id,
@@ -429,7 +429,7 @@ pub async fn cancel(
         cancelled.push(payment.number);
     }
     if preview.owed_cents > 0 {
-        let number = payments.iter().map(|p| p.number).max().unwrap_or(0) + 1;
+        let number = plan_payment::next_number(&payments);
         plan_payment::scheduled(
             scope.practice_id,
             plan.id,
@@ -600,29 +600,17 @@ async fn refund_newest_first(
     mut cents: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> DomainResult<()> {
-    let mut collected: Vec<&plan_payment::Model> = payments.iter().filter(|p| p.collected_cents() > 0).collect();
-    collected.sort_by_key(|p| std::cmp::Reverse((p.due_on, p.number)));
-    for payment in collected {
+    for payment in plan_payment::newest_collected_first(payments) {
         if cents == 0 {
             break;
         }
         let take = cents.min(payment.collected_cents());
         cents -= take;
-        let refunded = payment.refunded_cents + take;
-        let mut changed: plan_payment::ActiveModel = payment.clone().into();
-        changed.refunded_cents = Set(refunded);
-        changed.status = Set(if refunded == payment.amount_cents {
-            PaymentStatus::Refunded
-        } else {
-            PaymentStatus::PartiallyRefunded
-        });
-        changed.settled_at = Set(Some(now));
-        changed.update(txn).await?;
+        payment.paid_back(take, now).update(txn).await?;
     }
     Ok(())
 }
 
-/// A cancelled plan is read-only, and one whose term ended has nothing left to change.
 /// A manager's step on a plan that is not read-only: its write
 /// transaction, the plan as read in it, and the practice's day and time.
 struct Step {
@@ -643,6 +631,7 @@ impl Step {
     }
 }
 
+/// A cancelled plan is read-only, and one whose term ended has nothing left to change.
 fn writable(plan: &plan::Model) -> DomainResult<()> {
     match plan.status {
         Status::Cancelled => Err(DomainError::from(Code::PlanCancelled)),

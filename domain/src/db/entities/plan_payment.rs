@@ -63,7 +63,33 @@ pub fn scheduled(
     }
 }
 
+/// The number the next payment added to a plan with `payments` takes.
+pub fn next_number(payments: &[Model]) -> i32 {
+    payments.iter().map(|p| p.number).max().unwrap_or(0) + 1
+}
+
+/// The payments that collected money, newest first: the order a refund
+/// takes them in.
+pub fn newest_collected_first(payments: &[Model]) -> Vec<&Model> {
+    let mut collected: Vec<&Model> = payments.iter().filter(|p| p.collected_cents() > 0).collect();
+    collected.sort_by_key(|p| std::cmp::Reverse((p.due_on, p.number)));
+    collected
+}
+
 impl Model {
+    /// It with `cents` more of it paid back (at most all of it): refunded,
+    /// or partly, as of `now`.
+    pub fn paid_back(&self, cents: i64, now: DateTimeUtc) -> ActiveModel {
+        use sea_orm::Set;
+        let refunded = (self.refunded_cents + cents).min(self.amount_cents);
+        let mut changed: ActiveModel = self.clone().into();
+        changed.refunded_cents = Set(refunded);
+        changed.status =
+            Set(if refunded == self.amount_cents { PaymentStatus::Refunded } else { PaymentStatus::PartiallyRefunded });
+        changed.settled_at = Set(Some(now));
+        changed
+    }
+
     /// Whether it is still owed: scheduled, or failed and not yet made good.
     pub fn unpaid(&self) -> bool {
         matches!(self.status, PaymentStatus::Scheduled | PaymentStatus::Failed | PaymentStatus::PastDue)
