@@ -16,6 +16,7 @@
 //! staff latency and idle socket memory against bare tokio-tungstenite
 //! broadcast servers.
 
+mod charges;
 mod chat;
 mod http;
 mod push;
@@ -40,6 +41,10 @@ enum Command {
     Users(users::UsersOptions),
     /// 100,000 pushes outbox → Redis → workers → fake FCM against a bare reqwest loop.
     Push(push::PushOptions),
+    /// 10,000 due payments charged against a 50 ms fake gateway, and `kill -9` of the charge worker.
+    Charges(charges::ChargesOptions),
+    /// Run the charge job alone on a database until nothing is due (used by `charges`).
+    ChargeWorker(charges::WorkerOptions),
     /// Chat fan-out, latency and idle sockets against bare tokio-tungstenite servers.
     Chat(chat::ChatOptions),
     /// How many idle authenticated app sockets this box holds, over several server processes.
@@ -97,6 +102,8 @@ fn main() -> anyhow::Result<()> {
             Command::Http(options) => http::run(options).await,
             Command::Users(options) => users::run(options).await,
             Command::Push(options) => push::run(options).await,
+            Command::Charges(options) => charges::run(options).await,
+            Command::ChargeWorker(options) => charges::worker(options).await,
             Command::Chat(options) => chat::run(options).await,
             Command::ChatBox(options) => chat::run_box(options).await,
             Command::IdleClient(options) => chat::idle_client(options).await,

@@ -596,8 +596,10 @@ function formBody(form, quoting = false) {
 
 // A form with data-quote="/path/{field}" prices itself as people choose:
 // its fields (and the data-quote-only ones) go to that staff API path, and
-// the answer shows in its data-role=quote element.
+// the answer shows in its data-role=quote element. Answers can arrive out
+// of order (two quick ticks): only the latest asked is shown.
 async function requote(form) {
+  const asked = (form.quoteAsked = (form.quoteAsked || 0) + 1);
   const { body, csrf } = formBody(form, true);
   const url = form.dataset.quote.replace(/\{(\w+)\}/g, (_, name) => {
     const value = body[name];
@@ -616,6 +618,7 @@ async function requote(form) {
     body: JSON.stringify(body),
   });
   const answer = await response.json().catch(() => ({}));
+  if (asked !== form.quoteAsked) return;
   const money = (cents) => `$${(cents / 100).toFixed(2)}`;
   shown.textContent = response.ok
     ? `Initial charge ${money(answer.initial_charge_cents)}` +
@@ -749,16 +752,24 @@ function loadScript(src) {
     document.head.append(script);
   });
 }
-for (const form of document.querySelectorAll("form[data-card-setup]")) {
-  const csrf = form.querySelector("[name=csrf]").value;
-  const call = (path, body) =>
-    withApproval((approval) =>
-      fetch(`/api/dashboard/v1${form.dataset.cardSetup}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-csrf-token": csrf, ...approval },
-        body: JSON.stringify(body || {}),
-      }),
-    );
+// The owner's pay page (`data-pay-card`) posts to its own signed link, with
+// no session; staff forms post to the staff API.
+const postJson = (url, body, headers) =>
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body || {}),
+  });
+for (const form of document.querySelectorAll("form[data-card-setup], form[data-pay-card]")) {
+  const owner = form.dataset.payCard;
+  const call = owner
+    ? (path, body) => postJson(`${owner}${path}`, body, {})
+    : (path, body) => {
+        const csrf = form.querySelector("[name=csrf]").value;
+        return withApproval((approval) =>
+          postJson(`/api/dashboard/v1${form.dataset.cardSetup}${path}`, body, { "x-csrf-token": csrf, ...approval }),
+        );
+      };
   let setup = null;
   let stripe = null;
   let card = null;
@@ -799,7 +810,32 @@ for (const form of document.querySelectorAll("form[data-card-setup]")) {
       return sayRefusal(form, response);
     }
     const answer = await response.json();
-    reloadWith(form, `${form.dataset.done} ${answer.card.brand} ending ${answer.card.last4}.`);
+    reloadWith(form, owner ? answer.said : `${form.dataset.done} ${answer.card.brand} ending ${answer.card.last4}.`);
+  });
+}
+
+// A charge the owner's bank wants confirmed: the gateway's script asks the
+// bank, then the page has the server read the charge back.
+for (const button of document.querySelectorAll("button[data-pay-confirm]")) {
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await loadScript(button.dataset.script);
+    } catch (error) {
+      button.disabled = false;
+      return sayAbove(button, error.message);
+    }
+    const confirmed = await window.Stripe(button.dataset.key).confirmCardPayment(button.dataset.secret);
+    if (confirmed.error) {
+      button.disabled = false;
+      return sayAbove(button, confirmed.error.message);
+    }
+    const response = await postJson(`${button.dataset.payConfirm}/confirmed`, {}, {});
+    if (!response.ok) {
+      button.disabled = false;
+      return sayRefusal(button, response);
+    }
+    reloadWith(button, (await response.json()).said);
   });
 }
 

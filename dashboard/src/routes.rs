@@ -43,7 +43,7 @@ pub fn sync_api() -> impl OpenApi {
 struct Assets;
 
 /// The dashboard's routes: `/`, `/login`, `/logout`, `/dashboard/…`, `/ws/dashboard`, `/assets/…`, and
-/// the owners' email-link pages `/app/…` and `/preferences/…`.
+/// the owners' email-link pages `/app/…`, `/preferences/…` and `/pay/…`.
 pub fn pages() -> Route {
     Route::new()
         .at("/", get(root))
@@ -57,6 +57,10 @@ pub fn pages() -> Route {
         .at("/app/reset-password", get(owners::pages::reset_page).post(owners::pages::reset_submit))
         .at("/preferences/:token", get(households::preference_pages::page).post(households::preference_pages::save))
         .at("/media/selfies/:file", get(owners::pages::favourite_selfie))
+        .at("/pay/:token", get(plans::pay_pages::page).post(plans::pay_pages::pay))
+        .at("/pay/:token/card/setup", post(plans::pay_pages::card_setup))
+        .at("/pay/:token/card", post(plans::pay_pages::card))
+        .at("/pay/:token/confirmed", post(plans::pay_pages::confirmed))
         .at(
             "/preferences/:token/unsubscribe",
             get(households::preference_pages::page).post(households::preference_pages::unsubscribe),

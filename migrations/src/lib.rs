@@ -29,6 +29,7 @@ mod m20261207_000021_plan_add_ons;
 mod m20261207_000022_plan_agreements;
 mod m20261207_000023_payments;
 mod m20261207_000024_payment_changes;
+mod m20261207_000025_dunning;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_plan_agreements::Migration),
             Box::new(m20261207_000023_payments::Migration),
             Box::new(m20261207_000024_payment_changes::Migration),
+            Box::new(m20261207_000025_dunning::Migration),
         ]
     }
 }

@@ -118,6 +118,8 @@ impl FakeStripe {
             .at("/v1/payment_methods/:id", get(read_method))
             .at("/v1/payment_methods/:id/detach", post(detach_method))
             .at("/v1/payment_intents", post(create_intent))
+            .at("/v1/payment_intents/:id", get(read_intent))
+            .at("/v1/payment_intents/:id/confirm", post(confirm_intent))
             .at("/v1/refunds", post(create_refund))
             .at("/js/v3/", get(stripe_js))
             // The page's card fields call the fake from the server's origin.
@@ -185,6 +187,21 @@ impl FakeStripe {
             .await
             .expect("the fake answers");
         assert_eq!(response.status(), 200, "the setup is confirmed");
+        response.json().await.expect("JSON")
+    }
+
+    /// What the browser does in Stripe.js's `confirmCardPayment`: the owner
+    /// confirms with their bank the charge `client_secret` belongs to.
+    pub async fn confirm_payment(&self, client_secret: &str) -> Value {
+        let intent = client_secret.split("_secret_").next().unwrap_or_default();
+        let response = crate::client()
+            .post(format!("{}/v1/payment_intents/{intent}/confirm", self.base))
+            .bearer_auth(&self.publishable_key)
+            .form(&[("client_secret", client_secret)])
+            .send()
+            .await
+            .expect("the fake answers");
+        assert_eq!(response.status(), 200, "the charge is confirmed");
         response.json().await.expect("JSON")
     }
 
@@ -275,6 +292,17 @@ fn missing(state: &StripeState, path: &str, name: &str) -> Response {
     ))
 }
 
+/// A browser call with another intent's client secret.
+fn secret_mismatch() -> Response {
+    answer(stripe_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request_error",
+        "secret_mismatch",
+        "Wrong client secret.",
+        json!({}),
+    ))
+}
+
 fn no_such(kind: &str, id: &str) -> Response {
     answer(stripe_error(
         StatusCode::NOT_FOUND,
@@ -312,6 +340,16 @@ const STRIPE_JS: &str = r#"(function () {
         });
         const answer = await response.json();
         return response.ok ? { setupIntent: answer } : { error: answer.error };
+      },
+      async confirmCardPayment(secret) {
+        const id = secret.split("_secret_")[0];
+        const response = await fetch(`${base}/v1/payment_intents/${id}/confirm`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ client_secret: secret }),
+        });
+        const answer = await response.json();
+        return response.ok ? { paymentIntent: answer } : { error: answer.error };
       },
     };
   };
@@ -395,13 +433,7 @@ fn confirm_setup_intent(
     let mut intents = lock(&state.setup_intents);
     let Some(intent) = intents.get_mut(&id) else { return no_such("setupintent", &id) };
     if field(&form, "client_secret") != intent["client_secret"].as_str() {
-        return answer(stripe_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "secret_mismatch",
-            "Wrong client secret.",
-            json!({}),
-        ));
+        return secret_mismatch();
     }
     let token = field(&form, "payment_method").unwrap_or_default();
     let Some((brand, last4, behaviour)) = test_card(token) else { return no_such("payment_method", token) };
@@ -537,6 +569,51 @@ async fn create_intent(request: &Request, Form(form): Form<Fields>, state: Data<
         tokio::time::sleep(delay).await;
     }
     answer(reply)
+}
+
+/// The secret a PaymentIntent is confirmed with from the browser.
+fn intent_secret(id: &str) -> String {
+    format!("{id}_secret_fake")
+}
+
+fn intent_json(intent: &Intent) -> Value {
+    json!({
+        "id": intent.id, "object": "payment_intent", "amount": intent.amount, "currency": "usd",
+        "status": intent.status, "client_secret": intent_secret(&intent.id),
+    })
+}
+
+#[handler]
+fn read_intent(request: &Request, Path(id): Path<String>, state: Data<&Arc<StripeState>>) -> Response {
+    if let Some(refused) = unauthorized(request, &state, false) {
+        return refused;
+    }
+    let intents = lock(&state.intents);
+    match intents.iter().find(|i| i.id == id) {
+        Some(intent) => Json(intent_json(intent)).into_response(),
+        None => no_such("payment_intent", &id),
+    }
+}
+
+/// The owner confirming a charge with their bank (Stripe.js
+/// `confirmCardPayment`, with the publishable key): it is charged.
+#[handler]
+fn confirm_intent(
+    request: &Request,
+    Path(id): Path<String>,
+    Form(form): Form<Fields>,
+    state: Data<&Arc<StripeState>>,
+) -> Response {
+    if let Some(refused) = unauthorized(request, &state, true) {
+        return refused;
+    }
+    let mut intents = lock(&state.intents);
+    let Some(intent) = intents.iter_mut().find(|i| i.id == id) else { return no_such("payment_intent", &id) };
+    if field(&form, "client_secret") != Some(intent_secret(&id).as_str()) {
+        return secret_mismatch();
+    }
+    intent.status = "succeeded".to_owned();
+    Json(intent_json(intent)).into_response()
 }
 
 /// A refund takes the next scripted answer too: `Unavailable` refuses it

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
+pub mod card_scan;
 pub mod fake_stripe;
 pub mod fakes;
 pub mod pictures;
@@ -63,9 +64,24 @@ pub fn at(base: chrono::DateTime<chrono::Utc>, minutes: i64) -> String {
     (base + chrono::Duration::minutes(minutes)).to_rfc3339()
 }
 
-/// Installs the TLS provider once per test process.
+/// Installs the TLS provider once per test process, and the log the card
+/// sweep reads when one runs ([`card_scan`]).
 pub fn init() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    static LOG: std::sync::Once = std::sync::Once::new();
+    LOG.call_once(|| {
+        let Some(path) = card_scan::log_file() else { return };
+        match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+            Ok(file) => {
+                use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+                // Everything our crates say, as a production server at debug would.
+                let filter = EnvFilter::new("info,petbridge=debug,sqlx=warn,sea_orm=warn");
+                let layer = fmt::layer().with_ansi(false).with_writer(std::sync::Mutex::new(file));
+                let _ = tracing_subscriber::registry().with(filter).with(layer).try_init();
+            }
+            Err(err) => eprintln!("could not open {}: {err}", path.display()),
+        }
+    });
 }
 
 /// Settings for a test server: port 0, no demo practice, no embedded

@@ -125,11 +125,30 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let Some((admin_url, name)) = self.postgres.take() else { return };
+        let sweeping = crate::card_scan::directory().is_some();
+        let postgres = self.postgres.take();
+        if postgres.is_none() && !sweeping {
+            return;
+        }
+        let url = self.url.clone();
         // Drop runs outside async: a thread with its own runtime does the work.
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             runtime.block_on(async {
+                if sweeping {
+                    let place = match &postgres {
+                        Some((_, name)) => format!("PostgreSQL {name}"),
+                        None => url.clone(),
+                    };
+                    match crate::card_scan::tables_with_cards(&url).await {
+                        Ok(tables) => {
+                            tables.iter().for_each(|table| crate::card_scan::record(&format!("{place}, table {table}")))
+                        }
+                        Err(err) => crate::card_scan::unread(&place, &err.to_string()),
+                    }
+                    crate::card_scan::scanned(&place);
+                }
+                let Some((admin_url, name)) = postgres else { return Some(()) };
                 let admin = Database::connect(&admin_url).await.ok()?;
                 admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
                 admin.close().await.ok()

@@ -1,13 +1,19 @@
 //! Timed jobs: campaigns that are due (blasts, Reinvite All), the
 //! reminders (past-due services, appointments, surveys), paws earned
 //! from synced invoices, plans started, completed and renewed, and their
-//! payments charged. Every worker process runs them; each send and each
+//! payments charged, with the practice's policy for payments never paid
+//! and the staff's daily digest of payment trouble. Every worker process runs them; each send and each
 //! charge is claimed in the database, so running them in several processes
 //! at once sends and charges nothing twice.
 
 use std::time::Duration;
 
-use petbridge_domain::{DomainResult, Platform, campaigns, loyalty, payments::charges, plans::renewals, reminders};
+use petbridge_domain::{
+    DomainResult, Platform, campaigns, loyalty,
+    payments::{charges, digest},
+    plans::{final_failures, renewals},
+    reminders,
+};
 use tokio_util::sync::CancellationToken;
 
 /// What one run of the jobs did.
@@ -23,6 +29,10 @@ pub struct JobRun {
     pub renewals: renewals::RenewalRun,
     /// Payments charged, declined or still awaiting the gateway.
     pub charges: charges::ChargeRun,
+    /// Payments whose retries ran out that the final-failure policy was applied to.
+    pub final_failures: u32,
+    /// Practices whose staff were sent the day's payments digest.
+    pub digests: u32,
 }
 
 /// Runs the timed jobs.
@@ -45,7 +55,10 @@ impl Jobs {
         let renewals = renewals::run_due(&self.platform).await?;
         // After renewals: a plan that starts today is active by now.
         let charges = charges::run_due(&self.platform).await?;
-        Ok(JobRun { campaigns, reminders, invoice_paws, renewals, charges })
+        let final_failures = final_failures::run_due(&self.platform).await?;
+        // After the policy: the digest says which one each payment met.
+        let digests = digest::run_due(&self.platform).await?;
+        Ok(JobRun { campaigns, reminders, invoice_paws, renewals, charges, final_failures, digests })
     }
 
     /// Runs the jobs every `interval` until `shutdown`.

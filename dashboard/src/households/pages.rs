@@ -277,8 +277,7 @@ struct ClientTemplate {
 impl ClientTemplate {
     /// Cents as dollars: `4299` → `$42.99`.
     fn money(&self, cents: &i64) -> String {
-        let sign = if *cents < 0 { "−" } else { "" };
-        format!("{sign}${}.{:02}", cents.abs() / 100, cents.abs() % 100)
+        petbridge_domain::kernel::text::dollars(*cents)
     }
 
     /// Whether a plan can still be held, changed or cancelled.

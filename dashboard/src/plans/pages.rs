@@ -175,6 +175,10 @@ struct PlansTemplate {
     multi_pet_discount: String,
     /// The agreement's letterhead lines.
     letterhead: Vec<String>,
+    /// The final-failure policy, by its stored name.
+    final_failure: String,
+    /// The late fee in dollars, as the form shows it.
+    late_fee: String,
 }
 
 impl PlansTemplate {
@@ -189,6 +193,15 @@ impl PlansTemplate {
             ("lesser", "The lesser of those two"),
             ("nothing", "Nothing more"),
             ("manager_figure", "A figure the cancelling manager gives"),
+        ]
+    }
+
+    /// What may follow a payment's last declined retry.
+    fn final_failures(&self) -> [(&'static str, &'static str); 3] {
+        [
+            ("keep", "The plan keeps its benefits while the owner is asked to pay"),
+            ("hold", "The plan goes on hold until staff release it"),
+            ("late_fee", "A late fee is added to the plan, due at once"),
         ]
     }
 }
@@ -220,5 +233,7 @@ pub(crate) async fn plans_page(
         renewals: settings.renewals,
         multi_pet_discount: dollars(settings.multi_pet_discount_cents),
         letterhead: settings.letterhead,
+        final_failure: settings.payments.final_failure.to_string(),
+        late_fee: dollars(settings.payments.late_fee_cents),
     })
 }

@@ -4,7 +4,7 @@ use petbridge_domain::{
     Platform,
     kernel::{
         permissions::Permission,
-        practice::{CancellationPolicy, PlanPoints, RenewalSettings},
+        practice::{CancellationPolicy, FinalFailure, PlanPoints, RenewalSettings},
         text::Phone,
     },
     practices,
@@ -44,6 +44,11 @@ pub struct PracticeSettingsBody {
     pub multi_pet_discount_cents: i64,
     /// The address, phone and email the healthcare agreement shows under the practice's name, one line each.
     pub letterhead: Vec<String>,
+    /// What follows a plan payment whose last retry was declined: `keep` (the plan keeps its
+    /// benefits), `hold` (it goes on hold) or `late_fee` (a late-fee payment is added).
+    pub final_failure: Stored<FinalFailure>,
+    /// The late fee `late_fee` adds, in cents.
+    pub late_fee_cents: i64,
 }
 
 /// When renewals are prepared, and what stops an automatic one.
@@ -153,6 +158,11 @@ pub struct PracticeSettingsChanges {
     pub multi_pet_discount_cents: Option<Limited<i64, Between<0, { practices::MAX_MULTI_PET_DISCOUNT_CENTS }>>>,
     /// The agreement's letterhead: up to 4 lines (blank ones dropped) of up to 100 characters.
     pub letterhead: Option<Letterhead>,
+    /// What follows a plan payment whose last retry was declined.
+    pub final_failure: Option<Stored<FinalFailure>>,
+    /// The late fee, in cents.
+    pub late_fee_cents:
+        Option<Limited<i64, Between<{ *practices::LATE_FEE_CENTS.start() }, { *practices::LATE_FEE_CENTS.end() }>>>,
 }
 
 /// The lines of an agreement's letterhead.
@@ -170,6 +180,8 @@ impl From<petbridge_domain::kernel::practice::Practice> for PracticeSettingsBody
             renewals: practice.settings.renewals.into(),
             multi_pet_discount_cents: practice.settings.multi_pet_discount_cents,
             letterhead: practice.settings.letterhead,
+            final_failure: practice.settings.payments.final_failure.into(),
+            late_fee_cents: practice.settings.payments.late_fee_cents,
         }
     }
 }
@@ -211,6 +223,8 @@ impl PracticeApi {
                 .0
                 .letterhead
                 .map(|lines| lines.into_inner().into_iter().map(Limited::into_inner).collect()),
+            final_failure: body.0.final_failure.map(|p| p.0),
+            late_fee_cents: body.0.late_fee_cents.map(Limited::into_inner),
         };
         practices::update_settings(&platform, auth.principal().scope(), &allowed.actor, auth.origin(), changes).await?;
         Ok(Json(practices::get(&platform, auth.principal().scope()).await?.into()))

@@ -1,6 +1,7 @@
 //! Links that act without a login: the preference centre and one-click
-//! unsubscribe in emails, and the public address of a favourite selfie a
-//! push notification shows. Each is an id and an HMAC over it and what the
+//! unsubscribe in emails, the page where an owner pays a declined plan
+//! payment, and the public address of a favourite selfie a push
+//! notification shows. Each is an id and an HMAC over it and what the
 //! link is for, keyed by a secret the first use makes and every instance
 //! shares through the database.
 
@@ -25,6 +26,8 @@ pub enum LinkPurpose {
     Preferences,
     /// A favourite selfie's photo, public while it stays a favourite.
     FavouriteSelfie,
+    /// A plan payment the owner is asked to pay, confirm or move to another card.
+    Payment,
 }
 
 impl LinkPurpose {
@@ -32,6 +35,7 @@ impl LinkPurpose {
         match self {
             Self::Preferences => b"preferences:",
             Self::FavouriteSelfie => b"selfie:",
+            Self::Payment => b"payment:",
         }
     }
 }

@@ -40,9 +40,22 @@ impl Actor {
 
     /// An owner acting in the app.
     pub fn owner_in_app() -> Self {
-        Self { id: None, name: "the owner, in the app".to_owned() }
+        Self { id: None, name: OWNER_IN_APP.to_owned() }
+    }
+
+    /// An owner acting through a link we emailed them.
+    pub fn owner_by_link() -> Self {
+        Self { id: None, name: OWNER_BY_LINK.to_owned() }
+    }
+
+    /// Whether it is the owner themselves (who sees the outcome on screen).
+    pub fn is_owner(&self) -> bool {
+        self.id.is_none() && (self.name == OWNER_IN_APP || self.name == OWNER_BY_LINK)
     }
 }
+
+const OWNER_IN_APP: &str = "the owner, in the app";
+const OWNER_BY_LINK: &str = "the owner, by the emailed link";
 
 /// Permission granted: who acts, and who approved it if it took an override.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -250,6 +250,7 @@ codes! {
     InvalidLockoutThreshold = "invalid_lockout_threshold", Unprocessable, "The lockout threshold is 3 to 20 failed logins.";
     InvalidRenewalRules = "invalid_renewal_rules", Unprocessable, "Renewals are prepared 1 to 120 days ahead, blocked after 0 to 12 failed payments, and owners told 15 to 45 days ahead.";
     InvalidMultiPetDiscount = "invalid_multi_pet_discount", Unprocessable, "A multi-pet discount is 0 to 100,000 cents off the enrolment fee.";
+    InvalidLateFee = "invalid_late_fee", Unprocessable, "A late fee is 100 to 50,000 cents.";
     InvalidLetterhead = "invalid_letterhead", Unprocessable, "A letterhead is up to 4 lines of up to 100 characters.";
     InvalidPlanPoints = "invalid_plan_points", Unprocessable, "Plan points are 0 to 1,000 a sale, taken back within 0 to 365 days.";
     InvalidPawRule = "invalid_paw_rule", Unprocessable, "One paw for every 1 cent to 10,000 dollars of an invoice, or none.";

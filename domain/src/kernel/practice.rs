@@ -33,20 +33,37 @@ pub struct PracticeSettings {
     pub payments: PaymentSettings,
 }
 
-/// How declined card payments are tried again.
+/// How declined card payments are tried again, and what follows the last decline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PaymentSettings {
     /// Days after the first decline that a payment is tried again (at most
     /// five, rising, up to 60 days); a hard decline is never tried again.
     pub retry_days: Vec<u32>,
+    /// What happens to the plan once a payment's last retry is declined.
+    pub final_failure: FinalFailure,
+    /// The late fee [`FinalFailure::LateFee`] adds, in cents.
+    pub late_fee_cents: i64,
 }
 
 impl Default for PaymentSettings {
     fn default() -> Self {
         // PLANS.md B6's default.
-        Self { retry_days: vec![3, 7, 14] }
+        Self { retry_days: vec![3, 7, 14], final_failure: FinalFailure::Keep, late_fee_cents: 2_500 }
     }
+}
+
+/// A practice's policy for a payment whose retries are used up (PLANS.md B6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sea_orm::EnumIter, sea_orm::DeriveActiveEnum)]
+#[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+pub enum FinalFailure {
+    /// The plan keeps its benefits while the owner is asked to pay.
+    Keep,
+    /// The plan goes on hold (for a financial reason) until staff release it.
+    Hold,
+    /// A late-fee payment is added to the plan, due at once.
+    LateFee,
 }
 
 /// When renewals are prepared, and what stops one.

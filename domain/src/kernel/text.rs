@@ -2,6 +2,12 @@
 
 use crate::{Code, DomainError, DomainResult};
 
+/// Cents as owners and staff read money: `4900` → `$49.00`, `-105` → `−$1.05`.
+pub fn dollars(cents: i64) -> String {
+    let sign = if cents < 0 { "−" } else { "" };
+    format!("{sign}${}.{:02}", cents.abs() / 100, cents.abs() % 100)
+}
+
 /// The most characters a name has: a person's, a pet's, a reward's, a key's.
 pub const MAX_NAME_CHARS: usize = 100;
 
@@ -183,6 +189,13 @@ pub fn check_text(text: &str) -> Result<(), TextProblem> {
 #[cfg(test)]
 mod text_tests {
     use super::*;
+
+    #[test]
+    fn dollars_read_as_money() {
+        assert_eq!(dollars(4_900), "$49.00");
+        assert_eq!(dollars(5), "$0.05");
+        assert_eq!(dollars(-105), "−$1.05");
+    }
 
     #[test]
     fn usernames_are_normalised_and_checked() {

@@ -22,10 +22,15 @@ use crate::{
         plan_payment::{self, PaymentStatus},
         practice,
     },
+    deliveries::links,
     payments::{RECONCILE_AFTER, dunning},
     ports::payments::{ChargeOutcome, ChargeRequest, GatewayError},
     practices,
 };
+
+/// How long the gateway keeps an idempotency key (Stripe: 24 hours), less
+/// an hour's margin: an attempt older than this is never sent again.
+const IDEMPOTENCY_WINDOW: chrono::Duration = chrono::Duration::hours(23);
 
 /// Charges in flight at once in a charge run.
 const IN_FLIGHT: usize = 32;
@@ -138,9 +143,14 @@ pub async fn charge_remaining(
     Ok(charged)
 }
 
-/// An owner paying, from the app, a payment of their household that was
-/// declined: charged now on the plan's card.
-pub async fn pay_owed(platform: &Platform, scope: Scope, client_id: Uuid, payment_id: Uuid) -> DomainResult<Charged> {
+/// An owner paying a payment of their household that was declined (from
+/// the app, or the emailed link; `by` says which): charged now on the plan's card.
+pub async fn pay_owed(
+    platform: &Platform,
+    scope: Scope,
+    (client_id, payment_id): (Uuid, Uuid),
+    owner: &Actor,
+) -> DomainResult<Charged> {
     let payment = plan_payment::Entity::find_by_id(payment_id)
         .filter(plan_payment::Column::PracticeId.eq(scope.practice_id))
         .one(&platform.db)
@@ -154,11 +164,10 @@ pub async fn pay_owed(platform: &Platform, scope: Scope, client_id: Uuid, paymen
         return Err(DomainError::NotFound);
     }
     let owed = [PaymentStatus::Failed, PaymentStatus::PastDue];
-    let owner = Actor::owner_in_app();
     let claim = claim(platform, scope, &payment, &owed, &owner.name)
         .await?
-        .ok_or_else(|| DomainError::with(Code::PaymentNotChargeable, "only a declined payment is paid from the app"))?;
-    send(platform, claim, &owner, &Origin::default()).await
+        .ok_or_else(|| DomainError::with(Code::PaymentNotChargeable, "only a declined payment is paid by the owner"))?;
+    send(platform, claim, owner, &Origin::default()).await
 }
 
 /// The schedule's timed job: first settles attempts (and refunds) left unanswered, then
@@ -211,8 +220,22 @@ pub async fn reconcile(platform: &Platform) -> DomainResult<ChargeRun> {
         .all(&platform.db)
         .await?;
     let system = Actor::system("payments");
+    let unanswerable = platform.clock.now() - IDEMPOTENCY_WINDOW;
     for attempt in stale {
         let scope = Scope { practice_id: attempt.practice_id };
+        if attempt.started_at < unanswerable {
+            // Its key is forgotten by now: asking again could charge twice.
+            let outcome = ChargeOutcome::Declined {
+                intent: None,
+                code: dunning::GATEWAY_NO_ANSWER.into(),
+                decline_code: None,
+                message: "no answer within the gateway's 24-hour idempotency window: look the charge up there \
+                          before charging again"
+                    .into(),
+            };
+            run.count(&settle(platform, scope, attempt.id, &outcome, &system, &Origin::default()).await?);
+            continue;
+        }
         let payment = plan_payment::Entity::find_by_id(attempt.payment_id).one(&platform.db).await?;
         let profile = match attempt.profile_id {
             Some(id) => payment_profile::Entity::find_by_id(id).one(&platform.db).await?,
@@ -353,6 +376,13 @@ pub async fn settle(
     let practice = practices::get(platform, scope).await?;
     let now = platform.clock.now();
     let today = practice.today(now);
+    // Before the write transaction: the first use of the key writes it.
+    let link_key = match outcome {
+        ChargeOutcome::Declined { .. } | ChargeOutcome::AuthenticationRequired { .. } => {
+            Some(links::link_key(platform).await?)
+        }
+        _ => None,
+    };
     let txn = platform.begin_write().await?;
     let attempt = payment_attempt::Entity::find_by_id(attempt_id)
         .filter(payment_attempt::Column::PracticeId.eq(scope.practice_id))
@@ -404,6 +434,15 @@ pub async fn settle(
     if charged != Charged::Pending {
         settle_payment(&txn, &payment, &charged, now).await?;
         settle_plan(&txn, payment.plan_id).await?;
+        // The owner who paid sees the outcome on screen; others are told.
+        let told = outcome.reason().filter(|reason| dunning::told(reason) && !by.is_owner());
+        if let (Some(key), Some(reason)) = (&link_key, told) {
+            let retry_on = match &charged {
+                Charged::Declined { retry_on, .. } => *retry_on,
+                _ => None,
+            };
+            dunning::tell_owner(&txn, platform, &practice, (&payment, key), reason, retry_on).await?;
+        }
         let detail = serde_json::json!({
             "payment": payment.number, "amount_cents": attempt.amount_cents, "attempt": attempt.id,
             "outcome": attempt_status.to_string(), "reason": outcome.reason(), "intent": intent,
@@ -446,10 +485,14 @@ async fn settle_payment(
             changed.settled_at = Set(Some(now));
             changed.retry_on = Set(None);
         }
-        Charged::Declined { retry_on, .. } => {
+        Charged::Declined { retry_on, reason } => {
             changed.failures = Set(payment.failures + 1);
             changed.retry_on = Set(*retry_on);
             changed.status = Set(if retry_on.is_some() { PaymentStatus::Failed } else { PaymentStatus::PastDue });
+            if retry_on.is_none() && dunning::told(reason) {
+                // The practice's final-failure policy is owed (plans::dunning applies it).
+                changed.retries_ended_at = Set(Some(now));
+            }
         }
         Charged::AuthenticationRequired => {
             // Waits for the owner: no retry would get past their bank.

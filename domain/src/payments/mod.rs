@@ -1,9 +1,12 @@
 //! Payments through the gateway (PLANS.md §B): the cards clients save with
-//! it, charging each payment exactly once, and what a decline leads to.
+//! it, charging each payment exactly once, and what a decline leads to:
+//! the owner told with a link to pay, and the staff's daily digest.
 
 pub mod actions;
 pub mod charges;
+pub mod digest;
 pub mod dunning;
+pub mod pay_links;
 pub mod profiles;
 pub mod refunds;
 pub mod webhooks;

@@ -23,10 +23,10 @@ use crate::{
     deliveries::outbox::{self, Channel, NewDelivery, Purpose},
     kernel::{
         practice::{CancellationPolicy, Practice},
+        text::dollars,
         tokens::sha256_hex,
     },
     plans::{
-        dollars,
         records::{self, AgreementSummary, PlanRecord},
         templates,
     },

@@ -20,11 +20,11 @@ use crate::{
         plan_payment::{self, PaymentKind, PaymentStatus},
         plan_template_version,
     },
-    kernel::{caller::Authorized, practice::CancellationPolicy},
+    kernel::{caller::Authorized, practice::CancellationPolicy, text::dollars},
     payments::refunds,
     performance,
     plans::{
-        agreements, dollars, enrolment,
+        agreements, enrolment,
         records::{self, PlanRecord},
         templates,
     },
@@ -160,6 +160,27 @@ pub async fn hold_for_deceased_pet(
             .await?;
     }
     Ok(())
+}
+
+/// Puts plan `plan` on hold for a payment whose retries are used up (the
+/// practice's final-failure policy), on `conn`; `false` when it cannot be
+/// held (on hold already, or finished).
+pub(crate) async fn hold_for_unpaid(
+    conn: &impl ConnectionTrait,
+    platform: &Platform,
+    scope: Scope,
+    plan: plan::Model,
+    today: NaiveDate,
+    note: &str,
+) -> DomainResult<bool> {
+    if plan.status == Status::OnHold || writable(&plan).is_err() {
+        return Ok(false);
+    }
+    let system = Actor::system("payments");
+    let origin = Origin::default();
+    put_on_hold(conn, platform, scope, (&system, None), &origin, plan, today, HoldReason::Financial, Some(note))
+        .await?;
+    Ok(true)
 }
 
 #[allow(clippy::too_many_arguments, reason = "one step shared by a manager's hold and the sync's")]

@@ -28,9 +28,9 @@ use crate::{
         plan_template_version, practice,
     },
     deliveries::outbox::{self, Channel, NewDelivery, Purpose},
-    kernel::{caller::Authorized, practice::Practice},
+    kernel::{caller::Authorized, practice::Practice, text::dollars},
     plans::{
-        agreements, dollars, enrolment,
+        agreements, enrolment,
         records::{self, PlanRecord},
         templates,
     },

@@ -123,6 +123,15 @@ impl ChargeOutcome {
     }
 }
 
+/// A PaymentIntent as the gateway reads it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntentState {
+    /// Stripe's status: `succeeded`, `processing`, `requires_action`, `requires_payment_method`, …
+    pub status: String,
+    /// Lets the owner's browser confirm this one charge with their bank.
+    pub client_secret: String,
+}
+
 /// A refund of part or all of a charge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundRequest {
@@ -188,6 +197,8 @@ pub trait PaymentGateway: Send + Sync {
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, GatewayError>;
     /// Pays back part or all of a charge; answers the refund's id.
     async fn refund(&self, request: &RefundRequest) -> Result<String, GatewayError>;
+    /// Reads a charge back (one the owner confirms with their bank).
+    async fn payment_intent(&self, id: &str) -> Result<IntentState, GatewayError>;
 }
 
 /// The gateway of a server that takes no card payments: every call says so.
@@ -221,6 +232,9 @@ impl PaymentGateway for NoGateway {
         Err(GatewayError::NotConfigured)
     }
     async fn refund(&self, _: &RefundRequest) -> Result<String, GatewayError> {
+        Err(GatewayError::NotConfigured)
+    }
+    async fn payment_intent(&self, _: &str) -> Result<IntentState, GatewayError> {
         Err(GatewayError::NotConfigured)
     }
 }

@@ -137,7 +137,14 @@ pub struct SettingsChanges {
     pub multi_pet_discount_cents: Option<i64>,
     /// The agreement's letterhead lines (up to 4, of up to 100 characters).
     pub letterhead: Option<Vec<String>>,
+    /// What follows a payment's last declined retry.
+    pub final_failure: Option<crate::kernel::practice::FinalFailure>,
+    /// The late fee that policy may add, in cents (100 to 50,000).
+    pub late_fee_cents: Option<i64>,
 }
+
+/// The smallest and largest late fee, in cents.
+pub const LATE_FEE_CENTS: std::ops::RangeInclusive<i64> = 100..=50_000;
 
 /// The most lines a letterhead has, and the longest line.
 pub const LETTERHEAD_LINES: usize = 4;
@@ -221,6 +228,15 @@ pub async fn update_settings(
             return Err(DomainError::from(Code::InvalidLetterhead));
         }
         settings.letterhead = lines;
+    }
+    if let Some(policy) = changes.final_failure {
+        settings.payments.final_failure = policy;
+    }
+    if let Some(cents) = changes.late_fee_cents {
+        if !LATE_FEE_CENTS.contains(&cents) {
+            return Err(DomainError::from(Code::InvalidLateFee));
+        }
+        settings.payments.late_fee_cents = cents;
     }
     match changes.paw_per_invoiced_cents {
         None => {}

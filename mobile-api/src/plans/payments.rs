@@ -93,6 +93,6 @@ impl PaymentsApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<ChargeOutcomeView>> {
         let household = household_id(&platform, &auth).await?;
-        Ok(Json(charges::pay_owed(&platform, auth.0.scope(), household, id.0).await?.into()))
+        Ok(Json(charges::pay_owed(&platform, auth.0.scope(), (household, id.0), &Actor::owner_in_app()).await?.into()))
     }
 }

@@ -9,6 +9,7 @@ mod bus;
 mod campaigns;
 mod chat;
 mod clients;
+mod dunning;
 mod email;
 mod errors;
 mod generated_clients;

@@ -18,12 +18,12 @@ use serde_json::{Value, json};
 use crate::plans::{Household, household};
 
 /// The practice's day now (the fixture practice is in Denver).
-fn today(app: &TestApp) -> NaiveDate {
+pub(crate) fn today(app: &TestApp) -> NaiveDate {
     app.clock_now().with_timezone(&chrono_tz::America::Denver).date_naive()
 }
 
 /// Moves the clock to noon in Denver on `day`.
-fn go_to(app: &TestApp, day: NaiveDate) {
+pub(crate) fn go_to(app: &TestApp, day: NaiveDate) {
     let noon = chrono_tz::America::Denver.from_local_datetime(&day.and_hms_opt(12, 0, 0).unwrap()).unwrap();
     app.clock.set(noon.with_timezone(&Utc));
 }
@@ -50,7 +50,7 @@ pub(crate) async fn save_card(
 }
 
 /// A practice with the puppy household, its administrator and the fake gateway.
-async fn practice(stripe: &FakeStripe) -> (TestApp, String, Household) {
+pub(crate) async fn practice(stripe: &FakeStripe) -> (TestApp, String, Household) {
     let app = spawn_with_stripe(stripe).await;
     let fixture = app.practice("maple-vets").await;
     app.staff(&fixture.practice, "frontdesk", SecurityLevel::Staff).await;
@@ -60,7 +60,7 @@ async fn practice(stripe: &FakeStripe) -> (TestApp, String, Household) {
 }
 
 /// Enrols the puppy on the card; answers the plan.
-async fn enrol_on(app: &TestApp, token: &str, home: &Household, card: &Value, extra: Value) -> Value {
+pub(crate) async fn enrol_on(app: &TestApp, token: &str, home: &Household, card: &Value, extra: Value) -> Value {
     let mut body = json!({ "pet_id": home.puppy, "template_id": home.template, "payment_profile_id": card["id"] });
     if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
         body.extend(extra);
@@ -70,17 +70,17 @@ async fn enrol_on(app: &TestApp, token: &str, home: &Household, card: &Value, ex
     plan
 }
 
-async fn plan(app: &TestApp, token: &str, id: &Value) -> Value {
+pub(crate) async fn plan(app: &TestApp, token: &str, id: &Value) -> Value {
     let (status, plan) = app.get_json(&format!("/api/dashboard/v1/plans/{}", id.as_str().unwrap()), token).await;
     assert_eq!(status, 200, "{plan}");
     plan
 }
 
-fn payment(plan: &Value, number: i64) -> &Value {
+pub(crate) fn payment(plan: &Value, number: i64) -> &Value {
     plan["payments"].as_array().unwrap().iter().find(|p| p["number"] == number).unwrap()
 }
 
-fn day(value: &Value) -> NaiveDate {
+pub(crate) fn day(value: &Value) -> NaiveDate {
     value.as_str().unwrap().parse().unwrap()
 }
 
@@ -755,4 +755,20 @@ async fn disputes_move_a_paid_payment_to_disputed_and_back_when_won_in_any_order
         ["payment.disputed", "payment.dispute_won", "payment.dispute_lost"],
         "the late opening is ignored"
     );
+}
+
+#[tokio::test]
+async fn the_card_sweep_finds_a_number_in_any_text_column_of_either_database() {
+    use sea_orm::ConnectionTrait;
+    let app = petbridge_tests::spawn_app().await;
+    app.practice("maple-vets").await;
+    let url = app.database().url.clone();
+    let swept = petbridge_tests::card_scan::tables_with_cards(&url).await.expect("the sweep reads the database");
+    assert!(swept.is_empty(), "{swept:?}");
+    let db = &app.platform.db;
+    db.execute_unprepared("UPDATE practices SET name = 'Card 4242 4242 4242 4242'").await.unwrap();
+    let swept = petbridge_tests::card_scan::tables_with_cards(&url).await.unwrap();
+    assert_eq!(swept, ["practices"]);
+    // Put back, so the sweep after the suite finds nothing here.
+    db.execute_unprepared("UPDATE practices SET name = 'Maple'").await.unwrap();
 }

@@ -25,6 +25,7 @@ pub mod owner_session;
 pub mod paw_card;
 pub mod paw_entry;
 pub mod payment_attempt;
+pub mod payment_digest;
 pub mod payment_profile;
 pub mod payment_refund;
 pub mod performance_goal;
@@ -90,6 +91,7 @@ stored_enum!(
     conversation::Status => "ConversationStatus",
     delivery::DeliveryStatus => "DeliveryStatus",
     crate::kernel::practice::CancellationPolicy => "CancellationPolicy",
+    crate::kernel::practice::FinalFailure => "FinalFailure",
     owner_request::Kind => "RequestKind",
     payment_attempt::AttemptStatus => "AttemptStatus",
     owner_request::Status => "RequestStatus",

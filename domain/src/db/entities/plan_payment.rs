@@ -29,6 +29,10 @@ pub struct Model {
     pub note: Option<String>,
     /// The payment a supplemental one took the place of (cancelled with it).
     pub replaces_id: Option<Uuid>,
+    /// When its last retry was declined: the practice's final-failure policy is then owed.
+    pub retries_ended_at: Option<DateTimeUtc>,
+    /// The final-failure policy applied to it, once it was.
+    pub final_failure: Option<crate::kernel::practice::FinalFailure>,
 }
 
 /// A payment of plan `plan_id`, scheduled and not yet tried: the one place
@@ -60,6 +64,8 @@ pub fn scheduled(
         purpose: Set(None),
         note: Set(None),
         replaces_id: Set(None),
+        retries_ended_at: Set(None),
+        final_failure: Set(None),
     }
 }
 

@@ -9,8 +9,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::{
-    Card, CardFields, ChargeOutcome, ChargeRequest, GatewayError, PaymentGateway, RefundRequest, SetupIntent,
-    SetupStatus,
+    Card, CardFields, ChargeOutcome, ChargeRequest, GatewayError, IntentState, PaymentGateway, RefundRequest,
+    SetupIntent, SetupStatus,
 };
 
 /// The API version every request asks for, so Stripe's answers keep the
@@ -258,5 +258,13 @@ impl PaymentGateway for StripeGateway {
         let fields = form(&[("payment_intent", &request.intent), ("amount", &amount)]);
         let body = self.ok(self.post("refunds", &fields), Some(&request.idempotency_key)).await?;
         text(&body["id"]).ok_or_else(|| GatewayError::Unavailable("a refund without an id".into()))
+    }
+
+    async fn payment_intent(&self, id: &str) -> Result<IntentState, GatewayError> {
+        let body = self.ok(self.get(&format!("payment_intents/{id}")), None).await?;
+        Ok(IntentState {
+            status: text(&body["status"]).unwrap_or_default(),
+            client_secret: text(&body["client_secret"]).unwrap_or_default(),
+        })
     }
 }
