@@ -65,8 +65,9 @@ fn area(path: &str) -> &'static str {
 }
 
 /// Paths whose next segment is a signed token that opens something without
-/// a login (a preference centre, a favourite selfie's photo).
-const SIGNED_PATHS: [&str; 2] = ["/preferences/", "/media/selfies/"];
+/// a login (a preference centre, a declined payment's pay page, a favourite
+/// selfie's photo).
+const SIGNED_PATHS: [&str; 3] = ["/preferences/", "/pay/", "/media/selfies/"];
 
 /// A request path as logs and spans may show it: a signed token in it is
 /// replaced by `[redacted]`, and a path holding a card number is not shown
@@ -256,5 +257,19 @@ impl<E: Endpoint> Endpoint for NoCardNumbersEndpoint<E> {
             req.set_body(body);
         }
         self.inner.call(req).await.map(IntoResponse::into_response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn signed_tokens_and_card_numbers_never_reach_the_logs() {
+        assert_eq!(loggable_path("/pay/AbC-123_x/card/setup"), "/pay/[redacted]/card/setup");
+        assert_eq!(loggable_path("/preferences/AbC/unsubscribe"), "/preferences/[redacted]/unsubscribe");
+        assert_eq!(loggable_path("/media/selfies/AbC.jpg"), "/media/selfies/[redacted]");
+        assert_eq!(loggable_path("/api/x/4242424242424242"), "[redacted: a card number]");
+        assert_eq!(loggable_path("/dashboard/clients"), "/dashboard/clients");
     }
 }

@@ -490,7 +490,7 @@ async fn settle_payment(
             changed.retry_on = Set(*retry_on);
             changed.status = Set(if retry_on.is_some() { PaymentStatus::Failed } else { PaymentStatus::PastDue });
             if retry_on.is_none() && dunning::told(reason) {
-                // The practice's final-failure policy is owed (plans::dunning applies it).
+                // The practice's final-failure policy is owed (plans::final_failures applies it).
                 changed.retries_ended_at = Set(Some(now));
             }
         }

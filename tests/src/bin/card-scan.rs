@@ -2,7 +2,8 @@
 //! the suites with `PETBRIDGE_CARD_SCAN` set: reads the tests' log line by
 //! line, the findings each test database left when it was read before being
 //! dropped, and every key left in Redis (`TEST_REDIS_URL`), and fails when
-//! any holds a Luhn-valid 13–19-digit number.
+//! any holds a Luhn-valid 13–19-digit number (or the log shows the token
+//! of a link that acts without a login).
 
 use anyhow::{Context, bail};
 use petbridge_domain::kernel::cards::contains_card_number;
@@ -18,6 +19,9 @@ async fn main() -> anyhow::Result<()> {
         lines += 1;
         if contains_card_number(line.as_bytes()) {
             found.push(format!("tests.log line {}", n + 1));
+        }
+        if shows_a_signed_token(line) {
+            found.push(format!("tests.log line {}: a signed link's token", n + 1));
         }
     }
     let databases = std::fs::read_to_string(dir.join("scanned.txt")).unwrap_or_default().lines().count();
@@ -65,6 +69,17 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether a log line shows the token of a link that acts without a login
+/// (a pay page, a preference centre), which the request log redacts.
+fn shows_a_signed_token(line: &str) -> bool {
+    ["/pay/", "/preferences/"].iter().any(|prefix| {
+        line.match_indices(prefix).any(|(at, _)| {
+            let rest = &line[at + prefix.len()..];
+            rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+    })
+}
+
 /// Whether any text inside a Redis reply is a card number.
 fn holds_card(value: &redis::Value) -> bool {
     use redis::Value;
@@ -80,6 +95,13 @@ fn holds_card(value: &redis::Value) -> bool {
 #[cfg(test)]
 mod tests {
     use redis::Value;
+
+    #[test]
+    fn a_signed_token_in_a_request_path_is_found_and_a_redacted_one_is_not() {
+        assert!(super::shows_a_signed_token("request{path=/pay/KBLaVh_UTg6f/confirmed}: handled"));
+        assert!(!super::shows_a_signed_token("request{path=/pay/[redacted]/confirmed}: handled"));
+        assert!(!super::shows_a_signed_token("request{path=/dashboard/plans}: handled"));
+    }
 
     #[test]
     fn a_card_number_anywhere_in_a_stream_entry_is_found() {

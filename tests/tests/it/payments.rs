@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 
 use crate::plans::{Household, household};
 
-/// The practice's day now (the fixture practice is in Denver).
+/// The practice's day now (the fixture practice is in Denver), which is not
+/// the UTC day for seven hours of each day.
 pub(crate) fn today(app: &TestApp) -> NaiveDate {
     app.clock_now().with_timezone(&chrono_tz::America::Denver).date_naive()
 }
@@ -749,6 +750,13 @@ async fn disputes_move_a_paid_payment_to_disputed_and_back_when_won_in_any_order
     assert_eq!(deliver(&app, dispute("evt_d3", "charge.dispute.created", "dp_2", "needs_response")).await.0, 200);
     let after = plan(&app, &admin, &enrolled["id"]).await;
     assert_eq!(status_now(after.clone()), "disputed");
+    let path = format!("/api/dashboard/v1/plans/{}/cancellation", enrolled["id"].as_str().unwrap());
+    let (status, preview) = app.get_json(&path, &admin).await;
+    assert_eq!(
+        (status, preview["collected_cents"].as_i64()),
+        (200, Some(0)),
+        "a lost charge is not collected: {preview}"
+    );
     let disputes: Vec<String> = actions(&after).into_iter().filter(|a| a.starts_with("payment.dispute")).collect();
     assert_eq!(
         disputes,

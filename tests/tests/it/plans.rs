@@ -246,7 +246,7 @@ async fn a_monthly_plan_schedules_the_fee_with_the_first_instalment_and_one_a_mo
     let admin = app.login("maple-vets", "admin").await;
     let home = household(&app, &fixture, &admin).await;
     let manager = app.login("maple-vets", "manager").await;
-    let today = app.clock_now().date_naive();
+    let today = crate::payments::today(&app);
     let body = json!({ "pet_id": home.puppy, "template_id": home.template, "skip_payment_method": true, "skip_initial_charge": true });
     let (status, plan) = app.staff_post(&manager, &format!("/clients/{}/plans", home.client), Some(body)).await;
     assert_eq!(status, 201, "{plan}");

@@ -101,14 +101,16 @@ impl Model {
         matches!(self.status, PaymentStatus::Scheduled | PaymentStatus::Failed | PaymentStatus::PastDue)
     }
 
-    /// What the practice kept of it: its amount once collected, less refunds.
+    /// What the practice kept of it: its amount once collected, less
+    /// refunds. A disputed charge is not: the gateway holds the money back
+    /// while the dispute is open and keeps it when it is lost (nor is it
+    /// refunded again on cancellation).
     pub fn collected_cents(&self) -> i64 {
         match self.status {
             PaymentStatus::Paid
             | PaymentStatus::PaidExternal
             | PaymentStatus::Refunded
-            | PaymentStatus::PartiallyRefunded
-            | PaymentStatus::Disputed => self.amount_cents - self.refunded_cents,
+            | PaymentStatus::PartiallyRefunded => self.amount_cents - self.refunded_cents,
             _ => 0,
         }
     }
