@@ -23,14 +23,10 @@ use crate::{
         practice,
     },
     deliveries::links,
-    payments::{RECONCILE_AFTER, dunning},
+    payments::{IDEMPOTENCY_WINDOW, RECONCILE_AFTER, dunning},
     ports::payments::{ChargeOutcome, ChargeRequest, GatewayError},
     practices,
 };
-
-/// How long the gateway keeps an idempotency key (Stripe: 24 hours), less
-/// an hour's margin: an attempt older than this is never sent again.
-const IDEMPOTENCY_WINDOW: chrono::Duration = chrono::Duration::hours(23);
 
 /// Charges in flight at once in a charge run.
 const IN_FLIGHT: usize = 32;

@@ -2,7 +2,7 @@
 //! morning, the practice's managers and administrators get one email of
 //! what went wrong since the last one: charges declined, charges waiting
 //! for the owner's bank, payments whose retries are used up, and refunds
-//! the gateway refused. A quiet day sends nothing.
+//! that failed. A quiet day sends nothing.
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -155,7 +155,8 @@ async fn trouble(
         .await?;
     for refund in refunds {
         let Some(payment) = plan_payment::Entity::find_by_id(refund.payment_id).one(conn).await? else { continue };
-        let what = format!("a refund of {} was refused by the gateway", dollars(refund.amount_cents));
+        let why = refund.failure.as_deref().unwrap_or("refused by the gateway");
+        let what = format!("a refund of {} failed ({why})", dollars(refund.amount_cents));
         lines.push(line(conn, platform, &payment, &what).await?);
     }
     Ok(lines)

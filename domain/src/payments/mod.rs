@@ -21,6 +21,11 @@ use crate::{Code, DomainError, DomainResult, Scope, db::entities::plan, ports::p
 /// may take).
 pub const RECONCILE_AFTER: chrono::Duration = chrono::Duration::minutes(2);
 
+/// How long the gateway keeps an idempotency key (Stripe: 24 hours), less
+/// an hour's margin: a charge or refund unanswered for longer is never sent
+/// again (the same key could then charge or refund twice); staff look it up.
+pub const IDEMPOTENCY_WINDOW: chrono::Duration = chrono::Duration::hours(23);
+
 /// Plan `id` of the practice, or not found.
 pub(crate) async fn plan_in(conn: &impl ConnectionTrait, scope: Scope, id: Uuid) -> DomainResult<plan::Model> {
     plan::Entity::find_by_id(id)

@@ -15,7 +15,7 @@ use crate::{
         payment_attempt::{self, AttemptStatus},
         payment_refund, plan_payment,
     },
-    payments::RECONCILE_AFTER,
+    payments::{IDEMPOTENCY_WINDOW, RECONCILE_AFTER},
     ports::payments::{GatewayError, RefundRequest},
 };
 
@@ -170,7 +170,9 @@ async fn settle(
 }
 
 /// Asks the gateway again, with the same key, about every refund it has not
-/// answered for [`RECONCILE_AFTER`]; answers how many settled.
+/// answered for [`RECONCILE_AFTER`] (one unanswered past the
+/// [`IDEMPOTENCY_WINDOW`] is failed instead, for staff to look up);
+/// answers how many settled.
 pub async fn reconcile(platform: &Platform) -> DomainResult<u32> {
     let before = platform.clock.now() - RECONCILE_AFTER;
     let stale = payment_refund::Entity::find()
@@ -179,9 +181,18 @@ pub async fn reconcile(platform: &Platform) -> DomainResult<u32> {
         .all(&platform.db)
         .await?;
     let system = Actor::system("payments");
+    let unanswerable = platform.clock.now() - IDEMPOTENCY_WINDOW;
     let mut settled = 0;
     for refund in stale {
-        if send_one(platform, refund, &system, &Origin::default()).await? != AttemptStatus::Processing {
+        let status = if refund.started_at < unanswerable {
+            // Its key is forgotten by now: asking again could refund twice.
+            let failure = "no answer within the gateway's 24-hour idempotency window: look the refund up there \
+                           before refunding again";
+            settle(platform, refund, Err(failure.to_owned()), &system, &Origin::default()).await?
+        } else {
+            send_one(platform, refund, &system, &Origin::default()).await?
+        };
+        if status != AttemptStatus::Processing {
             settled += 1;
         }
     }

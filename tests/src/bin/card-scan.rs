@@ -56,10 +56,7 @@ async fn main() -> anyhow::Result<()> {
             cursor = next;
         }
     }
-    println!(
-        "card sweep: {lines} log lines, {databases} test databases, {keys} Redis keys: {} card numbers",
-        found.len()
-    );
+    println!("card sweep: {lines} log lines, {databases} test databases, {keys} Redis keys: {} findings", found.len());
     if !found.is_empty() {
         for place in &found {
             eprintln!("  {place}");

@@ -780,3 +780,24 @@ async fn the_card_sweep_finds_a_number_in_any_text_column_of_either_database() {
     // Put back, so the sweep after the suite finds nothing here.
     db.execute_unprepared("UPDATE practices SET name = 'Maple'").await.unwrap();
 }
+
+#[tokio::test]
+async fn a_refund_unanswered_past_the_gateways_idempotency_window_fails_for_staff_instead_of_being_sent_again() {
+    let stripe = FakeStripe::start().await;
+    let (app, admin, home) = practice(&stripe).await;
+    let (_, saved) = save_card(&app, &stripe, &admin, &home.client, "pm_card_visa").await;
+    let enrolled = enrol_on(&app, &admin, &home, &saved["card"], json!({})).await;
+    let id = enrolled["id"].as_str().unwrap();
+    stripe.answer_next([StripeAnswer::Unavailable]);
+    let body = json!({ "reason": "moving away", "refund": "card" });
+    let (status, cancelled) = app.staff_post(&admin, &format!("/plans/{id}/cancel"), Some(body)).await;
+    assert_eq!((status, cancelled["refunds"][0]["status"].as_str()), (200, Some("processing")), "{cancelled}");
+    app.clock.advance(chrono::Duration::hours(24));
+    app.run_jobs().await;
+    assert!(stripe.refunds().is_empty(), "not sent again once its key may be forgotten: {:?}", stripe.refunds());
+    let admin = app.login("maple-vets", "admin").await;
+    let now = plan(&app, &admin, &enrolled["id"]).await;
+    assert_eq!(now["refunds"][0]["status"], "failed", "{now}");
+    assert_eq!(payment(&now, 1)["status"], "paid", "nothing is paid back until staff look it up");
+    assert!(actions(&now).contains(&"payment.refund_failed".to_owned()));
+}
