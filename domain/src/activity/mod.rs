@@ -27,6 +27,11 @@ impl<'a> Entry<'a> {
         Self { action, target: None, detail: None, actor, approver: None, origin }
     }
 
+    /// An entry for what `who` did, with the manager who approved it, if one did.
+    pub fn authorized(action: &'static str, who: &'a Authorized, origin: &'a Origin) -> Self {
+        Self::new(action, &who.actor, origin).approved_by(who.approver.as_ref())
+    }
+
     /// The record touched: its kind (`staff_user`) and id.
     pub fn target(mut self, kind: &'static str, id: impl ToString) -> Self {
         self.target = Some((kind, id.to_string()));
@@ -196,6 +201,6 @@ pub async fn record_export(
     origin: &Origin,
     action: &'static str,
 ) -> DomainResult<()> {
-    let entry = Entry::new(action, &who.actor, origin).approved_by(who.approver.as_ref());
+    let entry = Entry::authorized(action, who, origin);
     entry.record(&platform.db, platform, scope).await
 }

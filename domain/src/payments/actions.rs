@@ -57,8 +57,7 @@ pub async fn set_auto_charge(
     let mut changed: plan::ActiveModel = plan.clone().into();
     changed.auto_charge = Set(on);
     changed.update(&txn).await?;
-    Entry::new("plan.auto_charge", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
+    Entry::authorized("plan.auto_charge", who, origin)
         .target("plan", plan.id)
         .detail(serde_json::json!({ "on": on }))
         .record(&txn, platform, scope)
@@ -101,8 +100,7 @@ pub async fn mark_paid_externally(
     changed.update(&txn).await?;
     charges::settle_plan(&txn, payment.plan_id).await?;
     let action = if paid { "payment.paid_externally" } else { "payment.paid_externally_undone" };
-    Entry::new(action, &who.actor, origin)
-        .approved_by(who.approver.as_ref())
+    Entry::authorized(action, who, origin)
         .target("plan", payment.plan_id)
         .detail(serde_json::json!({ "payment": payment.number, "amount_cents": payment.amount_cents }))
         .record(&txn, platform, scope)
@@ -177,8 +175,7 @@ pub async fn add_supplemental(
     row.replaces_id = Set(replaced.as_ref().map(|p| p.id));
     let added = row.insert(&txn).await?;
     charges::settle_plan(&txn, plan.id).await?;
-    Entry::new("payment.supplemental", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
+    Entry::authorized("payment.supplemental", who, origin)
         .target("plan", plan.id)
         .detail(serde_json::json!({
             "payment": added.number, "purpose": supplemental.purpose.to_string(),

@@ -156,8 +156,7 @@ pub async fn save(
         .order_by_asc(plan_payment::Column::DueOn)
         .all(&txn)
         .await?;
-    Entry::new("payment_profile.add", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
+    Entry::authorized("payment_profile.add", who, origin)
         .target("client", client_id)
         .detail(serde_json::json!({
             "profile": profile.id, "brand": profile.brand, "last4": profile.last4,
@@ -254,8 +253,7 @@ pub async fn remove(
         .filter(plan::Column::PaymentProfileId.eq(profile.id))
         .exec(&txn)
         .await?;
-    Entry::new("payment_profile.remove", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
+    Entry::authorized("payment_profile.remove", who, origin)
         .target("client", profile.client_id)
         .detail(serde_json::json!({ "profile": profile.id, "brand": profile.brand, "last4": profile.last4 }))
         .record(&txn, platform, scope)
@@ -285,8 +283,7 @@ pub async fn choose_for_plan(
     let mut changed: plan::ActiveModel = plan.clone().into();
     changed.payment_profile_id = Set(Some(profile.id));
     changed.update(&txn).await?;
-    Entry::new("plan.payment_method", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
+    Entry::authorized("plan.payment_method", who, origin)
         .target("plan", plan.id)
         .detail(serde_json::json!({ "profile": profile.id, "brand": profile.brand, "last4": profile.last4 }))
         .record(&txn, platform, scope)

@@ -162,12 +162,7 @@ pub(crate) async fn finish(
     plan: plan::Model,
     detail: serde_json::Value,
 ) -> DomainResult<PlanRecord> {
-    Entry::new(action, &who.actor, origin)
-        .approved_by(who.approver.as_ref())
-        .target("plan", plan.id)
-        .detail(detail)
-        .record(&txn, platform, scope)
-        .await?;
+    Entry::authorized(action, who, origin).target("plan", plan.id).detail(detail).record(&txn, platform, scope).await?;
     let record = records::load(&txn, plan).await?;
     txn.commit().await?;
     Ok(record)

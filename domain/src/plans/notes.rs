@@ -62,8 +62,7 @@ pub async fn add(
     }
     .insert(&txn)
     .await?;
-    Entry::new("plan.note_add", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
+    Entry::authorized("plan.note_add", who, origin)
         .target("plan", plan_id)
         .detail(serde_json::json!({ "note": note.id }))
         .record(&txn, platform, scope)
@@ -90,8 +89,7 @@ pub async fn edit(
     changed.edited_by = Set(Some(who.actor.name.clone()));
     changed.edited_at = Set(Some(platform.clock.now()));
     let note = changed.update(&txn).await?;
-    Entry::new("plan.note_edit", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
+    Entry::authorized("plan.note_edit", who, origin)
         .target("plan", note.plan_id)
         .detail(serde_json::json!({ "note": note.id, "before": before }))
         .record(&txn, platform, scope)
@@ -111,8 +109,7 @@ pub async fn delete(
     let txn = platform.begin_write().await?;
     let note = find(&txn, scope, id).await?;
     plan_note::Entity::delete_by_id(note.id).exec(&txn).await?;
-    Entry::new("plan.note_delete", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
+    Entry::authorized("plan.note_delete", who, origin)
         .target("plan", note.plan_id)
         .detail(serde_json::json!({ "note": note.id, "author": note.author, "said": note.body }))
         .record(&txn, platform, scope)

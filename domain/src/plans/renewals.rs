@@ -408,8 +408,7 @@ pub async fn activate(
     if let Some(old) = plan.renews_plan_id {
         // Early renewal completes the current plan.
         if moved(&txn, old, &[Status::Active, Status::PastDue, Status::OnHold], Status::Completed).await? {
-            Entry::new("plan.complete", &who.actor, origin)
-                .approved_by(who.approver.as_ref())
+            Entry::authorized("plan.complete", who, origin)
                 .target("plan", old)
                 .detail(serde_json::json!({ "renewed_early_by": plan.id }))
                 .record(&txn, platform, scope)

@@ -189,8 +189,7 @@ pub async fn create(
     .await
     .map_err(code_taken)?;
     let written = write_version(&txn, platform, who, template, 1, &draft).await?;
-    Entry::new("plan_template.create", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
+    Entry::authorized("plan_template.create", who, origin)
         .target("plan_template", written.template.id)
         .detail(serde_json::json!({ "code": draft.code, "name": draft.name }))
         .record(&txn, platform, scope)
@@ -220,8 +219,7 @@ pub async fn revise(
     active.current_version = Set(version);
     let template = active.update(&txn).await.map_err(code_taken)?;
     let written = write_version(&txn, platform, who, template, version, &draft).await?;
-    Entry::new("plan_template.revise", &who.actor, origin)
-        .approved_by(who.approver.as_ref())
+    Entry::authorized("plan_template.revise", who, origin)
         .target("plan_template", id)
         .detail(serde_json::json!({ "code": draft.code, "version": version }))
         .record(&txn, platform, scope)
@@ -249,11 +247,7 @@ pub async fn set_retired(
     let template = active.update(&txn).await?;
     if changed {
         let action = if retired { "plan_template.retire" } else { "plan_template.offer" };
-        Entry::new(action, &who.actor, origin)
-            .approved_by(who.approver.as_ref())
-            .target("plan_template", id)
-            .record(&txn, platform, scope)
-            .await?;
+        Entry::authorized(action, who, origin).target("plan_template", id).record(&txn, platform, scope).await?;
     }
     let current = at_version(&txn, template.clone(), template.current_version).await?;
     txn.commit().await?;
