@@ -84,55 +84,45 @@ pub async fn run(options: ChargesOptions) -> anyhow::Result<()> {
     ensure!(options.rounds % 2 == 1, "an odd number of rounds, so the median is a round");
     let latency = Duration::from_millis(options.latency_ms);
     let n = options.payments;
+    // Seconds of wall time, and milliseconds of this process's CPU a charge.
     let (mut bare, mut ours) = (Vec::new(), Vec::new());
     let (mut bare_cpu, mut cpu) = (Vec::new(), Vec::new());
+    let cpu_ms = |before: f64| (report::cpu_seconds("self").unwrap_or(0.0) - before) * 1e3 / n as f64;
     for round in 1..=options.rounds {
         let stripe = FakeStripe::with_latency(latency).await;
         let app = seeded(&stripe, n).await?;
-        let before = process_cpu();
-        let took = bare_loop(&stripe, &app, n).await?;
-        let used = process_cpu() - before;
-        println!("round {round}: bare {:.2} s, {:.0} µs CPU a charge", took.as_secs_f64(), per(used, n));
-        bare.push(took);
-        bare_cpu.push(used);
-        let before = process_cpu();
-        let started = Instant::now();
-        let run = charges::run_due(&app.platform).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let took = started.elapsed();
-        let used = process_cpu() - before;
+        let (before, started) = (report::cpu_seconds("self").unwrap_or(0.0), Instant::now());
+        bare_loop(&stripe, &app, n).await?;
+        bare.push(started.elapsed().as_secs_f64());
+        bare_cpu.push(cpu_ms(before));
+        println!("round {round}: bare {:.2} s, {:.2} ms CPU a charge", bare[round - 1], bare_cpu[round - 1]);
+        let (before, started) = (report::cpu_seconds("self").unwrap_or(0.0), Instant::now());
+        let run = charges::run_due(&app.platform).await.map_err(failed)?;
+        ours.push(started.elapsed().as_secs_f64());
+        cpu.push(cpu_ms(before));
         ensure!(run.paid as usize == n, "charged {} of {n}: {run:?}", run.paid);
         ensure!(stripe.charges().len() == 2 * n, "the fake took {} charges", stripe.charges().len());
-        println!("round {round}: petbridge {:.2} s, {:.0} µs CPU a charge", took.as_secs_f64(), per(used, n));
-        ours.push(took);
-        cpu.push(used);
+        println!("round {round}: petbridge {:.2} s, {:.2} ms CPU a charge", ours[round - 1], cpu[round - 1]);
     }
     let kills = kill_run(&options, latency).await?;
 
-    let mid = |v: &[Duration]| {
-        let mut sorted = v.to_vec();
-        sorted.sort();
-        (sorted[sorted.len() / 2], sorted[0], sorted[sorted.len() - 1])
-    };
-    let (b, b_min, b_max) = mid(&bare);
-    let (o, o_min, o_max) = mid(&ours);
-    let (c, c_min, c_max) = mid(&cpu);
-    let (bc, bc_min, bc_max) = mid(&bare_cpu);
-    let secs = |d: Duration| format!("{:.2} s", d.as_secs_f64());
-    let ratio = o.as_secs_f64() / b.as_secs_f64();
+    let (b, o) = (report::median(&mut bare.clone()), report::median(&mut ours.clone()));
+    let (bc, c) = (report::median(&mut bare_cpu.clone()), report::median(&mut cpu.clone()));
+    let ratio = o / b;
     let rows = vec![
         Row {
             metric: format!("{n} due payments charged, wall time (median of {})", options.rounds),
-            baseline: format!("{} ({}–{})", secs(b), secs(b_min), secs(b_max)),
-            petbridge: format!("{} ({}–{})", secs(o), secs(o_min), secs(o_max)),
+            baseline: format!("{b:.2} s ({})", report::spread(&bare)),
+            petbridge: format!("{o:.2} s ({})", report::spread(&ours)),
             ratio: format!("{ratio:.2}×"),
             target: "≤ 1.3×".into(),
             met: Some(ratio <= 1.3),
         },
         Row {
             metric: format!("CPU per charge, whole process with the fake gateway (median of {})", options.rounds),
-            baseline: format!("{:.0} µs ({:.0}–{:.0})", per(bc, n), per(bc_min, n), per(bc_max, n)),
-            petbridge: format!("{:.0} µs ({:.0}–{:.0})", per(c, n), per(c_min, n), per(c_max, n)),
-            ratio: format!("{:.2}×", c.as_secs_f64() / bc.as_secs_f64()),
+            baseline: format!("{bc:.2} ms ({})", report::spread(&bare_cpu)),
+            petbridge: format!("{c:.2} ms ({})", report::spread(&cpu)),
+            ratio: format!("{:.2}×", c / bc),
             target: String::new(),
             met: None,
         },
@@ -157,19 +147,6 @@ pub async fn run(options: ChargesOptions) -> anyhow::Result<()> {
     report::write_section(&options.out, "charges", "Monthly charge run against a 50 ms gateway", &setup, &rows)?;
     println!("wrote {}", options.out.display());
     Ok(())
-}
-
-fn per(cpu: Duration, n: usize) -> f64 {
-    cpu.as_secs_f64() * 1e6 / n as f64
-}
-
-/// This process's CPU time so far (user + system).
-fn process_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit_once(") ").map_or(vec![], |(_, rest)| rest.split(' ').collect());
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    // utime and stime are fields 14 and 15 of the line (11 and 12 after the name); 100 ticks a second.
-    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 /// A test server on SQLite with `n` plans, each with one payment due today

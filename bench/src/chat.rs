@@ -35,7 +35,7 @@ use tokio_tungstenite::{
     tungstenite::{Message, client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig},
 };
 
-use crate::report::{self, Row};
+use crate::report::{self, Row, median};
 
 /// Options of `bench chat`.
 #[derive(clap::Args, Clone)]
@@ -507,10 +507,6 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
     values.sort_by(f64::total_cmp);
     let index = ((values.len() as f64 - 1.0) * p).round() as usize;
     values.get(index).copied().unwrap_or(f64::NAN)
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    percentile(values, 0.5)
 }
 
 /// Raises this process's open-file limit to `wanted`, or as far as the hard

@@ -13,7 +13,7 @@ use tokio::{
     process::{Child, Command},
 };
 
-use crate::report::{self, Row};
+use crate::report::{self, Row, median};
 
 /// Options of `bench http`.
 #[derive(clap::Args, Clone)]
@@ -245,11 +245,6 @@ fn newest_dump_total(dir: &Path) -> anyhow::Result<u64> {
         .ok_or_else(|| anyhow!("empty totals"))?
         .parse()
         .context("totals")
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 /// Runs the benchmark and writes its table.

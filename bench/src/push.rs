@@ -43,7 +43,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::report::{self, Row};
+use crate::report::{self, Row, cpu_seconds, median, spread};
 
 /// Options of `bench push`.
 #[derive(clap::Args, Clone)]
@@ -86,15 +86,6 @@ pub struct PushOptions {
     /// total is the send path itself. The table is not written.
     #[arg(long)]
     provider_only: bool,
-}
-
-/// CPU seconds used so far by a process (utime + stime of /proc/PID/stat), if readable.
-fn cpu_seconds(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces) in parentheses: utime and stime are the 12th and 13th.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0) // USER_HZ is 100 on Linux
 }
 
 /// The Redis server's process id (from INFO), to read its CPU time.
@@ -150,17 +141,6 @@ impl std::fmt::Display for Spent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:.2} s (CPU {:.2} s + Redis {:.2} s)", self.wall.as_secs_f64(), self.cpu.0, self.cpu.1)
     }
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-fn spread(values: &[f64]) -> String {
-    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = values.iter().copied().fold(0.0, f64::max);
-    format!("{min:.2}–{max:.2}")
 }
 
 /// A push delivery like the ones the outbox holds.

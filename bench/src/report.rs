@@ -50,3 +50,26 @@ pub fn write_section(path: &Path, name: &str, title: &str, setup: &str, rows: &[
     std::fs::write(path, updated)?;
     Ok(())
 }
+
+/// The middle value (sorting `values`); rounds are odd, so it is one of them.
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// `min–max` of `values`, as every row says how far its rounds spread.
+pub fn spread(values: &[f64]) -> String {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(0.0, f64::max);
+    format!("{min:.2}–{max:.2}")
+}
+
+/// CPU seconds used so far by a process (`self`, or a pid): utime + stime
+/// of /proc/PID/stat, if readable.
+pub fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses: utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0) // USER_HZ is 100 on Linux
+}

@@ -14,10 +14,12 @@ use petbridge_domain::{
         pay_links::{self, Owed},
     },
 };
+use petbridge_http::payments::CardSetupStart;
 use poem::{
     IntoResponse, Response, handler,
     web::{Data, Json, Path, Query},
 };
+use poem_openapi::types::ToJSON;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -89,10 +91,8 @@ pub(crate) async fn pay(platform: Data<&Platform>, Path(token): Path<String>) ->
 #[handler]
 pub(crate) async fn card_setup(platform: Data<&Platform>, Path(token): Path<String>) -> poem::Result<Response> {
     let setup = pay_links::begin_card(&platform, &token).await.map_err(problem)?;
-    let body = json!({
-        "setup_intent": setup.setup_intent, "client_secret": setup.client_secret,
-        "script_url": setup.fields.script_url, "publishable_key": setup.fields.publishable_key,
-    });
+    // The same answer as the staff and app APIs' card setup.
+    let body = CardSetupStart::from(setup).to_json();
     Ok(private_page(Json(body).into_response()))
 }
 

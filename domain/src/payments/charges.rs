@@ -372,12 +372,13 @@ pub async fn settle(
     let practice = practices::get(platform, scope).await?;
     let now = platform.clock.now();
     let today = practice.today(now);
-    // Before the write transaction: the first use of the key writes it.
-    let link_key = match outcome {
-        ChargeOutcome::Declined { .. } | ChargeOutcome::AuthenticationRequired { .. } => {
-            Some(links::link_key(platform).await?)
-        }
-        _ => None,
+    // The owner who paid sees the outcome on screen; others are told of a
+    // decline. The link key is read before the write transaction: its first
+    // use writes it.
+    let told = outcome.reason().filter(|reason| dunning::told(reason) && !by.is_owner());
+    let link_key = match told {
+        Some(_) => Some(links::link_key(platform).await?),
+        None => None,
     };
     let txn = platform.begin_write().await?;
     let attempt = payment_attempt::Entity::find_by_id(attempt_id)
@@ -430,8 +431,6 @@ pub async fn settle(
     if charged != Charged::Pending {
         settle_payment(&txn, &payment, &charged, now).await?;
         settle_plan(&txn, payment.plan_id).await?;
-        // The owner who paid sees the outcome on screen; others are told.
-        let told = outcome.reason().filter(|reason| dunning::told(reason) && !by.is_owner());
         if let (Some(key), Some(reason)) = (&link_key, told) {
             let retry_on = match &charged {
                 Charged::Declined { retry_on, .. } => *retry_on,
